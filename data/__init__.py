@@ -1,0 +1,1 @@
+"""The bundled default dataset: CSV sheets of real clusters, organisations and competencies."""

@@ -1,0 +1,56 @@
+"""The bundled default dataset and ``init``: ontology plus real clusters, loaded once.
+
+Running it twice leaves the same triples: every triple is a set member and the batch is
+the same, so a second run adds nothing.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+from rdflib import BNode, Graph, URIRef
+from rdflib.compare import to_canonical_graph
+
+from clusterkg.graph.importer import ImportReport, import_files
+from clusterkg.graph.store import KnowledgeStore
+from clusterkg.ontology import ontology_graph
+
+__all__ = ["default_sheet_paths", "initialise", "stable_blank_nodes"]
+
+GENID = "https://w3id.org/clusterkg/.well-known/genid/"
+
+
+def default_sheet_paths() -> list[Path]:
+    """The CSV sheets of the bundled dataset, as real files (works for wheels and checkouts)."""
+    folder = resources.files("clusterkg.data") / "sheets"
+    return sorted(Path(str(entry)) for entry in folder.iterdir() if entry.name.endswith(".csv"))
+
+
+def initialise(store: KnowledgeStore, *, with_default_data: bool = True, progress: bool | None = None) -> ImportReport | None:
+    """Load the ontology and (unless told not to) the default dataset into ``store``."""
+    store.insert_graph(stable_blank_nodes(ontology_graph()))
+    if not with_default_data:
+        return None
+    return import_files(default_sheet_paths(), store, progress=progress)
+
+
+def stable_blank_nodes(graph: Graph) -> Graph:
+    """Replace blank nodes by IRIs derived from the graph's canonical form.
+
+    Parsing a file twice gives new blank nodes each time, so loading the ontology again would
+    add a second copy of every blank-node structure. Canonical labels (RDF graph
+    canonicalisation in rdflib.compare) are the same on every parse; skolem IRIs built from
+    them make ``init`` idempotent on every store, including servers that relabel blank nodes.
+    """
+    canonical = to_canonical_graph(graph)
+    stable = Graph()
+    for prefix, namespace in graph.namespaces():
+        stable.bind(prefix, namespace)
+
+    def fix(term):
+        return URIRef(GENID + str(term)) if isinstance(term, BNode) else term
+
+    for s, p, o in canonical:
+        stable.add((fix(s), p, fix(o)))
+    return stable

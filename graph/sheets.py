@@ -1,0 +1,737 @@
+"""CSV sheets <-> RDF: the editable form of the data and the graph built from it.
+
+Cluster managers keep data in spreadsheets, one sheet per kind of thing (``data/README.md``
+documents the columns). Each sheet is declared once below as a :class:`Sheet`; the same
+declaration builds RDF from rows (with every problem located by file, row and column) and
+writes rows back from a graph, so that importing an export gives the same graph.
+
+>>> graph, problems = build_rows("countries", [{"code": "DE", "name": "Germany"}], "countries.csv")
+>>> problems
+[]
+>>> sorted(str(o) for o in graph.objects(DATA["country/DE"], SKOS.prefLabel))
+['Germany']
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rdflib import RDF, RDFS, XSD, Graph, Literal, Namespace, URIRef
+from rdflib.namespace import DCTERMS, SKOS
+
+from clusterkg.graph.problems import Problem
+from clusterkg.ontology.namespace import CKG, DATA
+
+__all__ = [
+    "SHEETS",
+    "Sheet",
+    "Column",
+    "sheet_for_file",
+    "read_sheet_file",
+    "build_rows",
+    "graph_to_rows",
+    "write_sheets",
+    "slugify",
+    "DATA",
+]
+
+ORG = Namespace("http://www.w3.org/ns/org#")
+SCHEMA = Namespace("https://schema.org/")
+NACE = Namespace("http://data.europa.eu/ux2/nace2/")
+NUTS = Namespace("http://data.europa.eu/nuts/code/")
+
+SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+COUNTRY_CODE = re.compile(r"^[A-Z]{2}$")
+YEAR = re.compile(r"^\d{4}$")
+DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+URL = re.compile(r"^https?://\S+$")
+MULTI_SEPARATOR = ";"
+URL_SEPARATOR = "|"
+
+
+def slugify(name: str) -> str:
+    """The id rule of the sheets: ASCII-fold, lowercase, other runs become ``-``.
+
+    >>> slugify("Pôle Mer Méditerranée")
+    'pole-mer-mediterranee'
+    """
+    import unicodedata
+
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
+
+
+# ---------------------------------------------------------------------------------------------
+# Column value types: each parses a cell into RDF terms (or raises ValueError with what was
+# expected) and formats RDF terms back into a cell.
+
+
+@dataclass(frozen=True)
+class ValueType:
+    """How one cell value becomes an RDF term and back."""
+
+    parse: Callable[[str], object]
+    format: Callable[[object], str]
+    expected: str
+
+
+def _text_parse(value: str) -> Literal:
+    return Literal(value)
+
+
+def _english_parse(value: str) -> Literal:
+    return Literal(value, lang="en")
+
+
+def _format_literal(term: object) -> str:
+    return str(term)
+
+
+def _year_or_date(value: str) -> Literal:
+    if YEAR.match(value):
+        return Literal(value, datatype=XSD.gYear)
+    if DATE.match(value):
+        return Literal(value, datatype=XSD.date)
+    raise ValueError(f"expected a year (YYYY) or a date (YYYY-MM-DD), got {value!r}")
+
+
+def _year(value: str) -> Literal:
+    if not YEAR.match(value):
+        raise ValueError(f"expected a four-digit year, got {value!r}")
+    return Literal(value, datatype=XSD.gYear)
+
+
+def _integer(value: str) -> Literal:
+    if not re.fullmatch(r"\d+", value):
+        raise ValueError(f"expected a whole number, got {value!r}")
+    return Literal(int(value))
+
+
+def _url(value: str) -> URIRef:
+    if not URL.match(value):
+        raise ValueError(f"expected an http(s) URL, got {value!r}")
+    return URIRef(value)
+
+
+TEXT = ValueType(_text_parse, _format_literal, "text")
+ENGLISH = ValueType(_english_parse, _format_literal, "text")
+YEAR_OR_DATE = ValueType(_year_or_date, _format_literal, "YYYY or YYYY-MM-DD")
+YEAR_ONLY = ValueType(_year, _format_literal, "YYYY")
+INTEGER = ValueType(_integer, _format_literal, "a whole number")
+URL_VALUE = ValueType(_url, _format_literal, "an http(s) URL")
+
+
+def reference(kind: str, pattern: re.Pattern = SLUG) -> ValueType:
+    """A cell naming another row by id: becomes the IRI of that thing."""
+
+    def parse(value: str) -> URIRef:
+        if not pattern.match(value):
+            what = "a country code like DE" if pattern is COUNTRY_CODE else "an id (lowercase letters, digits, -)"
+            raise ValueError(f"expected {what}, got {value!r}")
+        return DATA[f"{kind}/{value}"]
+
+    def format(term: object) -> str:
+        return str(term).rsplit("/", 1)[-1]
+
+    return ValueType(parse, format, f"a {kind} id")
+
+
+def choice(options: dict[str, URIRef]) -> ValueType:
+    """A cell holding one of a fixed set of words, each standing for an ontology term."""
+    inverse = {iri: word for word, iri in options.items()}
+
+    def parse(value: str) -> URIRef:
+        if value not in options:
+            raise ValueError(f"expected one of {', '.join(options)}, got {value!r}")
+        return options[value]
+
+    def format(term: object) -> str:
+        return inverse[term]  # type: ignore[index]
+
+    vt = ValueType(parse, format, "one of " + ", ".join(options))
+    object.__setattr__(vt, "options", inverse)
+    return vt
+
+
+@dataclass(frozen=True)
+class Column:
+    """A sheet column: the predicate its values become, and how they are written.
+
+    ``inverse`` columns state the triple the other way round (value → predicate → row's node),
+    for sheets whose rows are qualified relations (a claim is reached *from* its organisation).
+    """
+
+    name: str
+    predicate: URIRef
+    value: ValueType = TEXT
+    required: bool = False
+    multi: bool = False
+    inverse: bool = False
+    separator: str = MULTI_SEPARATOR
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """One kind of row: its columns, the node each row becomes and the triples derived from it."""
+
+    name: str
+    kind: str  # the {kind} in https://w3id.org/clusterkg/id/{kind}/{id}
+    classes: tuple[URIRef, ...]
+    key: Callable[[dict[str, str]], str]  # the row's id (IRI tail), from its cells
+    key_columns: tuple[str, ...]
+    columns: tuple[Column, ...]
+    derive: Callable[[URIRef, dict[str, list], Graph], None] | None = None
+    key_pattern: re.Pattern = SLUG
+    extra_columns: tuple[str, ...] = field(default=())  # cells used by `derive` only
+
+    @property
+    def column_names(self) -> list[str]:
+        names = [c.name for c in self.columns]
+        for key in self.key_columns:
+            if key not in names:
+                names.insert(0, key)
+        return names
+
+    def node(self, key: str) -> URIRef:
+        return DATA[f"{self.kind}/{key}"]
+
+
+def _source_columns() -> tuple[Column, ...]:
+    return (
+        Column("source_url", DCTERMS.source, URL_VALUE, required=True, multi=True, separator=URL_SEPARATOR),
+        Column("source_quote", CKG.sourceQuote, TEXT),
+    )
+
+
+def _optional_source() -> tuple[Column, ...]:
+    return (Column("source_url", DCTERMS.source, URL_VALUE, multi=True, separator=URL_SEPARATOR),)
+
+
+ORGANISATION_TYPES = {
+    "sme": CKG.SME,
+    "large_enterprise": CKG.LargeEnterprise,
+    "university": CKG.University,
+    "research_institute": CKG.ResearchInstitute,
+    "technopark": CKG.Technopark,
+    "public_body": CKG.PublicBody,
+    "association": CKG.Association,
+    "investor": CKG.Investor,
+    "cluster_organisation": CKG.ClusterManagementOrganisation,
+    "hospital": CKG.Hospital,
+    "other": CKG.OtherOrganisation,
+}
+AFFILIATION_TYPES = {
+    "member": CKG.Member,
+    "founding_member": CKG.FoundingMember,
+    "board_member": CKG.BoardMember,
+    "resident": CKG.Resident,
+    "project_partner": CKG.ProjectPartner,
+    "located_in_region": CKG.LocatedInRegion,
+}
+MEMBERSHIP_TYPES = {CKG.Member, CKG.FoundingMember, CKG.BoardMember, CKG.Resident}
+PARTNERSHIP_LEVELS = {
+    "cross_cluster_project": CKG.CrossClusterProject,
+    "super_regional_cluster": CKG.SuperRegionalCluster,
+    "meta_cluster": CKG.MetaCluster,
+    "cooperation_agreement": CKG.CooperationAgreement,
+}
+COMPETENCY_LEVELS = {"basic": CKG.LevelBasic, "advanced": CKG.LevelAdvanced, "leading": CKG.LevelLeading}
+CLUSTER_STAGES = {"emerging": CKG.StageEmerging, "growing": CKG.StageGrowing, "mature": CKG.StageMature}
+POLICY_MODELS = {"dirigiste": CKG.DirigisteModel, "liberal": CKG.LiberalModel, "mixed": CKG.MixedModel}
+SUPPORT_INSTRUMENTS = {
+    "direct_financial_support": CKG.DirectFinancialSupport,
+    "tax_incentives": CKG.TaxIncentives,
+    "innovation_funds": CKG.InnovationFunds,
+    "risk_reduction_programmes": CKG.RiskReductionProgrammes,
+    "development_institutions": CKG.DevelopmentInstitutions,
+    "coordinating_authorities": CKG.CoordinatingAuthorities,
+    "ip_protection": CKG.IPProtection,
+    "targeted_research_funding": CKG.TargetedResearchFunding,
+}
+RESOURCE_KINDS = {
+    "equipment": CKG.Equipment,
+    "laboratory": CKG.Laboratory,
+    "test_bed": CKG.TestBed,
+    "pilot_line": CKG.PilotLine,
+    "facility": CKG.Facility,
+    "service": CKG.Service,
+}
+INDUSTRY_SCHEMES = ("eu-emerging-industries", "eu-industrial-ecosystems", "nace-sections")
+COMPETENCY_SCHEME = DATA["scheme/competencies"]
+COUNTRY_SCHEME = DATA["scheme/countries"]
+REGION_SCHEME = DATA["scheme/regions"]
+
+COUNTRY = reference("country", COUNTRY_CODE)
+REGION = reference("region")
+INDUSTRY = reference("industry")
+COMPETENCY = reference("competency")
+CLUSTER = reference("cluster")
+ORGANISATION = reference("org")
+
+
+def _derive_country(node: URIRef, values: dict[str, list], graph: Graph) -> None:
+    graph.add((node, SKOS.inScheme, COUNTRY_SCHEME))
+
+
+def _derive_region(node: URIRef, values: dict[str, list], graph: Graph) -> None:
+    graph.add((node, SKOS.inScheme, REGION_SCHEME))
+    for code in values.get("nuts_code", []):
+        graph.add((node, SKOS.exactMatch, NUTS[str(code)]))
+
+
+def _derive_industry(node: URIRef, values: dict[str, list], graph: Graph) -> None:
+    for scheme in values.get("scheme", []):
+        graph.add((node, SKOS.topConceptOf, scheme))
+        if scheme == DATA["scheme/nace-sections"]:
+            for notation in values.get("notation", []):
+                graph.add((node, SKOS.exactMatch, NACE[str(notation)]))
+
+
+def _derive_competency(node: URIRef, values: dict[str, list], graph: Graph) -> None:
+    graph.add((node, SKOS.inScheme, COMPETENCY_SCHEME))
+    if not values.get("broader"):
+        graph.add((node, SKOS.topConceptOf, COMPETENCY_SCHEME))
+
+
+def _derive_affiliation(node: URIRef, values: dict[str, list], graph: Graph) -> None:
+    orgs, clusters, kinds = values.get("organisation", []), values.get("cluster", []), values.get("relation", [])
+    if not (orgs and clusters and kinds):
+        return
+    organisation, cluster, kind = orgs[0], clusters[0], kinds[0]
+    graph.add((organisation, CKG.affiliatedWith, cluster))
+    if kind in MEMBERSHIP_TYPES:
+        graph.add((node, RDF.type, ORG.Membership))
+        graph.add((node, ORG.member, organisation))
+        graph.add((node, ORG.organization, cluster))
+        graph.add((organisation, ORG.memberOf, cluster))
+    elif kind == CKG.ProjectPartner:
+        graph.add((organisation, CKG.projectPartnerOf, cluster))
+    elif kind == CKG.LocatedInRegion:
+        graph.add((organisation, CKG.locatedInRegionOf, cluster))
+
+
+def _derive_claim(node: URIRef, values: dict[str, list], graph: Graph) -> None:
+    for organisation in values.get("organisation", []):
+        for competency in values.get("competency", []):
+            graph.add((organisation, CKG.hasCompetency, competency))
+
+
+def _derive_need(node: URIRef, values: dict[str, list], graph: Graph) -> None:
+    for holder in values.get("cluster", []) + values.get("organisation", []):
+        for competency in values.get("competency", []):
+            graph.add((holder, CKG.needsCompetency, competency))
+
+
+def _derive_partnership(node: URIRef, values: dict[str, list], graph: Graph) -> None:
+    graph.add((node, RDF.type, ORG.OrganizationalCollaboration))
+
+
+def _need_key(row: dict[str, str]) -> str:
+    holder = f"cluster-{row.get('cluster', '')}" if row.get("cluster") else f"org-{row.get('organisation', '')}"
+    return f"{holder}--{row.get('competency', '')}"
+
+
+SHEETS: dict[str, Sheet] = {
+    sheet.name: sheet
+    for sheet in [
+        Sheet(
+            "countries",
+            "country",
+            (CKG.Country, SKOS.Concept),
+            key=lambda row: row.get("code", ""),
+            key_columns=("code",),
+            key_pattern=COUNTRY_CODE,
+            columns=(
+                Column("code", SKOS.notation, TEXT, required=True),
+                Column("name", SKOS.prefLabel, ENGLISH, required=True),
+                *_optional_source(),
+            ),
+            derive=_derive_country,
+        ),
+        Sheet(
+            "regions",
+            "region",
+            (CKG.Region, SKOS.Concept),
+            key=lambda row: row.get("id", ""),
+            key_columns=("id",),
+            columns=(
+                Column("name", SKOS.prefLabel, ENGLISH, required=True),
+                Column("country", CKG.country, COUNTRY, required=True),
+                Column("nuts_code", SKOS.notation, TEXT),
+                *_optional_source(),
+            ),
+            derive=_derive_region,
+        ),
+        Sheet(
+            "industries",
+            "industry",
+            (CKG.Industry, SKOS.Concept),
+            key=lambda row: row.get("id", ""),
+            key_columns=("id",),
+            columns=(
+                Column(
+                    "scheme",
+                    SKOS.inScheme,
+                    choice({s: DATA[f"scheme/{s}"] for s in INDUSTRY_SCHEMES}),
+                    required=True,
+                ),
+                Column("notation", SKOS.notation, TEXT, required=True),
+                Column("label", SKOS.prefLabel, ENGLISH, required=True),
+                *_optional_source(),
+            ),
+            derive=_derive_industry,
+        ),
+        Sheet(
+            "competencies",
+            "competency",
+            (CKG.Competency, SKOS.Concept),
+            key=lambda row: row.get("id", ""),
+            key_columns=("id",),
+            columns=(
+                Column("label", SKOS.prefLabel, ENGLISH, required=True),
+                Column("broader", SKOS.broader, COMPETENCY),
+                Column("industries", CKG.appliedIn, INDUSTRY, multi=True),
+                Column("alt_labels", SKOS.altLabel, TEXT, multi=True),
+                Column("definition", SKOS.definition, ENGLISH),
+                *_optional_source(),
+            ),
+            derive=_derive_competency,
+        ),
+        Sheet(
+            "clusters",
+            "cluster",
+            (CKG.Cluster, ORG.OrganizationalCollaboration),
+            key=lambda row: row.get("id", ""),
+            key_columns=("id",),
+            columns=(
+                Column("name", RDFS.label, TEXT, required=True),
+                Column("alt_names", SKOS.altLabel, TEXT, multi=True),
+                Column("countries", CKG.country, COUNTRY, required=True, multi=True),
+                Column("regions", CKG.region, REGION, multi=True),
+                Column("city", SCHEMA.addressLocality, TEXT, multi=True),
+                Column("industries", CKG.industry, INDUSTRY, multi=True),
+                Column("founded", SCHEMA.foundingDate, YEAR_ONLY),
+                Column("stage", CKG.stage, choice(CLUSTER_STAGES)),
+                Column("cluster_organisation", CKG.clusterOrganisation, ORGANISATION),
+                Column("website", SCHEMA.url, URL_VALUE),
+                Column("member_count", CKG.memberCount, INTEGER),
+                Column("member_count_year", CKG.memberCountYear, YEAR_ONLY),
+                *_source_columns(),
+            ),
+        ),
+        Sheet(
+            "organisations",
+            "org",
+            (ORG.FormalOrganization,),
+            key=lambda row: row.get("id", ""),
+            key_columns=("id",),
+            columns=(
+                Column("name", RDFS.label, TEXT, required=True),
+                Column("type", RDF.type, choice(ORGANISATION_TYPES), required=True),
+                Column("country", CKG.country, COUNTRY),
+                Column("region", CKG.region, REGION),
+                Column("city", SCHEMA.addressLocality, TEXT),
+                Column("website", SCHEMA.url, URL_VALUE),
+                *_source_columns(),
+            ),
+        ),
+        Sheet(
+            "affiliations",
+            "affiliation",
+            (CKG.Affiliation,),
+            key=lambda row: f"{row.get('cluster', '')}--{row.get('organisation', '')}--"
+            f"{row.get('relation', '').replace('_', '-')}",
+            key_columns=(),
+            columns=(
+                Column("cluster", CKG.cluster, CLUSTER, required=True),
+                Column("organisation", CKG.organisation, ORGANISATION, required=True),
+                Column("relation", CKG.affiliationType, choice(AFFILIATION_TYPES), required=True),
+                Column("role", CKG.roleLabel, TEXT),
+                Column("start", SCHEMA.startDate, YEAR_OR_DATE),
+                Column("end", SCHEMA.endDate, YEAR_OR_DATE),
+                *_source_columns(),
+            ),
+            derive=_derive_affiliation,
+        ),
+        Sheet(
+            "organisation_competencies",
+            "claim",
+            (CKG.CompetencyClaim,),
+            key=lambda row: f"{row.get('organisation', '')}--{row.get('competency', '')}",
+            key_columns=(),
+            columns=(
+                Column("organisation", CKG.qualifiedCompetency, ORGANISATION, required=True, inverse=True),
+                Column("competency", CKG.competency, COMPETENCY, required=True),
+                Column("level", CKG.level, choice(COMPETENCY_LEVELS)),
+                *_source_columns(),
+            ),
+            derive=_derive_claim,
+        ),
+        Sheet(
+            "needs",
+            "need",
+            (CKG.CompetencyNeed,),
+            key=_need_key,
+            key_columns=(),
+            columns=(
+                Column("cluster", CKG.qualifiedNeed, CLUSTER, inverse=True),
+                Column("organisation", CKG.qualifiedNeed, ORGANISATION, inverse=True),
+                Column("competency", CKG.competency, COMPETENCY, required=True),
+                Column("description", DCTERMS.description, TEXT),
+                *_source_columns(),
+            ),
+            derive=_derive_need,
+        ),
+        Sheet(
+            "partnerships",
+            "partnership",
+            (CKG.Partnership,),
+            key=lambda row: row.get("id", ""),
+            key_columns=("id",),
+            columns=(
+                Column("name", RDFS.label, TEXT, required=True),
+                Column("level", RDF.type, choice(PARTNERSHIP_LEVELS), required=True),
+                Column("participants", CKG.participant, CLUSTER, required=True, multi=True),
+                Column("start", SCHEMA.startDate, YEAR_OR_DATE),
+                Column("end", SCHEMA.endDate, YEAR_OR_DATE),
+                Column("topic", DCTERMS.description, TEXT),
+                *_source_columns(),
+            ),
+            derive=_derive_partnership,
+        ),
+        Sheet(
+            "policies",
+            "policy",
+            (CKG.ClusterPolicy,),
+            key=lambda row: row.get("country", ""),
+            key_columns=(),
+            key_pattern=COUNTRY_CODE,
+            columns=(
+                Column("country", CKG.country, COUNTRY, required=True),
+                Column("policy_model", CKG.policyModel, choice(POLICY_MODELS)),
+                Column("instruments", CKG.supportInstrument, choice(SUPPORT_INSTRUMENTS), multi=True),
+                Column("instrument_count", CKG.instrumentCount, INTEGER),
+                *_source_columns(),
+            ),
+        ),
+        Sheet(
+            "resources",
+            "resource",
+            (CKG.SharedResource,),
+            key=lambda row: row.get("id", ""),
+            key_columns=("id",),
+            columns=(
+                Column("organisation", CKG.offeredBy, ORGANISATION, required=True),
+                Column("kind", CKG.resourceKind, choice(RESOURCE_KINDS), required=True),
+                Column("label", RDFS.label, TEXT, required=True),
+                Column("competencies", CKG.relatedCompetency, COMPETENCY, multi=True),
+                *_source_columns(),
+            ),
+        ),
+        Sheet(
+            "developments",
+            "development",
+            (CKG.Development,),
+            key=lambda row: row.get("id", ""),
+            key_columns=("id",),
+            columns=(
+                Column("organisation", CKG.developedBy, ORGANISATION, required=True),
+                Column("label", RDFS.label, TEXT, required=True),
+                Column("description", DCTERMS.description, TEXT),
+                Column("competencies", CKG.relatedCompetency, COMPETENCY, multi=True),
+                Column("industries", CKG.industry, INDUSTRY, multi=True),
+                Column("date", DCTERMS.date, YEAR_OR_DATE),
+                *_source_columns(),
+            ),
+        ),
+    ]
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading: rows -> RDF, with every problem located.
+
+
+def sheet_for_file(path: str | Path) -> Sheet | None:
+    """The sheet a CSV file holds, from its name: ``clusters.csv`` or ``2026-clusters.csv``."""
+    stem = Path(path).stem.lower()
+    for name in sorted(SHEETS, key=len, reverse=True):
+        if stem == name or re.search(rf"(^|[-_.]){re.escape(name)}$", stem):
+            return SHEETS[name]
+    return None
+
+
+@dataclass
+class SheetResult:
+    """The RDF built from one sheet file and what was wrong with it.
+
+    ``origins`` says where each node came from (``node -> "row N"``) so later checks such as
+    SHACL can point at the row. ``partial`` holds what could be read of rows that have cell
+    problems: it is never written, but its references are still checked, so one run reports
+    every problem of a row, not only the first kind.
+    """
+
+    graph: Graph
+    problems: list[Problem]
+    origins: dict[URIRef, str]
+    partial: Graph = field(default_factory=Graph)
+
+
+def read_sheet_file(path: str | Path, text: str | None = None) -> SheetResult:
+    """Build the RDF of one CSV sheet file (see :class:`SheetResult`)."""
+    name = Path(path).name
+    sheet = sheet_for_file(path)
+    if sheet is None:
+        expected = ", ".join(f"{s}.csv" for s in SHEETS)
+        return SheetResult(Graph(), [Problem(name, "", "", f"unknown sheet: the file name must end in one of {expected}")], {})
+    if text is None:
+        try:
+            text = Path(path).read_text(encoding="utf-8-sig")
+        except UnicodeDecodeError as error:
+            return SheetResult(Graph(), [Problem(name, "", "", f"not UTF-8 text ({error.reason} at byte {error.start})")], {})
+    reader = csv.DictReader(io.StringIO(text))
+    rows: list[tuple[int, dict[str, str]]] = []
+    problems: list[Problem] = []
+    header = reader.fieldnames or []
+    unknown = [column for column in header if column not in sheet.column_names]
+    if unknown:
+        problems.append(
+            Problem(name, "row 1", ", ".join(unknown), f"unknown column(s); expected {', '.join(sheet.column_names)}")
+        )
+    missing = [c.name for c in sheet.columns if c.required and c.name not in header]
+    missing += [k for k in sheet.key_columns if k not in header and k not in missing]
+    if missing:
+        problems.append(Problem(name, "row 1", ", ".join(missing), "required column(s) missing from the header"))
+    if problems:
+        return SheetResult(Graph(), problems, {})
+    line = 1
+    for record in reader:
+        line += 1
+        if None in record:  # more cells than header columns
+            problems.append(Problem(name, f"row {line}", "", f"more cells than the {len(header)} header columns"))
+            continue
+        rows.append((line, {k: (v or "").strip() for k, v in record.items()}))
+    result = _build(sheet, rows, name)
+    result.problems[:0] = problems
+    return result
+
+
+def build_rows(sheet_name: str, rows: Iterable[dict[str, str]], file_name: str = "<rows>") -> tuple[Graph, list[Problem]]:
+    """Build the RDF of rows given as dicts (rows are numbered as in a CSV file with a header)."""
+    result = _build(SHEETS[sheet_name], [(i, r) for i, r in enumerate(rows, start=2)], file_name)
+    return result.graph, result.problems
+
+
+def _build(sheet: Sheet, rows: list[tuple[int, dict[str, str]]], file_name: str) -> SheetResult:
+    graph, partial = Graph(), Graph()
+    problems: list[Problem] = []
+    origins: dict[URIRef, str] = {}
+    seen: dict[str, int] = {}
+    for line, row in rows:
+        where = f"row {line}"
+        if not any(row.values()):
+            continue  # blank lines in spreadsheets are harmless
+        row_problems: list[Problem] = []
+        values: dict[str, list] = {}
+        for column in sheet.columns:
+            cell = row.get(column.name, "")
+            if not cell:
+                if column.required:
+                    row_problems.append(Problem(file_name, where, column.name, f"required, expected {column.value.expected}"))
+                continue
+            parts = [p.strip() for p in cell.split(column.separator)] if column.multi else [cell]
+            terms = []
+            for part in parts:
+                if not part:
+                    continue
+                try:
+                    terms.append(column.value.parse(part))
+                except ValueError as error:
+                    row_problems.append(Problem(file_name, where, column.name, str(error)))
+            values[column.name] = terms
+        if sheet.name == "needs" and bool(row.get("cluster")) == bool(row.get("organisation")):
+            row_problems.append(Problem(file_name, where, "cluster, organisation", "exactly one of the two must be filled"))
+        key = sheet.key(row)
+        if not sheet.key_pattern.match(key.split("--")[0]) or any(not p for p in key.split("--")):
+            if sheet.key_columns and row.get(sheet.key_columns[0]):
+                expected = "a country code like DE" if sheet.key_pattern is COUNTRY_CODE else "an id: lowercase letters, digits and single hyphens"
+                row_problems.append(Problem(file_name, where, sheet.key_columns[0], f"expected {expected}, got {key!r}"))
+            elif sheet.key_columns:
+                row_problems.append(Problem(file_name, where, sheet.key_columns[0], "required, expected an id"))
+        if key in seen:
+            row_problems.append(Problem(file_name, where, ", ".join(sheet.key_columns) or "row", f"duplicate of row {seen[key]}"))
+        else:
+            seen[key] = line
+        node = sheet.node(key) if not row_problems else URIRef(f"{sheet.node(key)}#{file_name}-row-{line}")
+        origins[node] = where
+        target = partial if row_problems else graph
+        problems.extend(row_problems)
+        for cls in sheet.classes:
+            target.add((node, RDF.type, cls))
+        for column in sheet.columns:
+            for term in values.get(column.name, []):
+                if column.inverse:
+                    target.add((term, column.predicate, node))
+                else:
+                    target.add((node, column.predicate, term))
+        if sheet.derive and not row_problems:
+            sheet.derive(node, values, graph)
+    return SheetResult(graph, problems, origins, partial)
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing: RDF -> rows, the inverse of the above (used by `clusterkg export --format csv`).
+
+
+def graph_to_rows(graph: Graph, sheet: Sheet) -> Iterator[dict[str, str]]:
+    """Rows of one sheet recovered from a graph, sorted by id, cells in the sheet's format."""
+    nodes = sorted(set(graph.subjects(RDF.type, sheet.classes[0])), key=str)
+    prefix = str(DATA[f"{sheet.kind}/"])
+    for node in nodes:
+        if not str(node).startswith(prefix):
+            continue  # only rows of this dataset's namespace round-trip through the sheets
+        row: dict[str, str] = {}
+        key = str(node)[len(prefix):]
+        for key_column in sheet.key_columns:
+            row[key_column] = key
+        for column in sheet.columns:
+            if column.inverse:
+                terms = list(graph.subjects(column.predicate, node))
+            else:
+                terms = list(graph.objects(node, column.predicate))
+            options = getattr(column.value, "options", None)
+            if options is not None:
+                terms = [t for t in terms if t in options]
+            if column.inverse:
+                kind_prefix = _reference_prefix(column)
+                terms = [t for t in terms if str(t).startswith(kind_prefix)]
+            cells = sorted({column.value.format(t) for t in terms})
+            if cells:
+                separator = f" {column.separator} " if column.separator == URL_SEPARATOR else f"{column.separator} "
+                row[column.name] = separator.join(cells) if column.multi else cells[0]
+        yield {name: row.get(name, "") for name in sheet.column_names}
+
+
+def _reference_prefix(column: Column) -> str:
+    kind = column.value.expected.removeprefix("a ").removesuffix(" id")
+    return str(DATA[f"{kind}/"])
+
+
+def write_sheets(graph: Graph, directory: str | Path) -> dict[str, int]:
+    """Write every sheet recovered from ``graph`` into ``directory``; returns rows per sheet."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    counts = {}
+    for sheet in SHEETS.values():
+        rows = list(graph_to_rows(graph, sheet))
+        with open(directory / f"{sheet.name}.csv", "w", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(handle, fieldnames=sheet.column_names, lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(rows)
+        counts[sheet.name] = len(rows)
+    return counts

@@ -1,0 +1,885 @@
+"""One interface over the embedded pyoxigraph store and any remote SPARQL 1.1 server.
+
+Everything above this module (importers, analyses, the web app, the CLI) talks to a
+:class:`KnowledgeStore` and never needs to know whether the triples live in an embedded
+pyoxigraph store (in memory or on disk) or behind a SPARQL 1.1 Protocol / Graph Store HTTP
+Protocol server such as ``oxigraph serve``.
+
+Data lives in the default graph. A single bookkeeping triple lives in the named graph
+:data:`META_GRAPH`: a uuid4 that changes after every write made through this interface, so
+a process that caches a projection of the data (see ``graph/``) can tell when to rebuild it,
+even if another process made the write.
+"""
+
+from __future__ import annotations
+
+import abc
+import json
+import re
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+
+import pyoxigraph as ox
+import rdflib
+from rdflib.term import BNode, Literal, Node, URIRef
+
+__all__ = [
+    "DATA_VERSION_PREDICATE",
+    "GRAPH_MEDIA_TYPES",
+    "META_GRAPH",
+    "RESULTS_MEDIA_TYPES",
+    "BindingError",
+    "KnowledgeStore",
+    "OxigraphStore",
+    "SelectResult",
+    "SparqlProtocolStore",
+    "StoreError",
+    "open_store",
+    "sparql_term",
+]
+
+META_GRAPH = "https://w3id.org/clusterkg/graph/meta"
+"""Named graph holding the store's bookkeeping (the data version); never user data."""
+
+DATA_VERSION_PREDICATE = "http://www.w3.org/2002/07/owl#versionInfo"
+"""``<META_GRAPH> owl:versionInfo "uuid4"`` in :data:`META_GRAPH` is the data version."""
+
+RESULTS_MEDIA_TYPES: dict[str, ox.QueryResultsFormat] = {
+    "application/sparql-results+json": ox.QueryResultsFormat.JSON,
+    "application/sparql-results+xml": ox.QueryResultsFormat.XML,
+    "text/csv": ox.QueryResultsFormat.CSV,
+    "text/tab-separated-values": ox.QueryResultsFormat.TSV,
+}
+"""Media types for SELECT / ASK results."""
+
+GRAPH_MEDIA_TYPES: dict[str, ox.RdfFormat] = {
+    "text/turtle": ox.RdfFormat.TURTLE,
+    "application/n-triples": ox.RdfFormat.N_TRIPLES,
+    "application/rdf+xml": ox.RdfFormat.RDF_XML,
+    "application/ld+json": ox.RdfFormat.JSON_LD,
+}
+"""Media types for CONSTRUCT / DESCRIBE results and for :meth:`KnowledgeStore.dump`."""
+
+_RDFLIB_FORMATS = {
+    "text/turtle": "turtle",
+    "application/n-triples": "nt",
+    "application/rdf+xml": "xml",
+    "application/ld+json": "json-ld",
+}
+
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+_RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
+_VERSION_QUERY = (
+    f"SELECT ?version WHERE {{ GRAPH <{META_GRAPH}> "
+    f"{{ <{META_GRAPH}> <{DATA_VERSION_PREDICATE}> ?version }} }}"
+)
+_COUNT_QUERY = "SELECT (COUNT(*) AS ?count) WHERE { ?s ?p ?o }"
+_DUMP_QUERY = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"
+
+
+class StoreError(Exception):
+    """A store operation failed; the message names the store (server URL or path) and why."""
+
+
+class BindingError(StoreError, ValueError):
+    """A binding cannot be put into a query safely (bad variable name, IRI or term kind)."""
+
+
+@dataclass(frozen=True)
+class SelectResult:
+    """Rows of a SELECT query as rdflib terms, ``None`` where a variable is unbound.
+
+    ``variables`` are the projected variable names without ``?``; ``rows`` are tuples in the
+    same order.
+    """
+
+    variables: list[str]
+    rows: list[tuple[Node | None, ...]] = field(default_factory=list)
+
+    def dicts(self) -> Iterator[dict[str, Node | None]]:
+        """Yield each row as ``{variable: term or None}`` (every variable is a key)."""
+        for row in self.rows:
+            yield dict(zip(self.variables, row))
+
+    def __iter__(self) -> Iterator[tuple[Node | None, ...]]:
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+# --------------------------------------------------------------------------- bindings
+
+_VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# IRIREF in SPARQL 1.1 excludes these characters; refusing them keeps an IRI inside its <>.
+_IRI_FORBIDDEN = re.compile(r'[\x00-\x20<>"{}|^`\\]')
+_LANGUAGE_TAG = re.compile(r"[A-Za-z]+(-[A-Za-z0-9]+)*")
+_STRING_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r"})
+
+
+def sparql_term(node: Node) -> str:
+    """Write an IRI or literal as SPARQL text that cannot break out of its place.
+
+    Used for ``VALUES`` blocks built from user input. Blank nodes and variables are refused:
+    SPARQL does not allow them in ``VALUES``.
+
+    >>> sparql_term(Literal('say "hi" } #'))
+    '"say \\\\"hi\\\\" } #"'
+    >>> sparql_term(URIRef("https://w3id.org/clusterkg/id/cluster/x"))
+    '<https://w3id.org/clusterkg/id/cluster/x>'
+    """
+    if isinstance(node, URIRef):
+        if _IRI_FORBIDDEN.search(node):
+            raise BindingError(f"not a valid IRI for a SPARQL query: {str(node)!r}")
+        return f"<{node}>"
+    if isinstance(node, Literal):
+        text = '"' + str(node).translate(_STRING_ESCAPES) + '"'
+        if node.language:
+            if not _LANGUAGE_TAG.fullmatch(node.language):
+                raise BindingError(f"not a valid language tag: {node.language!r}")
+            return f"{text}@{node.language}"
+        if node.datatype is not None and str(node.datatype) != _XSD_STRING:
+            return f"{text}^^{sparql_term(URIRef(node.datatype))}"
+        return text
+    raise BindingError(f"only IRIs and literals can be bound, not {type(node).__name__} {node!r}")
+
+
+def _with_bindings(query: str, bindings: Mapping[str, Node] | None) -> str:
+    """Append ``VALUES (?a ?b) { (...) }`` after the query (SPARQL's trailing VALUES clause).
+
+    The block is joined with the query's solutions: a bound variable restricts the rows it
+    appears in. After ``GROUP BY`` only grouped variables are in scope, so bind a grouped
+    variable, not one hidden inside an aggregate.
+    """
+    if not bindings:
+        return query
+    names, terms = [], []
+    for name, node in bindings.items():
+        bare = name[1:] if name[:1] in "?$" else name
+        if not _VARIABLE_NAME.fullmatch(bare):
+            raise BindingError(f"not a valid SPARQL variable name: {name!r}")
+        names.append("?" + bare)
+        terms.append(sparql_term(node))
+    # The newline ends a trailing "#" comment in the query, if there is one.
+    return f"{query}\nVALUES ({' '.join(names)}) {{ ({' '.join(terms)}) }}\n"
+
+
+def _version_update(version: str) -> str:
+    return (
+        f"DELETE WHERE {{ GRAPH <{META_GRAPH}> {{ <{META_GRAPH}> <{DATA_VERSION_PREDICATE}> ?v }} }} ;\n"
+        f'INSERT DATA {{ GRAPH <{META_GRAPH}> {{ <{META_GRAPH}> <{DATA_VERSION_PREDICATE}> "{version}" }} }}'
+    )
+
+
+def _bare_media_type(media_type: str) -> str:
+    return media_type.split(";", 1)[0].strip().lower()
+
+
+def _graph_media_type(media_type: str) -> str:
+    bare = _bare_media_type(media_type)
+    if bare not in GRAPH_MEDIA_TYPES:
+        raise StoreError(
+            f"unsupported RDF media type {media_type!r}; use one of {', '.join(GRAPH_MEDIA_TYPES)}"
+        )
+    return bare
+
+
+# --------------------------------------------------------------------------- the interface
+
+
+class KnowledgeStore(abc.ABC):
+    """The RDF store of the knowledge graph, embedded or remote.
+
+    Queries see the default graph, which holds the data. Every write through this interface
+    changes :meth:`data_version`. Subclasses provide the ``_``-prefixed primitives; the public
+    methods add bindings, checks and the version bump so both backends behave alike.
+    """
+
+    _closed: bool = False
+
+    # -- reading
+
+    def select(self, query: str, bindings: Mapping[str, Node] | None = None) -> SelectResult:
+        """Run a SELECT query; ``bindings`` fix variables to terms (see :func:`sparql_term`)."""
+        self._require_open()
+        return self._select(_with_bindings(query, bindings))
+
+    def select_values(
+        self, query: str, bindings: Mapping[str, Node] | None = None
+    ) -> tuple[list[str], list[tuple[str | None, ...]]]:
+        """Run a SELECT query and return plain strings, for building projections fast.
+
+        Each cell is the IRI string, the literal's lexical form, the blank node label
+        (without ``_:``) or ``None`` when unbound. No rdflib terms are built, so millions of
+        rows stay cheap.
+        """
+        self._require_open()
+        return self._select_values(_with_bindings(query, bindings))
+
+    def ask(self, query: str, bindings: Mapping[str, Node] | None = None) -> bool:
+        """Run an ASK query."""
+        self._require_open()
+        return self._ask(_with_bindings(query, bindings))
+
+    def construct(self, query: str, bindings: Mapping[str, Node] | None = None) -> rdflib.Graph:
+        """Run a CONSTRUCT or DESCRIBE query and return the triples as an rdflib graph."""
+        self._require_open()
+        return self._construct(_with_bindings(query, bindings))
+
+    def query_bytes(
+        self, query: str, media_type: str, bindings: Mapping[str, Node] | None = None
+    ) -> bytes:
+        """Run any query and return its results serialised in ``media_type``.
+
+        SELECT / ASK take :data:`RESULTS_MEDIA_TYPES`; CONSTRUCT / DESCRIBE take
+        :data:`GRAPH_MEDIA_TYPES`. A media type that does not fit the query form is a
+        :class:`StoreError`.
+        """
+        self._require_open()
+        bare = _bare_media_type(media_type)
+        if bare not in RESULTS_MEDIA_TYPES and bare not in GRAPH_MEDIA_TYPES:
+            supported = ", ".join([*RESULTS_MEDIA_TYPES, *GRAPH_MEDIA_TYPES])
+            raise StoreError(f"unsupported media type {media_type!r}; use one of {supported}")
+        return self._query_bytes(_with_bindings(query, bindings), bare)
+
+    def triple_count(self) -> int:
+        """Number of triples in the default graph."""
+        self._require_open()
+        _, rows = self._select_values(_COUNT_QUERY)
+        return int(rows[0][0]) if rows and rows[0][0] is not None else 0
+
+    def dump(self, media_type: str = "application/n-triples") -> bytes:
+        """The default graph serialised as one of :data:`GRAPH_MEDIA_TYPES`."""
+        self._require_open()
+        return self._dump(_graph_media_type(media_type))
+
+    def data_version(self) -> str:
+        """An opaque token that changes after every write; ``"0"`` if nothing was written.
+
+        It is stored in the store itself, so another process (or another client of the same
+        server) sees the same value.
+        """
+        self._require_open()
+        _, rows = self._select_values(_VERSION_QUERY, see_meta=True)
+        return rows[0][0] if rows and rows[0][0] is not None else "0"
+
+    # -- writing
+
+    def update(self, sparql_update: str) -> None:
+        """Run a SPARQL 1.1 Update, then change the data version."""
+        self._require_writable()
+        self._update(sparql_update)
+        self._bump_version()
+
+    def insert_graph(self, graph: rdflib.Graph) -> None:
+        """Add every triple of ``graph`` to the default graph, or none if anything fails."""
+        self._require_writable()
+        self._insert_graph(graph)
+        self._bump_version()
+
+    def insert_ntriples(self, data: bytes) -> None:
+        """Add N-Triples to the default graph in one transaction: all lines or none."""
+        self._require_writable()
+        self._insert_ntriples(data)
+        self._bump_version()
+
+    def clear(self) -> None:
+        """Remove all data (every graph), then set a new data version."""
+        self._require_writable()
+        self._clear()
+        self._bump_version()
+
+    # -- lifecycle
+
+    def close(self) -> None:
+        """Release the store; later calls raise :class:`StoreError`. Closing twice is fine."""
+        if not self._closed:
+            self._closed = True
+            self._close()
+
+    def __enter__(self) -> KnowledgeStore:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    @property
+    @abc.abstractmethod
+    def description(self) -> str:
+        """Where the data is, for messages: a path, "memory" or a server URL."""
+
+    @property
+    @abc.abstractmethod
+    def writable(self) -> bool:
+        """Whether writes are possible (not read-only, an update endpoint is known)."""
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.description}{' closed' if self._closed else ''}>"
+
+    # -- helpers for subclasses
+
+    def _require_open(self) -> None:
+        if self._closed:
+            raise StoreError(f"{self.description} is closed")
+
+    def _require_writable(self) -> None:
+        self._require_open()
+        if not self.writable:
+            raise StoreError(f"{self.description} is read-only: {self._read_only_reason()}")
+
+    def _read_only_reason(self) -> str:
+        return "it was opened read-only"
+
+    def _bump_version(self) -> None:
+        self._update(_version_update(str(uuid.uuid4())))
+
+    # -- primitives
+
+    @abc.abstractmethod
+    def _select(self, query: str) -> SelectResult: ...
+
+    @abc.abstractmethod
+    def _select_values(
+        self, query: str, *, see_meta: bool = False
+    ) -> tuple[list[str], list[tuple[str | None, ...]]]: ...
+
+    @abc.abstractmethod
+    def _ask(self, query: str) -> bool: ...
+
+    @abc.abstractmethod
+    def _construct(self, query: str) -> rdflib.Graph: ...
+
+    @abc.abstractmethod
+    def _query_bytes(self, query: str, media_type: str) -> bytes: ...
+
+    @abc.abstractmethod
+    def _update(self, sparql_update: str) -> None: ...
+
+    @abc.abstractmethod
+    def _insert_graph(self, graph: rdflib.Graph) -> None: ...
+
+    @abc.abstractmethod
+    def _insert_ntriples(self, data: bytes) -> None: ...
+
+    @abc.abstractmethod
+    def _clear(self) -> None: ...
+
+    @abc.abstractmethod
+    def _dump(self, media_type: str) -> bytes: ...
+
+    @abc.abstractmethod
+    def _close(self) -> None: ...
+
+
+# --------------------------------------------------------------------------- embedded
+
+
+def _from_ox(term: object) -> Node | None:
+    """A pyoxigraph term as the rdflib term a Turtle parser would give."""
+    if term is None:
+        return None
+    kind = type(term)
+    if kind is ox.NamedNode:
+        return URIRef(term.value)
+    if kind is ox.Literal:
+        if term.language:
+            return Literal(term.value, lang=term.language)
+        datatype = term.datatype.value
+        if datatype == _XSD_STRING:
+            return Literal(term.value)
+        return Literal(term.value, datatype=URIRef(datatype))
+    if kind is ox.BlankNode:
+        return BNode(term.value)
+    raise StoreError(f"cannot represent {term!r} as an rdflib term")
+
+
+def _to_ox(node: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+    """An rdflib term as a pyoxigraph term; raises ValueError/TypeError if it is invalid."""
+    if isinstance(node, URIRef):
+        return ox.NamedNode(str(node))
+    if isinstance(node, BNode):
+        return ox.BlankNode(str(node))
+    if isinstance(node, Literal):
+        if node.language:
+            return ox.Literal(str(node), language=node.language)
+        if node.datatype is not None and str(node.datatype) != _RDF_LANG_STRING:
+            return ox.Literal(str(node), datatype=ox.NamedNode(str(node.datatype)))
+        return ox.Literal(str(node))
+    raise TypeError(f"{type(node).__name__} {node!r} is not an RDF term")
+
+
+def _checked_quads(graph: rdflib.Graph, description: str) -> list[ox.Quad]:
+    """The graph's triples as default-graph quads; any invalid term refuses the whole graph."""
+    try:
+        return [ox.Quad(_to_ox(s), _to_ox(p), _to_ox(o)) for s, p, o in graph]
+    except (TypeError, ValueError) as error:
+        raise StoreError(
+            f"nothing inserted into {description}: the graph holds an invalid triple: {error}"
+        ) from error
+
+
+def _query_form(results: object) -> str:
+    if isinstance(results, ox.QuerySolutions):
+        return "SELECT"
+    if isinstance(results, ox.QueryBoolean):
+        return "ASK"
+    return "CONSTRUCT/DESCRIBE"
+
+
+class OxigraphStore(KnowledgeStore):
+    """The embedded store: pyoxigraph in memory (``path=None``) or on disk at ``path``.
+
+    Queries see only the default graph and the user's named graphs, never
+    :data:`META_GRAPH`. One process at a time may open a path read-write; others can use
+    :meth:`read_only` (and see writes once they are flushed, which this class does after
+    every write).
+
+    Parameters
+    ----------
+    path : str or os.PathLike, optional
+        Directory of the on-disk store, created if missing. ``None`` keeps data in memory.
+
+    Raises
+    ------
+    StoreError
+        If the directory cannot be opened, e.g. because another process holds it.
+
+    Examples
+    --------
+    >>> from rdflib import Graph, Literal, URIRef
+    >>> from rdflib.namespace import RDFS
+    >>> cluster = URIRef("https://w3id.org/clusterkg/id/cluster/silicon-saxony")
+    >>> with OxigraphStore() as store:
+    ...     g = Graph()
+    ...     _ = g.add((cluster, RDFS.label, Literal("Silicon Saxony")))
+    ...     store.insert_graph(g)
+    ...     result = store.select(
+    ...         "SELECT ?label WHERE { ?c <http://www.w3.org/2000/01/rdf-schema#label> ?label }",
+    ...         bindings={"c": cluster},
+    ...     )
+    ...     print(store.triple_count(), [row[0] for row in result.rows])
+    1 [rdflib.term.Literal('Silicon Saxony')]
+    """
+
+    def __init__(self, path: str | Path | None = None) -> None:
+        self.path = None if path is None else Path(path)
+        self._read_only = False
+        if self.path is None:
+            self._store = ox.Store()
+            return
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+            self._store = ox.Store(str(self.path))
+        except OSError as error:
+            raise StoreError(
+                f"cannot open the store at {self.path} read-write: {error}. If another process "
+                "(e.g. a server) holds it, open it read-only or write through that server."
+            ) from error
+
+    @classmethod
+    def read_only(cls, path: str | Path) -> OxigraphStore:
+        """Open an existing on-disk store without write access (several processes may)."""
+        path = Path(path)
+        if not path.is_dir():
+            raise StoreError(f"no store at {path}: the directory does not exist")
+        self = cls.__new__(cls)
+        self.path = path
+        self._read_only = True
+        try:
+            self._store = ox.Store.read_only(str(path))
+        except OSError as error:
+            raise StoreError(f"cannot open the store at {path} read-only: {error}") from error
+        return self
+
+    @property
+    def description(self) -> str:
+        if self.path is None:
+            return "embedded store in memory"
+        mode = "read-only " if self._read_only else ""
+        return f"embedded {mode}store at {self.path}"
+
+    @property
+    def writable(self) -> bool:
+        return not self._read_only
+
+    # -- queries
+
+    def _run(self, query: str, *, see_meta: bool = False) -> object:
+        """Run a query on the default graph; hide the meta graph from ``GRAPH`` patterns."""
+        try:
+            if see_meta:
+                return self._store.query(query)
+            named = [g for g in self._store.named_graphs() if g.value != META_GRAPH]
+            return self._store.query(query, named_graphs=named)
+        except SyntaxError as error:
+            raise StoreError(f"invalid SPARQL query for {self.description}: {error}") from error
+        except (OSError, ValueError, RuntimeError) as error:
+            raise StoreError(f"query failed on {self.description}: {error}") from error
+
+    def _run_expecting(self, query: str, form: str, see_meta: bool = False) -> object:
+        results = self._run(query, see_meta=see_meta)
+        if _query_form(results) != form:
+            raise StoreError(f"expected a {form} query, got a {_query_form(results)} query")
+        return results
+
+    def _select(self, query: str) -> SelectResult:
+        solutions = self._run_expecting(query, "SELECT")
+        variables = [v.value for v in solutions.variables]
+        try:
+            rows = [tuple(map(_from_ox, solution)) for solution in solutions]
+        except (OSError, RuntimeError) as error:
+            raise StoreError(f"query failed on {self.description}: {error}") from error
+        return SelectResult(variables, rows)
+
+    def _select_values(
+        self, query: str, *, see_meta: bool = False
+    ) -> tuple[list[str], list[tuple[str | None, ...]]]:
+        solutions = self._run_expecting(query, "SELECT", see_meta)
+        variables = [v.value for v in solutions.variables]
+        try:
+            # A list inside tuple() is ~20% faster than a generator here (1M rows: 2.9 s).
+            rows = [
+                tuple([None if term is None else term.value for term in solution])
+                for solution in solutions
+            ]
+        except (OSError, RuntimeError) as error:
+            raise StoreError(f"query failed on {self.description}: {error}") from error
+        return variables, rows
+
+    def _ask(self, query: str) -> bool:
+        return bool(self._run_expecting(query, "ASK"))
+
+    def _construct(self, query: str) -> rdflib.Graph:
+        triples = self._run_expecting(query, "CONSTRUCT/DESCRIBE")
+        graph = rdflib.Graph()
+        try:
+            for triple in triples:
+                graph.add(
+                    (_from_ox(triple.subject), _from_ox(triple.predicate), _from_ox(triple.object))
+                )
+        except (OSError, RuntimeError) as error:
+            raise StoreError(f"query failed on {self.description}: {error}") from error
+        return graph
+
+    def _query_bytes(self, query: str, media_type: str) -> bytes:
+        results = self._run(query)
+        if isinstance(results, ox.QueryTriples):
+            formats: Mapping[str, object] = GRAPH_MEDIA_TYPES
+        else:
+            formats = RESULTS_MEDIA_TYPES
+        if media_type not in formats:
+            raise StoreError(
+                f"{_query_form(results)} results cannot be written as {media_type}; "
+                f"use one of {', '.join(formats)}"
+            )
+        try:
+            return results.serialize(format=formats[media_type])
+        except (OSError, ValueError, RuntimeError) as error:
+            raise StoreError(f"query failed on {self.description}: {error}") from error
+
+    def _dump(self, media_type: str) -> bytes:
+        try:
+            return self._store.dump(
+                format=GRAPH_MEDIA_TYPES[media_type], from_graph=ox.DefaultGraph()
+            )
+        except (OSError, ValueError) as error:
+            raise StoreError(f"cannot dump {self.description}: {error}") from error
+
+    # -- writes (each is one pyoxigraph transaction)
+
+    def _bump_version(self) -> None:
+        super()._bump_version()
+        if self.path is not None:  # let read-only openers in other processes see the write
+            self._store.flush()
+
+    def _update(self, sparql_update: str) -> None:
+        try:
+            self._store.update(sparql_update)
+        except SyntaxError as error:
+            raise StoreError(f"invalid SPARQL update for {self.description}: {error}") from error
+        except (OSError, ValueError, RuntimeError) as error:
+            raise StoreError(f"update failed on {self.description}: {error}") from error
+
+    def _insert_graph(self, graph: rdflib.Graph) -> None:
+        quads = _checked_quads(graph, self.description)
+        try:
+            self._store.extend(quads)  # one transaction: all or nothing
+        except OSError as error:
+            raise StoreError(f"nothing inserted into {self.description}: {error}") from error
+
+    def _insert_ntriples(self, data: bytes) -> None:
+        # Store.load is one transaction; bulk_load is not atomic (oxigraph BulkLoader docs).
+        try:
+            self._store.load(data, format=ox.RdfFormat.N_TRIPLES)
+        except SyntaxError as error:
+            raise StoreError(
+                f"nothing inserted into {self.description}: invalid N-Triples: {error}"
+            ) from error
+        except (OSError, ValueError) as error:
+            raise StoreError(f"nothing inserted into {self.description}: {error}") from error
+
+    def _clear(self) -> None:
+        try:
+            self._store.clear()
+        except OSError as error:
+            raise StoreError(f"cannot clear {self.description}: {error}") from error
+
+    def _close(self) -> None:
+        store, self._store = self._store, None
+        if self.path is not None and not self._read_only:
+            store.flush()
+        del store  # pyoxigraph releases the directory when the last reference goes
+
+
+# --------------------------------------------------------------------------- remote
+
+
+def _from_json(term: Mapping[str, str] | None) -> Node | None:
+    """A SPARQL JSON results term as an rdflib term."""
+    if term is None:
+        return None
+    kind = term["type"]
+    if kind == "uri":
+        return URIRef(term["value"])
+    if kind in ("literal", "typed-literal"):
+        language = term.get("xml:lang")
+        if language:
+            return Literal(term["value"], lang=language)
+        datatype = term.get("datatype")
+        if datatype is None or datatype == _XSD_STRING:
+            return Literal(term["value"])
+        return Literal(term["value"], datatype=URIRef(datatype))
+    if kind == "bnode":
+        return BNode(term["value"])
+    raise StoreError(f"cannot represent a SPARQL results term of type {kind!r} in rdflib")
+
+
+class SparqlProtocolStore(KnowledgeStore):
+    """A remote store spoken to over the SPARQL 1.1 Protocol and Graph Store HTTP Protocol.
+
+    Only the standard library is used. Inserts go to ``graph_store_url?default`` as
+    N-Triples (one request, so the server applies them atomically); without a Graph Store
+    URL they are sent as ``INSERT DATA`` to the update URL. Without ``update_url`` the store
+    is read-only. For ``oxigraph serve`` the URLs are ``/query``, ``/update`` and ``/store``.
+
+    Servers that make the default graph the union of all graphs (Virtuoso, or Oxigraph
+    started with ``--union-default-graph``) also show :data:`META_GRAPH` in queries.
+
+    Parameters
+    ----------
+    query_url : str
+        SPARQL query endpoint.
+    update_url : str, optional
+        SPARQL update endpoint; ``None`` makes the store read-only.
+    graph_store_url : str, optional
+        Graph Store HTTP Protocol endpoint (the one that takes ``?default``).
+    headers : mapping, optional
+        Extra HTTP headers for every request, e.g. ``Authorization``.
+    timeout : float
+        Seconds to wait for the server on each request.
+    """
+
+    def __init__(
+        self,
+        query_url: str,
+        update_url: str | None = None,
+        graph_store_url: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float = 30,
+    ) -> None:
+        self.query_url = query_url
+        self.update_url = update_url
+        self.graph_store_url = graph_store_url
+        self.headers = dict(headers or {})
+        self.timeout = timeout
+
+    @property
+    def description(self) -> str:
+        return f"SPARQL server {self.query_url}"
+
+    @property
+    def writable(self) -> bool:
+        return self.update_url is not None
+
+    def _read_only_reason(self) -> str:
+        return "no update endpoint was given"
+
+    # -- HTTP
+
+    def _request(
+        self,
+        url: str,
+        *,
+        method: str = "POST",
+        body: bytes | None = None,
+        content_type: str | None = None,
+        accept: str | None = None,
+    ) -> tuple[bytes, str]:
+        """Send one request; return the body and its bare media type, or raise StoreError."""
+        headers = dict(self.headers)
+        if content_type is not None:
+            headers["Content-Type"] = content_type
+        if accept is not None:
+            headers["Accept"] = accept
+        request = urllib.request.Request(url, data=body, method=method, headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                return response.read(), response.headers.get_content_type()
+        except urllib.error.HTTPError as error:
+            with error:
+                message = error.read(4000).decode("utf-8", "replace").strip()
+            raise StoreError(
+                f"{method} {url} failed: HTTP {error.code} {error.reason}: {message}"
+            ) from error
+        except OSError as error:  # URLError, timeouts, refused or reset connections
+            reason = getattr(error, "reason", error)
+            raise StoreError(f"{method} {url} failed: cannot reach the server: {reason}") from error
+
+    def _query(self, query: str, accept: str) -> tuple[bytes, str]:
+        return self._request(
+            self.query_url,
+            body=query.encode("utf-8"),
+            content_type="application/sparql-query",
+            accept=accept,
+        )
+
+    def _json_results(self, query: str) -> dict:
+        body, media_type = self._query(query, "application/sparql-results+json")
+        try:
+            return json.loads(body)
+        except ValueError as error:
+            raise StoreError(
+                f"{self.query_url} answered {media_type} that is not SPARQL JSON results: {error}"
+            ) from error
+
+    def _solutions(self, query: str) -> tuple[list[str], list[dict]]:
+        results = self._json_results(query)
+        if "boolean" in results:
+            raise StoreError("expected a SELECT query, got an ASK query")
+        return results["head"]["vars"], results["results"]["bindings"]
+
+    # -- queries
+
+    def _select(self, query: str) -> SelectResult:
+        variables, bindings = self._solutions(query)
+        rows = [tuple(_from_json(b.get(v)) for v in variables) for b in bindings]
+        return SelectResult(variables, rows)
+
+    def _select_values(
+        self, query: str, *, see_meta: bool = False
+    ) -> tuple[list[str], list[tuple[str | None, ...]]]:
+        variables, bindings = self._solutions(query)
+        rows = [
+            tuple([None if (term := b.get(v)) is None else term["value"] for v in variables])
+            for b in bindings
+        ]
+        return variables, rows
+
+    def _ask(self, query: str) -> bool:
+        results = self._json_results(query)
+        if "boolean" not in results:
+            raise StoreError("expected an ASK query, got a SELECT query")
+        return bool(results["boolean"])
+
+    def _construct(self, query: str) -> rdflib.Graph:
+        body, media_type = self._query(query, "application/n-triples, text/turtle;q=0.9")
+        return self._parse_graph(body, media_type)
+
+    def _parse_graph(self, body: bytes, media_type: str) -> rdflib.Graph:
+        if media_type not in _RDFLIB_FORMATS:
+            raise StoreError(f"{self.query_url} answered {media_type}, not an RDF graph")
+        try:
+            return rdflib.Graph().parse(data=body, format=_RDFLIB_FORMATS[media_type])
+        except Exception as error:  # rdflib parsers raise many unrelated types
+            raise StoreError(f"cannot parse the {media_type} sent by {self.query_url}: {error}") from error
+
+    def _query_bytes(self, query: str, media_type: str) -> bytes:
+        body, answered = self._query(query, media_type)
+        if answered != media_type:
+            raise StoreError(f"asked {self.query_url} for {media_type}, got {answered}")
+        return body
+
+    def _dump(self, media_type: str) -> bytes:
+        if self.graph_store_url is None:
+            return self._query_bytes(_DUMP_QUERY, media_type)
+        body, answered = self._request(self._default_graph_url(), method="GET", accept=media_type)
+        if answered != media_type:
+            raise StoreError(f"asked {self.graph_store_url} for {media_type}, got {answered}")
+        return body
+
+    # -- writes
+
+    def _default_graph_url(self) -> str:
+        url = self.graph_store_url
+        return url + ("&" if "?" in url else "?") + "default"
+
+    def _update(self, sparql_update: str) -> None:
+        self._request(
+            self.update_url,
+            body=sparql_update.encode("utf-8"),
+            content_type="application/sparql-update",
+        )
+
+    def _insert_graph(self, graph: rdflib.Graph) -> None:
+        # pyoxigraph checks every term first and writes strict N-Triples (rdflib's writer
+        # raises a bare Exception on a bad IRI).
+        quads = _checked_quads(graph, self.description)
+        triples = [ox.Triple(q.subject, q.predicate, q.object) for q in quads]
+        self._insert_ntriples(ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES))
+
+    def _insert_ntriples(self, data: bytes) -> None:
+        if self.graph_store_url is not None:
+            self._request(
+                self._default_graph_url(), body=data, content_type="application/n-triples"
+            )
+            return
+        # No Graph Store: re-serialise what pyoxigraph parsed, so the data cannot carry SPARQL.
+        try:
+            clean = ox.serialize(ox.parse(data, format=ox.RdfFormat.N_TRIPLES),
+                                 format=ox.RdfFormat.N_TRIPLES)
+        except SyntaxError as error:
+            raise StoreError(
+                f"nothing inserted into {self.description}: invalid N-Triples: {error}"
+            ) from error
+        self._update("INSERT DATA {\n" + clean.decode("utf-8") + "}")
+
+    def _clear(self) -> None:
+        self._update("DROP ALL")
+
+    def _close(self) -> None:
+        pass
+
+
+# --------------------------------------------------------------------------- factory
+
+
+def open_store(
+    location: str | Path | None = None,
+    endpoint: str | None = None,
+    update_endpoint: str | None = None,
+    graph_store_endpoint: str | None = None,
+    token: str | None = None,
+) -> KnowledgeStore:
+    """Open the store the configuration names: a remote server if ``endpoint`` is given,
+    else the embedded store at ``location`` (``None``: in memory).
+
+    ``token`` is sent as ``Authorization: Bearer <token>`` to the remote server.
+    """
+    if endpoint is None:
+        if update_endpoint or graph_store_endpoint or token:
+            raise StoreError("update/graph store endpoints and tokens need a query endpoint")
+        return OxigraphStore(location)
+    if location is not None:
+        raise StoreError("give either a store location or a SPARQL endpoint, not both")
+    headers = {"Authorization": f"Bearer {token}"} if token else None
+    return SparqlProtocolStore(endpoint, update_endpoint, graph_store_endpoint, headers=headers)

@@ -1,0 +1,165 @@
+"""The project's closed namespace ``CKG`` and the namespaces its data reuses.
+
+``CKG`` lists every term declared in ``clusterkg.ttl`` (a test keeps the two in step), and
+``_fail = True`` makes a mistyped term an error instead of a silently new IRI:
+
+>>> from clusterkg.ontology.namespace import CKG, DATA
+>>> CKG.Cluster
+rdflib.term.URIRef('https://w3id.org/clusterkg/ns#Cluster')
+>>> CKG.Typo
+Traceback (most recent call last):
+    ...
+AttributeError: term 'Typo' not in namespace 'https://w3id.org/clusterkg/ns#'
+>>> DATA["cluster/silicon-saxony"]
+rdflib.term.URIRef('https://w3id.org/clusterkg/id/cluster/silicon-saxony')
+
+The reused namespaces are rdflib's own definitions, re-exported under the prefixes the project
+uses (``SCHEMA`` is rdflib's ``SDO``, ``DCT`` is ``DCTERMS``).
+"""
+
+from rdflib import Namespace, URIRef
+from rdflib.namespace import DCAT, DCTERMS, ORG, OWL, PROV, RDF, RDFS, SDO, SKOS, XSD, DefinedNamespace
+
+__all__ = [
+    "CKG",
+    "DATA",
+    "SYNTHETIC",
+    "ORG",
+    "SCHEMA",
+    "DCT",
+    "PROV",
+    "SKOS",
+    "DCAT",
+    "RDF",
+    "RDFS",
+    "OWL",
+    "XSD",
+]
+
+#: Base of real data IRIs: ``DATA["{kind}/{id}"]``.
+DATA = Namespace("https://w3id.org/clusterkg/id/")
+#: Base of generated (synthetic) data IRIs, kept apart so they can never pass for real data.
+SYNTHETIC = Namespace("https://w3id.org/clusterkg/synthetic/")
+
+SCHEMA = SDO
+DCT = DCTERMS
+
+
+class CKG(DefinedNamespace):
+    """Terms of the clusterkg ontology (``https://w3id.org/clusterkg/ns#``)."""
+
+    _fail = True
+    _NS = Namespace("https://w3id.org/clusterkg/ns#")
+
+    # Classes
+    Cluster: URIRef  # cluster
+    SME: URIRef  # small or medium-sized enterprise
+    LargeEnterprise: URIRef  # large enterprise
+    University: URIRef  # university
+    ResearchInstitute: URIRef  # research institute
+    Technopark: URIRef  # technopark
+    PublicBody: URIRef  # public body
+    Association: URIRef  # association
+    Investor: URIRef  # investor
+    ClusterManagementOrganisation: URIRef  # cluster management organisation
+    Hospital: URIRef  # hospital
+    OtherOrganisation: URIRef  # other organisation
+    Affiliation: URIRef  # affiliation of an organisation with a cluster
+    Competency: URIRef  # competency
+    Industry: URIRef  # industry
+    CompetencyClaim: URIRef  # competency claim (qualified hasCompetency)
+    CompetencyNeed: URIRef  # competency need (qualified needsCompetency)
+    Partnership: URIRef  # cross-cluster partnership
+    CrossClusterProject: URIRef  # partnership level: cross-cluster project
+    SuperRegionalCluster: URIRef  # partnership level: super-regional cluster
+    MetaCluster: URIRef  # partnership level: meta-cluster
+    CooperationAgreement: URIRef  # partnership level: cooperation agreement
+    SharedResource: URIRef  # shareable resource
+    Development: URIRef  # a member's new product or technology
+    Country: URIRef  # country
+    Region: URIRef  # region
+    ClusterPolicy: URIRef  # cluster policy of a country
+
+    # Object properties
+    country: URIRef  # country
+    region: URIRef  # region
+    industry: URIRef  # industry
+    stage: URIRef  # stage of a cluster
+    clusterOrganisation: URIRef  # organisation that manages a cluster
+    organisation: URIRef  # organisation of an affiliation
+    cluster: URIRef  # cluster of an affiliation
+    affiliationType: URIRef  # affiliation type
+    affiliatedWith: URIRef  # shortcut: organisation -> cluster (any affiliation)
+    projectPartnerOf: URIRef  # shortcut: organisation -> cluster (project partner)
+    locatedInRegionOf: URIRef  # shortcut: organisation -> cluster (located in region)
+    appliedIn: URIRef  # competency -> industry
+    hasCompetency: URIRef  # shortcut: organisation -> competency
+    qualifiedCompetency: URIRef  # organisation -> competency claim
+    competency: URIRef  # claim or need -> competency
+    level: URIRef  # level of a competency claim
+    needsCompetency: URIRef  # shortcut: cluster or organisation -> competency
+    qualifiedNeed: URIRef  # cluster or organisation -> competency need
+    participant: URIRef  # partnership -> cluster
+    offeredBy: URIRef  # shareable resource -> organisation
+    resourceKind: URIRef  # kind of shareable resource
+    relatedCompetency: URIRef  # resource or development -> competency
+    developedBy: URIRef  # development -> organisation
+    policyModel: URIRef  # cluster policy model
+    supportInstrument: URIRef  # cluster policy support instrument
+
+    # Datatype properties
+    memberCount: URIRef  # member count
+    memberCountYear: URIRef  # year of the member count
+    sourceQuote: URIRef  # quote from the source
+    roleLabel: URIRef  # role in a cluster, as free text
+    instrumentCount: URIRef  # number of support instruments
+    synthetic: URIRef  # true on generated datasets
+
+    # Concept schemes
+    AffiliationTypeScheme: URIRef  # affiliation types
+    CompetencyLevelScheme: URIRef  # competency levels
+    ClusterStageScheme: URIRef  # cluster life-cycle stages
+    PolicyModelScheme: URIRef  # cluster policy models
+    SupportInstrumentScheme: URIRef  # cluster support instruments
+    ResourceKindScheme: URIRef  # kinds of shareable resource
+
+    # Concepts: affiliation types
+    Member: URIRef  # member
+    FoundingMember: URIRef  # founding member
+    BoardMember: URIRef  # board member
+    Resident: URIRef  # resident of a technopark or hub
+    ProjectPartner: URIRef  # project partner
+    LocatedInRegion: URIRef  # located in the cluster's region
+
+    # Concepts: competency levels
+    LevelBasic: URIRef  # basic
+    LevelAdvanced: URIRef  # advanced
+    LevelLeading: URIRef  # leading
+
+    # Concepts: cluster stages
+    StageEmerging: URIRef  # emerging
+    StageGrowing: URIRef  # growing
+    StageMature: URIRef  # mature
+
+    # Concepts: cluster policy models
+    DirigisteModel: URIRef  # dirigiste model
+    LiberalModel: URIRef  # liberal model
+    MixedModel: URIRef  # mixed model
+
+    # Concepts: support instruments
+    DirectFinancialSupport: URIRef  # direct financial support
+    TaxIncentives: URIRef  # tax incentives
+    InnovationFunds: URIRef  # innovation implementation funds
+    RiskReductionProgrammes: URIRef  # risk-reduction and loss-compensation programmes
+    DevelopmentInstitutions: URIRef  # development institutions and network builders
+    CoordinatingAuthorities: URIRef  # coordinating authorities
+    IPProtection: URIRef  # intellectual-property protection
+    TargetedResearchFunding: URIRef  # targeted research funding
+
+    # Concepts: kinds of shareable resource
+    Equipment: URIRef  # equipment
+    Laboratory: URIRef  # laboratory
+    TestBed: URIRef  # test bed
+    PilotLine: URIRef  # pilot line
+    Facility: URIRef  # facility
+    Service: URIRef  # service

@@ -1,0 +1,142 @@
+"""Shared fixtures: knowledge stores for every backend.
+
+Stable fixtures for all test modules (keep their names and behaviour):
+
+``memory_store``
+    An empty in-memory :class:`~clusterkg.graph.store.OxigraphStore`, closed after the test.
+``disk_store``
+    An empty on-disk ``OxigraphStore`` in the test's ``tmp_path`` (its ``.path``), closed
+    after the test.
+``oxigraph_server``
+    Session-wide real ``oxigraph serve`` process on 127.0.0.1 (an :class:`OxigraphServer`
+    with ``query_url``, ``update_url``, ``store_url``). Skipped only when the ``oxigraph``
+    binary is not installed.
+``remote_store``
+    A :class:`~clusterkg.graph.store.SparqlProtocolStore` on that server, emptied before the
+    test (the server is shared: never rely on data from another test).
+``any_store``
+    Each of the three above in turn (params ``memory``, ``disk``, ``remote``), so one test
+    checks that every backend behaves the same. Tests that must know the backend can use
+    ``isinstance(any_store, OxigraphStore)``, but should rarely have to.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from clusterkg.graph.store import KnowledgeStore, OxigraphStore, SparqlProtocolStore
+
+SERVER_START_TIMEOUT_S = 20
+
+
+@dataclass(frozen=True)
+class OxigraphServer:
+    """Where the test server listens and keeps its data."""
+
+    base_url: str
+    location: Path
+
+    @property
+    def query_url(self) -> str:
+        return self.base_url + "/query"
+
+    @property
+    def update_url(self) -> str:
+        return self.base_url + "/update"
+
+    @property
+    def store_url(self) -> str:
+        return self.base_url + "/store"
+
+    def connect(self) -> SparqlProtocolStore:
+        """A new client of this server (a second one sees the same data)."""
+        return SparqlProtocolStore(self.query_url, self.update_url, self.store_url, timeout=10)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _answers(query_url: str) -> bool:
+    request = urllib.request.Request(
+        query_url,
+        data=b"ASK {}",
+        headers={"Content-Type": "application/sparql-query",
+                 "Accept": "application/sparql-results+json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=1) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+@pytest.fixture(scope="session")
+def oxigraph_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OxigraphServer]:
+    binary = shutil.which("oxigraph")
+    if binary is None:
+        pytest.skip("the `oxigraph` server binary is not installed (pip install oxigraph)")
+    location = tmp_path_factory.mktemp("oxigraph-server")
+    log_path = location.parent / (location.name + ".log")
+    port = _free_port()
+    server = OxigraphServer(f"http://127.0.0.1:{port}", location)
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            [binary, "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+            while not _answers(server.query_url):
+                if process.poll() is not None:
+                    pytest.fail(f"oxigraph serve exited with {process.returncode}: "
+                                f"{log_path.read_text(errors='replace')}")
+                if time.monotonic() > deadline:
+                    pytest.fail(f"oxigraph serve did not answer on {server.query_url} within "
+                                f"{SERVER_START_TIMEOUT_S} s: {log_path.read_text(errors='replace')}")
+                time.sleep(0.1)
+            yield server
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+@pytest.fixture
+def memory_store() -> Iterator[OxigraphStore]:
+    with OxigraphStore() as store:
+        yield store
+
+
+@pytest.fixture
+def disk_store(tmp_path: Path) -> Iterator[OxigraphStore]:
+    with OxigraphStore(tmp_path / "store") as store:
+        yield store
+
+
+@pytest.fixture
+def remote_store(oxigraph_server: OxigraphServer) -> Iterator[SparqlProtocolStore]:
+    with oxigraph_server.connect() as store:
+        store.clear()
+        yield store
+
+
+@pytest.fixture(params=["memory", "disk", "remote"])
+def any_store(request: pytest.FixtureRequest) -> KnowledgeStore:
+    return request.getfixturevalue(f"{request.param}_store")

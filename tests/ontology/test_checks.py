@@ -1,0 +1,138 @@
+"""The consistency checks (checks/*-violation.rq): silent on consistent data, loud on broken data."""
+
+import pyoxigraph as ox
+import pytest
+
+from clusterkg.ontology import check_queries, example_files, resource_text
+
+CHECKS = check_queries()
+
+PREFIXES = """
+@prefix ckg:     <https://w3id.org/clusterkg/ns#> .
+@prefix org:     <http://www.w3.org/ns/org#> .
+@prefix rdfs:    <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix skos:    <http://www.w3.org/2004/02/skos/core#> .
+@prefix schema:  <https://schema.org/> .
+@prefix xsd:     <http://www.w3.org/2001/XMLSchema#> .
+@prefix ex:      <https://w3id.org/clusterkg/synthetic/> .
+"""
+
+# Reference nodes the broken graphs point to, so each graph breaks one thing only.
+CONTEXT = """
+ex:cluster-a a ckg:Cluster .
+ex:cluster-b a ckg:Cluster .
+ex:org-a a org:FormalOrganization, ckg:SME .
+ex:competency-a a ckg:Competency .
+"""
+
+# For every check, graphs that are broken in the way the check looks for.
+BROKEN = {
+    "competency-shortcut-mismatch-violation": [
+        "ex:org-a ckg:hasCompetency ex:competency-a .",
+        """ex:org-a ckg:qualifiedCompetency ex:claim-a .
+           ex:claim-a a ckg:CompetencyClaim ; ckg:competency ex:competency-a .""",
+    ],
+    "need-shortcut-mismatch-violation": [
+        "ex:cluster-a ckg:needsCompetency ex:competency-a .",
+        """ex:cluster-a ckg:qualifiedNeed ex:need-a .
+           ex:need-a a ckg:CompetencyNeed ; ckg:competency ex:competency-a .""",
+    ],
+    "affiliation-shortcut-missing-violation": [
+        # a member with ckg:affiliatedWith but without org:memberOf
+        """ex:affiliation-a a ckg:Affiliation, org:Membership ;
+               ckg:organisation ex:org-a ; ckg:cluster ex:cluster-a ; ckg:affiliationType ckg:Member ;
+               org:member ex:org-a ; org:organization ex:cluster-a .
+           ex:org-a ckg:affiliatedWith ex:cluster-a .""",
+        # a project partner without any shortcut
+        """ex:affiliation-a a ckg:Affiliation ;
+               ckg:organisation ex:org-a ; ckg:cluster ex:cluster-a ; ckg:affiliationType ckg:ProjectPartner .""",
+    ],
+    "shortcut-without-affiliation-violation": [
+        "ex:org-a ckg:affiliatedWith ex:cluster-a .",
+        # ckg:projectPartnerOf backed only by a membership affiliation
+        """ex:affiliation-a a ckg:Affiliation, org:Membership ;
+               ckg:organisation ex:org-a ; ckg:cluster ex:cluster-a ; ckg:affiliationType ckg:Member ;
+               org:member ex:org-a ; org:organization ex:cluster-a .
+           ex:org-a ckg:affiliatedWith ex:cluster-a ; org:memberOf ex:cluster-a ;
+               ckg:projectPartnerOf ex:cluster-a .""",
+    ],
+    "member-of-without-membership-violation": [
+        "ex:org-a org:memberOf ex:cluster-a .",
+        # the membership exists, but for another cluster
+        """ex:org-a org:memberOf ex:cluster-a .
+           ex:membership-b a org:Membership ; org:member ex:org-a ; org:organization ex:cluster-b .""",
+    ],
+    "broader-cycle-violation": [
+        "ex:competency-a skos:broader ex:competency-a .",
+        """ex:competency-b a ckg:Competency ; skos:broader ex:competency-c .
+           ex:competency-c a ckg:Competency ; skos:broader ex:competency-d .
+           ex:competency-d a ckg:Competency ; skos:broader ex:competency-b .""",
+    ],
+    "participant-not-cluster-violation": [
+        """ex:partnership-a a ckg:Partnership, ckg:CooperationAgreement ;
+               ckg:participant ex:cluster-a, ex:org-a .""",
+    ],
+    "ends-before-start-violation": [
+        """ex:partnership-a schema:startDate "2013"^^xsd:gYear ; schema:endDate "2012"^^xsd:gYear .""",
+        """ex:affiliation-a schema:startDate "2010-05-01"^^xsd:date ; schema:endDate "2009"^^xsd:gYear .""",
+    ],
+    "dangling-reference-violation": [
+        """ex:affiliation-a a ckg:Affiliation ; ckg:organisation ex:org-a ; ckg:cluster ex:removed-cluster .""",
+        "ex:cluster-a ckg:country ex:unknown-country .",
+    ],
+}
+
+
+def _store(*turtle_documents: bytes) -> ox.Store:
+    store = ox.Store()
+    for document in turtle_documents:
+        store.load(document, format=ox.RdfFormat.TURTLE)
+    return store
+
+
+def _rows(store: ox.Store, name: str) -> list:
+    return list(store.query(CHECKS[name]))
+
+
+def test_enough_checks_found():
+    assert len(CHECKS) >= 4
+
+
+@pytest.mark.parametrize("name", sorted(CHECKS))
+def test_check_says_what_it_finds(name):
+    first_line = CHECKS[name].lstrip().splitlines()[0]
+    assert first_line.startswith("# Finds "), name
+    assert "SELECT" in CHECKS[name]
+
+
+def test_every_check_has_a_broken_case():
+    assert set(BROKEN) == set(CHECKS)
+
+
+@pytest.mark.parametrize("example", example_files("valid"), ids=lambda f: f.name)
+@pytest.mark.parametrize("name", sorted(CHECKS))
+def test_check_is_silent_on_valid_example(name, example):
+    assert _rows(_store(example.read_bytes()), name) == []
+
+
+@pytest.mark.parametrize("name", sorted(CHECKS))
+def test_check_is_silent_on_all_valid_examples_with_the_ontology(name):
+    documents = [example.read_bytes() for example in example_files("valid")]
+    documents.append(resource_text("clusterkg.ttl").encode("utf-8"))
+    assert _rows(_store(*documents), name) == []
+
+
+@pytest.mark.parametrize(
+    "name, broken",
+    [(name, broken) for name, cases in BROKEN.items() for broken in cases],
+    ids=lambda v: v if v in BROKEN else "",
+)
+def test_check_finds_broken_data(name, broken):
+    store = _store((PREFIXES + CONTEXT + broken).encode("utf-8"))
+    assert len(_rows(store, name)) >= 1
+
+
+@pytest.mark.parametrize("name", sorted(CHECKS))
+def test_check_is_silent_on_the_context_alone(name):
+    # Guards the broken cases: the shared context must not trip a check by itself.
+    assert _rows(_store((PREFIXES + CONTEXT).encode("utf-8")), name) == []

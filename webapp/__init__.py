@@ -1,0 +1,1 @@
+"""The Flask web application (SPARQL endpoint, partner-search pages, graph explorer)."""
