@@ -11,6 +11,7 @@ import io
 import json
 import re
 import sys
+import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -253,16 +254,15 @@ def generate(ctx: click.Context, clusters: int, organisations: int, competencies
     if not output and not load:
         raise click.UsageError("give --output FILE, --load, or both")
     spec = SyntheticSpec(clusters=clusters, organisations=organisations, competencies=competencies, seed=seed)
-    buffer = io.BytesIO()
-    count = write_synthetic(spec, buffer)
-    data = buffer.getvalue()
-    if output:
-        Path(output).write_bytes(data)
-        click.echo(f"wrote {count} synthetic triples to {output}")
-    if load:
-        with opened_store(ctx, create=True) as store:
-            store.insert_ntriples(data)
-            click.echo(f"loaded {count} synthetic triples; the store now holds {store.triple_count()}")
+    with tempfile.TemporaryDirectory() as scratch:
+        path = Path(output) if output else Path(scratch) / "synthetic.nt"
+        count = write_synthetic(spec, path)  # streamed: millions of triples in bounded memory
+        if output:
+            click.echo(f"wrote {count} synthetic triples to {output}")
+        if load:
+            with opened_store(ctx, create=True) as store:
+                store.insert_ntriples(path)
+                click.echo(f"loaded {count} synthetic triples; the store now holds {store.triple_count()}")
 
 
 def main() -> None:

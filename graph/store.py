@@ -282,8 +282,8 @@ class KnowledgeStore(abc.ABC):
         self._insert_graph(graph)
         self._bump_version()
 
-    def insert_ntriples(self, data: bytes) -> None:
-        """Add N-Triples to the default graph in one transaction: all lines or none."""
+    def insert_ntriples(self, data: bytes | Path) -> None:
+        """Add N-Triples (bytes, or a file for big loads) to the default graph: all or none."""
         self._require_writable()
         self._insert_ntriples(data)
         self._bump_version()
@@ -369,7 +369,7 @@ class KnowledgeStore(abc.ABC):
     def _insert_graph(self, graph: rdflib.Graph) -> None: ...
 
     @abc.abstractmethod
-    def _insert_ntriples(self, data: bytes) -> None: ...
+    def _insert_ntriples(self, data: bytes | Path) -> None: ...
 
     @abc.abstractmethod
     def _clear(self) -> None: ...
@@ -617,10 +617,13 @@ class OxigraphStore(KnowledgeStore):
         except OSError as error:
             raise StoreError(f"nothing inserted into {self.description}: {error}") from error
 
-    def _insert_ntriples(self, data: bytes) -> None:
+    def _insert_ntriples(self, data: bytes | Path) -> None:
         # Store.load is one transaction; bulk_load is not atomic (oxigraph BulkLoader docs).
         try:
-            self._store.load(data, format=ox.RdfFormat.N_TRIPLES)
+            if isinstance(data, Path):
+                self._store.load(path=str(data), format=ox.RdfFormat.N_TRIPLES)
+            else:
+                self._store.load(data, format=ox.RdfFormat.N_TRIPLES)
         except SyntaxError as error:
             raise StoreError(
                 f"nothing inserted into {self.description}: invalid N-Triples: {error}"
@@ -837,7 +840,9 @@ class SparqlProtocolStore(KnowledgeStore):
         triples = [ox.Triple(q.subject, q.predicate, q.object) for q in quads]
         self._insert_ntriples(ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES))
 
-    def _insert_ntriples(self, data: bytes) -> None:
+    def _insert_ntriples(self, data: bytes | Path) -> None:
+        if isinstance(data, Path):
+            data = data.read_bytes()
         if self.graph_store_url is not None:
             self._request(
                 self._default_graph_url(), body=data, content_type="application/n-triples"

@@ -148,3 +148,17 @@ def test_csv_export_reimports_to_the_same_graph(mini_store, tmp_path, run):
 def test_csv_export_needs_a_directory(mini_store):
     result = mini_store("export", "--format", "csv")
     assert result.exit_code == 1 and "--output" in result.output
+
+
+def test_generate_writes_and_loads_a_synthetic_graph(run, tmp_path):
+    out = tmp_path / "synthetic.nt"
+    result = run("generate", "--clusters", "5", "--organisations", "60", "--competencies", "30", "-o", str(out), "--load")
+    assert result.exit_code == 0, result.output
+    written = Graph().parse(out, format="nt")
+    counts = json.loads(run("stats", "--format", "json").output)
+    assert counts["clusters"] == 5 and counts["organisations"] >= 60
+    assert counts["triples"] >= len(written) > 0
+
+
+def test_generate_needs_a_destination(run):
+    assert run("generate").exit_code == 2
