@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from clusterkg.graph.errors import ClusterKGError
+
 __all__ = ["Problem", "ValidationFailed"]
 
 
@@ -37,7 +39,7 @@ class Problem:
         return {"file": self.file, "location": self.location, "field": self.field, "message": self.message}
 
 
-class ValidationFailed(Exception):
+class ValidationFailed(ClusterKGError):
     """Raised when an input batch has problems; carries all of them, not only the first."""
 
     def __init__(self, problems: list[Problem]):

@@ -1,0 +1,1 @@
+"""The analysis verbs of the command line, one module per family, registered in ``clusterkg.cli``."""
