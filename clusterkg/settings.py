@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Setting", "SETTINGS", "get_setting", "default_store_path"]
+__all__ = ["Setting", "SETTINGS", "get_setting", "default_store_path", "default_cache_path"]
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,12 @@ def default_store_path() -> Path:
     """Per-user location of the embedded store (XDG data dir)."""
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "clusterkg" / "store"
+
+
+def default_cache_path() -> Path:
+    """Per-user cache of analytic projections (XDG cache dir)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "clusterkg"
 
 
 SETTINGS: dict[str, Setting] = {
@@ -57,6 +63,12 @@ SETTINGS: dict[str, Setting] = {
             None,
             "Graph Store Protocol URL of the remote server (default: the query URL with /query "
             "replaced by /store).",
+        ),
+        Setting(
+            "cache",
+            str(default_cache_path()),
+            "Directory where analytic projections are cached per data version "
+            "(default: $XDG_CACHE_HOME/clusterkg, i.e. ~/.cache/clusterkg).",
         ),
         Setting(
             "endpoint_token",

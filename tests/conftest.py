@@ -140,3 +140,12 @@ def remote_store(oxigraph_server: OxigraphServer) -> Iterator[SparqlProtocolStor
 @pytest.fixture(params=["memory", "disk", "remote"])
 def any_store(request: pytest.FixtureRequest) -> KnowledgeStore:
     return request.getfixturevalue(f"{request.param}_store")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_settings(monkeypatch, tmp_path_factory):
+    """No test reads or writes the user's store or cache, or talks to a configured server."""
+    for name in ("CLUSTERKG_STORE", "CLUSTERKG_ENDPOINT", "CLUSTERKG_UPDATE_ENDPOINT",
+                 "CLUSTERKG_GRAPH_STORE_ENDPOINT", "CLUSTERKG_ENDPOINT_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("CLUSTERKG_CACHE", str(tmp_path_factory.mktemp("cache")))
