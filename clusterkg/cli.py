@@ -265,10 +265,18 @@ def generate(ctx: click.Context, clusters: int, organisations: int, competencies
                 click.echo(f"loaded {count} synthetic triples; the store now holds {store.triple_count()}")
 
 
+def _register_analysis_commands() -> None:
+    """The toolkit verbs live in ``clusterkg.commands``, one module per family."""
+    from clusterkg.commands.identify import identify
+
+    for command in (identify,):
+        cli.add_command(command)
+
+
+_register_analysis_commands()
+
+
 def main() -> None:
     """Console-script entry point."""
     cli(prog_name="clusterkg")
 
-
-if __name__ == "__main__":
-    main()

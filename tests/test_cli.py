@@ -14,7 +14,7 @@ from clusterkg.cli import cli
 
 DATA_DIR = Path(__file__).parent / "data"
 MINI = [str(p) for p in sorted((DATA_DIR / "mini").glob("*.csv"))]
-VERBS = ["init", "import", "validate", "export", "query", "stats", "generate"]
+VERBS = ["init", "import", "validate", "export", "query", "stats", "generate", "identify"]
 
 
 @pytest.fixture()
@@ -44,7 +44,7 @@ def test_every_verb_has_help(verb):
 
 
 def test_usage_error_exits_2():
-    result = subprocess.run([sys.executable, "-m", "clusterkg.cli", "import"], capture_output=True, text=True)
+    result = subprocess.run([sys.executable, "-m", "clusterkg", "import"], capture_output=True, text=True)
     assert result.returncode == 2 and "Missing argument" in result.stderr
 
 

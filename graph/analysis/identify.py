@@ -9,9 +9,10 @@ Project (Delgado, Porter & Stern; as summarised in ``shared/reference/domain.md`
   industry across regions, the LQ is at least 1, and its employment and (when given) its
   establishments are above the bottom quartile of that industry across regions.
 
-"National" means the sum over the regions of the table. Quartiles are linear interpolations
-(pandas' and numpy's default, Hyndman & Fan type 7); the exact method of the US Cluster Mapping
-Project is not stated in our sources.
+Traded and local industries are the US Cluster Mapping distinction (clustermapping.us,
+"Cluster Mapping Methodology"). "National" means the sum over the regions of the table.
+Quartiles are linear interpolations (pandas' and numpy's default, Hyndman & Fan type 7); the
+exact method of the US Cluster Mapping Project is not stated in our sources.
 
 Input: a CSV file or DataFrame in **long form**, one row per region × industry (wide tables
 are not accepted; melt them first):
@@ -60,6 +61,8 @@ Examples
 --------
 Two regions, two industries. National traded employment is 200, of which biotech is 40
 (20 %); region A puts 30 of its 100 jobs (30 %) in biotech, so its LQ is 0.3 / 0.2 = 1.5.
+Biotech's top-quartile LQ is 0.5 + 0.75 · (1.5 − 0.5) = 1.25, and A's 30 jobs are above the
+bottom quartile (10 + 0.25 · 20 = 15): a strong cluster.
 
 >>> import pandas as pd
 >>> table = pd.DataFrame({
@@ -80,10 +83,11 @@ Two regions, two industries. National traded employment is 200, of which biotech
 
 from __future__ import annotations
 
+import csv
 import math
 import numbers
 import os
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import dataclass, fields, replace
 
 import pandas as pd
 
@@ -104,7 +108,6 @@ REQUIRED_COLUMNS = ("region", "industry", "employment")
 OPTIONAL_COLUMNS = ("establishments", "traded")
 TOP_QUARTILE = 0.75
 BOTTOM_QUARTILE = 0.25
-_TRUE, _FALSE = {"true"}, {"false"}
 
 
 class IdentificationInputError(InvalidInput, ValueError):
@@ -123,15 +126,19 @@ class RegionIndustry:
     industry: str
     traded: bool
     reported: bool
-    employment: float
-    establishments: float | None
+    employment: int | float
+    establishments: int | float | None
     lq: float | None
     top_quartile_lq: float | None
-    bottom_quartile_employment: float
-    bottom_quartile_establishments: float | None
+    bottom_quartile_employment: int | float
+    bottom_quartile_establishments: int | float | None
     share_of_national: float | None
     strong: bool
     rank: int | None
+
+    def as_dict(self) -> dict:
+        """The fields by name, in the documented column order (flat, so cheaper than ``asdict``)."""
+        return {name: getattr(self, name) for name in COLUMNS}
 
 
 COLUMNS = tuple(f.name for f in fields(RegionIndustry))
@@ -157,7 +164,7 @@ class IdentificationResult:
 
     def to_frame(self) -> pd.DataFrame:
         """One row per region × industry; columns as documented in the module docstring."""
-        frame = pd.DataFrame([asdict(row) for row in self.rows], columns=list(COLUMNS))
+        frame = pd.DataFrame({name: [getattr(row, name) for row in self.rows] for name in COLUMNS}, columns=list(COLUMNS))
         float_columns = ["establishments", "lq", "top_quartile_lq", "bottom_quartile_establishments", "share_of_national"]
         frame[float_columns] = frame[float_columns].astype("float64")
         frame["rank"] = frame["rank"].astype("Int64")
@@ -169,26 +176,47 @@ class IdentificationResult:
             "regions": self.regions,
             "industries": self.industries,
             "strong_clusters": [{key: getattr(row, key) for key in STRONG_CLUSTER_KEYS} for row in self.strong_clusters],
-            "rows": [asdict(row) for row in self.rows],
+            "rows": [row.as_dict() for row in self.rows],
         }
 
 
 def read_employment_table(path: str | os.PathLike) -> pd.DataFrame:
-    """Read a CSV as text cells, keeping blank lines so row numbers match the file's lines.
+    """Read an employment CSV as text cells, one DataFrame row per line after the header.
+
+    Blank lines are kept as empty rows (and so reported, never skipped), so the DataFrame's
+    row ``i`` is CSV row ``i + 2`` (the header is row 1).
 
     Raises
     ------
     IdentificationInputError
-        When the file is empty, not UTF-8, or not a CSV table.
+        When the file is empty, not UTF-8, or a row has more values than the header.
     """
-    source = os.fspath(path)
+    frame, problems = _read_csv(path, os.fspath(path))
+    if problems:
+        raise IdentificationInputError(problems)
+    return frame
+
+
+def _read_csv(path: str | os.PathLike, source: str) -> tuple[pd.DataFrame, list[Problem]]:
+    """The table as text, and the problems of its shape (rows longer than the header)."""
     try:
-        return pd.read_csv(path, dtype=str, keep_default_na=False, skip_blank_lines=False, encoding="utf-8-sig")
-    except pd.errors.EmptyDataError:
+        with open(path, encoding="utf-8-sig", newline="") as file:
+            records = list(csv.reader(file))
+    except UnicodeDecodeError as error:
+        raise IdentificationInputError([Problem(source, "", "", f"not a readable UTF-8 CSV table: {error}")]) from error
+    except csv.Error as error:
+        raise IdentificationInputError([Problem(source, "", "", f"not a readable CSV table: {error}")]) from error
+    if not records or not any(cell.strip() for cell in records[0]):
         message = f"the file is empty: expected a header row with {', '.join(REQUIRED_COLUMNS)}"
-    except (pd.errors.ParserError, UnicodeDecodeError) as error:
-        message = f"not a readable UTF-8 CSV table: {error}"
-    raise IdentificationInputError([Problem(source, "", "", message)])
+        raise IdentificationInputError([Problem(source, "row 1", "", message)])
+    header, width = records[0], len(records[0])
+    problems = [
+        Problem(source, f"row {number}", "", f"{len(record)} values, but the header has {width} columns")
+        for number, record in enumerate(records[1:], start=2)
+        if len(record) > width
+    ]
+    rows = [record[:width] + [""] * (width - len(record)) for record in records[1:]]
+    return pd.DataFrame(rows, columns=header, dtype=object), problems
 
 
 def identify_clusters(table: pd.DataFrame | str | os.PathLike, *, source: str | None = None) -> IdentificationResult:
@@ -223,24 +251,30 @@ def identify_clusters(table: pd.DataFrame | str | os.PathLike, *, source: str | 
     <table>: region: only 1 region ('A'): the location quotient compares regions, so at least 2 are needed
     """
     if isinstance(table, pd.DataFrame):
-        frame, source = table, source or "<table>"
+        frame, source, problems = table, source or "<table>", []
     else:
-        frame, source = read_employment_table(table), source or os.fspath(table)
-    clean = _validated(frame, source)
+        source = source or os.fspath(table)
+        frame, problems = _read_csv(table, source)
+    clean = _validated(frame, source, problems)
     return _identify(clean)
 
 
-def _validated(frame: pd.DataFrame, source: str) -> pd.DataFrame:
-    """The table with parsed values, or every problem found in it raised at once."""
+def _validated(frame: pd.DataFrame, source: str, problems: list[Problem]) -> pd.DataFrame:
+    """The table with parsed values, or every problem found in it (with ``problems``) raised at once."""
     frame = frame.set_axis([str(column).strip() for column in frame.columns], axis=1)
     header = list(frame.columns)
-    problems = [
+    problems = problems + [
         Problem(source, "row 1", name, f"required column is missing (the header has: {', '.join(header) or 'nothing'})")
         for name in REQUIRED_COLUMNS
         if name not in header
     ]
+    problems += [
+        Problem(source, "row 1", name, f"the column appears {header.count(name)} times; keep one")
+        for name in REQUIRED_COLUMNS + OPTIONAL_COLUMNS
+        if header.count(name) > 1
+    ]
     present = [name for name in REQUIRED_COLUMNS + OPTIONAL_COLUMNS if name in header]
-    cells = {name: frame[name].tolist() for name in present}
+    cells = {name: frame.iloc[:, header.index(name)].tolist() for name in present}
     parsers = {"region": _name, "industry": _name, "employment": _number, "establishments": _number, "traded": _flag}
     records, bad_columns, first_row_of, traded_of = [], set(), {}, {}
     for position in range(len(frame)):
@@ -284,11 +318,17 @@ def _validated(frame: pd.DataFrame, source: str) -> pd.DataFrame:
             problems.append(Problem(source, "", "employment",
                                     "total traded employment is zero: the location quotient is measured against traded employment"))
     if problems:
-        raise IdentificationInputError(problems)
+        raise IdentificationInputError(sorted(problems, key=_reading_order))
     clean = pd.DataFrame.from_records(records, columns=present)
     if "traded" not in clean:
         clean["traded"] = True
     return clean
+
+
+def _reading_order(problem: Problem) -> float:
+    """Row by row from the header down (a stable sort keeps the columns' order); table-wide last."""
+    word, _, number = problem.location.partition(" ")
+    return int(number) if word == "row" and number.isdigit() else math.inf
 
 
 def _name(value) -> tuple[str | None, str | None]:
@@ -316,8 +356,8 @@ def _flag(value) -> tuple[bool | None, str | None]:
     if isinstance(value, bool):
         return value, None
     text = "" if _missing(value) else str(value).strip().lower()
-    if text in _TRUE or text in _FALSE:
-        return text in _TRUE, None
+    if text in ("true", "false"):
+        return text == "true", None
     return None, "missing value: expected true or false" if not text else f"expected true or false, got {value!r}"
 
 
@@ -370,25 +410,17 @@ def _identify(clean: pd.DataFrame) -> IdentificationResult:
     ranked = table[table["strong"]].reset_index().sort_values(["lq", "region", "industry"], ascending=[False, True, True])
     rank_of = {(r, i): n for n, (r, i) in enumerate(zip(ranked["region"], ranked["industry"]), start=1)}
 
-    rows = tuple(
-        RegionIndustry(
-            region=region,
-            industry=industry,
-            traded=bool(values["traded"]),
-            reported=bool(values["reported"]),
-            employment=_plain(values["employment"]),
-            establishments=_plain(values["establishments"]),
-            lq=_float(values["lq"]),
-            top_quartile_lq=_float(values["top_quartile_lq"]),
-            bottom_quartile_employment=_plain(values["bottom_quartile_employment"]),
-            bottom_quartile_establishments=_plain(values["bottom_quartile_establishments"]),
-            share_of_national=_float(values["share_of_national"]),
-            strong=bool(values["strong"]),
-            rank=rank_of.get((region, industry)),
-        )
-        for (region, industry), values in table.iterrows()
-    )
+    table = table.reset_index()
+    table["rank"] = [rank_of.get(key) for key in zip(table["region"], table["industry"])]
+    converters = {"region": str, "industry": str, "traded": bool, "reported": bool, "strong": bool, "rank": _rank,
+                  "lq": _float, "top_quartile_lq": _float, "share_of_national": _float}
+    columns = [list(map(converters.get(name, _plain), table[name].tolist())) for name in COLUMNS]
+    rows = tuple(RegionIndustry(*values) for values in zip(*columns))
     return IdentificationResult(regions=len(regions), industries=len(industries), rows=rows)
+
+
+def _rank(value) -> int | None:
+    return None if value is None or _missing(value) else int(value)
 
 
 def _float(value) -> float | None:

@@ -1,0 +1,118 @@
+"""``clusterkg gaps`` and ``clusterkg partners``: what a cluster lacks, and who has it.
+
+Thin wrappers: open the store, get the cached projection, call
+:func:`clusterkg.graph.analysis.gaps.find_gaps` / :func:`clusterkg.graph.analysis.partners.search_partners`
+and print the result with :func:`clusterkg.output.emit`. JSON output is documented in those modules.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from clusterkg.cli import UserError, opened_store
+from clusterkg.output import FORMAT_OPTION, emit
+
+__all__ = ["gaps_command", "partners_command"]
+
+_LENS = click.Choice(["target", "peers", "demand", "all"])
+
+
+def _projection(store):
+    from clusterkg.graph.projection import load_or_build
+    from clusterkg.settings import get_setting
+
+    try:
+        cache_dir = get_setting("cache")
+    except KeyError:  # the setting is not in the table (yet): no disk cache
+        cache_dir = None
+    return load_or_build(store, cache_dir)
+
+
+def _template(name: str | None, path: str | None):
+    """The template the options name: a bundled one, a file, or a named one inside a file."""
+    if path:
+        return (Path(path), name)
+    if name:
+        return (name, None)
+    return None
+
+
+def _template_options(function):
+    function = click.option("--template-file", "template_file", type=click.Path(dir_okay=False),
+                            help="A template CSV of your own (columns: template, template_label, step, competency, weight, source_url, source_quote).")(function)
+    function = click.option("--template", "template_name", metavar="NAME",
+                            help="A bundled value-chain template (e.g. semiconductors), for the target lens; with --template-file, the template in that file.")(function)
+    return function
+
+
+@click.command(name="gaps")
+@click.argument("cluster")
+@click.option("--lens", type=_LENS, default="all", show_default=True,
+              help="target: against a value-chain template; peers: what similar clusters have; demand: declared needs; all: combined.")
+@_template_options
+@click.option("--limit", type=click.IntRange(1), default=20, show_default=True, help="Gaps to list (per lens and combined).")
+@FORMAT_OPTION
+@click.pass_context
+def gaps_command(ctx: click.Context, cluster: str, lens: str, template_name: str | None, template_file: str | None,
+                 limit: int, fmt: str) -> None:
+    """The competencies CLUSTER lacks, scored, with the evidence for each."""
+    from clusterkg.graph.analysis.gaps import find_gaps
+    from clusterkg.graph.analysis.templates import load_template
+    from clusterkg.graph.errors import ClusterKGError
+
+    with opened_store(ctx) as store:
+        try:
+            spec = _template(template_name, template_file)
+            template = load_template(*spec) if spec else None
+            result = find_gaps(_projection(store), cluster, lens=lens, template=template, limit=limit)
+        except ClusterKGError as error:
+            raise UserError(str(error)) from error
+    emit(result, fmt)
+
+
+@click.command(name="partners")
+@click.argument("cluster")
+@click.option("--competency", "competencies", multiple=True, metavar="C",
+              help="Search for this competency (id, label or part of it; repeatable) instead of the cluster's gaps.")
+@click.option("--lens", type=_LENS, default="all", show_default=True, help="Which gaps to search partners for.")
+@_template_options
+@click.option("--country", "countries", multiple=True, metavar="CC", help="Only organisations in this country (ISO code; repeatable).")
+@click.option("--domestic", is_flag=True, help="Only organisations in the cluster's own countries (import substitution).")
+@click.option("--region", "regions", multiple=True, metavar="R", help="Only organisations in this region (region id; repeatable).")
+@click.option("--org-type", "org_types", multiple=True, metavar="T",
+              help="Only this organisation type (sme, university, research_institute, ...; repeatable).")
+@click.option("--industry", "industries", multiple=True, metavar="I", help="Only organisations of clusters in this industry (repeatable).")
+@click.option("--exclude-cluster", "exclude_clusters", multiple=True, metavar="C", help="Leave out organisations tied to this cluster (repeatable).")
+@click.option("--prefer-domestic", type=click.FloatRange(0), default=0.0, show_default=True,
+              help="Score bonus for organisations in the cluster's own countries.")
+@click.option("--prefer-partnering", type=click.FloatRange(0), default=0.25, show_default=True,
+              help="Score bonus for organisations of clusters that already partner or share members with this one.")
+@click.option("--limit", type=click.IntRange(1), default=20, show_default=True, help="Partners (and resources) to list.")
+@FORMAT_OPTION
+@click.pass_context
+def partners_command(ctx: click.Context, cluster: str, competencies: tuple[str, ...], lens: str,
+                     template_name: str | None, template_file: str | None, countries: tuple[str, ...],
+                     domestic: bool, regions: tuple[str, ...], org_types: tuple[str, ...],
+                     industries: tuple[str, ...], exclude_clusters: tuple[str, ...],
+                     prefer_domestic: float, prefer_partnering: float, limit: int, fmt: str) -> None:
+    """Organisations in other clusters that have what CLUSTER lacks, ranked, each with why."""
+    from clusterkg.graph.analysis.partners import PartnerFilters, PartnerPreferences, search_partners
+    from clusterkg.graph.analysis.templates import load_template
+    from clusterkg.graph.errors import ClusterKGError
+
+    with opened_store(ctx) as store:
+        try:
+            spec = _template(template_name, template_file)
+            template = load_template(*spec) if spec else None
+            result = search_partners(
+                _projection(store), cluster, competencies=list(competencies) if competencies else None,
+                filters=PartnerFilters(countries=countries, domestic=domestic, regions=regions, org_types=org_types,
+                                       industries=industries, exclude_clusters=exclude_clusters),
+                preferences=PartnerPreferences(prefer_domestic=prefer_domestic, prefer_partnering_clusters=prefer_partnering),
+                limit=limit, lens=lens, template=template,
+            )
+        except ClusterKGError as error:
+            raise UserError(str(error)) from error
+    emit(result, fmt)

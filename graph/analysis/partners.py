@@ -1,0 +1,521 @@
+"""Partner search: organisations in other clusters that have what a cluster lacks, and why.
+
+The second half of the first search tool of cross-cluster cooperation: once the missing
+competencies are known (:func:`~clusterkg.graph.analysis.gaps.find_gaps`, or given by the user),
+find who has them. Candidates are organisations tied to at least one *other* cluster and not tied
+to this one. A candidate covers a gap competency when it has that competency or a narrower one
+(``org_competency_up``).
+
+**Score** = ``coverage × (1 + bonus)``, where ``coverage`` is the share of the gap's weight the
+organisation covers (gap weights are the gap scores, which already carry each competency's
+specificity; a competency given with ``--competency`` weighs its specificity), and ``bonus`` adds
+the user's preference weights (:class:`PartnerPreferences`):
+
+- ``prefer_domestic`` (default 0): for an organisation in one of the cluster's own countries
+  (import substitution);
+- ``prefer_partnering_clusters`` (default 0.25): for an organisation tied to a cluster that
+  already partners with this one or shares members with it (existing trust lowers the cost of
+  working together).
+
+Ties in score go to the organisation covering more competencies, then by name.
+
+Beside the ranking: the **cover**, the smallest set of partners found by greedy weighted set
+cover over all eligible candidates (each step takes the candidate adding the most uncovered gap
+weight, ties to the higher score), with the share of gap weight covered and what no candidate
+has; and the **resources** (equipment, labs, test beds) offered by eligible organisations whose
+competencies (or narrower ones) match the gap.
+
+Scoring touches only the gap's columns of the organisation × competency matrix (a CSC slice,
+cached on the projection), never a loop over all organisations.
+
+JSON shape (``PartnerSearch.to_json()``, a stable public API)::
+
+    {
+      "cluster": {"iri", "id", "label", "countries": [str]},
+      "gap": {"source": "gaps" | "given", "lens": str | null,
+              "competencies": [{"iri", "id", "label", "weight": float, "specificity": float,
+                                "in_cluster": bool}],
+              "total_weight": float},
+      "filters": {"countries": [str], "domestic": bool, "regions": [str], "org_types": [str],
+                  "industries": [str], "exclude_clusters": [str]},
+      "preferences": {"prefer_domestic": float, "prefer_partnering_clusters": float},
+      "candidates": int,                                   # eligible organisations covering >= 1
+      "partners": [{
+          "organisation": {"iri", "id", "label", "type", "country", "region"},
+          "score": float, "coverage": float,               # coverage = share of gap weight covered
+          "covers": [{"competency": {"iri", "id", "label"}, "weight": float,
+                      "via": [{"iri", "id", "label"}]}],   # its own (possibly narrower) competencies
+          "clusters": [{"iri", "id", "label", "countries": [str]}],
+          "ties": [{"cluster": {"iri", "id", "label"}, "partnerships": [str], "shared_members": int}],
+          "domestic": bool, "in_cover": bool, "why": str}],
+      "cover": {"partners": [{"organisation": {...}, "adds": [{"iri", "id", "label"}],
+                              "adds_weight": float}],
+                "covered_share": float, "uncovered": [{"iri", "id", "label"}]},
+      "resources": [{"resource": {"iri", "label", "kind"}, "organisation": {...},
+                     "covers": [{"iri", "id", "label"}], "score": float, "why": str}],
+      "notes": [str]
+    }
+
+>>> import io
+>>> from clusterkg.graph.store import OxigraphStore
+>>> from clusterkg.graph.synthetic import SyntheticSpec, write_synthetic
+>>> from clusterkg.graph.projection import build_projection
+>>> buffer = io.BytesIO()
+>>> _ = write_synthetic(SyntheticSpec(clusters=8, organisations=150, competencies=60, seed=3), buffer)
+>>> store = OxigraphStore(); store.insert_ntriples(buffer.getvalue())
+>>> projection = build_projection(store)
+>>> search = search_partners(projection, 0, lens="peers", limit=5)
+>>> members = set(projection.members_of(0))
+>>> all(projection.resolve_organisation(p.organisation["iri"]) not in members for p in search.partners)
+True
+>>> all(len(p.covers) >= 1 for p in search.partners)
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from clusterkg.graph.analysis.gaps import _cached, find_gaps, resolve_cluster_arg
+from clusterkg.graph.analysis.templates import Template
+from clusterkg.graph.errors import InvalidInput, NotFound
+from clusterkg.graph.projection import ORGANISATION_TYPES, Projection, local_name
+
+__all__ = ["PartnerFilters", "PartnerPreferences", "Partner", "Cover", "ResourceMatch",
+           "PartnerSearch", "search_partners", "ORGANISATION_TYPE_NAMES"]
+
+#: the organisation types a filter may name (the ``type`` column of ``organisations.csv``)
+ORGANISATION_TYPE_NAMES = tuple(sorted(set(ORGANISATION_TYPES.values())))
+#: how many gap competencies the search takes from the gap analysis by default
+DEFAULT_GAP_LIMIT = 20
+
+
+@dataclass(frozen=True)
+class PartnerFilters:
+    """Which candidates to keep. Empty means "no restriction"."""
+
+    countries: tuple[str, ...] = ()       # ISO codes of the organisation's country
+    domestic: bool = False                # only the cluster's own countries
+    regions: tuple[str, ...] = ()         # region ids or IRIs of the organisation
+    org_types: tuple[str, ...] = ()       # see ORGANISATION_TYPE_NAMES
+    industries: tuple[str, ...] = ()      # an industry of one of the organisation's clusters
+    exclude_clusters: tuple[str, ...] = ()  # drop organisations tied to these clusters
+
+    def to_json(self) -> dict:
+        return {key: (list(value) if isinstance(value, tuple) else value) for key, value in asdict(self).items()}
+
+
+@dataclass(frozen=True)
+class PartnerPreferences:
+    """Bonuses added to 1 and multiplied into the coverage (see the module docstring)."""
+
+    prefer_domestic: float = 0.0
+    prefer_partnering_clusters: float = 0.25
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Partner:
+    organisation: dict
+    score: float
+    coverage: float
+    covers: tuple[dict, ...]
+    clusters: tuple[dict, ...]
+    ties: tuple[dict, ...]
+    domestic: bool
+    in_cover: bool
+    why: str
+
+    def to_json(self) -> dict:
+        return {"organisation": self.organisation, "score": round(self.score, 6), "coverage": round(self.coverage, 6),
+                "covers": list(self.covers), "clusters": list(self.clusters), "ties": list(self.ties),
+                "domestic": self.domestic, "in_cover": self.in_cover, "why": self.why}
+
+
+@dataclass(frozen=True)
+class Cover:
+    partners: tuple[dict, ...]
+    covered_share: float
+    uncovered: tuple[dict, ...]
+
+    def to_json(self) -> dict:
+        return {"partners": list(self.partners), "covered_share": round(self.covered_share, 6),
+                "uncovered": list(self.uncovered)}
+
+
+@dataclass(frozen=True)
+class ResourceMatch:
+    resource: dict
+    organisation: dict
+    covers: tuple[dict, ...]
+    score: float
+    why: str
+
+    def to_json(self) -> dict:
+        return {"resource": self.resource, "organisation": self.organisation, "covers": list(self.covers),
+                "score": round(self.score, 6), "why": self.why}
+
+
+@dataclass(frozen=True)
+class PartnerSearch:
+    """Ranked partners, the smallest covering set and matching shareable resources."""
+
+    cluster: dict
+    gap: dict
+    partners: tuple[Partner, ...]
+    cover: Cover
+    resources: tuple[ResourceMatch, ...]
+    filters: PartnerFilters = PartnerFilters()
+    preferences: PartnerPreferences = PartnerPreferences()
+    candidates: int = 0
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def to_json(self) -> dict:
+        return {
+            "cluster": dict(self.cluster), "gap": self.gap, "filters": self.filters.to_json(),
+            "preferences": self.preferences.to_json(), "candidates": self.candidates,
+            "partners": [p.to_json() for p in self.partners], "cover": self.cover.to_json(),
+            "resources": [r.to_json() for r in self.resources], "notes": list(self.notes),
+        }
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per ranked partner."""
+        columns = ["rank", "organisation_id", "organisation_label", "type", "country", "score", "coverage",
+                   "covers", "clusters", "in_cover", "why"]
+        rows = [{
+            "rank": rank, "organisation_id": p.organisation["id"], "organisation_label": p.organisation["label"],
+            "type": p.organisation["type"], "country": p.organisation["country"], "score": p.score,
+            "coverage": p.coverage, "covers": "; ".join(c["competency"]["label"] for c in p.covers),
+            "clusters": "; ".join(c["label"] for c in p.clusters), "in_cover": p.in_cover, "why": p.why,
+        } for rank, p in enumerate(self.partners, start=1)]
+        return pd.DataFrame(rows, columns=columns)
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def search_partners(projection: Projection, cluster: int | str, competencies: Sequence[str] | None = None,
+                    filters: PartnerFilters | None = None, preferences: PartnerPreferences | None = None,
+                    limit: int = 20, *, lens: str = "all", template: Template | str | Path | None = None,
+                    gap_limit: int = DEFAULT_GAP_LIMIT) -> PartnerSearch:
+    """Organisations in other clusters that have what ``cluster`` lacks, ranked, with the reasons.
+
+    Parameters
+    ----------
+    projection : Projection
+    cluster : int or str
+        Row number, id, IRI or an unambiguous part of the cluster's name.
+    competencies : sequence of str, optional
+        The competencies to search for (ids, labels or parts of labels). ``None`` searches for
+        the cluster's gaps (``find_gaps`` with ``lens`` and ``template``, top ``gap_limit``);
+        an empty sequence is an error.
+    filters : PartnerFilters, optional
+    preferences : PartnerPreferences, optional
+    limit : int
+        How many partners (and resources) to return.
+
+    Returns
+    -------
+    PartnerSearch
+
+    Raises
+    ------
+    ClusterNotFound, AmbiguousName, NotFound, InvalidInput
+    """
+    filters = filters or PartnerFilters()
+    preferences = preferences or PartnerPreferences()
+    if not isinstance(limit, (int, np.integer)) or isinstance(limit, bool) or limit < 1:
+        raise InvalidInput(f"limit must be a whole number >= 1, not {limit!r}")
+    for name, value in asdict(preferences).items():
+        if not np.isfinite(value) or value < 0:
+            raise InvalidInput(f"preference {name} must be a number >= 0, not {value!r}")
+    row = resolve_cluster_arg(projection, cluster)
+    p = projection
+    notes: list[str] = []
+
+    # what to search for
+    if competencies is not None:
+        names = [c for c in (str(x).strip() for x in competencies) if c]
+        if not names:
+            raise InvalidInput("the competency list is empty: name at least one competency, or omit it to search for the cluster's gaps")
+        columns = list(dict.fromkeys(p.resolve_competency(name) for name in names))
+        specificity = p.competency_specificity
+        weights = np.array([specificity[c] for c in columns], dtype=np.float64)
+        gap_source = {"source": "given", "lens": None}
+    else:
+        report = find_gaps(p, row, lens=lens, template=template, limit=gap_limit)
+        columns = [g.competency_index for g in report.combined]
+        weights = np.array([g.score for g in report.combined], dtype=np.float64)
+        gap_source = {"source": "gaps", "lens": lens}
+        notes.extend(f"{name}: {note}" for name, note in report.notes.items())
+    columns = np.array(columns, dtype=np.int64)
+    specificity = _cached(p, "_gaps_specificity", lambda: p.competency_specificity)
+    profile = p.cluster_competency.getrow(row)
+    in_cluster = set(profile.indices[profile.data > 0].tolist())
+    gap = {**gap_source, "competencies": [
+        {**_competency(p, c), "weight": round(float(w), 6), "specificity": round(float(specificity[c]), 6),
+         "in_cluster": int(c) in in_cluster} for c, w in zip(columns, weights)],
+        "total_weight": round(float(weights.sum()), 6)}
+    info = p.clusters.iloc[row]
+    cluster_json = {"iri": info["iri"], "id": info["id"], "label": info["label"], "countries": list(info["countries"])}
+    if len(columns) == 0:
+        notes.append("no missing competencies found, so there is nothing to search partners for")
+        return PartnerSearch(cluster_json, gap, (), Cover((), 0.0, ()), (), filters, preferences, 0, tuple(notes))
+
+    eligible = _Eligibility(p, row, filters)
+    total = float(weights.sum())
+
+    # organisations x gap columns: a CSC slice, then the rows that have anything
+    block = _org_competency_csc(p)[:, columns].tocsr()
+    block.data[:] = 1.0
+    holders = np.flatnonzero(np.diff(block.indptr))
+    candidates = holders[eligible(holders)]
+    block = block[candidates]
+    covered = np.asarray(block @ weights).ravel()
+    domestic = eligible.domestic(candidates)
+    tied = eligible.near_partner(candidates)
+    bonus = 1.0 + preferences.prefer_domestic * domestic + preferences.prefer_partnering_clusters * tied
+    coverage = covered / total
+    score = coverage * bonus
+    counts = np.diff(block.indptr)
+    labels = p.organisations["label"].take(candidates).to_numpy(dtype=str) if len(candidates) else np.array([], dtype=str)
+    order = np.lexsort((labels, -counts, -score)) if len(candidates) else np.array([], dtype=np.int64)
+
+    cover_rows, cover_json, covered_share, uncovered = _greedy_cover(p, block, weights, score, candidates, columns, total)
+    in_cover = set(cover_rows)
+    partners = []
+    for position in order[:limit]:
+        o = int(candidates[position])
+        hits = block.indices[block.indptr[position]:block.indptr[position + 1]]
+        partners.append(_partner(p, row, o, columns[hits], weights[hits], float(score[position]),
+                                 float(coverage[position]), bool(domestic[position]), position in in_cover))
+    if not len(candidates):
+        notes.append("no organisation outside the cluster that passes the filters has any of these competencies")
+    resources = _resources(p, columns, weights, total, eligible, limit)
+    return PartnerSearch(
+        cluster=cluster_json, gap=gap, partners=tuple(partners),
+        cover=Cover(tuple(cover_json), covered_share, tuple(uncovered)), resources=tuple(resources),
+        filters=filters, preferences=preferences, candidates=int(len(candidates)), notes=tuple(notes),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+class _Eligibility:
+    """Which organisations may be proposed: tied to another cluster, not to this one, filters passed."""
+
+    def __init__(self, p: Projection, row: int, filters: PartnerFilters):
+        self.p, self.row = p, row
+        self.org_cluster = p._org_cluster
+        self.members = np.sort(p.members_of(row))
+        own = tuple(p.clusters["countries"].iat[row])
+        self.own_countries = set(own)
+        countries = {c.strip().upper() for c in filters.countries if c.strip()}
+        if filters.domestic:
+            if not own:
+                raise InvalidInput(f"--domestic: cluster {p.clusters['label'].iat[row]!r} has no country recorded")
+            countries = countries & set(own) if countries else set(own)
+            if not countries:
+                raise InvalidInput(f"--domestic and --country {', '.join(filters.countries)} leave no country "
+                                   f"(the cluster's countries are {', '.join(own)})")
+        self.countries = countries
+        if filters.countries and not filters.domestic:
+            known_countries = set(p.organisations["country"].unique())
+            unknown = sorted(c for c in countries if c not in known_countries)
+            if unknown:
+                raise NotFound("country", ", ".join(unknown), sorted(c for c in known_countries if c))
+        self.regions = set()
+        if filters.regions:
+            known = {r for r in p.organisations["region"].unique() if r}
+            for region in filters.regions:
+                text = region.strip()
+                match = [r for r in known if r == text or local_name(r) == text or local_name(r) == text.lower()]
+                if not match:
+                    raise NotFound("region", region, sorted({local_name(r) for r in known if text.lower() in local_name(r)}) or sorted(local_name(r) for r in known)[:10])
+                self.regions.update(match)
+        bad = [t for t in filters.org_types if t not in ORGANISATION_TYPE_NAMES]
+        if bad:
+            raise InvalidInput(f"unknown organisation type(s) {', '.join(map(repr, bad))}; choose from: {', '.join(ORGANISATION_TYPE_NAMES)}")
+        self.org_types = set(filters.org_types)
+        self.industry_clusters = None
+        if filters.industries:
+            wanted = {p.industries["iri"].iat[p.resolve_industry(i)] for i in filters.industries}
+            self.industry_clusters = np.array([i for i, values in enumerate(p.clusters["industries"]) if wanted & set(values)], dtype=np.int64)
+        excluded = [resolve_cluster_arg(p, c) for c in filters.exclude_clusters]
+        self.excluded_orgs = np.unique(np.concatenate([p.members_of(c) for c in excluded])) if excluded else np.array([], dtype=np.int64)
+        graph = p.cluster_graph()
+        near = [other for other, data in graph[row].items() if data.get("partnerships") or data.get("shared_members")]
+        self.near = np.zeros(len(p.clusters))
+        self.near[near] = 1.0
+
+    def __call__(self, orgs: np.ndarray) -> np.ndarray:
+        p = self.p
+        orgs = np.asarray(orgs, dtype=np.int64)
+        keep = np.diff(self.org_cluster.indptr)[orgs] > 0  # tied to some cluster ...
+        keep &= ~np.isin(orgs, self.members)               # ... but not to this one
+        if len(self.excluded_orgs):
+            keep &= ~np.isin(orgs, self.excluded_orgs)
+        if self.countries:
+            keep &= p.organisations["country"].take(orgs).isin(self.countries).to_numpy()
+        if self.regions:
+            keep &= p.organisations["region"].take(orgs).isin(self.regions).to_numpy()
+        if self.org_types:
+            keep &= p.organisations["type"].take(orgs).isin(self.org_types).to_numpy()
+        if self.industry_clusters is not None:
+            indicator = np.zeros(len(p.clusters))
+            indicator[self.industry_clusters] = 1.0
+            keep &= np.asarray(self.org_cluster[orgs] @ indicator).ravel() > 0
+        return keep
+
+    def domestic(self, orgs: np.ndarray) -> np.ndarray:
+        if not len(orgs):
+            return np.zeros(0, dtype=bool)
+        return self.p.organisations["country"].take(orgs).isin(self.own_countries).to_numpy()
+
+    def near_partner(self, orgs: np.ndarray) -> np.ndarray:
+        if not len(orgs):
+            return np.zeros(0, dtype=bool)
+        return np.asarray(self.org_cluster[orgs] @ self.near).ravel() > 0
+
+
+def _org_competency_csc(p: Projection) -> sp.csc_matrix:
+    return _cached(p, "_partners_org_competency_csc", lambda: p.org_competency_up.tocsc())
+
+
+def _competency(p: Projection, c: int) -> dict:
+    return {"iri": p.competencies["iri"].iat[c], "id": p.competencies["id"].iat[c], "label": p.competencies["label"].iat[c]}
+
+
+def _organisation(p: Projection, o: int) -> dict:
+    row = p.organisations.iloc[o]
+    return {"iri": row["iri"], "id": row["id"], "label": row["label"], "type": row["type"],
+            "country": row["country"], "region": local_name(row["region"]) if row["region"] else ""}
+
+
+def _cluster(p: Projection, c: int) -> dict:
+    return {"iri": p.clusters["iri"].iat[c], "id": p.clusters["id"].iat[c], "label": p.clusters["label"].iat[c]}
+
+
+def _via(p: Projection, o: int, target: int) -> list[dict]:
+    """The organisation's own competencies that are ``target`` or narrower than it."""
+    broader = p.competencies["broader"].to_numpy()
+    own = p.org_competency.getrow(o).indices
+    result = []
+    for c in own:
+        j, steps = int(c), 0
+        while j >= 0 and steps < 64:
+            if j == target:
+                result.append(_competency(p, int(c)))
+                break
+            j, steps = int(broader[j]), steps + 1
+    return result
+
+
+def _partner(p: Projection, row: int, o: int, hit_columns, hit_weights, score: float, coverage: float,
+             domestic: bool, in_cover: bool) -> Partner:
+    covers = [{"competency": _competency(p, int(c)), "weight": round(float(w), 6), "via": _via(p, o, int(c))}
+              for c, w in sorted(zip(hit_columns, hit_weights), key=lambda x: -x[1])]
+    graph = p.cluster_graph()
+    clusters, ties = [], []
+    for c in p.clusters_of(o):
+        c = int(c)
+        clusters.append({**_cluster(p, c), "countries": list(p.clusters["countries"].iat[c])})
+        if graph.has_edge(row, c):
+            data = graph[row][c]
+            if data.get("partnerships") or data.get("shared_members"):
+                ties.append({"cluster": _cluster(p, c), "partnerships": list(data.get("partnerships", [])),
+                             "shared_members": int(data.get("shared_members", 0))})
+    organisation = _organisation(p, o)
+    parts = []
+    for cover in covers:
+        via = [v["label"] for v in cover["via"] if v["iri"] != cover["competency"]["iri"]]
+        parts.append(cover["competency"]["label"] + (f" (via {', '.join(via)})" if via else ""))
+    why = f"covers {', '.join(parts)}; {', '.join(c['label'] for c in clusters)}"
+    if organisation["country"]:
+        why += f" ({organisation['country']}{', domestic' if domestic else ''})"
+    for tie in ties:
+        if tie["partnerships"]:
+            why += f"; {tie['cluster']['label']} already partners via {', '.join(tie['partnerships'])}"
+        if tie["shared_members"]:
+            why += f"; {tie['cluster']['label']} shares {tie['shared_members']} member(s) with this cluster"
+    return Partner(organisation, score, coverage, tuple(covers), tuple(clusters), tuple(ties), domestic, in_cover, why)
+
+
+def _greedy_cover(p: Projection, block: sp.csr_matrix, weights: np.ndarray, score: np.ndarray,
+                  candidates: np.ndarray, columns: np.ndarray, total: float):
+    """Greedy weighted set cover: few partners that together cover as much gap weight as possible."""
+    remaining = weights.copy()
+    chosen, described = [], []
+    available = np.asarray(block.sum(axis=0)).ravel() > 0
+    while len(candidates) and (remaining[available] > 0).any():
+        gains = np.asarray(block @ remaining).ravel()
+        best_gain = gains.max()
+        if best_gain <= 0:
+            break
+        best = int(np.flatnonzero(gains >= best_gain - 1e-12)[np.argmax(score[gains >= best_gain - 1e-12])])
+        hits = block.indices[block.indptr[best]:block.indptr[best + 1]]
+        adds = [h for h in hits if remaining[h] > 0]
+        chosen.append(best)
+        described.append({"organisation": _organisation(p, int(candidates[best])),
+                          "adds": [_competency(p, int(columns[h])) for h in adds],
+                          "adds_weight": round(float(remaining[adds].sum()), 6)})
+        remaining[adds] = 0.0
+    covered_share = float((weights.sum() - remaining.sum()) / total) if total else 0.0
+    uncovered = [_competency(p, int(columns[i])) for i in np.flatnonzero(remaining > 0)]
+    return chosen, described, covered_share, uncovered
+
+
+def _resource_competency_up(p: Projection) -> sp.csr_matrix:
+    """Resources × competencies, each resource also counting the broader competencies."""
+    def make():
+        broader = p.competencies["broader"].to_numpy()
+        rows, cols = [], []
+        for r, competencies in enumerate(p.resources["competencies"]):
+            for c in competencies:
+                j, steps = int(c), 0
+                while j >= 0 and steps < 64:
+                    rows.append(r)
+                    cols.append(j)
+                    j, steps = int(broader[j]), steps + 1
+        matrix = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(p.resources), len(p.competencies)))
+        matrix.data[:] = 1.0
+        return matrix.tocsc()
+    return _cached(p, "_partners_resource_competency", make)
+
+
+def _resources(p: Projection, columns: np.ndarray, weights: np.ndarray, total: float, eligible: _Eligibility,
+               limit: int) -> list[ResourceMatch]:
+    if len(p.resources) == 0:
+        return []
+    block = _resource_competency_up(p)[:, columns].tocsr()
+    block.data[:] = 1.0
+    matching = np.flatnonzero(np.diff(block.indptr))
+    if not len(matching):
+        return []
+    owners = p.resources["organisation"].to_numpy()[matching].astype(np.int64)
+    valid = owners >= 0
+    ok = np.zeros(len(matching), dtype=bool)
+    ok[valid] = eligible(owners[valid])
+    matching, owners = matching[ok], owners[ok]
+    found = []
+    for r, o in zip(matching, owners):
+        hits = block.indices[block.indptr[r]:block.indptr[r + 1]]
+        resource = p.resources.iloc[int(r)]
+        covers = [_competency(p, int(columns[h])) for h in hits]
+        organisation = _organisation(p, int(o))
+        clusters = ", ".join(p.clusters["label"].iat[int(c)] for c in p.clusters_of(int(o)))
+        found.append(ResourceMatch(
+            {"iri": resource["iri"], "label": resource["label"], "kind": resource["kind"]}, organisation,
+            tuple(covers), float(weights[hits].sum() / total),
+            f"{resource['kind'] or 'resource'} of {organisation['label']} ({clusters}) for {', '.join(c['label'] for c in covers)}"))
+    found.sort(key=lambda m: (-m.score, m.resource["label"]))
+    return found[:limit]

@@ -1,0 +1,373 @@
+"""Run SPARQL queries with a time limit that really stops them and a cap on the rows returned.
+
+A pyoxigraph query cannot be cancelled from Python (DESIGN.md, "Concurrency"). So queries on an
+on-disk store run in a small pool of persistent worker processes, each holding the store open
+with ``Store.read_only``; a worker that passes the time limit is killed and replaced, and the
+server keeps answering from the other workers. A read-only opener sees the store as it was when
+it opened (measured with pyoxigraph 0.5.13: later writes stay invisible, even after ``flush``),
+so every write through the server raises a generation number and a worker reopens the store
+(~15 ms) before its next query when its generation is older.
+
+An in-memory store (tests, demos) cannot be shared with another process: there queries run in
+threads, the client gets the same time-limit error, but the abandoned query keeps its thread
+busy until it ends. Use an on-disk store for a public server.
+
+Workers return finished bytes: SELECT results are cut at ``max_rows`` and written by
+:func:`solutions_json` (then converted by pyoxigraph for XML/CSV/TSV), graphs by pyoxigraph.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import multiprocessing
+import queue
+import re
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from clusterkg.graph.errors import ClusterKGError
+from clusterkg.graph.store import META_GRAPH
+from clusterkg.webapp.negotiation import GRAPH_FORMATS, RESULT_FORMATS, choose
+
+__all__ = [
+    "QueryAnswer",
+    "QueryFailed",
+    "QueryJob",
+    "QueryTimedOut",
+    "ProcessQueryRunner",
+    "ThreadQueryRunner",
+    "run_query",
+    "solutions_json",
+]
+
+log = logging.getLogger(__name__)
+
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+_RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
+_FROM_NAMED = re.compile(r"\bNAMED\b", re.IGNORECASE)
+
+
+class QueryFailed(ClusterKGError):
+    """The query could not be answered; ``status`` says whose fault it is."""
+
+    def __init__(self, message: str, status: int = 400):
+        super().__init__(message)
+        self.status = status
+
+
+class QueryTimedOut(QueryFailed):
+    """The query ran past the time limit and was stopped."""
+
+    def __init__(self, seconds: float, stopped: bool = True):
+        how = "stopped" if stopped else "abandoned"
+        super().__init__(
+            f"query timed out after {seconds:g} s and was {how} (the time limit is "
+            f"CLUSTERKG_QUERY_TIMEOUT); narrow the query or add a LIMIT",
+            status=503,
+        )
+        self.seconds = seconds
+
+
+@dataclass(frozen=True)
+class QueryJob:
+    """One query with its protocol dataset (``None``: the store's own) and what to send back."""
+
+    query: str
+    accept: str | None = None
+    default_graphs: tuple[str, ...] | None = None
+    named_graphs: tuple[str, ...] | None = None
+    max_rows: int = 10_000
+    generation: int = 0
+
+
+@dataclass(frozen=True)
+class QueryAnswer:
+    """Serialized results; ``truncated`` when more than ``max_rows`` rows or triples existed."""
+
+    content_type: str
+    body: bytes
+    form: str  # SELECT, ASK, CONSTRUCT (also for DESCRIBE)
+    rows: int | None = None
+    truncated: bool = False
+
+
+# --------------------------------------------------------------------------- evaluation
+
+
+def _term_json(term: object) -> dict:
+    kind = type(term)
+    if kind is ox.NamedNode:
+        return {"type": "uri", "value": term.value}
+    if kind is ox.Literal:
+        out = {"type": "literal", "value": term.value}
+        if term.language:
+            out["xml:lang"] = term.language
+        elif term.datatype.value not in (_XSD_STRING, _RDF_LANG_STRING):
+            out["datatype"] = term.datatype.value
+        return out
+    if kind is ox.BlankNode:
+        return {"type": "bnode", "value": term.value}
+    if kind is ox.Triple:
+        return {"type": "triple", "value": {
+            "subject": _term_json(term.subject),
+            "predicate": _term_json(term.predicate),
+            "object": _term_json(term.object),
+        }}
+    raise TypeError(f"unexpected term {term!r}")
+
+
+def solutions_json(variables: list[str], rows: list[object]) -> bytes:
+    """SPARQL 1.1 JSON results for solutions taken from pyoxigraph.
+
+    >>> s = ox.Store()
+    >>> s.add(ox.Quad(ox.NamedNode("http://x/a"), ox.NamedNode("http://x/p"), ox.Literal("hi", language="en")))
+    >>> solutions_json(["s", "o"], list(s.query("SELECT ?s ?o { ?s ?p ?o }")))
+    b'{"head":{"vars":["s","o"]},"results":{"bindings":[{"s":{"type":"uri","value":"http://x/a"},"o":{"type":"literal","value":"hi","xml:lang":"en"}}]}}'
+    """
+    bindings = []
+    for solution in rows:
+        binding = {}
+        for index, name in enumerate(variables):
+            term = solution[index]
+            if term is not None:
+                binding[name] = _term_json(term)
+        bindings.append(binding)
+    document = {"head": {"vars": variables}, "results": {"bindings": bindings}}
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _iri_list(iris: tuple[str, ...]) -> list[ox.NamedNode]:
+    try:
+        return [ox.NamedNode(iri) for iri in iris]
+    except ValueError as error:
+        raise QueryFailed(f"not a valid graph IRI in the dataset parameters: {error}") from error
+
+
+def _not_acceptable(form: str, table: dict) -> QueryFailed:
+    offered = ", ".join(dict.fromkeys(f.content_type.split(";")[0] for f in table.values()))
+    return QueryFailed(f"no acceptable media type for {form} results; this endpoint offers {offered}", 406)
+
+
+def run_query(store: ox.Store, job: QueryJob, visible_graphs: list[ox.NamedNode] | None) -> QueryAnswer:
+    """Evaluate ``job`` on ``store`` and serialize the answer (the worker's whole job).
+
+    ``visible_graphs`` are the store's named graphs without the bookkeeping graph; they are the
+    named graphs of the default dataset unless the query or the protocol names its own.
+    """
+    options: dict[str, object] = {}
+    if job.default_graphs is not None or job.named_graphs is not None:
+        options["default_graph"] = _iri_list(job.default_graphs or ())
+        options["named_graphs"] = _iri_list(job.named_graphs or ())
+    elif visible_graphs is not None and not _FROM_NAMED.search(job.query):
+        # (a query with its own FROM NAMED keeps it: the parameter would replace it)
+        options["named_graphs"] = visible_graphs
+    try:
+        results = store.query(job.query, **options)
+        if isinstance(results, ox.QueryBoolean):
+            media = choose(job.accept, RESULT_FORMATS)
+            if media is None:
+                raise _not_acceptable("ASK", RESULT_FORMATS)
+            fmt = RESULT_FORMATS[media]
+            return QueryAnswer(fmt.content_type, results.serialize(format=fmt.ox_format), "ASK")
+        if isinstance(results, ox.QuerySolutions):
+            media = choose(job.accept, RESULT_FORMATS)
+            if media is None:
+                raise _not_acceptable("SELECT", RESULT_FORMATS)
+            variables = [v.value for v in results.variables]
+            rows = []
+            for solution in results:
+                if len(rows) == job.max_rows:
+                    truncated = True
+                    break
+                rows.append(solution)
+            else:
+                truncated = False
+            fmt = RESULT_FORMATS[media]
+            body = solutions_json(variables, rows)
+            if fmt.ox_format != ox.QueryResultsFormat.JSON:
+                body = ox.parse_query_results(body, ox.QueryResultsFormat.JSON).serialize(format=fmt.ox_format)
+            return QueryAnswer(fmt.content_type, body, "SELECT", len(rows), truncated)
+        media = choose(job.accept, GRAPH_FORMATS)
+        if media is None:
+            raise _not_acceptable("CONSTRUCT/DESCRIBE", GRAPH_FORMATS)
+        triples = []
+        truncated = False
+        for triple in results:
+            if len(triples) == job.max_rows:
+                truncated = True
+                break
+            triples.append(triple)
+        fmt = GRAPH_FORMATS[media]
+        return QueryAnswer(fmt.content_type, ox.serialize(triples, format=fmt.ox_format), "CONSTRUCT", len(triples), truncated)
+    except SyntaxError as error:
+        raise QueryFailed(f"invalid SPARQL query: {error}") from error
+    except (OSError, RuntimeError, ValueError) as error:
+        # evaluation errors pyoxigraph reports (e.g. a bad regex, an unsupported feature)
+        raise QueryFailed(f"the query failed: {error}") from error
+
+
+def visible_named_graphs(store: ox.Store) -> list[ox.NamedNode]:
+    """Named graphs a query may see: all but the bookkeeping graph."""
+    return [g for g in store.named_graphs() if not (isinstance(g, ox.NamedNode) and g.value == META_GRAPH)]
+
+
+# --------------------------------------------------------------------------- worker processes
+
+
+def _worker_main(path: str, connection) -> None:
+    """Body of a worker process: open the store read-only, answer jobs until the pipe closes."""
+    store, generation, visible = None, None, None
+    while True:
+        try:
+            job = connection.recv()
+        except (EOFError, OSError):
+            return
+        try:
+            if generation != job.generation:
+                store = None  # release the old snapshot first
+                store = ox.Store.read_only(path)
+                visible, generation = visible_named_graphs(store), job.generation
+            reply = ("ok", run_query(store, job, visible))
+        except QueryFailed as failure:
+            reply = ("failed", str(failure), failure.status)
+        except Exception as error:  # a bug: reported to the server, which logs it
+            reply = ("bug", f"{type(error).__name__}: {error}", 500)
+        try:
+            connection.send(reply)
+        except (OSError, ValueError):
+            return
+
+
+@dataclass
+class _Worker:
+    process: multiprocessing.process.BaseProcess
+    connection: object
+
+
+class ProcessQueryRunner:
+    """A pool of worker processes over an on-disk store; kills a query at the time limit."""
+
+    def __init__(self, path: str | Path, workers: int = 2, timeout: float = 10.0):
+        self.path = str(path)
+        self.timeout = timeout
+        self.size = max(1, workers)
+        self._context = multiprocessing.get_context("spawn")  # never fork a threaded server
+        self._idle: queue.Queue[_Worker] = queue.Queue()
+        self._generation = 0
+        self._closed = False
+        self._workers: dict[int, _Worker] = {}
+        self._lock = threading.Lock()
+        for _ in range(self.size):
+            self._idle.put(self._spawn())
+
+    def _spawn(self) -> _Worker:
+        parent, child = self._context.Pipe()
+        process = self._context.Process(
+            target=_worker_main, args=(self.path, child), daemon=True, name="clusterkg-query-worker"
+        )
+        process.start()
+        child.close()
+        worker = _Worker(process, parent)
+        with self._lock:
+            self._workers[id(worker)] = worker
+        return worker
+
+    def _replace(self, worker: _Worker) -> None:
+        """Kill ``worker`` and start a fresh one in the background (the request need not wait)."""
+        worker.process.kill()
+        worker.process.join(5)
+        worker.connection.close()
+        with self._lock:
+            self._workers.pop(id(worker), None)
+        if self._closed:
+            return
+
+        def respawn() -> None:
+            if not self._closed:
+                self._idle.put(self._spawn())
+
+        threading.Thread(target=respawn, daemon=True, name="clusterkg-respawn").start()
+
+    def data_changed(self) -> None:
+        """Call after every write: workers reopen the store before their next query."""
+        with self._lock:
+            self._generation += 1
+
+    def run(self, job: QueryJob) -> QueryAnswer:
+        if self._closed:
+            raise QueryFailed("the query runner is closed", 503)
+        try:
+            worker = self._idle.get(timeout=self.timeout)
+        except queue.Empty:
+            raise QueryFailed(
+                f"all {self.size} query workers stayed busy for {self.timeout:g} s; try again later", 503
+            ) from None
+        job = QueryJob(job.query, job.accept, job.default_graphs, job.named_graphs, job.max_rows, self._generation)
+        try:
+            worker.connection.send(job)
+            if not worker.connection.poll(self.timeout):
+                self._replace(worker)
+                raise QueryTimedOut(self.timeout)
+            reply = worker.connection.recv()
+        except (EOFError, OSError, BrokenPipeError) as error:
+            self._replace(worker)
+            log.error("query worker died: %s", error)
+            raise QueryFailed("the query worker died (out of memory?); try a smaller query", 500) from error
+        self._idle.put(worker)
+        if reply[0] == "ok":
+            return reply[1]
+        if reply[0] == "bug":
+            log.error("query worker failed on %r: %s", job.query[:200], reply[1])
+            raise QueryFailed("internal error while running the query (logged)", 500)
+        raise QueryFailed(reply[1], reply[2])
+
+    def close(self) -> None:
+        self._closed = True
+        with self._lock:
+            workers = list(self._workers.values())
+            self._workers = {}
+        for worker in workers:
+            worker.connection.close()
+            worker.process.kill()
+            worker.process.join(5)
+
+
+class ThreadQueryRunner:
+    """Queries in threads over an in-memory store: the time limit answers the client, but the
+    abandoned query runs on until it ends (pyoxigraph cannot cancel it)."""
+
+    def __init__(self, store: ox.Store, workers: int = 4, timeout: float = 10.0):
+        self.store = store
+        self.timeout = timeout
+        self._pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="clusterkg-query")
+
+    def data_changed(self) -> None:
+        """Nothing to do: the threads share the live store."""
+
+    def run(self, job: QueryJob) -> QueryAnswer:
+        future = self._pool.submit(run_query, self.store, job, visible_named_graphs(self.store))
+        try:
+            return future.result(timeout=self.timeout)
+        except FutureTimeout:
+            raise QueryTimedOut(self.timeout, stopped=False) from None
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def wait_until_ready(runner: ProcessQueryRunner, deadline_s: float = 30.0) -> None:
+    """Block until every worker answered once (used by ``serve`` before it listens)."""
+    start = time.monotonic()
+    while time.monotonic() - start < deadline_s:
+        try:
+            runner.run(QueryJob("ASK {}"))
+            return
+        except QueryFailed:
+            time.sleep(0.1)
