@@ -268,8 +268,9 @@ def generate(ctx: click.Context, clusters: int, organisations: int, competencies
 def _register_analysis_commands() -> None:
     """The toolkit verbs live in ``clusterkg.commands``, one module per family."""
     from clusterkg.commands.identify import identify
+    from clusterkg.commands.network import brokers, communities, matchmake
 
-    for command in (identify,):
+    for command in (identify, communities, brokers, matchmake):
         cli.add_command(command)
 
 

@@ -20,14 +20,18 @@ from __future__ import annotations
 
 import json
 import logging
-import multiprocessing
+import os
 import queue
 import re
+import socket
+import subprocess
+import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -52,6 +56,13 @@ log = logging.getLogger(__name__)
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 _RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 _FROM_NAMED = re.compile(r"\bNAMED\b", re.IGNORECASE)
+# RocksDB under a read-only opener: the writer compacted away files of the opener's snapshot
+_STORAGE_GONE = re.compile(r"Corruption|IO error|No such file", re.IGNORECASE)
+_OPEN_ATTEMPTS = 4
+
+
+class _SnapshotGone(Exception):
+    """The read-only snapshot lost files to the writer's compaction: reopen and try again."""
 
 
 class QueryFailed(ClusterKGError):
@@ -84,6 +95,7 @@ class QueryJob:
     default_graphs: tuple[str, ...] | None = None
     named_graphs: tuple[str, ...] | None = None
     max_rows: int = 10_000
+    base_iri: str | None = None
     generation: int = 0
 
 
@@ -161,7 +173,7 @@ def run_query(store: ox.Store, job: QueryJob, visible_graphs: list[ox.NamedNode]
     ``visible_graphs`` are the store's named graphs without the bookkeeping graph; they are the
     named graphs of the default dataset unless the query or the protocol names its own.
     """
-    options: dict[str, object] = {}
+    options: dict[str, object] = {"base_iri": job.base_iri}
     if job.default_graphs is not None or job.named_graphs is not None:
         options["default_graph"] = _iri_list(job.default_graphs or ())
         options["named_graphs"] = _iri_list(job.named_graphs or ())
@@ -208,7 +220,11 @@ def run_query(store: ox.Store, job: QueryJob, visible_graphs: list[ox.NamedNode]
         return QueryAnswer(fmt.content_type, ox.serialize(triples, format=fmt.ox_format), "CONSTRUCT", len(triples), truncated)
     except SyntaxError as error:
         raise QueryFailed(f"invalid SPARQL query: {error}") from error
-    except (OSError, RuntimeError, ValueError) as error:
+    except (OSError, RuntimeError) as error:
+        if _STORAGE_GONE.search(str(error)):
+            raise _SnapshotGone(str(error)) from error
+        raise QueryFailed(f"the query failed: {error}") from error
+    except ValueError as error:
         # evaluation errors pyoxigraph reports (e.g. a bad regex, an unsupported feature)
         raise QueryFailed(f"the query failed: {error}") from error
 
@@ -221,24 +237,34 @@ def visible_named_graphs(store: ox.Store) -> list[ox.NamedNode]:
 # --------------------------------------------------------------------------- worker processes
 
 
-def _worker_main(path: str, connection) -> None:
-    """Body of a worker process: open the store read-only, answer jobs until the pipe closes."""
+def _worker_main(path: str, connection: Connection) -> None:
+    """Body of a worker process: open the store read-only, answer jobs until the socket closes."""
     store, generation, visible = None, None, None
     while True:
         try:
             job = connection.recv()
         except (EOFError, OSError):
             return
-        try:
-            if generation != job.generation:
-                store = None  # release the old snapshot first
-                store = ox.Store.read_only(path)
-                visible, generation = visible_named_graphs(store), job.generation
-            reply = ("ok", run_query(store, job, visible))
-        except QueryFailed as failure:
-            reply = ("failed", str(failure), failure.status)
-        except Exception as error:  # a bug: reported to the server, which logs it
-            reply = ("bug", f"{type(error).__name__}: {error}", 500)
+        reply = None
+        for attempt in range(_OPEN_ATTEMPTS):
+            try:
+                if store is None or generation != job.generation:
+                    store = None  # release the old snapshot first
+                    store = ox.Store.read_only(path)
+                    visible, generation = visible_named_graphs(store), job.generation
+                reply = ("ok", run_query(store, job, visible))
+                break
+            except QueryFailed as failure:
+                reply = ("failed", str(failure), failure.status)
+                break
+            except (_SnapshotGone, OSError, RuntimeError) as error:
+                # reading while the server writes: a fresh opener sees the current files
+                store, generation = None, None
+                reply = ("bug", f"store unreadable after {attempt + 1} attempts: {error}", 500)
+                time.sleep(0.02 * (attempt + 1))
+            except Exception as error:  # a bug: reported to the server, which logs it
+                reply = ("bug", f"{type(error).__name__}: {error}", 500)
+                break
         try:
             connection.send(reply)
         except (OSError, ValueError):
@@ -247,18 +273,21 @@ def _worker_main(path: str, connection) -> None:
 
 @dataclass
 class _Worker:
-    process: multiprocessing.process.BaseProcess
-    connection: object
+    process: subprocess.Popen
+    connection: Connection
 
 
 class ProcessQueryRunner:
-    """A pool of worker processes over an on-disk store; kills a query at the time limit."""
+    """A pool of worker processes over an on-disk store; kills a query at the time limit.
+
+    Workers are plain ``python -m clusterkg.webapp.query_runner`` processes talking over a
+    socket pair (multiprocessing's "spawn" would re-run the server's main script in each).
+    """
 
     def __init__(self, path: str | Path, workers: int = 2, timeout: float = 10.0):
         self.path = str(path)
         self.timeout = timeout
         self.size = max(1, workers)
-        self._context = multiprocessing.get_context("spawn")  # never fork a threaded server
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._generation = 0
         self._closed = False
@@ -268,13 +297,14 @@ class ProcessQueryRunner:
             self._idle.put(self._spawn())
 
     def _spawn(self) -> _Worker:
-        parent, child = self._context.Pipe()
-        process = self._context.Process(
-            target=_worker_main, args=(self.path, child), daemon=True, name="clusterkg-query-worker"
-        )
-        process.start()
-        child.close()
-        worker = _Worker(process, parent)
+        ours, theirs = socket.socketpair()
+        with ours, theirs:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "clusterkg.webapp.query_runner", self.path, str(theirs.fileno())],
+                pass_fds=(theirs.fileno(),),
+                stdin=subprocess.DEVNULL,
+            )
+            worker = _Worker(process, Connection(os.dup(ours.fileno())))
         with self._lock:
             self._workers[id(worker)] = worker
         return worker
@@ -282,7 +312,7 @@ class ProcessQueryRunner:
     def _replace(self, worker: _Worker) -> None:
         """Kill ``worker`` and start a fresh one in the background (the request need not wait)."""
         worker.process.kill()
-        worker.process.join(5)
+        worker.process.wait(5)
         worker.connection.close()
         with self._lock:
             self._workers.pop(id(worker), None)
@@ -309,14 +339,14 @@ class ProcessQueryRunner:
             raise QueryFailed(
                 f"all {self.size} query workers stayed busy for {self.timeout:g} s; try again later", 503
             ) from None
-        job = QueryJob(job.query, job.accept, job.default_graphs, job.named_graphs, job.max_rows, self._generation)
+        job = replace(job, generation=self._generation)
         try:
             worker.connection.send(job)
             if not worker.connection.poll(self.timeout):
                 self._replace(worker)
                 raise QueryTimedOut(self.timeout)
             reply = worker.connection.recv()
-        except (EOFError, OSError, BrokenPipeError) as error:
+        except (EOFError, OSError) as error:
             self._replace(worker)
             log.error("query worker died: %s", error)
             raise QueryFailed("the query worker died (out of memory?); try a smaller query", 500) from error
@@ -336,7 +366,7 @@ class ProcessQueryRunner:
         for worker in workers:
             worker.connection.close()
             worker.process.kill()
-            worker.process.join(5)
+            worker.process.wait(5)
 
 
 class ThreadQueryRunner:
@@ -362,12 +392,8 @@ class ThreadQueryRunner:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
 
-def wait_until_ready(runner: ProcessQueryRunner, deadline_s: float = 30.0) -> None:
-    """Block until every worker answered once (used by ``serve`` before it listens)."""
-    start = time.monotonic()
-    while time.monotonic() - start < deadline_s:
-        try:
-            runner.run(QueryJob("ASK {}"))
-            return
-        except QueryFailed:
-            time.sleep(0.1)
+if __name__ == "__main__":  # a worker process: python -m clusterkg.webapp.query_runner STORE FD
+    # run the package's copy, so answers pickle as clusterkg.webapp.query_runner classes
+    from clusterkg.webapp.query_runner import _worker_main as worker_main
+
+    worker_main(sys.argv[1], Connection(int(sys.argv[2])))

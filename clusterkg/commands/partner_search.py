@@ -70,6 +70,15 @@ def gaps_command(ctx: click.Context, cluster: str, lens: str, template_name: str
         except ClusterKGError as error:
             raise UserError(str(error)) from error
     emit(result, fmt)
+    if fmt == "table":
+        if result.template:
+            t = result.template
+            click.echo(f"\ntemplate {t['label']}: {t['covered']} of {t['required']} required competencies covered "
+                       f"({t['covered_weight_share']:.0%} of the weight)")
+        if result.peer_clusters:
+            click.echo("peers: " + ", ".join(p["label"] for p in result.peer_clusters))
+        for lens_name, note in result.notes.items():
+            click.echo(f"note ({lens_name}): {note}")
 
 
 @click.command(name="partners")
@@ -116,3 +125,19 @@ def partners_command(ctx: click.Context, cluster: str, competencies: tuple[str, 
         except ClusterKGError as error:
             raise UserError(str(error)) from error
     emit(result, fmt)
+    if fmt == "table":
+        _summary(result)
+
+
+def _summary(result) -> None:
+    """What the table cannot show: the smallest covering set, shareable resources, notes."""
+    cover = result.cover
+    if cover.partners:
+        names = ", ".join(entry["organisation"]["label"] for entry in cover.partners)
+        click.echo(f"\nsmallest covering set ({cover.covered_share:.0%} of the gap weight): {names}")
+    if cover.uncovered:
+        click.echo("nobody found for: " + ", ".join(c["label"] for c in cover.uncovered))
+    for match in result.resources:
+        click.echo(f"resource: {match.resource['label']} — {match.why}")
+    for note in result.notes:
+        click.echo(f"note: {note}")

@@ -80,7 +80,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from clusterkg.graph.analysis.recommend import _concept, _labels, _profiles, _top_competencies
+from clusterkg.graph.analysis.recommend import _concept, _labels, _profiles, _row, _top_competencies
 from clusterkg.graph.errors import InvalidInput
 from clusterkg.graph.projection import Projection
 
@@ -179,7 +179,7 @@ def find_applications(projection: Projection, cluster: str, limit: int = 10, sch
         raise InvalidInput(f"unknown industry scheme {scheme!r}; use one of {', '.join(schemes)}")
     me = p.resolve_cluster(cluster)
     q = _profiles(p)
-    own = q.direct.getrow(me).indices
+    own = _row(q.direct, me)
     own_json = tuple(_concept(p, "competency", k) for k in own)
     if own.size == 0:
         return Applications(cluster=_concept(p, "cluster", me), limit=limit, scheme=scheme, competencies=(),
@@ -190,7 +190,7 @@ def find_applications(projection: Projection, cluster: str, limit: int = 10, sch
     contribution = use * s  # industries x own competencies
     score = contribution.sum(axis=1) / s.sum()
     outside = np.ones(len(p.industries), dtype=bool)
-    outside[q.cluster_industry.getrow(me).indices] = False
+    outside[_row(q.cluster_industry, me)] = False
     if scheme is not None:
         outside &= (p.industries["scheme"] == scheme).to_numpy()
     candidates = np.flatnonzero(outside & (score > 0))
@@ -198,7 +198,15 @@ def find_applications(projection: Projection, cluster: str, limit: int = 10, sch
 
     industry_clusters = q.cluster_industry.tocsc()
     ties = np.asarray(p.cluster_org.sum(axis=1)).ravel()
+    # every cluster against my competencies only: dense, clusters x len(own)
+    evidence = _Evidence(
+        needs=q.needs_csc[:, own].toarray(),
+        share=np.minimum(q.counts_csc[:, own].toarray() / np.where(ties > 0, ties, 1.0)[:, None], 1.0),
+        relevance=q.relevance(own),
+        unknown=np.diff(q.holds.indptr) == 0,
+    )
     partners = p.partners_of(me)
+    applied_own = q.applied[:, own].toarray() > 0
     n_competencies = p.cluster_competency.shape[1]
     items = []
     for rank, i in enumerate(order, start=1):
@@ -206,40 +214,47 @@ def find_applications(projection: Projection, cluster: str, limit: int = 10, sch
         weights = np.zeros(n_competencies)
         weights[own] = contribution[i]
         carrying = _top_competencies(p, weights, own, _SHOWN_COMPETENCIES)
-        members = industry_clusters.getcol(i).indices
+        members = industry_clusters.indices[industry_clusters.indptr[i]:industry_clusters.indptr[i + 1]]
         members = members[members != me]
-        clusters = _clusters_to_approach(p, q, members, own, contribution[i], ties, partners)
-        applied_here = q.applied.getrow(i).toarray().ravel()[own] > 0
-        needed_by = int((q.needs[members][:, own].sum(axis=1) > 0).sum()) if members.size else 0
-        held_by = int((q.holds[members][:, own].sum(axis=1) > 0).sum()) if members.size else 0
+        clusters = _clusters_to_approach(p, evidence, members, own, contribution[i], partners)
+        applied = int(applied_own[i].sum())
+        needed_by = int((evidence.needs[members] > 0).any(axis=1).sum())
+        held_by = int((evidence.share[members] > 0).any(axis=1).sum())
         competencies = tuple({**_concept(p, "competency", k), "weight": round(float(weights[k]), 6)} for k in carrying)
+        industry = _concept(p, "industry", i)
         items.append(Application(
-            rank=rank, iri=p.industries["iri"].iat[i], id=p.industries["id"].iat[i],
-            label=p.industries["label"].iat[i], scheme=p.industries["scheme"].iat[i],
-            score=round(float(score[i]), 6), applied=int(applied_here.sum()), needed_by=needed_by, held_by=held_by,
+            rank=rank, **industry, scheme=str(p.industries["scheme"].iat[i]),
+            score=round(float(score[i]), 6), applied=applied, needed_by=needed_by, held_by=held_by,
             competencies=competencies, clusters=tuple(clusters),
-            why=_why(competencies, int(applied_here.sum()), own.size, needed_by, held_by, members.size, clusters),
+            why=_why(competencies, applied, own.size, needed_by, held_by, members.size, clusters),
         ))
     return Applications(cluster=_concept(p, "cluster", me), limit=limit, scheme=scheme, competencies=own_json, items=tuple(items))
 
 
-def _clusters_to_approach(p, q, members, own, weights, ties, partners) -> list[dict]:
+@dataclass(frozen=True)
+class _Evidence:
+    """Every cluster against the competencies in question (dense, clusters x competencies)."""
+
+    needs: np.ndarray  # 1 = the cluster or one of its organisations needs it
+    share: np.ndarray  # share of the cluster's organisations (by tie strength) holding it
+    relevance: np.ndarray  # see recommend: applied in its industries or held by its peers
+    unknown: np.ndarray  # per cluster: no competency recorded at all
+
+
+def _clusters_to_approach(p, evidence: _Evidence, members, own, weights, partners) -> list[dict]:
     """The industry's clusters ranked by how much they would use ``own`` (need it or hold it rarely)."""
     if members.size == 0 or weights.sum() <= 0:
         return []
-    held = p.cluster_competency[members][:, own].toarray()
-    share = np.minimum(held / np.where(ties[members] > 0, ties[members], 1.0)[:, None], 1.0)
-    rarity = 1.0 - share
-    unknown = q.holds[members].getnnz(axis=1) == 0
-    rarity[unknown] = UNKNOWN_RARITY
-    needs = q.needs[members][:, own].toarray()
-    relevance = q.relevance(own)[members]
-    use = (np.maximum(needs, relevance * rarity) * weights).sum(axis=1) / weights.sum()
+    rarity = 1.0 - evidence.share[members]
+    rarity[evidence.unknown[members]] = UNKNOWN_RARITY
+    needs = evidence.needs[members]
+    use = (np.maximum(needs, evidence.relevance[members] * rarity) * weights).sum(axis=1) / weights.sum()
     order = np.lexsort((p.clusters["label"].to_numpy()[members], -use))[:_SHOWN_CLUSTERS]
+    labels = p.competencies["label"].to_numpy()
     result = []
     for j in order:
         b = int(members[j])
-        needed = [p.competencies["label"].iat[own[k]] for k in np.flatnonzero(needs[j] > 0)]
+        needed = [str(labels[own[k]]) for k in np.flatnonzero(needs[j] > 0)]
         result.append({**_concept(p, "cluster", b), "score": round(float(use[j]), 6), "needs": needed,
                        "partner": b in partners})
     return result

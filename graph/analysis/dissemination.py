@@ -82,7 +82,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from clusterkg.graph.analysis.recommend import BROAD_INDUSTRY_SCHEMES, _concept, _labels, _profiles
+from clusterkg.graph.analysis.recommend import BROAD_INDUSTRY_SCHEMES, _concept, _labels, _profiles, _row
 from clusterkg.graph.errors import AmbiguousName, InvalidInput, NotFound
 from clusterkg.graph.projection import Projection, _fold, local_name
 
@@ -226,7 +226,7 @@ def disseminate(
             own_clusters = p.clusters_of(developer)
         if chosen.size == 0:
             source = "developer"
-            chosen = p.org_competency.getrow(developer).indices if developer >= 0 else np.zeros(0, dtype=np.int64)
+            chosen = _row(p.org_competency, developer) if developer >= 0 else np.zeros(0, dtype=np.int64)
             if chosen.size == 0:
                 raise InvalidInput(f"development {dev['label']!r} lists no competencies and neither does its developer; "
                                    "use --competency and --industry instead")
@@ -290,7 +290,7 @@ def disseminate(
         needed = [labels[chosen[j]] for j in by_weight if needs[b, j]]
         near = [labels[chosen[j]] for j in by_weight if related[b, j] > 0]
         used = [labels[chosen[j]] for j in by_weight if applied[b, j] > 0]
-        b_industries = q.cluster_industry.getrow(b).indices
+        b_industries = _row(q.cluster_industry, b)
         why_parts = []
         if needed:
             why_parts.append(f"needs {_labels([{'label': x} for x in needed[:_SHOWN]])}")
@@ -339,7 +339,7 @@ def _sibling_examples(p: Projection, q, cluster: int, chosen: np.ndarray, relate
             ancestor = broader[ancestor]
         parents.add(ancestor)
     examples = []
-    for k in q.direct.getrow(cluster).indices:
+    for k in _row(q.direct, cluster):
         j, seen = k, 0  # the held competency itself may be the shared broader one
         while j >= 0 and seen < 64 and j not in parents:
             j, seen = broader[j], seen + 1

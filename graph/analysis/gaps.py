@@ -8,21 +8,27 @@ document frequency among organisations): a rare capability missing matters more 
 
 - **target** — against a value-chain template (:mod:`.templates`): the required competencies the
   cluster lacks. ``score = template weight × specificity``.
-- **peers** — what clusters like this one commonly have. Peers are the clusters sharing an
-  industry with it and its ``k`` most similar clusters by cosine on the tf-idf profile
-  (``cluster_competency`` × ``competency_specificity``); clusters without any competency data
-  are left out (absence of data is not evidence). A peer weighs
-  ``(cosine + Jaccard overlap of industries) / 2``.
-  ``score = share × specificity`` with ``share`` = the peer-weighted share of peers having it.
-  Competencies below ``min_share`` are dropped, and so is a broader competency whose peer
-  support comes entirely through one narrower gap already listed (it would repeat it).
+- **peers** — what clusters like this one commonly have. The pool of candidate peers is every
+  cluster sharing an industry with it plus its ``k`` most similar clusters by cosine on the
+  tf-idf competency profile (``cluster_competency`` × ``competency_specificity``); clusters with
+  no competency data are left out (absence of data is not evidence). Each candidate's closeness
+  is ``(competency cosine + industry cosine) / 2``, the industry cosine weighting industries by
+  rarity among clusters (sharing NACE "Manufacturing" says little, sharing "Medical devices"
+  much); the ``k`` closest are the peers, and closeness is a peer's weight.
+  ``score = share × specificity`` with ``share`` = the weighted share of peers having it.
+  Competencies with ``share < min_share`` are dropped, and so is a broader competency whose peer
+  support comes entirely through a narrower gap already listed (it would repeat it).
 - **demand** — declared needs (``cluster_needs`` and the ``org_needs`` of tied organisations)
   that nobody tied to the cluster meets. Strength 1 when the cluster itself declares the need,
   else the sum of the tie strengths of the members declaring it, capped at 1.
   ``score = strength × specificity``.
 
+Every lens strength lies in [0, 1] (bundled template weights are 1 or 0.5), so the scores of the
+lenses share one scale: at most the competency's specificity.
+
 **Combination rule.** ``combined`` ranks every competency found by any lens by the *sum* of its
 lens scores: a competency that several independent lenses point at is more surely missing.
+Ties are broken by label, then id.
 
 JSON shape (``GapReport.to_json()``, a stable public API)::
 
@@ -32,7 +38,8 @@ JSON shape (``GapReport.to_json()``, a stable public API)::
       "combination_rule": "sum of lens scores",
       "template": null | {"id", "label", "source", "required": int, "covered": int,
                           "covered_weight_share": float},
-      "peer_clusters": [{"iri", "id", "label", "weight", "similarity", "shared_industries": int}],
+      "peer_clusters": [{"iri", "id", "label", "weight", "similarity", "industry_similarity",
+                         "shared_industries": int}],         # the peers, closest first
       "gaps": {                                         # one list per lens asked for
         "target" | "peers" | "demand": [
           {"competency": {"iri", "id", "label"}, "lens": str, "score": float,
@@ -68,6 +75,7 @@ True
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -197,7 +205,7 @@ def find_gaps(projection: Projection, cluster: int | str, lens: str = "all",
     limit : int
         How many gaps each list keeps (per lens and combined).
     peers_k : int
-        How many most-similar clusters join the industry peers.
+        How many peers to compare with (and how many most-similar clusters join the pool).
     min_share : float
         The least peer-weighted share of peers that must have a competency for the peers lens.
 
@@ -226,30 +234,42 @@ def find_gaps(projection: Projection, cluster: int | str, lens: str = "all",
     has = _cluster_has(projection, row)
     specificity = _cached(projection, "_gaps_specificity", lambda: projection.competency_specificity)
     notes: dict[str, str] = {}
-    gaps: dict[str, tuple[Gap, ...]] = {}
-    full: dict[str, list[Gap]] = {}
-    template_info, peer_info = None, ()
+    found: dict[str, _Lens] = {}
+    template_info, peer_info = None, []
 
     if "target" in lenses:
         if template is None:
             notes["target"] = "no template given (use --template NAME or --template-file CSV)"
-            full["target"] = []
         else:
-            full["target"], template_info = _target(projection, template, has, specificity)
-            if not full["target"]:
+            found["target"], template_info = _target(projection, template, has, specificity)
+            if not found["target"].mask.any():
                 notes["target"] = f"the cluster has every competency template {template.id!r} requires"
     if "peers" in lenses:
-        full["peers"], peer_info, note = _peers(projection, row, has, specificity, peers_k, min_share)
+        lens_found, peer_info, note = _peers(projection, row, has, specificity, peers_k, min_share)
+        if lens_found is not None:
+            found["peers"] = lens_found
         if note:
             notes["peers"] = note
     if "demand" in lenses:
-        full["demand"], note = _demand(projection, row, has, specificity)
+        lens_found, note = _demand(projection, row, has, specificity)
+        if lens_found is not None:
+            found["demand"] = lens_found
         if note:
             notes["demand"] = note
 
-    for name in lenses:
-        gaps[name] = tuple(_ranked(full.get(name, []))[:limit])
-    combined = _combine([g for name in lenses for g in full.get(name, [])], lenses)[:limit]
+    names = _names(projection, "competency")
+    gaps = {name: tuple(_gap(projection, name, found[name], c) for c in _top(found[name].scores, found[name].mask, names, limit))
+            if name in found else () for name in lenses}
+    combined = []
+    if found:
+        total = sum(f.scores for f in found.values())
+        mask = np.logical_or.reduce([f.mask for f in found.values()])
+        for column in _top(total, mask, names, limit):
+            parts = [(name, _gap(projection, name, f, column)) for name, f in found.items() if f.mask[column]]
+            scores = {name: round(g.score, 6) for name, g in parts}
+            combined.append(Gap(*_competency(projection, column), "combined", float(total[column]),
+                                {"lenses": list(scores), "scores": scores},
+                                " | ".join(f"{name}: {g.why}" for name, g in parts), int(column)))
     info = projection.clusters.iloc[row]
     return GapReport(
         cluster={"iri": info["iri"], "id": info["id"], "label": info["label"]},
@@ -259,28 +279,39 @@ def find_gaps(projection: Projection, cluster: int | str, lens: str = "all",
 
 
 # ---------------------------------------------------------------------------------------------
-# the lenses
+# the lenses: each gives a score for every competency (scored only where ``mask``) and explains
+# one competency on demand, so evidence is built for the few gaps shown, not for every candidate
+
+
+@dataclass(frozen=True)
+class _Lens:
+    scores: np.ndarray
+    mask: np.ndarray
+    explain: Callable[[int], tuple[dict, str]]
 
 
 def _target(p: Projection, template: Template, has: np.ndarray, specificity: np.ndarray):
     columns, weights = template_columns(p, template)
     missing = ~has[columns]
-    found = []
-    for requirement, column, weight, lacking in zip(template.requirements, columns, weights, missing):
-        if not lacking:
-            continue
-        spec = float(specificity[column])
-        found.append(_gap(p, column, "target", weight * spec, {
-            "template": template.id, "template_label": template.label, "step": requirement.step,
-            "weight": float(weight), "specificity": round(spec, 6),
-            "source_url": requirement.source_url, "source_quote": requirement.source_quote,
-        }, f"required by {template.label}, step {requirement.step!r} (weight {weight:g}); no tied organisation has it"))
+    scores = np.zeros(len(has))
+    mask = np.zeros(len(has), dtype=bool)
+    scores[columns[missing]] = weights[missing] * specificity[columns[missing]]
+    mask[columns[missing]] = True
+    requirement_of = dict(zip(columns.tolist(), template.requirements))
+
+    def explain(column: int) -> tuple[dict, str]:
+        requirement = requirement_of[column]
+        return ({"template": template.id, "template_label": template.label, "step": requirement.step,
+                 "weight": float(requirement.weight), "specificity": round(float(specificity[column]), 6),
+                 "source_url": requirement.source_url, "source_quote": requirement.source_quote},
+                f"required by {template.label}, step {requirement.step!r} (weight {requirement.weight:g}); no tied organisation has it")
+
     info = {
         "id": template.id, "label": template.label, "source": template.source,
         "required": int(len(columns)), "covered": int((~missing).sum()),
         "covered_weight_share": round(float(weights[~missing].sum() / weights.sum()), 6),
     }
-    return found, info
+    return _Lens(scores, mask, explain), info
 
 
 def _peers(p: Projection, row: int, has: np.ndarray, specificity: np.ndarray, k: int, min_share: float):
@@ -288,7 +319,7 @@ def _peers(p: Projection, row: int, has: np.ndarray, specificity: np.ndarray, k:
     n_clusters = binary.shape[0]
     with_data = np.diff(binary.indptr) > 0
     if not with_data[row]:
-        return [], (), "no organisation tied to this cluster has a recorded competency, so it has no profile to compare"
+        return None, [], "no organisation tied to this cluster has a recorded competency, so it has no profile to compare"
     tfidf = _tfidf(p)
     similarity = np.asarray((tfidf @ tfidf[row].T).todense()).ravel()
     industries = _cluster_industries(p)
@@ -307,38 +338,34 @@ def _peers(p: Projection, row: int, has: np.ndarray, specificity: np.ndarray, k:
     keep = np.argsort(-closeness, kind="stable")[:k]  # the k closest of that pool
     keep = keep[closeness[keep] > 0]
     peers = pool[keep]
+    if len(peers) == 0:
+        return None, [], "no peer cluster: none shares an industry or competencies with this one"
     weight = np.zeros(n_clusters)
     weight[peers] = closeness[keep]
-    if len(peers) == 0:
-        return [], (), "no peer cluster: none shares an industry or competencies with this one"
-    total = weight[peers].sum()
-    share = np.asarray(binary.T @ weight).ravel() / total
-    candidate = (share >= max(min_share, 1e-12)) & ~has
-    candidate = _drop_repeated_broader(p, candidate, share)
-
-    order = peers[np.argsort(-weight[peers], kind="stable")]
+    share = np.asarray(binary.T @ weight).ravel() / weight[peers].sum()
+    mask = (share >= max(min_share, 1e-12)) & ~has
+    mask = _drop_repeated_broader(p, mask, share)
+    clusters = _names(p, "cluster")
     peer_info = [{
-        "iri": p.clusters["iri"].iat[c], "id": p.clusters["id"].iat[c], "label": p.clusters["label"].iat[c],
+        "iri": clusters.iri[c], "id": clusters.id[c], "label": clusters.label[c],
         "weight": round(float(weight[c]), 6), "similarity": round(float(similarity[c]), 6),
         "industry_similarity": round(float(industry_similarity[c]), 6), "shared_industries": int(shared[c]),
-    } for c in order]
+    } for c in peers]
     columns = _binary_columns(p)
-    found = []
-    for column in np.flatnonzero(candidate):
+
+    def explain(column: int) -> tuple[dict, str]:
         holders = columns.indices[columns.indptr[column]:columns.indptr[column + 1]]
         having = holders[weight[holders] > 0]
         having = having[np.argsort(-weight[having], kind="stable")]
-        spec = float(specificity[column])
-        names = [p.clusters["label"].iat[c] for c in having[:5]]
+        names = [clusters.label[c] for c in having[:5]]
         more = f" and {len(having) - 5} more" if len(having) > 5 else ""
-        found.append(_gap(p, column, "peers", share[column] * spec, {
-            "share": round(float(share[column]), 6), "specificity": round(spec, 6),
-            "peers_having": int(len(having)), "peers": int(len(peers)),
-            "having": [{"iri": p.clusters["iri"].iat[c], "id": p.clusters["id"].iat[c],
-                        "label": p.clusters["label"].iat[c], "weight": round(float(weight[c]), 6)}
-                       for c in having[:_SHOWN_EVIDENCE]],
-        }, f"{len(having)} of {len(peers)} peer clusters have it (weighted share {share[column]:.2f}): {', '.join(names)}{more}"))
-    return found, peer_info, None
+        return ({"share": round(float(share[column]), 6), "specificity": round(float(specificity[column]), 6),
+                 "peers_having": int(len(having)), "peers": int(len(peers)),
+                 "having": [{"iri": clusters.iri[c], "id": clusters.id[c], "label": clusters.label[c],
+                             "weight": round(float(weight[c]), 6)} for c in having[:_SHOWN_EVIDENCE]]},
+                f"{len(having)} of {len(peers)} peer clusters have it (weighted share {share[column]:.2f}): {', '.join(names)}{more}")
+
+    return _Lens(np.where(mask, share * specificity, 0.0), mask, explain), peer_info, None
 
 
 def _demand(p: Projection, row: int, has: np.ndarray, specificity: np.ndarray):
@@ -350,57 +377,65 @@ def _demand(p: Projection, row: int, has: np.ndarray, specificity: np.ndarray):
     from_members = np.asarray(member_needs.T @ strength_of).ravel() if len(members) else np.zeros(len(declared))
     needed = declared | (from_members > 0)
     if not needed.any():
-        return [], "no declared needs for this cluster"
+        return None, "no declared needs for this cluster"
     strength = np.where(declared, 1.0, np.minimum(from_members, 1.0))
-    candidate = needed & ~has
-    if not candidate.any():
-        return [], "every declared need is met by an organisation tied to the cluster"
-    by_competency = member_needs.tocsc() if len(members) else None
-    found = []
-    for column in np.flatnonzero(candidate):
-        needers = []
-        if by_competency is not None:
-            local = by_competency.indices[by_competency.indptr[column]:by_competency.indptr[column + 1]]
-            for i in sorted(local, key=lambda i: (-strength_of[i], p.organisations["label"].iat[members[i]])):
-                o = members[i]
-                needers.append({"iri": p.organisations["iri"].iat[o], "id": p.organisations["id"].iat[o],
-                                "label": p.organisations["label"].iat[o], "tie": float(strength_of[i])})
-        spec = float(specificity[column])
+    mask = needed & ~has
+    if not mask.any():
+        return None, "every declared need is met by an organisation tied to the cluster"
+    by_competency = member_needs.tocsc()
+    organisations = _names(p, "organisation")
+
+    def explain(column: int) -> tuple[dict, str]:
+        local = by_competency.indices[by_competency.indptr[column]:by_competency.indptr[column + 1]]
+        local = sorted(local, key=lambda i: (-strength_of[i], organisations.label[members[i]]))
+        needers = [{"iri": organisations.iri[members[i]], "id": organisations.id[members[i]],
+                    "label": organisations.label[members[i]], "tie": float(strength_of[i])} for i in local]
         who = (["the cluster itself"] if declared[column] else []) + [n["label"] for n in needers[:5]]
         more = f" and {len(needers) - 5} more" if len(needers) > 5 else ""
-        found.append(_gap(p, column, "demand", strength[column] * spec, {
-            "strength": round(float(strength[column]), 6), "specificity": round(spec, 6),
-            "declared_by_cluster": bool(declared[column]), "needed_by": needers[:_SHOWN_EVIDENCE],
-        }, f"needed by {', '.join(who)}{more}; no tied organisation has it"))
-    return found, None
+        return ({"strength": round(float(strength[column]), 6), "specificity": round(float(specificity[column]), 6),
+                 "declared_by_cluster": bool(declared[column]), "needed_by": needers[:_SHOWN_EVIDENCE]},
+                f"needed by {', '.join(who)}{more}; no tied organisation has it")
+
+    return _Lens(np.where(mask, strength * specificity, 0.0), mask, explain), None
 
 
 # ---------------------------------------------------------------------------------------------
 # helpers
 
 
-def _gap(p: Projection, column: int, lens: str, score: float, evidence: dict, why: str) -> Gap:
-    return Gap(p.competencies["iri"].iat[column], p.competencies["id"].iat[column],
-               p.competencies["label"].iat[column], lens, float(score), evidence, why, int(column))
+@dataclass(frozen=True)
+class _Names:
+    iri: np.ndarray
+    id: np.ndarray
+    label: np.ndarray
 
 
-def _ranked(gaps: list[Gap]) -> list[Gap]:
-    return sorted(gaps, key=lambda g: (-g.score, g.competency_label, g.competency_id))
+def _names(p: Projection, kind: str) -> _Names:
+    """IRIs, ids and labels as numpy arrays (a pandas lookup per item costs ~20 µs)."""
+    def make():
+        frame = {"cluster": p.clusters, "organisation": p.organisations, "competency": p.competencies}[kind]
+        return _Names(*(frame[column].to_numpy(dtype=object) for column in ("iri", "id", "label")))
+    return _cached(p, f"_names_{kind}", make)
 
 
-def _combine(gaps: list[Gap], lenses: tuple[str, ...]) -> list[Gap]:
-    by_competency: dict[int, list[Gap]] = {}
-    for gap in gaps:
-        by_competency.setdefault(gap.competency_index, []).append(gap)
-    combined = []
-    for found in by_competency.values():
-        first = found[0]
-        scores = {g.lens: round(g.score, 6) for g in sorted(found, key=lambda g: lenses.index(g.lens))}
-        combined.append(Gap(first.competency_iri, first.competency_id, first.competency_label, "combined",
-                            sum(g.score for g in found), {"lenses": list(scores), "scores": scores},
-                            " | ".join(f"{g.lens}: {g.why}" for g in sorted(found, key=lambda g: lenses.index(g.lens))),
-                            first.competency_index))
-    return _ranked(combined)
+def _competency(p: Projection, column: int) -> tuple[str, str, str]:
+    names = _names(p, "competency")
+    return names.iri[column], names.id[column], names.label[column]
+
+
+def _gap(p: Projection, lens: str, found: _Lens, column: int) -> Gap:
+    evidence, why = found.explain(int(column))
+    return Gap(*_competency(p, column), lens, float(found.scores[column]), evidence, why, int(column))
+
+
+def _top(scores: np.ndarray, mask: np.ndarray, names: _Names, limit: int) -> np.ndarray:
+    """The ``limit`` best columns by score, ties by label then id (deterministic)."""
+    columns = np.flatnonzero(mask)
+    if len(columns) > 4 * limit:  # keep every column tied with the limit-th score, drop the rest
+        threshold = np.partition(scores[columns], len(columns) - limit)[len(columns) - limit]
+        columns = columns[scores[columns] >= threshold]
+    order = sorted(columns.tolist(), key=lambda c: (-scores[c], names.label[c], names.id[c]))
+    return np.array(order[:limit], dtype=np.int64)
 
 
 def _drop_repeated_broader(p: Projection, candidate: np.ndarray, share: np.ndarray) -> np.ndarray:

@@ -74,6 +74,7 @@ True
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -82,7 +83,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from clusterkg.graph.analysis.gaps import _cached, find_gaps, resolve_cluster_arg
+from clusterkg.graph.analysis.gaps import _cached, _names, find_gaps, resolve_cluster_arg
 from clusterkg.graph.analysis.templates import Template
 from clusterkg.graph.errors import InvalidInput, NotFound
 from clusterkg.graph.projection import ORGANISATION_TYPES, Projection, local_name
@@ -240,6 +241,8 @@ def search_partners(projection: Projection, cluster: int | str, competencies: Se
     row = resolve_cluster_arg(projection, cluster)
     p = projection
     notes: list[str] = []
+    eligible = _Eligibility(p, row, filters)  # checks the filters before any work
+    specificity = _cached(p, "_gaps_specificity", lambda: p.competency_specificity)
 
     # what to search for
     if competencies is not None:
@@ -247,7 +250,6 @@ def search_partners(projection: Projection, cluster: int | str, competencies: Se
         if not names:
             raise InvalidInput("the competency list is empty: name at least one competency, or omit it to search for the cluster's gaps")
         columns = list(dict.fromkeys(p.resolve_competency(name) for name in names))
-        specificity = p.competency_specificity
         weights = np.array([specificity[c] for c in columns], dtype=np.float64)
         gap_source = {"source": "given", "lens": None}
     else:
@@ -257,7 +259,6 @@ def search_partners(projection: Projection, cluster: int | str, competencies: Se
         gap_source = {"source": "gaps", "lens": lens}
         notes.extend(f"{name}: {note}" for name, note in report.notes.items())
     columns = np.array(columns, dtype=np.int64)
-    specificity = _cached(p, "_gaps_specificity", lambda: p.competency_specificity)
     profile = p.cluster_competency.getrow(row)
     in_cluster = set(profile.indices[profile.data > 0].tolist())
     gap = {**gap_source, "competencies": [
@@ -270,7 +271,6 @@ def search_partners(projection: Projection, cluster: int | str, competencies: Se
         notes.append("no missing competencies found, so there is nothing to search partners for")
         return PartnerSearch(cluster_json, gap, (), Cover((), 0.0, ()), (), filters, preferences, 0, tuple(notes))
 
-    eligible = _Eligibility(p, row, filters)
     total = float(weights.sum())
 
     # organisations x gap columns: a CSC slice, then the rows that have anything
@@ -286,7 +286,7 @@ def search_partners(projection: Projection, cluster: int | str, competencies: Se
     coverage = covered / total
     score = coverage * bonus
     counts = np.diff(block.indptr)
-    labels = p.organisations["label"].take(candidates).to_numpy(dtype=str) if len(candidates) else np.array([], dtype=str)
+    labels = _names(p, "organisation").label[candidates].astype(str)
     order = np.lexsort((labels, -counts, -score)) if len(candidates) else np.array([], dtype=np.int64)
 
     cover_rows, cover_json, covered_share, uncovered = _greedy_cover(p, block, weights, score, candidates, columns, total)
@@ -365,11 +365,11 @@ class _Eligibility:
         if len(self.excluded_orgs):
             keep &= ~np.isin(orgs, self.excluded_orgs)
         if self.countries:
-            keep &= p.organisations["country"].take(orgs).isin(self.countries).to_numpy()
+            keep &= _in(p, "country", orgs, self.countries)
         if self.regions:
-            keep &= p.organisations["region"].take(orgs).isin(self.regions).to_numpy()
+            keep &= _in(p, "region", orgs, self.regions)
         if self.org_types:
-            keep &= p.organisations["type"].take(orgs).isin(self.org_types).to_numpy()
+            keep &= _in(p, "type", orgs, self.org_types)
         if self.industry_clusters is not None:
             indicator = np.zeros(len(p.clusters))
             indicator[self.industry_clusters] = 1.0
@@ -379,7 +379,7 @@ class _Eligibility:
     def domestic(self, orgs: np.ndarray) -> np.ndarray:
         if not len(orgs):
             return np.zeros(0, dtype=bool)
-        return self.p.organisations["country"].take(orgs).isin(self.own_countries).to_numpy()
+        return _in(self.p, "country", orgs, self.own_countries)
 
     def near_partner(self, orgs: np.ndarray) -> np.ndarray:
         if not len(orgs):
@@ -391,24 +391,58 @@ def _org_competency_csc(p: Projection) -> sp.csc_matrix:
     return _cached(p, "_partners_org_competency_csc", lambda: p.org_competency_up.tocsc())
 
 
+def _codes(p: Projection, column: str) -> tuple[np.ndarray, dict[str, int]]:
+    """An organisation column as integer codes (filters compare integers, not strings)."""
+    def make():
+        codes, uniques = pd.factorize(p.organisations[column])
+        return codes, {value: i for i, value in enumerate(uniques)}
+    return _cached(p, f"_partners_codes_{column}", make)
+
+
+def _in(p: Projection, column: str, orgs: np.ndarray, values: set[str]) -> np.ndarray:
+    codes, index = _codes(p, column)
+    wanted = np.array([index[v] for v in values if v in index], dtype=np.int64)
+    return np.isin(codes[orgs], wanted)
+
+
 def _competency(p: Projection, c: int) -> dict:
-    return {"iri": p.competencies["iri"].iat[c], "id": p.competencies["id"].iat[c], "label": p.competencies["label"].iat[c]}
+    names = _names(p, "competency")
+    return {"iri": names.iri[c], "id": names.id[c], "label": names.label[c]}
 
 
 def _organisation(p: Projection, o: int) -> dict:
-    row = p.organisations.iloc[o]
-    return {"iri": row["iri"], "id": row["id"], "label": row["label"], "type": row["type"],
-            "country": row["country"], "region": local_name(row["region"]) if row["region"] else ""}
+    names = _names(p, "organisation")
+    details = _cached(p, "_partners_org_details", lambda: tuple(
+        p.organisations[column].to_numpy(dtype=object) for column in ("type", "country", "region")))
+    kind, country, region = (column[o] for column in details)
+    return {"iri": names.iri[o], "id": names.id[o], "label": names.label[o], "type": kind,
+            "country": country, "region": local_name(region) if region else ""}
 
 
 def _cluster(p: Projection, c: int) -> dict:
-    return {"iri": p.clusters["iri"].iat[c], "id": p.clusters["id"].iat[c], "label": p.clusters["label"].iat[c]}
+    names = _names(p, "cluster")
+    return {"iri": names.iri[c], "id": names.id[c], "label": names.label[c]}
+
+
+def _broader(p: Projection) -> np.ndarray:
+    return _cached(p, "_partners_broader", lambda: p.competencies["broader"].to_numpy())
+
+
+def _clusters_of(p: Projection, o: int) -> np.ndarray:
+    """Like ``Projection.clusters_of`` without building a one-row matrix."""
+    matrix = p._org_cluster
+    return matrix.indices[matrix.indptr[o]:matrix.indptr[o + 1]]
+
+
+def _cluster_countries(p: Projection) -> np.ndarray:
+    return _cached(p, "_partners_cluster_countries", lambda: p.clusters["countries"].to_numpy(dtype=object))
 
 
 def _via(p: Projection, o: int, target: int) -> list[dict]:
     """The organisation's own competencies that are ``target`` or narrower than it."""
-    broader = p.competencies["broader"].to_numpy()
-    own = p.org_competency.getrow(o).indices
+    broader = _broader(p)
+    matrix = p.org_competency
+    own = matrix.indices[matrix.indptr[o]:matrix.indptr[o + 1]]
     result = []
     for c in own:
         j, steps = int(c), 0
@@ -426,9 +460,9 @@ def _partner(p: Projection, row: int, o: int, hit_columns, hit_weights, score: f
               for c, w in sorted(zip(hit_columns, hit_weights), key=lambda x: -x[1])]
     graph = p.cluster_graph()
     clusters, ties = [], []
-    for c in p.clusters_of(o):
+    for c in _clusters_of(p, o):
         c = int(c)
-        clusters.append({**_cluster(p, c), "countries": list(p.clusters["countries"].iat[c])})
+        clusters.append({**_cluster(p, c), "countries": list(_cluster_countries(p)[c])})
         if graph.has_edge(row, c):
             data = graph[row][c]
             if data.get("partnerships") or data.get("shared_members"):
@@ -492,6 +526,11 @@ def _resource_competency_up(p: Projection) -> sp.csr_matrix:
     return _cached(p, "_partners_resource_competency", make)
 
 
+def _kind_words(kind: str) -> str:
+    """``TestBed`` -> ``test bed`` for the why line."""
+    return re.sub(r"(?<!^)(?=[A-Z])", " ", kind).lower() if kind else "resource"
+
+
 def _resources(p: Projection, columns: np.ndarray, weights: np.ndarray, total: float, eligible: _Eligibility,
                limit: int) -> list[ResourceMatch]:
     if len(p.resources) == 0:
@@ -512,10 +551,10 @@ def _resources(p: Projection, columns: np.ndarray, weights: np.ndarray, total: f
         resource = p.resources.iloc[int(r)]
         covers = [_competency(p, int(columns[h])) for h in hits]
         organisation = _organisation(p, int(o))
-        clusters = ", ".join(p.clusters["label"].iat[int(c)] for c in p.clusters_of(int(o)))
+        clusters = ", ".join(_names(p, "cluster").label[int(c)] for c in _clusters_of(p, int(o)))
         found.append(ResourceMatch(
             {"iri": resource["iri"], "label": resource["label"], "kind": resource["kind"]}, organisation,
             tuple(covers), float(weights[hits].sum() / total),
-            f"{resource['kind'] or 'resource'} of {organisation['label']} ({clusters}) for {', '.join(c['label'] for c in covers)}"))
+            f"{_kind_words(resource['kind'])} of {organisation['label']} ({clusters}) for {', '.join(c['label'] for c in covers)}"))
     found.sort(key=lambda m: (-m.score, m.resource["label"]))
     return found[:limit]

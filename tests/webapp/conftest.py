@@ -1,0 +1,135 @@
+"""Fixtures: the real app on a real waitress server on 127.0.0.1, over an on-disk store.
+
+``serve_app(store_path, **config)`` starts one and returns its base URL; every server started
+in a test is stopped (and its query workers killed) after it.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import socket
+import urllib.parse
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import waitress
+
+from clusterkg.graph.store import OxigraphStore
+from clusterkg.graph.synthetic import SyntheticSpec, write_synthetic
+from clusterkg.webapp import create_app
+
+TOKEN = "test-admin-token"
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "")
+
+    def json(self):
+        return json.loads(self.body)
+
+
+def request(method: str, url: str, body: bytes | str | None = None, headers: dict[str, str] | None = None,
+            timeout: float = 30) -> Reply:
+    parts = urllib.parse.urlsplit(url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+    try:
+        data = body.encode() if isinstance(body, str) else body
+        conn.request(method, parts.path + ("?" + parts.query if parts.query else ""), body=data, headers=headers or {})
+        response = conn.getresponse()
+        return Reply(response.status, {k.lower(): v for k, v in response.getheaders()}, response.read())
+    finally:
+        conn.close()
+
+
+def quote(text: str) -> str:
+    return urllib.parse.quote(text, safe="")
+
+
+@pytest.fixture(scope="session")
+def synthetic_nt(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """~60k synthetic triples: big enough for a cross join that never ends in time."""
+    path = tmp_path_factory.mktemp("synthetic") / "data.nt"
+    write_synthetic(SyntheticSpec(clusters=20, organisations=2000, competencies=100, seed=7), path)
+    return path
+
+
+@pytest.fixture
+def store_path(tmp_path: Path, synthetic_nt: Path) -> Path:
+    """An on-disk store holding the synthetic data (closed again, so a server can open it)."""
+    path = tmp_path / "store"
+    with OxigraphStore(path) as store:
+        store.insert_ntriples(synthetic_nt)
+    return path
+
+
+@pytest.fixture
+def serve_app() -> Iterator[Callable[..., str]]:
+    started = []
+
+    def start(store: Path | str, **config) -> str:
+        app = create_app({"STORE": str(store), "ADMIN_TOKEN": TOKEN, "QUERY_WORKERS": 2, **config})
+        server = waitress.create_server(app, host="127.0.0.1", port=0, threads=8)
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        started.append((server, thread, app))
+        return f"http://127.0.0.1:{server.effective_port}"
+
+    yield start
+    for server, thread, app in started:
+        server.close()
+        thread.join(5)
+        app.extensions["clusterkg"].close()
+
+
+@pytest.fixture
+def server(serve_app, store_path: Path) -> str:
+    """Base URL of a live server over the synthetic store, admin token :data:`TOKEN`."""
+    return serve_app(store_path)
+
+
+class Listener:
+    """A loopback socket that records every connection made to it (there must be none)."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}/data"
+
+    def connections(self) -> int:
+        count = 0
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except (TimeoutError, OSError):
+                return count
+            conn.close()
+            count += 1
+
+
+@pytest.fixture
+def listener() -> Iterator[Listener]:
+    watcher = Listener()
+    yield watcher
+    watcher.sock.close()
+
+
+@pytest.fixture
+def raw():
+    """Raw HTTP helpers: ``raw.request(method, url, body, headers)``, ``raw.quote``, ``raw.token``."""
+    from types import SimpleNamespace
+
+    return SimpleNamespace(request=request, quote=quote, token=TOKEN)

@@ -1,0 +1,136 @@
+"""The SPARQL 1.1 Graph Store HTTP Protocol at ``/store`` (``?default`` or ``?graph=IRI``).
+
+Reads are open; PUT / POST / DELETE need the admin token and go through the store interface
+(one SPARQL Update each, so a write is all or nothing and changes the data version).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import pyoxigraph as ox
+from flask import Blueprint, Response, request
+from rdflib import URIRef
+
+from clusterkg.graph.store import BindingError, StoreError, sparql_term
+from clusterkg.webapp.auth import require_admin
+from clusterkg.webapp.errors import ApiError
+from clusterkg.webapp.extension import state
+from clusterkg.webapp.negotiation import GRAPH_FORMATS, choose
+
+__all__ = ["bp"]
+
+bp = Blueprint("graph_store", __name__)
+
+_INPUT_FORMATS = {
+    "text/turtle": ox.RdfFormat.TURTLE,
+    "application/n-triples": ox.RdfFormat.N_TRIPLES,
+    "text/plain": ox.RdfFormat.N_TRIPLES,
+    "application/rdf+xml": ox.RdfFormat.RDF_XML,
+    "application/ld+json": ox.RdfFormat.JSON_LD,
+}
+# the store interface's media types (text/plain is N-Triples)
+_STORE_MEDIA = {"text/plain": "application/n-triples"}
+_ABSOLUTE_IRI = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
+
+
+def _target() -> str | None:
+    """``None`` for the default graph, else the graph's IRI written for SPARQL (``<...>``)."""
+    has_default = "default" in request.args
+    graphs = request.args.getlist("graph")
+    if has_default and graphs:
+        raise ApiError("give either ?default or ?graph=IRI, not both", 400)
+    if len(graphs) > 1:
+        raise ApiError("give one ?graph=IRI", 400)
+    if has_default:
+        return None
+    if not graphs:
+        raise ApiError("name the graph: ?default or ?graph=IRI", 400)
+    iri = graphs[0]
+    if not _ABSOLUTE_IRI.match(iri):
+        raise ApiError(f"the graph must be an absolute IRI, not {iri!r}", 400)
+    try:
+        return sparql_term(URIRef(iri))
+    except BindingError as error:
+        raise ApiError(str(error), 400) from error
+
+
+def _exists(graph: str) -> bool:
+    return state().store.ask(f"ASK {{ GRAPH {graph} {{ ?s ?p ?o }} }}")
+
+
+def _triples_from_body(base_iri: str) -> str:
+    media = request.mimetype
+    if media not in _INPUT_FORMATS:
+        raise ApiError(f"unsupported Content-Type {media!r}; send one of {', '.join(_INPUT_FORMATS)}", 415)
+    try:
+        quads = ox.parse(request.get_data(), format=_INPUT_FORMATS[media], base_iri=base_iri)
+        triples = [ox.Triple(q.subject, q.predicate, q.object) for q in quads]
+    except (SyntaxError, ValueError) as error:
+        raise ApiError(f"the {media} body does not parse: {error}", 400) from error
+    return ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES).decode("utf-8")
+
+
+def _write(update: str) -> None:
+    try:
+        state().write(lambda store: store.update(update))
+    except StoreError as error:
+        raise ApiError(str(error), 400) from error
+
+
+@bp.route("/store", methods=["GET", "HEAD", "PUT", "POST", "DELETE"])
+def graph_store():
+    if request.method == "POST" and "default" not in request.args and "graph" not in request.args:
+        return _create_graph()
+    graph = _target()
+    if request.method in ("GET", "HEAD"):
+        return _read(graph)
+    require_admin()
+    if request.method == "DELETE":
+        if graph is not None and not _exists(graph):
+            raise ApiError(f"no graph {graph}", 404)
+        _write("DROP DEFAULT" if graph is None else f"DROP GRAPH {graph}")
+        return Response(status=204)
+    base = graph[1:-1] if graph else request.base_url
+    data = _triples_from_body(base)
+    existed = graph is None or _exists(graph)
+    into = (lambda body: f"INSERT DATA {{ {body} }}") if graph is None else (
+        lambda body: f"INSERT DATA {{ GRAPH {graph} {{ {body} }} }}")
+    if request.method == "PUT":
+        drop = "DROP SILENT DEFAULT" if graph is None else f"DROP SILENT GRAPH {graph}"
+        _write(f"{drop} ;\n{into(data)}")
+    else:
+        _write(into(data))
+    return Response(status=204 if existed else 201)
+
+
+def _create_graph() -> Response:
+    """POST to the store itself: a new graph with a server-chosen IRI (Location header)."""
+    require_admin()
+    iri = request.url_root + "store/graphs/" + uuid.uuid4().hex
+    data = _triples_from_body(iri)
+    _write(f"INSERT DATA {{ GRAPH <{iri}> {{ {data} }} }}")
+    return Response(status=201, headers={"Location": iri})
+
+
+def _read(graph: str | None) -> Response:
+    media = choose(request.headers.get("Accept"), GRAPH_FORMATS)
+    if media is None:
+        raise ApiError(f"no acceptable RDF media type; this store offers {', '.join(GRAPH_FORMATS)}", 406)
+    store_media = _STORE_MEDIA.get(media, media)
+    store = state().store
+    try:
+        if graph is None:
+            body = store.dump(store_media)
+        else:
+            if not _exists(graph):
+                raise ApiError(f"no graph {graph}", 404)
+            body = store.query_bytes(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH {graph} {{ ?s ?p ?o }} }}", store_media)
+    except StoreError as error:
+        raise ApiError(str(error), 500) from error
+    response = Response(body, content_type=GRAPH_FORMATS[media].content_type, headers={"Vary": "Accept"})
+    if request.method == "HEAD":
+        response.set_data(b"")
+        response.headers["Content-Length"] = str(len(body))
+    return response

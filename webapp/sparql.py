@@ -1,0 +1,249 @@
+"""The SPARQL 1.1 Protocol endpoint as a blueprint any Flask app can mount (``/sparql``).
+
+Queries: GET ``?query=``, form POST, direct POST (``application/sparql-query``), with the
+``default-graph-uri`` / ``named-graph-uri`` dataset. Updates: form POST ``update=`` or direct
+POST (``application/sparql-update``) with ``using-graph-uri`` / ``using-named-graph-uri``, only
+with the admin token. GET without a query answers a browser with the query editor and anything
+else with the SPARQL 1.1 Service Description.
+
+Limits every query carries: no ``SERVICE``/``LOAD`` (no outbound connection, ever), a time limit
+that stops the work (``CLUSTERKG_QUERY_TIMEOUT``) and a row cap (``CLUSTERKG_MAX_ROWS``); a cut
+answer carries ``X-ClusterKG-Truncated: <max rows>`` (and, in SPARQL JSON, a top-level
+``"clusterkg": {"truncated": true, "max_rows": N}`` member).
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+
+import pyoxigraph as ox
+from flask import Blueprint, Response, render_template, request, url_for
+
+from clusterkg.graph.store import StoreError
+from clusterkg.webapp.auth import require_admin
+from clusterkg.webapp.errors import ApiError
+from clusterkg.webapp.extension import state
+from clusterkg.webapp.negotiation import GRAPH_FORMATS, RESULT_FORMATS, choose
+from clusterkg.webapp.query_runner import QueryJob
+from clusterkg.webapp.sparql_text import check_query, check_update, with_using_graphs
+
+__all__ = ["bp", "example_queries"]
+
+bp = Blueprint("sparql", __name__, url_prefix="/sparql")
+
+FORM = "application/x-www-form-urlencoded"
+QUERY_TYPE = "application/sparql-query"
+UPDATE_TYPE = "application/sparql-update"
+TRUNCATED_HEADER = "X-ClusterKG-Truncated"
+
+
+# --------------------------------------------------------------------------- request parsing
+
+
+def _decode(body: bytes, what: str) -> str:
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ApiError(f"the {what} is not valid UTF-8: {error}", 400) from error
+
+
+def _one(values: list[str], name: str) -> str | None:
+    if len(values) > 1:
+        raise ApiError(f"give exactly one '{name}' parameter, not {len(values)}", 400)
+    return values[0] if values else None
+
+
+def _parse_request() -> tuple[str | None, str | None, object]:
+    """(query, update, parameters) from any of the protocol's request forms."""
+    if request.method == "GET":
+        if "update" in request.args:
+            raise ApiError("SPARQL Update must be sent with POST, not GET", 400)
+        return _one(request.args.getlist("query"), "query"), None, request.args
+    media = request.mimetype
+    charset = request.mimetype_params.get("charset")
+    if charset and charset.lower().replace("-", "") != "utf8":
+        raise ApiError(f"only UTF-8 is accepted, not charset={charset}", 415)
+    if not media:
+        raise ApiError(
+            f"a POST needs a Content-Type: {FORM}, {QUERY_TYPE} or {UPDATE_TYPE}", 400
+        )
+    if media == FORM:
+        if "query" in request.args or "update" in request.args:
+            raise ApiError("with a form POST, 'query' / 'update' belong in the body, not the URL", 400)
+        form = request.form
+        query = _one(form.getlist("query"), "query")
+        update = _one(form.getlist("update"), "update")
+        if query is not None and update is not None:
+            raise ApiError("give either 'query' or 'update', not both", 400)
+        return query, update, _merged(form, request.args)
+    if media == QUERY_TYPE:
+        return _decode(request.get_data(), "query"), None, request.args
+    if media == UPDATE_TYPE:
+        return None, _decode(request.get_data(), "update"), request.args
+    raise ApiError(f"unsupported Content-Type {media!r}; use {FORM}, {QUERY_TYPE} or {UPDATE_TYPE}", 415)
+
+
+class _Merged:
+    """Form parameters first, URL parameters after (dataset IRIs may come in either)."""
+
+    def __init__(self, *sources):
+        self.sources = sources
+
+    def getlist(self, name: str) -> list[str]:
+        return [v for source in self.sources for v in source.getlist(name)]
+
+
+def _merged(*sources) -> _Merged:
+    return _Merged(*sources)
+
+
+def _graphs(params, name: str) -> tuple[str, ...] | None:
+    values = tuple(v for v in params.getlist(name) if v.strip())
+    return values or None
+
+
+# --------------------------------------------------------------------------- the endpoint
+
+
+@bp.route("", methods=["GET", "POST"], strict_slashes=False)
+def endpoint():
+    query, update, params = _parse_request()
+    if update is not None:
+        return _update(update, params)
+    if query is None:
+        return _no_query()
+    if choose(request.headers.get("Accept"), RESULT_FORMATS, extra=("text/html",)) == "text/html" \
+            and "text/html" in (request.headers.get("Accept") or ""):
+        return _editor(query)
+    return _query(query, params)
+
+
+def _query(query: str, params) -> Response:
+    check_query(query)
+    ckg = state()
+    if ckg.runner is None:
+        raise ApiError("this server has no embedded store to query; query the remote SPARQL server directly", 501)
+    default_graphs = _graphs(params, "default-graph-uri")
+    named_graphs = _graphs(params, "named-graph-uri")
+    answer = ckg.runner.run(QueryJob(
+        query,
+        accept=request.headers.get("Accept"),
+        default_graphs=default_graphs if default_graphs or named_graphs else None,
+        named_graphs=named_graphs if default_graphs or named_graphs else None,
+        max_rows=ckg.max_rows,
+        base_iri=request.base_url,
+    ))
+    body = answer.body
+    response = Response(body, content_type=answer.content_type)
+    if answer.truncated:
+        response.headers[TRUNCATED_HEADER] = str(ckg.max_rows)
+        if answer.content_type.startswith("application/sparql-results+json"):
+            response.set_data(body[:-1] + b',"clusterkg":{"truncated":true,"max_rows":%d}}' % ckg.max_rows)
+    response.headers["Vary"] = "Accept"
+    response.headers["Access-Control-Expose-Headers"] = TRUNCATED_HEADER
+    return response
+
+
+def _update(update: str, params) -> Response:
+    require_admin()
+    check_update(update)
+    # relative IRIs resolve against the endpoint's URL (a BASE carries over to later operations)
+    text = f"BASE <{request.base_url}>\n" + with_using_graphs(
+        update,
+        list(params.getlist("using-graph-uri")),
+        list(params.getlist("using-named-graph-uri")),
+    )
+    try:
+        state().write(lambda store: store.update(text))
+    except StoreError as error:
+        raise ApiError(str(error), 400) from error
+    response = Response(b'{"ok":true}', status=200, content_type="application/json")
+    return response
+
+
+def _no_query() -> Response:
+    accept = request.headers.get("Accept")
+    best = choose(accept, GRAPH_FORMATS, extra=("text/html",))
+    if best == "text/html" and "text/html" in (accept or ""):
+        return _editor("")
+    if best is None or best == "text/html":
+        raise ApiError("no 'query' or 'update' parameter; GET without one returns the service description as RDF", 400)
+    fmt = GRAPH_FORMATS[best]
+    return Response(ox.serialize(service_description(request.base_url), format=fmt.ox_format),
+                    content_type=fmt.content_type, headers={"Vary": "Accept"})
+
+
+# --------------------------------------------------------------------------- service description
+
+SD = "http://www.w3.org/ns/sparql-service-description#"
+FORMATS_NS = "http://www.w3.org/ns/formats/"
+_FORMAT_IRIS = {
+    "application/sparql-results+json": "SPARQL_Results_JSON",
+    "application/sparql-results+xml": "SPARQL_Results_XML",
+    "text/csv": "SPARQL_Results_CSV",
+    "text/tab-separated-values": "SPARQL_Results_TSV",
+    "text/turtle": "Turtle",
+    "application/n-triples": "N-Triples",
+    "application/ld+json": "JSON-LD",
+    "application/rdf+xml": "RDF_XML",
+}
+
+
+def service_description(endpoint_url: str) -> list[ox.Triple]:
+    """The SPARQL 1.1 Service Description of this endpoint, as triples."""
+    ckg = state()
+    rdf_type = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+    service, dataset, graph = ox.BlankNode(), ox.BlankNode(), ox.BlankNode()
+
+    def sd(name: str) -> ox.NamedNode:
+        return ox.NamedNode(SD + name)
+
+    triples = [
+        ox.Triple(service, rdf_type, sd("Service")),
+        ox.Triple(service, sd("endpoint"), ox.NamedNode(endpoint_url)),
+        ox.Triple(service, sd("supportedLanguage"), sd("SPARQL11Query")),
+        ox.Triple(service, sd("defaultEntailmentRegime"), ox.NamedNode("http://www.w3.org/ns/entailment/Simple")),
+        ox.Triple(service, sd("defaultDataset"), dataset),
+        ox.Triple(dataset, rdf_type, sd("Dataset")),
+        ox.Triple(dataset, sd("defaultGraph"), graph),
+        ox.Triple(graph, rdf_type, sd("Graph")),
+        ox.Triple(service, ox.NamedNode("http://purl.org/dc/terms/description"), ox.Literal(
+            f"clusterkg SPARQL endpoint. Queries stop after {ckg.query_timeout:g} s and return at most "
+            f"{ckg.max_rows} rows; SERVICE and LOAD are refused. Updates need the admin token.")),
+    ]
+    if ckg.admin_token:
+        triples.append(ox.Triple(service, sd("supportedLanguage"), sd("SPARQL11Update")))
+    for name in _FORMAT_IRIS.values():
+        triples.append(ox.Triple(service, sd("resultFormat"), ox.NamedNode(FORMATS_NS + name)))
+    return triples
+
+
+# --------------------------------------------------------------------------- the query editor
+
+
+def example_queries() -> list[dict[str, str]]:
+    """The named example queries of ``data/queries/*.rq`` (first line ``# title: ...``)."""
+    folder = resources.files("clusterkg.data") / "queries"
+    examples = []
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if not entry.name.endswith(".rq"):
+            continue
+        text = entry.read_text(encoding="utf-8")
+        first = text.splitlines()[0] if text else ""
+        title = first.split(":", 1)[1].strip() if first.lower().startswith("# title:") else entry.name[:-3]
+        examples.append({"name": entry.name[:-3], "title": title, "query": text})
+    return examples
+
+
+def _editor(query: str) -> Response:
+    ckg = state()
+    html = render_template(
+        "sparql/editor.html",
+        endpoint=url_for("sparql.endpoint", _external=True),
+        examples=example_queries(),
+        query=query,
+        timeout=ckg.query_timeout,
+        max_rows=ckg.max_rows,
+        truncated_header=TRUNCATED_HEADER,
+    )
+    return Response(html, content_type="text/html; charset=utf-8", headers={"Vary": "Accept"})

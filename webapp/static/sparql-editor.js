@@ -1,0 +1,94 @@
+// The query editor: YASGUI (vendored) bound to this server's endpoint, with every feature that
+// would call another server switched off, and honest query states.
+(function () {
+  "use strict";
+  var config = JSON.parse(document.getElementById("clusterkg-sparql-config").textContent);
+  var stateBox = document.getElementById("query-state");
+
+  // Off: the prefix.cc ("prefixes") and LOV ("property", "class") autocompleters call the
+  // internet; only variable-name completion stays. Set on the shared defaults object, because
+  // Yasgui merges arrays in its config index by index.
+  Yasgui.Yasqe.defaults.autocompleters = ["variables"];
+  Yasgui.defaults.yasqe.autocompleters = ["variables"];
+  // Off: the endpoint catalogue lists dbpedia.org and wikidata.org by default.
+  Yasgui.defaults.endpointCatalogueOptions.getData = function () {
+    return [{ endpoint: config.endpoint }];
+  };
+
+  var yasgui = new Yasgui(document.getElementById("yasgui"), {
+    requestConfig: { endpoint: config.endpoint, method: "POST" },
+    copyEndpointOnNewTab: false,
+    populateFromUrl: false,
+    persistenceId: null,
+    corsProxy: undefined,
+  });
+
+  function show(text, kind) {
+    stateBox.textContent = text;
+    stateBox.className = "query-state" + (kind ? " " + kind : "");
+  }
+
+  function header(response, name) {
+    var headers = (response && (response.headers || response.header)) || {};
+    return headers[name.toLowerCase()];
+  }
+
+  function describe(yasqe, response, duration) {
+    var seconds = (duration / 1000).toFixed(2) + " s";
+    var failed = response instanceof Error || !response || response.status >= 400;
+    var r = response && response.response ? response.response : response;
+    if (failed) {
+      var body = r && r.body, status = r && r.status;
+      var message = body && body.error ? body.error : (r && r.text) || String(response);
+      if (status === 503 && /timed out/.test(message)) {
+        show("Timed out after " + config.timeout + " s: " + message, "error");
+      } else {
+        show("Error" + (status ? " " + status : "") + ": " + message, "error");
+      }
+      return;
+    }
+    var truncated = header(r, config.truncatedHeader);
+    var data = r.body;
+    if (data && typeof data.boolean === "boolean") {
+      show("Answer: " + data.boolean + " (" + seconds + ")");
+    } else if (data && data.results && data.results.bindings) {
+      var n = data.results.bindings.length;
+      if (truncated) {
+        show("Truncated at " + truncated + " rows: the query has more results; add a LIMIT or narrow it (" + seconds + ").", "warning");
+      } else if (n === 0) {
+        show("No results (" + seconds + ").");
+      } else {
+        show(n + " row" + (n === 1 ? "" : "s") + " (" + seconds + ").");
+      }
+    } else if (truncated) {
+      show("Truncated at " + truncated + " triples (" + seconds + ").", "warning");
+    } else {
+      show("Done (" + seconds + ").");
+    }
+  }
+
+  function hook(tab) {
+    var yasqe = tab && tab.getYasqe();
+    if (yasqe && !yasqe.clusterkgHooked) {
+      yasqe.clusterkgHooked = true;
+      yasqe.on("query", function () { show("Running…"); });
+      yasqe.on("queryResponse", describe);
+    }
+  }
+
+  yasgui.on("query", function (instance, tab) { hook(tab); });
+  yasgui.on("tabSelect", function () { hook(yasgui.getTab()); });
+  hook(yasgui.getTab());
+  if (config.query) {
+    yasgui.getTab().setQuery(config.query);
+  }
+
+  var picker = document.getElementById("example");
+  picker.addEventListener("change", function () {
+    var chosen = config.examples.filter(function (e) { return e.name === picker.value; })[0];
+    if (chosen) {
+      yasgui.getTab().setQuery(chosen.query);
+      show("Loaded example: " + chosen.title + ". Press the run button.");
+    }
+  });
+})();
