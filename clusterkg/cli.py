@@ -267,10 +267,11 @@ def generate(ctx: click.Context, clusters: int, organisations: int, competencies
 
 def _register_analysis_commands() -> None:
     """The toolkit verbs live in ``clusterkg.commands``, one module per family."""
+    from clusterkg.commands.cooperation import applications, disseminate, recommend
     from clusterkg.commands.identify import identify
     from clusterkg.commands.network import brokers, communities, matchmake
 
-    for command in (identify, communities, brokers, matchmake):
+    for command in (recommend, applications, disseminate, communities, brokers, matchmake, identify):
         cli.add_command(command)
 
 
