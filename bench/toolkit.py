@@ -84,7 +84,7 @@ def phase_query(args) -> dict:
         t0 = time.perf_counter()
         report = find_gaps(projection, iri)
         t1 = time.perf_counter()
-        result = search_partners(projection, iri)
+        result = search_partners(projection, iri, gaps=report)
         t2 = time.perf_counter()
         ours.append(t2 - t0)
         ours_partners.append(t2 - t1)

@@ -270,8 +270,10 @@ def _register_analysis_commands() -> None:
     from clusterkg.commands.cooperation import applications, disseminate, recommend
     from clusterkg.commands.identify import identify
     from clusterkg.commands.network import brokers, communities, matchmake
+    from clusterkg.commands.partner_search import gaps_command, partners_command
 
-    for command in (recommend, applications, disseminate, communities, brokers, matchmake, identify):
+    for command in (gaps_command, partners_command, recommend, applications, disseminate, communities, brokers,
+                    matchmake, identify):
         cli.add_command(command)
 
 

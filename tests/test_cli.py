@@ -14,7 +14,7 @@ from clusterkg.cli import cli
 
 DATA_DIR = Path(__file__).parent / "data"
 MINI = [str(p) for p in sorted((DATA_DIR / "mini").glob("*.csv"))]
-VERBS = ["init", "import", "validate", "export", "query", "stats", "generate", "identify", "communities", "brokers", "matchmake", "recommend", "applications", "disseminate"]
+VERBS = ["init", "import", "validate", "export", "query", "stats", "generate", "identify", "communities", "brokers", "matchmake", "recommend", "applications", "disseminate", "gaps", "partners"]
 
 
 @pytest.fixture()

@@ -320,12 +320,11 @@ def _peers(p: Projection, row: int, has: np.ndarray, specificity: np.ndarray, k:
     with_data = np.diff(binary.indptr) > 0
     if not with_data[row]:
         return None, [], "no organisation tied to this cluster has a recorded competency, so it has no profile to compare"
-    tfidf = _tfidf(p)
-    similarity = np.asarray((tfidf @ tfidf[row].T).todense()).ravel()
+    similarity = _cosine_with(_tfidf(p), _tfidf_columns(p), row)
     industries = _cluster_industries(p)
     shared = np.asarray((industries @ industries[row].T).todense()).ravel()
     industry_profiles = _industry_tfidf(p)
-    industry_similarity = np.asarray((industry_profiles @ industry_profiles[row].T).todense()).ravel()
+    industry_similarity = np.asarray(industry_profiles @ industry_profiles.getrow(row).toarray().ravel()).ravel()
 
     eligible = with_data.copy()
     eligible[row] = False
@@ -342,7 +341,7 @@ def _peers(p: Projection, row: int, has: np.ndarray, specificity: np.ndarray, k:
         return None, [], "no peer cluster: none shares an industry or competencies with this one"
     weight = np.zeros(n_clusters)
     weight[peers] = closeness[keep]
-    share = np.asarray(binary.T @ weight).ravel() / weight[peers].sum()
+    share = np.asarray(binary[peers].T @ weight[peers]).ravel() / weight[peers].sum()  # touches k rows only
     mask = (share >= max(min_share, 1e-12)) & ~has
     mask = _drop_repeated_broader(p, mask, share)
     clusters = _names(p, "cluster")
@@ -478,6 +477,17 @@ def _binary_columns(p: Projection) -> sp.csc_matrix:
 def _tfidf(p: Projection) -> sp.csr_matrix:
     """Clusters' competency profiles, tf-idf weighted (idf = competency specificity), unit length."""
     return _cached(p, "_gaps_tfidf", lambda: _normalised_tfidf(p.cluster_competency, p.competency_specificity))
+
+
+def _tfidf_columns(p: Projection) -> sp.csc_matrix:
+    return _cached(p, "_gaps_tfidf_columns", lambda: _tfidf(p).tocsc())
+
+
+def _cosine_with(rows: sp.csr_matrix, columns: sp.csc_matrix, row: int) -> np.ndarray:
+    """Cosine of every row with ``row`` (unit rows), touching only the columns ``row`` uses."""
+    start, end = rows.indptr[row], rows.indptr[row + 1]
+    used, values = rows.indices[start:end], rows.data[start:end]
+    return np.asarray(columns[:, used] @ values).ravel()
 
 
 def _industry_tfidf(p: Projection) -> sp.csr_matrix:

@@ -32,7 +32,7 @@ JSON shape (``PartnerSearch.to_json()``, a stable public API)::
 
     {
       "cluster": {"iri", "id", "label", "countries": [str]},
-      "gap": {"source": "gaps" | "given", "lens": str | null,
+      "gap": {"source": "gaps" | "given", "lens": str | null,   # lens asked for (gaps given: "target+peers+demand")
               "competencies": [{"iri", "id", "label", "weight": float, "specificity": float,
                                 "in_cluster": bool}],
               "total_weight": float},
@@ -83,7 +83,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from clusterkg.graph.analysis.gaps import _cached, _names, find_gaps, resolve_cluster_arg
+from clusterkg.graph.analysis.gaps import GapReport, _cached, _names, find_gaps, resolve_cluster_arg
 from clusterkg.graph.analysis.templates import Template
 from clusterkg.graph.errors import InvalidInput, NotFound
 from clusterkg.graph.projection import ORGANISATION_TYPES, Projection, local_name
@@ -206,7 +206,7 @@ class PartnerSearch:
 def search_partners(projection: Projection, cluster: int | str, competencies: Sequence[str] | None = None,
                     filters: PartnerFilters | None = None, preferences: PartnerPreferences | None = None,
                     limit: int = 20, *, lens: str = "all", template: Template | str | Path | None = None,
-                    gap_limit: int = DEFAULT_GAP_LIMIT) -> PartnerSearch:
+                    gap_limit: int = DEFAULT_GAP_LIMIT, gaps: GapReport | None = None) -> PartnerSearch:
     """Organisations in other clusters that have what ``cluster`` lacks, ranked, with the reasons.
 
     Parameters
@@ -222,6 +222,11 @@ def search_partners(projection: Projection, cluster: int | str, competencies: Se
     preferences : PartnerPreferences, optional
     limit : int
         How many partners (and resources) to return.
+    lens, template, gap_limit :
+        How to find the gaps when no competencies are given (see ``find_gaps``).
+    gaps : GapReport, optional
+        Gaps already found for this cluster (``find_gaps``): searched for as they are, so a
+        caller showing both does not compute them twice. Ignored when ``competencies`` is given.
 
     Returns
     -------
@@ -253,7 +258,10 @@ def search_partners(projection: Projection, cluster: int | str, competencies: Se
         weights = np.array([specificity[c] for c in columns], dtype=np.float64)
         gap_source = {"source": "given", "lens": None}
     else:
-        report = find_gaps(p, row, lens=lens, template=template, limit=gap_limit)
+        if gaps is not None and gaps.cluster["iri"] != p.clusters["iri"].iat[row]:
+            raise InvalidInput(f"the gaps given are those of {gaps.cluster['label']}, not of {p.clusters['label'].iat[row]}")
+        report = gaps if gaps is not None else find_gaps(p, row, lens=lens, template=template, limit=gap_limit)
+        lens = "+".join(report.lenses) if gaps is not None else lens
         columns = [g.competency_index for g in report.combined]
         weights = np.array([g.score for g in report.combined], dtype=np.float64)
         gap_source = {"source": "gaps", "lens": lens}
@@ -286,13 +294,13 @@ def search_partners(projection: Projection, cluster: int | str, competencies: Se
     coverage = covered / total
     score = coverage * bonus
     counts = np.diff(block.indptr)
-    labels = _names(p, "organisation").label[candidates].astype(str)
-    order = np.lexsort((labels, -counts, -score)) if len(candidates) else np.array([], dtype=np.int64)
+    org_labels = _names(p, "organisation").label
+    order = _best(score, lambda i: (-counts[i], str(org_labels[candidates[i]])), limit)
 
     cover_rows, cover_json, covered_share, uncovered = _greedy_cover(p, block, weights, score, candidates, columns, total)
     in_cover = set(cover_rows)
     partners = []
-    for position in order[:limit]:
+    for position in order:
         o = int(candidates[position])
         hits = block.indices[block.indptr[position]:block.indptr[position + 1]]
         partners.append(_partner(p, row, o, columns[hits], weights[hits], float(score[position]),
@@ -526,6 +534,18 @@ def _resource_competency_up(p: Projection) -> sp.csr_matrix:
     return _cached(p, "_partners_resource_competency", make)
 
 
+def _best(scores: np.ndarray, tie_break, limit: int) -> list[int]:
+    """Positions of the ``limit`` highest scores, ties by ``tie_break(position)``.
+
+    Only the positions that can make the cut (score at least the limit-th best) are sorted.
+    """
+    positions = np.arange(len(scores))
+    if len(scores) > limit:
+        threshold = np.partition(scores, len(scores) - limit)[len(scores) - limit]
+        positions = positions[scores >= threshold]
+    return sorted(positions.tolist(), key=lambda i: (-scores[i], tie_break(i)))[:limit]
+
+
 def _kind_words(kind: str) -> str:
     """``TestBed`` -> ``test bed`` for the why line."""
     return re.sub(r"(?<!^)(?=[A-Z])", " ", kind).lower() if kind else "resource"
@@ -540,21 +560,23 @@ def _resources(p: Projection, columns: np.ndarray, weights: np.ndarray, total: f
     matching = np.flatnonzero(np.diff(block.indptr))
     if not len(matching):
         return []
-    owners = p.resources["organisation"].to_numpy()[matching].astype(np.int64)
+    owners = _cached(p, "_partners_resource_owners", lambda: p.resources["organisation"].to_numpy().astype(np.int64))[matching]
     valid = owners >= 0
     ok = np.zeros(len(matching), dtype=bool)
     ok[valid] = eligible(owners[valid])
     matching, owners = matching[ok], owners[ok]
+    scores = np.asarray(block[matching] @ weights).ravel() / total
+    labels = _cached(p, "_partners_resource_labels", lambda: p.resources["label"].to_numpy(dtype=object))
     found = []
-    for r, o in zip(matching, owners):
+    for position in _best(scores, lambda i: str(labels[matching[i]]), limit):
+        r, o = int(matching[position]), int(owners[position])
         hits = block.indices[block.indptr[r]:block.indptr[r + 1]]
-        resource = p.resources.iloc[int(r)]
+        resource = p.resources.iloc[r]
         covers = [_competency(p, int(columns[h])) for h in hits]
-        organisation = _organisation(p, int(o))
-        clusters = ", ".join(_names(p, "cluster").label[int(c)] for c in _clusters_of(p, int(o)))
+        organisation = _organisation(p, o)
+        clusters = ", ".join(_names(p, "cluster").label[int(c)] for c in _clusters_of(p, o))
         found.append(ResourceMatch(
             {"iri": resource["iri"], "label": resource["label"], "kind": resource["kind"]}, organisation,
-            tuple(covers), float(weights[hits].sum() / total),
+            tuple(covers), float(scores[position]),
             f"{_kind_words(resource['kind'])} of {organisation['label']} ({clusters}) for {', '.join(c['label'] for c in covers)}"))
-    found.sort(key=lambda m: (-m.score, m.resource["label"]))
-    return found[:limit]
+    return found

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import shutil
 import socket
 import urllib.parse
 import threading
@@ -64,17 +65,22 @@ def synthetic_nt(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture
-def store_path(tmp_path: Path, synthetic_nt: Path) -> Path:
-    """An on-disk store holding the synthetic data (closed again, so a server can open it)."""
-    path = tmp_path / "store"
+@pytest.fixture(scope="session")
+def store_template(tmp_path_factory: pytest.TempPathFactory, synthetic_nt: Path) -> Path:
+    """An on-disk store holding the synthetic data, loaded once and copied by each test."""
+    path = tmp_path_factory.mktemp("template") / "store"
     with OxigraphStore(path) as store:
         store.insert_ntriples(synthetic_nt)
     return path
 
 
 @pytest.fixture
-def serve_app() -> Iterator[Callable[..., str]]:
+def store_path(tmp_path: Path, store_template: Path) -> Path:
+    """A private copy of the synthetic store (closed, so a server can open it)."""
+    return Path(shutil.copytree(store_template, tmp_path / "store"))
+
+
+def _servers() -> Iterator[Callable[..., str]]:
     started = []
 
     def start(store: Path | str, **config) -> str:
@@ -87,15 +93,25 @@ def serve_app() -> Iterator[Callable[..., str]]:
 
     yield start
     for server, thread, app in started:
+        server.task_dispatcher.shutdown(timeout=5)  # no request thread may touch the server after close
         server.close()
         thread.join(5)
         app.extensions["clusterkg"].close()
 
 
-@pytest.fixture
-def server(serve_app, store_path: Path) -> str:
-    """Base URL of a live server over the synthetic store, admin token :data:`TOKEN`."""
-    return serve_app(store_path)
+serve_app = pytest.fixture(_servers)
+_module_servers = pytest.fixture(_servers, scope="module", name="_module_servers")
+
+
+@pytest.fixture(scope="module")
+def server(_module_servers, store_template: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Base URL of a live server shared by a test module (admin token :data:`TOKEN`).
+
+    Tests that write through it must not depend on what other tests wrote; tests that need
+    a clean store use ``serve_app(store_path)``.
+    """
+    copy = shutil.copytree(store_template, tmp_path_factory.mktemp("shared") / "store")
+    return _module_servers(copy)
 
 
 class Listener:

@@ -125,7 +125,8 @@ def test_browser_gets_the_editor_with_only_local_assets(server, raw):
         assert raw.request("GET", f"{server}/static/{asset}").status == 200
 
 
-def test_dataset_parameters_select_graphs(server, raw):
+def test_dataset_parameters_select_graphs(serve_app, store_path, raw):
+    server = serve_app(store_path)
     headers = {"Content-Type": "application/n-triples", "Authorization": f"Bearer {raw.token}"}
     for name in ("a", "b"):
         data = f"<http://example.org/{name}> <http://example.org/p> \"{name}\" .\n"
@@ -238,7 +239,8 @@ def test_update_with_token_is_seen_by_the_next_query(server, raw):
     assert {_count(server, raw) for _ in range(6)} == {before + 1}
 
 
-def test_update_using_graph_parameter(server, raw):
+def test_update_using_graph_parameter(serve_app, store_path, raw):
+    server = serve_app(store_path)
     headers = {"Content-Type": "application/sparql-update", "Authorization": f"Bearer {raw.token}"}
     setup = ("INSERT DATA { GRAPH <http://example.org/g1> { <http://example.org/d1> a <http://example.org/Doc> } "
              "GRAPH <http://example.org/g2> { <http://example.org/d2> a <http://example.org/Doc> } }")

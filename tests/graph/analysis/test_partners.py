@@ -145,6 +145,16 @@ def test_gap_driven_search_uses_the_gap_scores(world):
     assert [c["organisation"]["id"] for c in demand.cover.partners] == ["f1"]
 
 
+def test_gaps_found_before_are_reused(world):
+    report = find_gaps(world, "home", lens="peers", limit=3)
+    search = search_partners(world, "home", gaps=report)
+    assert [c["id"] for c in search.gap["competencies"]] == [g.competency_id for g in report.combined]
+    assert search.gap["lens"] == "peers"
+    assert org_ids(search) == org_ids(search_partners(world, "home", lens="peers", gap_limit=3))
+    with pytest.raises(InvalidInput, match="the gaps given are those of Home Cluster, not of Peer One"):
+        search_partners(world, "peer-one", gaps=report)
+
+
 def test_cover_reports_what_nobody_has(world):
     search = search_partners(world, "home", competencies=["xeno-tech", "tera-tech"])
     assert [c["id"] for c in search.cover.uncovered] == ["tera-tech"]

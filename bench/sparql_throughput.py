@@ -1,0 +1,146 @@
+"""Throughput of `clusterkg serve` against `oxigraph serve-read-only` on the same on-disk store.
+
+Not a test: run it by hand (``python bench/sparql_throughput.py``). It generates a synthetic
+graph (~1M triples by default) into a temporary on-disk store, serves that same store with both
+servers in turn on 127.0.0.1, and drives each with one small GROUP BY SELECT from ``wrk``
+(8 connections, fixed duration), then prints requests/s for both and the ratio. Every safety
+feature of clusterkg stays on (SERVICE/LOAD check, worker processes with the time limit, row
+cap, content negotiation). Needs the ``wrk`` and ``oxigraph`` binaries.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+QUERY = """PREFIX ckg: <https://w3id.org/clusterkg/ns#>
+SELECT ?type (COUNT(?org) AS ?n) WHERE {
+  ?org ckg:affiliatedWith <https://w3id.org/clusterkg/synthetic/cluster/1-0> ; a ?type .
+} GROUP BY ?type ORDER BY DESC(?n)"""
+
+LAUNCH = (
+    "import sys; from clusterkg.cli import cli; from clusterkg.commands.serve import serve; "
+    "'serve' in cli.commands or cli.add_command(serve); sys.exit(cli(prog_name='clusterkg'))"
+)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(url: str, process: subprocess.Popen, seconds: float = 60) -> bytes:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            request = urllib.request.Request(url, headers={"Accept": "application/sparql-results+json"})
+            with urllib.request.urlopen(request, timeout=5) as response:
+                body = response.read()
+            if b'"bindings":[]' in body.replace(b" ", b""):
+                raise SystemExit(f"the benchmark query returns no rows: {body[:200]!r}")
+            return body
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"server for {url} did not come up")
+            time.sleep(0.2)
+
+
+def run_wrk(url: str, seconds: int, connections: int, threads: int) -> float:
+    out = subprocess.run(
+        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency",
+         "-H", "Accept: application/sparql-results+json", url],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    print(out)
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if non_2xx:
+        raise SystemExit(f"{non_2xx.group(1)} failed requests: the benchmark is not valid")
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--organisations", type=int, default=24_000)
+    parser.add_argument("--clusters", type=int, default=300)
+    parser.add_argument("--competencies", type=int, default=1_000)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
+    parser.add_argument("--serve-threads", type=int, default=8, help="clusterkg serve --threads")
+    parser.add_argument("--workers", type=int, default=None, help="CLUSTERKG_QUERY_WORKERS (default: the setting)")
+    args = parser.parse_args()
+    for binary in ("wrk", "oxigraph"):
+        if shutil.which(binary) is None:
+            raise SystemExit(f"`{binary}` is not installed")
+
+    from clusterkg.graph.store import OxigraphStore
+    from clusterkg.graph.synthetic import SyntheticSpec, write_synthetic
+
+    with tempfile.TemporaryDirectory(prefix="clusterkg-bench-") as scratch:
+        store_dir, data = Path(scratch) / "store", Path(scratch) / "data.nt"
+        started = time.monotonic()
+        count = write_synthetic(SyntheticSpec(clusters=args.clusters, organisations=args.organisations,
+                                              competencies=args.competencies, seed=1), data)
+        with OxigraphStore(store_dir) as store:
+            store.insert_ntriples(data)
+            print(f"loaded {count} triples into {store_dir} in {time.monotonic() - started:.1f} s")
+        query = urllib.parse.quote(QUERY, safe="")
+        results = {}
+
+        env = dict(os.environ)
+        if args.workers:
+            env["CLUSTERKG_QUERY_WORKERS"] = str(args.workers)
+        port = free_port()
+        ours = subprocess.Popen(
+            [sys.executable, "-c", LAUNCH, "--store", str(store_dir), "serve", "--port", str(port),
+             "--threads", str(args.serve_threads)],
+            env=env, stderr=subprocess.DEVNULL,
+        )
+        try:
+            url = f"http://127.0.0.1:{port}/sparql?query={query}"
+            print("clusterkg answer:", wait_for(url, ours)[:300])
+            results["clusterkg serve"] = run_wrk(url, args.seconds, args.connections, args.threads)
+        finally:
+            stop(ours)
+
+        port = free_port()
+        theirs = subprocess.Popen(
+            ["oxigraph", "serve-read-only", "--location", str(store_dir), "--bind", f"127.0.0.1:{port}"],
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            url = f"http://127.0.0.1:{port}/query?query={query}"
+            print("oxigraph answer:", wait_for(url, theirs)[:300])
+            results["oxigraph serve-read-only"] = run_wrk(url, args.seconds, args.connections, args.threads)
+        finally:
+            stop(theirs)
+
+    for name, rate in results.items():
+        print(f"{name:26s} {rate:10.1f} requests/s")
+    ratio = results["clusterkg serve"] / results["oxigraph serve-read-only"]
+    print(f"ratio clusterkg / oxigraph: {ratio:.2f} (target >= 0.50)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
