@@ -107,21 +107,25 @@ def main() -> int:
         query = urllib.parse.quote(QUERY, safe="")
         results = {}
 
-        env = dict(os.environ)
-        if args.workers:
-            env["CLUSTERKG_QUERY_WORKERS"] = str(args.workers)
-        port = free_port()
-        ours = subprocess.Popen(
-            [sys.executable, "-c", LAUNCH, "--store", str(store_dir), "serve", "--port", str(port),
-             "--threads", str(args.serve_threads)],
-            env=env, stderr=subprocess.DEVNULL,
-        )
-        try:
-            url = f"http://127.0.0.1:{port}/sparql?query={query}"
-            print("clusterkg answer:", wait_for(url, ours)[:300])
-            results["clusterkg serve"] = run_wrk(url, args.seconds, args.connections, args.threads)
-        finally:
-            stop(ours)
+        # ours twice: with the answer cache (the default) and with it off (every query reaches a worker)
+        for label, cache in (("clusterkg serve", None), ("clusterkg serve, cache off", "0")):
+            env = dict(os.environ)
+            if args.workers:
+                env["CLUSTERKG_QUERY_WORKERS"] = str(args.workers)
+            if cache is not None:
+                env["CLUSTERKG_QUERY_CACHE"] = cache
+            port = free_port()
+            ours = subprocess.Popen(
+                [sys.executable, "-c", LAUNCH, "--store", str(store_dir), "serve", "--port", str(port),
+                 "--threads", str(args.serve_threads)],
+                env=env, stderr=subprocess.DEVNULL,
+            )
+            try:
+                url = f"http://127.0.0.1:{port}/sparql?query={query}"
+                print(f"{label} answer:", wait_for(url, ours)[:300])
+                results[label] = run_wrk(url, args.seconds, args.connections, args.threads)
+            finally:
+                stop(ours)
 
         port = free_port()
         theirs = subprocess.Popen(
@@ -137,8 +141,9 @@ def main() -> int:
 
     for name, rate in results.items():
         print(f"{name:26s} {rate:10.1f} requests/s")
-    ratio = results["clusterkg serve"] / results["oxigraph serve-read-only"]
-    print(f"ratio clusterkg / oxigraph: {ratio:.2f} (target >= 0.50)")
+    for label in ("clusterkg serve", "clusterkg serve, cache off"):
+        ratio = results[label] / results["oxigraph serve-read-only"]
+        print(f"ratio {label} / oxigraph: {ratio:.2f} (target >= 0.50)")
     return 0
 
 

@@ -271,9 +271,10 @@ def _register_analysis_commands() -> None:
     from clusterkg.commands.identify import identify
     from clusterkg.commands.network import brokers, communities, matchmake
     from clusterkg.commands.partner_search import gaps_command, partners_command
+    from clusterkg.commands.serve import serve
 
     for command in (gaps_command, partners_command, recommend, applications, disseminate, communities, brokers,
-                    matchmake, identify):
+                    matchmake, identify, serve):
         cli.add_command(command)
 
 

@@ -70,6 +70,22 @@ SETTINGS: dict[str, Setting] = {
             "Directory where analytic projections are cached per data version "
             "(default: $XDG_CACHE_HOME/clusterkg, i.e. ~/.cache/clusterkg).",
         ),
+        Setting("host", "127.0.0.1", "Address `clusterkg serve` listens on (loopback by default)."),
+        Setting("port", "5000", "Port `clusterkg serve` listens on."),
+        Setting("query_timeout", "10", "Seconds a SPARQL query may run on the web endpoint before it is stopped."),
+        Setting("max_rows", "10000", "Most rows (or triples) the web endpoint returns for one query; more are cut off and flagged."),
+        Setting(
+            "admin_token",
+            None,
+            "Bearer token that allows SPARQL Update and Graph Store writes on the web endpoint; "
+            "unset means the endpoint is read-only.",
+        ),
+        Setting("query_workers", "2", "Worker processes that run SPARQL queries for the web endpoint (on-disk stores)."),
+        Setting(
+            "query_cache",
+            "256",
+            "How many recent SPARQL answers (up to 1 MiB each) the web endpoint keeps per data version; 0 turns it off.",
+        ),
         Setting(
             "endpoint_token",
             None,

@@ -31,14 +31,17 @@ Rows and columns:
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import pickle
 import re
 import threading
 import unicodedata
-from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import networkx as nx
 import numpy as np
@@ -53,6 +56,7 @@ __all__ = [
     "Projection",
     "ProjectionCache",
     "build_projection",
+    "fold_name",
     "load_or_build",
 ]
 
@@ -97,6 +101,8 @@ PARTNERSHIP_LEVELS = {
 }
 LEVEL_WEIGHTS = {CKG + "LevelBasic": 0.75, CKG + "LevelAdvanced": 1.0, CKG + "LevelLeading": 1.25}
 
+_T = TypeVar("_T")
+
 
 def local_name(iri: str) -> str:
     """The id part of a data IRI: ``.../id/cluster/silicon-saxony`` -> ``silicon-saxony``."""
@@ -122,18 +128,67 @@ class Projection:
     resources: pd.DataFrame  # iri, label, kind, organisation (index), competencies (tuple)
     developments: pd.DataFrame  # iri, label, organisation, competencies, industries
     labels: dict[str, str] = field(default_factory=dict)  # iri -> label of anything
-    _index: dict[str, dict[str, int]] = field(default_factory=dict, repr=False)
-    _cluster_graph: nx.Graph | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        self._start_memo()
+
+    # -- the memo of derived quantities ------------------------------------------------------
+
+    def cached(self, key: Hashable, make: Callable[[], _T]) -> _T:
+        """``make()``, computed once per projection and kept under ``key``.
+
+        The projection is read-only once built, so anything derived from it (a transposed
+        matrix, the cluster network, shared profiles) can be kept beside it and is dropped with
+        it when the data changes. Thread-safe: concurrent callers asking for one key wait for a
+        single ``make()``; different keys are computed in parallel. Keys start with the module's
+        name by convention (``"partners.org_competency_csc"``, ``("profiles.names", kind)``).
+        The memo is not pickled.
+
+        >>> from clusterkg.graph.store import OxigraphStore
+        >>> projection = build_projection(OxigraphStore())
+        >>> calls = []
+        >>> projection.cached("example.answer", lambda: calls.append(1) or 42)
+        42
+        >>> projection.cached("example.answer", lambda: calls.append(1) or 43), len(calls)
+        (42, 1)
+        >>> import pickle  # the memo and its locks stay behind
+        >>> pickle.loads(pickle.dumps(projection)).cached("example.answer", lambda: 43)
+        43
+        """
+        try:
+            return self._memo[key]
+        except KeyError:
+            pass
+        with self._memo_lock:
+            key_lock = self._key_locks.setdefault(key, threading.RLock())
+        with key_lock:
+            if key not in self._memo:
+                self._memo[key] = make()
+            return self._memo[key]
+
+    def _start_memo(self) -> None:
+        self._memo: dict = {}
+        self._memo_lock = threading.Lock()  # guards _key_locks only; make() runs under a key's lock
+        self._key_locks: dict = {}
+
+    def __getstate__(self) -> dict:
+        """The data without the memo and its locks (locks cannot be pickled; the memo is rebuilt)."""
+        return {name: value for name, value in self.__dict__.items()
+                if name not in ("_memo", "_memo_lock", "_key_locks")}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._start_memo()
 
     # -- lookups -----------------------------------------------------------------------------
 
     def index(self, kind: str) -> dict[str, int]:
         """IRI -> row number for ``cluster``, ``organisation``, ``competency``, ``industry``."""
-        if kind not in self._index:
+        def make() -> dict[str, int]:
             frame = {"cluster": self.clusters, "organisation": self.organisations,
                      "competency": self.competencies, "industry": self.industries}[kind]
-            self._index[kind] = {iri: i for i, iri in enumerate(frame["iri"])}
-        return self._index[kind]
+            return {iri: i for i, iri in enumerate(frame["iri"])}
+        return self.cached(("projection.index", kind), make)
 
     def resolve_cluster(self, name: str) -> int:
         """A cluster's row from its id, IRI, or an unambiguous part of its name.
@@ -161,8 +216,8 @@ class Projection:
         ids = frame["id"].tolist()
         if text in ids:
             return ids.index(text)
-        wanted = _fold(text)
-        names = [[_fold(label)] + [_fold(a) for a in alts] for label, alts in zip(frame["label"], frame.get("alt_labels", [()] * len(frame)))]
+        wanted = fold_name(text)
+        names = [[fold_name(label)] + [fold_name(a) for a in alts] for label, alts in zip(frame["label"], frame.get("alt_labels", [()] * len(frame)))]
         exact = [i for i, options in enumerate(names) if wanted in options]
         if len(exact) == 1:
             return exact[0]
@@ -183,31 +238,34 @@ class Projection:
 
     @property
     def competency_specificity(self) -> np.ndarray:
-        """How rare each competency is among organisations (inverse document frequency)."""
-        holders = np.asarray((self.org_competency_up > 0).sum(axis=0)).ravel()
-        n = max(self.org_competency.shape[0], 1)
-        return np.log((1 + n) / (1 + holders)) + 1.0
+        """How rare each competency is among organisations (inverse document frequency).
+
+        Computed once and shared by every analysis, so the array is read-only.
+        """
+        def make() -> np.ndarray:
+            holders = np.asarray((self.org_competency_up > 0).sum(axis=0)).ravel()
+            n = max(self.org_competency.shape[0], 1)
+            specificity = np.log((1 + n) / (1 + holders)) + 1.0
+            specificity.flags.writeable = False
+            return specificity
+        return self.cached("projection.competency_specificity", make)
 
     def cluster_graph(self) -> nx.Graph:
         """Clusters as nodes; edges where clusters partner or share members (small: built once)."""
-        if self._cluster_graph is None:
-            self._cluster_graph = _build_cluster_graph(self)
-        return self._cluster_graph
+        return self.cached("projection.cluster_graph", lambda: _build_cluster_graph(self))
 
     def members_of(self, cluster: int) -> np.ndarray:
         """Row numbers of the organisations tied to a cluster (any affiliation)."""
         return self.cluster_org.getrow(cluster).indices
 
     def clusters_of(self, organisation: int) -> np.ndarray:
-        return self._org_cluster.getrow(organisation).indices
+        """Row numbers of the clusters an organisation is tied to (any affiliation)."""
+        return self.org_cluster.getrow(organisation).indices
 
     @property
-    def _org_cluster(self) -> sp.csr_matrix:
-        cached = self.__dict__.get("_org_cluster_cache")
-        if cached is None:
-            cached = self.cluster_org.T.tocsr()
-            self.__dict__["_org_cluster_cache"] = cached
-        return cached
+    def org_cluster(self) -> sp.csr_matrix:
+        """``cluster_org`` transposed (organisations × clusters), for lookups by organisation."""
+        return self.cached("projection.org_cluster", lambda: self.cluster_org.T.tocsr())
 
     def partners_of(self, cluster: int) -> dict[int, list[str]]:
         """Clusters that already partner with ``cluster`` -> labels of the partnerships."""
@@ -219,7 +277,12 @@ class Projection:
         return result
 
 
-def _fold(text: str) -> str:
+def fold_name(text: str) -> str:
+    """A name reduced for matching: ASCII, lower case, words separated by single spaces.
+
+    >>> fold_name("  Pôle Mer-Méditerranée ")
+    'pole mer mediterranee'
+    """
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
     return re.sub(r"[^a-z0-9]+", " ", ascii_text).strip()
 
@@ -248,144 +311,178 @@ def _build_cluster_graph(p: Projection) -> nx.Graph:
 
 # ---------------------------------------------------------------------------------------------
 # Building from the store
+#
+# A dozen SELECTs, run concurrently (pyoxigraph releases the GIL while it evaluates; a remote
+# server answers in parallel), each result read as CSV bytes by pandas' C parser and mapped to
+# row numbers with vectorised index lookups: at 300,000 organisations and 1.2M competency
+# claims the Python-object route (one term object per cell) was the bottleneck.
+
+QUERIES = {
+    "clusters": "SELECT ?s ?label WHERE { ?s a ckg:Cluster OPTIONAL { ?s rdfs:label ?label } }",
+    "cluster_countries": "SELECT ?s ?v WHERE { ?s a ckg:Cluster ; ckg:country ?v }",
+    "cluster_regions": "SELECT ?s ?v WHERE { ?s a ckg:Cluster ; ckg:region ?v }",
+    "cluster_industries": "SELECT ?s ?v WHERE { ?s a ckg:Cluster ; ckg:industry ?v }",
+    "cluster_alt_labels": "SELECT ?s ?v WHERE { ?s a ckg:Cluster ; skos:altLabel ?v }",
+    "organisations": "SELECT ?s WHERE { ?s a org:FormalOrganization }",
+    "organisation_labels": "SELECT ?s ?v WHERE { ?s a org:FormalOrganization ; rdfs:label ?v }",
+    "organisation_types": "SELECT ?s ?v WHERE { VALUES ?v { %(types)s } ?s a ?v }",
+    "organisation_countries": "SELECT ?s ?v WHERE { ?s a org:FormalOrganization ; ckg:country ?v }",
+    "organisation_regions": "SELECT ?s ?v WHERE { ?s a org:FormalOrganization ; ckg:region ?v }",
+    "industries": "SELECT ?s ?label ?scheme WHERE { ?s a ckg:Industry OPTIONAL { ?s skos:prefLabel ?label } OPTIONAL { ?s skos:inScheme ?scheme } }",
+    "competencies": "SELECT ?s ?label ?broader WHERE { ?s a ckg:Competency OPTIONAL { ?s skos:prefLabel ?label } OPTIONAL { ?s skos:broader ?broader } }",
+    "competency_industries": "SELECT ?s ?v WHERE { ?s a ckg:Competency ; ckg:appliedIn ?v }",
+    "competency_alt_labels": "SELECT ?s ?v WHERE { ?s a ckg:Competency ; skos:altLabel ?v }",
+    "claims": "SELECT ?o ?c WHERE { ?o ckg:hasCompetency ?c }",
+    "claim_levels": "SELECT ?o ?c ?level WHERE { ?q ckg:level ?level ; ckg:competency ?c . ?o ckg:qualifiedCompetency ?q }",
+    "ties": "SELECT ?c ?o ?t WHERE { ?a ckg:affiliationType ?t ; ckg:cluster ?c ; ckg:organisation ?o }",
+    "needs": "SELECT ?h ?c WHERE { ?h ckg:needsCompetency ?c }",
+    "partnerships": "SELECT ?p ?label ?level ?c WHERE { ?p a ckg:Partnership ; ckg:participant ?c OPTIONAL { ?p rdfs:label ?label } OPTIONAL { ?p a ?level VALUES ?level { %(levels)s } } }",
+    "resources": "SELECT ?r ?label ?kind ?o ?c WHERE { ?r a ckg:SharedResource ; ckg:offeredBy ?o OPTIONAL { ?r rdfs:label ?label } OPTIONAL { ?r ckg:resourceKind ?kind } OPTIONAL { ?r ckg:relatedCompetency ?c } }",
+    "developments": "SELECT ?d ?label ?o ?c ?i WHERE { ?d a ckg:Development ; ckg:developedBy ?o OPTIONAL { ?d rdfs:label ?label } OPTIONAL { ?d ckg:relatedCompetency ?c } OPTIONAL { ?d ckg:industry ?i } }",
+}
 
 
-def _rows(store: KnowledgeStore, query: str) -> list[tuple]:
-    return store.select_values(PREFIXES + query)[1]
+def _fetch_all(store: KnowledgeStore) -> dict[str, pd.DataFrame]:
+    """Every query of :data:`QUERIES`, concurrently, as DataFrames of strings."""
+    fill = {"types": " ".join(f"<{t}>" for t in ORGANISATION_TYPES),
+            "levels": " ".join(f"<{t}>" for t in PARTNERSHIP_LEVELS)}
+
+    def fetch(query: str) -> pd.DataFrame:
+        data = store.query_bytes(PREFIXES + (query % fill if "%(" in query else query), "text/csv")
+        return pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, na_filter=False, encoding="utf-8")
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        futures = {name: pool.submit(fetch, query) for name, query in QUERIES.items()}
+        return {name: future.result() for name, future in futures.items()}
+
+
+def _ids(iris: pd.Series) -> list[str]:
+    return [local_name(iri) for iri in iris]
+
+
+def _first(frame: pd.DataFrame, index: pd.Index, column: str = "v") -> np.ndarray:
+    """One value per entity of ``index`` (the first the store gave), "" where none."""
+    values = np.full(len(index), "", dtype=object)
+    once = frame.drop_duplicates("s")
+    positions = index.get_indexer(once["s"])
+    keep = positions >= 0
+    values[positions[keep]] = once[column].to_numpy()[keep]
+    return values
+
+
+def _grouped(frame: pd.DataFrame, index: pd.Index, transform=lambda v: v) -> list[tuple]:
+    """All values per entity of ``index``, sorted, as tuples."""
+    groups: list[list] = [[] for _ in range(len(index))]
+    positions = index.get_indexer(frame["s"])
+    for position, value in zip(positions, frame["v"]):
+        if position >= 0:
+            groups[position].append(transform(value))
+    return [tuple(sorted(set(g))) for g in groups]
+
+
+def _entity_index(frame: pd.DataFrame) -> pd.Index:
+    return pd.Index(sorted(set(frame["s"])))
 
 
 def build_projection(store: KnowledgeStore) -> Projection:
-    """Read everything the analyses need from ``store`` with a handful of SPARQL SELECTs."""
+    """Read everything the analyses need from ``store`` (see :data:`QUERIES`)."""
     version = store.data_version()
-    labels: dict[str, str] = {}
+    f = _fetch_all(store)
 
-    # clusters
-    cluster_rows = _rows(store, "SELECT ?c (SAMPLE(?l) AS ?label) WHERE { ?c a ckg:Cluster OPTIONAL { ?c rdfs:label ?l } } GROUP BY ?c ORDER BY ?c")
-    cluster_iris = [c for c, _ in cluster_rows]
-    c_index = {iri: i for i, iri in enumerate(cluster_iris)}
-    multi = _multi(store, "SELECT ?c ?v WHERE { ?c a ckg:Cluster ; ckg:country ?v }")
-    regions = _multi(store, "SELECT ?c ?v WHERE { ?c a ckg:Cluster ; ckg:region ?v }")
-    c_industries = _multi(store, "SELECT ?c ?v WHERE { ?c a ckg:Cluster ; ckg:industry ?v }")
-    alts = _multi(store, "SELECT ?c ?v WHERE { ?c a ckg:Cluster ; skos:altLabel ?v }")
+    c_index = _entity_index(f["clusters"])
+    cluster_labels = _first(f["clusters"].rename(columns={"label": "v"}), c_index)
     clusters = pd.DataFrame({
-        "iri": cluster_iris,
-        "id": [local_name(c) for c in cluster_iris],
-        "label": [label or local_name(c) for c, label in cluster_rows],
-        "countries": [tuple(sorted(local_name(v) for v in multi.get(c, ()))) for c in cluster_iris],
-        "regions": [tuple(sorted(regions.get(c, ()))) for c in cluster_iris],
-        "industries": [tuple(sorted(c_industries.get(c, ()))) for c in cluster_iris],
-        "alt_labels": [tuple(alts.get(c, ())) for c in cluster_iris],
+        "iri": list(c_index),
+        "id": _ids(c_index),
+        "label": [label or local_name(iri) for iri, label in zip(c_index, cluster_labels)],
+        "countries": _grouped(f["cluster_countries"], c_index, local_name),
+        "regions": _grouped(f["cluster_regions"], c_index),
+        "industries": _grouped(f["cluster_industries"], c_index),
+        "alt_labels": [tuple(sorted(a)) for a in _grouped(f["cluster_alt_labels"], c_index)],
     })
 
-    # organisations
-    type_values = " ".join(f"<{t}>" for t in ORGANISATION_TYPES)
-    org_rows = _rows(store, f"""SELECT ?o (SAMPLE(?l) AS ?label) (SAMPLE(?t) AS ?type) (SAMPLE(?co) AS ?country) (SAMPLE(?r) AS ?region)
-        WHERE {{ ?o a org:FormalOrganization
-          OPTIONAL {{ ?o rdfs:label ?l }}
-          OPTIONAL {{ ?o a ?t VALUES ?t {{ {type_values} }} }}
-          OPTIONAL {{ ?o ckg:country ?co }} OPTIONAL {{ ?o ckg:region ?r }} }} GROUP BY ?o ORDER BY ?o""")
-    org_iris = [row[0] for row in org_rows]
-    o_index = {iri: i for i, iri in enumerate(org_iris)}
+    o_index = _entity_index(f["organisations"])
+    org_types = _first(f["organisation_types"], o_index)
     organisations = pd.DataFrame({
-        "iri": org_iris,
-        "id": [local_name(o) for o in org_iris],
-        "label": [label or local_name(o) for _, label, _, _, _ in org_rows],
-        "type": [ORGANISATION_TYPES.get(t or "", "other") for _, _, t, _, _ in org_rows],
-        "country": [local_name(c) if c else "" for _, _, _, c, _ in org_rows],
-        "region": [r or "" for _, _, _, _, r in org_rows],
+        "iri": list(o_index),
+        "id": _ids(o_index),
+        "label": [label or local_name(iri) for iri, label in zip(o_index, _first(f["organisation_labels"], o_index))],
+        "type": [ORGANISATION_TYPES.get(t, "other") for t in org_types],
+        "country": [local_name(c) if c else "" for c in _first(f["organisation_countries"], o_index)],
+        "region": list(_first(f["organisation_regions"], o_index)),
     })
 
-    # industries
-    industry_rows = _rows(store, "SELECT ?i (SAMPLE(?l) AS ?label) (SAMPLE(?s) AS ?scheme) WHERE { ?i a ckg:Industry OPTIONAL { ?i skos:prefLabel ?l } OPTIONAL { ?i skos:inScheme ?s } } GROUP BY ?i ORDER BY ?i")
+    i_index = _entity_index(f["industries"])
+    industry_labels = _first(f["industries"].rename(columns={"label": "v"}), i_index)
+    industry_schemes = _first(f["industries"].rename(columns={"scheme": "v"}), i_index)
     industries = pd.DataFrame({
-        "iri": [i for i, _, _ in industry_rows],
-        "id": [local_name(i) for i, _, _ in industry_rows],
-        "label": [label or local_name(i) for i, label, _ in industry_rows],
-        "scheme": [local_name(s) if s else "" for _, _, s in industry_rows],
+        "iri": list(i_index),
+        "id": _ids(i_index),
+        "label": [label or local_name(iri) for iri, label in zip(i_index, industry_labels)],
+        "scheme": [local_name(s) if s else "" for s in industry_schemes],
     })
 
-    # competencies and their hierarchy
-    comp_rows = _rows(store, "SELECT ?c (SAMPLE(?l) AS ?label) (SAMPLE(?b) AS ?broader) WHERE { ?c a ckg:Competency OPTIONAL { ?c skos:prefLabel ?l } OPTIONAL { ?c skos:broader ?b } } GROUP BY ?c ORDER BY ?c")
-    comp_iris = [c for c, _, _ in comp_rows]
-    k_index = {iri: i for i, iri in enumerate(comp_iris)}
-    broader = np.array([k_index.get(b, -1) if b else -1 for _, _, b in comp_rows], dtype=np.int64)
-    applied = _multi(store, "SELECT ?c ?v WHERE { ?c a ckg:Competency ; ckg:appliedIn ?v }")
-    comp_alts = _multi(store, "SELECT ?c ?v WHERE { ?c a ckg:Competency ; skos:altLabel ?v }")
+    k_index = _entity_index(f["competencies"])
+    comp_labels = _first(f["competencies"].rename(columns={"label": "v"}), k_index)
+    broader_iris = _first(f["competencies"].rename(columns={"broader": "v"}), k_index)
+    broader = k_index.get_indexer(pd.Index(broader_iris)).astype(np.int64)  # -1 where none
     competencies = pd.DataFrame({
-        "iri": comp_iris,
-        "id": [local_name(c) for c in comp_iris],
-        "label": [label or local_name(c) for c, label, _ in comp_rows],
+        "iri": list(k_index),
+        "id": _ids(k_index),
+        "label": [label or local_name(iri) for iri, label in zip(k_index, comp_labels)],
         "broader": broader,
         "depth": _depths(broader),
-        "industries": [tuple(sorted(applied.get(c, ()))) for c in comp_iris],
-        "alt_labels": [tuple(comp_alts.get(c, ())) for c in comp_iris],
+        "industries": _grouped(f["competency_industries"], k_index),
+        "alt_labels": _grouped(f["competency_alt_labels"], k_index),
     })
 
-    n_org, n_comp, n_cluster = len(org_iris), len(comp_iris), len(cluster_iris)
+    n_org, n_comp, n_cluster = len(o_index), len(k_index), len(c_index)
 
-    # organisation x competency
-    _, pairs = store.select_values(PREFIXES + "SELECT ?o ?c WHERE { ?o ckg:hasCompetency ?c }")
-    rows_, cols_ = _pairs(pairs, o_index, k_index)
-    org_competency = sp.csr_matrix((np.ones(len(rows_)), (rows_, cols_)), shape=(n_org, n_comp))
+    rows, cols, _ = _pair_positions(f["claims"], "o", o_index, "c", k_index)
+    org_competency = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n_org, n_comp))
     org_competency.data[:] = 1.0
-    level_rows = _rows(store, "SELECT ?o ?c ?level WHERE { ?o ckg:qualifiedCompetency ?q . ?q ckg:competency ?c ; ckg:level ?level }")
-    if level_rows:
-        org_competency = org_competency.tolil()
-        for o, c, level in level_rows:
-            if o in o_index and c in k_index:
-                org_competency[o_index[o], k_index[c]] = LEVEL_WEIGHTS.get(level, 1.0)
-        org_competency = org_competency.tocsr()
+    rows, cols, keep = _pair_positions(f["claim_levels"], "o", o_index, "c", k_index)
+    if len(rows):
+        weights = f["claim_levels"]["level"].map(LEVEL_WEIGHTS).fillna(1.0).to_numpy(dtype=np.float64)[keep]
+        adjust = sp.csr_matrix((weights - 1.0, (rows, cols)), shape=(n_org, n_comp))
+        adjust = adjust.multiply(org_competency > 0).tocsr()  # only on stated claims
+        org_competency = (org_competency + adjust).tocsr()
+        org_competency.eliminate_zeros()
     up = _ancestor_matrix(broader)
     org_competency_up = (org_competency @ up).tocsr()
     org_competency_up.data = np.minimum(org_competency_up.data, 1.25)
 
-    # cluster x organisation
-    _, ties = store.select_values(PREFIXES + "SELECT ?c ?o ?t WHERE { ?a ckg:cluster ?c ; ckg:organisation ?o ; ckg:affiliationType ?t }")
-    tie_rows, tie_cols, tie_weights = [], [], []
-    for c, o, t in ties:
-        if c in c_index and o in o_index:
-            tie_rows.append(c_index[c])
-            tie_cols.append(o_index[o])
-            tie_weights.append(AFFILIATION_WEIGHTS.get(t, 0.5))
-    cluster_org = sp.coo_matrix((tie_weights, (tie_rows, tie_cols)), shape=(n_cluster, n_org)).tocsr()
+    rows, cols, keep = _pair_positions(f["ties"], "c", c_index, "o", o_index)
+    weights = f["ties"]["t"].map(AFFILIATION_WEIGHTS).fillna(0.5).to_numpy(dtype=np.float64)[keep]
+    cluster_org = sp.coo_matrix((weights, (rows, cols)), shape=(n_cluster, n_org)).tocsr()
     cluster_org.sum_duplicates()
     cluster_org.data = np.minimum(cluster_org.data, 1.0)  # several ties to one cluster count once
     cluster_competency = (cluster_org @ (org_competency_up > 0).astype(np.float64)).tocsr()
 
-    # needs
-    _, needs = store.select_values(PREFIXES + "SELECT ?h ?c WHERE { ?h ckg:needsCompetency ?c }")
-    cn_r, cn_c, on_r, on_c = [], [], [], []
-    for h, c in needs:
-        if c not in k_index:
-            continue
-        if h in c_index:
-            cn_r.append(c_index[h]); cn_c.append(k_index[c])
-        elif h in o_index:
-            on_r.append(o_index[h]); on_c.append(k_index[c])
-    cluster_needs = sp.csr_matrix((np.ones(len(cn_r)), (cn_r, cn_c)), shape=(n_cluster, n_comp))
-    org_needs = sp.csr_matrix((np.ones(len(on_r)), (on_r, on_c)), shape=(n_org, n_comp))
+    rows, cols, _ = _pair_positions(f["needs"], "h", c_index, "c", k_index)
+    cluster_needs = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n_cluster, n_comp))
+    rows, cols, _ = _pair_positions(f["needs"], "h", o_index, "c", k_index)
+    org_needs = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n_org, n_comp))
     cluster_needs.data[:] = 1.0
     org_needs.data[:] = 1.0
 
-    # partnerships
-    level_values = " ".join(f"<{t}>" for t in PARTNERSHIP_LEVELS)
-    part_rows = _rows(store, f"SELECT ?p ?label ?level ?c WHERE {{ ?p a ckg:Partnership ; ckg:participant ?c OPTIONAL {{ ?p rdfs:label ?label }} OPTIONAL {{ ?p a ?level VALUES ?level {{ {level_values} }} }} }}")
+    c_positions = {iri: i for i, iri in enumerate(c_index)}
+    o_positions = {iri: i for i, iri in enumerate(o_index)}
+    k_positions = {iri: i for i, iri in enumerate(k_index)}
     grouped: dict[str, dict] = {}
-    for p, label, level, c in part_rows:
-        entry = grouped.setdefault(p, {"iri": p, "label": label or local_name(p), "level": PARTNERSHIP_LEVELS.get(level or "", ""), "clusters": set()})
-        if c in c_index:
-            entry["clusters"].add(c_index[c])
+    for p, label, level, c in f["partnerships"].itertuples(index=False):
+        entry = grouped.setdefault(p, {"iri": p, "label": label or local_name(p), "level": "", "clusters": set()})
+        entry["level"] = entry["level"] or PARTNERSHIP_LEVELS.get(level, "")
+        if c in c_positions:
+            entry["clusters"].add(c_positions[c])
     partnerships = pd.DataFrame(
         [{**e, "clusters": tuple(sorted(e["clusters"]))} for _, e in sorted(grouped.items())],
         columns=["iri", "label", "level", "clusters"],
     )
+    resources = _grouped_items(f["resources"].itertuples(index=False), o_positions, k_positions, kind=True)
+    developments = _grouped_developments(f["developments"].itertuples(index=False), o_positions, k_positions)
 
-    # shareable resources and developments
-    res_rows = _rows(store, "SELECT ?r ?label ?kind ?o ?c WHERE { ?r a ckg:SharedResource ; ckg:offeredBy ?o OPTIONAL { ?r rdfs:label ?label } OPTIONAL { ?r ckg:resourceKind ?kind } OPTIONAL { ?r ckg:relatedCompetency ?c } }")
-    resources = _grouped_items(res_rows, o_index, k_index, kind=True)
-    dev_rows = _rows(store, "SELECT ?d ?label ?o ?c ?i WHERE { ?d a ckg:Development ; ckg:developedBy ?o OPTIONAL { ?d rdfs:label ?label } OPTIONAL { ?d ckg:relatedCompetency ?c } OPTIONAL { ?d ckg:industry ?i } }")
-    developments = _grouped_developments(dev_rows, o_index, k_index)
-
+    labels: dict[str, str] = {}
     for frame in (clusters, organisations, competencies, industries):
         labels.update(zip(frame["iri"], frame["label"]))
     return Projection(
@@ -397,21 +494,12 @@ def build_projection(store: KnowledgeStore) -> Projection:
     )
 
 
-def _multi(store: KnowledgeStore, query: str) -> dict[str, list[str]]:
-    values: dict[str, list[str]] = defaultdict(list)
-    for subject, value in _rows(store, query):
-        values[subject].append(value)
-    return values
-
-
-def _pairs(pairs, left: dict[str, int], right: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
-    rows, cols = [], []
-    for a, b in pairs:
-        i, j = left.get(a), right.get(b)
-        if i is not None and j is not None:
-            rows.append(i)
-            cols.append(j)
-    return np.array(rows, dtype=np.int64), np.array(cols, dtype=np.int64)
+def _pair_positions(frame: pd.DataFrame, left: str, left_index: pd.Index, right: str, right_index: pd.Index):
+    """Row numbers of the (left, right) pairs whose both ends are known; and which rows those are."""
+    rows = left_index.get_indexer(frame[left]) if len(frame) else np.array([], dtype=np.int64)
+    cols = right_index.get_indexer(frame[right]) if len(frame) else np.array([], dtype=np.int64)
+    keep = (rows >= 0) & (cols >= 0)
+    return rows[keep], cols[keep], keep
 
 
 def _depths(broader: np.ndarray) -> np.ndarray:

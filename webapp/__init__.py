@@ -36,7 +36,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     ``STORE`` (a directory, or ``":memory:"``), ``KNOWLEDGE_STORE`` (an opened store to serve),
     ``ENDPOINT``, ``QUERY_TIMEOUT``, ``MAX_ROWS``, ``ADMIN_TOKEN``, ``QUERY_WORKERS``.
     """
-    from clusterkg.webapp import graph_store, home, sparql
+    from clusterkg.webapp import explorer, graph_store, pages, sparql
     from clusterkg.webapp.errors import register_error_handlers
     from clusterkg.webapp.extension import ClusterKG
 
@@ -48,6 +48,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         MAX_ROWS=int(setting("max_rows")),
         ADMIN_TOKEN=setting("admin_token"),
         QUERY_WORKERS=int(setting("query_workers")),
+        QUERY_CACHE=int(setting("query_cache")),
         JSON_SORT_KEYS=False,
     )
     if test_config:
@@ -59,9 +60,11 @@ def create_app(test_config: dict | None = None) -> Flask:
         max_rows=int(app.config["MAX_ROWS"]),
         admin_token=app.config["ADMIN_TOKEN"],
         query_workers=int(app.config["QUERY_WORKERS"]),
+        query_cache=int(app.config.get("QUERY_CACHE", 0)),
     ).init_app(app)
     register_error_handlers(app)
-    app.register_blueprint(home.bp)
     app.register_blueprint(sparql.bp)
     app.register_blueprint(graph_store.bp)
+    pages.register(app)
+    explorer.register(app)
     return app

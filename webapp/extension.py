@@ -25,7 +25,7 @@ class ClusterKG:
     """What a request needs: ``store``, ``projections`` (a ProjectionCache), ``runner`` and limits."""
 
     def __init__(self, store: KnowledgeStore, *, query_timeout: float, max_rows: int,
-                 admin_token: str | None, query_workers: int):
+                 admin_token: str | None, query_workers: int, query_cache: int = 0):
         self.store = store
         self.projections = ProjectionCache(store)
         self.query_timeout = query_timeout
@@ -41,6 +41,10 @@ class ClusterKG:
             else:
                 # an in-memory store cannot be opened by another process (see query_runner)
                 self.runner = ThreadQueryRunner(store._store, workers=query_workers, timeout=query_timeout)
+            if query_cache > 0:
+                from clusterkg.webapp.query_runner import CachedQueryRunner
+
+                self.runner = CachedQueryRunner(self.runner, max_entries=query_cache)
 
     def write(self, action: Callable[[KnowledgeStore], T]) -> T:
         """Run one write on the store; queries see it afterwards, the projection rebuilds lazily."""

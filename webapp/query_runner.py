@@ -27,6 +27,7 @@ import socket
 import subprocess
 import sys
 import threading
+from collections import OrderedDict
 import time
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -390,6 +391,52 @@ class ThreadQueryRunner:
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+class CachedQueryRunner:
+    """Remembers recent answers per data version, in front of another runner.
+
+    A repeated query (same text, ``Accept``, dataset and limits) on unchanged data is answered
+    from memory; every write clears it. Only answers up to ``max_bytes`` are kept, at most
+    ``max_entries`` of them (least recently used first out). The safety checks of the endpoint
+    still run on every request, before the cache is asked.
+    """
+
+    def __init__(self, runner, max_entries: int = 256, max_bytes: int = 1 << 20):
+        self.runner = runner
+        self.timeout = runner.timeout
+        self.max_entries = max_entries
+        self.max_bytes = max_bytes
+        self._answers: OrderedDict[QueryJob, QueryAnswer] = OrderedDict()
+        self._generation = 0
+        self._lock = threading.Lock()
+
+    def data_changed(self) -> None:
+        with self._lock:
+            self._generation += 1
+            self._answers.clear()
+        self.runner.data_changed()
+
+    def run(self, job: QueryJob) -> QueryAnswer:
+        with self._lock:
+            key = replace(job, generation=self._generation)
+            answer = self._answers.get(key)
+            if answer is not None:
+                self._answers.move_to_end(key)
+                return answer
+        answer = self.runner.run(job)
+        if len(answer.body) <= self.max_bytes:
+            with self._lock:
+                if key.generation == self._generation:  # no write happened meanwhile
+                    self._answers[key] = answer
+                    while len(self._answers) > self.max_entries:
+                        self._answers.popitem(last=False)
+        return answer
+
+    def close(self) -> None:
+        with self._lock:
+            self._answers.clear()
+        self.runner.close()
 
 
 if __name__ == "__main__":  # a worker process: python -m clusterkg.webapp.query_runner STORE FD

@@ -10,14 +10,18 @@ import sys
 
 import click
 
+from clusterkg.settings import get_setting
+
 __all__ = ["serve"]
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
 @click.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (keep the loopback unless a proxy is in front).")
-@click.option("--port", type=click.IntRange(0, 65535), default=5000, show_default=True, help="Port (0: any free port, printed at start).")
+@click.option("--host", default=lambda: get_setting("host"), show_default="127.0.0.1 [env CLUSTERKG_HOST]",
+              help="Address to listen on (keep the loopback unless a proxy is in front).")
+@click.option("--port", type=click.IntRange(0, 65535), default=lambda: int(get_setting("port")),
+              show_default="5000 [env CLUSTERKG_PORT]", help="Port (0: any free port, printed at start).")
 @click.option("--threads", type=click.IntRange(1, 256), default=8, show_default=True, help="Request threads.")
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int, threads: int) -> None:

@@ -80,7 +80,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from clusterkg.graph.analysis.recommend import _concept, _labels, _profiles, _row, _top_competencies
+from clusterkg.graph.analysis.profiles import competency_profiles, concept, join_labels, row_indices, top_competencies
 from clusterkg.graph.errors import InvalidInput
 from clusterkg.graph.projection import Projection
 
@@ -178,11 +178,11 @@ def find_applications(projection: Projection, cluster: str, limit: int = 10, sch
     if scheme is not None and scheme not in schemes:
         raise InvalidInput(f"unknown industry scheme {scheme!r}; use one of {', '.join(schemes)}")
     me = p.resolve_cluster(cluster)
-    q = _profiles(p)
-    own = _row(q.direct, me)
-    own_json = tuple(_concept(p, "competency", k) for k in own)
+    q = competency_profiles(p)
+    own = row_indices(q.direct, me)
+    own_json = tuple(concept(p, "competency", k) for k in own)
     if own.size == 0:
-        return Applications(cluster=_concept(p, "cluster", me), limit=limit, scheme=scheme, competencies=(),
+        return Applications(cluster=concept(p, "cluster", me), limit=limit, scheme=scheme, competencies=(),
                             items=(), note=f"no competencies are recorded for {p.clusters['label'].iat[me]}")
 
     s = q.specificity[own]
@@ -190,7 +190,7 @@ def find_applications(projection: Projection, cluster: str, limit: int = 10, sch
     contribution = use * s  # industries x own competencies
     score = contribution.sum(axis=1) / s.sum()
     outside = np.ones(len(p.industries), dtype=bool)
-    outside[_row(q.cluster_industry, me)] = False
+    outside[row_indices(q.cluster_industry, me)] = False
     if scheme is not None:
         outside &= (p.industries["scheme"] == scheme).to_numpy()
     candidates = np.flatnonzero(outside & (score > 0))
@@ -213,22 +213,22 @@ def find_applications(projection: Projection, cluster: str, limit: int = 10, sch
         i = int(i)
         weights = np.zeros(n_competencies)
         weights[own] = contribution[i]
-        carrying = _top_competencies(p, weights, own, _SHOWN_COMPETENCIES)
+        carrying = top_competencies(p, weights, own, _SHOWN_COMPETENCIES)
         members = industry_clusters.indices[industry_clusters.indptr[i]:industry_clusters.indptr[i + 1]]
         members = members[members != me]
         clusters = _clusters_to_approach(p, evidence, members, own, contribution[i], partners)
         applied = int(applied_own[i].sum())
         needed_by = int((evidence.needs[members] > 0).any(axis=1).sum())
         held_by = int((evidence.share[members] > 0).any(axis=1).sum())
-        competencies = tuple({**_concept(p, "competency", k), "weight": round(float(weights[k]), 6)} for k in carrying)
-        industry = _concept(p, "industry", i)
+        competencies = tuple({**concept(p, "competency", k), "weight": round(float(weights[k]), 6)} for k in carrying)
+        industry = concept(p, "industry", i)
         items.append(Application(
             rank=rank, **industry, scheme=str(p.industries["scheme"].iat[i]),
             score=round(float(score[i]), 6), applied=applied, needed_by=needed_by, held_by=held_by,
             competencies=competencies, clusters=tuple(clusters),
             why=_why(competencies, applied, own.size, needed_by, held_by, members.size, clusters),
         ))
-    return Applications(cluster=_concept(p, "cluster", me), limit=limit, scheme=scheme, competencies=own_json, items=tuple(items))
+    return Applications(cluster=concept(p, "cluster", me), limit=limit, scheme=scheme, competencies=own_json, items=tuple(items))
 
 
 @dataclass(frozen=True)
@@ -255,7 +255,7 @@ def _clusters_to_approach(p, evidence: _Evidence, members, own, weights, partner
     for j in order:
         b = int(members[j])
         needed = [str(labels[own[k]]) for k in np.flatnonzero(needs[j] > 0)]
-        result.append({**_concept(p, "cluster", b), "score": round(float(use[j]), 6), "needs": needed,
+        result.append({**concept(p, "cluster", b), "score": round(float(use[j]), 6), "needs": needed,
                        "partner": b in partners})
     return result
 
@@ -263,7 +263,7 @@ def _clusters_to_approach(p, evidence: _Evidence, members, own, weights, partner
 def _why(competencies, applied, n_own, needed_by, held_by, n_members, clusters) -> str:
     parts = []
     if competencies:
-        parts.append(f"carried by {_labels(list(competencies[:3]))}")
+        parts.append(f"carried by {join_labels(list(competencies[:3]))}")
     if applied:
         parts.append(f"{applied} of your {n_own} competencies are applied here")
     if needed_by:

@@ -80,8 +80,9 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from clusterkg.graph.analysis.communities import (MEMBERSHIP_WEIGHT, _count, cluster_descriptor, cluster_industries,
+from clusterkg.graph.analysis.communities import (MEMBERSHIP_WEIGHT, cluster_descriptor, cluster_industries,
                                                   cluster_network, cluster_ref)
+from clusterkg.graph.analysis.profiles import counted
 from clusterkg.graph.errors import InvalidInput
 from clusterkg.graph.projection import Projection, local_name
 
@@ -191,9 +192,11 @@ def _betweenness(p: Projection, graph: nx.Graph) -> tuple[dict, dict, int | None
     are drawn here, so the endpoint paths are known exactly; both are normalised as networkx
     normalises them (the same numbers as its functions with the same ``k`` and seed).
     """
-    cached = p.__dict__.get("_broker_betweenness_cache")
-    if cached is not None:
-        return cached
+    return p.cached("brokers.betweenness", lambda: _one_pass_betweenness(graph))
+
+
+def _one_pass_betweenness(graph: nx.Graph) -> tuple[dict, dict, int | None]:
+    """The computation :func:`_betweenness` keeps in the projection's memo."""
     n = graph.number_of_nodes()
     nodes = sorted(graph)
     samples = None if n <= EXACT_BETWEENNESS_LIMIT else BETWEENNESS_SAMPLES
@@ -217,9 +220,7 @@ def _betweenness(p: Projection, graph: nx.Graph) -> tuple[dict, dict, int | None
         pairs = ((k - 1) if v in is_source else k) * (n - 2)
         node_scores[v] = dependency / pairs if pairs > 0 and dependency > 1e-9 else 0.0
     edge_scores = {e: 2 * value / (k * (n - 1)) if value > 1e-9 else 0.0 for e, value in raw.items()} if n > 1 else {}
-    result = (node_scores, edge_scores, samples)
-    p.__dict__["_broker_betweenness_cache"] = result
-    return result
+    return node_scores, edge_scores, samples
 
 
 def _cluster_broker(p: Projection, graph: nx.Graph, edge_scores: dict, cluster: int, score: float) -> Broker:
@@ -240,8 +241,8 @@ def _cluster_broker(p: Projection, graph: nx.Graph, edge_scores: dict, cluster: 
     elif bridged:
         parts.append(f"ties {cluster_descriptor(p, bridged[0])} to the rest")
     parts.append(f"on {score:.1%} of shortest paths between clusters")
-    parts.append(f"neighbours: {_count(len(neighbours), 'cluster')} in {_count(len(countries), 'country', 'countries')}"
-                 + (f", {_count(len(industries), 'industry', 'industries')}" if industries else ""))
+    parts.append(f"neighbours: {counted(len(neighbours), 'cluster')} in {counted(len(countries), 'country', 'countries')}"
+                 + (f", {counted(len(industries), 'industry', 'industries')}" if industries else ""))
     return Broker("cluster", row["iri"], row["id"], row["label"], round(float(score), 6),
                   tuple(cluster_ref(p, c) for c in bridged),
                   tuple(sorted({code for c in bridged for code in p.clusters['countries'].iat[c]})),

@@ -83,6 +83,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from clusterkg.graph.analysis.profiles import cluster_industry_matrix, counted, industry_weights, unit_rows
 from clusterkg.graph.errors import InvalidInput
 from clusterkg.graph.projection import Projection, local_name
 
@@ -124,29 +125,11 @@ _BLOCK = 512
 def cluster_profiles(projection: Projection) -> sp.csr_matrix:
     """Row-normalised tf-idf profiles: clusters × (competencies, then industries)."""
     p = projection
-    n = len(p.clusters)
     counts = p.cluster_competency.tocsr().astype(np.float64)
     counts.data = np.log1p(counts.data)
-    competency_part = _normalise_rows(counts @ sp.diags(p.competency_specificity))
-    industry_index = p.index("industry")
-    rows, cols = [], []
-    for i, industries in enumerate(p.clusters["industries"]):
-        for iri in industries:
-            if iri in industry_index:
-                rows.append(i)
-                cols.append(industry_index[iri])
-    declared = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, len(p.industries)))
-    holders = np.asarray(declared.sum(axis=0)).ravel()
-    industry_idf = np.log((1 + n) / (1 + holders)) + 1.0
-    industry_part = _normalise_rows(declared @ sp.diags(industry_idf))
-    return _normalise_rows(sp.hstack([competency_part, INDUSTRY_SHARE * industry_part]).tocsr())
-
-
-def _normalise_rows(matrix: sp.spmatrix) -> sp.csr_matrix:
-    matrix = sp.csr_matrix(matrix)
-    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
-    norms[norms == 0] = 1.0
-    return sp.csr_matrix(sp.diags(1.0 / norms) @ matrix)
+    competency_part = unit_rows(counts @ sp.diags(p.competency_specificity))
+    industry_part = unit_rows(cluster_industry_matrix(p) @ sp.diags(industry_weights(p)))
+    return unit_rows(sp.hstack([competency_part, INDUSTRY_SHARE * industry_part]).tocsr())
 
 
 def _nearest_neighbours(profiles: sp.csr_matrix, k: int, threshold: float) -> dict[tuple[int, int], float]:
@@ -176,12 +159,13 @@ def cluster_network(projection: Projection) -> nx.Graph:
 
     Nodes are cluster rows; each edge has ``similarity``, ``partnership``, ``membership``
     (the weighted components), ``partnerships`` (labels), ``shared_members`` (count),
-    ``weight`` (see the module docstring) and ``distance`` = ``1 / weight`` for shortest paths. Cached on the projection, which is read-only.
+    ``weight`` (see the module docstring) and ``distance`` = ``1 / weight`` for shortest paths.
+    Kept in the projection's memo, which is read-only once built.
     """
-    cached = projection.__dict__.get("_cluster_network_cache")
-    if cached is not None:
-        return cached
-    p = projection
+    return projection.cached("communities.cluster_network", lambda: _build_network(projection))
+
+
+def _build_network(p: Projection) -> nx.Graph:
     graph = nx.Graph()
     for i, row in enumerate(p.clusters.itertuples()):
         graph.add_node(i, iri=row.iri, id=row.id, label=row.label)
@@ -204,7 +188,6 @@ def cluster_network(projection: Projection) -> nx.Graph:
                           + MEMBERSHIP_WEIGHT * edge["membership"])
         edge["distance"] = 1.0 / edge["weight"] if edge["weight"] > 0 else float("inf")
     graph.remove_edges_from([(a, b) for a, b, w in graph.edges(data="weight") if w <= 0])
-    projection.__dict__["_cluster_network_cache"] = graph
     return graph
 
 
@@ -392,8 +375,8 @@ def _describe(p: Projection, graph: nx.Graph, members: list[int], number: int) -
     if partnerships:
         parts.append("already partners via " + ", ".join(x["label"] for x in partnerships[:3])
                      + (f" and {len(partnerships) - 3} more" if len(partnerships) > 3 else ""))
-    evidence = [_count(ties["similar"], "similar-profile pair") if ties["similar"] else "",
-                _count(ties["shared_members"], "pair sharing members", "pairs sharing members") if ties["shared_members"] else ""]
+    evidence = [counted(ties["similar"], "similar-profile pair") if ties["similar"] else "",
+                counted(ties["shared_members"], "pair sharing members", "pairs sharing members") if ties["shared_members"] else ""]
     if any(evidence):
         parts.append("tied by " + " and ".join(e for e in evidence if e))
     return Community(
@@ -403,7 +386,3 @@ def _describe(p: Projection, graph: nx.Graph, members: list[int], number: int) -
         partnerships=tuple(partnerships), ties={k: int(ties[k]) for k in ("similar", "partners", "shared_members")},
         why="; ".join(parts),
     )
-
-
-def _count(n: int, singular: str, plural: str | None = None) -> str:
-    return f"{n} {singular if n == 1 else (plural or singular + 's')}"

@@ -82,9 +82,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from clusterkg.graph.analysis.recommend import BROAD_INDUSTRY_SCHEMES, _concept, _labels, _profiles, _row
+from clusterkg.graph.analysis.profiles import BROAD_INDUSTRY_SCHEMES, competency_profiles, concept, join_labels, row_indices
 from clusterkg.graph.errors import AmbiguousName, InvalidInput, NotFound
-from clusterkg.graph.projection import Projection, _fold, local_name
+from clusterkg.graph.projection import Projection, fold_name, local_name
 
 __all__ = ["Dissemination", "DisseminationTarget", "disseminate", "resolve_development"]
 
@@ -160,11 +160,11 @@ def resolve_development(projection: Projection, name: str) -> int:
         return iris.index(text)
     if text in ids:
         return ids.index(text)
-    wanted = _fold(text)
+    wanted = fold_name(text)
     if wanted:
-        matches = [i for i, label in enumerate(frame["label"]) if wanted == _fold(label)]
+        matches = [i for i, label in enumerate(frame["label"]) if wanted == fold_name(label)]
         matches = matches or [i for i, (label, identifier) in enumerate(zip(frame["label"], ids))
-                              if wanted in _fold(label) or wanted in identifier]
+                              if wanted in fold_name(label) or wanted in identifier]
         if len(matches) == 1:
             return matches[0]
         if matches:
@@ -210,7 +210,7 @@ def disseminate(
     if limit < 1:
         raise InvalidInput(f"limit must be at least 1, not {limit}")
     p = projection
-    q = _profiles(p)
+    q = competency_profiles(p)
     industry_index = p.index("industry")
     own_clusters: np.ndarray = np.zeros(0, dtype=np.int64)
     development_json = None
@@ -226,14 +226,14 @@ def disseminate(
             own_clusters = p.clusters_of(developer)
         if chosen.size == 0:
             source = "developer"
-            chosen = _row(p.org_competency, developer) if developer >= 0 else np.zeros(0, dtype=np.int64)
+            chosen = row_indices(p.org_competency, developer) if developer >= 0 else np.zeros(0, dtype=np.int64)
             if chosen.size == 0:
                 raise InvalidInput(f"development {dev['label']!r} lists no competencies and neither does its developer; "
                                    "use --competency and --industry instead")
         industries = sorted(industry_index[i] for i in dev["industries"] if i in industry_index)
         if not industries:
             industries = sorted(set(q.cluster_industry[own_clusters].indices)) if own_clusters.size else []
-        organisation = _concept_of_organisation(p, developer) if developer >= 0 else None
+        organisation = concept(p, "organisation", developer) if developer >= 0 else None
         development_json = {"iri": dev["iri"], "id": local_name(dev["iri"]), "label": dev["label"], "organisation": organisation}
     else:
         names = [c for c in (competencies or []) if c and c.strip()]
@@ -290,17 +290,17 @@ def disseminate(
         needed = [labels[chosen[j]] for j in by_weight if needs[b, j]]
         near = [labels[chosen[j]] for j in by_weight if related[b, j] > 0]
         used = [labels[chosen[j]] for j in by_weight if applied[b, j] > 0]
-        b_industries = _row(q.cluster_industry, b)
+        b_industries = row_indices(q.cluster_industry, b)
         why_parts = []
         if needed:
-            why_parts.append(f"needs {_labels([{'label': x} for x in needed[:_SHOWN]])}")
+            why_parts.append(f"needs {join_labels([{'label': x} for x in needed[:_SHOWN]])}")
         if near:
             siblings = _sibling_examples(p, q, b, chosen, related[b])
-            why_parts.append(f"works next to {_labels([{'label': x} for x in near[:_SHOWN]])}" + (f" (holds {siblings})" if siblings else ""))
+            why_parts.append(f"works next to {join_labels([{'label': x} for x in near[:_SHOWN]])}" + (f" (holds {siblings})" if siblings else ""))
         if used:
             j = next(j for j in by_weight if applied[b, j] > 0)
             where = [industry_labels[i] for i in sorted(b_industries, key=lambda i: -weight[i]) if applied_in[i, j]]
-            why_parts.append(f"{labels[chosen[j]]} is applied in {_labels([{'label': x} for x in where[:2]])}")
+            why_parts.append(f"{labels[chosen[j]]} is applied in {join_labels([{'label': x} for x in where[:2]])}")
         if source == "developer":
             why_parts.append("competencies of the developer (the development lists none)")
         items.append(DisseminationTarget(
@@ -311,8 +311,8 @@ def disseminate(
         ))
     return Dissemination(
         development=development_json, competency_source=source,
-        competencies=tuple(_concept(p, "competency", int(k)) for k in chosen),
-        industries=tuple(_concept(p, "industry", i) for i in industries),
+        competencies=tuple(concept(p, "competency", int(k)) for k in chosen),
+        industries=tuple(concept(p, "industry", i) for i in industries),
         excluded_clusters=int(excluded.sum()), limit=limit, items=tuple(items),
     )
 
@@ -339,15 +339,10 @@ def _sibling_examples(p: Projection, q, cluster: int, chosen: np.ndarray, relate
             ancestor = broader[ancestor]
         parents.add(ancestor)
     examples = []
-    for k in _row(q.direct, cluster):
+    for k in row_indices(q.direct, cluster):
         j, seen = k, 0  # the held competency itself may be the shared broader one
         while j >= 0 and seen < 64 and j not in parents:
             j, seen = broader[j], seen + 1
         if j >= 0 and j in parents:
             examples.append(p.competencies["label"].iat[k])
     return ", ".join(examples[:2])
-
-
-def _concept_of_organisation(p: Projection, row: int) -> dict:
-    frame = p.organisations
-    return {"iri": frame["iri"].iat[row], "id": frame["id"].iat[row], "label": frame["label"].iat[row]}

@@ -83,6 +83,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from clusterkg.graph.analysis.profiles import (Names, cluster_industry_matrix, dense_row, holdings,
+                                               holdings_by_competency, industry_profiles, names, tfidf_profiles)
 from clusterkg.graph.analysis.templates import Template, list_templates, load_template
 from clusterkg.graph.errors import InvalidInput
 from clusterkg.graph.projection import Projection
@@ -175,7 +177,7 @@ def resolve_cluster_arg(projection: Projection, cluster: int | str) -> int:
 
 def template_columns(projection: Projection, template: Template) -> tuple[np.ndarray, np.ndarray]:
     """The competency rows and weights of a template; a competency the store lacks is an error."""
-    ids = _cached(projection, "_gaps_competency_ids", lambda: {c: i for i, c in enumerate(projection.competencies["id"])})
+    ids = projection.cached("gaps.competency_ids", lambda: {c: i for i, c in enumerate(projection.competencies["id"])})
     columns, weights = [], []
     for requirement in template.requirements:
         index = ids.get(requirement.competency)
@@ -232,7 +234,7 @@ def find_gaps(projection: Projection, cluster: int | str, lens: str = "all",
         raise InvalidInput(f"the target lens needs a template (--template NAME or --template-file CSV); available: {available}")
 
     has = _cluster_has(projection, row)
-    specificity = _cached(projection, "_gaps_specificity", lambda: projection.competency_specificity)
+    specificity = projection.competency_specificity
     notes: dict[str, str] = {}
     found: dict[str, _Lens] = {}
     template_info, peer_info = None, []
@@ -257,14 +259,15 @@ def find_gaps(projection: Projection, cluster: int | str, lens: str = "all",
         if note:
             notes["demand"] = note
 
-    names = _names(projection, "competency")
-    gaps = {name: tuple(_gap(projection, name, found[name], c) for c in _top(found[name].scores, found[name].mask, names, limit))
+    competency_names = names(projection, "competency")
+    gaps = {name: tuple(_gap(projection, name, found[name], c)
+                        for c in _top(found[name].scores, found[name].mask, competency_names, limit))
             if name in found else () for name in lenses}
     combined = []
     if found:
         total = sum(f.scores for f in found.values())
         mask = np.logical_or.reduce([f.mask for f in found.values()])
-        for column in _top(total, mask, names, limit):
+        for column in _top(total, mask, competency_names, limit):
             parts = [(name, _gap(projection, name, f, column)) for name, f in found.items() if f.mask[column]]
             scores = {name: round(g.score, 6) for name, g in parts}
             combined.append(Gap(*_competency(projection, column), "combined", float(total[column]),
@@ -315,16 +318,17 @@ def _target(p: Projection, template: Template, has: np.ndarray, specificity: np.
 
 
 def _peers(p: Projection, row: int, has: np.ndarray, specificity: np.ndarray, k: int, min_share: float):
-    binary = _binary_profiles(p)
+    binary = holdings(p)
     n_clusters = binary.shape[0]
     with_data = np.diff(binary.indptr) > 0
     if not with_data[row]:
         return None, [], "no organisation tied to this cluster has a recorded competency, so it has no profile to compare"
-    similarity = _cosine_with(_tfidf(p), _tfidf_columns(p), row)
-    industries = _cluster_industries(p)
+    profiles = tfidf_profiles(p)
+    similarity = _cosine_with(profiles, p.cached("gaps.tfidf_by_competency", lambda: profiles.tocsc()), row)
+    industries = cluster_industry_matrix(p)
     shared = np.asarray((industries @ industries[row].T).todense()).ravel()
-    industry_profiles = _industry_tfidf(p)
-    industry_similarity = np.asarray(industry_profiles @ industry_profiles.getrow(row).toarray().ravel()).ravel()
+    industry_unit = industry_profiles(p)
+    industry_similarity = np.asarray(industry_unit @ dense_row(industry_unit, row)).ravel()
 
     eligible = with_data.copy()
     eligible[row] = False
@@ -344,25 +348,25 @@ def _peers(p: Projection, row: int, has: np.ndarray, specificity: np.ndarray, k:
     share = np.asarray(binary[peers].T @ weight[peers]).ravel() / weight[peers].sum()  # touches k rows only
     mask = (share >= max(min_share, 1e-12)) & ~has
     mask = _drop_repeated_broader(p, mask, share)
-    clusters = _names(p, "cluster")
+    clusters = names(p, "cluster")
     peer_info = [{
         "iri": clusters.iri[c], "id": clusters.id[c], "label": clusters.label[c],
         "weight": round(float(weight[c]), 6), "similarity": round(float(similarity[c]), 6),
         "industry_similarity": round(float(industry_similarity[c]), 6), "shared_industries": int(shared[c]),
     } for c in peers]
-    columns = _binary_columns(p)
+    columns = holdings_by_competency(p)
 
     def explain(column: int) -> tuple[dict, str]:
         holders = columns.indices[columns.indptr[column]:columns.indptr[column + 1]]
         having = holders[weight[holders] > 0]
         having = having[np.argsort(-weight[having], kind="stable")]
-        names = [clusters.label[c] for c in having[:5]]
+        shown = [clusters.label[c] for c in having[:5]]
         more = f" and {len(having) - 5} more" if len(having) > 5 else ""
         return ({"share": round(float(share[column]), 6), "specificity": round(float(specificity[column]), 6),
                  "peers_having": int(len(having)), "peers": int(len(peers)),
                  "having": [{"iri": clusters.iri[c], "id": clusters.id[c], "label": clusters.label[c],
                              "weight": round(float(weight[c]), 6)} for c in having[:_SHOWN_EVIDENCE]]},
-                f"{len(having)} of {len(peers)} peer clusters have it (weighted share {share[column]:.2f}): {', '.join(names)}{more}")
+                f"{len(having)} of {len(peers)} peer clusters have it (weighted share {share[column]:.2f}): {', '.join(shown)}{more}")
 
     return _Lens(np.where(mask, share * specificity, 0.0), mask, explain), peer_info, None
 
@@ -382,7 +386,7 @@ def _demand(p: Projection, row: int, has: np.ndarray, specificity: np.ndarray):
     if not mask.any():
         return None, "every declared need is met by an organisation tied to the cluster"
     by_competency = member_needs.tocsc()
-    organisations = _names(p, "organisation")
+    organisations = names(p, "organisation")
 
     def explain(column: int) -> tuple[dict, str]:
         local = by_competency.indices[by_competency.indptr[column]:by_competency.indptr[column + 1]]
@@ -402,24 +406,9 @@ def _demand(p: Projection, row: int, has: np.ndarray, specificity: np.ndarray):
 # helpers
 
 
-@dataclass(frozen=True)
-class _Names:
-    iri: np.ndarray
-    id: np.ndarray
-    label: np.ndarray
-
-
-def _names(p: Projection, kind: str) -> _Names:
-    """IRIs, ids and labels as numpy arrays (a pandas lookup per item costs ~20 µs)."""
-    def make():
-        frame = {"cluster": p.clusters, "organisation": p.organisations, "competency": p.competencies}[kind]
-        return _Names(*(frame[column].to_numpy(dtype=object) for column in ("iri", "id", "label")))
-    return _cached(p, f"_names_{kind}", make)
-
-
 def _competency(p: Projection, column: int) -> tuple[str, str, str]:
-    names = _names(p, "competency")
-    return names.iri[column], names.id[column], names.label[column]
+    found = names(p, "competency")
+    return found.iri[column], found.id[column], found.label[column]
 
 
 def _gap(p: Projection, lens: str, found: _Lens, column: int) -> Gap:
@@ -427,13 +416,13 @@ def _gap(p: Projection, lens: str, found: _Lens, column: int) -> Gap:
     return Gap(*_competency(p, column), lens, float(found.scores[column]), evidence, why, int(column))
 
 
-def _top(scores: np.ndarray, mask: np.ndarray, names: _Names, limit: int) -> np.ndarray:
+def _top(scores: np.ndarray, mask: np.ndarray, labels: Names, limit: int) -> np.ndarray:
     """The ``limit`` best columns by score, ties by label then id (deterministic)."""
     columns = np.flatnonzero(mask)
     if len(columns) > 4 * limit:  # keep every column tied with the limit-th score, drop the rest
         threshold = np.partition(scores[columns], len(columns) - limit)[len(columns) - limit]
         columns = columns[scores[columns] >= threshold]
-    order = sorted(columns.tolist(), key=lambda c: (-scores[c], names.label[c], names.id[c]))
+    order = sorted(columns.tolist(), key=lambda c: (-scores[c], labels.label[c], labels.id[c]))
     return np.array(order[:limit], dtype=np.int64)
 
 
@@ -457,63 +446,8 @@ def _cluster_has(p: Projection, row: int) -> np.ndarray:
     return has
 
 
-def _cached(p: Projection, key: str, make):
-    """A derived quantity kept on the projection (it is rebuilt whenever the data changes)."""
-    value = p.__dict__.get(key)
-    if value is None:
-        value = make()
-        p.__dict__[key] = value
-    return value
-
-
-def _binary_profiles(p: Projection) -> sp.csr_matrix:
-    return _cached(p, "_gaps_binary_profiles", lambda: (p.cluster_competency > 0).astype(np.float64).tocsr())
-
-
-def _binary_columns(p: Projection) -> sp.csc_matrix:
-    return _cached(p, "_gaps_binary_columns", lambda: _binary_profiles(p).tocsc())
-
-
-def _tfidf(p: Projection) -> sp.csr_matrix:
-    """Clusters' competency profiles, tf-idf weighted (idf = competency specificity), unit length."""
-    return _cached(p, "_gaps_tfidf", lambda: _normalised_tfidf(p.cluster_competency, p.competency_specificity))
-
-
-def _tfidf_columns(p: Projection) -> sp.csc_matrix:
-    return _cached(p, "_gaps_tfidf_columns", lambda: _tfidf(p).tocsc())
-
-
 def _cosine_with(rows: sp.csr_matrix, columns: sp.csc_matrix, row: int) -> np.ndarray:
     """Cosine of every row with ``row`` (unit rows), touching only the columns ``row`` uses."""
     start, end = rows.indptr[row], rows.indptr[row + 1]
     used, values = rows.indices[start:end], rows.data[start:end]
     return np.asarray(columns[:, used] @ values).ravel()
-
-
-def _industry_tfidf(p: Projection) -> sp.csr_matrix:
-    """Clusters' industries weighted by rarity (a shared NACE section says less than a shared niche)."""
-    return _cached(p, "_gaps_industry_tfidf", lambda: _normalised_tfidf(_cluster_industries(p)))
-
-
-def _normalised_tfidf(counts: sp.csr_matrix, idf: np.ndarray | None = None) -> sp.csr_matrix:
-    if idf is None:
-        n = counts.shape[0]
-        holders = np.asarray((counts > 0).sum(axis=0)).ravel()
-        idf = np.log((1 + n) / (1 + holders)) + 1.0
-    weighted = sp.csr_matrix(counts.multiply(idf[np.newaxis, :]))
-    norms = np.sqrt(np.asarray(weighted.multiply(weighted).sum(axis=1)).ravel())
-    scale = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
-    return sp.csr_matrix(sp.diags(scale) @ weighted)
-
-
-def _cluster_industries(p: Projection) -> sp.csr_matrix:
-    def make():
-        index = p.index("industry")
-        rows, cols = [], []
-        for i, iris in enumerate(p.clusters["industries"]):
-            for iri in iris:
-                if iri in index:
-                    rows.append(i)
-                    cols.append(index[iri])
-        return sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(p.clusters), len(p.industries)))
-    return _cached(p, "_gaps_cluster_industries", make)

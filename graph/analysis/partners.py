@@ -83,7 +83,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from clusterkg.graph.analysis.gaps import GapReport, _cached, _names, find_gaps, resolve_cluster_arg
+from clusterkg.graph.analysis.gaps import GapReport, find_gaps, resolve_cluster_arg
+from clusterkg.graph.analysis.profiles import concept, names
 from clusterkg.graph.analysis.templates import Template
 from clusterkg.graph.errors import InvalidInput, NotFound
 from clusterkg.graph.projection import ORGANISATION_TYPES, Projection, local_name
@@ -247,14 +248,14 @@ def search_partners(projection: Projection, cluster: int | str, competencies: Se
     p = projection
     notes: list[str] = []
     eligible = _Eligibility(p, row, filters)  # checks the filters before any work
-    specificity = _cached(p, "_gaps_specificity", lambda: p.competency_specificity)
+    specificity = p.competency_specificity
 
     # what to search for
     if competencies is not None:
-        names = [c for c in (str(x).strip() for x in competencies) if c]
-        if not names:
+        wanted = [c for c in (str(x).strip() for x in competencies) if c]
+        if not wanted:
             raise InvalidInput("the competency list is empty: name at least one competency, or omit it to search for the cluster's gaps")
-        columns = list(dict.fromkeys(p.resolve_competency(name) for name in names))
+        columns = list(dict.fromkeys(p.resolve_competency(name) for name in wanted))
         weights = np.array([specificity[c] for c in columns], dtype=np.float64)
         gap_source = {"source": "given", "lens": None}
     else:
@@ -270,7 +271,7 @@ def search_partners(projection: Projection, cluster: int | str, competencies: Se
     profile = p.cluster_competency.getrow(row)
     in_cluster = set(profile.indices[profile.data > 0].tolist())
     gap = {**gap_source, "competencies": [
-        {**_competency(p, c), "weight": round(float(w), 6), "specificity": round(float(specificity[c]), 6),
+        {**concept(p, "competency", c), "weight": round(float(w), 6), "specificity": round(float(specificity[c]), 6),
          "in_cluster": int(c) in in_cluster} for c, w in zip(columns, weights)],
         "total_weight": round(float(weights.sum()), 6)}
     info = p.clusters.iloc[row]
@@ -294,7 +295,7 @@ def search_partners(projection: Projection, cluster: int | str, competencies: Se
     coverage = covered / total
     score = coverage * bonus
     counts = np.diff(block.indptr)
-    org_labels = _names(p, "organisation").label
+    org_labels = names(p, "organisation").label
     order = _best(score, lambda i: (-counts[i], str(org_labels[candidates[i]])), limit)
 
     cover_rows, cover_json, covered_share, uncovered = _greedy_cover(p, block, weights, score, candidates, columns, total)
@@ -323,7 +324,7 @@ class _Eligibility:
 
     def __init__(self, p: Projection, row: int, filters: PartnerFilters):
         self.p, self.row = p, row
-        self.org_cluster = p._org_cluster
+        self.org_cluster = p.org_cluster
         self.members = np.sort(p.members_of(row))
         own = tuple(p.clusters["countries"].iat[row])
         self.own_countries = set(own)
@@ -396,7 +397,7 @@ class _Eligibility:
 
 
 def _org_competency_csc(p: Projection) -> sp.csc_matrix:
-    return _cached(p, "_partners_org_competency_csc", lambda: p.org_competency_up.tocsc())
+    return p.cached("partners.org_competency_csc", lambda: p.org_competency_up.tocsc())
 
 
 def _codes(p: Projection, column: str) -> tuple[np.ndarray, dict[str, int]]:
@@ -404,7 +405,7 @@ def _codes(p: Projection, column: str) -> tuple[np.ndarray, dict[str, int]]:
     def make():
         codes, uniques = pd.factorize(p.organisations[column])
         return codes, {value: i for i, value in enumerate(uniques)}
-    return _cached(p, f"_partners_codes_{column}", make)
+    return p.cached(("partners.codes", column), make)
 
 
 def _in(p: Projection, column: str, orgs: np.ndarray, values: set[str]) -> np.ndarray:
@@ -413,37 +414,26 @@ def _in(p: Projection, column: str, orgs: np.ndarray, values: set[str]) -> np.nd
     return np.isin(codes[orgs], wanted)
 
 
-def _competency(p: Projection, c: int) -> dict:
-    names = _names(p, "competency")
-    return {"iri": names.iri[c], "id": names.id[c], "label": names.label[c]}
-
-
 def _organisation(p: Projection, o: int) -> dict:
-    names = _names(p, "organisation")
-    details = _cached(p, "_partners_org_details", lambda: tuple(
+    details = p.cached("partners.org_details", lambda: tuple(
         p.organisations[column].to_numpy(dtype=object) for column in ("type", "country", "region")))
     kind, country, region = (column[o] for column in details)
-    return {"iri": names.iri[o], "id": names.id[o], "label": names.label[o], "type": kind,
-            "country": country, "region": local_name(region) if region else ""}
-
-
-def _cluster(p: Projection, c: int) -> dict:
-    names = _names(p, "cluster")
-    return {"iri": names.iri[c], "id": names.id[c], "label": names.label[c]}
+    return {**concept(p, "organisation", o), "type": kind, "country": country,
+            "region": local_name(region) if region else ""}
 
 
 def _broader(p: Projection) -> np.ndarray:
-    return _cached(p, "_partners_broader", lambda: p.competencies["broader"].to_numpy())
+    return p.cached("partners.broader", lambda: p.competencies["broader"].to_numpy())
 
 
 def _clusters_of(p: Projection, o: int) -> np.ndarray:
     """Like ``Projection.clusters_of`` without building a one-row matrix."""
-    matrix = p._org_cluster
+    matrix = p.org_cluster
     return matrix.indices[matrix.indptr[o]:matrix.indptr[o + 1]]
 
 
 def _cluster_countries(p: Projection) -> np.ndarray:
-    return _cached(p, "_partners_cluster_countries", lambda: p.clusters["countries"].to_numpy(dtype=object))
+    return p.cached("partners.cluster_countries", lambda: p.clusters["countries"].to_numpy(dtype=object))
 
 
 def _via(p: Projection, o: int, target: int) -> list[dict]:
@@ -456,7 +446,7 @@ def _via(p: Projection, o: int, target: int) -> list[dict]:
         j, steps = int(c), 0
         while j >= 0 and steps < 64:
             if j == target:
-                result.append(_competency(p, int(c)))
+                result.append(concept(p, "competency", int(c)))
                 break
             j, steps = int(broader[j]), steps + 1
     return result
@@ -464,17 +454,17 @@ def _via(p: Projection, o: int, target: int) -> list[dict]:
 
 def _partner(p: Projection, row: int, o: int, hit_columns, hit_weights, score: float, coverage: float,
              domestic: bool, in_cover: bool) -> Partner:
-    covers = [{"competency": _competency(p, int(c)), "weight": round(float(w), 6), "via": _via(p, o, int(c))}
+    covers = [{"competency": concept(p, "competency", int(c)), "weight": round(float(w), 6), "via": _via(p, o, int(c))}
               for c, w in sorted(zip(hit_columns, hit_weights), key=lambda x: -x[1])]
     graph = p.cluster_graph()
     clusters, ties = [], []
     for c in _clusters_of(p, o):
         c = int(c)
-        clusters.append({**_cluster(p, c), "countries": list(_cluster_countries(p)[c])})
+        clusters.append({**concept(p, "cluster", c), "countries": list(_cluster_countries(p)[c])})
         if graph.has_edge(row, c):
             data = graph[row][c]
             if data.get("partnerships") or data.get("shared_members"):
-                ties.append({"cluster": _cluster(p, c), "partnerships": list(data.get("partnerships", [])),
+                ties.append({"cluster": concept(p, "cluster", c), "partnerships": list(data.get("partnerships", [])),
                              "shared_members": int(data.get("shared_members", 0))})
     organisation = _organisation(p, o)
     parts = []
@@ -508,11 +498,11 @@ def _greedy_cover(p: Projection, block: sp.csr_matrix, weights: np.ndarray, scor
         adds = [h for h in hits if remaining[h] > 0]
         chosen.append(best)
         described.append({"organisation": _organisation(p, int(candidates[best])),
-                          "adds": [_competency(p, int(columns[h])) for h in adds],
+                          "adds": [concept(p, "competency", int(columns[h])) for h in adds],
                           "adds_weight": round(float(remaining[adds].sum()), 6)})
         remaining[adds] = 0.0
     covered_share = float((weights.sum() - remaining.sum()) / total) if total else 0.0
-    uncovered = [_competency(p, int(columns[i])) for i in np.flatnonzero(remaining > 0)]
+    uncovered = [concept(p, "competency", int(columns[i])) for i in np.flatnonzero(remaining > 0)]
     return chosen, described, covered_share, uncovered
 
 
@@ -531,7 +521,7 @@ def _resource_competency_up(p: Projection) -> sp.csr_matrix:
         matrix = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(p.resources), len(p.competencies)))
         matrix.data[:] = 1.0
         return matrix.tocsc()
-    return _cached(p, "_partners_resource_competency", make)
+    return p.cached("partners.resource_competency", make)
 
 
 def _best(scores: np.ndarray, tie_break, limit: int) -> list[int]:
@@ -560,21 +550,21 @@ def _resources(p: Projection, columns: np.ndarray, weights: np.ndarray, total: f
     matching = np.flatnonzero(np.diff(block.indptr))
     if not len(matching):
         return []
-    owners = _cached(p, "_partners_resource_owners", lambda: p.resources["organisation"].to_numpy().astype(np.int64))[matching]
+    owners = p.cached("partners.resource_owners", lambda: p.resources["organisation"].to_numpy().astype(np.int64))[matching]
     valid = owners >= 0
     ok = np.zeros(len(matching), dtype=bool)
     ok[valid] = eligible(owners[valid])
     matching, owners = matching[ok], owners[ok]
     scores = np.asarray(block[matching] @ weights).ravel() / total
-    labels = _cached(p, "_partners_resource_labels", lambda: p.resources["label"].to_numpy(dtype=object))
+    labels = p.cached("partners.resource_labels", lambda: p.resources["label"].to_numpy(dtype=object))
     found = []
     for position in _best(scores, lambda i: str(labels[matching[i]]), limit):
         r, o = int(matching[position]), int(owners[position])
         hits = block.indices[block.indptr[r]:block.indptr[r + 1]]
         resource = p.resources.iloc[r]
-        covers = [_competency(p, int(columns[h])) for h in hits]
+        covers = [concept(p, "competency", int(columns[h])) for h in hits]
         organisation = _organisation(p, o)
-        clusters = ", ".join(_names(p, "cluster").label[int(c)] for c in _clusters_of(p, o))
+        clusters = ", ".join(names(p, "cluster").label[int(c)] for c in _clusters_of(p, o))
         found.append(ResourceMatch(
             {"iri": resource["iri"], "label": resource["label"], "kind": resource["kind"]}, organisation,
             tuple(covers), float(scores[position]),

@@ -4,7 +4,8 @@ A good partner is *complementary* — its strengths meet my gaps **and** my stre
 gaps — and has *enough common ground* to cooperate at all. Link prediction on the cluster graph
 (partnerships and shared members) is a second, structural signal.
 
-Definitions (all on the projection; ``k`` a competency, ``A``/``B`` clusters):
+Definitions (all on the projection; ``k`` a competency, ``A``/``B`` clusters; the shared
+quantities are computed once in :mod:`~clusterkg.graph.analysis.profiles`):
 
 - ``holds[A, k]`` — 1 when an organisation tied to ``A`` has ``k`` (broader ones included).
 - ``s[k]`` — the competency's specificity (idf over organisations), so rare competencies
@@ -96,8 +97,9 @@ from dataclasses import dataclass
 import networkx as nx
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 
+from clusterkg.graph.analysis.profiles import (BROAD_INDUSTRY_SCHEMES, competency_profiles, concept, dense_row,
+                                               join_labels, row_indices, top_competencies)
 from clusterkg.graph.errors import InvalidInput
 from clusterkg.graph.projection import Projection
 
@@ -107,200 +109,7 @@ __all__ = ["MIN_COMMON_GROUND", "Recommendation", "Recommendations", "recommend_
 MIN_COMMON_GROUND = 0.1
 SCORE_FORMULA = "complementarity * (1 + link_prediction) / 2"
 GRAPH_ONLY_FORMULA = "link_prediction / 2 (no competencies recorded for the cluster)"
-#: industry schemes so broad that sharing one of them alone hardly ties two clusters together
-BROAD_INDUSTRY_SCHEMES = frozenset({"nace-sections"})
-_PAIR_CHUNK = 50_000
 _SHOWN_COMPETENCIES = 3
-
-
-# ---------------------------------------------------------------------------------------------
-# Shared quantities (also used by the applications and dissemination analyses)
-
-
-@dataclass(frozen=True)
-class _Profiles:
-    """What the cooperation analyses derive from a projection, computed once per projection."""
-
-    holds: sp.csr_matrix  # clusters x competencies, 1 = held (with broader ones)
-    holds_csc: sp.csc_matrix
-    counts_csc: sp.csc_matrix  # projection.cluster_competency, by column
-    direct: sp.csr_matrix  # clusters x competencies, 1 = claimed directly by a tied organisation
-    specificity: np.ndarray  # per competency
-    cluster_industry: sp.csr_matrix  # clusters x industries, 1 = tagged
-    industry_weight: np.ndarray  # per industry (idf over clusters)
-    industry_share: np.ndarray  # dense clusters x industries: w / sum of the cluster's w
-    no_industry: np.ndarray  # per cluster: True when it has no industry
-    applied: sp.csr_matrix  # industries x competencies, 1 = ckg:appliedIn
-    hold_share: np.ndarray  # dense industries x competencies: share of the industry's clusters holding k
-    need_share: np.ndarray  # dense industries x competencies: share of the industry's clusters needing k
-    industry_relevance: np.ndarray  # dense industries x competencies: max(applied, hold_share)
-    needs: sp.csr_matrix  # clusters x competencies, 1 = the cluster or a tied organisation needs k
-    needs_csc: sp.csc_matrix
-    gap_mass: np.ndarray  # per cluster: sum_k gap[cluster, k]
-    profile_unit: sp.csr_matrix  # s-weighted holdings, rows of unit length (for cosines)
-    industry_unit: sp.csr_matrix  # w-weighted industries, rows of unit length
-
-    def relevance(self, competencies: np.ndarray) -> np.ndarray:
-        """Dense clusters x ``competencies``: the relevance of each to each cluster."""
-        rel = self.industry_share @ self.industry_relevance[:, competencies]
-        rel[self.no_industry] = 1.0
-        return np.maximum(rel, self.needs_csc[:, competencies].toarray())
-
-    def relevance_of(self, cluster: int) -> np.ndarray:
-        """The relevance of every competency to one cluster."""
-        if self.no_industry[cluster]:
-            return np.ones(self.holds.shape[1])
-        rel = self.industry_share[cluster] @ self.industry_relevance
-        return np.maximum(rel, _dense_row(self.needs, cluster))
-
-    def gap_of(self, cluster: int) -> np.ndarray:
-        held = _dense_row(self.holds, cluster) > 0
-        return self.relevance_of(cluster) * ~held * self.specificity
-
-
-def _row(matrix: sp.csr_matrix, i: int) -> np.ndarray:
-    """Column indices of the stored entries of row ``i`` (``getrow`` builds a matrix: 0.5 ms)."""
-    return matrix.indices[matrix.indptr[i]:matrix.indptr[i + 1]]
-
-
-def _dense_row(matrix: sp.csr_matrix, i: int) -> np.ndarray:
-    out = np.zeros(matrix.shape[1])
-    start, end = matrix.indptr[i], matrix.indptr[i + 1]
-    out[matrix.indices[start:end]] = matrix.data[start:end]
-    return out
-
-
-def _profiles(projection: Projection) -> _Profiles:
-    """The cooperation profiles of ``projection``, cached on it (it is read-only once built)."""
-    cached = projection.__dict__.get("_cooperation_profiles")
-    if cached is None:
-        cached = _build_profiles(projection)
-        projection.__dict__["_cooperation_profiles"] = cached
-    return cached
-
-
-def _build_profiles(p: Projection) -> _Profiles:
-    n_clusters, n_competencies = p.cluster_competency.shape
-    n_industries = len(p.industries)
-    holds = (p.cluster_competency > 0).astype(np.float64).tocsr()
-    ties = (p.cluster_org > 0).astype(np.float64)
-    direct = ((ties @ p.org_competency) > 0).astype(np.float64).tocsr()
-    needs = ((p.cluster_needs + ties @ p.org_needs) > 0).astype(np.float64).tocsr()
-
-    industry_index = p.index("industry")
-    rows, cols = [], []
-    for c, industries in enumerate(p.clusters["industries"]):
-        for iri in industries:
-            if iri in industry_index:
-                rows.append(c)
-                cols.append(industry_index[iri])
-    cluster_industry = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n_clusters, n_industries))
-    cluster_industry.data[:] = 1.0
-    per_industry = np.asarray(cluster_industry.sum(axis=0)).ravel()
-    industry_weight = np.log((1 + n_clusters) / (1 + per_industry)) + 1.0
-    weighted = cluster_industry.multiply(industry_weight[None, :]).toarray()
-    totals = weighted.sum(axis=1)
-    no_industry = totals == 0
-    industry_share = weighted / np.where(no_industry, 1.0, totals)[:, None]
-
-    rows, cols = [], []
-    for k, industries in enumerate(p.competencies["industries"]):
-        for iri in industries:
-            if iri in industry_index:
-                rows.append(industry_index[iri])
-                cols.append(k)
-    applied = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n_industries, n_competencies))
-    applied.data[:] = 1.0
-    members = np.where(per_industry > 0, per_industry, 1.0)[:, None]
-    hold_share = (cluster_industry.T @ holds).toarray() / members
-    need_share = (cluster_industry.T @ needs).toarray() / members
-    industry_relevance = np.maximum(applied.toarray(), hold_share)
-    specificity = p.competency_specificity
-
-    profiles = _Profiles(
-        holds=holds, holds_csc=holds.tocsc(), counts_csc=p.cluster_competency.tocsc(), direct=direct, specificity=specificity,
-        cluster_industry=cluster_industry, industry_weight=industry_weight,
-        industry_share=industry_share, no_industry=no_industry, applied=applied,
-        hold_share=hold_share, need_share=need_share, industry_relevance=industry_relevance,
-        needs=needs, needs_csc=needs.tocsc(), gap_mass=np.zeros(n_clusters),
-        profile_unit=_row_normalised(holds.multiply(specificity[None, :]).tocsr()),
-        industry_unit=_row_normalised(cluster_industry.multiply(industry_weight[None, :]).tocsr()),
-    )
-    object.__setattr__(profiles, "gap_mass", _gap_mass(profiles))
-    return profiles
-
-
-def _gap_mass(q: _Profiles) -> np.ndarray:
-    """``sum_k relevance * (1 - holds) * s`` for every cluster without a dense clusters x competencies matrix.
-
-    Start from the industry relevance summed over all competencies, then correct it on the
-    (sparse) cells where the cluster holds or needs the competency.
-    """
-    mass = q.industry_share @ (q.industry_relevance @ q.specificity)
-    mass[q.no_industry] = q.specificity.sum()
-    cells = (q.holds + q.needs).tocoo()
-    for start in range(0, cells.nnz, _PAIR_CHUNK):
-        r = cells.row[start:start + _PAIR_CHUNK]
-        c = cells.col[start:start + _PAIR_CHUNK]
-        base = np.einsum("ij,ji->i", q.industry_share[r], q.industry_relevance[:, c])
-        base[q.no_industry[r]] = 1.0
-        need = np.asarray(q.needs[r, c]).ravel()
-        held = np.asarray(q.holds[r, c]).ravel() > 0
-        correct = np.maximum(base, need) * ~held
-        np.add.at(mass, r, (correct - base) * q.specificity[c])
-    return np.maximum(mass, 0.0)
-
-
-def _concept(p: Projection, kind: str, i: int) -> dict:
-    """``{"iri", "id", "label"}`` of row ``i`` of a cluster, competency or industry."""
-    names = p.__dict__.get("_cooperation_names")
-    if names is None:  # plain arrays: pandas cell access costs ~50 µs, too much in result loops
-        frames = {"cluster": p.clusters, "competency": p.competencies, "industry": p.industries}
-        names = {k: (f["iri"].to_numpy(), f["id"].to_numpy(), f["label"].to_numpy()) for k, f in frames.items()}
-        p.__dict__["_cooperation_names"] = names
-    iris, ids, labels = names[kind]
-    return {"iri": str(iris[i]), "id": str(ids[i]), "label": str(labels[i])}
-
-
-def _top_competencies(p: Projection, weights: np.ndarray, candidates: np.ndarray, n: int) -> list[int]:
-    """The ``n`` heaviest ``candidates``, skipping broader ones of a competency already chosen."""
-    order = candidates[np.argsort(-weights[candidates], kind="stable")]
-    chosen: list[int] = []
-    covered: set[int] = set()
-    broader = p.competencies["broader"].to_numpy()
-    for k in order:
-        if weights[k] <= 0 or k in covered:
-            continue
-        chosen.append(int(k))
-        j, seen = broader[k], 0
-        while j >= 0 and seen < 64:
-            covered.add(int(j))
-            j, seen = broader[j], seen + 1
-        if len(chosen) == n:
-            break
-    return chosen
-
-
-def _industry_order(p: Projection, industries: list[int]) -> list[int]:
-    """Specific industries first (EU ecosystems, emerging industries), broad NACE sections last."""
-    schemes = p.industries["scheme"]
-    return sorted(industries, key=lambda i: (schemes.iat[i] in BROAD_INDUSTRY_SCHEMES, p.industries["label"].iat[i]))
-
-
-def _labels(items: list[dict]) -> str:
-    names = [item["label"] for item in items]
-    if len(names) < 2:
-        return "".join(names)
-    return ", ".join(names[:-1]) + " and " + names[-1]
-
-
-def _row_normalised(matrix: sp.csr_matrix) -> sp.csr_matrix:
-    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
-    return sp.diags(np.where(norms > 0, 1.0 / np.where(norms > 0, norms, 1.0), 0.0)) @ matrix
-
-
-# ---------------------------------------------------------------------------------------------
-# Recommendations
 
 
 @dataclass(frozen=True)
@@ -399,14 +208,14 @@ def recommend_clusters(projection: Projection, cluster: str, limit: int = 10, in
         raise InvalidInput(f"limit must be at least 1, not {limit}")
     p = projection
     me = p.resolve_cluster(cluster)
-    q = _profiles(p)
+    q = competency_profiles(p)
     n_clusters = len(p.clusters)
 
     # they cover my gaps
     my_gap = q.gap_of(me)
     they_cover = (q.holds @ my_gap) / q.gap_mass[me] if q.gap_mass[me] > 0 else np.zeros(n_clusters)
     # I cover their gaps (only my competencies' columns are touched)
-    mine = _row(q.holds, me)
+    mine = row_indices(q.holds, me)
     if mine.size:
         their_gaps = q.relevance(mine) * (1.0 - q.holds_csc[:, mine].toarray()) * q.specificity[mine]
         covered = their_gaps.sum(axis=1)
@@ -416,7 +225,7 @@ def recommend_clusters(projection: Projection, cluster: str, limit: int = 10, in
     complementarity = np.sqrt(np.clip(they_cover, 0, 1) * np.clip(you_cover, 0, 1))
 
     # common ground
-    common = np.maximum(q.profile_unit @ _dense_row(q.profile_unit, me), q.industry_unit @ _dense_row(q.industry_unit, me))
+    common = np.maximum(q.profile_unit @ dense_row(q.profile_unit, me), q.industry_unit @ dense_row(q.industry_unit, me))
 
     # link prediction on the cluster graph
     graph = p.cluster_graph()
@@ -432,21 +241,21 @@ def recommend_clusters(projection: Projection, cluster: str, limit: int = 10, in
     candidates = np.flatnonzero(eligible)
     order = candidates[np.lexsort((p.clusters["label"].to_numpy()[candidates], -score[candidates]))][:limit]
 
-    my_industries = set(_row(q.cluster_industry, me))
+    my_industries = set(row_indices(q.cluster_industry, me))
     my_partners = set(partners)
     items = []
     for rank, other in enumerate(order, start=1):
         other = int(other)
-        they_have = _row(q.holds, other)
-        offer = [_concept(p, "competency", k) for k in _top_competencies(p, my_gap, they_have, _SHOWN_COMPETENCIES)]
+        they_have = row_indices(q.holds, other)
+        offer = [concept(p, "competency", k) for k in top_competencies(p, my_gap, they_have, _SHOWN_COMPETENCIES)]
         if mine.size:
             you_weights = np.zeros(p.cluster_competency.shape[1])
             you_weights[mine] = their_gaps[other]
-            you_offer = [_concept(p, "competency", k) for k in _top_competencies(p, you_weights, mine, _SHOWN_COMPETENCIES)]
+            you_offer = [concept(p, "competency", k) for k in top_competencies(p, you_weights, mine, _SHOWN_COMPETENCIES)]
         else:
             you_offer = []
-        shared = _industry_order(p, sorted(my_industries & set(_row(q.cluster_industry, other))))
-        shared_industries = [_concept(p, "industry", i) for i in shared]
+        shared = _industry_order(p, sorted(my_industries & set(row_indices(q.cluster_industry, other))))
+        shared_industries = [concept(p, "industry", i) for i in shared]
         shared_partners = sorted(p.clusters["label"].iat[c] for c in my_partners & set(p.partners_of(other)))
         edge = graph.get_edge_data(me, other) or {}
         existing = tuple(partners.get(other, ()))
@@ -466,8 +275,14 @@ def recommend_clusters(projection: Projection, cluster: str, limit: int = 10, in
     if mine.size == 0:
         note = f"no competencies are recorded for {p.clusters['label'].iat[me]}: only the cluster graph ranks candidates"
         formula = GRAPH_ONLY_FORMULA
-    return Recommendations(cluster=_concept(p, "cluster", me), limit=limit, include_existing=include_existing,
+    return Recommendations(cluster=concept(p, "cluster", me), limit=limit, include_existing=include_existing,
                            items=tuple(items), note=note, score=formula)
+
+
+def _industry_order(p: Projection, industries: list[int]) -> list[int]:
+    """Specific industries first (EU ecosystems, emerging industries), broad NACE sections last."""
+    schemes = p.industries["scheme"]
+    return sorted(industries, key=lambda i: (schemes.iat[i] in BROAD_INDUSTRY_SCHEMES, p.industries["label"].iat[i]))
 
 
 def _resource_allocation(graph: nx.Graph, me: int, n: int) -> np.ndarray:
@@ -484,11 +299,11 @@ def _resource_allocation(graph: nx.Graph, me: int, n: int) -> np.ndarray:
 def _why(offer, you_offer, shared_industries, shared_partners, shared_members, existing) -> str:
     parts = []
     if offer:
-        parts.append(f"they have {_labels(offer)} which you lack")
+        parts.append(f"they have {join_labels(offer)} which you lack")
     if you_offer:
-        parts.append(f"you have {_labels(you_offer)} which they lack")
+        parts.append(f"you have {join_labels(you_offer)} which they lack")
     if shared_industries:
-        parts.append(f"both in {_labels(shared_industries[:2])}")
+        parts.append(f"both in {join_labels(shared_industries[:2])}")
     if shared_partners:
         n = len(shared_partners)
         parts.append(f"{n} shared partner{'s' if n > 1 else ''} ({', '.join(shared_partners[:3])}{', …' if n > 3 else ''})")

@@ -89,12 +89,21 @@ def _servers() -> Iterator[Callable[..., str]]:
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
         started.append((server, thread, app))
+        start.app = app  # the app behind the last URL, for tests that look inside
         return f"http://127.0.0.1:{server.effective_port}"
 
     yield start
     for server, thread, app in started:
         server.task_dispatcher.shutdown(timeout=5)  # no request thread may touch the server after close
-        server.close()
+
+        def close_all(server=server):  # runs inside the server's loop thread; the loop then ends
+            for channel in list(server._map.values()):
+                channel.close()
+
+        try:
+            server.trigger.pull_trigger(close_all)
+        except OSError:  # the loop already ended and closed its trigger: close what is left here
+            close_all()
         thread.join(5)
         app.extensions["clusterkg"].close()
 

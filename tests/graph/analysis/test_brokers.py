@@ -84,8 +84,7 @@ def test_kinds_limit_and_both(make_projection):
 
 
 def test_one_pass_betweenness_equals_networkx(default_projection):
-    p = copy.copy(default_projection)  # own cache slot: the session's projection stays untouched
-    p.__dict__.pop("_broker_betweenness_cache", None)
+    p = copy.copy(default_projection)  # a copy starts with an empty memo: the session's projection stays untouched
     graph = cluster_network(p)
     nodes, edges, samples = module._betweenness(p, graph)
     assert samples is None
@@ -99,7 +98,6 @@ def test_sampled_betweenness_equals_networkx_with_the_same_seed(default_projecti
     monkeypatch.setattr(module, "EXACT_BETWEENNESS_LIMIT", 50)
     monkeypatch.setattr(module, "BETWEENNESS_SAMPLES", 40)
     p = copy.copy(default_projection)
-    p.__dict__.pop("_broker_betweenness_cache", None)
     graph = cluster_network(p)
     nodes, _, samples = module._betweenness(p, graph)
     assert samples == 40

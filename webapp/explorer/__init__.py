@@ -1,0 +1,291 @@
+"""The graph explorer: interactive graphs of clusters, members, competencies and partnerships.
+
+Pages (each also answers JSON: ``.json`` or ``Accept: application/json``, the same payload as
+the matching API route):
+
+- ``/explore?view=partnerships[&shared=1]`` (the default view), ``/explore?view=ego&cluster=<id>
+  [&limit=N]``, ``/explore?view=competencies`` — the explorer page; filters, search, expansions
+  and the selected node live in the URL (updated with ``history.replaceState``) so any view can
+  be shared.
+- ``/explore/query?query=<SPARQL>`` — a CONSTRUCT/DESCRIBE or SELECT result drawn as a graph.
+
+JSON API (errors: the app's one shape ``{"ok": false, "error": ..., "status": N}``):
+
+``GET /api/graph/ego?cluster=<id|IRI|name>&limit=<1..1000, default 150>``
+``GET /api/graph/partnerships?shared=<0|1>``
+``GET /api/graph/competencies``
+``GET|POST /api/graph/query?query=<SPARQL>`` (read-only, time-limited, SERVICE/LOAD refused)
+    A graph: ``{"ok": true, "view", "title", "focus", "nodes", "edges", "physics", "layout",
+    "aggregated", "more", "sparql", "options", "stats": {"nodes", "edges"}}``; nodes and edges
+    as documented in :mod:`clusterkg.graph.views`, plus ``"url"`` (the node's page or null) on
+    each node; ``options`` are vis-network options; ``more``: ``[{"node", "relation", "shown",
+    "total"}]``. A query result also has ``"truncated"``.
+``GET /api/graph/expand?node=<kind:id>``
+    Counts first, in display order: ``{"ok": true, "node", "counts": [{"relation": "members",
+    "count": 42}, {"relation": "competencies", "count": 17}, ...]}``.
+``GET /api/graph/expand?node=<kind:id>&relation=<name>&offset=<0..>&limit=<1..1000, default 50>``
+    One page: ``{"ok": true, "node", "relation", "nodes", "edges", "total", "offset",
+    "next_offset" (null on the last page), "remaining"}``.
+
+Unknown nodes or clusters answer 404, malformed parameters 400, a query that is not read-only
+or uses SERVICE/LOAD 400, a query past the time limit 503.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.parse
+from collections import OrderedDict
+
+import pyoxigraph as ox
+from flask import Blueprint, Flask, Response, jsonify, render_template, request, url_for
+from pyvis.network import Network
+
+from clusterkg.graph import views
+from clusterkg.graph.errors import InvalidInput
+from clusterkg.webapp.errors import ApiError
+from clusterkg.webapp.extension import state
+
+__all__ = ["bp", "register", "NODE_PAGES"]
+
+bp = Blueprint("explorer", __name__)
+
+#: node kind -> the path of its page (served by the pages blueprint)
+NODE_PAGES = {"cluster": "/clusters/", "organisation": "/organisations/", "competency": "/competencies/"}
+#: most triples (or rows) a query result may draw
+QUERY_ROW_CAP = 5000
+_CACHE_SIZE = 32
+#: node kind -> colour, shared by the graph, the legend and the table
+KIND_COLORS = {"cluster": "#c0392b", "organisation": "#2e86c1", "competency": "#229954",
+               "industry": "#d68910", "country": "#7d3c98", "group": "#566573", "resource": "#839192"}
+VIEWS = ("partnerships", "ego", "competencies", "query")
+
+
+def register(app: Flask) -> None:
+    """Mount the explorer on ``app`` (once; calling it again does nothing)."""
+    if "explorer" not in app.blueprints:
+        app.register_blueprint(bp)
+
+
+# --------------------------------------------------------------------------- parameters
+
+
+def _int(name: str, default: int) -> int:
+    text = request.values.get(name)
+    if text is None or text == "":
+        return default
+    try:
+        return int(text)
+    except ValueError:
+        raise InvalidInput(f"'{name}' must be a whole number, not {text!r}") from None
+
+
+def _flag(name: str) -> bool:
+    return request.values.get(name, "").lower() in ("1", "true", "yes", "on")
+
+
+def _wants_json(suffix: bool) -> bool:
+    if suffix:
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json" and request.accept_mimetypes["application/json"] > request.accept_mimetypes["text/html"]
+
+
+# --------------------------------------------------------------------------- drawing
+
+
+def _node_url(node: dict) -> str | None:
+    prefix = NODE_PAGES.get(node["kind"])
+    if not prefix or not node.get("ref"):
+        return None
+    return request.script_root + prefix + urllib.parse.quote(node["ref"], safe="")
+
+
+def _with_urls(nodes: list[dict]) -> list[dict]:
+    return [{**n, "url": _node_url(n)} for n in nodes]
+
+
+def vis_options(view: views.GraphView) -> dict:
+    """vis-network options from pyvis: physics for small views, fixed positions for big ones.
+
+    The network itself is built by assigning pyvis's node and edge lists (``add_node`` /
+    ``add_edge`` are quadratic, DESIGN.md); its HTML is never used (it references CDNs).
+    """
+    net = Network(directed=False)
+    net.nodes, net.edges = view.nodes, view.edges
+    net.node_ids = [n["id"] for n in view.nodes]
+    if view.physics:
+        net.barnes_hut(gravity=-3000, central_gravity=0.3, spring_length=120, spring_strength=0.04,
+                       damping=0.3, overlap=0.1)
+        net.options.physics.stabilization.iterations = 300  # bounded: small views only
+    else:
+        net.toggle_physics(False)
+    net.toggle_hide_edges_on_drag(len(view.nodes) > views.PHYSICS_THRESHOLD)
+    options = json.loads(net.options.to_json())
+    options["edges"]["smooth"] = {"enabled": False} if not view.physics else {"enabled": True, "type": "continuous"}
+    options["edges"]["color"] = {"color": "#9aa7b4", "highlight": "#24364b", "inherit": False}
+    options["interaction"].update({"hover": True, "tooltipDelay": 150, "navigationButtons": False,
+                                   "keyboard": {"enabled": False}})
+    options["nodes"] = {"shape": "dot", "scaling": {"min": 6, "max": 40, "label": {"enabled": False}},
+                        "font": {"size": 12, "face": "system-ui, sans-serif"}}
+    options["layout"] = {"improvedLayout": bool(view.physics) and len(view.nodes) < 150}
+    return options
+
+
+def _payload(view: views.GraphView, projection, **extra) -> dict:
+    industry_labels = dict(zip(projection.industries["id"], projection.industries["label"]))
+    used = sorted({i for n in view.nodes for i in n.get("industries", ())})
+    body = {"ok": True, **view.to_json(), "nodes": _with_urls(view.nodes), "options": vis_options(view),
+            "stats": {"nodes": len(view.nodes), "edges": len(view.edges)},
+            "industry_labels": {i: industry_labels.get(i, i) for i in used}}
+    body.update(extra)
+    return body
+
+
+def _cached(key: tuple, build) -> dict:
+    """Views are pure functions of the projection: keep the last few per data version."""
+    ckg = state()
+    cache: OrderedDict = ckg.__dict__.setdefault("_explorer_cache", OrderedDict())
+    projection = ckg.projections.get()
+    full_key = (projection.version, request.script_root) + key
+    if full_key in cache:
+        cache.move_to_end(full_key)
+        return cache[full_key]
+    payload = build(projection)
+    cache[full_key] = payload
+    while len(cache) > _CACHE_SIZE:
+        cache.popitem(last=False)
+    return payload
+
+
+def ego_payload(cluster: str, limit: int) -> dict:
+    if not cluster.strip():
+        raise InvalidInput("give a cluster: ?cluster=<id, IRI or name>")
+    return _cached(("ego", cluster, limit),
+                   lambda p: _payload(views.finish(p, views.ego_network(p, cluster, limit=limit)), p))
+
+
+def partnerships_payload(shared: bool) -> dict:
+    return _cached(("partnerships", shared),
+                   lambda p: _payload(views.finish(p, views.partnership_network(p, shared_members=shared)), p))
+
+
+def competencies_payload() -> dict:
+    return _cached(("competencies",), lambda p: _payload(views.finish(p, views.competency_map(p)), p))
+
+
+def query_payload(query: str) -> dict:
+    """Run a read-only query with the SPARQL endpoint's checks and limits; draw its result."""
+    from clusterkg.webapp.query_runner import QueryJob
+    from clusterkg.webapp.sparql_text import check_query
+
+    if not query.strip():
+        raise InvalidInput("give a SPARQL CONSTRUCT, DESCRIBE or SELECT query: ?query=...")
+    check_query(query)  # refuses SERVICE (and anything that would fetch remote data)
+    ckg = state()
+    if ckg.runner is None:
+        raise ApiError("this server has no embedded store to query; query the remote SPARQL server directly", 501)
+    answer = ckg.runner.run(QueryJob(
+        query, accept="application/sparql-results+json, application/n-triples",
+        max_rows=min(ckg.max_rows, QUERY_ROW_CAP), base_iri=request.base_url))
+    projection = ckg.projections.get()
+    if answer.form == "ASK":
+        raise InvalidInput("an ASK query answers yes or no, not a graph: use CONSTRUCT or SELECT")
+    if answer.form == "SELECT":
+        document = json.loads(answer.body)
+        view = views.graph_from_rows(projection, document["head"]["vars"], document["results"]["bindings"], sparql=query)
+    else:
+        triples = []
+        for t in ox.parse(answer.body, format=ox.RdfFormat.N_TRIPLES):
+            subject = t.subject.value if isinstance(t.subject, ox.NamedNode) else "_:" + t.subject.value
+            kind = "iri" if isinstance(t.object, ox.NamedNode) else "bnode" if isinstance(t.object, ox.BlankNode) else "literal"
+            triples.append((subject, t.predicate.value, t.object.value, kind))
+        view = views.graph_from_triples(projection, triples, sparql=query)
+    return _payload(views.finish(projection, view), projection, truncated=answer.truncated)
+
+
+def _view_payload() -> tuple[str, dict]:
+    view = request.args.get("view", "partnerships")
+    if view == "ego":
+        return view, ego_payload(request.args.get("cluster", ""), _int("limit", 150))
+    if view == "partnerships":
+        return view, partnerships_payload(_flag("shared"))
+    if view == "competencies":
+        return view, competencies_payload()
+    raise InvalidInput(f"unknown view {view!r}; choose one of {', '.join(VIEWS[:3])} (or /explore/query)")
+
+
+# --------------------------------------------------------------------------- pages
+
+
+def _page(payload: dict, view: str, query: str = "") -> Response:
+    html = render_template(
+        "explorer/explore.html", payload=payload, view=view, query=query,
+        sparql_url=url_for("sparql.endpoint") if "sparql" in _blueprints() else "/sparql",
+        node_pages=NODE_PAGES, kind_colors=KIND_COLORS, physics_threshold=views.PHYSICS_THRESHOLD, cap=views.AGGREGATE_CAP,
+    )
+    return Response(html, content_type="text/html; charset=utf-8", headers={"Vary": "Accept"})
+
+
+def _blueprints():
+    from flask import current_app
+
+    return current_app.blueprints
+
+
+@bp.route("/explore", defaults={"suffix": ""})
+@bp.route("/explore.json", defaults={"suffix": ".json"})
+def explore(suffix: str):
+    view, payload = _view_payload()
+    if _wants_json(bool(suffix)):
+        return jsonify(payload)
+    return _page(payload, view)
+
+
+@bp.route("/explore/query", defaults={"suffix": ""}, methods=["GET", "POST"])
+@bp.route("/explore/query.json", defaults={"suffix": ".json"}, methods=["GET", "POST"])
+def explore_query(suffix: str):
+    query = request.values.get("query", "")
+    if _wants_json(bool(suffix)):
+        return jsonify(query_payload(query))
+    payload = query_payload(query) if query.strip() else None
+    return _page(payload, "query", query)
+
+
+# --------------------------------------------------------------------------- JSON API
+
+
+@bp.route("/api/graph/ego")
+def api_ego():
+    return jsonify(ego_payload(request.args.get("cluster", ""), _int("limit", 150)))
+
+
+@bp.route("/api/graph/partnerships")
+def api_partnerships():
+    return jsonify(partnerships_payload(_flag("shared")))
+
+
+@bp.route("/api/graph/competencies")
+def api_competencies():
+    return jsonify(competencies_payload())
+
+
+@bp.route("/api/graph/expand")
+def api_expand():
+    node = request.args.get("node", "")
+    relation = request.args.get("relation", "")
+    projection = state().projections.get()
+    if not relation:
+        counts = views.neighbour_counts(projection, node)
+        return jsonify({"ok": True, "node": node,
+                        "counts": [{"relation": name, "count": n} for name, n in counts.items()]})
+    page = views.expand(projection, node, relation, offset=_int("offset", 0), limit=_int("limit", 50))
+    body = page.to_json()
+    body["nodes"] = _with_urls(body["nodes"])
+    body["source"] = {**body["source"], "url": _node_url(body["source"])}
+    return jsonify({"ok": True, **body})
+
+
+@bp.route("/api/graph/query", methods=["GET", "POST"])
+def api_query():
+    return jsonify(query_payload(request.values.get("query", "")))

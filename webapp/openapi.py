@@ -1,0 +1,172 @@
+"""The OpenAPI 3 description of the JSON API, served at ``/api/openapi.json``.
+
+Hand-written: :data:`PATHS` lists every JSON route of the app (a test compares it with the app's
+URL map both ways). Every page answers JSON at its ``.json`` twin or with
+``Accept: application/json``; the bodies are the analyses' ``to_json()`` dicts, whose exact
+shapes are documented in the module docstrings named in each operation's description. Every
+error has one shape, :data:`ERROR_SCHEMA`.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify
+
+__all__ = ["bp", "ERROR_SCHEMA", "PATHS", "document"]
+
+bp = Blueprint("openapi", __name__)
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["ok", "error", "status"],
+    "properties": {"ok": {"type": "boolean", "enum": [False]}, "error": {"type": "string"},
+                   "status": {"type": "integer"}},
+}
+
+
+def _param(name: str, description: str, kind: str = "string", *, where: str = "query", required: bool = False,
+           repeated: bool = False) -> dict:
+    schema: dict = {"type": kind}
+    if repeated:
+        schema = {"type": "array", "items": schema}
+    item = {"name": name, "in": where, "description": description, "required": required or where == "path",
+            "schema": schema}
+    if repeated:
+        item.update(style="form", explode=True)
+    return item
+
+
+def _errors(*codes: int) -> dict:
+    reasons = {400: "a bad parameter", 404: "nothing with that name (the message lists the closest names)",
+               406: "no acceptable format"}
+    return {str(code): {"description": reasons[code],
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+            for code in codes}
+
+
+def _json_op(summary: str, shape: str, parameters: list[dict], errors=(400,), html: bool = True) -> dict:
+    content = {"application/json": {"schema": {"type": "object", "description": shape}}}
+    if html:
+        content["text/html"] = {"schema": {"type": "string", "description": "the page"}}
+    return {"get": {"summary": summary, "description": f"JSON shape: {shape}", "parameters": parameters,
+                    "responses": {"200": {"description": "the answer", "content": content}, **_errors(*errors)}}}
+
+
+def _twin(path: str, summary: str, shape: str, parameters: list[dict], errors=(400,)) -> dict:
+    """The page (HTML or JSON by Accept) and its ``.json`` twin."""
+    twin = "/index.json" if path == "/" else path + ".json"
+    return {path: _json_op(summary, shape, parameters, errors),
+            twin: _json_op(summary + " (JSON)", shape, parameters, errors, html=False)}
+
+
+_CLUSTER = _param("cluster_id", "a cluster id (e.g. silicon-saxony), IRI or unambiguous name", where="path")
+_LIMIT = _param("limit", "how many items (1-100)", "integer")
+_PARTNER_PARAMETERS = [
+    _param("cluster", "the cluster (id, IRI or name)", required=True),
+    _param("gap", "ticked gap competency ids; absent = every gap offered", repeated=True),
+    _param("searched", "set by the form: with no gap given, nothing is ticked"),
+    _param("pick", "the form's 'show its gaps': every gap ticked"),
+    _param("gaps", "how many gaps to offer (1-50)", "integer"),
+    _param("country", "ISO country codes of the partner", repeated=True),
+    _param("domestic", "only the cluster's own countries (1/0)"),
+    _param("region", "region ids or IRIs of the partner", repeated=True),
+    _param("org_type", "organisation types (sme, university, ...)", repeated=True),
+    _param("industry", "an industry of one of the partner's clusters", repeated=True),
+    _param("exclude", "drop organisations tied to these clusters", repeated=True),
+    _param("prefer_domestic", "bonus for a partner in the cluster's countries (0-5)", "number"),
+    _param("prefer_partners", "bonus for a partner tied to a partnering cluster (0-5)", "number"),
+    _LIMIT,
+]
+
+_GRAPH_SHAPE = '{ok, view, title, focus, nodes:[{id, kind, label, iri, ref, country, industries, size, detail, url, x?, y?, count?, expand?}], edges:[{id, from, to, relation, label}], physics, layout, aggregated, more:[{node, relation, shown, total}], sparql, options, stats:{nodes, edges}, industry_labels} (clusterkg.graph.views)'
+
+PATHS: dict[str, dict] = {
+    **_twin("/", "Home: counts and a search over clusters, organisations and competencies",
+            "clusterkg.webapp.pages.home", [_param("q", "search text")]),
+    **_twin("/clusters", "Clusters, filtered and sorted", "clusterkg.webapp.pages.clusters (/clusters)",
+            [_param("country", "ISO country codes", repeated=True), _param("industry", "industry ids", repeated=True),
+             _param("sort", "label, countries, members, competencies or partnerships"), _param("order", "asc or desc")]),
+    **_twin("/clusters/{cluster_id}", "A cluster's profile", "clusterkg.webapp.pages.clusters (/clusters/<id>)",
+            [_CLUSTER], errors=(400, 404)),
+    **_twin("/clusters/{cluster_id}/recommendations", "Clusters to partner with",
+            "Recommendations.to_json(), clusterkg.graph.analysis.recommend",
+            [_CLUSTER, _LIMIT, _param("include_existing", "include clusters already partnering (1/0; default 1)"),
+             _param("searched", "set by the form: without include_existing, it means 0")], errors=(400, 404)),
+    **_twin("/clusters/{cluster_id}/applications", "Industries where the cluster's competencies apply",
+            "Applications.to_json(), clusterkg.graph.analysis.applications",
+            [_CLUSTER, _LIMIT, _param("scheme", "only industries of this scheme")], errors=(400, 404)),
+    **_twin("/organisations/{organisation_id}", "An organisation", "clusterkg.webapp.pages.entities (/organisations/<id>)",
+            [_param("organisation_id", "an organisation id, IRI or name", where="path")], errors=(400, 404)),
+    **_twin("/competencies/{competency_id}", "A competency: who has it, who needs it, where it applies",
+            "clusterkg.webapp.pages.entities (/competencies/<id>)",
+            [_param("competency_id", "a competency id, IRI or name", where="path")], errors=(400, 404)),
+    **_twin("/resource", "Any resource of the graph: its triples", "clusterkg.webapp.pages.entities (/resource)",
+            [_param("iri", "the resource's IRI", required=True)], errors=(400, 404)),
+    **_twin("/partner-search", "Partners for a cluster's gaps",
+            "PartnerSearch.to_json() (clusterkg.graph.analysis.partners) plus offered, selected, sparql "
+            "(clusterkg.webapp.pages.partner_search)", _PARTNER_PARAMETERS, errors=(400, 404)),
+    "/partner-search.csv": {"get": {
+        "summary": "Partners for a cluster's gaps, as CSV (PartnerSearch.to_frame())",
+        "parameters": _PARTNER_PARAMETERS,
+        "responses": {"200": {"description": "one row per partner", "content": {"text/csv": {"schema": {"type": "string"}}}},
+                      **_errors(400, 404)}}},
+    **_twin("/market-check", "Clusters of other industries to tell about a development",
+            "Dissemination.to_json(), clusterkg.graph.analysis.dissemination",
+            [_param("development", "a development id, IRI or name"), _param("competency", "competency ids", repeated=True),
+             _param("industry", "industry ids the competencies come from", repeated=True), _LIMIT]),
+    **_twin("/communities", "Communities of clusters (candidate meta-clusters)",
+            "Communities.to_json(), clusterkg.graph.analysis.communities",
+            [_param("resolution", "Louvain resolution (0.05-10)", "number"), _param("min_size", "smallest community", "integer"),
+             _param("seed", "random seed", "integer")]),
+    **_twin("/blitz", "A blitz-meeting schedule", "MeetingPlan.to_json(), clusterkg.graph.analysis.matchmaking",
+            [_param("participant", "a cluster or organisation (one name per value)", repeated=True),
+             _param("rounds", "number of rounds (1-100)", "integer")]),
+    "/id/{kind}/{identifier}": {"get": {
+        "summary": "Dereference https://w3id.org/clusterkg/id/{kind}/{identifier} (linked data)",
+        "description": "303 to the page for a browser; the resource's triples as Turtle, JSON-LD, N-Triples or RDF/XML.",
+        "parameters": [_param("kind", "cluster, org, competency, industry, ...", where="path"),
+                       _param("identifier", "the id", where="path")],
+        "responses": {"200": {"description": "the resource's triples", "content": {
+            media: {"schema": {"type": "string"}} for media in
+            ("text/turtle", "application/ld+json", "application/n-triples", "application/rdf+xml")}},
+            "303": {"description": "a browser: see the resource's page"}, **_errors(404, 406)}}},
+    **_twin("/explore", "The graph explorer: a view of the graph (page, or the view as JSON)", _GRAPH_SHAPE,
+            [_param("view", "partnerships, ego or competencies"), _param("cluster", "focus cluster for the ego view"),
+             _param("limit", "most neighbours per relation (1-1000)", "integer")], errors=(400, 404)),
+    **_twin("/explore/query", "A SPARQL CONSTRUCT or SELECT result drawn as a graph", _GRAPH_SHAPE + " plus truncated",
+            [_param("query", "a read-only SPARQL CONSTRUCT or SELECT", required=True)], errors=(400,)),
+    "/api/graph/ego": _json_op("A cluster's ego network: members, competencies, partner clusters", _GRAPH_SHAPE,
+                               [_param("cluster", "a cluster id, IRI or name", required=True),
+                                _param("limit", "most neighbours per relation (1-1000, default 150)", "integer")],
+                               errors=(400, 404), html=False),
+    "/api/graph/partnerships": _json_op("The cross-cluster partnership network", _GRAPH_SHAPE,
+                                        [_param("shared", "also draw shared-member ties (0/1)", "integer")], html=False),
+    "/api/graph/competencies": _json_op("The competency map: competencies, broader links, industries", _GRAPH_SHAPE,
+                                        [], html=False),
+    "/api/graph/expand": _json_op(
+        "Expand a node: counts per relation first, then one page of a relation",
+        "{ok, node, counts:[{relation, count}]} without relation; with it {ok, node, relation, source, nodes, edges, "
+        "total, offset, next_offset, remaining} (clusterkg.graph.views)",
+        [_param("node", "a node id kind:id", required=True), _param("relation", "the relation to add"),
+         _param("offset", "first item of the page", "integer"), _param("limit", "page size (1-1000, default 50)", "integer")],
+        errors=(400, 404), html=False),
+    "/api/graph/query": _json_op("A SPARQL CONSTRUCT or SELECT result as a graph", _GRAPH_SHAPE + " plus truncated",
+                                 [_param("query", "a read-only SPARQL CONSTRUCT or SELECT", required=True)], html=False),
+    "/api/openapi.json": {"get": {
+        "summary": "This description", "parameters": [],
+        "responses": {"200": {"description": "OpenAPI 3", "content": {"application/json": {"schema": {"type": "object"}}}}}}},
+}
+
+
+def document() -> dict:
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "clusterkg JSON API", "version": "1",
+                 "description": "The JSON twins of the clusterkg pages. Errors: {ok: false, error, status}."},
+        "paths": PATHS,
+        "components": {"schemas": {"Error": ERROR_SCHEMA}},
+    }
+
+
+@bp.route("/api/openapi.json")
+def openapi_json():
+    return jsonify(document())

@@ -1,0 +1,36 @@
+"""The pages for cluster managers, one blueprint per page family, each with a JSON twin.
+
+``register(app)`` mounts them all, with the linked-data routes (``/id/...``) and the OpenAPI
+description (``/api/openapi.json``); calling it twice is harmless.
+
+=================  ======================================================================
+blueprint          pages
+=================  ======================================================================
+``pages``          ``/`` home: search, counts, entry points (endpoint ``pages.home``)
+``clusters``       ``/clusters``, ``/clusters/<id>``, ``.../recommendations``, ``.../applications``
+``entities``       ``/organisations/<id>``, ``/competencies/<id>``, ``/resource?iri=``
+``partner_search`` ``/partner-search`` (+ ``.json``, ``.csv``)
+``toolkit``        ``/market-check``, ``/communities``, ``/blitz``
+``linked_data``    ``/id/<kind>/<id>`` (see :mod:`clusterkg.webapp.linked_data`)
+``openapi``        ``/api/openapi.json``
+=================  ======================================================================
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+__all__ = ["register", "BLUEPRINTS"]
+
+BLUEPRINTS = ("pages", "clusters", "entities", "partner_search", "toolkit", "linked_data", "openapi")
+
+
+def register(app: Flask) -> None:
+    """Register every page blueprint on ``app`` (once)."""
+    from clusterkg.webapp import linked_data, openapi
+    from clusterkg.webapp.pages import clusters, entities, home, partner_search, toolkit
+
+    if "pages" in app.blueprints:
+        return
+    for module in (home, clusters, entities, partner_search, toolkit, linked_data, openapi):
+        app.register_blueprint(module.bp)

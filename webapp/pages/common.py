@@ -1,0 +1,210 @@
+"""What every page view shares: one view answers HTML or JSON, typed arguments, refs and links.
+
+A page view computes one plain dict (the JSON twin's body) and hands it to :func:`respond`,
+which returns it as JSON (``/path.json`` or ``Accept: application/json``) or renders the page's
+template with it, so the two cannot drift apart. Errors raised in page views answer with the
+one JSON error shape for JSON clients and with an HTML error page for browsers.
+"""
+
+from __future__ import annotations
+
+import re
+from contextlib import contextmanager
+from collections.abc import Iterable
+from urllib.parse import urlencode
+
+from flask import Blueprint, Response, jsonify, render_template, request, url_for
+
+from clusterkg.graph.errors import ClusterKGError, InvalidInput, NotFound
+from clusterkg.graph.projection import Projection, local_name
+from clusterkg.webapp.errors import error_response
+from clusterkg.webapp.extension import state
+
+__all__ = [
+    "DATA_IRI_BASE",
+    "page_blueprint",
+    "projection",
+    "wants_json",
+    "respond",
+    "Lazy",
+    "json_rule",
+    "twin_route",
+    "arg_int",
+    "arg_float",
+    "arg_bool",
+    "arg_list",
+    "parameter",
+    "entity_url",
+    "explore_url",
+    "outside_href",
+    "ref",
+    "labelled",
+]
+
+#: real data IRIs; ``/id/<kind>/<id>`` on the server dereferences them (see linked_data.py)
+DATA_IRI_BASE = "https://w3id.org/clusterkg/id/"
+
+
+def projection() -> Projection:
+    return state().projections.get()
+
+
+def wants_json() -> bool:
+    """True for ``/path.json`` and for a client preferring ``application/json`` over HTML."""
+    if request.path.endswith(".json"):
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json"
+
+
+class Lazy:
+    """A template value computed only when the page is rendered as HTML (e.g. a graph drawing)."""
+
+    def __init__(self, compute):
+        self.compute = compute
+
+
+def respond(template: str, data: dict, status: int = 200, **context) -> Response:
+    """The page's JSON twin (``data``) or its HTML, rendered from the same ``data``."""
+    if wants_json():
+        response = jsonify(data)
+    else:
+        context = {name: value.compute() if isinstance(value, Lazy) else value for name, value in context.items()}
+        response = Response(render_template(template, data=data, **context), content_type="text/html; charset=utf-8")
+    response.status_code = status
+    response.headers["Vary"] = "Accept"
+    return response
+
+
+def json_rule(rule: str) -> str:
+    """The JSON twin's URL rule: ``/clusters/<cluster_id>`` -> ``/clusters/<cluster_id>.json``; ``/`` -> ``/index.json``."""
+    return "/index.json" if rule == "/" else rule + ".json"
+
+
+def twin_route(bp: Blueprint, rule: str, endpoint: str):
+    """Register a view at ``rule`` (HTML, or JSON by ``Accept``) and at its ``.json`` twin."""
+    def decorate(view):
+        bp.add_url_rule(rule, endpoint, view)
+        bp.add_url_rule(json_rule(rule), endpoint + "_json", view)
+        return view
+    return decorate
+
+
+def _page_error(error: ClusterKGError):
+    status = int(getattr(error, "status", 400))
+    if wants_json():
+        return error_response(str(error), status, getattr(error, "headers", None))
+    html = render_template("pages/error.html", message=str(error), status=status)
+    return Response(html, status=status, content_type="text/html; charset=utf-8")
+
+
+def explore_url(iri: str) -> str:
+    """The graph explorer centred on ``iri`` (the explorer is its own blueprint)."""
+    return "/explore?" + urlencode({"focus": iri})
+
+
+def outside_href(url: str | None) -> str:
+    """A link to a source page only when it is http(s): never ``javascript:`` or ``data:`` from the data.
+
+    >>> outside_href("javascript:alert(1)"), outside_href("https://example.org/a")
+    ('#', 'https://example.org/a')
+    """
+    text = (url or "").strip()
+    return text if re.match(r"^https?://", text, re.IGNORECASE) else "#"
+
+
+def _template_helpers() -> dict:
+    return {"entity_url": entity_url, "explore_url": explore_url, "outside_href": outside_href}
+
+
+def page_blueprint(name: str, import_name: str) -> Blueprint:
+    """A blueprint whose typed errors become an HTML page for browsers, the JSON shape otherwise."""
+    bp = Blueprint(name, import_name)
+    bp.register_error_handler(ClusterKGError, _page_error)
+    bp.context_processor(_template_helpers)
+    return bp
+
+
+# -- typed GET arguments (every view is restorable from its URL) -------------------------------
+
+
+def arg_int(name: str, default: int, low: int, high: int) -> int:
+    text = request.args.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise InvalidInput(f"parameter {name!r} must be a whole number, not {text!r}") from None
+    if not low <= value <= high:
+        raise InvalidInput(f"parameter {name!r} must be between {low} and {high}, not {value}")
+    return value
+
+
+def arg_float(name: str, default: float, low: float, high: float) -> float:
+    text = request.args.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        raise InvalidInput(f"parameter {name!r} must be a number, not {text!r}") from None
+    if not low <= value <= high:  # also refuses nan
+        raise InvalidInput(f"parameter {name!r} must be between {low} and {high}, not {text}")
+    return value
+
+
+def arg_bool(name: str) -> bool:
+    text = request.args.get(name, "").strip().lower()
+    if text in ("", "0", "false", "no", "off"):
+        return False
+    if text in ("1", "true", "yes", "on"):
+        return True
+    raise InvalidInput(f"parameter {name!r} must be 1/0, true/false, yes/no or on/off, not {text!r}")
+
+
+def arg_list(name: str) -> list[str]:
+    """All values of a repeated parameter; a value may also hold several, comma-separated."""
+    values = []
+    for raw in request.args.getlist(name):
+        values.extend(part.strip() for part in raw.split(","))
+    return list(dict.fromkeys(v for v in values if v))
+
+
+@contextmanager
+def parameter(name: str):
+    """Inside: a name that finds nothing is a bad value of parameter ``name`` (400), not a missing page."""
+    try:
+        yield
+    except NotFound as error:
+        raise InvalidInput(f"parameter {name!r}: {error}") from None
+
+
+# -- references and links ------------------------------------------------------------------------
+
+_KIND_ENDPOINTS = {"cluster": "clusters.profile", "org": "entities.organisation", "competency": "entities.competency"}
+_KIND_ARGS = {"cluster": "cluster_id", "org": "organisation_id", "competency": "competency_id"}
+_DATA_IRI = re.compile(r"^https://w3id\.org/clusterkg/id/([a-z]+)/([^/#?]+)$")
+
+
+def entity_url(iri: str) -> str:
+    """The page of a resource: its own page for clusters, organisations, competencies; else /resource."""
+    match = _DATA_IRI.match(iri or "")
+    if match and match.group(1) in _KIND_ENDPOINTS:
+        kind, identifier = match.groups()
+        return url_for(_KIND_ENDPOINTS[kind], **{_KIND_ARGS[kind]: identifier})
+    return url_for("entities.resource", iri=iri)
+
+
+def ref(frame, row: int, *extra: str) -> dict:
+    """``{"iri", "id", "label", ...extra columns}`` of one row of a projection table."""
+    item = {"iri": frame["iri"].iat[row], "id": frame["id"].iat[row], "label": frame["label"].iat[row]}
+    for column in extra:
+        value = frame[column].iat[row]
+        item[column] = list(value) if isinstance(value, tuple) else value
+    return item
+
+
+def labelled(p: Projection, iris: Iterable[str]) -> list[dict]:
+    """``{"iri", "id", "label"}`` for IRIs the projection knows a label of (else its id)."""
+    return [{"iri": iri, "id": local_name(iri), "label": p.labels.get(iri, local_name(iri))} for iri in iris]

@@ -1,0 +1,162 @@
+"""Facts the projection does not carry (sources, quotes, roles, dates), read from the store.
+
+Every query is a constant string; the resource it is about is bound with the store's
+``bindings`` (a trailing ``VALUES`` written by :func:`clusterkg.graph.store.sparql_term`), never
+pasted into the text.
+"""
+
+from __future__ import annotations
+
+from rdflib import Literal, URIRef
+
+from clusterkg.graph.projection import local_name
+from clusterkg.webapp.extension import state
+
+__all__ = [
+    "PREFIXES",
+    "AFFILIATION_TYPES",
+    "curie",
+    "exists",
+    "describe",
+    "incoming",
+    "values",
+    "cluster_affiliations",
+    "organisation_affiliations",
+    "organisation_claims",
+]
+
+CKG = "https://w3id.org/clusterkg/ns#"
+PREFIXES = {
+    "ckg": CKG,
+    "org": "http://www.w3.org/ns/org#",
+    "skos": "http://www.w3.org/2004/02/skos/core#",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "schema": "https://schema.org/",
+    "dct": "http://purl.org/dc/terms/",
+    "prov": "http://www.w3.org/ns/prov#",
+    "dcat": "http://www.w3.org/ns/dcat#",
+    "owl": "http://www.w3.org/2002/07/owl#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+}
+_SPARQL_PREFIXES = "".join(f"PREFIX {name}: <{iri}>\n" for name, iri in PREFIXES.items())
+
+#: affiliation type concept -> (key, heading), in the order a profile lists them
+AFFILIATION_TYPES = {
+    CKG + "FoundingMember": ("founding_member", "Founding members"),
+    CKG + "BoardMember": ("board_member", "Board members"),
+    CKG + "Member": ("member", "Members"),
+    CKG + "Resident": ("resident", "Residents"),
+    CKG + "ProjectPartner": ("project_partner", "Project partners"),
+    CKG + "LocatedInRegion": ("located_in_region", "Located in the cluster's region"),
+}
+
+
+def curie(iri: str) -> str:
+    """``https://schema.org/url`` -> ``schema:url``; other IRIs unchanged."""
+    for name, base in PREFIXES.items():
+        if iri.startswith(base) and len(iri) > len(base):
+            return f"{name}:{iri[len(base):]}"
+    return iri
+
+
+def _text(term) -> str | None:
+    return None if term is None else str(term)
+
+
+def _term(term, label=None) -> dict:
+    if isinstance(term, URIRef):
+        return {"iri": str(term), "label": _text(label) or curie(str(term))}
+    if isinstance(term, Literal):
+        return {"value": str(term), "language": term.language, "datatype": curie(str(term.datatype)) if term.datatype else None}
+    return {"value": str(term)}
+
+
+def exists(iri: str) -> bool:
+    """Whether the store holds any triple with ``iri`` as subject."""
+    return state().store.ask("ASK { ?s ?p ?o }", {"s": URIRef(iri)})
+
+
+def describe(iri: str) -> list[dict]:
+    """The resource's own triples: ``[{"predicate": {iri, label}, "object": {iri, label} | {value, ...}}]``."""
+    result = state().store.select(
+        _SPARQL_PREFIXES + "SELECT ?p ?o ?l WHERE { ?s ?p ?o OPTIONAL { ?o rdfs:label|skos:prefLabel ?l } }",
+        {"s": URIRef(iri)},
+    )
+    rows: dict[tuple, dict] = {}
+    for p, o, label in result.rows:
+        key = (str(p), o)
+        # one row per triple; prefer an English or untagged label
+        if key in rows and (label is None or getattr(label, "language", None) not in (None, "en")):
+            continue
+        rows[key] = {"predicate": _term(p), "object": _term(o, label)}
+    return sorted(rows.values(), key=lambda r: (r["predicate"]["label"], r["object"].get("label") or r["object"].get("value", "")))
+
+
+def incoming(iri: str, limit: int = 200) -> list[dict]:
+    """Triples pointing at the resource, ``[{"subject": {iri, label}, "predicate": {iri, label}}]``."""
+    result = state().store.select(
+        _SPARQL_PREFIXES + "SELECT ?s ?p (SAMPLE(?l) AS ?label) WHERE { ?s ?p ?o OPTIONAL { ?s rdfs:label|skos:prefLabel ?l } }"
+        " GROUP BY ?s ?p ?o ORDER BY ?p ?s LIMIT " + str(int(limit)),
+        {"o": URIRef(iri)},
+    )
+    return [{"subject": _term(s, label), "predicate": _term(p)} for s, p, label in result.rows if s is not None]
+
+
+def values(triples: list[dict], predicate: str) -> list[dict]:
+    """The objects of one predicate (a full IRI) among ``describe`` triples."""
+    return [t["object"] for t in triples if t["predicate"]["iri"] == predicate]
+
+
+def _grouped(rows, key_columns: int, names: list[str]) -> list[dict]:
+    """Rows (key..., source, quote) -> one dict per key with its sources and quotes collected."""
+    grouped: dict[tuple, dict] = {}
+    for row in rows:
+        key = tuple(_text(x) for x in row[:key_columns])
+        entry = grouped.setdefault(key, {**dict(zip(names, key)), "sources": [], "quotes": []})
+        source, quote = _text(row[key_columns]), _text(row[key_columns + 1])
+        if source and source not in entry["sources"]:
+            entry["sources"].append(source)
+        if quote and quote not in entry["quotes"]:
+            entry["quotes"].append(quote)
+    return list(grouped.values())
+
+
+_AFFILIATIONS = _SPARQL_PREFIXES + """SELECT ?a ?cluster ?organisation ?type ?role ?start ?end ?source ?quote WHERE {
+  ?a ckg:cluster ?cluster ; ckg:organisation ?organisation ; ckg:affiliationType ?type .
+  OPTIONAL { ?a ckg:roleLabel ?role } OPTIONAL { ?a schema:startDate ?start } OPTIONAL { ?a schema:endDate ?end }
+  OPTIONAL { ?a dct:source ?source } OPTIONAL { ?a ckg:sourceQuote ?quote }
+}"""
+_AFFILIATION_NAMES = ["affiliation", "cluster", "organisation", "type", "role", "start", "end"]
+
+
+def _affiliations(binding: str, iri: str) -> list[dict]:
+    rows = state().store.select(_AFFILIATIONS, {binding: URIRef(iri)}).rows
+    items = _grouped(rows, 7, _AFFILIATION_NAMES)
+    for item in items:
+        item["type_key"], item["type_label"] = AFFILIATION_TYPES.get(item["type"], (local_name(item["type"]), local_name(item["type"])))
+    return items
+
+
+def cluster_affiliations(cluster_iri: str) -> list[dict]:
+    """Every affiliation of the cluster: organisation, type, role, dates, sources, quotes."""
+    return _affiliations("cluster", cluster_iri)
+
+
+def organisation_affiliations(organisation_iri: str) -> list[dict]:
+    return _affiliations("organisation", organisation_iri)
+
+
+_CLAIMS = _SPARQL_PREFIXES + """SELECT ?competency ?level ?source ?quote WHERE {
+  ?organisation ckg:qualifiedCompetency ?claim . ?claim ckg:competency ?competency .
+  OPTIONAL { ?claim ckg:level ?level } OPTIONAL { ?claim dct:source ?source } OPTIONAL { ?claim ckg:sourceQuote ?quote }
+}"""
+
+
+def organisation_claims(organisation_iri: str) -> list[dict]:
+    """The organisation's competency claims: competency, level, sources, quotes."""
+    rows = state().store.select(_CLAIMS, {"organisation": URIRef(organisation_iri)}).rows
+    items = _grouped(rows, 2, ["competency", "level"])
+    for item in items:
+        item["level"] = local_name(item["level"]).removeprefix("Level").lower() if item["level"] else None
+    return items
