@@ -241,7 +241,7 @@ def find_gaps(projection: Projection, cluster: int | str, lens: str = "all",
 
     if "target" in lenses:
         if template is None:
-            notes["target"] = "no template given (use --template NAME or --template-file CSV)"
+            notes["target"] = "no template given: choose a value-chain template (CLI: --template NAME or --template-file CSV)"
         else:
             found["target"], template_info = _target(projection, template, has, specificity)
             if not found["target"].mask.any():

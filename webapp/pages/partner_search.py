@@ -31,6 +31,7 @@ from urllib.parse import urlencode
 from flask import Response, request, url_for
 
 from clusterkg.graph.analysis.gaps import find_gaps
+from clusterkg.graph.analysis.templates import list_templates
 from clusterkg.graph.analysis.partners import (
     ORGANISATION_TYPE_NAMES, PartnerFilters, PartnerPreferences, search_partners,
 )
@@ -54,7 +55,8 @@ def _form_choices(p: Projection) -> dict:
     clusters = sorted((ref(p.clusters, i, "countries") for i in range(len(p.clusters))), key=lambda c: c["label"].lower())
     countries = sorted({c for c in p.organisations["country"] if c})
     regions = sorted({r for r in p.organisations["region"] if r})
-    return {"clusters": clusters, "countries": countries, "org_types": list(ORGANISATION_TYPE_NAMES),
+    return {"clusters": clusters, "templates": [{"id": t.id, "label": t.label} for t in list_templates()],
+            "countries": countries, "org_types": list(ORGANISATION_TYPE_NAMES),
             "regions": [{"iri": r, "id": r.rsplit("/", 1)[-1], "label": p.labels.get(r, r.rsplit("/", 1)[-1])} for r in regions],
             "industries": sorted((ref(p.industries, i) for i in range(len(p.industries))), key=lambda c: c["label"].lower())}
 
@@ -74,7 +76,8 @@ def run_search(p: Projection) -> dict:
                                      prefer_partnering_clusters=arg_float("prefer_partners", 0.25, 0.0, 5.0))
     limit = arg_int("limit", 20, 1, 100)
     gap_limit = arg_int("gaps", 20, 1, 50)
-    asked = {"cluster": cluster, "filters": filters.to_json(), "preferences": preferences.to_json(),
+    template = request.args.get("template", "").strip() or None
+    asked = {"cluster": cluster, "template": template, "filters": filters.to_json(), "preferences": preferences.to_json(),
              "limit": limit, "gaps": gap_limit}
     result = {"asked": asked, "row": None, "offered": None, "selected": [], "search": None, "sparql": None, "message": None}
     if not cluster:
@@ -82,7 +85,8 @@ def run_search(p: Projection) -> dict:
         return result
     row = p.resolve_cluster(cluster)  # an unknown cluster is a 404 with the closest names
     result["row"] = row
-    report = find_gaps(p, row, lens="all", limit=gap_limit)
+    with parameter("template"):
+        report = find_gaps(p, row, lens="all", template=template, limit=gap_limit)
     result["offered"] = report
     offered = [g.competency_id for g in report.combined]
     if "pick" in request.args:  # "show its gaps" after choosing a cluster: start with every gap ticked

@@ -95,3 +95,18 @@ def test_result_graph_and_cover_are_shown(client):
     html = client.get(f"/partner-search?cluster={CLUSTER}").get_data(as_text=True)
     assert 'id="graph-data-partners"' in html and "Smallest covering set" in html
     assert "Download CSV" in html
+
+
+def test_value_chain_template_adds_target_gaps_and_is_restored(client):
+    data = client.get("/partner-search.json?cluster=silicon-saxony&template=semiconductors").get_json()
+    target = [g for g in data["offered"]["combined"] if "target" in g["evidence"]["lenses"]]
+    assert target, data["offered"]["notes"]
+    assert data["offered"]["template"]["id"] == "semiconductors"
+    html = client.get("/partner-search?cluster=silicon-saxony&template=semiconductors").get_data(as_text=True)
+    assert '<option value="semiconductors" selected>' in html
+
+
+def test_unknown_template_is_a_bad_parameter(client):
+    response = client.get("/partner-search.json?cluster=silicon-saxony&template=no-such-chain")
+    assert response.status_code == 400
+    assert response.get_json()["error"].startswith("parameter 'template'")
