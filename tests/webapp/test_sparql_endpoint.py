@@ -260,10 +260,12 @@ CROSS_JOIN = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 
 
 def test_time_limit_stops_the_query_while_others_answer(serve_app, store_path, raw):
-    server = serve_app(store_path, QUERY_TIMEOUT=1.0, QUERY_WORKERS=2)
+    server = serve_app(store_path, QUERY_TIMEOUT=1.0, QUERY_WORKERS=2, QUERY_CACHE=0)  # every query reaches a worker
     runner = serve_app.app.extensions["clusterkg"].runner
     runner = getattr(runner, "runner", runner)  # the process pool behind the answer cache
     workers_before = {w.process.pid for w in runner._workers.values()}
+    for _ in range(2):  # both workers have started and opened the store (a cold start under load can take ~1 s)
+        assert raw.request("POST", f"{server}/sparql", COUNT_CLUSTERS, DIRECT).status == 200
     outcome = {}
 
     def runaway():
