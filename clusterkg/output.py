@@ -7,10 +7,12 @@ pandas DataFrame, one row per item): JSON prints the first, table and CSV the se
 from __future__ import annotations
 
 import json
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import click
-import pandas as pd
+
+if TYPE_CHECKING:  # pandas is imported by the analyses themselves; `clusterkg --help` stays quick
+    import pandas as pd
 
 __all__ = ["Result", "emit", "FORMAT_OPTION"]
 
@@ -18,7 +20,7 @@ __all__ = ["Result", "emit", "FORMAT_OPTION"]
 class Result(Protocol):
     def to_json(self) -> dict: ...
 
-    def to_frame(self) -> pd.DataFrame: ...
+    def to_frame(self) -> "pd.DataFrame": ...
 
 
 def emit(result: Result, fmt: str) -> None:

@@ -172,29 +172,24 @@ def _frame(p: Projection, kind: str):
             "competency": p.competencies, "industry": p.industries}[kind]
 
 
-def _cached(p: Projection, name: str, build):
-    """Derived data kept on the projection (one per data version), built once even across threads."""
-    return p.cached(name, build)
-
-
 def _member_counts(p: Projection) -> np.ndarray:
-    return _cached(p, "_views_member_counts", lambda: np.diff(p.cluster_org.indptr))
+    return p.cached("_views_member_counts", lambda: np.diff(p.cluster_org.indptr))
 
 
 def _holder_counts(p: Projection) -> np.ndarray:
-    return _cached(p, "_views_holder_counts", lambda: np.diff((p.org_competency_up > 0).tocsc().indptr))
+    return p.cached("_views_holder_counts", lambda: np.diff((p.org_competency_up > 0).tocsc().indptr))
 
 
 def _org_competency_csc(p: Projection):
-    return _cached(p, "_views_org_competency_csc", lambda: p.org_competency.tocsc())
+    return p.cached("_views_org_competency_csc", lambda: p.org_competency.tocsc())
 
 
 def _cluster_competency_csc(p: Projection):
-    return _cached(p, "_views_cluster_competency_csc", lambda: p.cluster_competency.tocsc())
+    return p.cached("_views_cluster_competency_csc", lambda: p.cluster_competency.tocsc())
 
 
 def _industry_ids(p: Projection) -> dict[str, str]:
-    return _cached(p, "_views_industry_ids", lambda: dict(zip(p.industries["iri"], p.industries["id"])))
+    return p.cached("_views_industry_ids", lambda: dict(zip(p.industries["iri"], p.industries["id"])))
 
 
 def _clusters_by(p: Projection, column: str) -> dict[str, list[int]]:
@@ -204,7 +199,7 @@ def _clusters_by(p: Projection, column: str) -> dict[str, list[int]]:
             for value in values:
                 table[value].append(i)
         return dict(table)
-    return _cached(p, f"_views_clusters_by_{column}", build)
+    return p.cached(f"_views_clusters_by_{column}", build)
 
 
 def _competencies_by_industry(p: Projection) -> dict[str, list[int]]:
@@ -214,7 +209,7 @@ def _competencies_by_industry(p: Projection) -> dict[str, list[int]]:
             for value in values:
                 table[value].append(i)
         return dict(table)
-    return _cached(p, "_views_competencies_by_industry", build)
+    return p.cached("_views_competencies_by_industry", build)
 
 
 def _make_node(p: Projection, kind: str, i: int | str) -> dict:
@@ -267,7 +262,7 @@ def _parse_node(p: Projection, identifier: str) -> tuple[str, int | str]:
         return kind, ref
     if kind not in ("cluster", "organisation", "competency", "industry"):
         raise InvalidInput(f"nodes of kind {kind!r} cannot be expanded; kinds: {', '.join(RELATIONS)}")
-    ids = _cached(p, f"_views_ids_{kind}", lambda: {v: i for i, v in enumerate(_frame(p, kind)["id"])})
+    ids = p.cached(f"_views_ids_{kind}", lambda: {v: i for i, v in enumerate(_frame(p, kind)["id"])})
     if ref in ids:
         return kind, ids[ref]
     iris = p.index(kind)

@@ -12,7 +12,6 @@ from flask import Flask
 
 from clusterkg.graph.store import OxigraphStore, StoreError, open_store
 from clusterkg.settings import default_store_path, get_setting
-from clusterkg.webapp.config import setting
 
 __all__ = ["create_app"]
 
@@ -44,11 +43,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.from_mapping(
         STORE=get_setting("store"),
         ENDPOINT=get_setting("endpoint"),
-        QUERY_TIMEOUT=float(setting("query_timeout")),
-        MAX_ROWS=int(setting("max_rows")),
-        ADMIN_TOKEN=setting("admin_token"),
-        QUERY_WORKERS=int(setting("query_workers")),
-        QUERY_CACHE=int(setting("query_cache")),
+        QUERY_TIMEOUT=float(get_setting("query_timeout")),
+        MAX_ROWS=int(get_setting("max_rows")),
+        ADMIN_TOKEN=get_setting("admin_token"),
+        QUERY_WORKERS=int(get_setting("query_workers")),
+        QUERY_CACHE=int(get_setting("query_cache")),
         JSON_SORT_KEYS=False,
     )
     if test_config:
