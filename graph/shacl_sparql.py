@@ -100,7 +100,9 @@ class ConstraintQuery:
 
     def sparql(self, focus_graph: str | None = FOCUS_GRAPH) -> str:
         """The query; with ``focus_graph``, only targets marked there as focus candidates."""
-        restriction = "" if focus_graph is None else f"GRAPH {_iri(focus_graph)} {{ ?focus a {_iri(FOCUS_CLASS)} }}"
+        if focus_graph is None:
+            return self.template
+        restriction = f"FILTER EXISTS {{ GRAPH {_iri(focus_graph)} {{ ?focus a {_iri(FOCUS_CLASS)} }} }}"
         return self.template.replace(FOCUS_MARKER, restriction)
 
 
@@ -269,13 +271,14 @@ class _Compiler:
         return queries
 
     def _refuse_unknown_predicates(self) -> None:
-        for predicate in sorted(set(self.graph.predicates()), key=str):
-            if str(predicate).startswith(str(SH)) and predicate not in _ALLOWED:
-                subject = next(self.graph.subjects(predicate, None))
-                raise UnsupportedShape(
-                    f"{_name(subject)} uses {_short(predicate)}, which the SPARQL compiler of the shapes "
-                    "does not support; add it to clusterkg.graph.shacl_sparql or express the rule otherwise"
-                )
+        unknown = sorted({p for p in self.graph.predicates() if str(p).startswith(str(SH)) and p not in _ALLOWED}, key=str)
+        if unknown:
+            where = sorted({_name(s) for p in unknown for s in self.graph.subjects(p, None)})
+            raise UnsupportedShape(
+                f"the shapes use {', '.join(_short(p) for p in unknown)} (in {', '.join(where[:5])}), which the "
+                "SPARQL compiler of the shapes does not support; add it to clusterkg.graph.shacl_sparql "
+                "or express the rule with supported constructs"
+            )
 
     def _shape(self, node: rdflib.term.Node) -> _Shape:
         if node in self._shapes:
@@ -347,13 +350,18 @@ class _Compiler:
                 fresh = _Vars()
                 for pattern, value in self._violations(reporter, parameter, "?focus", fresh):
                     select = "?focus ?value" if value else "?focus"
-                    bind = f"\n  BIND({value} AS ?value)" if value else ""
+                    bind = f"\n  BIND({value} AS ?value)" if value and value != "?value" else ""
+                    if pattern.startswith("FILTER"):
+                        # the violation is a test of the focus node: start from the targets
+                        body = f"{targets}\n  {FOCUS_MARKER}\n  {pattern}{bind}"
+                    else:
+                        # the violation binds ?focus from its own triples (one value or a pair of
+                        # them): scan those, then keep target nodes only (rarely many rows)
+                        body = f"{pattern}{bind}\n  {FOCUS_MARKER}\n  FILTER EXISTS {{ {targets} }}"
                     template = (
                         f"# {_name(shape.node)} {reporter.path_text or ''} {_short(parameter)}\n"
                         f"PREFIX xsd: <{XSD}>\n"
-                        f"SELECT DISTINCT {select} WHERE {{\n"
-                        f"  {{ SELECT DISTINCT ?focus WHERE {{\n    {targets}\n    {FOCUS_MARKER}\n  }} }}\n"
-                        f"  {pattern}{bind}\n}}"
+                        f"SELECT DISTINCT {select} WHERE {{\n  {body}\n}}"
                     )
                     yield ConstraintQuery(owner, reporter.path_text, _short(parameter), reporter.message, template, bool(value))
 
@@ -400,14 +408,13 @@ def _per_value(condition: Callable[[str], str]):
 
     def handler(compiler: _Compiler, shape: _Shape, focus: str, fresh: _Vars):
         value = _value_var(shape, focus, fresh)
-        yield f"{_values(shape, focus, value)} FILTER({condition(compiler, shape, value, fresh)})", value
+        yield f"{_values(shape, focus, value)} FILTER({condition(compiler, shape, value, fresh)})".strip(), value
 
     return handler
 
 
 def _distinct(values: list[str]) -> str:
-    pairs = [f"!sameTerm({a}, {b})" for a, b in itertools.combinations(values, 2)]
-    return " && ".join(pairs) or "true"
+    return " && ".join(f"!sameTerm({a}, {b})" for a, b in itertools.combinations(values, 2)) or "true"
 
 
 def _at_least(shape: _Shape, focus: str, count: int, fresh: _Vars, test: Callable[[str], str] | None = None) -> str:
@@ -418,8 +425,8 @@ def _at_least(shape: _Shape, focus: str, count: int, fresh: _Vars, test: Callabl
         raise UnsupportedShape(f"{_name(shape.node)}: a count constraint on a node shape")
     values = [fresh() for _ in range(count)]
     patterns = " ".join(_values(shape, focus, v) for v in values)
-    conditions = [_distinct(values)] + ([test(v) for v in values] if test else [])
-    return f"{patterns} FILTER({' && '.join(conditions)})"
+    conditions = [c for c in [_distinct(values), *(test(v) for v in values if test)] if c != "true"]
+    return f"{patterns} FILTER({' && '.join(conditions)})" if conditions else patterns
 
 
 def _integer(shape: _Shape, parameter: URIRef) -> int:
