@@ -101,10 +101,15 @@ class ConstraintQuery:
 
     def sparql(self, focus_graph: str | None = FOCUS_GRAPH) -> str:
         """The query; with ``focus_graph``, only targets marked there as focus candidates."""
-        if focus_graph is None:
-            return self.template
-        restriction = f"FILTER EXISTS {{ GRAPH {_iri(focus_graph)} {{ ?focus a {_iri(FOCUS_CLASS)} }} }}"
-        return self.template.replace(FOCUS_MARKER, restriction)
+        return _with_focus(self.template, focus_graph)
+
+
+def _with_focus(template: str, focus_graph: str | None) -> str:
+    """The template with its ``#FOCUS`` line made the focus restriction (or left a comment)."""
+    if focus_graph is None:
+        return template
+    restriction = f"FILTER EXISTS {{ GRAPH {_iri(focus_graph)} {{ ?focus a {_iri(FOCUS_CLASS)} }} }}"
+    return re.sub(rf"(?m)^(\s*){FOCUS_MARKER}$", lambda m: m.group(1) + restriction, template)
 
 
 @dataclass(frozen=True)
@@ -117,7 +122,7 @@ class _Planned:
     reads: tuple[tuple[str | None, str | None, ConstraintQuery], ...]
 
     def sparql(self, focus_graph: str | None) -> str:
-        return ConstraintQuery("", None, "", "", self.template, False).sparql(focus_graph)
+        return _with_focus(self.template, focus_graph)
 
 
 class CompiledShapes:
@@ -512,6 +517,9 @@ class _Compiler:
                         "every reported constraint needs one"
                     )
                 for violation in self._violations(reporter, parameter, "?focus", self.fresh):
+                    if reporter.path == (str(RDF.type), False) and violation.test is None and violation.value is None:
+                        # nearly every node has types: test the targets rather than scan them all
+                        violation = _focus_test(f"EXISTS {{ {violation.pattern} }}")
                     yield _Check(str(shape.node), reporter.path_text, _short(parameter), reporter.message, targets, violation)
 
     def _violations(self, shape: _Shape, parameter: URIRef, focus: str, fresh: _Vars) -> Iterator[_Violation]:
@@ -648,7 +656,9 @@ def _equals(compiler, shape, focus, fresh):
 
 
 def _class(compiler, shape, v, fresh):
-    return f"NOT EXISTS {{ {v} {_iri(RDF.type)}/{_iri(RDFS.subClassOf)}* {_term(shape.one(SH['class']))} }}"
+    cls = _term(shape.one(SH["class"]))
+    # the direct type first: the same answer, and the common case needs no path evaluation
+    return f"(NOT EXISTS {{ {v} {_iri(RDF.type)} {cls} }} && NOT EXISTS {{ {v} {_iri(RDF.type)}/{_iri(RDFS.subClassOf)}* {cls} }})"
 
 
 def _datatype(compiler, shape, v, fresh):
