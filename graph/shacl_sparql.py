@@ -240,9 +240,12 @@ def _plan(checks: list[_Check], queries: list[ConstraintQuery]) -> list[_Planned
     for targets, group in by_targets.items():
         tests = _columns([_canonical(c.violation.test) for c, _ in group], "c")
         binds = "\n  ".join(f"BIND(COALESCE({test}, false) AS ?{name})" for test, name in tests.items())
+        # DISTINCT only where several target declarations would repeat a node (an organisation is
+        # org:FormalOrganization and ckg:SME); a rare repeat otherwise costs less than DISTINCT
+        distinct = "DISTINCT " if " UNION " in targets else ""
         template = (
             f"{prefix}SELECT ?focus {_vars(tests)} WHERE {{\n"
-            f"  {{ SELECT DISTINCT ?focus WHERE {{\n    {targets}\n    {FOCUS_MARKER}\n  }} }}\n"
+            f"  {{ SELECT {distinct}?focus WHERE {{\n    {targets}\n    {FOCUS_MARKER}\n  }} }}\n"
             f"  {binds}\n  FILTER({_vars(tests, ' || ')})\n}}"
         )
         reads = tuple((tests[_canonical(c.violation.test)], None, q) for c, q in group)
