@@ -50,7 +50,7 @@ NUTS = Namespace("http://data.europa.eu/nuts/code/")
 
 SLUG = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
 COUNTRY_CODE = re.compile(r"[A-Z]{2}")
-YEAR = re.compile(r"[0-9]{4}")  # ASCII digits only: ``\\d`` would accept Arabic-Indic or full-width digits
+YEAR = re.compile(r"[0-9]{4}")  # ASCII digits only: \d would also accept Arabic-Indic or full-width digits
 DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 WHOLE_NUMBER = re.compile(r"[0-9]{1,15}")
 URL = re.compile(r"https?://[^/?#\s]+([/?#]\S*)?")
@@ -738,7 +738,7 @@ def _read_records(text: str, name: str, sheet: Sheet) -> tuple[list[str] | None,
             continue
         rows.append((number, {column: cell.strip() for column, cell in zip(header, record)}))
     if header is None:
-        problems.append(Problem(name, "", "", "empty file: expected a header row naming the columns"))
+        problems.append(Problem(name, "row 1", "", "empty file: expected a header row naming the columns"))
     return header, rows, problems
 
 
@@ -874,7 +874,11 @@ def _build(sheet: Sheet, rows: list[tuple[int, dict[str, str]]], file_name: str)
                 else:
                     target.add((node, column.predicate, term))
         if sheet.derive and not row_problems:
-            sheet.derive(node, values, graph)
+            derived = Graph()
+            sheet.derive(node, values, derived)
+            for subject in derived.subjects(unique=True):
+                origins.setdefault(subject, where)  # e.g. an organisation's shortcut triples: its first row
+            graph += derived
     return SheetResult(graph, problems, origins, partial)
 
 
