@@ -18,10 +18,10 @@ import csv
 import datetime
 import io
 import re
-from urllib.parse import quote, urlsplit
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote, urlsplit
 
 from pyoxigraph import NamedNode
 from rdflib import RDF, RDFS, XSD, Graph, Literal, Namespace, URIRef
@@ -87,6 +87,25 @@ def check_id(value: str) -> str:
     """
     if len(value) > MAX_ID_CHARS or not SLUG.fullmatch(value):
         raise ValueError(f"expected {ID_RULE}; got {_shown(value)}")
+    return value
+
+
+def slugify(name: str) -> str:
+    """A name as an id that passes :func:`check_id`: ASCII-fold, lowercase, other runs become ``-``.
+
+    >>> slugify("Pôle Mer Méditerranée")
+    'pole-mer-mediterranee'
+    """
+    import unicodedata
+
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
+
+
+def check_country_code(value: str) -> str:
+    """A country cell: an ISO 3166-1 alpha-2 code; returns it or raises ValueError."""
+    if not COUNTRY_CODE.fullmatch(value):
+        raise ValueError(f"expected a country code like DE (two capital ASCII letters), got {_shown(value)}")
     return value
 
 
@@ -202,18 +221,14 @@ YEAR_ONLY = ValueType(_year, _format_literal, "YYYY")
 INTEGER = ValueType(_integer, _format_literal, "a whole number")
 URL_VALUE = ValueType(_url, _format_literal, "an http(s) URL")
 NUTS_VALUE = ValueType(_nuts_code, _format_literal, "a NUTS code")
+COUNTRY_CODE_VALUE = ValueType(lambda value: Literal(check_country_code(value)), _format_literal, "a country code like DE")
 
 
-def reference(kind: str, pattern: re.Pattern = SLUG) -> ValueType:
+def reference(kind: str, check: Callable[[str], str] = check_id) -> ValueType:
     """A cell naming another row by id: becomes the IRI of that thing."""
 
     def parse(value: str) -> URIRef:
-        if pattern is COUNTRY_CODE:
-            if not COUNTRY_CODE.fullmatch(value):
-                raise ValueError(f"expected a country code like DE (two capital ASCII letters), got {_shown(value)}")
-        else:
-            check_id(value)
-        return DATA[f"{kind}/{value}"]
+        return DATA[f"{kind}/{check(value)}"]
 
     def format(term: object) -> str:
         return str(term).rsplit("/", 1)[-1]
@@ -266,7 +281,7 @@ class Sheet:
     key_columns: tuple[str, ...]
     columns: tuple[Column, ...]
     derive: Callable[[URIRef, dict[str, list], Graph], None] | None = None
-    key_pattern: re.Pattern = SLUG
+    key_check: Callable[[str], str] = check_id  # the rule of the id column (countries: a code)
     extra_columns: tuple[str, ...] = field(default=())  # cells used by `derive` only
     #: rules across cells of a row: each yields (column, message) for what is wrong
     checks: tuple[Callable[[dict[str, str]], Iterable[tuple[str, str]]], ...] = ()
@@ -348,7 +363,7 @@ COMPETENCY_SCHEME = DATA["scheme/competencies"]
 COUNTRY_SCHEME = DATA["scheme/countries"]
 REGION_SCHEME = DATA["scheme/regions"]
 
-COUNTRY = reference("country", COUNTRY_CODE)
+COUNTRY = reference("country", check_country_code)
 REGION = reference("region")
 INDUSTRY = reference("industry")
 COMPETENCY = reference("competency")
@@ -439,9 +454,9 @@ SHEETS: dict[str, Sheet] = {
             (CKG.Country, SKOS.Concept),
             key=lambda row: row.get("code", ""),
             key_columns=("code",),
-            key_pattern=COUNTRY_CODE,
+            key_check=check_country_code,
             columns=(
-                Column("code", SKOS.notation, TEXT, required=True),
+                Column("code", SKOS.notation, COUNTRY_CODE_VALUE, required=True),
                 Column("name", SKOS.prefLabel, ENGLISH, required=True),
                 *_optional_source(),
             ),
@@ -607,7 +622,7 @@ SHEETS: dict[str, Sheet] = {
             (CKG.ClusterPolicy,),
             key=lambda row: row.get("country", ""),
             key_columns=(),
-            key_pattern=COUNTRY_CODE,
+            key_check=check_country_code,
             columns=(
                 Column("country", CKG.country, COUNTRY, required=True),
                 Column("policy_model", CKG.policyModel, choice(POLICY_MODELS)),
@@ -737,7 +752,7 @@ def _read_records(text: str, name: str, sheet: Sheet) -> tuple[list[str] | None,
             problems.append(Problem(name, f"row {number}", "", f"more cells ({len(record)}) than the {len(header)} header columns"))
             continue
         rows.append((number, {column: cell.strip() for column, cell in zip(header, record)}))
-    if header is None:
+    if header is None and not problems:
         problems.append(Problem(name, "row 1", "", "empty file: expected a header row naming the columns"))
     return header, rows, problems
 
@@ -802,20 +817,15 @@ def build_rows(sheet_name: str, rows: Iterable[dict[str, str]], file_name: str =
 
 
 def _key_problem(sheet: Sheet, row: dict[str, str]) -> str | None:
-    """What is wrong with the row's own id cell (composed ids are checked through their columns)."""
-    if not sheet.key_columns:
+    """What is wrong with the row's own id cell (composed ids, and an id that is also a column
+    of the sheet like a country's code, are checked through their columns)."""
+    if not sheet.key_columns or sheet.key_columns[0] in {c.name for c in sheet.columns}:
         return None
     value = row.get(sheet.key_columns[0], "")
-    if not value:
-        return "required, expected " + ("a country code like DE" if sheet.key_pattern is COUNTRY_CODE else "an id")
-    if sheet.key_pattern is COUNTRY_CODE:
-        if not COUNTRY_CODE.fullmatch(value):
-            return f"expected a country code like DE (two capital ASCII letters), got {_shown(value)}"
-        return None
     try:
-        check_id(value)
+        sheet.key_check(value)
     except ValueError as error:
-        return str(error)
+        return f"required, {error}" if not value else str(error)
     return None
 
 
