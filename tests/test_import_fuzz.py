@@ -187,6 +187,16 @@ def _cell(rng, sheet: Sheet, rows, columns: list[str], header: list[str], value:
     return True
 
 
+def mangle(rng: random.Random, kind: str, data: bytes) -> bytes:
+    """The byte-level mutations of every format: cut the file short, or overwrite a few bytes."""
+    if kind == "truncate":
+        return data[: rng.randrange(len(data))]
+    mangled = bytearray(data)
+    for _ in range(rng.randint(1, 6)):
+        mangled[rng.randrange(len(mangled))] = rng.randrange(256)
+    return bytes(mangled)
+
+
 def csv_case(rng: random.Random, kind: str, world: World) -> tuple[str, bytes, str]:
     """(file name, bytes, expectation) of one CSV case of ``kind``."""
     names = [name for name in SHEETS if real_rows(name)[1]]
@@ -235,13 +245,8 @@ def csv_case(rng: random.Random, kind: str, world: World) -> tuple[str, bytes, s
             expect = EITHER
     text = to_csv(header, rows)
     data = text.encode("utf-8")
-    if kind == "truncate":
-        data, expect = data[: rng.randrange(len(data))], EITHER
-    elif kind == "random_bytes":
-        data = bytearray(data)
-        for _ in range(rng.randint(1, 6)):
-            data[rng.randrange(len(data))] = rng.randrange(256)
-        data, expect = bytes(data), EITHER
+    if kind in ("truncate", "random_bytes"):
+        data, expect = mangle(rng, kind, data), EITHER
     elif kind == "encoding":
         data, expect = text.encode(rng.choice(["latin-1", "cp1251", "utf-16"]), errors="replace"), EITHER
     elif kind == "bom_crlf":
@@ -312,13 +317,8 @@ def rdf_case(rng: random.Random, kind: str, fmt: str, world: World) -> tuple[str
     elif kind == "id_with_space":
         text = text.replace(f"fuzz-cluster-{number}", f"fuzz cluster {number}")
     data = text.encode("utf-8")
-    if kind == "truncate":
-        data, expect = data[: rng.randrange(len(data))], EITHER
-    elif kind == "random_bytes":
-        data = bytearray(data)
-        for _ in range(rng.randint(1, 6)):
-            data[rng.randrange(len(data))] = rng.randrange(256)
-        data, expect = bytes(data), EITHER
+    if kind in ("truncate", "random_bytes"):
+        data, expect = mangle(rng, kind, data), EITHER
     elif kind == "encoding":
         data, expect = text.encode("utf-16"), REJECT
     elif kind == "bom_crlf":

@@ -160,6 +160,11 @@ def test_a_cell_longer_than_the_csv_reader_accepts_is_located(tmp_path):
     ]
 
 
+def test_a_too_long_cell_of_short_runs_is_still_located_by_row(tmp_path):
+    problems = cluster_problems(tmp_path, 'big,"' + "a," * 70_000 + '",DE,,,,,https://example.org/')
+    assert len(problems) == 1 and problems[0].startswith("clusters.csv: row 2: the cell holds more than 131,072 characters")
+
+
 def test_a_cell_over_the_cell_limit_is_located(tmp_path):
     problems = cluster_problems(tmp_path, "big," + "x" * 10_001 + ",DE,,,,,https://example.org/")
     assert problems == ["clusters.csv: row 2: name: the cell holds 10,001 characters; a cell holds at most 10,000"]
@@ -276,6 +281,7 @@ def test_nace_notations_become_iris_so_they_are_section_letters(tmp_path):
     ("id,name,name,countries,source_url\n", "row 1: name: the column appears twice (columns 2 and 3)"),
     ("id,name,,countries,source_url\n", "row 1: column 3: a column without a name"),
     ("", "row 1: empty file"),
+    ('"id,name,countries,source_url\n', "row 1: a quoted cell is not closed"),
     ("\ufeff\ufeffid,name,countries,source_url\n", "row 1: '\\ufeffid': unknown column"),
     ('id,name,countries,source_url\nc,C,DE,https://example.org/,extra\n', "row 2: more cells (5) than the 4 header columns"),
 ])
@@ -284,6 +290,7 @@ def test_csv_syntax_problems_are_located(tmp_path, text, expected):
     path.write_text(text, encoding="utf-8")
     problems = [str(p) for p in read_sheet_file(path).problems]
     assert any(expected in p for p in problems), problems
+    assert all(p.startswith("clusters.csv: row ") for p in problems)
 
 
 def test_rows_are_numbered_as_a_spreadsheet_shows_them(tmp_path):
