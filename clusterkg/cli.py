@@ -23,10 +23,10 @@ from clusterkg.settings import default_store_path, get_setting
 
 __all__ = ["main", "cli"]
 
-# rdflib logs a warning (some with a traceback) for each odd IRI or literal it parses; the import
-# checks report those as located problems, so the log lines would only bury them. A handler on
-# the "rdflib" logger stops Python's last-resort printing to stderr; a configured root logger
-# (e.g. in a notebook) still sees them.
+# rdflib logs a warning (some with a traceback) for each odd IRI or literal it parses; printed
+# before the import's own located problems, they would only bury them. A handler on the "rdflib"
+# logger stops Python's last-resort printing to stderr; a configured root logger (a notebook, a
+# server's log) still receives them.
 logging.getLogger("rdflib").addHandler(logging.NullHandler())
 
 
