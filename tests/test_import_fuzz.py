@@ -6,13 +6,14 @@ keeps its promises:
 
 - exit code 0 or 1, never a traceback (raised or logged);
 - on 1, every problem line is located (``FILE: row N: ...`` or ``FILE: line N: ...``) and the
-  store is unchanged (data version and triple count after each case, the whole dump at the end);
+  store is unchanged (its data version and triple count; an import only ever adds);
 - no connection to a listener on 127.0.0.1 whose URL the inputs carry (contexts, entities, IRIs);
 - no file outside the inputs is read: a marker string kept in files the inputs point at
   (``file:`` contexts, external entities) never reaches the store or the output.
 
 Cases are drawn from a seeded generator (:func:`recipes`), so a failure names a case that
-replays exactly: ``pytest tests/test_import_fuzz.py -k 'clusters-huge_cell-17'``.
+replays exactly (``pytest tests/test_import_fuzz.py -k csv-huge_cell-7``; cases share one store,
+so an accepted case can matter to a later one: run the whole file to replay a failure as it was).
 Some mutations must be refused whatever their random details (a bad year, an invalid IRI, a
 duplicated id, ...); others may go either way (a truncation can still leave valid rows).
 """
@@ -210,7 +211,6 @@ def csv_case(rng: random.Random, kind: str, world: World) -> tuple[str, bytes, s
     def cell(columns, value):
         return _cell(rng, sheet, rows, columns, header, value)
 
-    text: str | None = None
     if kind == "huge_cell":
         size = rng.choice([10_001, 50_000, 131_073, 300_000])
         cell([c.name for c in sheet.columns if c.value.expected == "text"] or header, lambda _: "x" * size)
