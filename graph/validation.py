@@ -253,11 +253,14 @@ def _find_lines(path, iris: set[str]) -> dict[str, int]:
     for iri in iris:
         forms[f"<{iri}>"] = iri
         forms[f'"{iri}"'] = iri
+        forms[f"'{iri}'"] = iri
     for prefix, namespace in prefixes_of(path).items():
         for iri in iris:
             if iri.startswith(namespace) and namespace:
                 forms[f"{prefix}:{iri[len(namespace):]}"] = iri
-    token = re.compile(r'<[^>\s]*>|"[^"\s]*"|[A-Za-z][\w.-]*:[^\s;,.\[\]()]*(?:\.[^\s;,.\[\]()]+)*|:[^\s;,.\[\]()]*')
+    # IRIs in <...> (Turtle, N-Triples), in quotes (RDF/XML attributes, JSON-LD), or prefixed
+    local = r"[^\s;,.\[\]()\"'<>=]"
+    token = re.compile(rf'<[^>\s]*>|"[^"\s]*"|\'[^\'\s]*\'|[A-Za-z][\w.-]*:{local}*(?:\.{local}+)*|:{local}*')
     found: dict[str, int] = {}
     with open(path, encoding="utf-8", errors="replace") as handle:
         for number, line in enumerate(handle, start=1):
