@@ -513,8 +513,9 @@ def store_directory(path: str | Path) -> Path:
         name = (path / GENERATION_FILE).read_text(encoding="utf-8").strip()
     except FileNotFoundError:
         return path  # a store from before generations, or none yet
-    if not name.startswith(_GENERATION_PREFIX) or "/" in name:
-        raise StoreError(f"the store at {path} is damaged: {GENERATION_FILE} holds {name!r}")
+    if not name.startswith(_GENERATION_PREFIX) or "/" in name or not (path / name).is_dir():
+        raise StoreError(f"the store at {path} is damaged: {GENERATION_FILE} names {name!r}, "
+                         "which is not a generation directory there")
     return path / name
 
 
@@ -641,6 +642,9 @@ class OxigraphStore(KnowledgeStore):
             self._lock = _writer_lock(self.path)
             self._directory = _prepare_generations(self.path)
             self._store = ox.Store(str(self._directory))
+        except StoreError:
+            self._lock.close()
+            raise
         except OSError as error:
             if self._lock is not None:
                 self._lock.close()

@@ -154,3 +154,13 @@ def test_kill_9_at_any_moment_leaves_the_old_or_the_new_store(kill_setup):
             assert len(list(path.glob("gen-*"))) == 1 and reopened.data_version() == version
         shutil.rmtree(path)
     assert sum(outcomes.values()) >= 4, outcomes
+
+
+def test_a_pointer_to_a_missing_generation_is_an_error_not_an_empty_store(tmp_path):
+    path = tmp_path / "s"
+    OxigraphStore(path).close()
+    (path / GENERATION_FILE).write_text("gen-000009\n")
+    with pytest.raises(StoreError, match="damaged"):
+        OxigraphStore(path)
+    with pytest.raises(StoreError, match="damaged"):
+        OxigraphStore.read_only(path)
