@@ -889,10 +889,10 @@ def _from_json(term: Mapping[str, str] | None) -> Node | None:
 class SparqlProtocolStore(KnowledgeStore):
     """A remote store spoken to over the SPARQL 1.1 Protocol and Graph Store HTTP Protocol.
 
-    Only the standard library is used. Inserts go to ``graph_store_url?default`` as
-    N-Triples (one request, so the server applies them atomically); without a Graph Store
-    URL they are sent as ``INSERT DATA`` to the update URL. Without ``update_url`` the store
-    is read-only. For ``oxigraph serve`` the URLs are ``/query``, ``/update`` and ``/store``.
+    Only the standard library is used. Every write is ONE SPARQL Update request to the update
+    URL (the data as ``INSERT DATA`` / ``DELETE``, plus the new data version and the history
+    record), so the server applies data and version atomically; the Graph Store URL is used
+    for reading the default graph. Without ``update_url`` the store is read-only. For ``oxigraph serve`` the URLs are ``/query``, ``/update`` and ``/store``.
 
     Servers that make the default graph the union of all graphs (Virtuoso, or Oxigraph
     started with ``--union-default-graph``) also show :data:`META_GRAPH` in queries.
