@@ -134,7 +134,7 @@ class Projection:
     resources: pd.DataFrame  # iri, label, kind, organisation (index), competencies (tuple)
     developments: pd.DataFrame  # iri, label, organisation, competencies, industries
     labels: dict[str, str] = field(default_factory=dict)  # iri -> label of anything
-    # one row per affiliation: key (hash of its IRI), cluster, organisation, weight; sorted
+    # one row per affiliation: key (hash of its IRI), cluster, organisation, weight; any order
     ties: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
         {"key": np.array([], dtype=np.uint64), "cluster": np.array([], dtype=np.int64),
          "organisation": np.array([], dtype=np.int64), "weight": np.array([], dtype=np.float64)}))
@@ -636,10 +636,6 @@ def _hash(iris: np.ndarray) -> np.ndarray:
     return pd.util.hash_array(np.asarray(iris, dtype=object)) if len(iris) else np.array([], dtype=np.uint64)
 
 
-def _sorted_ties(table: pd.DataFrame) -> pd.DataFrame:
-    return table.sort_values(["cluster", "organisation", "key", "weight"], ignore_index=True)
-
-
 def _cluster_org(ties: pd.DataFrame, n_cluster: int, n_org: int) -> sp.csr_matrix:
     """Clusters × organisations: the strongest tie, at most 1 (several ties count once)."""
     matrix = sp.coo_matrix((ties["weight"].to_numpy(dtype=np.float64),
@@ -686,7 +682,7 @@ def build_projection(store: KnowledgeStore) -> Projection:
 
     org_competency = _claim_matrix(f["claims"], f["claim_levels"], o_index, k_index)
     org_competency_up = _upward(org_competency, _ancestor_matrix(competencies["broader"].to_numpy()))
-    ties = _sorted_ties(_tie_table(f["ties"], c_index, o_index))
+    ties = _tie_table(f["ties"], c_index, o_index)
     cluster_org = _cluster_org(ties, len(c_index), len(o_index))
 
     c_positions = {iri: i for i, iri in enumerate(c_index)}
@@ -707,7 +703,7 @@ def build_projection(store: KnowledgeStore) -> Projection:
 def _labels(*frames: pd.DataFrame) -> dict[str, str]:
     labels: dict[str, str] = {}
     for frame in frames:
-        labels.update(zip(frame["iri"], frame["label"]))
+        labels.update(zip(frame["iri"].tolist(), frame["label"].tolist()))
     return labels
 
 
@@ -848,6 +844,46 @@ def _take_rows(matrix: sp.csr_matrix, take: np.ndarray) -> sp.csr_matrix:
     return sp.csr_matrix((matrix.data[gather], matrix.indices[gather], indptr), shape=(len(take), matrix.shape[1]))
 
 
+def _only_rows(matrix: sp.csr_matrix, rows: np.ndarray) -> sp.csr_matrix:
+    """``matrix`` with every row but ``rows`` empty."""
+    take = np.full(matrix.shape[0], -1, dtype=np.int64)
+    take[rows] = rows
+    return _take_rows(matrix, take)
+
+
+def _replace_rows(matrix: sp.csr_matrix, rows: np.ndarray, block: sp.csr_matrix) -> sp.csr_matrix:
+    """``matrix`` with its ``rows`` (sorted) replaced by those of ``block``: copies, no arithmetic."""
+    if not len(rows):
+        return matrix
+    data, indices, start = [], [], 0
+    for r in rows.tolist():
+        data += [matrix.data[matrix.indptr[start]:matrix.indptr[r]], block.data[block.indptr[r]:block.indptr[r + 1]]]
+        indices += [matrix.indices[matrix.indptr[start]:matrix.indptr[r]], block.indices[block.indptr[r]:block.indptr[r + 1]]]
+        start = r + 1
+    data.append(matrix.data[matrix.indptr[start]:])
+    indices.append(matrix.indices[matrix.indptr[start]:])
+    lengths = np.diff(matrix.indptr)
+    lengths[rows] = np.diff(block.indptr)[rows]
+    indptr = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=indptr[1:])
+    return sp.csr_matrix((np.concatenate(data), np.concatenate(indices), indptr), shape=matrix.shape)
+
+
+def _patched(matrix: sp.csr_matrix, rows: _Renumbering, columns: _Renumbering, block: sp.csr_matrix) -> sp.csr_matrix:
+    """``matrix`` renumbered, its touched rows and columns made of ``block``'s entries."""
+    if rows.identity and columns.identity and not len(columns.touched):
+        return _replace_rows(matrix, rows.touched, block)
+    return (_carried(matrix, rows, columns) + block).tocsr()
+
+
+def _cluster_competency_rows(cluster_org: sp.csr_matrix, org_competency_up: sp.csr_matrix, rows: np.ndarray) -> sp.csr_matrix:
+    """:func:`_cluster_competency` for ``rows`` only (the rest empty), reading only their members."""
+    sub = _only_rows(cluster_org, rows)
+    members = np.unique(sub.indices)
+    narrow = sp.csr_matrix((sub.data, np.searchsorted(members, sub.indices), sub.indptr), shape=(sub.shape[0], len(members)))
+    return (narrow @ (org_competency_up[members] > 0).astype(np.float64)).tocsr()
+
+
 def _carried(matrix: sp.csr_matrix, rows: _Renumbering, columns: _Renumbering) -> sp.csr_matrix:
     """``matrix`` renumbered, without the rows and columns that are fetched again."""
     result = _take_rows(matrix, rows.take())
@@ -864,6 +900,12 @@ def _carried(matrix: sp.csr_matrix, rows: _Renumbering, columns: _Renumbering) -
 
 def _with_rows(table: pd.DataFrame, rows: _Renumbering, fresh: pd.DataFrame) -> pd.DataFrame:
     """``table`` renumbered, its touched rows replaced by ``fresh`` (one row per touched row, in order)."""
+    if rows.identity:
+        result = table.copy()
+        if len(fresh):
+            for j, column in enumerate(table.columns):
+                result.iloc[rows.touched, j] = fresh[column].to_numpy(dtype=object)
+        return result
     take = rows.take()
     columns = {}
     for column in table.columns:
@@ -957,15 +999,14 @@ def refresh(projection: Projection, store: KnowledgeStore, changed_iris, version
     cluster_table = _with_rows(p.clusters, clusters, _cluster_table(f, pd.Index(c_touched, dtype=object)))
     organisation_table = _with_rows(p.organisations, organisations, _organisation_table(f, pd.Index(o_touched, dtype=object)))
 
-    org_competency = (_carried(p.org_competency, organisations, competencies)
-                      + _claim_matrix(f["claims"], f["claim_levels"], o_index, k_index)).tocsr()
+    org_competency = _patched(p.org_competency, organisations, competencies,
+                              _claim_matrix(f["claims"], f["claim_levels"], _Sorted(o_index), _Sorted(k_index)))
     up = _ancestor_matrix(competency_table["broader"].to_numpy())
     if vocabulary_changed:
         org_competency_up = _upward(org_competency, up)
     else:
-        only_touched = _take_rows(org_competency, np.where(np.isin(np.arange(len(o_index)), organisations.touched),
-                                                           np.arange(len(o_index)), -1))
-        org_competency_up = (_carried(p.org_competency_up, organisations, competencies) + _upward(only_touched, up)).tocsr()
+        org_competency_up = _patched(p.org_competency_up, organisations, competencies,
+                                     _upward(_only_rows(org_competency, organisations.touched), up))
 
     # ties: drop those of touched clusters, organisations and affiliations; renumber the rest
     ties = p.ties
@@ -975,8 +1016,8 @@ def refresh(projection: Projection, store: KnowledgeStore, changed_iris, version
     kept = ties[~gone]
     kept = kept.assign(cluster=clusters.moved()[kept["cluster"].to_numpy()],
                        organisation=organisations.moved()[kept["organisation"].to_numpy()])
-    fresh_ties = _tie_table(f["ties"], c_index, o_index)
-    tie_table = _sorted_ties(pd.concat([kept, fresh_ties], ignore_index=True))
+    fresh_ties = _tie_table(f["ties"], _Sorted(c_index), _Sorted(o_index))
+    tie_table = pd.concat([kept, fresh_ties], ignore_index=True)
     cluster_org = _cluster_org(tie_table, len(c_index), len(o_index))
 
     # clusters whose profile may differ: tied before or after to anything touched
@@ -989,15 +1030,9 @@ def refresh(projection: Projection, store: KnowledgeStore, changed_iris, version
         cluster_competency = _cluster_competency(cluster_org, org_competency_up)
     else:
         rows = np.array(sorted(affected), dtype=np.int64)
-        keep_rows = np.arange(len(c_index))
-        keep_rows[rows] = -1
-        changed_rows = np.full(len(c_index), -1, dtype=np.int64)
-        changed_rows[rows] = rows
-        cluster_competency = (_take_rows(p.cluster_competency, keep_rows)
-                              + _cluster_competency(_take_rows(cluster_org, changed_rows), org_competency_up)).tocsr()
-
-    cluster_needs = (_carried(p.cluster_needs, clusters, competencies) + _need_matrix(f["needs"], c_index, k_index)).tocsr()
-    org_needs = (_carried(p.org_needs, organisations, competencies) + _need_matrix(f["needs"], o_index, k_index)).tocsr()
+        cluster_competency = _replace_rows(p.cluster_competency, rows, _cluster_competency_rows(cluster_org, org_competency_up, rows))
+    cluster_needs = _patched(p.cluster_needs, clusters, competencies, _need_matrix(f["needs"], _Sorted(c_index), _Sorted(k_index)))
+    org_needs = _patched(p.org_needs, organisations, competencies, _need_matrix(f["needs"], _Sorted(o_index), _Sorted(k_index)))
 
     c_positions = _LazyPositions(clusters.new)
     o_positions = _LazyPositions(organisations.new)
@@ -1015,7 +1050,8 @@ def refresh(projection: Projection, store: KnowledgeStore, changed_iris, version
         industries=industry_table, org_competency=org_competency, org_competency_up=org_competency_up,
         cluster_org=cluster_org, cluster_competency=cluster_competency, cluster_needs=cluster_needs, org_needs=org_needs,
         partnerships=partnerships, resources=resources, developments=developments,
-        labels=_labels(cluster_table, organisation_table, competency_table, industry_table), ties=tie_table,
+        labels=_patched_labels(p, was, now, vocabulary_changed, cluster_table, organisation_table, competency_table,
+                               industry_table, clusters.touched, organisations.touched), ties=tie_table,
     )
     old_graph = p._memo.get("projection.cluster_graph")
     if old_graph is not None and clusters.identity:
@@ -1026,6 +1062,44 @@ def refresh(projection: Projection, store: KnowledgeStore, changed_iris, version
                     affected |= set(row.clusters)
         result._memo["projection.cluster_graph"] = _patched_cluster_graph(old_graph, result, sorted(affected), clusters.touched)
     return result
+
+
+def _patched_labels(p: Projection, was: dict, now: dict, vocabulary_changed: bool, clusters: pd.DataFrame,
+                    organisations: pd.DataFrame, competencies: pd.DataFrame, industries: pd.DataFrame,
+                    touched_clusters: np.ndarray, touched_organisations: np.ndarray) -> dict[str, str]:
+    """``p.labels`` without what was removed, with the labels of what was read again."""
+    labels = dict(p.labels)
+    for kind in ("cluster", "organisation"):
+        for iri in was[kind] - now[kind]:
+            labels.pop(iri, None)
+    if vocabulary_changed:
+        for frame in (p.competencies, p.industries):
+            for iri in frame["iri"].tolist():
+                labels.pop(iri, None)
+    labels.update(zip(clusters["iri"].to_numpy()[touched_clusters].tolist(), clusters["label"].to_numpy()[touched_clusters].tolist()))
+    labels.update(zip(organisations["iri"].to_numpy()[touched_organisations].tolist(),
+                      organisations["label"].to_numpy()[touched_organisations].tolist()))
+    if vocabulary_changed:
+        labels.update(_labels(competencies, industries))
+    return labels
+
+
+class _Sorted:
+    """A sorted IRI array that answers ``get_indexer`` by binary search: for a few IRIs looked
+    up among 300,000, building pandas' hash table would cost more than the whole lookup."""
+
+    def __init__(self, index: pd.Index):
+        self.iris = index.to_numpy(dtype=object)
+
+    def __len__(self) -> int:
+        return len(self.iris)
+
+    def get_indexer(self, values) -> np.ndarray:
+        values = np.asarray(values, dtype=object)
+        if not len(values) or not len(self.iris):
+            return np.full(len(values), -1, dtype=np.int64)
+        found = np.searchsorted(self.iris, values).clip(0, len(self.iris) - 1)
+        return np.where(self.iris[found] == values, found, -1).astype(np.int64)
 
 
 def _present(sorted_iris: np.ndarray, iris) -> set[str]:
@@ -1079,13 +1153,34 @@ def _spliced(table: pd.DataFrame, refetched: list[str], fresh: pd.DataFrame, ren
 
 
 def _patched_cluster_graph(old: nx.Graph, p: Projection, affected: list[int], touched: np.ndarray) -> nx.Graph:
-    """``old`` with the nodes of ``touched`` clusters and the edges of ``affected`` ones made anew."""
-    graph = old.copy()
+    """``old`` with the nodes of ``touched`` clusters and the edges of ``affected`` ones made anew.
+
+    Copying a graph of 60,000 edges takes longer than the rest of a refresh, so the new graph
+    shares the old one's neighbour dictionaries and copies only those it changes (networkx
+    keeps them in ``_node`` and ``_adj``; both graphs are read-only once made).
+    """
+    nodes, adjacency = dict(old._node), dict(old._adj)
+    own: set[int] = set()
+
+    def writable(node: int) -> dict:
+        if node not in own:
+            adjacency[node] = dict(adjacency[node])
+            own.add(node)
+        return adjacency[node]
+
     for i in touched.tolist():
-        graph.add_node(i, **_cluster_node(p, i))
-    graph.remove_edges_from([(a, b) for a in affected for b in list(graph[a])])
+        nodes[i] = _cluster_node(p, i)
+    for a in affected:
+        for b in list(adjacency[a]):
+            writable(b).pop(a, None)
+        adjacency[a] = {}
+        own.add(a)
     for a, b, data in _cluster_edges(p, affected):
-        graph.add_edge(a, b, **data)
+        writable(a)[b] = data
+        writable(b)[a] = data
+    graph = nx.Graph()
+    graph.graph.update(old.graph)
+    graph._node, graph._adj = nodes, adjacency
     return graph
 
 
