@@ -405,17 +405,17 @@ QUERIES = {
     "cluster_industries": "SELECT ?s ?v WHERE { %(values)s ?s a ckg:Cluster ; ckg:industry ?v }",
     "cluster_alt_labels": "SELECT ?s ?v WHERE { %(values)s ?s a ckg:Cluster ; skos:altLabel ?v }",
     "organisations": "SELECT ?s WHERE { %(values)s ?s a org:FormalOrganization }",
-    "organisation_types": "SELECT ?s ?v WHERE { %(values)s VALUES ?t { " + " ".join(f"<{t}>" for t in _ORG_TYPES)
-                          + " } ?s a ?t BIND(" + _ORG_TYPE + " AS ?v) }",
+    "organisation_types": "SELECT ?s ?type_code WHERE { %(values)s VALUES ?t { " + " ".join(f"<{t}>" for t in _ORG_TYPES)
+                          + " } ?s a ?t BIND(" + _ORG_TYPE + " AS ?type_code) }",
     "industries": "SELECT ?s ?label ?scheme WHERE { %(values)s ?s a ckg:Industry OPTIONAL { ?s skos:prefLabel ?label } OPTIONAL { ?s skos:inScheme ?scheme } }",
     "competencies": "SELECT ?s ?label ?broader WHERE { %(values)s ?s a ckg:Competency OPTIONAL { ?s skos:prefLabel ?label } OPTIONAL { ?s skos:broader ?broader } }",
     "competency_industries": "SELECT ?s ?v WHERE { %(values)s ?s a ckg:Competency ; ckg:appliedIn ?v }",
     "competency_alt_labels": "SELECT ?s ?v WHERE { %(values)s ?s a ckg:Competency ; skos:altLabel ?v }",
     "claims": "SELECT ?o ?c WHERE { %(values)s ?o ckg:hasCompetency ?c }",
-    "claim_levels": "SELECT ?o ?c ?level WHERE { %(values)s ?o ckg:qualifiedCompetency ?q . ?q ckg:competency ?c ; ckg:level ?l BIND("
-                    + _LEVEL + " AS ?level) }",
-    "ties": "SELECT ?a ?c ?o ?type WHERE { %(values)s ?a ckg:affiliationType ?t ; ckg:cluster ?c ; ckg:organisation ?o BIND("
-            + _TIE_TYPE + " AS ?type) }",
+    "claim_levels": "SELECT ?o ?c ?level_code WHERE { %(values)s ?o ckg:qualifiedCompetency ?q . ?q ckg:competency ?c ; ckg:level ?l BIND("
+                    + _LEVEL + " AS ?level_code) }",
+    "ties": "SELECT ?a ?c ?o ?type_code WHERE { %(values)s ?a ckg:affiliationType ?t ; ckg:cluster ?c ; ckg:organisation ?o BIND("
+            + _TIE_TYPE + " AS ?type_code) }",
     "needs": "SELECT ?h ?c WHERE { %(values)s ?h ckg:needsCompetency ?c }",
     "partnerships": "SELECT ?p ?label ?level ?c WHERE { %(values)s ?p a ckg:Partnership ; ckg:participant ?c OPTIONAL { ?p rdfs:label ?label } OPTIONAL { ?p a ?level VALUES ?level { "
                     + _PARTNERSHIP_LEVELS + " } } }",
@@ -423,19 +423,19 @@ QUERIES = {
     "developments": "SELECT ?d ?label ?o ?c ?i WHERE { %(values)s ?d a ckg:Development ; ckg:developedBy ?o OPTIONAL { ?d rdfs:label ?label } OPTIONAL { ?d ckg:relatedCompetency ?c } OPTIONAL { ?d ckg:industry ?i } }",
     # for a refresh: what kind of thing each changed resource is now, and whose claim a changed
     # claim is (a claim's level is said of the claim, not of its organisation)
-    "kinds": "SELECT ?s ?kind WHERE { %(values)s VALUES (?t ?kind) { (ckg:Cluster 0) (org:FormalOrganization 1) (ckg:Competency 2) "
+    "kinds": "SELECT ?s ?kind_code WHERE { %(values)s VALUES (?t ?kind_code) { (ckg:Cluster 0) (org:FormalOrganization 1) (ckg:Competency 2) "
              "(ckg:Industry 3) (ckg:Partnership 4) (ckg:SharedResource 5) (ckg:Development 6) } ?s a ?t }",
     "claim_owners": "SELECT ?s ?o WHERE { %(values)s ?o ckg:qualifiedCompetency ?s }",
-    "referrers": "SELECT DISTINCT ?s ?kind WHERE { %(values)s ?s ckg:participant|ckg:offeredBy|ckg:developedBy|ckg:relatedCompetency ?x . "
-                 "VALUES (?t ?kind) { (ckg:Partnership 4) (ckg:SharedResource 5) (ckg:Development 6) } ?s a ?t }",
+    "referrers": "SELECT DISTINCT ?s ?kind_code WHERE { %(values)s ?s ckg:participant|ckg:offeredBy|ckg:developedBy|ckg:relatedCompetency ?x . "
+                 "VALUES (?t ?kind_code) { (ckg:Partnership 4) (ckg:SharedResource 5) (ckg:Development 6) } ?s a ?t }",
 }
 """The projection's queries; ``%(values)s`` takes a VALUES block (see :func:`_fetch`)."""
 
 WHOLE_STORE = {
-    "claim_levels": "SELECT ?o ?c ?level WHERE { { SELECT ?q ?c WHERE { ?q ckg:competency ?c } } "
-                    "{ SELECT ?q ?level WHERE { ?q ckg:level ?l BIND(" + _LEVEL + " AS ?level) } } "
+    "claim_levels": "SELECT ?o ?c ?level_code WHERE { { SELECT ?q ?c WHERE { ?q ckg:competency ?c } } "
+                    "{ SELECT ?q ?level_code WHERE { ?q ckg:level ?l BIND(" + _LEVEL + " AS ?level_code) } } "
                     "{ SELECT ?o ?q WHERE { ?o ckg:qualifiedCompetency ?q } } }",
-    "ties": "SELECT ?a ?c ?o ?type WHERE { { SELECT ?a ?type WHERE { ?a ckg:affiliationType ?t BIND(" + _TIE_TYPE + " AS ?type) } } "
+    "ties": "SELECT ?a ?c ?o ?type_code WHERE { { SELECT ?a ?type_code WHERE { ?a ckg:affiliationType ?t BIND(" + _TIE_TYPE + " AS ?type_code) } } "
             "{ SELECT ?a ?c WHERE { ?a ckg:cluster ?c } } { SELECT ?a ?o WHERE { ?a ckg:organisation ?o } } }",
 }
 """The same answers as :data:`QUERIES` over the whole store, as hash joins (see above)."""
@@ -453,7 +453,17 @@ def _fetch(store: KnowledgeStore, name: str, variable: str | None = None, iris=(
     text = WHOLE_STORE[name] if whole and name in WHOLE_STORE else QUERIES[name]
     query = PREFIXES + text.replace("%(values)s", _values(variable, iris) if variable else "")
     data = store.query_bytes(query, "text/csv")
-    return pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, na_filter=False, encoding="utf-8")
+    return _read_csv(data)
+
+
+#: result columns that hold a position in a closed list (see :func:`_position_of`)
+_CODE_COLUMNS = ("level_code", "type_code", "kind_code")
+
+
+def _read_csv(data: bytes) -> pd.DataFrame:
+    header = data.split(b"\n", 1)[0].decode("utf-8").strip().split(",")
+    types = {column: (np.int64 if column in _CODE_COLUMNS else object) for column in header if column}
+    return pd.read_csv(io.BytesIO(data), dtype=types, keep_default_na=False, na_filter=False, encoding="utf-8")
 
 
 def _fetch_any(store: KnowledgeStore, name: str, restrictions: list[tuple[str, list[str]]]) -> pd.DataFrame:
@@ -479,7 +489,8 @@ def _fetch_any(store: KnowledgeStore, name: str, restrictions: list[tuple[str, l
 
 def _empty(name: str) -> pd.DataFrame:
     select = QUERIES[name].split("WHERE", 1)[0]
-    return pd.DataFrame({column: pd.Series(dtype=str) for column in re.findall(r"\?(\w+)", select)})
+    return pd.DataFrame({column: pd.Series(dtype=np.int64 if column in _CODE_COLUMNS else object)
+                         for column in re.findall(r"\?(\w+)", select)})
 
 
 def _fetch_all(store: KnowledgeStore) -> dict[str, pd.DataFrame]:
@@ -504,40 +515,47 @@ def _ids(iris) -> list[str]:
 def _first(frame: pd.DataFrame, index: pd.Index, column: str = "v") -> np.ndarray:
     """One value per entity of ``index`` (the smallest where it has several), "" where none."""
     values = np.full(len(index), "", dtype=object)
-    several = frame["s"].duplicated(keep=False).to_numpy()
+    if not len(frame):
+        return values
+    positions = index.get_indexer(frame["s"])
+    found = positions >= 0
+    positions, chosen = positions[found], frame[column].to_numpy(dtype=object)[found]
+    several = pd.Series(positions).duplicated(keep=False).to_numpy()
     if several.any():  # the same choice whatever order the store answers in
-        frame = pd.concat([frame[~several], frame[several].sort_values(["s", column])])
-    once = frame.drop_duplicates("s")
-    positions = index.get_indexer(once["s"])
-    keep = positions >= 0
-    values[positions[keep]] = once[column].to_numpy()[keep]
+        order = sorted(np.flatnonzero(several).tolist(), key=lambda i: (positions[i], chosen[i]), reverse=True)
+        positions = np.concatenate([positions[~several], positions[order]])
+        chosen = np.concatenate([chosen[~several], chosen[order]])
+    values[positions] = chosen  # the last of equal positions wins: the smallest value
     return values
 
 
 def _grouped(frame: pd.DataFrame, index: pd.Index, transform=lambda v: v) -> list[tuple]:
     """All values per entity of ``index``, sorted, as tuples."""
     groups: list[list] = [[] for _ in range(len(index))]
-    positions = index.get_indexer(frame["s"])
-    for position, value in zip(positions, frame["v"]):
-        if position >= 0:
+    if len(frame):
+        positions = index.get_indexer(frame["s"])
+        found = positions >= 0
+        for position, value in zip(positions[found].tolist(), frame["v"].to_numpy(dtype=object)[found].tolist()):
             groups[position].append(transform(value))
     return [tuple(sorted(set(g))) for g in groups]
 
 
 def _entity_index(frame: pd.DataFrame) -> pd.Index:
-    return pd.Index(sorted(set(frame["s"])), dtype=object)
+    return pd.Index(sorted(set(frame["s"].tolist())), dtype=object)
 
 
 def _codes(column: pd.Series) -> np.ndarray:
     """Positions in a closed list as returned by :func:`_position_of` (-1 where unknown)."""
+    if pd.api.types.is_integer_dtype(column.dtype):
+        return column.to_numpy(dtype=np.int64)
     return pd.to_numeric(column, errors="coerce").fillna(-1).to_numpy(dtype=np.int64)
 
 
 def _cluster_table(f: dict[str, pd.DataFrame], index: pd.Index) -> pd.DataFrame:
     labels = _first(f["labels"], index)
     return pd.DataFrame({
-        "iri": list(index),
-        "id": _ids(index),
+        "iri": index.tolist(),
+        "id": _ids(index.tolist()),
         "label": [label or local_name(iri) for iri, label in zip(index, labels)],
         "countries": _grouped(f["countries"], index, local_name),
         "regions": _grouped(f["regions"], index),
@@ -550,14 +568,13 @@ def _organisation_table(f: dict[str, pd.DataFrame], index: pd.Index) -> pd.DataF
     codes = np.full(len(index), len(_ORG_TYPES), dtype=np.int64)  # "other" where none is known
     types = f["organisation_types"]
     if len(types):
-        found = pd.DataFrame({"s": types["s"], "v": _codes(types["v"])})
-        found = found[found["v"] >= 0].sort_values(["s", "v"]).drop_duplicates("s")  # the first in the list
-        positions = index.get_indexer(found["s"])
-        codes[positions[positions >= 0]] = found["v"].to_numpy()[positions >= 0]
+        positions, found = index.get_indexer(types["s"]), _codes(types["type_code"])
+        keep = (positions >= 0) & (found >= 0)
+        np.minimum.at(codes, positions[keep], found[keep])  # the first in the list where several
     names = [ORGANISATION_TYPES[t] for t in _ORG_TYPES] + ["other"]
     return pd.DataFrame({
-        "iri": list(index),
-        "id": _ids(index),
+        "iri": index.tolist(),
+        "id": _ids(index.tolist()),
         "label": [label or local_name(iri) for iri, label in zip(index, _first(f["labels"], index))],
         "type": [names[c] for c in codes],
         "country": [local_name(c) if c else "" for c in _first(f["countries"], index)],
@@ -569,8 +586,8 @@ def _industry_table(f: dict[str, pd.DataFrame], index: pd.Index) -> pd.DataFrame
     labels = _first(f["industries"].rename(columns={"label": "v"}), index)
     schemes = _first(f["industries"].rename(columns={"scheme": "v"}), index)
     return pd.DataFrame({
-        "iri": list(index),
-        "id": _ids(index),
+        "iri": index.tolist(),
+        "id": _ids(index.tolist()),
         "label": [label or local_name(iri) for iri, label in zip(index, labels)],
         "scheme": [local_name(s) if s else "" for s in schemes],
     })
@@ -581,8 +598,8 @@ def _competency_table(f: dict[str, pd.DataFrame], index: pd.Index) -> pd.DataFra
     broader_iris = _first(f["competencies"].rename(columns={"broader": "v"}), index)
     broader = index.get_indexer(pd.Index(broader_iris, dtype=object)).astype(np.int64)  # -1 where none
     return pd.DataFrame({
-        "iri": list(index),
-        "id": _ids(index),
+        "iri": index.tolist(),
+        "id": _ids(index.tolist()),
         "label": [label or local_name(iri) for iri, label in zip(index, labels)],
         "broader": broader,
         "depth": _depths(broader),
@@ -599,7 +616,7 @@ def _claim_matrix(claims: pd.DataFrame, levels: pd.DataFrame, o_index: pd.Index,
     matrix.data[:] = 1.0
     rows, cols, keep = _pair_positions(levels, "o", o_index, "c", k_index)
     if len(rows):
-        codes = _codes(levels["level"])[keep]
+        codes = _codes(levels["level_code"])[keep]
         weights = np.where(codes >= 0, _LEVEL_WEIGHT_ARRAY[codes.clip(0)], 1.0)
         adjust = sp.csr_matrix((weights - 1.0, (rows, cols)), shape=shape)
         adjust = adjust.multiply(matrix > 0).tocsr()  # only on stated claims
@@ -622,7 +639,7 @@ def _tie_table(ties: pd.DataFrame, c_index: pd.Index, o_index: pd.Index) -> pd.D
     a changed affiliation without keeping 300,000 IRIs.
     """
     rows, cols, keep = _pair_positions(ties, "c", c_index, "o", o_index)
-    codes = _codes(ties["type"])[keep] if len(ties) else np.array([], dtype=np.int64)
+    codes = _codes(ties["type_code"])[keep] if len(ties) else np.array([], dtype=np.int64)
     keys = _hash(ties["a"].to_numpy(dtype=object)[keep]) if len(ties) else np.array([], dtype=np.uint64)
     return pd.DataFrame({
         "key": keys,
@@ -685,9 +702,7 @@ def build_projection(store: KnowledgeStore) -> Projection:
     ties = _tie_table(f["ties"], c_index, o_index)
     cluster_org = _cluster_org(ties, len(c_index), len(o_index))
 
-    c_positions = {iri: i for i, iri in enumerate(c_index)}
-    o_positions = {iri: i for i, iri in enumerate(o_index)}
-    k_positions = {iri: i for i, iri in enumerate(k_index)}
+    c_positions, o_positions, k_positions = (_LazyPositions(index.to_numpy(dtype=object)) for index in (c_index, o_index, k_index))
     return Projection(
         version=version, clusters=clusters, organisations=organisations, competencies=competencies,
         industries=industries, org_competency=org_competency, org_competency_up=org_competency_up,
@@ -942,7 +957,7 @@ def refresh(projection: Projection, store: KnowledgeStore, changed_iris, version
     with ThreadPoolExecutor(max_workers=FETCH_THREADS) as pool:
         first = {name: pool.submit(_fetch, store, name, "s", changed) for name in ("kinds", "claim_owners", "referrers")}
         kinds, owners, referrers = (first[name].result() for name in ("kinds", "claim_owners", "referrers"))
-    now = {kind: set(kinds["s"][_codes(kinds["kind"]) == code]) for code, kind in enumerate(_KINDS)}
+    now = {kind: set(kinds["s"][_codes(kinds["kind_code"]) == code]) for code, kind in enumerate(_KINDS)}
     tables = {"cluster": p.clusters, "organisation": p.organisations, "competency": p.competencies,
               "industry": p.industries, "partnership": p.partnerships, "resource": p.resources,
               "development": p.developments}
@@ -950,7 +965,7 @@ def refresh(projection: Projection, store: KnowledgeStore, changed_iris, version
     was = {kind: _present(old[kind], changed) for kind in _KINDS}
     for code, kind in enumerate(_KINDS):
         if code >= 4:
-            was[kind] |= set(referrers["s"][_codes(referrers["kind"]) == code])
+            was[kind] |= set(referrers["s"][_codes(referrers["kind_code"]) == code])
 
     clusters = _Renumbering.of(old["cluster"], now["cluster"], was["cluster"])
     organisations = _Renumbering.of(old["organisation"], now["organisation"], was["organisation"],
