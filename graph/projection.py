@@ -443,7 +443,6 @@ WHOLE_STORE = {
 """The same answers as :data:`QUERIES` over the whole store, as hash joins (see above)."""
 
 _IRI = re.compile(r"[^\x00-\x20<>\"{}|^`\\]+")
-_CLAIM_PAGE_KEYS = ("o", "c")
 
 
 def _values(variable: str, iris) -> str:
@@ -704,7 +703,7 @@ def build_projection(store: KnowledgeStore) -> Projection:
     ties = _tie_table(f["ties"], c_index, o_index)
     cluster_org = _cluster_org(ties, len(c_index), len(o_index))
 
-    c_positions, o_positions, k_positions = (_LazyPositions(index.to_numpy(dtype=object)) for index in (c_index, o_index, k_index))
+    c_positions, o_positions, k_positions = (_Sorted(index.to_numpy(dtype=object)) for index in (c_index, o_index, k_index))
     return Projection(
         version=version, clusters=clusters, organisations=organisations, competencies=competencies,
         industries=industries, org_competency=org_competency, org_competency_up=org_competency_up,
@@ -1051,9 +1050,9 @@ def refresh(projection: Projection, store: KnowledgeStore, changed_iris, version
     cluster_needs = _patched(p.cluster_needs, clusters, competencies, _need_matrix(f["needs"], _Sorted(c_index), _Sorted(k_index)))
     org_needs = _patched(p.org_needs, organisations, competencies, _need_matrix(f["needs"], _Sorted(o_index), _Sorted(k_index)))
 
-    c_positions = _LazyPositions(clusters.new)
-    o_positions = _LazyPositions(organisations.new)
-    k_positions = _LazyPositions(competencies.new)
+    c_positions = _Sorted(clusters.new)
+    o_positions = _Sorted(organisations.new)
+    k_positions = _Sorted(competencies.new)
     maps = {"clusters": clusters.moved(), "organisation": organisations.moved(), "competencies": competencies.moved()}
     partnerships = _spliced(p.partnerships, others["partnership"], _partnership_table(f["partnerships"], c_positions),
                             {"clusters": maps["clusters"]})
@@ -1102,11 +1101,15 @@ def _patched_labels(p: Projection, was: dict, now: dict, vocabulary_changed: boo
 
 
 class _Sorted:
-    """A sorted IRI array that answers ``get_indexer`` by binary search: for a few IRIs looked
-    up among 300,000, building pandas' hash table would cost more than the whole lookup."""
+    """Row numbers of IRIs in a sorted IRI array, by binary search.
 
-    def __init__(self, index: pd.Index):
-        self.iris = index.to_numpy(dtype=object)
+    Answers ``get_indexer`` like a pandas Index, and ``in`` / ``[]`` / ``get`` like a dict:
+    for a few IRIs looked up among 300,000, building a hash table would cost more than the
+    lookups.
+    """
+
+    def __init__(self, iris):
+        self.iris = iris.to_numpy(dtype=object) if isinstance(iris, pd.Index) else np.asarray(iris, dtype=object)
 
     def __len__(self) -> int:
         return len(self.iris)
@@ -1117,6 +1120,19 @@ class _Sorted:
             return np.full(len(values), -1, dtype=np.int64)
         found = np.searchsorted(self.iris, values).clip(0, len(self.iris) - 1)
         return np.where(self.iris[found] == values, found, -1).astype(np.int64)
+
+    def get(self, iri: str, default: int = -1) -> int:
+        i = int(np.searchsorted(self.iris, iri)) if len(self.iris) else 0
+        return i if i < len(self.iris) and self.iris[i] == iri else default
+
+    def __contains__(self, iri: object) -> bool:
+        return isinstance(iri, str) and self.get(iri) >= 0
+
+    def __getitem__(self, iri: str) -> int:
+        i = self.get(iri)
+        if i < 0:
+            raise KeyError(iri)
+        return i
 
 
 def _present(sorted_iris: np.ndarray, iris) -> set[str]:
@@ -1135,26 +1151,6 @@ def _rows_of(renumbering: _Renumbering, old: np.ndarray, iris: set[str]) -> np.n
         return np.array([], dtype=np.int64)
     found = np.searchsorted(old, iris_array).clip(0, len(old) - 1)
     return found[old[found] == iris_array].astype(np.int64)
-
-
-class _LazyPositions:
-    """``iri in positions`` and ``positions[iri]`` / ``.get`` over a sorted IRI array."""
-
-    def __init__(self, sorted_iris: np.ndarray):
-        self.iris = sorted_iris
-
-    def get(self, iri: str, default: int = -1) -> int:
-        i = int(np.searchsorted(self.iris, iri))
-        return i if i < len(self.iris) and self.iris[i] == iri else default
-
-    def __contains__(self, iri: object) -> bool:
-        return isinstance(iri, str) and self.get(iri) >= 0
-
-    def __getitem__(self, iri: str) -> int:
-        i = self.get(iri)
-        if i < 0:
-            raise KeyError(iri)
-        return i
 
 
 def _spliced(table: pd.DataFrame, refetched: list[str], fresh: pd.DataFrame, renumber: dict[str, np.ndarray]) -> pd.DataFrame:
