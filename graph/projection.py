@@ -956,7 +956,8 @@ def refresh(projection: Projection, store: KnowledgeStore, changed_iris, version
         return unchanged
 
     with ThreadPoolExecutor(max_workers=FETCH_THREADS) as pool:
-        first = {name: pool.submit(_fetch, store, name, "s", changed) for name in ("kinds", "claim_owners", "referrers")}
+        first = {name: pool.submit(_fetch, store, name, variable, changed)
+                 for name, variable in (("kinds", "s"), ("claim_owners", "s"), ("referrers", "x"))}
         kinds, owners, referrers = (first[name].result() for name in ("kinds", "claim_owners", "referrers"))
     now = {kind: set(kinds["s"][_codes(kinds["kind_code"]) == code]) for code, kind in enumerate(_KINDS)}
     tables = {"cluster": p.clusters, "organisation": p.organisations, "competency": p.competencies,
@@ -977,7 +978,7 @@ def refresh(projection: Projection, store: KnowledgeStore, changed_iris, version
     others = {kind: sorted(now[kind] | was[kind]) for kind in ("partnership", "resource", "development")}
 
     jobs = {
-        "clusters": ("labels", [("s", c_touched + o_touched)]),
+        "labels": ("labels", [("s", c_touched + o_touched)]),
         "countries": ("countries", [("s", c_touched + o_touched)]),
         "regions": ("regions", [("s", c_touched + o_touched)]),
         "cluster_industries": ("cluster_industries", [("s", c_touched)]),
@@ -997,7 +998,6 @@ def refresh(projection: Projection, store: KnowledgeStore, changed_iris, version
             for name in ("competencies", "competency_industries", "competency_alt_labels", "industries"):
                 futures[name] = pool.submit(_fetch, store, name)
         f = {key: future.result() for key, future in futures.items()}
-    f["labels"] = f.pop("clusters")
 
     if vocabulary_changed:
         competency_index = _entity_index(f["competencies"])

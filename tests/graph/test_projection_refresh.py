@@ -194,6 +194,17 @@ def test_an_added_and_a_removed_organisation(store):
     assert after.organisations["type"].iat[after.resolve_organisation(str(new))] == "university"
 
 
+def test_a_cluster_a_partnership_names_goes_and_comes_back(store):
+    """Only the type of a participant goes, then comes back: the partnership must follow."""
+    before = build_projection(store)
+    partnership = next(row for row in before.partnerships.itertuples() if row.clusters)
+    cluster = URIRef(before.clusters.iri.iat[partnership.clusters[0]])
+    typed = [(cluster, RDF_TYPE, c("Cluster"))]
+    middle = refreshed_equals_built(store, before, change(store, delete=typed))
+    assert len(middle.clusters) == len(before.clusters) - 1
+    refreshed_equals_built(store, middle, change(store, insert=typed))
+
+
 def test_a_changed_partnership_and_competency(store):
     before = build_projection(store)
     partnership = before.partnerships.iri.iat[0]
