@@ -78,9 +78,11 @@ def one_cluster_change(projection) -> tuple[str, str]:
 
 def same(a, b) -> bool:
     matrices = ("org_competency", "org_competency_up", "cluster_org", "cluster_competency", "cluster_needs", "org_needs")
-    tables = ("clusters", "organisations", "competencies", "partnerships", "resources", "developments", "ties")
+    tables = ("clusters", "organisations", "competencies", "industries", "partnerships", "resources", "developments")
+    ordered = lambda ties: ties.sort_values(list(ties.columns), ignore_index=True)  # noqa: E731 (rows in no order)
     return (all(getattr(a, m).shape == getattr(b, m).shape and (getattr(a, m) != getattr(b, m)).nnz == 0 for m in matrices)
-            and all(getattr(a, t).equals(getattr(b, t)) for t in tables) and a.labels == b.labels)
+            and all(getattr(a, t).equals(getattr(b, t)) for t in tables) and ordered(a.ties).equals(ordered(b.ties))
+            and a.labels == b.labels)
 
 
 def measure(store_path: Path) -> dict:
