@@ -13,14 +13,17 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+import re
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import rdflib
 
-from clusterkg.graph.store import OxigraphStore, SparqlProtocolStore
+from clusterkg.graph.store import OxigraphStore, SparqlProtocolStore, StoreError
 
 __all__ = [
     "NOTE_NAME",
@@ -35,6 +38,10 @@ __all__ = [
 NOTE_NAME = "clusterkg-serve.json"
 """The file ``clusterkg serve`` keeps in the store directory while it runs."""
 
+T = TypeVar("T")
+_READ_ATTEMPTS = 5
+# RocksDB under a read-only opener when the writer has compacted away files of its snapshot
+_STORAGE_GONE = re.compile(r"Corruption|IO error|No such file", re.IGNORECASE)
 _ANY_ADDRESS = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}
 
 
@@ -112,10 +119,20 @@ class ServerBackedStore(SparqlProtocolStore):
     def description(self) -> str:
         return f"store at {self.path} (held by clusterkg serve at {self.server.url})"
 
-    def _reader(self) -> OxigraphStore:
-        if self._current is None:
-            self._current = OxigraphStore.read_only(self.path)
-        return self._current
+    def _read(self, read: Callable[[OxigraphStore], T]) -> T:
+        """Run ``read`` on a read-only opener, reopening it when the server's writer has
+        compacted away files of its snapshot (RocksDB reports "Corruption"/"IO error")."""
+        for attempt in range(_READ_ATTEMPTS):
+            try:
+                if self._current is None:
+                    self._current = OxigraphStore.read_only(self.path)
+                return read(self._current)
+            except (StoreError, RuntimeError) as error:
+                if not _STORAGE_GONE.search(str(error)) or attempt == _READ_ATTEMPTS - 1:
+                    raise
+                self._stale()
+                time.sleep(0.05 * (attempt + 1))
+        raise AssertionError("unreachable")
 
     def _request(self, url: str, **kwargs) -> tuple[bytes, str]:
         try:
@@ -132,25 +149,25 @@ class ServerBackedStore(SparqlProtocolStore):
 
     def data_version(self) -> str:
         self._require_open()
-        return self._reader().data_version()
+        return self._read(lambda store: store.data_version())
 
     def _select(self, query: str):
-        return self._reader().select(query)
+        return self._read(lambda store: store.select(query))
 
     def _select_values(self, query: str, *, see_meta: bool = False):
-        return self._reader().select_values(query)
+        return self._read(lambda store: store.select_values(query))
 
     def _ask(self, query: str) -> bool:
-        return self._reader().ask(query)
+        return self._read(lambda store: store.ask(query))
 
     def _construct(self, query: str) -> rdflib.Graph:
-        return self._reader().construct(query)
+        return self._read(lambda store: store.construct(query))
 
     def _query_bytes(self, query: str, media_type: str) -> bytes:
-        return self._reader().query_bytes(query, media_type)
+        return self._read(lambda store: store.query_bytes(query, media_type))
 
     def _dump(self, media_type: str) -> bytes:
-        return self._reader().dump(media_type)
+        return self._read(lambda store: store.dump(media_type))
 
     def _close(self) -> None:
         self._stale()
