@@ -29,6 +29,7 @@ __all__ = [
     "NOTE_NAME",
     "RunningServer",
     "ServerBackedStore",
+    "SnapshotStore",
     "announced",
     "forget_stale_note",
     "held_store_error",
@@ -100,6 +101,64 @@ def forget_stale_note(store_dir: str | Path) -> None:
     (Path(store_dir) / NOTE_NAME).unlink(missing_ok=True)
 
 
+class SnapshotStore(OxigraphStore):
+    """A read-only opener of a store that another process (``clusterkg serve``) writes.
+
+    It sees the data as of when it opened. When the writer has since compacted away files of
+    that snapshot, RocksDB answers "Corruption" or "IO error": then it reopens (seeing the
+    newer data) and tries the read again, a few times.
+    """
+
+    @classmethod
+    def read_only(cls, path: str | Path) -> SnapshotStore:
+        return _again(lambda: super(SnapshotStore, cls).read_only(path))
+
+    def _reopened(self, read: Callable[..., T], *args, **kwargs) -> T:
+        def attempt() -> T:
+            if self._store is None:
+                self._store = OxigraphStore.read_only(self.path)._store
+            try:
+                return read(*args, **kwargs)
+            except (StoreError, RuntimeError):
+                self._store = None  # release the lost snapshot; the next attempt opens a new one
+                raise
+
+        return _again(attempt)
+
+    def _select(self, query: str):
+        return self._reopened(super()._select, query)
+
+    def _select_values(self, query: str, *, see_meta: bool = False):
+        return self._reopened(super()._select_values, query, see_meta=see_meta)
+
+    def _ask(self, query: str) -> bool:
+        return self._reopened(super()._ask, query)
+
+    def _construct(self, query: str) -> rdflib.Graph:
+        return self._reopened(super()._construct, query)
+
+    def _query_bytes(self, query: str, media_type: str) -> bytes:
+        return self._reopened(super()._query_bytes, query, media_type)
+
+    def _dump(self, media_type: str) -> bytes:
+        return self._reopened(super()._dump, media_type)
+
+
+def _again(action: Callable[[], T]) -> T:
+    """``action()``, repeated after a short pause while it fails because files of the snapshot
+    it read are gone; any other failure, or the last one, is raised."""
+    for attempt in range(_READ_ATTEMPTS):
+        try:
+            return action()
+        except (StoreError, RuntimeError) as error:
+            if not _STORAGE_GONE.search(str(error)) or attempt == _READ_ATTEMPTS - 1:
+                if isinstance(error, StoreError):
+                    raise
+                raise StoreError(f"cannot read the store: {error}") from error
+            time.sleep(0.05 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
 class ServerBackedStore(SparqlProtocolStore):
     """An on-disk store held by ``clusterkg serve``: reads from a read-only opener of the
     directory (no row cap, no time limit, the same view the server has), writes through the
@@ -113,26 +172,16 @@ class ServerBackedStore(SparqlProtocolStore):
                          headers={"Authorization": f"Bearer {admin_token}"})
         self.path = Path(path)
         self.server = server
-        self._current: OxigraphStore | None = None
+        self._current: SnapshotStore | None = None
 
     @property
     def description(self) -> str:
         return f"store at {self.path} (held by clusterkg serve at {self.server.url})"
 
     def _read(self, read: Callable[[OxigraphStore], T]) -> T:
-        """Run ``read`` on a read-only opener, reopening it when the server's writer has
-        compacted away files of its snapshot (RocksDB reports "Corruption"/"IO error")."""
-        for attempt in range(_READ_ATTEMPTS):
-            try:
-                if self._current is None:
-                    self._current = OxigraphStore.read_only(self.path)
-                return read(self._current)
-            except (StoreError, RuntimeError) as error:
-                if not _STORAGE_GONE.search(str(error)) or attempt == _READ_ATTEMPTS - 1:
-                    raise
-                self._stale()
-                time.sleep(0.05 * (attempt + 1))
-        raise AssertionError("unreachable")
+        if self._current is None:
+            self._current = SnapshotStore.read_only(self.path)
+        return read(self._current)
 
     def _request(self, url: str, **kwargs) -> tuple[bytes, str]:
         try:
