@@ -207,6 +207,17 @@ def test_the_readme_remote_example_works_with_a_store_variable_exported(oxigraph
     assert not unused.exists()
 
 
+def test_an_explicit_update_endpoint_overrides_the_derived_one(oxigraph_server, monkeypatch):
+    with oxigraph_server.connect() as store:
+        store.clear()
+    monkeypatch.setenv("CLUSTERKG_UPDATE_ENDPOINT", "http://127.0.0.1:9/update")  # nothing listens there
+    monkeypatch.setenv("CLUSTERKG_GRAPH_STORE_ENDPOINT", "http://127.0.0.1:9/store")
+    result = CliRunner().invoke(cli, ["--endpoint", oxigraph_server.query_url, "init", "--no-default-data"])
+    assert result.exit_code == 1 and "http://127.0.0.1:9/store" in result.output, result.output
+    with oxigraph_server.connect() as store:
+        assert store.triple_count() == 0
+
+
 def test_store_flag_beats_an_exported_endpoint(tmp_path, monkeypatch):
     monkeypatch.setenv("CLUSTERKG_ENDPOINT", "http://127.0.0.1:9/query")  # nothing listens on port 9
     result = CliRunner().invoke(cli, ["--store", str(tmp_path / "s"), "init", "--no-default-data"])
