@@ -77,7 +77,7 @@ _PARTNER_PARAMETERS = [
     _LIMIT,
 ]
 
-_GRAPH_SHAPE = '{ok, view, title, focus, nodes:[{id, kind, label, iri, ref, country, industries, size, detail, url, x?, y?, count?, expand?}], edges:[{id, from, to, relation, label}], physics, layout, aggregated, more:[{node, relation, shown, total}], sparql, options, stats:{nodes, edges}, industry_labels} (clusterkg.graph.views)'
+_GRAPH_SHAPE = '{ok, view, title, focus, nodes:[{id, kind, label, iri, ref, country, industries, size, detail, url, x?, y?, count?, expand?}], edges:[{id, from, to, relation, label}], physics, layout, aggregated, more:[{node, relation, shown, total}], sparql, options, stats:{nodes, edges}, industry_labels} (clusterkg.graph.explorer_model)'
 
 PATHS: dict[str, dict] = {
     **_twin("/", "Home: counts and a search over clusters, organisations and competencies",
@@ -145,7 +145,7 @@ PATHS: dict[str, dict] = {
     "/api/graph/expand": _json_op(
         "Expand a node: counts per relation first, then one page of a relation",
         "{ok, node, counts:[{relation, count}]} without relation; with it {ok, node, relation, source, nodes, edges, "
-        "total, offset, next_offset, remaining} (clusterkg.graph.views)",
+        "total, offset, next_offset, remaining} (clusterkg.graph.explorer_model)",
         [_param("node", "a node id kind:id", required=True), _param("relation", "the relation to add"),
          _param("offset", "first item of the page", "integer"), _param("limit", "page size (1-1000, default 50)", "integer")],
         errors=(400, 404), html=False),

@@ -17,7 +17,7 @@ JSON API (errors: the app's one shape ``{"ok": false, "error": ..., "status": N}
 ``GET|POST /api/graph/query?query=<SPARQL>`` (read-only, time-limited, SERVICE/LOAD refused)
     A graph: ``{"ok": true, "view", "title", "focus", "nodes", "edges", "physics", "layout",
     "aggregated", "more", "sparql", "options", "stats": {"nodes", "edges"}}``; nodes and edges
-    as documented in :mod:`clusterkg.graph.views`, plus ``"url"`` (the node's page or null) on
+    as documented in :mod:`clusterkg.graph.explorer_model`, plus ``"url"`` (the node's page or null) on
     each node; ``options`` are vis-network options; ``more``: ``[{"node", "relation", "shown",
     "total"}]``. A query result also has ``"truncated"``.
 ``GET /api/graph/expand?node=<kind:id>``
@@ -41,7 +41,7 @@ import pyoxigraph as ox
 from flask import Blueprint, Flask, Response, jsonify, render_template, request, url_for
 from pyvis.network import Network
 
-from clusterkg.graph import views
+from clusterkg.graph import explorer_model
 from clusterkg.graph.errors import InvalidInput
 from clusterkg.webapp.errors import ApiError
 from clusterkg.webapp.extension import state
@@ -105,7 +105,7 @@ def _with_urls(nodes: list[dict]) -> list[dict]:
     return [{**n, "url": _node_url(n)} for n in nodes]
 
 
-def vis_options(view: views.GraphView) -> dict:
+def vis_options(view: explorer_model.GraphView) -> dict:
     """vis-network options from pyvis: physics for small views, fixed positions for big ones.
 
     The network itself is built by assigning pyvis's node and edge lists (``add_node`` /
@@ -120,7 +120,7 @@ def vis_options(view: views.GraphView) -> dict:
         net.options.physics.stabilization.iterations = 300  # bounded: small views only
     else:
         net.toggle_physics(False)
-    net.toggle_hide_edges_on_drag(len(view.nodes) > views.PHYSICS_THRESHOLD)
+    net.toggle_hide_edges_on_drag(len(view.nodes) > explorer_model.PHYSICS_THRESHOLD)
     options = json.loads(net.options.to_json())
     options["edges"]["smooth"] = {"enabled": False} if not view.physics else {"enabled": True, "type": "continuous"}
     options["edges"]["color"] = {"color": "#9aa7b4", "highlight": "#24364b", "inherit": False}
@@ -132,7 +132,7 @@ def vis_options(view: views.GraphView) -> dict:
     return options
 
 
-def _payload(view: views.GraphView, projection, **extra) -> dict:
+def _payload(view: explorer_model.GraphView, projection, **extra) -> dict:
     industry_labels = dict(zip(projection.industries["id"], projection.industries["label"]))
     used = sorted({i for n in view.nodes for i in n.get("industries", ())})
     body = {"ok": True, **view.to_json(), "nodes": _with_urls(view.nodes), "options": vis_options(view),
@@ -162,16 +162,16 @@ def ego_payload(cluster: str, limit: int) -> dict:
     if not cluster.strip():
         raise InvalidInput("give a cluster: ?cluster=<id, IRI or name>")
     return _cached(("ego", cluster, limit),
-                   lambda p: _payload(views.finish(p, views.ego_network(p, cluster, limit=limit)), p))
+                   lambda p: _payload(explorer_model.finish(p, explorer_model.ego_network(p, cluster, limit=limit)), p))
 
 
 def partnerships_payload(shared: bool) -> dict:
     return _cached(("partnerships", shared),
-                   lambda p: _payload(views.finish(p, views.partnership_network(p, shared_members=shared)), p))
+                   lambda p: _payload(explorer_model.finish(p, explorer_model.partnership_network(p, shared_members=shared)), p))
 
 
 def competencies_payload() -> dict:
-    return _cached(("competencies",), lambda p: _payload(views.finish(p, views.competency_map(p)), p))
+    return _cached(("competencies",), lambda p: _payload(explorer_model.finish(p, explorer_model.competency_map(p)), p))
 
 
 def query_payload(query: str) -> dict:
@@ -193,15 +193,15 @@ def query_payload(query: str) -> dict:
         raise InvalidInput("an ASK query answers yes or no, not a graph: use CONSTRUCT or SELECT")
     if answer.form == "SELECT":
         document = json.loads(answer.body)
-        view = views.graph_from_rows(projection, document["head"]["vars"], document["results"]["bindings"], sparql=query)
+        view = explorer_model.graph_from_rows(projection, document["head"]["vars"], document["results"]["bindings"], sparql=query)
     else:
         triples = []
         for t in ox.parse(answer.body, format=ox.RdfFormat.N_TRIPLES):
             subject = t.subject.value if isinstance(t.subject, ox.NamedNode) else "_:" + t.subject.value
             kind = "iri" if isinstance(t.object, ox.NamedNode) else "bnode" if isinstance(t.object, ox.BlankNode) else "literal"
             triples.append((subject, t.predicate.value, t.object.value, kind))
-        view = views.graph_from_triples(projection, triples, sparql=query)
-    return _payload(views.finish(projection, view), projection, truncated=answer.truncated)
+        view = explorer_model.graph_from_triples(projection, triples, sparql=query)
+    return _payload(explorer_model.finish(projection, view), projection, truncated=answer.truncated)
 
 
 def _view_payload() -> tuple[str, dict]:
@@ -222,7 +222,7 @@ def _page(payload: dict, view: str, query: str = "") -> Response:
     html = render_template(
         "explorer/explore.html", payload=payload, view=view, query=query,
         sparql_url=url_for("sparql.endpoint") if "sparql" in _blueprints() else "/sparql",
-        node_pages=NODE_PAGES, kind_colors=KIND_COLORS, physics_threshold=views.PHYSICS_THRESHOLD, cap=views.AGGREGATE_CAP,
+        node_pages=NODE_PAGES, kind_colors=KIND_COLORS, physics_threshold=explorer_model.PHYSICS_THRESHOLD, cap=explorer_model.AGGREGATE_CAP,
     )
     return Response(html, content_type="text/html; charset=utf-8", headers={"Vary": "Accept"})
 
@@ -276,10 +276,10 @@ def api_expand():
     relation = request.args.get("relation", "")
     projection = state().projections.get()
     if not relation:
-        counts = views.neighbour_counts(projection, node)
+        counts = explorer_model.neighbour_counts(projection, node)
         return jsonify({"ok": True, "node": node,
                         "counts": [{"relation": name, "count": n} for name, n in counts.items()]})
-    page = views.expand(projection, node, relation, offset=_int("offset", 0), limit=_int("limit", 50))
+    page = explorer_model.expand(projection, node, relation, offset=_int("offset", 0), limit=_int("limit", 50))
     body = page.to_json()
     body["nodes"] = _with_urls(body["nodes"])
     body["source"] = {**body["source"], "url": _node_url(body["source"])}

@@ -1,4 +1,4 @@
-"""Graph views for the explorer: what to draw, computed from the projection (no Flask here).
+"""The graph explorer's view-model: what to draw, computed from the projection (no Flask here).
 
 Four views, each a :class:`GraphView` (nodes, edges, where to draw them, what was left out):
 

@@ -1,4 +1,4 @@
-"""Graph views for the explorer, on a small planted world whose right answers are known."""
+"""The explorer's view-model, on a small planted world whose right answers are known."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from clusterkg.graph import views
+from clusterkg.graph import explorer_model
 from clusterkg.graph.errors import ClusterNotFound, InvalidInput, NotFound
 
 MEMBERS = 12
@@ -54,7 +54,7 @@ def kinds(nodes):
 
 
 def test_ego_network_holds_members_their_competencies_and_partners(world):
-    view = views.ego_network(world, "hub")
+    view = explorer_model.ego_network(world, "hub")
     assert view.focus == "cluster:hub" and view.nodes[0]["id"] == "cluster:hub"
     found = kinds(view.nodes)
     assert found["organisation"] == {f"o{i:02d}" for i in range(MEMBERS)}
@@ -70,7 +70,7 @@ def test_ego_network_holds_members_their_competencies_and_partners(world):
 
 
 def test_ego_caps_each_relation_and_says_how_many_more(world):
-    view = views.ego_network(world, "hub", limit=5)
+    view = explorer_model.ego_network(world, "hub", limit=5)
     assert len(kinds(view.nodes)["organisation"]) == 5
     assert {"node": "cluster:hub", "relation": "members", "shown": 5, "total": MEMBERS} in view.more
     # power chips (11 holders) before optics (2): the strongest neighbour first
@@ -79,9 +79,9 @@ def test_ego_caps_each_relation_and_says_how_many_more(world):
 
 
 def test_expansion_pages_through_a_relation(world):
-    first = views.expand(world, "cluster:hub", "members", offset=0, limit=5)
-    second = views.expand(world, "cluster:hub", "members", offset=5, limit=5)
-    last = views.expand(world, "cluster:hub", "members", offset=10, limit=5)
+    first = explorer_model.expand(world, "cluster:hub", "members", offset=0, limit=5)
+    second = explorer_model.expand(world, "cluster:hub", "members", offset=5, limit=5)
+    last = explorer_model.expand(world, "cluster:hub", "members", offset=10, limit=5)
     assert (first.total, first.next_offset, first.to_json()["remaining"]) == (MEMBERS, 5, 7)
     assert (second.next_offset, second.to_json()["remaining"]) == (10, 2)
     assert (len(last.nodes), last.next_offset, last.to_json()["remaining"]) == (2, None, 0)
@@ -92,13 +92,13 @@ def test_expansion_pages_through_a_relation(world):
 
 
 def test_counts_per_relation_come_first(world):
-    assert views.neighbour_counts(world, "cluster:hub") == {
+    assert explorer_model.neighbour_counts(world, "cluster:hub") == {
         "members": MEMBERS, "competencies": 2, "partners": 2, "industries": 1, "needs": 1}
-    assert views.neighbour_counts(world, "organisation:o00") == {"clusters": 2, "competencies": 2}
-    counts = views.neighbour_counts(world, "competency:chips")
+    assert explorer_model.neighbour_counts(world, "organisation:o00") == {"clusters": 2, "competencies": 2}
+    counts = explorer_model.neighbour_counts(world, "competency:chips")
     assert counts["narrower"] == 1 and counts["broader"] == 0 and counts["industries"] == 1
-    assert views.neighbour_counts(world, "country:FR") == {"clusters": 2}
-    assert views.neighbour_counts(world, "industry:i1")["clusters"] == 1
+    assert explorer_model.neighbour_counts(world, "country:FR") == {"clusters": 2}
+    assert explorer_model.neighbour_counts(world, "industry:i1")["clusters"] == 1
 
 
 @pytest.mark.parametrize("node, relation, error", [
@@ -110,22 +110,22 @@ def test_counts_per_relation_come_first(world):
 ])
 def test_bad_expansions_are_typed_errors(world, node, relation, error):
     with pytest.raises(error):
-        views.expand(world, node, relation)
+        explorer_model.expand(world, node, relation)
 
 
 def test_limits_are_checked(world):
     with pytest.raises(InvalidInput):
-        views.expand(world, "cluster:hub", "members", limit=0)
+        explorer_model.expand(world, "cluster:hub", "members", limit=0)
     with pytest.raises(InvalidInput):
-        views.expand(world, "cluster:hub", "members", offset=-1)
+        explorer_model.expand(world, "cluster:hub", "members", offset=-1)
     with pytest.raises(InvalidInput):
-        views.ego_network(world, "hub", limit=views.MAX_LIMIT + 1)
+        explorer_model.ego_network(world, "hub", limit=explorer_model.MAX_LIMIT + 1)
     with pytest.raises(ClusterNotFound):
-        views.ego_network(world, "atlantis")
+        explorer_model.ego_network(world, "atlantis")
 
 
 def test_above_the_cap_members_become_one_node_per_cluster(world):
-    view = views.finish(world, views.ego_network(world, "hub"), cap=8)
+    view = explorer_model.finish(world, explorer_model.ego_network(world, "hub"), cap=8)
     assert view.aggregated and len(view.nodes) <= 8
     groups = [n for n in view.nodes if n["kind"] == "group"]
     assert [g["label"] for g in groups] == [f"{MEMBERS} organisations of Hub"]
@@ -139,7 +139,7 @@ def test_above_the_cap_members_become_one_node_per_cluster(world):
 
 
 def test_aggregation_goes_on_until_the_view_fits(world):
-    view = views.finish(world, views.ego_network(world, "hub"), cap=3)
+    view = explorer_model.finish(world, explorer_model.ego_network(world, "hub"), cap=3)
     labels = sorted(n["label"] for n in view.nodes)
     # organisations fold into the hub, power chips under its top concept... then clusters per country
     assert "12 organisations of Hub" in labels
@@ -147,14 +147,14 @@ def test_aggregation_goes_on_until_the_view_fits(world):
 
 
 def test_below_the_cap_nothing_is_aggregated(world):
-    view = views.finish(world, views.ego_network(world, "hub"))
+    view = explorer_model.finish(world, explorer_model.ego_network(world, "hub"))
     assert not view.aggregated and all(n["kind"] != "group" for n in view.nodes)
 
 
 def test_small_views_use_physics_and_big_ones_get_positions(world):
-    small = views.finish(world, views.ego_network(world, "hub"))
+    small = explorer_model.finish(world, explorer_model.ego_network(world, "hub"))
     assert small.physics and all("x" not in n for n in small.nodes)
-    big = views.finish(world, views.ego_network(world, "hub"), physics_threshold=5)
+    big = explorer_model.finish(world, explorer_model.ego_network(world, "hub"), physics_threshold=5)
     assert not big.physics and big.layout == "fruchterman-reingold"
     points = [(n["x"], n["y"]) for n in big.nodes]
     assert all(math.isfinite(x) and math.isfinite(y) for x, y in points)
@@ -165,7 +165,7 @@ def test_layout_puts_linked_nodes_closer_than_unlinked_ones():
     nodes = [{"id": name} for name in "abcdef"]
     edges = [{"from": "a", "to": "b"}, {"from": "b", "to": "c"}, {"from": "a", "to": "c"},
              {"from": "d", "to": "e"}, {"from": "e", "to": "f"}, {"from": "d", "to": "f"}]
-    positions, _ = views.layout_positions(nodes, edges)
+    positions, _ = explorer_model.layout_positions(nodes, edges)
 
     def distance(u, v):
         return math.dist(positions[u], positions[v])
@@ -176,7 +176,7 @@ def test_layout_puts_linked_nodes_closer_than_unlinked_ones():
 
 
 def test_partnership_network_links_partner_clusters(world):
-    view = views.partnership_network(world)
+    view = explorer_model.partnership_network(world)
     assert {n["ref"] for n in view.nodes} == {"hub", "east", "west"}
     labels = {(e["from"], e["to"]): e["label"] for e in view.edges}
     assert labels == {("cluster:hub", "cluster:east"): "Hub-East alliance",
@@ -188,15 +188,15 @@ def test_partnership_network_links_partner_clusters(world):
 
 
 def test_partnership_network_with_shared_members(world):
-    plain = views.partnership_network(world)
-    shared = views.partnership_network(world, shared_members=True)
+    plain = explorer_model.partnership_network(world)
+    shared = explorer_model.partnership_network(world, shared_members=True)
     # hub and east share o00, and already partner: the edge stays a partnership edge
     assert len(shared.edges) == len(plain.edges)
     assert all(e["relation"] == "partners" for e in shared.edges)
 
 
 def test_competency_map_sizes_by_holders_and_links_broader(world):
-    view = views.competency_map(world)
+    view = explorer_model.competency_map(world)
     by_ref = {n["ref"]: n for n in view.nodes}
     assert by_ref["chips"]["size"] == 11  # everyone holding power chips holds chips
     assert by_ref["power-chips"]["size"] == 11 and by_ref["optics"]["size"] == 2
@@ -215,7 +215,7 @@ def test_a_construct_result_becomes_a_graph_of_known_things(world):
         (thing, "https://example.org/near", hub, "iri"),
         (thing, "https://example.org/weight", "3", "literal"),
     ]
-    view = views.graph_from_triples(world, triples)
+    view = explorer_model.graph_from_triples(world, triples)
     by_id = {n["id"]: n for n in view.nodes}
     assert set(by_id) == {"cluster:hub", "organisation:o00", "iri:" + thing}
     assert by_id["iri:" + thing]["label"] == "A <b>thing</b>"  # kept as text: escaping is the page's job
@@ -228,21 +228,21 @@ def test_a_select_result_links_consecutive_iri_columns(world):
     hub = {"type": "uri", "value": "https://w3id.org/clusterkg/id/cluster/hub"}
     rows = [{"org": {"type": "uri", "value": f"https://w3id.org/clusterkg/id/org/o0{i}"},
              "orgLabel": {"type": "literal", "value": "ignored for known nodes"}, "cluster": hub} for i in range(3)]
-    view = views.graph_from_rows(world, ["org", "orgLabel", "cluster"], rows)
+    view = explorer_model.graph_from_rows(world, ["org", "orgLabel", "cluster"], rows)
     assert len(view.nodes) == 4 and len(view.edges) == 3
     assert {e["relation"] for e in view.edges} == {"org→cluster"}
     assert next(n for n in view.nodes if n["id"] == "organisation:o00")["label"] == "Org 00"
 
 
 def test_to_frame_lists_nodes_with_degree(world):
-    frame = views.ego_network(world, "hub").to_frame()
+    frame = explorer_model.ego_network(world, "hub").to_frame()
     assert list(frame.columns) == ["id", "kind", "label", "country", "degree"]
     assert frame.set_index("id").loc["cluster:hub", "degree"] == MEMBERS + 2 + 2
 
 
 def test_the_real_dataset_has_a_drawable_ego_network(default_projection):
-    view = views.finish(default_projection, views.ego_network(default_projection, "silicon-saxony"))
+    view = explorer_model.finish(default_projection, explorer_model.ego_network(default_projection, "silicon-saxony"))
     assert len(view.nodes) > 20 and view.physics
     assert {n["kind"] for n in view.nodes} >= {"cluster", "organisation", "competency"}
-    big = views.finish(default_projection, views.competency_map(default_projection))
-    assert len(big.nodes) >= views.PHYSICS_THRESHOLD and not big.physics and all("x" in n for n in big.nodes)
+    big = explorer_model.finish(default_projection, explorer_model.competency_map(default_projection))
+    assert len(big.nodes) >= explorer_model.PHYSICS_THRESHOLD and not big.physics and all("x" in n for n in big.nodes)
