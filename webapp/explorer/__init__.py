@@ -38,17 +38,18 @@ import urllib.parse
 from collections import OrderedDict
 
 import pyoxigraph as ox
-from flask import Blueprint, Flask, Response, jsonify, render_template, request, url_for
+from flask import Flask, Response, jsonify, render_template, request, url_for
 from pyvis.network import Network
 
 from clusterkg.graph import explorer_model
 from clusterkg.graph.errors import InvalidInput
-from clusterkg.webapp.errors import ApiError
 from clusterkg.webapp.extension import state
+from clusterkg.webapp.pages import reads
+from clusterkg.webapp.pages.common import page_blueprint
 
 __all__ = ["bp", "register", "NODE_PAGES"]
 
-bp = Blueprint("explorer", __name__)
+bp = page_blueprint("explorer", __name__)  # typed errors: an HTML page for browsers, JSON otherwise
 
 #: node kind -> the path of its page (served by the pages blueprint)
 NODE_PAGES = {"cluster": "/clusters/", "organisation": "/organisations/", "competency": "/competencies/"}
@@ -176,18 +177,14 @@ def competencies_payload() -> dict:
 
 def query_payload(query: str) -> dict:
     """Run a read-only query with the SPARQL endpoint's checks and limits; draw its result."""
-    from clusterkg.webapp.query_runner import QueryJob
     from clusterkg.webapp.sparql_text import check_query
 
     if not query.strip():
         raise InvalidInput("give a SPARQL CONSTRUCT, DESCRIBE or SELECT query: ?query=...")
     check_query(query)  # refuses SERVICE (and anything that would fetch remote data)
     ckg = state()
-    if ckg.runner is None:
-        raise ApiError("this server has no embedded store to query; query the remote SPARQL server directly", 501)
-    answer = ckg.runner.run(QueryJob(
-        query, accept="application/sparql-results+json, application/n-triples",
-        max_rows=min(ckg.max_rows, QUERY_ROW_CAP), base_iri=request.base_url))
+    answer = reads.answer(query, "application/sparql-results+json, application/n-triples",
+                          max_rows=QUERY_ROW_CAP, base_iri=request.base_url)
     projection = ckg.projections.get()
     if answer.form == "ASK":
         raise InvalidInput("an ASK query answers yes or no, not a graph: use CONSTRUCT or SELECT")
