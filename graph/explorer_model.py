@@ -1,9 +1,11 @@
 """The graph explorer's view-model: what to draw, computed from the projection (no Flask here).
 
-Four views, each a :class:`GraphView` (nodes, edges, where to draw them, what was left out):
+Five views, each a :class:`GraphView` (nodes, edges, where to draw them, what was left out):
 
 - :func:`ego_network` — a cluster, its members, the competencies its members hold and its
   partner clusters (each relation capped; the rest is "+N more").
+- :func:`neighbourhood` — any node (an organisation, a competency, ...) with its neighbours
+  along every relation it has (each capped the same way).
 - :func:`partnership_network` — clusters linked by cross-cluster partnerships (and, on
   request, by shared members).
 - :func:`competency_map` — competencies with their ``skos:broader`` links and the industries
@@ -56,6 +58,7 @@ import numpy as np
 
 from clusterkg.graph.errors import InvalidInput, NotFound
 from clusterkg.graph.projection import Projection, local_name
+from clusterkg.ontology.namespace import DATA
 
 __all__ = [
     "AGGREGATE_CAP",
@@ -71,6 +74,9 @@ __all__ = [
     "graph_from_triples",
     "layout_positions",
     "neighbour_counts",
+    "neighbourhood",
+    "node_for_iri",
+    "resource_query",
     "node_id",
     "partnership_network",
 ]
@@ -449,6 +455,65 @@ WHERE {{
 }}"""
     return GraphView("ego", f"Ego network of {centre['label']}", nodes, edges, focus=centre["id"],
                      more=more, sparql=sparql)
+
+
+def neighbourhood(p: Projection, node: str, limit: int = 150) -> GraphView:
+    """A node with its ``limit`` strongest neighbours along each of its relations.
+
+    Any kind that :func:`expand` takes (``organisation:infineon``, ``competency:...``,
+    ``industry:...``, ``country:DE``, ``cluster:...``); ``more`` says what was cut.
+    """
+    _check_limit(limit)
+    kind, i = _parse_node(p, node)
+    centre = _make_node(p, kind, i)
+    nodes, edges, more, seen = [centre], [], [], {centre["id"]}
+    for relation in RELATIONS[kind]:
+        target, ordered, labels = _neighbours(p, kind, i, relation)
+        for t, label in zip(ordered[:limit], labels[:limit]):
+            n = _make_node(p, target, t)
+            if n["id"] not in seen:
+                seen.add(n["id"])
+                nodes.append(n)
+            edges.append(_edge(centre["id"], n["id"], relation, label))
+        if len(ordered) > limit:
+            more.append({"node": centre["id"], "relation": relation, "shown": limit, "total": len(ordered)})
+    if centre["iri"]:
+        sparql = resource_query(centre["iri"], centre["label"])
+    else:  # a country: its clusters
+        country = _iri(DATA[f"country/{centre['ref']}"])
+        sparql = _PREFIXES + f"""# The clusters of {_comment(centre['label'])}
+CONSTRUCT {{ ?cluster ckg:country {country} ; rdfs:label ?label }}
+WHERE {{ ?cluster a ckg:Cluster ; ckg:country {country} ; rdfs:label ?label }}"""
+    return GraphView("neighbours", f"Neighbours of {centre['label']}", nodes, edges, focus=centre["id"],
+                     more=more, sparql=sparql)
+
+
+def resource_query(iri: str, label: str | None = None) -> str:
+    """A CONSTRUCT of a resource's own triples and of the triples pointing at it.
+
+    >>> print(resource_query("https://w3id.org/clusterkg/id/cluster/x", "X"))
+    # Everything said about X, and everything that points at it
+    CONSTRUCT { ?s ?p ?o }
+    WHERE {
+      { BIND(<https://w3id.org/clusterkg/id/cluster/x> AS ?s) ?s ?p ?o }
+      UNION
+      { BIND(<https://w3id.org/clusterkg/id/cluster/x> AS ?o) ?s ?p ?o }
+    }
+    """
+    term = _iri(iri)
+    return f"""# Everything said about {_comment(label or iri)}, and everything that points at it
+CONSTRUCT {{ ?s ?p ?o }}
+WHERE {{
+  {{ BIND({term} AS ?s) ?s ?p ?o }}
+  UNION
+  {{ BIND({term} AS ?o) ?s ?p ?o }}
+}}"""
+
+
+def node_for_iri(p: Projection, iri: str) -> str | None:
+    """The node id of a cluster, organisation, competency or industry IRI; ``None`` for others."""
+    known = _known(p, iri)
+    return node_id(known[0], _ref(p, *known)) if known else None
 
 
 def _comment(text: str) -> str:

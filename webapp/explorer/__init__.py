@@ -4,21 +4,24 @@ Pages (each also answers JSON: ``.json`` or ``Accept: application/json``, the sa
 the matching API route):
 
 - ``/explore?view=partnerships[&shared=1]`` (the default view), ``/explore?view=ego&cluster=<id>
-  [&limit=N]``, ``/explore?view=competencies`` — the explorer page; filters, search, expansions
-  and the selected node live in the URL (updated with ``history.replaceState``) so any view can
-  be shared.
+  [&limit=N]``, ``/explore?view=neighbours&of=<kind:id>[&limit=N]``, ``/explore?view=competencies``
+  — the explorer page; filters, search, expansions and the selected node (``node=<kind:id>``)
+  live in the URL (updated with ``history.replaceState``) so any view can be shared.
+- ``/explore?focus=<IRI or kind:id>`` — redirects to the explorer centred on that resource
+  (:func:`focus_url`): what every "Open in explorer" link of the pages opens.
 - ``/explore/query?query=<SPARQL>`` — a CONSTRUCT/DESCRIBE or SELECT result drawn as a graph.
 
 JSON API (errors: the app's one shape ``{"ok": false, "error": ..., "status": N}``):
 
 ``GET /api/graph/ego?cluster=<id|IRI|name>&limit=<1..1000, default 150>``
+``GET /api/graph/neighbours?node=<kind:id>&limit=<1..1000, default 150>``
 ``GET /api/graph/partnerships?shared=<0|1>``
 ``GET /api/graph/competencies``
 ``GET|POST /api/graph/query?query=<SPARQL>`` (read-only, time-limited, SERVICE/LOAD refused)
     A graph: ``{"ok": true, "view", "title", "focus", "nodes", "edges", "physics", "layout",
     "aggregated", "more", "sparql", "options", "stats": {"nodes", "edges"}}``; nodes and edges
-    as documented in :mod:`clusterkg.graph.explorer_model`, plus ``"url"`` (the node's page or null) on
-    each node; ``options`` are vis-network options; ``more``: ``[{"node", "relation", "shown",
+    as documented in :mod:`clusterkg.graph.explorer_model`, plus ``"url"`` on each node (the page
+    it names: its profile or ``/resource`` page, a country's cluster list; null for a group); ``options`` are vis-network options; ``more``: ``[{"node", "relation", "shown",
     "total"}]``. A query result also has ``"truncated"``.
 ``GET /api/graph/expand?node=<kind:id>``
     Counts first, in display order: ``{"ok": true, "node", "counts": [{"relation": "members",
@@ -34,32 +37,29 @@ or uses SERVICE/LOAD 400, a query past the time limit 503.
 from __future__ import annotations
 
 import json
-import urllib.parse
 from collections import OrderedDict
 
 import pyoxigraph as ox
-from flask import Flask, Response, jsonify, render_template, request, url_for
+from flask import Flask, Response, jsonify, redirect, render_template, request, url_for
 from pyvis.network import Network
 
 from clusterkg.graph import explorer_model
-from clusterkg.graph.errors import InvalidInput
+from clusterkg.graph.errors import InvalidInput, NotFound
 from clusterkg.webapp.extension import state
-from clusterkg.webapp.pages import reads
-from clusterkg.webapp.pages.common import page_blueprint
+from clusterkg.webapp.pages import facts, reads
+from clusterkg.webapp.pages.common import entity_url, page_blueprint
 
-__all__ = ["bp", "register", "NODE_PAGES"]
+__all__ = ["bp", "register", "focus_url"]
 
 bp = page_blueprint("explorer", __name__)  # typed errors: an HTML page for browsers, JSON otherwise
 
-#: node kind -> the path of its page (served by the pages blueprint)
-NODE_PAGES = {"cluster": "/clusters/", "organisation": "/organisations/", "competency": "/competencies/"}
 #: most triples (or rows) a query result may draw
 QUERY_ROW_CAP = 5000
 _CACHE_SIZE = 32
 #: node kind -> colour, shared by the graph, the legend and the table
 KIND_COLORS = {"cluster": "#c0392b", "organisation": "#2e86c1", "competency": "#229954",
                "industry": "#d68910", "country": "#7d3c98", "group": "#566573", "resource": "#839192"}
-VIEWS = ("partnerships", "ego", "competencies", "query")
+VIEWS = ("partnerships", "ego", "neighbours", "competencies", "query")
 
 
 def register(app: Flask) -> None:
@@ -96,10 +96,12 @@ def _wants_json(suffix: bool) -> bool:
 
 
 def _node_url(node: dict) -> str | None:
-    prefix = NODE_PAGES.get(node["kind"])
-    if not prefix or not node.get("ref"):
-        return None
-    return request.script_root + prefix + urllib.parse.quote(node["ref"], safe="")
+    """The page a node names: its profile or resource page; a country's clusters; none for a group."""
+    if node.get("iri"):
+        return entity_url(node["iri"])
+    if node["kind"] == "country" and node.get("ref"):
+        return url_for("clusters.list", country=node["ref"])
+    return None
 
 
 def _with_urls(nodes: list[dict]) -> list[dict]:
@@ -171,6 +173,13 @@ def partnerships_payload(shared: bool) -> dict:
                    lambda p: _payload(explorer_model.finish(p, explorer_model.partnership_network(p, shared_members=shared)), p))
 
 
+def neighbours_payload(node: str, limit: int) -> dict:
+    if not node.strip():
+        raise InvalidInput("give a node: ?of=<kind:id>, e.g. organisation:globalfoundries")
+    return _cached(("neighbours", node, limit),
+                   lambda p: _payload(explorer_model.finish(p, explorer_model.neighbourhood(p, node, limit=limit)), p))
+
+
 def competencies_payload() -> dict:
     return _cached(("competencies",), lambda p: _payload(explorer_model.finish(p, explorer_model.competency_map(p)), p))
 
@@ -205,11 +214,13 @@ def _view_payload() -> tuple[str, dict]:
     view = request.args.get("view", "partnerships")
     if view == "ego":
         return view, ego_payload(request.args.get("cluster", ""), _int("limit", 150))
+    if view == "neighbours":
+        return view, neighbours_payload(request.args.get("of", ""), _int("limit", 150))
     if view == "partnerships":
         return view, partnerships_payload(_flag("shared"))
     if view == "competencies":
         return view, competencies_payload()
-    raise InvalidInput(f"unknown view {view!r}; choose one of {', '.join(VIEWS[:3])} (or /explore/query)")
+    raise InvalidInput(f"unknown view {view!r}; choose one of {', '.join(VIEWS[:4])} (or /explore/query)")
 
 
 # --------------------------------------------------------------------------- pages
@@ -219,7 +230,7 @@ def _page(payload: dict, view: str, query: str = "") -> Response:
     html = render_template(
         "explorer/explore.html", payload=payload, view=view, query=query,
         sparql_url=url_for("sparql.endpoint") if "sparql" in _blueprints() else "/sparql",
-        node_pages=NODE_PAGES, kind_colors=KIND_COLORS, physics_threshold=explorer_model.PHYSICS_THRESHOLD, cap=explorer_model.AGGREGATE_CAP,
+        kind_colors=KIND_COLORS, physics_threshold=explorer_model.PHYSICS_THRESHOLD, cap=explorer_model.AGGREGATE_CAP,
     )
     return Response(html, content_type="text/html; charset=utf-8", headers={"Vary": "Accept"})
 
@@ -230,9 +241,35 @@ def _blueprints():
     return current_app.blueprints
 
 
+def focus_url(focus: str) -> str:
+    """The explorer centred on ``focus`` (a data IRI or a node id such as ``organisation:x``).
+
+    A cluster opens its ego network, any other node of the projection its neighbourhood, and
+    any other resource of the store the graph of its own triples; the node is selected, so its
+    details are open. Raises :class:`~clusterkg.graph.errors.NotFound` for what the store
+    does not hold.
+    """
+    projection = state().projections.get()
+    kind = focus.partition(":")[0]
+    node = focus if kind in explorer_model.RELATIONS else explorer_model.node_for_iri(projection, focus)
+    if node is not None:
+        kind, _, ref = node.partition(":")
+        if kind == "cluster":
+            return url_for("explorer.explore", view="ego", cluster=ref, node=node)
+        explorer_model.neighbour_counts(projection, node)  # NotFound / InvalidInput for a bad node
+        return url_for("explorer.explore", view="neighbours", of=node, node=node)
+    query = explorer_model.resource_query(focus)  # InvalidInput for what cannot be an IRI
+    if not facts.exists(focus):
+        raise NotFound("resource", focus)
+    return url_for("explorer.explore_query", query=query, node="iri:" + focus)
+
+
 @bp.route("/explore", defaults={"suffix": ""})
-@bp.route("/explore.json", defaults={"suffix": ".json"})
+@bp.route("/explore.json", endpoint="explore_json", defaults={"suffix": ".json"})
 def explore(suffix: str):
+    focus = request.args.get("focus", "").strip()
+    if focus:
+        return redirect(focus_url(focus))
     view, payload = _view_payload()
     if _wants_json(bool(suffix)):
         return jsonify(payload)
@@ -240,7 +277,7 @@ def explore(suffix: str):
 
 
 @bp.route("/explore/query", defaults={"suffix": ""}, methods=["GET", "POST"])
-@bp.route("/explore/query.json", defaults={"suffix": ".json"}, methods=["GET", "POST"])
+@bp.route("/explore/query.json", endpoint="explore_query_json", defaults={"suffix": ".json"}, methods=["GET", "POST"])
 def explore_query(suffix: str):
     query = request.values.get("query", "")
     if _wants_json(bool(suffix)):
@@ -260,6 +297,11 @@ def api_ego():
 @bp.route("/api/graph/partnerships")
 def api_partnerships():
     return jsonify(partnerships_payload(_flag("shared")))
+
+
+@bp.route("/api/graph/neighbours")
+def api_neighbours():
+    return jsonify(neighbours_payload(request.args.get("node", ""), _int("limit", 150)))
 
 
 @bp.route("/api/graph/competencies")

@@ -100,7 +100,7 @@
 
   function syncUrl() {
     var out = new URLSearchParams();
-    ["view", "cluster", "limit", "shared", "query"].forEach(function (name) {
+    ["view", "cluster", "of", "limit", "shared", "query"].forEach(function (name) {
       if (params.get(name) !== null) out.set(name, params.get(name));
     });
     if (state.industry) out.set("industry", state.industry);
