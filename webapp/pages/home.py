@@ -83,3 +83,4 @@ def home():
     data = {"query": text, "stats": graph_stats(state().store), "results": results,
             "total": sum(len(items) for items in results.values())}
     return respond("pages/home.html", data)
+
