@@ -138,12 +138,25 @@ def test_above_the_cap_members_become_one_node_per_cluster(world):
                                                           (groups[0]["id"], "competency:optics")}
 
 
-def test_aggregation_goes_on_until_the_view_fits(world):
-    view = explorer_model.finish(world, explorer_model.ego_network(world, "hub"), cap=3)
+def test_aggregation_goes_on_until_the_view_fits(make_projection):
+    # three more partner clusters in Poland: only folding clusters per country brings the view
+    # (hub, 12 members, 2 competencies, 5 partners = 20 nodes) down to 6
+    poles = [{"id": f"pl{i}", "name": f"Pole {i}", "countries": "PL"} for i in range(3)]
+    world = make_projection({**WORLD, "clusters": WORLD["clusters"] + poles, "partnerships": WORLD["partnerships"] + [
+        {"id": f"p-pl{i}", "name": f"Hub-Pole {i}", "level": "cooperation_agreement", "participants": f"hub;pl{i}"}
+        for i in range(3)]})
+    ego = explorer_model.ego_network(world, "hub")
+    assert len(ego.nodes) == 20
+    view = explorer_model.finish(world, ego, cap=6)
+    assert len(view.nodes) <= 6
     labels = sorted(n["label"] for n in view.nodes)
-    # organisations fold into the hub, power chips under its top concept... then clusters per country
-    assert "12 organisations of Hub" in labels
-    assert any(label.startswith("2 clusters in") or label.startswith("1 clusters in") for label in labels)
+    # organisations fold into one node, power chips under its top concept, then clusters per country
+    assert labels == ["1 clusters in FR", "1 narrower competencies of Chips", "12 organisations of Hub",
+                      "4 clusters in PL", "Hub", "Optics"]
+    # with room for the partners, it stops after the organisations
+    roomy = explorer_model.finish(world, ego, cap=9)
+    assert len(roomy.nodes) == 9 and "12 organisations of Hub" in [n["label"] for n in roomy.nodes]
+    assert not any(n["label"].endswith(("in PL", "of Chips")) for n in roomy.nodes)
 
 
 def test_below_the_cap_nothing_is_aggregated(world):
@@ -187,12 +200,19 @@ def test_partnership_network_links_partner_clusters(world):
     assert hub["size"] == MEMBERS and hub["country"] == "DE"
 
 
-def test_partnership_network_with_shared_members(world):
+def test_partnership_network_with_shared_members(make_projection):
+    # West and Alone do not partner but share a member ("far"); Hub and East partner and share o00
+    world = make_projection({**WORLD, "affiliations": WORLD["affiliations"] + [
+        {"cluster": "alone", "organisation": "far", "relation": "member"}]})
     plain = explorer_model.partnership_network(world)
     shared = explorer_model.partnership_network(world, shared_members=True)
-    # hub and east share o00, and already partner: the edge stays a partnership edge
-    assert len(shared.edges) == len(plain.edges)
-    assert all(e["relation"] == "partners" for e in shared.edges)
+    assert "cluster:alone" not in {n["id"] for n in plain.nodes}
+    assert "cluster:alone" in {n["id"] for n in shared.nodes}
+    extra = [e for e in shared.edges if e["relation"] == "shared_members"]
+    assert [(sorted((e["from"], e["to"])), e["label"]) for e in extra] == [
+        (["cluster:alone", "cluster:west"], "1 shared members")]
+    # a pair that partners keeps its partnership edge, not a second one
+    assert {e["id"] for e in shared.edges} - {e["id"] for e in extra} == {e["id"] for e in plain.edges}
 
 
 def test_competency_map_sizes_by_holders_and_links_broader(world):
@@ -246,3 +266,19 @@ def test_the_real_dataset_has_a_drawable_ego_network(default_projection):
     assert {n["kind"] for n in view.nodes} >= {"cluster", "organisation", "competency"}
     big = explorer_model.finish(default_projection, explorer_model.competency_map(default_projection))
     assert len(big.nodes) >= explorer_model.PHYSICS_THRESHOLD and not big.physics and all("x" in n for n in big.nodes)
+
+
+def test_neighbourhood_of_any_node_holds_its_neighbours_by_relation(world):
+    view = explorer_model.neighbourhood(world, "organisation:o00")
+    assert view.focus == "organisation:o00" and view.nodes[0]["id"] == "organisation:o00"
+    assert kinds(view.nodes) == {"organisation": {"o00"}, "cluster": {"hub", "east"},
+                                 "competency": {"power-chips", "optics"}}
+    assert sorted((e["relation"], e["to"]) for e in view.edges) == [
+        ("clusters", "cluster:east"), ("clusters", "cluster:hub"),
+        ("competencies", "competency:optics"), ("competencies", "competency:power-chips")]
+    assert "<https://w3id.org/clusterkg/id/org/o00>" in view.sparql
+    capped = explorer_model.neighbourhood(world, "competency:power-chips", limit=5)
+    assert len(kinds(capped.nodes)["organisation"]) == 5
+    assert {"node": "competency:power-chips", "relation": "holders", "shown": 5, "total": MEMBERS - 1} in capped.more
+    with pytest.raises(NotFound):
+        explorer_model.neighbourhood(world, "organisation:nobody")

@@ -44,10 +44,20 @@ def test_cluster_profile_draws_its_graph_and_sorts_by_keyboard(page, live_server
 
 def test_cluster_list_sorts_and_keeps_the_order_in_the_url(page, live_server):
     page.goto(live_server + "/clusters?country=DE")
+
+    def members() -> list[int]:  # the Organisations column, top to bottom, as shown
+        return [int(row.locator("td").nth(3).inner_text()) for row in page.locator("#clusters tbody tr").all()]
+
+    assert len(members()) > 3 and members() != sorted(members())  # the list starts by name, not by size
     page.get_by_role("button", name="Organisations").click()
+    assert members() == sorted(members())
     assert parse_qs(urlsplit(page.url).query)["sort"] == ["members"]
-    rows = page.locator("#clusters tbody tr").count()
-    assert rows > 3
+    page.get_by_role("button", name="Organisations").click()
+    shown = members()
+    assert shown == sorted(shown, reverse=True)
+    assert parse_qs(urlsplit(page.url).query)["order"] == ["desc"]
+    page.reload()  # the server sorts by the URL's order: the same rows in the same order
+    assert members() == shown
 
 
 def test_partner_search_end_to_end(page, live_server):
