@@ -41,13 +41,13 @@ from collections import OrderedDict
 
 import pyoxigraph as ox
 from flask import Flask, Response, jsonify, redirect, render_template, request, url_for
-from pyvis.network import Network
 
 from clusterkg.graph import explorer_model
 from clusterkg.graph.errors import InvalidInput, NotFound
 from clusterkg.webapp.extension import state
 from clusterkg.webapp.pages import facts, reads
 from clusterkg.webapp.pages.common import entity_url, page_blueprint
+from clusterkg.webapp.pages.drawing import KIND_COLORS, vis_options
 
 __all__ = ["bp", "register", "focus_url"]
 
@@ -56,9 +56,6 @@ bp = page_blueprint("explorer", __name__)  # typed errors: an HTML page for brow
 #: most triples (or rows) a query result may draw
 QUERY_ROW_CAP = 5000
 _CACHE_SIZE = 32
-#: node kind -> colour, shared by the graph, the legend and the table
-KIND_COLORS = {"cluster": "#c0392b", "organisation": "#2e86c1", "competency": "#229954",
-               "industry": "#d68910", "country": "#7d3c98", "group": "#566573", "resource": "#839192"}
 VIEWS = ("partnerships", "ego", "neighbours", "competencies", "query")
 
 
@@ -108,37 +105,10 @@ def _with_urls(nodes: list[dict]) -> list[dict]:
     return [{**n, "url": _node_url(n)} for n in nodes]
 
 
-def vis_options(view: explorer_model.GraphView) -> dict:
-    """vis-network options from pyvis: physics for small views, fixed positions for big ones.
-
-    The network itself is built by assigning pyvis's node and edge lists (``add_node`` /
-    ``add_edge`` are quadratic, DESIGN.md); its HTML is never used (it references CDNs).
-    """
-    net = Network(directed=False)
-    net.nodes, net.edges = view.nodes, view.edges
-    net.node_ids = [n["id"] for n in view.nodes]
-    if view.physics:
-        net.barnes_hut(gravity=-3000, central_gravity=0.3, spring_length=120, spring_strength=0.04,
-                       damping=0.3, overlap=0.1)
-        net.options.physics.stabilization.iterations = 300  # bounded: small views only
-    else:
-        net.toggle_physics(False)
-    net.toggle_hide_edges_on_drag(len(view.nodes) > explorer_model.PHYSICS_THRESHOLD)
-    options = json.loads(net.options.to_json())
-    options["edges"]["smooth"] = {"enabled": False} if not view.physics else {"enabled": True, "type": "continuous"}
-    options["edges"]["color"] = {"color": "#9aa7b4", "highlight": "#24364b", "inherit": False}
-    options["interaction"].update({"hover": True, "tooltipDelay": 150, "navigationButtons": False,
-                                   "keyboard": {"enabled": False}})
-    options["nodes"] = {"shape": "dot", "scaling": {"min": 6, "max": 40, "label": {"enabled": False}},
-                        "font": {"size": 12, "face": "system-ui, sans-serif"}}
-    options["layout"] = {"improvedLayout": bool(view.physics) and len(view.nodes) < 150}
-    return options
-
-
 def _payload(view: explorer_model.GraphView, projection, **extra) -> dict:
     industry_labels = dict(zip(projection.industries["id"], projection.industries["label"]))
     used = sorted({i for n in view.nodes for i in n.get("industries", ())})
-    body = {"ok": True, **view.to_json(), "nodes": _with_urls(view.nodes), "options": vis_options(view),
+    body = {"ok": True, **view.to_json(), "nodes": _with_urls(view.nodes), "options": vis_options(view.nodes, view.physics),
             "stats": {"nodes": len(view.nodes), "edges": len(view.edges)},
             "industry_labels": {i: industry_labels.get(i, i) for i in used}}
     body.update(extra)
@@ -230,7 +200,7 @@ def _page(payload: dict, view: str, query: str = "") -> Response:
     html = render_template(
         "explorer/explore.html", payload=payload, view=view, query=query,
         sparql_url=url_for("sparql.endpoint") if "sparql" in _blueprints() else "/sparql",
-        kind_colors=KIND_COLORS, physics_threshold=explorer_model.PHYSICS_THRESHOLD, cap=explorer_model.AGGREGATE_CAP,
+        kind_colors={k: v for k, v in KIND_COLORS.items() if k != "recommended"}, physics_threshold=explorer_model.PHYSICS_THRESHOLD, cap=explorer_model.AGGREGATE_CAP,
     )
     return Response(html, content_type="text/html; charset=utf-8", headers={"Vary": "Accept"})
 

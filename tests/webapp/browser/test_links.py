@@ -77,6 +77,30 @@ def test_profile_links_open_the_page_of_what_they_name(page, live_server, path, 
         assert heading(page) == name, f"{path}: the {kind} link {name!r} opened {page.url}"
 
 
+@pytest.mark.parametrize("path, graph, kind", [("/clusters/silicon-saxony", "graph-cluster", "organisation"),
+                                               ("/partner-search?cluster=medicon-valley", "graph-partners", "competency")])
+def test_a_click_on_a_node_of_a_pages_graph_opens_its_page(page, live_server, path, graph, kind):
+    page.goto(live_server + path)
+    page.wait_for_selector(f"#{graph}[data-drawn='1'] canvas", timeout=20_000)
+    target = page.evaluate("""([graph, kind]) => {
+        const net = window.ClusterkgGraph.networks[graph];
+        net.stopSimulation();
+        const nodes = net.body.data.nodes;
+        document.getElementById(graph).scrollIntoView();
+        net.moveTo({position: {x: 0, y: 0}, scale: 1.0});
+        net.fit({animation: false});
+        // a node of that kind that no other node covers
+        const id = nodes.getIds().find(id => nodes.get(id).kind === kind &&
+            net.getNodeAt(net.canvasToDOM(net.getPositions([id])[id])) === id);
+        const dom = net.canvasToDOM(net.getPositions([id])[id]);
+        const box = document.getElementById(graph).getBoundingClientRect();
+        return {x: box.left + dom.x, y: box.top + dom.y, label: net.body.data.nodes.get(id).label};
+    }""", [graph, kind])
+    with page.expect_navigation():
+        page.mouse.click(target["x"], target["y"])
+    assert heading(page) == target["label"]
+
+
 def test_cluster_page_actions_open_what_they_say(page, live_server):
     start = live_server + "/clusters/silicon-saxony"
     page.goto(start)
