@@ -18,6 +18,7 @@ __all__ = [
     "exists",
     "describe",
     "incoming",
+    "INCOMING",
     "values",
     "cluster_affiliations",
     "organisation_affiliations",
@@ -92,13 +93,14 @@ def describe(iri: str) -> list[dict]:
     return sorted(rows.values(), key=lambda r: (r["predicate"]["label"], r["object"].get("label") or r["object"].get("value", "")))
 
 
-def incoming(iri: str, limit: int = 200) -> list[dict]:
+#: the triples pointing at ``?o`` (at most 200), for the ``/resource`` page
+INCOMING = (_SPARQL_PREFIXES + "SELECT ?s ?p (SAMPLE(?l) AS ?label) WHERE { ?s ?p ?o OPTIONAL { ?s rdfs:label|skos:prefLabel ?l } }"
+            " GROUP BY ?s ?p ?o ORDER BY ?p ?s LIMIT 200")
+
+
+def incoming(iri: str) -> list[dict]:
     """Triples pointing at the resource, ``[{"subject": {iri, label}, "predicate": {iri, label}}]``."""
-    result = reads.select(
-        _SPARQL_PREFIXES + "SELECT ?s ?p (SAMPLE(?l) AS ?label) WHERE { ?s ?p ?o OPTIONAL { ?s rdfs:label|skos:prefLabel ?l } }"
-        " GROUP BY ?s ?p ?o ORDER BY ?p ?s LIMIT " + str(int(limit)),
-        {"o": URIRef(iri)},
-    )
+    result = reads.select(INCOMING, {"o": URIRef(iri)})
     return [{"subject": _term(s, label), "predicate": _term(p)} for s, p, label in result.rows if s is not None]
 
 
