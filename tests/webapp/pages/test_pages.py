@@ -12,6 +12,7 @@ from clusterkg.graph.analysis.dissemination import disseminate
 from clusterkg.graph.analysis.gaps import find_gaps
 from clusterkg.graph.analysis.matchmaking import plan_meetings
 from clusterkg.graph.analysis.recommend import recommend_clusters
+from clusterkg.graph.stats import graph_stats
 
 JSON = {"Accept": "application/json"}
 
@@ -53,9 +54,10 @@ def test_page_html_and_both_json_twins_agree(client, url):
     assert "Accept" in html.headers["Vary"]
 
 
-def test_home_counts_and_search(client):
+def test_home_counts_and_search(app, client):
     data = client.get("/index.json?q=medicon").get_json()
     assert data["stats"]["clusters"] > 100 and data["stats"]["organisations"] > 400
+    assert data["stats"] == graph_stats(app.extensions["clusterkg"].store)  # what `clusterkg stats` says
     assert [c["id"] for c in data["results"]["clusters"]][0] == "medicon-valley"
     page = client.get("/?q=medicon").get_data(as_text=True)
     assert 'href="/clusters/medicon-valley"' in page
