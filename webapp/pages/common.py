@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from contextlib import contextmanager
 from collections.abc import Iterable
-from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
 
@@ -103,8 +102,9 @@ def _page_error(error: ClusterKGError):
 
 
 def explore_url(iri: str) -> str:
-    """The graph explorer centred on ``iri`` (the explorer is its own blueprint)."""
-    return "/explore?" + urlencode({"focus": iri})
+    """The graph explorer centred on ``iri``: it redirects to the view that shows it, selected
+    (:func:`clusterkg.webapp.explorer.focus_url`)."""
+    return url_for("explorer.explore", focus=iri)
 
 
 def outside_href(url: str | None) -> str:

@@ -44,6 +44,17 @@ def explorer_selection(page) -> tuple[str, list[str]]:
     return page.locator("#details-title").inner_text(), page.evaluate("window.__explorer.network.getSelectedNodes()")
 
 
+@pytest.mark.parametrize("name, title", [
+    ("Partner search", "Partner search"), ("Clusters", "Clusters"), ("Graph explorer", "Cross-cluster partnerships"),
+    ("SPARQL editor", "SPARQL"), ("Communities", "Communities of clusters"),
+    ("Blitz-meeting planner", "Blitz-meeting planner"), ("Market check", "Market check"),
+])
+def test_the_home_pages_entry_points_open_what_they_name(page, live_server, name, title):
+    page.goto(live_server + "/")
+    click(page, page.locator("main").get_by_role("link", name=name, exact=True))
+    assert heading(page) == title
+
+
 @pytest.mark.parametrize("path, node, view_title", [
     ("/clusters/silicon-saxony", "cluster:silicon-saxony", "Ego network of Silicon Saxony"),
     ("/organisations/globalfoundries", "organisation:globalfoundries", "Neighbours of Globalfoundries"),

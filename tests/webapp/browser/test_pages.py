@@ -78,11 +78,16 @@ def test_partner_search_end_to_end(page, live_server):
     assert ranks[:3] == ["1", "2", "3"][:len(ranks)]
     assert page.locator("#partners td.why").first.text_content().strip()
     page.wait_for_selector("#graph-partners[data-drawn='1'] canvas", timeout=20000)
-    assert page.locator("#show-sparql").get_attribute("href").startswith("/sparql?query=")
     # the state comes back from the URL
     page.reload()
     ticked = [b.get_attribute("value") for b in page.locator("#gaps input[name=gap]:checked").all()]
     assert ticked == chosen
+    # "Show the SPARQL" opens the editor with the query of this search: the ticked gaps
+    with page.expect_navigation():
+        page.locator("#show-sparql").click()
+    page.wait_for_function("document.querySelector('.CodeMirror') && document.querySelector('.CodeMirror').CodeMirror")
+    query = page.evaluate("document.querySelector('.CodeMirror').CodeMirror.getValue()")
+    assert all(f"competency/{gap}>" in query for gap in chosen), query[:600]
 
 
 @pytest.fixture(scope="module")
