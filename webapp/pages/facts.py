@@ -17,6 +17,7 @@ __all__ = [
     "curie",
     "exists",
     "describe",
+    "Triples",
     "incoming",
     "INCOMING",
     "values",
@@ -77,7 +78,13 @@ def exists(iri: str) -> bool:
     return reads.ask("ASK { ?s ?p ?o }", {"s": URIRef(iri)})
 
 
-def describe(iri: str) -> list[dict]:
+class Triples(list):
+    """:func:`describe`'s triples; ``truncated`` when the row cap (``CLUSTERKG_MAX_ROWS``) cut them."""
+
+    truncated = False
+
+
+def describe(iri: str) -> Triples:
     """The resource's own triples: ``[{"predicate": {iri, label}, "object": {iri, label} | {value, ...}}]``."""
     result = reads.select(
         _SPARQL_PREFIXES + "SELECT ?p ?o ?l WHERE { ?s ?p ?o OPTIONAL { ?o rdfs:label|skos:prefLabel ?l } }",
@@ -90,7 +97,9 @@ def describe(iri: str) -> list[dict]:
         if key in rows and (label is None or getattr(label, "language", None) not in (None, "en")):
             continue
         rows[key] = {"predicate": _term(p), "object": _term(o, label)}
-    return sorted(rows.values(), key=lambda r: (r["predicate"]["label"], r["object"].get("label") or r["object"].get("value", "")))
+    triples = Triples(sorted(rows.values(), key=lambda r: (r["predicate"]["label"], r["object"].get("label") or r["object"].get("value", ""))))
+    triples.truncated = result.truncated
+    return triples
 
 
 #: the triples pointing at ``?o`` (at most 200), for the ``/resource`` page
