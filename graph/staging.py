@@ -120,7 +120,8 @@ def stage(main: KnowledgeStore | None, batch: ParsedBatch, work: Path, *, replac
     inserts = list(batch.ntriples)
     loads = inserts + ([f.partial for f in batch.files if f.partial] if batch.problems else [])
     focus = subjects | set().union(*(f.partial_subjects for f in batch.files)) if batch.files else set()
-    on_disk = isinstance(main, OxigraphStore) and main.path is not None
+    # a read-only opener (a dry run) cannot make a generation: it stages like a remote store
+    on_disk = isinstance(main, OxigraphStore) and main.path is not None and main.writable
     if on_disk:
         generation = main.begin_generation()
         staging = Staging(main, generation.store, batch, replace, changed, generation=generation, inserts=inserts)

@@ -9,7 +9,7 @@ import json
 
 import click
 
-from clusterkg.cli import UserError, opened_store
+from clusterkg.commands.base import UserError, opened_store
 
 __all__ = ["delete", "history"]
 
@@ -50,7 +50,7 @@ def history(ctx: click.Context, fmt: str, limit: int) -> None:
 
     from clusterkg.graph.history import list_history
 
-    with opened_store(ctx) as store:
+    with opened_store(ctx, read_only=True) as store:
         entries = list_history(store)[-limit:]
     if fmt == "json":
         click.echo(json.dumps([asdict(e) for e in entries], indent=2))
