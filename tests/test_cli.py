@@ -214,7 +214,8 @@ def test_an_explicit_update_endpoint_overrides_the_derived_one(oxigraph_server, 
     monkeypatch.setenv("CLUSTERKG_UPDATE_ENDPOINT", "http://127.0.0.1:9/update")  # nothing listens there
     monkeypatch.setenv("CLUSTERKG_GRAPH_STORE_ENDPOINT", "http://127.0.0.1:9/store")
     result = CliRunner().invoke(cli, ["--endpoint", oxigraph_server.query_url, "init", "--no-default-data"])
-    assert result.exit_code == 1 and "http://127.0.0.1:9/store" in result.output, result.output
+    # every write is one SPARQL Update (data, version and history together): it goes to the update URL
+    assert result.exit_code == 1 and "http://127.0.0.1:9/update" in result.output, result.output
     with oxigraph_server.connect() as store:
         assert store.triple_count() == 0
 
