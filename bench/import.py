@@ -63,11 +63,12 @@ def main() -> None:
                            check=True, env=env, stdout=subprocess.DEVNULL)
         with open(data, "rb") as handle:
             triples = sum(1 for _ in handle)
-        print(f"{args.size}: {triples:,} triples, {data.stat().st_size / 2**20:,.0f} MiB of N-Triples")
+        print(f"{args.size}: {triples:,} triples, {data.stat().st_size / 2**20:,.0f} MiB of N-Triples", flush=True)
 
         baseline_store = work / "bulk"
         shutil.rmtree(baseline_store, ignore_errors=True)
         bulk_seconds, bulk_rss = run([sys.executable, "-c", BULK_LOAD, str(baseline_store), str(data)], env)
+        print(f"(pyoxigraph bulk_load: {bulk_seconds:.2f} s, {bulk_rss:,.0f} MiB; now the import)", flush=True)
 
         store = work / "store"
         shutil.rmtree(store, ignore_errors=True)
