@@ -6,6 +6,7 @@ query runner live in ``app.extensions["clusterkg"]`` (:class:`~clusterkg.webapp.
 
 from __future__ import annotations
 
+import weakref
 from pathlib import Path
 
 from flask import Flask
@@ -22,7 +23,12 @@ def _open_configured_store(config) -> object:
         return OxigraphStore()
     endpoint = config.get("ENDPOINT")
     if endpoint:
-        return open_store(endpoint=endpoint, token=get_setting("endpoint_token"))
+        return open_store(
+            endpoint=endpoint,
+            update_endpoint=config.get("UPDATE_ENDPOINT"),
+            graph_store_endpoint=config.get("GRAPH_STORE_ENDPOINT"),
+            token=config.get("ENDPOINT_TOKEN"),
+        )
     path = Path(location or default_store_path())
     if not path.exists():
         raise StoreError(f"no store at {path}: run `clusterkg init` first (or set CLUSTERKG_STORE)")
@@ -33,7 +39,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     """The web app. ``test_config`` overrides the settings; keys:
 
     ``STORE`` (a directory, or ``":memory:"``), ``KNOWLEDGE_STORE`` (an opened store to serve),
-    ``ENDPOINT``, ``QUERY_TIMEOUT``, ``MAX_ROWS``, ``ADMIN_TOKEN``, ``QUERY_WORKERS``.
+    ``ENDPOINT``, ``UPDATE_ENDPOINT``, ``GRAPH_STORE_ENDPOINT``, ``ENDPOINT_TOKEN`` (a remote
+    server), ``QUERY_TIMEOUT``, ``MAX_ROWS``, ``ADMIN_TOKEN``, ``QUERY_WORKERS``, ``QUERY_CACHE``.
+
+    The app closes its query workers and its store itself, when it is garbage-collected or the
+    interpreter exits; callers that want them gone sooner call
+    ``app.extensions["clusterkg"].close()``.
     """
     from clusterkg.webapp import explorer, graph_store, pages, sparql
     from clusterkg.webapp.errors import register_error_handlers
@@ -43,6 +54,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.from_mapping(
         STORE=get_setting("store"),
         ENDPOINT=get_setting("endpoint"),
+        UPDATE_ENDPOINT=get_setting("update_endpoint"),
+        GRAPH_STORE_ENDPOINT=get_setting("graph_store_endpoint"),
+        ENDPOINT_TOKEN=get_setting("endpoint_token"),
         QUERY_TIMEOUT=float(get_setting("query_timeout")),
         MAX_ROWS=int(get_setting("max_rows")),
         ADMIN_TOKEN=get_setting("admin_token"),
@@ -53,14 +67,16 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config:
         app.config.from_mapping(test_config)
     store = app.config.get("KNOWLEDGE_STORE") or _open_configured_store(app.config)
-    ClusterKG(
+    ckg = ClusterKG(
         store,
         query_timeout=float(app.config["QUERY_TIMEOUT"]),
         max_rows=int(app.config["MAX_ROWS"]),
         admin_token=app.config["ADMIN_TOKEN"],
         query_workers=int(app.config["QUERY_WORKERS"]),
         query_cache=int(app.config.get("QUERY_CACHE", 0)),
-    ).init_app(app)
+    )
+    ckg.init_app(app)
+    weakref.finalize(app, ckg.close)  # also runs at interpreter exit
     register_error_handlers(app)
     app.register_blueprint(sparql.bp)
     app.register_blueprint(graph_store.bp)
