@@ -66,6 +66,7 @@ _RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 # RocksDB under a read-only opener: the writer compacted away files of the opener's snapshot
 _STORAGE_GONE = re.compile(r"Corruption|IO error|No such file", re.IGNORECASE)
 _OPEN_ATTEMPTS = 4
+_START_SECONDS = 60  # a worker's start-up (import, open the store) on a busy machine
 
 
 class _SnapshotGone(Exception):
@@ -265,8 +266,17 @@ def _open_snapshot(path: str) -> ox.Store:
 
 
 def _worker_main(path: str, connection: Connection) -> None:
-    """Body of a worker process: open the store read-only, answer jobs until the socket closes."""
+    """Body of a worker process: open the store read-only, say so, answer jobs until the socket closes."""
     store, generation, visible = None, None, None
+    try:
+        store = _open_snapshot(path)
+        visible, generation = visible_named_graphs(store), 0
+    except (OSError, RuntimeError):
+        store = None  # (retried with the first job, which reports the error)
+    try:
+        connection.send(("ready",))
+    except (OSError, ValueError):
+        return
     while True:
         try:
             job = connection.recv()
@@ -331,11 +341,28 @@ class ProcessQueryRunner:
         self._closed = False
         self._workers: dict[int, _Worker] = {}
         self._starting = 0  # workers being spawned in the background
+        self._waiting = 0  # queries waiting for a worker
         self._lock = threading.Lock()
-        for _ in range(self.size):
-            self._idle.put(self._spawn())
+        first = [self._launch() for _ in range(self.size)]
+        for worker in first:  # the server answers its first queries without a cold start
+            self._idle.put(self._ready(worker))
 
     def _spawn(self) -> _Worker:
+        return self._ready(self._launch())
+
+    def _ready(self, worker: _Worker) -> _Worker:
+        """Wait until ``worker`` has started and opened the store (its start is not query time)."""
+        try:
+            if worker.connection.poll(_START_SECONDS) and worker.connection.recv() == ("ready",):
+                return worker
+            problem = f"no sign of life within {_START_SECONDS} s"
+        except (EOFError, OSError) as error:
+            problem = f"it exited ({error})"
+        self._kill(worker)
+        log.error("a query worker did not start: %s", problem)
+        raise QueryFailed(f"a query worker did not start: {problem}", 500)
+
+    def _launch(self) -> _Worker:
         ours, theirs = socket.socketpair()
         with ours, theirs:
             process = subprocess.Popen(
@@ -349,16 +376,21 @@ class ProcessQueryRunner:
         return worker
 
     def _top_up(self) -> None:
-        """Start one more worker in the background if none is idle and the pool may grow."""
+        """Start workers in the background until every waiting query has one coming, plus a
+        spare for the next query, as far as ``max_workers`` allows."""
         with self._lock:
-            if self._closed or self._idle.qsize() + self._starting > 0 \
-                    or len(self._workers) + self._starting >= self.max_workers:
+            if self._closed:
                 return
-            self._starting += 1
+            wanted = self._waiting + 1 - (self._idle.qsize() + self._starting)
+            room = self.max_workers - (len(self._workers) + self._starting)
+            count = max(0, min(wanted, room))
+            self._starting += count
 
         def start() -> None:
             try:
                 worker = self._spawn()
+            except QueryFailed:
+                return  # logged; the next query that needs a worker tries again
             finally:
                 with self._lock:
                     self._starting -= 1
@@ -367,7 +399,8 @@ class ProcessQueryRunner:
             else:
                 self._idle.put(worker)
 
-        threading.Thread(target=start, daemon=True, name="clusterkg-spawn").start()
+        for _ in range(count):
+            threading.Thread(target=start, daemon=True, name="clusterkg-spawn").start()
 
     def _kill(self, worker: _Worker) -> None:
         worker.process.kill()
@@ -381,19 +414,26 @@ class ProcessQueryRunner:
         self._kill(worker)
         self._top_up()
 
-    def _take(self) -> _Worker:
+    def _take(self, deadline: float) -> _Worker:
         try:
             worker = self._idle.get_nowait()
         except queue.Empty:
-            self._top_up()
             with self._lock:
-                full = len(self._workers) + self._starting >= self.max_workers
-            # while the pool grows, wait for the new worker; when it is full, for a free one
-            wait = self.queue_wait if full else max(self.queue_wait, 30.0)
+                self._waiting += 1
             try:
-                worker = self._idle.get(timeout=wait)
+                self._top_up()
+                with self._lock:
+                    full = len(self._workers) + self._starting >= self.max_workers
+                # while the pool grows, wait for a new worker; when it is full, briefly for a free one
+                wait = min(self.queue_wait, self.timeout) if full else deadline - time.monotonic()
+                worker = self._idle.get(timeout=max(0.0, wait))
             except queue.Empty:
-                raise ServerBusy(self.max_workers, self.timeout) from None
+                if full:
+                    raise ServerBusy(self.max_workers, self.timeout) from None
+                raise QueryTimedOut(self.timeout, stopped=False) from None
+            finally:
+                with self._lock:
+                    self._waiting -= 1
         self._top_up()  # keep a spare for the next query
         return worker
 
@@ -405,11 +445,12 @@ class ProcessQueryRunner:
     def run(self, job: QueryJob) -> QueryAnswer:
         if self._closed:
             raise QueryFailed("the query runner is closed", 503)
-        worker = self._take()
+        deadline = time.monotonic() + self.timeout  # the limit counts from the query's arrival
+        worker = self._take(deadline)
         job = replace(job, generation=self._generation)
         try:
             worker.connection.send(job)
-            if not worker.connection.poll(self.timeout):
+            if not worker.connection.poll(max(0.0, deadline - time.monotonic())):
                 self._replace(worker)
                 raise QueryTimedOut(self.timeout)
             reply = worker.connection.recv()
