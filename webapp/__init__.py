@@ -8,16 +8,20 @@ from __future__ import annotations
 
 import weakref
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from flask import Flask
-
-from clusterkg.graph.store import OxigraphStore, StoreError, open_store
 from clusterkg.settings import default_store_path, get_setting
+
+if TYPE_CHECKING:
+    from flask import Flask
+# (Flask and the store load inside create_app: query workers import this package and start faster)
 
 __all__ = ["create_app"]
 
 
 def _open_configured_store(config) -> object:
+    from clusterkg.graph.store import OxigraphStore, StoreError, open_store
+
     location = config.get("STORE")
     if location == ":memory:":
         return OxigraphStore()
@@ -46,6 +50,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     interpreter exits; callers that want them gone sooner call
     ``app.extensions["clusterkg"].close()``.
     """
+    from flask import Flask
+
     from clusterkg.webapp import explorer, graph_store, pages, sparql
     from clusterkg.webapp.errors import register_error_handlers
     from clusterkg.webapp.extension import ClusterKG

@@ -317,24 +317,26 @@ class _Worker:
 class ProcessQueryRunner:
     """A pool of worker processes over an on-disk store; kills a query at the time limit.
 
-    The pool grows with demand, so a few runaway queries cannot starve small ones: ``workers``
-    processes start with the server; whenever no worker is idle, one more starts in the
-    background, up to ``max_workers``. A runaway holds its worker until the time limit kills it
-    (and a fresh one replaces it), while small queries go to the spare workers. Only when every
-    one of ``max_workers`` is busy does a query wait, for ``queue_wait`` seconds at most, and
-    then get a 503 with ``Retry-After``. Grown workers stay for later bursts (memory is bounded
-    by ``max_workers``: each holds ~50 MB plus its view of the store).
+    Runaway queries must not starve small ones, and a query's cost is known only once it runs.
+    So the pool keeps ``reserve`` idle workers ready beyond the busy ones: ``workers + reserve``
+    processes start with the server, and whenever a query takes a worker, another starts in the
+    background, up to ``max_workers``. A runaway holds its worker until the time limit kills it;
+    small queries meanwhile go to the ready ones. Only when all ``max_workers`` are busy does a
+    query wait, for ``queue_wait`` seconds at most, before a 503 with ``Retry-After``. Workers
+    stay once started (memory is bounded by ``max_workers``; each holds ~50 MB plus its view of
+    the store). The time limit counts from the query's arrival, waiting included.
 
     Workers are plain ``python -m clusterkg.webapp.query_runner`` processes talking over a
     socket pair (multiprocessing's "spawn" would re-run the server's main script in each).
     """
 
-    def __init__(self, path: str | Path, workers: int = 2, timeout: float = 10.0,
-                 max_workers: int | None = None, queue_wait: float = 2.0):
+    def __init__(self, path: str | Path, workers: int = 2, timeout: float = 10.0, *,
+                 reserve: int = 3, max_workers: int | None = None, queue_wait: float = 2.0):
         self.path = str(path)
         self.timeout = timeout
         self.size = max(1, workers)
-        self.max_workers = max(self.size, max_workers or self.size + 6)
+        self.reserve = max(1, reserve)
+        self.max_workers = max(self.size + self.reserve, max_workers or self.size + self.reserve + 4)
         self.queue_wait = queue_wait
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._generation = 0
@@ -343,8 +345,8 @@ class ProcessQueryRunner:
         self._starting = 0  # workers being spawned in the background
         self._waiting = 0  # queries waiting for a worker
         self._lock = threading.Lock()
-        first = [self._launch() for _ in range(self.size)]
-        for worker in first:  # the server answers its first queries without a cold start
+        first = [self._launch() for _ in range(self.size + self.reserve)]
+        for worker in first:  # started together; the server answers its first queries warm
             self._idle.put(self._ready(worker))
 
     def _spawn(self) -> _Worker:
@@ -376,12 +378,12 @@ class ProcessQueryRunner:
         return worker
 
     def _top_up(self) -> None:
-        """Start workers in the background until every waiting query has one coming, plus a
-        spare for the next query, as far as ``max_workers`` allows."""
+        """Start workers in the background until every waiting query has one coming, plus the
+        reserve for the next queries, as far as ``max_workers`` allows."""
         with self._lock:
             if self._closed:
                 return
-            wanted = self._waiting + 1 - (self._idle.qsize() + self._starting)
+            wanted = self._waiting + self.reserve - (self._idle.qsize() + self._starting)
             room = self.max_workers - (len(self._workers) + self._starting)
             count = max(0, min(wanted, room))
             self._starting += count
@@ -423,8 +425,8 @@ class ProcessQueryRunner:
             try:
                 self._top_up()
                 with self._lock:
-                    full = len(self._workers) + self._starting >= self.max_workers
-                # while the pool grows, wait for a new worker; when it is full, briefly for a free one
+                    full = self._starting == 0 and len(self._workers) >= self.max_workers
+                # while a worker is starting, wait for it; when all are busy, briefly for a free one
                 wait = min(self.queue_wait, self.timeout) if full else deadline - time.monotonic()
                 worker = self._idle.get(timeout=max(0.0, wait))
             except queue.Empty:
@@ -434,7 +436,7 @@ class ProcessQueryRunner:
             finally:
                 with self._lock:
                     self._waiting -= 1
-        self._top_up()  # keep a spare for the next query
+        self._top_up()  # keep the reserve for the next queries
         return worker
 
     def data_changed(self) -> None:
