@@ -44,7 +44,8 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     ``STORE`` (a directory, or ``":memory:"``), ``KNOWLEDGE_STORE`` (an opened store to serve),
     ``ENDPOINT``, ``UPDATE_ENDPOINT``, ``GRAPH_STORE_ENDPOINT``, ``ENDPOINT_TOKEN`` (a remote
-    server), ``QUERY_TIMEOUT``, ``MAX_ROWS``, ``ADMIN_TOKEN``, ``QUERY_WORKERS``, ``QUERY_CACHE``.
+    server), ``QUERY_TIMEOUT``, ``MAX_ROWS``, ``ADMIN_TOKEN``, ``QUERY_WORKERS``, ``QUERY_CACHE``,
+    ``QUERY_RESERVE`` (idle query workers kept ready beside the busy ones; default 3).
 
     The app closes its query workers and its store itself, when it is garbage-collected or the
     interpreter exits; callers that want them gone sooner call
@@ -80,6 +81,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         admin_token=app.config["ADMIN_TOKEN"],
         query_workers=int(app.config["QUERY_WORKERS"]),
         query_cache=int(app.config.get("QUERY_CACHE", 0)),
+        query_reserve=int(app.config.get("QUERY_RESERVE", 3)),
     )
     ckg.init_app(app)
     weakref.finalize(app, ckg.close)  # also runs at interpreter exit

@@ -25,14 +25,15 @@ class ClusterKG:
     """What a request needs: ``store``, ``projections`` (a ProjectionCache), ``runner`` and limits."""
 
     def __init__(self, store: KnowledgeStore, *, query_timeout: float, max_rows: int,
-                 admin_token: str | None, query_workers: int, query_cache: int = 0):
+                 admin_token: str | None, query_workers: int, query_cache: int = 0,
+                 query_reserve: int = 3):
         self.store = store
         self.projections = ProjectionCache(store)
         self.query_timeout = query_timeout
         self.max_rows = max_rows
         self.admin_token = admin_token or None
         self._write_lock = threading.Lock()
-        self.runner = _runner_for(store, query_workers, query_timeout)
+        self.runner = _runner_for(store, query_workers, query_timeout, query_reserve)
         if query_cache > 0 and isinstance(store, OxigraphStore):
             # (a remote server may be written by other clients: its answers are never cached)
             from clusterkg.webapp.query_runner import CachedQueryRunner
@@ -56,7 +57,7 @@ class ClusterKG:
         app.extensions["clusterkg"] = self
 
 
-def _runner_for(store: KnowledgeStore, workers: int, timeout: float):
+def _runner_for(store: KnowledgeStore, workers: int, timeout: float, reserve: int):
     """The query runner that enforces the limits on ``store``'s kind of storage."""
     from clusterkg.webapp import query_runner
 
@@ -65,7 +66,7 @@ def _runner_for(store: KnowledgeStore, workers: int, timeout: float):
     if not isinstance(store, OxigraphStore):
         raise TypeError(f"no query runner for {type(store).__name__}")
     if store.path is not None:
-        return query_runner.ProcessQueryRunner(store.path, workers=workers, timeout=timeout)
+        return query_runner.ProcessQueryRunner(store.path, workers=workers, timeout=timeout, reserve=reserve)
     # an in-memory store cannot be opened by another process (see query_runner)
     return query_runner.ThreadQueryRunner(store._store, workers=workers, timeout=timeout)
 

@@ -116,6 +116,22 @@ def start_oxigraph(location: Path, timeout_s: float) -> tuple[subprocess.Popen, 
     raise AssertionError(f"oxigraph serve did not answer on {base}")
 
 
+@pytest.fixture
+def oxigraph() -> Iterator[Callable[[Path, float], str]]:
+    """``oxigraph(location, timeout_s) -> base URL``: a real ``oxigraph serve``, stopped after the test."""
+    processes = []
+
+    def start(location: Path, timeout_s: float = 10) -> str:
+        process, base = start_oxigraph(location, timeout_s)
+        processes.append(process)
+        return base
+
+    yield start
+    for process in processes:
+        process.terminate()
+        process.wait(10)
+
+
 @pytest.fixture(scope="module", params=["embedded", "remote"])
 def backend(request: pytest.FixtureRequest) -> str:
     """Where the served data lives: the embedded store, or a real ``oxigraph serve`` behind the app."""
@@ -126,7 +142,8 @@ def _servers(backend: str) -> Iterator[Callable[..., str]]:
     started, remotes = [], []
 
     def start(store: Path | str, **config) -> str:
-        config = {"STORE": str(store), "ADMIN_TOKEN": TOKEN, "QUERY_WORKERS": 2, **config}
+        # (one spare worker is enough for most tests; the runaway test asks for the default)
+        config = {"STORE": str(store), "ADMIN_TOKEN": TOKEN, "QUERY_WORKERS": 2, "QUERY_RESERVE": 1, **config}
         if backend == "remote":
             process, base = start_oxigraph(Path(store), float(config.get("QUERY_TIMEOUT", 10)))
             remotes.append(process)

@@ -301,7 +301,7 @@ def test_time_limit_stops_the_query_while_others_answer(serve_app, store_path, r
 def test_runaway_queries_do_not_starve_small_ones(serve_app, store_path, raw):
     """Four runaways at once, a fifth client asking a small query every 200 ms: every runaway
     ends with the time-limit message (none is refused unrun), every small query is answered."""
-    server = serve_app(store_path, QUERY_TIMEOUT=3.0, QUERY_WORKERS=2, QUERY_CACHE=0)
+    server = serve_app(store_path, QUERY_TIMEOUT=3.0, QUERY_WORKERS=2, QUERY_RESERVE=3, QUERY_CACHE=0)
     assert raw.request("POST", f"{server}/sparql", COUNT_CLUSTERS, DIRECT).status == 200
     runaways, small, lock = [], [], threading.Lock()
 
