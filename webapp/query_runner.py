@@ -528,8 +528,9 @@ class RemoteQueryRunner:
 
     The time limit holds on our side of the connection: connecting and every read get only the
     time left, and at the limit the connection is closed. It is also passed on as a ``timeout``
-    parameter in milliseconds, which Virtuoso obeys; Oxigraph's server ignores it and stops
-    queries only at its own ``--timeout-s`` (start it with the same limit). The answer is asked
+    parameter in milliseconds, which Virtuoso obeys; Oxigraph's server (0.5.13) ignores it, and
+    its own ``--timeout-s`` did not stop a runaway cross join either (measured): there the
+    abandoned query runs on in the server until it ends. The answer is asked
     for as SPARQL JSON or N-Triples, parsed as a stream and cut at ``max_rows`` (the rest is
     never read), then written in the client's media type as on an embedded store. At most
     ``max_running`` queries are sent at once; more get a 503 with ``Retry-After``.
