@@ -17,6 +17,7 @@ import abc
 import json
 import re
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 from collections.abc import Iterator, Mapping
@@ -700,6 +701,9 @@ class SparqlProtocolStore(KnowledgeStore):
         headers: Mapping[str, str] | None = None,
         timeout: float = 30,
     ) -> None:
+        for what, url in (("query", query_url), ("update", update_url), ("Graph Store", graph_store_url)):
+            if url is not None and urllib.parse.urlsplit(url).scheme not in ("http", "https"):
+                raise StoreError(f"the {what} endpoint must be an http:// or https:// URL, not {url!r}")
         self.query_url = query_url
         self.update_url = update_url
         self.graph_store_url = graph_store_url
@@ -715,7 +719,7 @@ class SparqlProtocolStore(KnowledgeStore):
         return self.update_url is not None
 
     def _read_only_reason(self) -> str:
-        return "no update endpoint was given"
+        return "no update endpoint is known for it (set CLUSTERKG_UPDATE_ENDPOINT)"
 
     # -- HTTP
 
@@ -874,17 +878,28 @@ def open_store(
     update_endpoint: str | None = None,
     graph_store_endpoint: str | None = None,
     token: str | None = None,
+    *,
+    read_only: bool = False,
 ) -> KnowledgeStore:
     """Open the store the configuration names: a remote server if ``endpoint`` is given,
-    else the embedded store at ``location`` (``None``: in memory).
+    else the embedded store at ``location`` (``None``: in memory; ``read_only``: opened
+    beside a process that holds it read-write, seeing the data as of this call).
 
-    ``token`` is sent as ``Authorization: Bearer <token>`` to the remote server.
+    For a remote server, update and Graph Store URLs not given are derived from the query
+    URL (:func:`clusterkg.graph.endpoints.derive_endpoints`: Oxigraph, Fuseki, Virtuoso,
+    ``clusterkg serve`` or the server's service description). ``token`` is sent as
+    ``Authorization: Bearer <token>``.
     """
     if endpoint is None:
         if update_endpoint or graph_store_endpoint or token:
             raise StoreError("update/graph store endpoints and tokens need a query endpoint")
+        if read_only and location is not None:
+            return OxigraphStore.read_only(location)
         return OxigraphStore(location)
     if location is not None:
         raise StoreError("give either a store location or a SPARQL endpoint, not both")
+    from clusterkg.graph.endpoints import derive_endpoints
+
     headers = {"Authorization": f"Bearer {token}"} if token else None
-    return SparqlProtocolStore(endpoint, update_endpoint, graph_store_endpoint, headers=headers)
+    urls = derive_endpoints(endpoint, update_endpoint, graph_store_endpoint, headers)
+    return SparqlProtocolStore(urls.query, None if read_only else urls.update, urls.graph_store, headers=headers)

@@ -26,7 +26,7 @@ def _open_configured_store(config) -> object:
     if location == ":memory:":
         return OxigraphStore()
     endpoint = config.get("ENDPOINT")
-    if endpoint:
+    if endpoint:  # update and Graph Store URLs: the settings, else derived (graph/endpoints.py)
         return open_store(
             endpoint=endpoint,
             update_endpoint=config.get("UPDATE_ENDPOINT"),
@@ -64,11 +64,11 @@ def create_app(test_config: dict | None = None) -> Flask:
         UPDATE_ENDPOINT=get_setting("update_endpoint"),
         GRAPH_STORE_ENDPOINT=get_setting("graph_store_endpoint"),
         ENDPOINT_TOKEN=get_setting("endpoint_token"),
-        QUERY_TIMEOUT=float(get_setting("query_timeout")),
-        MAX_ROWS=int(get_setting("max_rows")),
+        QUERY_TIMEOUT=get_setting("query_timeout"),  # typed and checked by the settings table
+        MAX_ROWS=get_setting("max_rows"),
         ADMIN_TOKEN=get_setting("admin_token"),
-        QUERY_WORKERS=int(get_setting("query_workers")),
-        QUERY_CACHE=int(get_setting("query_cache")),
+        QUERY_WORKERS=get_setting("query_workers"),
+        QUERY_CACHE=get_setting("query_cache"),
         JSON_SORT_KEYS=False,
     )
     if test_config:

@@ -7,7 +7,6 @@ import pytest
 from click.testing import CliRunner
 
 from clusterkg.cli import cli
-from clusterkg.commands.network import communities as communities_command
 from clusterkg.graph.analysis import communities as module
 from clusterkg.graph.analysis.communities import cluster_network, cluster_profiles, find_communities
 from clusterkg.graph.errors import InvalidInput
@@ -162,8 +161,6 @@ def world_store(tmp_path_factory) -> str:
 
 
 def invoke(store: str, *args: str):
-    if "communities" not in cli.commands:
-        cli.add_command(communities_command)
     return CliRunner().invoke(cli, ["--store", store, "communities", *args])
 
 
