@@ -1,7 +1,11 @@
 """Run SPARQL queries with a time limit that really stops them and a cap on the rows returned.
 
-A pyoxigraph query cannot be cancelled from Python (DESIGN.md, "Concurrency"). So queries on an
-on-disk store run in a small pool of persistent worker processes, each holding the store open
+Three runners share one interface (``run(QueryJob) -> QueryAnswer``, ``data_changed()``,
+``close()``): :class:`ProcessQueryRunner` for an on-disk store, :class:`ThreadQueryRunner` for
+an in-memory one, :class:`RemoteQueryRunner` for a remote SPARQL server.
+
+A pyoxigraph query cannot be cancelled from Python. So queries on an
+on-disk store run in a pool of persistent worker processes, each holding the store open
 with ``Store.read_only``; a worker that passes the time limit is killed and replaced, and the
 server keeps answering from the other workers. A read-only opener sees the store as it was when
 it opened (measured with pyoxigraph 0.5.13: later writes stay invisible, even after ``flush``),
