@@ -521,10 +521,14 @@ class _DeadlineReader(io.RawIOBase):
             raise TimeoutError("the time limit passed")
         self.sock.settimeout(left)
         try:
-            return self.response.readinto(buffer)
+            # read1: what one read of the socket brings (readinto would loop over chunks until
+            # the buffer is full, and a server trickling bytes would never meet the deadline)
+            data = self.response.read1(len(buffer))
         except TimeoutError:
             self.expired = True
             raise
+        buffer[:len(data)] = data
+        return len(data)
 
 
 class RemoteQueryRunner:
@@ -581,7 +585,7 @@ class RemoteQueryRunner:
         # relative IRIs resolve against our endpoint's URL; a BASE of the query's own comes later and wins
         text = f"BASE <{job.base_iri}>\n{job.query}" if job.base_iri else job.query
         headers = {**self.headers, "Content-Type": "application/sparql-query; charset=utf-8", "Accept": self.ACCEPT}
-        reader = None
+        reader = response = None
         try:
             connection.request("POST", self._target(job), body=text.encode("utf-8"), headers=headers)
             connection.sock.settimeout(max(0.01, deadline - time.monotonic()))
@@ -611,7 +615,11 @@ class RemoteQueryRunner:
                 raise QueryFailed(f"cannot read the SPARQL server's answer: {error}", 502) from error
             raise QueryFailed(f"cannot reach the SPARQL server {self.query_url}: {error}", 502) from error
         finally:
-            connection.close()  # also what stops reading a cut or late answer
+            # hang up now: a cut or late answer is never read further (the socket closes only
+            # once the response's file object is closed too)
+            if response is not None:
+                response.close()
+            connection.close()
 
     def close(self) -> None:
         """Nothing to release: every query has its own connection."""
