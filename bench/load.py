@@ -227,8 +227,7 @@ def main() -> int:
             if args.backend == "remote":
                 remote = free_port()
                 processes.append(subprocess.Popen(
-                    [str(oxigraph), "serve", "--location", str(store), "--bind", f"127.0.0.1:{remote}",
-                     "--timeout-s", str(max(1, round(args.timeout)))],
+                    [str(oxigraph), "serve", "--location", str(store), "--bind", f"127.0.0.1:{remote}"],
                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
                 wait_for(remote, processes[-1], "/query?query=ASK%7B%7D")
                 base = f"http://127.0.0.1:{remote}"

@@ -93,14 +93,13 @@ def oxigraph_binary() -> str:
     return found
 
 
-def start_oxigraph(location: Path, timeout_s: float) -> tuple[subprocess.Popen, str]:
+def start_oxigraph(location: Path) -> tuple[subprocess.Popen, str]:
     """``oxigraph serve`` on ``location`` and a free loopback port; returns (process, base URL)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     process = subprocess.Popen(
-        [oxigraph_binary(), "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}",
-         "--timeout-s", str(max(1, round(timeout_s)))],
+        [oxigraph_binary(), "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
@@ -117,12 +116,12 @@ def start_oxigraph(location: Path, timeout_s: float) -> tuple[subprocess.Popen, 
 
 
 @pytest.fixture
-def oxigraph() -> Iterator[Callable[[Path, float], str]]:
-    """``oxigraph(location, timeout_s) -> base URL``: a real ``oxigraph serve``, stopped after the test."""
+def oxigraph() -> Iterator[Callable[[Path], str]]:
+    """``oxigraph(location) -> base URL``: a real ``oxigraph serve``, stopped after the test."""
     processes = []
 
-    def start(location: Path, timeout_s: float = 10) -> str:
-        process, base = start_oxigraph(location, timeout_s)
+    def start(location: Path) -> str:
+        process, base = start_oxigraph(location)
         processes.append(process)
         return base
 
@@ -145,7 +144,7 @@ def _servers(backend: str) -> Iterator[Callable[..., str]]:
         # (one spare worker is enough for most tests; the runaway test asks for the default)
         config = {"STORE": str(store), "ADMIN_TOKEN": TOKEN, "QUERY_WORKERS": 2, "QUERY_RESERVE": 1, **config}
         if backend == "remote":
-            process, base = start_oxigraph(Path(store), float(config.get("QUERY_TIMEOUT", 10)))
+            process, base = start_oxigraph(Path(store))
             remotes.append(process)
             config.update(STORE=None, ENDPOINT=f"{base}/query", UPDATE_ENDPOINT=f"{base}/update",
                           GRAPH_STORE_ENDPOINT=f"{base}/store")

@@ -148,3 +148,34 @@ def test_row_cap_stops_reading_a_long_answer(scripted):
     assert answer.truncated and answer.rows == 10 and answer.body.count(b"\n") == 10
     server.stop()
     assert server.outcomes == ["client closed"]  # we hung up: the rest was never read
+
+
+RUNAWAY = ("SELECT * WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i "
+           "FILTER(STRLEN(CONCAT(STR(?a), STR(?d), STR(?g))) < 0) }")
+
+
+def test_a_full_pool_answers_busy_with_retry_after(store_path):
+    """Only when every worker the pool may have is running a query does a query get refused."""
+    from clusterkg.webapp.query_runner import ProcessQueryRunner, ServerBusy
+
+    runner = ProcessQueryRunner(store_path, workers=1, timeout=3, reserve=1, max_workers=2, queue_wait=0.2)
+    try:
+        outcomes = []
+        threads = [threading.Thread(target=lambda: outcomes.append(_run(runner, QueryJob(RUNAWAY))))
+                   for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for _ in range(100):  # bounded: until both runaways hold a worker and none is starting
+            with runner._lock:
+                if runner._idle.qsize() == 0 and runner._starting == 0 and len(runner._workers) == 2:
+                    break
+            threading.Event().wait(0.05)
+        refused = _run(runner, QueryJob("ASK {}"))["error"]
+        assert isinstance(refused, ServerBusy) and refused.status == 503
+        assert refused.headers == {"Retry-After": "3"} and "all 2 query workers" in str(refused)
+        for thread in threads:
+            thread.join(30)
+        assert [type(o.get("error")) for o in outcomes] == [QueryTimedOut, QueryTimedOut]
+        assert _run(runner, QueryJob("ASK { ?s ?p ?o }"))["answer"].body  # and it serves again
+    finally:
+        runner.close()
