@@ -24,6 +24,7 @@ from clusterkg.commands.identify import identify
 from clusterkg.commands.network import brokers, communities, matchmake
 from clusterkg.commands.partner_search import gaps_command, partners_command
 from clusterkg.commands.serve import serve
+from clusterkg.settings import SettingError
 
 __all__ = ["main", "cli", "UserError", "opened_store"]
 
@@ -255,6 +256,10 @@ for _command in (gaps_command, partners_command, recommend, applications, dissem
 
 
 def main() -> None:
-    """Console-script entry point."""
-    cli(prog_name="clusterkg")
-
+    """Console-script entry point. A bad setting read outside a verb's own checks (an option's
+    default, say) still ends as a one-line error with exit code 1, not a traceback."""
+    try:
+        cli(prog_name="clusterkg")
+    except SettingError as error:
+        click.echo(f"Error: {error}", err=True)
+        sys.exit(1)

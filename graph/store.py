@@ -894,7 +894,9 @@ def open_store(
         if update_endpoint or graph_store_endpoint or token:
             raise StoreError("update/graph store endpoints and tokens need a query endpoint")
         if read_only and location is not None:
-            return OxigraphStore.read_only(location)
+            from clusterkg.graph.running_server import SnapshotStore
+
+            return SnapshotStore.read_only(location)
         return OxigraphStore(location)
     if location is not None:
         raise StoreError("give either a store location or a SPARQL endpoint, not both")

@@ -2,6 +2,7 @@
 ``oxigraph serve`` (the tour), and beside a running ``clusterkg serve``."""
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -238,6 +239,14 @@ def test_a_bad_setting_names_the_variable(monkeypatch):
     result = CliRunner().invoke(cli, ["stats"])
     assert result.exit_code == 1
     assert "CLUSTERKG_ENDPOINT='127.0.0.1:7878/query' is not valid: expected an http:// or https:// URL" in result.output
+
+
+def test_a_bad_setting_read_by_an_option_default_is_one_line_not_a_traceback(tmp_path):
+    env = {**os.environ, "CLUSTERKG_PORT": "abc"}
+    result = subprocess.run([sys.executable, "-m", "clusterkg", "--store", str(tmp_path), "serve"],
+                            capture_output=True, text=True, env=env, timeout=60)
+    assert result.returncode == 1
+    assert result.stderr.strip() == "Error: CLUSTERKG_PORT='abc' is not valid: expected a port number"
 
 
 # --------------------------------------------------------------------------- beside `clusterkg serve`

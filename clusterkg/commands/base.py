@@ -75,10 +75,9 @@ def _open(ctx: click.Context, *, create: bool, read_only: bool):
     path = Path(where.store)
     if not create and not path.exists():
         raise UserError(f"no store at {path}: run `clusterkg init` first (or set --store / CLUSTERKG_STORE)")
-    from clusterkg.graph.running_server import SnapshotStore, forget_stale_note, running_server
-
-    if read_only:  # beside a running server too; reopened if the server's writes remove its files
-        return SnapshotStore.read_only(path)
+    if read_only:  # works beside a running server too
+        return open_store(path, read_only=True)
+    from clusterkg.graph.running_server import forget_stale_note, running_server
 
     try:
         store = OxigraphStore(path)
