@@ -613,7 +613,9 @@ class RemoteQueryRunner:
                 raise QueryTimedOut(self.timeout, stopped=False) from None
             if isinstance(error, (SyntaxError, ValueError)):
                 raise QueryFailed(f"cannot read the SPARQL server's answer: {error}", 502) from error
-            raise QueryFailed(f"cannot reach the SPARQL server {self.query_url}: {error}", 502) from error
+            # the server's address and the socket error go to the log, not to the client
+            log.error("cannot reach the SPARQL server %s: %s", self.query_url, error)
+            raise QueryFailed("the SPARQL server cannot be reached right now; try again later", 503) from error
         finally:
             # hang up now: a cut or late answer is never read further (the socket closes only
             # once the response's file object is closed too)
