@@ -6,25 +6,33 @@ query runner live in ``app.extensions["clusterkg"]`` (:class:`~clusterkg.webapp.
 
 from __future__ import annotations
 
+import weakref
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from flask import Flask
-
-from clusterkg.graph.store import OxigraphStore, StoreError, open_store
 from clusterkg.settings import default_store_path, get_setting
+
+if TYPE_CHECKING:
+    from flask import Flask
+# (Flask and the store load inside create_app: query workers import this package and start faster)
 
 __all__ = ["create_app"]
 
 
 def _open_configured_store(config) -> object:
+    from clusterkg.graph.store import OxigraphStore, StoreError, open_store
+
     location = config.get("STORE")
     if location == ":memory:":
         return OxigraphStore()
     endpoint = config.get("ENDPOINT")
     if endpoint:  # update and Graph Store URLs: the settings, else derived (graph/endpoints.py)
-        return open_store(endpoint=endpoint, update_endpoint=get_setting("update_endpoint"),
-                          graph_store_endpoint=get_setting("graph_store_endpoint"),
-                          token=get_setting("endpoint_token"))
+        return open_store(
+            endpoint=endpoint,
+            update_endpoint=config.get("UPDATE_ENDPOINT"),
+            graph_store_endpoint=config.get("GRAPH_STORE_ENDPOINT"),
+            token=config.get("ENDPOINT_TOKEN"),
+        )
     path = Path(location or default_store_path())
     if not path.exists():
         raise StoreError(f"no store at {path}: run `clusterkg init` first (or set CLUSTERKG_STORE)")
@@ -35,8 +43,16 @@ def create_app(test_config: dict | None = None) -> Flask:
     """The web app. ``test_config`` overrides the settings; keys:
 
     ``STORE`` (a directory, or ``":memory:"``), ``KNOWLEDGE_STORE`` (an opened store to serve),
-    ``ENDPOINT``, ``QUERY_TIMEOUT``, ``MAX_ROWS``, ``ADMIN_TOKEN``, ``QUERY_WORKERS``.
+    ``ENDPOINT``, ``UPDATE_ENDPOINT``, ``GRAPH_STORE_ENDPOINT``, ``ENDPOINT_TOKEN`` (a remote
+    server), ``QUERY_TIMEOUT``, ``MAX_ROWS``, ``ADMIN_TOKEN``, ``QUERY_WORKERS``, ``QUERY_CACHE``,
+    ``QUERY_RESERVE`` (idle query workers kept ready beside the busy ones; default 3).
+
+    The app closes its query workers and its store itself, when it is garbage-collected or the
+    interpreter exits; callers that want them gone sooner call
+    ``app.extensions["clusterkg"].close()``.
     """
+    from flask import Flask
+
     from clusterkg.webapp import explorer, graph_store, pages, sparql
     from clusterkg.webapp import importing
     from clusterkg.webapp.errors import register_error_handlers
@@ -46,6 +62,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.from_mapping(
         STORE=get_setting("store"),
         ENDPOINT=get_setting("endpoint"),
+        UPDATE_ENDPOINT=get_setting("update_endpoint"),
+        GRAPH_STORE_ENDPOINT=get_setting("graph_store_endpoint"),
+        ENDPOINT_TOKEN=get_setting("endpoint_token"),
         QUERY_TIMEOUT=get_setting("query_timeout"),  # typed and checked by the settings table
         MAX_ROWS=get_setting("max_rows"),
         ADMIN_TOKEN=get_setting("admin_token"),
@@ -56,14 +75,17 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config:
         app.config.from_mapping(test_config)
     store = app.config.get("KNOWLEDGE_STORE") or _open_configured_store(app.config)
-    ClusterKG(
+    ckg = ClusterKG(
         store,
         query_timeout=float(app.config["QUERY_TIMEOUT"]),
         max_rows=int(app.config["MAX_ROWS"]),
         admin_token=app.config["ADMIN_TOKEN"],
         query_workers=int(app.config["QUERY_WORKERS"]),
         query_cache=int(app.config.get("QUERY_CACHE", 0)),
-    ).init_app(app)
+        query_reserve=int(app.config.get("QUERY_RESERVE", 3)),
+    )
+    ckg.init_app(app)
+    weakref.finalize(app, ckg.close)  # also runs at interpreter exit
     register_error_handlers(app)
     app.register_blueprint(sparql.bp)
     app.register_blueprint(graph_store.bp)

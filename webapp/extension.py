@@ -14,7 +14,7 @@ from typing import TypeVar
 from flask import Flask, current_app
 
 from clusterkg.graph.projection import ProjectionCache
-from clusterkg.graph.store import KnowledgeStore, OxigraphStore
+from clusterkg.graph.store import KnowledgeStore, OxigraphStore, SparqlProtocolStore
 
 __all__ = ["ClusterKG", "state"]
 
@@ -25,26 +25,20 @@ class ClusterKG:
     """What a request needs: ``store``, ``projections`` (a ProjectionCache), ``runner`` and limits."""
 
     def __init__(self, store: KnowledgeStore, *, query_timeout: float, max_rows: int,
-                 admin_token: str | None, query_workers: int, query_cache: int = 0):
+                 admin_token: str | None, query_workers: int, query_cache: int = 0,
+                 query_reserve: int = 3):
         self.store = store
         self.projections = ProjectionCache(store)
         self.query_timeout = query_timeout
         self.max_rows = max_rows
         self.admin_token = admin_token or None
         self._write_lock = threading.Lock()
-        self.runner = None
-        if isinstance(store, OxigraphStore):
-            from clusterkg.webapp.query_runner import ProcessQueryRunner, ThreadQueryRunner
+        self.runner = _runner_for(store, query_workers, query_timeout, query_reserve)
+        if query_cache > 0 and isinstance(store, OxigraphStore):
+            # (a remote server may be written by other clients: its answers are never cached)
+            from clusterkg.webapp.query_runner import CachedQueryRunner
 
-            if store.path is not None:
-                self.runner = ProcessQueryRunner(store.path, workers=query_workers, timeout=query_timeout)
-            else:
-                # an in-memory store cannot be opened by another process (see query_runner)
-                self.runner = ThreadQueryRunner(store._store, workers=query_workers, timeout=query_timeout)
-            if query_cache > 0:
-                from clusterkg.webapp.query_runner import CachedQueryRunner
-
-                self.runner = CachedQueryRunner(self.runner, max_entries=query_cache)
+            self.runner = CachedQueryRunner(self.runner, max_entries=query_cache)
 
     def write(self, action: Callable[[KnowledgeStore], T]) -> T:
         """Run one write on the store; queries see it afterwards, the projection rebuilds lazily."""
@@ -52,16 +46,29 @@ class ClusterKG:
             try:
                 return action(self.store)
             finally:
-                if self.runner is not None:
-                    self.runner.data_changed()
+                self.runner.data_changed()
 
     def close(self) -> None:
-        if self.runner is not None:
-            self.runner.close()
+        """Stop the query workers and release the store; closing twice is fine."""
+        self.runner.close()
         self.store.close()
 
     def init_app(self, app: Flask) -> None:
         app.extensions["clusterkg"] = self
+
+
+def _runner_for(store: KnowledgeStore, workers: int, timeout: float, reserve: int):
+    """The query runner that enforces the limits on ``store``'s kind of storage."""
+    from clusterkg.webapp import query_runner
+
+    if isinstance(store, SparqlProtocolStore):
+        return query_runner.RemoteQueryRunner(store.query_url, store.headers, timeout=timeout)
+    if not isinstance(store, OxigraphStore):
+        raise TypeError(f"no query runner for {type(store).__name__}")
+    if store.path is not None:
+        return query_runner.ProcessQueryRunner(store.path, workers=workers, timeout=timeout, reserve=reserve)
+    # an in-memory store cannot be opened by another process (see query_runner)
+    return query_runner.ThreadQueryRunner(store._store, workers=workers, timeout=timeout)
 
 
 def state() -> ClusterKG:

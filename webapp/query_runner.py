@@ -1,7 +1,11 @@
 """Run SPARQL queries with a time limit that really stops them and a cap on the rows returned.
 
-A pyoxigraph query cannot be cancelled from Python (DESIGN.md, "Concurrency"). So queries on an
-on-disk store run in a small pool of persistent worker processes, each holding the store open
+Three runners share one interface (``run(QueryJob) -> QueryAnswer``, ``data_changed()``,
+``close()``): :class:`ProcessQueryRunner` for an on-disk store, :class:`ThreadQueryRunner` for
+an in-memory one, :class:`RemoteQueryRunner` for a remote SPARQL server.
+
+A pyoxigraph query cannot be cancelled from Python. So queries on an
+on-disk store run in a pool of persistent worker processes, each holding the store open
 with ``Store.read_only``; a worker that passes the time limit is killed and replaced, and the
 server keeps answering from the other workers. A read-only opener sees the store as it was when
 it opened (measured with pyoxigraph 0.5.13: later writes stay invisible, even after ``flush``),
@@ -18,8 +22,11 @@ Workers return finished bytes: SELECT results are cut at ``max_rows`` and writte
 
 from __future__ import annotations
 
+import http.client
+import io
 import json
 import logging
+import math
 import os
 import queue
 import re
@@ -27,6 +34,7 @@ import socket
 import subprocess
 import sys
 import threading
+import urllib.parse
 from collections import OrderedDict
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -38,8 +46,9 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from clusterkg.graph.errors import ClusterKGError
-from clusterkg.graph.store import META_GRAPH, store_directory
+from clusterkg.graph.store import GRAPH_MEDIA_TYPES, META_GRAPH, RESULTS_MEDIA_TYPES, store_directory
 from clusterkg.webapp.negotiation import GRAPH_FORMATS, RESULT_FORMATS, choose
+from clusterkg.webapp.sparql_text import has_dataset_clause
 
 __all__ = [
     "QueryAnswer",
@@ -47,6 +56,8 @@ __all__ = [
     "QueryJob",
     "QueryTimedOut",
     "ProcessQueryRunner",
+    "RemoteQueryRunner",
+    "ServerBusy",
     "ThreadQueryRunner",
     "run_query",
     "solutions_json",
@@ -56,10 +67,10 @@ log = logging.getLogger(__name__)
 
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 _RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
-_FROM_NAMED = re.compile(r"\bNAMED\b", re.IGNORECASE)
 # RocksDB under a read-only opener: the writer compacted away files of the opener's snapshot
 _STORAGE_GONE = re.compile(r"Corruption|IO error|No such file", re.IGNORECASE)
 _OPEN_ATTEMPTS = 4
+_START_SECONDS = 60  # a worker's start-up (import, open the store) on a busy machine
 
 
 class _SnapshotGone(Exception):
@@ -85,6 +96,16 @@ class QueryTimedOut(QueryFailed):
             status=503,
         )
         self.seconds = seconds
+
+
+class ServerBusy(QueryFailed):
+    """Every query worker is busy: try again later (503 with ``Retry-After``)."""
+
+    def __init__(self, workers: int, retry_after: float):
+        super().__init__(
+            f"the server is busy: all {workers} query workers are running queries; "
+            f"try again in {math.ceil(retry_after)} s", 503)
+        self.headers = {"Retry-After": str(math.ceil(retry_after))}
 
 
 @dataclass(frozen=True)
@@ -168,6 +189,47 @@ def _not_acceptable(form: str, table: dict) -> QueryFailed:
     return QueryFailed(f"no acceptable media type for {form} results; this endpoint offers {offered}", 406)
 
 
+def serialize_results(results: object, job: QueryJob) -> QueryAnswer:
+    """Cut ``results`` (pyoxigraph query results, from a store or parsed from a server's answer)
+    at ``job.max_rows`` and serialize them in the media type ``job.accept`` asks for."""
+    if isinstance(results, ox.QueryBoolean):
+        media = choose(job.accept, RESULT_FORMATS)
+        if media is None:
+            raise _not_acceptable("ASK", RESULT_FORMATS)
+        fmt = RESULT_FORMATS[media]
+        return QueryAnswer(fmt.content_type, results.serialize(format=fmt.ox_format), "ASK")
+    if isinstance(results, ox.QuerySolutions):
+        media = choose(job.accept, RESULT_FORMATS)
+        if media is None:
+            raise _not_acceptable("SELECT", RESULT_FORMATS)
+        variables = [v.value for v in results.variables]
+        rows = []
+        for solution in results:
+            if len(rows) == job.max_rows:
+                truncated = True
+                break
+            rows.append(solution)
+        else:
+            truncated = False
+        fmt = RESULT_FORMATS[media]
+        body = solutions_json(variables, rows)
+        if fmt.ox_format != ox.QueryResultsFormat.JSON:
+            body = ox.parse_query_results(body, ox.QueryResultsFormat.JSON).serialize(format=fmt.ox_format)
+        return QueryAnswer(fmt.content_type, body, "SELECT", len(rows), truncated)
+    media = choose(job.accept, GRAPH_FORMATS)
+    if media is None:
+        raise _not_acceptable("CONSTRUCT/DESCRIBE", GRAPH_FORMATS)
+    triples = []
+    truncated = False
+    for triple in results:
+        if len(triples) == job.max_rows:
+            truncated = True
+            break
+        triples.append(triple if isinstance(triple, ox.Triple) else ox.Triple(triple.subject, triple.predicate, triple.object))
+    fmt = GRAPH_FORMATS[media]
+    return QueryAnswer(fmt.content_type, ox.serialize(triples, format=fmt.ox_format), "CONSTRUCT", len(triples), truncated)
+
+
 def run_query(store: ox.Store, job: QueryJob, visible_graphs: list[ox.NamedNode] | None) -> QueryAnswer:
     """Evaluate ``job`` on ``store`` and serialize the answer (the worker's whole job).
 
@@ -178,47 +240,11 @@ def run_query(store: ox.Store, job: QueryJob, visible_graphs: list[ox.NamedNode]
     if job.default_graphs is not None or job.named_graphs is not None:
         options["default_graph"] = _iri_list(job.default_graphs or ())
         options["named_graphs"] = _iri_list(job.named_graphs or ())
-    elif visible_graphs is not None and not _FROM_NAMED.search(job.query):
-        # (a query with its own FROM NAMED keeps it: the parameter would replace it)
+    elif visible_graphs is not None and not has_dataset_clause(job.query):
+        # (a query with its own FROM / FROM NAMED keeps it: the parameter would replace it)
         options["named_graphs"] = visible_graphs
     try:
-        results = store.query(job.query, **options)
-        if isinstance(results, ox.QueryBoolean):
-            media = choose(job.accept, RESULT_FORMATS)
-            if media is None:
-                raise _not_acceptable("ASK", RESULT_FORMATS)
-            fmt = RESULT_FORMATS[media]
-            return QueryAnswer(fmt.content_type, results.serialize(format=fmt.ox_format), "ASK")
-        if isinstance(results, ox.QuerySolutions):
-            media = choose(job.accept, RESULT_FORMATS)
-            if media is None:
-                raise _not_acceptable("SELECT", RESULT_FORMATS)
-            variables = [v.value for v in results.variables]
-            rows = []
-            for solution in results:
-                if len(rows) == job.max_rows:
-                    truncated = True
-                    break
-                rows.append(solution)
-            else:
-                truncated = False
-            fmt = RESULT_FORMATS[media]
-            body = solutions_json(variables, rows)
-            if fmt.ox_format != ox.QueryResultsFormat.JSON:
-                body = ox.parse_query_results(body, ox.QueryResultsFormat.JSON).serialize(format=fmt.ox_format)
-            return QueryAnswer(fmt.content_type, body, "SELECT", len(rows), truncated)
-        media = choose(job.accept, GRAPH_FORMATS)
-        if media is None:
-            raise _not_acceptable("CONSTRUCT/DESCRIBE", GRAPH_FORMATS)
-        triples = []
-        truncated = False
-        for triple in results:
-            if len(triples) == job.max_rows:
-                truncated = True
-                break
-            triples.append(triple)
-        fmt = GRAPH_FORMATS[media]
-        return QueryAnswer(fmt.content_type, ox.serialize(triples, format=fmt.ox_format), "CONSTRUCT", len(triples), truncated)
+        return serialize_results(store.query(job.query, **options), job)
     except SyntaxError as error:
         raise QueryFailed(f"invalid SPARQL query: {error}") from error
     except (OSError, RuntimeError) as error:
@@ -238,9 +264,23 @@ def visible_named_graphs(store: ox.Store) -> list[ox.NamedNode]:
 # --------------------------------------------------------------------------- worker processes
 
 
+def _open_snapshot(path: str) -> ox.Store:
+    """The one place a worker opens the store (a read-only view of its current files)."""
+    return ox.Store.read_only(str(store_directory(path)))  # the store's current generation
+
+
 def _worker_main(path: str, connection: Connection) -> None:
-    """Body of a worker process: open the store read-only, answer jobs until the socket closes."""
+    """Body of a worker process: open the store read-only, say so, answer jobs until the socket closes."""
     store, generation, visible = None, None, None
+    try:
+        store = _open_snapshot(path)
+        visible, generation = visible_named_graphs(store), 0
+    except (OSError, RuntimeError):
+        store = None  # (retried with the first job, which reports the error)
+    try:
+        connection.send(("ready",))
+    except (OSError, ValueError):
+        return
     while True:
         try:
             job = connection.recv()
@@ -251,7 +291,7 @@ def _worker_main(path: str, connection: Connection) -> None:
             try:
                 if store is None or generation != job.generation:
                     store = None  # release the old snapshot first
-                    store = ox.Store.read_only(str(store_directory(path)))
+                    store = _open_snapshot(path)
                     visible, generation = visible_named_graphs(store), job.generation
                 reply = ("ok", run_query(store, job, visible))
                 break
@@ -281,23 +321,54 @@ class _Worker:
 class ProcessQueryRunner:
     """A pool of worker processes over an on-disk store; kills a query at the time limit.
 
+    Runaway queries must not starve small ones, and a query's cost is known only once it runs.
+    So the pool keeps ``reserve`` idle workers ready beyond the busy ones: ``workers + reserve``
+    processes start with the server, and whenever a query takes a worker, another starts in the
+    background, up to ``max_workers``. A runaway holds its worker until the time limit kills it;
+    small queries meanwhile go to the ready ones. Only when all ``max_workers`` are busy does a
+    query wait, for ``queue_wait`` seconds at most, before a 503 with ``Retry-After``. Workers
+    stay once started (memory is bounded by ``max_workers``; each holds ~50 MB plus its view of
+    the store). The time limit counts from the query's arrival, waiting included.
+
     Workers are plain ``python -m clusterkg.webapp.query_runner`` processes talking over a
     socket pair (multiprocessing's "spawn" would re-run the server's main script in each).
     """
 
-    def __init__(self, path: str | Path, workers: int = 2, timeout: float = 10.0):
+    def __init__(self, path: str | Path, workers: int = 2, timeout: float = 10.0, *,
+                 reserve: int = 3, max_workers: int | None = None, queue_wait: float = 2.0):
         self.path = str(path)
         self.timeout = timeout
         self.size = max(1, workers)
+        self.reserve = max(1, reserve)
+        self.max_workers = max(self.size + self.reserve, max_workers or self.size + self.reserve + 4)
+        self.queue_wait = queue_wait
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._generation = 0
         self._closed = False
         self._workers: dict[int, _Worker] = {}
+        self._starting = 0  # workers being spawned in the background
+        self._waiting = 0  # queries waiting for a worker
         self._lock = threading.Lock()
-        for _ in range(self.size):
-            self._idle.put(self._spawn())
+        first = [self._launch() for _ in range(self.size + self.reserve)]
+        for worker in first:  # started together; the server answers its first queries warm
+            self._idle.put(self._ready(worker))
 
     def _spawn(self) -> _Worker:
+        return self._ready(self._launch())
+
+    def _ready(self, worker: _Worker) -> _Worker:
+        """Wait until ``worker`` has started and opened the store (its start is not query time)."""
+        try:
+            if worker.connection.poll(_START_SECONDS) and worker.connection.recv() == ("ready",):
+                return worker
+            problem = f"no sign of life within {_START_SECONDS} s"
+        except (EOFError, OSError) as error:
+            problem = f"it exited ({error})"
+        self._kill(worker)
+        log.error("a query worker did not start: %s", problem)
+        raise QueryFailed(f"a query worker did not start: {problem}", 500)
+
+    def _launch(self) -> _Worker:
         ours, theirs = socket.socketpair()
         with ours, theirs:
             process = subprocess.Popen(
@@ -310,21 +381,67 @@ class ProcessQueryRunner:
             self._workers[id(worker)] = worker
         return worker
 
-    def _replace(self, worker: _Worker) -> None:
-        """Kill ``worker`` and start a fresh one in the background (the request need not wait)."""
+    def _top_up(self) -> None:
+        """Start workers in the background until every waiting query has one coming, plus the
+        reserve for the next queries, as far as ``max_workers`` allows."""
+        with self._lock:
+            if self._closed:
+                return
+            wanted = self._waiting + self.reserve - (self._idle.qsize() + self._starting)
+            room = self.max_workers - (len(self._workers) + self._starting)
+            count = max(0, min(wanted, room))
+            self._starting += count
+
+        def start() -> None:
+            try:
+                worker = self._spawn()
+            except QueryFailed:
+                return  # logged; the next query that needs a worker tries again
+            finally:
+                with self._lock:
+                    self._starting -= 1
+            if self._closed:
+                self._kill(worker)
+            else:
+                self._idle.put(worker)
+
+        for _ in range(count):
+            threading.Thread(target=start, daemon=True, name="clusterkg-spawn").start()
+
+    def _kill(self, worker: _Worker) -> None:
         worker.process.kill()
         worker.process.wait(5)
         worker.connection.close()
         with self._lock:
             self._workers.pop(id(worker), None)
-        if self._closed:
-            return
 
-        def respawn() -> None:
-            if not self._closed:
-                self._idle.put(self._spawn())
+    def _replace(self, worker: _Worker) -> None:
+        """Kill ``worker``; a fresh one starts in the background if needed (the request need not wait)."""
+        self._kill(worker)
+        self._top_up()
 
-        threading.Thread(target=respawn, daemon=True, name="clusterkg-respawn").start()
+    def _take(self, deadline: float) -> _Worker:
+        try:
+            worker = self._idle.get_nowait()
+        except queue.Empty:
+            with self._lock:
+                self._waiting += 1
+            try:
+                self._top_up()
+                with self._lock:
+                    full = self._starting == 0 and len(self._workers) >= self.max_workers
+                # while a worker is starting, wait for it; when all are busy, briefly for a free one
+                wait = min(self.queue_wait, self.timeout) if full else deadline - time.monotonic()
+                worker = self._idle.get(timeout=max(0.0, wait))
+            except queue.Empty:
+                if full:
+                    raise ServerBusy(self.max_workers, self.timeout) from None
+                raise QueryTimedOut(self.timeout, stopped=False) from None
+            finally:
+                with self._lock:
+                    self._waiting -= 1
+        self._top_up()  # keep the reserve for the next queries
+        return worker
 
     def data_changed(self) -> None:
         """Call after every write: workers reopen the store before their next query."""
@@ -334,16 +451,12 @@ class ProcessQueryRunner:
     def run(self, job: QueryJob) -> QueryAnswer:
         if self._closed:
             raise QueryFailed("the query runner is closed", 503)
-        try:
-            worker = self._idle.get(timeout=self.timeout)
-        except queue.Empty:
-            raise QueryFailed(
-                f"all {self.size} query workers stayed busy for {self.timeout:g} s; try again later", 503
-            ) from None
+        deadline = time.monotonic() + self.timeout  # the limit counts from the query's arrival
+        worker = self._take(deadline)
         job = replace(job, generation=self._generation)
         try:
             worker.connection.send(job)
-            if not worker.connection.poll(self.timeout):
+            if not worker.connection.poll(max(0.0, deadline - time.monotonic())):
                 self._replace(worker)
                 raise QueryTimedOut(self.timeout)
             reply = worker.connection.recv()
@@ -360,14 +473,12 @@ class ProcessQueryRunner:
         raise QueryFailed(reply[1], reply[2])
 
     def close(self) -> None:
+        """Kill every worker; closing twice is fine."""
         self._closed = True
         with self._lock:
             workers = list(self._workers.values())
-            self._workers = {}
         for worker in workers:
-            worker.connection.close()
-            worker.process.kill()
-            worker.process.wait(5)
+            self._kill(worker)
 
 
 class ThreadQueryRunner:
@@ -391,6 +502,129 @@ class ThreadQueryRunner:
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+class _DeadlineReader(io.RawIOBase):
+    """A server's answer read as a stream; each read may only wait for the time that is left."""
+
+    def __init__(self, response: http.client.HTTPResponse, sock: socket.socket, deadline: float):
+        self.response, self.sock, self.deadline = response, sock, deadline
+        self.expired = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            self.expired = True
+            raise TimeoutError("the time limit passed")
+        self.sock.settimeout(left)
+        try:
+            # read1: what one read of the socket brings (readinto would loop over chunks until
+            # the buffer is full, and a server trickling bytes would never meet the deadline)
+            data = self.response.read1(len(buffer))
+        except TimeoutError:
+            self.expired = True
+            raise
+        buffer[:len(data)] = data
+        return len(data)
+
+
+class RemoteQueryRunner:
+    """Queries sent to a remote SPARQL 1.1 server, with the same limits as on an embedded store.
+
+    The time limit holds on our side of the connection: connecting and every read get only the
+    time left, and at the limit the connection is closed. It is also passed on as a ``timeout``
+    parameter in milliseconds, which Virtuoso obeys; Oxigraph's server (0.5.13) ignores it, and
+    its own ``--timeout-s`` did not stop a runaway cross join either (measured): there the
+    abandoned query runs on in the server until it ends. The answer is asked
+    for as SPARQL JSON or N-Triples, parsed as a stream and cut at ``max_rows`` (the rest is
+    never read), then written in the client's media type as on an embedded store. At most
+    ``max_running`` queries are sent at once; more get a 503 with ``Retry-After``.
+    """
+
+    ACCEPT = "application/sparql-results+json, application/n-triples;q=0.9, text/turtle;q=0.5"
+
+    def __init__(self, query_url: str, headers: dict[str, str] | None = None, timeout: float = 10.0,
+                 max_running: int = 16):
+        parts = urllib.parse.urlsplit(query_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise QueryFailed(f"not an http(s) SPARQL endpoint URL: {query_url!r}", 500)
+        self.query_url = query_url
+        self.headers = dict(headers or {})
+        self.timeout = timeout
+        self.max_running = max_running
+        self._slots = threading.BoundedSemaphore(max_running)
+        self._parts = parts
+
+    def data_changed(self) -> None:
+        """Nothing to do: the server always answers from its current data."""
+
+    def _target(self, job: QueryJob) -> str:
+        params = [("timeout", str(int(self.timeout * 1000)))]
+        if job.default_graphs is not None or job.named_graphs is not None:
+            params += [("default-graph-uri", g) for g in job.default_graphs or ()]
+            params += [("named-graph-uri", g) for g in job.named_graphs or ()]
+        path = self._parts.path or "/"
+        query = "&".join(q for q in (self._parts.query, urllib.parse.urlencode(params)) if q)
+        return f"{path}?{query}"
+
+    def run(self, job: QueryJob) -> QueryAnswer:
+        if not self._slots.acquire(timeout=0.5):
+            raise ServerBusy(self.max_running, 1)
+        try:
+            return self._run(job)
+        finally:
+            self._slots.release()
+
+    def _run(self, job: QueryJob) -> QueryAnswer:
+        deadline = time.monotonic() + self.timeout
+        connection_type = http.client.HTTPSConnection if self._parts.scheme == "https" else http.client.HTTPConnection
+        connection = connection_type(self._parts.hostname, self._parts.port, timeout=self.timeout)
+        # relative IRIs resolve against our endpoint's URL; a BASE of the query's own comes later and wins
+        text = f"BASE <{job.base_iri}>\n{job.query}" if job.base_iri else job.query
+        headers = {**self.headers, "Content-Type": "application/sparql-query; charset=utf-8", "Accept": self.ACCEPT}
+        reader = response = None
+        try:
+            connection.request("POST", self._target(job), body=text.encode("utf-8"), headers=headers)
+            connection.sock.settimeout(max(0.01, deadline - time.monotonic()))
+            response = connection.getresponse()
+            if response.status != 200:
+                message = response.read(4000).decode("utf-8", "replace").strip()
+                if "timeout" in message.lower() or "timed out" in message.lower():
+                    raise QueryTimedOut(self.timeout)
+                status = 400 if 400 <= response.status < 500 else 502
+                raise QueryFailed(f"the SPARQL server answered HTTP {response.status}: {message}", status)
+            media = response.headers.get_content_type()
+            reader = io.BufferedReader(_DeadlineReader(response, connection.sock, deadline), 1 << 16)
+            if media in RESULTS_MEDIA_TYPES:
+                results = ox.parse_query_results(reader, RESULTS_MEDIA_TYPES[media])
+            elif media in GRAPH_MEDIA_TYPES:
+                results = ox.parse(reader, GRAPH_MEDIA_TYPES[media])
+            else:
+                raise QueryFailed(f"the SPARQL server answered {media}, which is neither SPARQL results nor RDF", 502)
+            return serialize_results(results, job)
+        except QueryFailed:
+            raise
+        except (OSError, SyntaxError, ValueError, http.client.HTTPException) as error:
+            if time.monotonic() >= deadline or (reader is not None and reader.raw.expired) \
+                    or isinstance(error, TimeoutError):
+                raise QueryTimedOut(self.timeout, stopped=False) from None
+            if isinstance(error, (SyntaxError, ValueError)):
+                raise QueryFailed(f"cannot read the SPARQL server's answer: {error}", 502) from error
+            # the server's address and the socket error go to the log, not to the client
+            log.error("cannot reach the SPARQL server %s: %s", self.query_url, error)
+            raise QueryFailed("the SPARQL server cannot be reached right now; try again later", 503) from error
+        finally:
+            # hang up now: a cut or late answer is never read further (the socket closes only
+            # once the response's file object is closed too)
+            if response is not None:
+                response.close()
+            connection.close()
+
+    def close(self) -> None:
+        """Nothing to release: every query has its own connection."""
 
 
 class CachedQueryRunner:

@@ -121,8 +121,6 @@ def endpoint():
 def _query(query: str, params) -> Response:
     check_query(query)
     ckg = state()
-    if ckg.runner is None:
-        raise ApiError("this server has no embedded store to query; query the remote SPARQL server directly", 501)
     default_graphs = _graphs(params, "default-graph-uri")
     named_graphs = _graphs(params, "named-graph-uri")
     answer = ckg.runner.run(QueryJob(

@@ -22,12 +22,17 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from pyparsing import ParseException, ParseResults
-from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
-
 from clusterkg.graph.errors import ClusterKGError
 
-__all__ = ["RemoteAccessRefused", "Token", "check_query", "check_update", "tokens", "with_using_graphs"]
+__all__ = [
+    "RemoteAccessRefused",
+    "Token",
+    "check_query",
+    "check_update",
+    "has_dataset_clause",
+    "tokens",
+    "with_using_graphs",
+]
 
 
 class RemoteAccessRefused(ClusterKGError):
@@ -83,8 +88,24 @@ def tokens(text: str) -> Iterator[Token]:
         yield Token(kind, match.group(), match.start(), match.end())
 
 
+def has_dataset_clause(query: str) -> bool:
+    r"""Whether the query names its own dataset (``FROM`` or ``FROM NAMED``), read from its
+    tokens: the word in a comment, a string or an IRI does not count.
+
+    >>> has_dataset_clause("SELECT * FROM NAMED <http://g> { GRAPH ?g { ?s ?p ?o } }")
+    True
+    >>> has_dataset_clause('# every named graph\nSELECT ?g { GRAPH ?g { ?s ?p "from" } }')
+    False
+    """
+    if "from" not in query.lower() and "\\u" not in query.lower():
+        return False  # the common case: no need to lex
+    return any(t.kind == "word" and t.text.upper() == "FROM" for t in tokens(expand_escapes(query)))
+
+
 def _walk(node: object) -> Iterator[str]:
     """Names of every parse-tree node (rdflib's ``CompValue`` names) under ``node``."""
+    from pyparsing import ParseResults
+
     stack = [node]
     while stack:
         item = stack.pop()
@@ -110,11 +131,15 @@ def _lexer_names(text: str) -> set[str]:
     return {name for word, name in (("SERVICE", "ServiceGraphPattern"), ("LOAD", "Load")) if word in words}
 
 
-def _check(text: str, parse) -> None:
+def _check(text: str, grammar: str) -> None:
     if not _MAYBE_REMOTE.search(text):
         return  # neither keyword can occur: skip the 10 ms parse
+    # rdflib's parser loads in ~0.3 s: only when needed (query workers never need it)
+    from pyparsing import ParseException
+    from rdflib.plugins.sparql import parser
+
     try:
-        names = set(_walk(parse(text)))
+        names = set(_walk(getattr(parser, grammar)(text)))
     except (ParseException, ValueError, TypeError, AttributeError, KeyError):
         # rdflib does not accept everything pyoxigraph does; decide from the tokens instead
         names = _lexer_names(text)
@@ -133,12 +158,12 @@ def check_query(query: str) -> None:
     ...     print(refusal)
     SERVICE is not allowed: this endpoint never queries other servers
     """
-    _check(query, parseQuery)
+    _check(query, "parseQuery")
 
 
 def check_update(update: str) -> None:
     """Raise :class:`RemoteAccessRefused` if the update uses ``LOAD`` or ``SERVICE``."""
-    _check(update, parseUpdate)
+    _check(update, "parseUpdate")
 
 
 # --------------------------------------------------------------------------- protocol USING

@@ -55,7 +55,8 @@ def serve(ctx: click.Context, host: str, port: int, threads: int) -> None:
     writes = "writes need the admin token" if ckg.admin_token else "read-only (no CLUSTERKG_ADMIN_TOKEN)"
     click.echo(f"clusterkg serving the {ckg.store.description} at http://{host}:{server.effective_port}/ "
                f"(SPARQL /sparql, Graph Store /store; {writes})", err=True)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stop cleanly: workers, store flush
+    # stop cleanly: the app closes its query workers and flushes its store at exit
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     # the note in the store directory lets `clusterkg import`/`init` write through this server
     on_disk = endpoint is None and not where.in_memory
     note = announced(location, host, server.effective_port, bool(ckg.admin_token)) if on_disk \
@@ -67,4 +68,3 @@ def serve(ctx: click.Context, host: str, port: int, threads: int) -> None:
         pass
     finally:
         server.close()
-        ckg.close()

@@ -1,7 +1,9 @@
 """Fixtures: the real app on a real waitress server on 127.0.0.1, over an on-disk store.
 
 ``serve_app(store_path, **config)`` starts one and returns its base URL; every server started
-in a test is stopped (and its query workers killed) after it.
+in a test is stopped (and its query workers killed) after it. Tests that take ``serve_app`` or
+``server`` run twice (``backend``): the app on the embedded store, and the app in front of a
+real ``oxigraph serve`` on 127.0.0.1 that opened the same store directory.
 """
 
 from __future__ import annotations
@@ -10,6 +12,9 @@ import http.client
 import json
 import shutil
 import socket
+import subprocess
+import sys
+import time
 import urllib.parse
 import threading
 from collections.abc import Callable, Iterator
@@ -80,11 +85,70 @@ def store_path(tmp_path: Path, store_template: Path) -> Path:
     return Path(shutil.copytree(store_template, tmp_path / "store"))
 
 
-def _servers() -> Iterator[Callable[..., str]]:
-    started = []
+def oxigraph_binary() -> str:
+    """The ``oxigraph`` server binary installed beside this Python (the venv), else on PATH."""
+    beside = Path(sys.executable).with_name("oxigraph")
+    found = str(beside) if beside.exists() else shutil.which("oxigraph")
+    assert found, "the oxigraph server binary is missing: pip install -e '.[test]' installs it"
+    return found
+
+
+def start_oxigraph(location: Path) -> tuple[subprocess.Popen, str]:
+    """``oxigraph serve`` on ``location`` and a free loopback port; returns (process, base URL)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    process = subprocess.Popen(
+        [oxigraph_binary(), "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(300):  # bounded: ~30 s
+        try:
+            if request("GET", f"{base}/query?query=ASK%7B%7D", timeout=1).status == 200:
+                return process, base
+        except OSError:
+            pass
+        assert process.poll() is None, f"oxigraph serve exited with {process.returncode}"
+        time.sleep(0.1)
+    process.kill()
+    raise AssertionError(f"oxigraph serve did not answer on {base}")
+
+
+@pytest.fixture
+def oxigraph() -> Iterator[Callable[[Path], str]]:
+    """``oxigraph(location) -> base URL``: a real ``oxigraph serve``, stopped after the test."""
+    processes = []
+
+    def start(location: Path) -> str:
+        process, base = start_oxigraph(location)
+        processes.append(process)
+        return base
+
+    yield start
+    for process in processes:
+        process.terminate()
+        process.wait(10)
+
+
+@pytest.fixture(scope="module", params=["embedded", "remote"])
+def backend(request: pytest.FixtureRequest) -> str:
+    """Where the served data lives: the embedded store, or a real ``oxigraph serve`` behind the app."""
+    return request.param
+
+
+def _servers(backend: str) -> Iterator[Callable[..., str]]:
+    started, remotes = [], []
 
     def start(store: Path | str, **config) -> str:
-        app = create_app({"STORE": str(store), "ADMIN_TOKEN": TOKEN, "QUERY_WORKERS": 2, **config})
+        # (one spare worker is enough for most tests; the runaway test asks for the default)
+        config = {"STORE": str(store), "ADMIN_TOKEN": TOKEN, "QUERY_WORKERS": 2, "QUERY_RESERVE": 1, **config}
+        if backend == "remote":
+            process, base = start_oxigraph(Path(store))
+            remotes.append(process)
+            config.update(STORE=None, ENDPOINT=f"{base}/query", UPDATE_ENDPOINT=f"{base}/update",
+                          GRAPH_STORE_ENDPOINT=f"{base}/store")
+        app = create_app(config)
         server = waitress.create_server(app, host="127.0.0.1", port=0, threads=8)
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
@@ -106,6 +170,9 @@ def _servers() -> Iterator[Callable[..., str]]:
             close_all()
         thread.join(5)
         app.extensions["clusterkg"].close()
+    for process in remotes:
+        process.terminate()
+        process.wait(10)
 
 
 serve_app = pytest.fixture(_servers)
@@ -113,7 +180,7 @@ _module_servers = pytest.fixture(_servers, scope="module", name="_module_servers
 
 
 @pytest.fixture(scope="module")
-def server(_module_servers, store_template: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
+def server(_module_servers, backend, store_template: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
     """Base URL of a live server shared by a test module (admin token :data:`TOKEN`).
 
     Tests that write through it must not depend on what other tests wrote; tests that need

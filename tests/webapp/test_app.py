@@ -83,3 +83,19 @@ def test_missing_store_is_a_clear_error(tmp_path):
 
     with pytest.raises(StoreError, match="clusterkg init"):
         create_app({"STORE": str(tmp_path / "nothing-here")})
+
+
+def test_the_app_closes_its_workers_and_store_itself(store_path):
+    import gc
+
+    from clusterkg.graph.store import StoreError
+
+    app = create_app({"STORE": str(store_path), "QUERY_WORKERS": 1, "QUERY_RESERVE": 1, "QUERY_CACHE": 0})
+    ckg = app.extensions["clusterkg"]
+    store, processes = ckg.store, [w.process for w in ckg.runner._workers.values()]
+    assert processes and all(p.poll() is None for p in processes) and store.triple_count() > 0
+    del app, ckg
+    gc.collect()  # no caller closed anything: the app's own finalizer closes its runner and store
+    assert all(p.wait(10) is not None for p in processes)
+    with pytest.raises(StoreError):
+        store.triple_count()

@@ -1,4 +1,5 @@
-"""``clusterkg serve`` as a real process: it answers on the loopback and stops on SIGTERM."""
+"""``clusterkg serve`` as a user runs it (the console script): it answers on the loopback, on the
+embedded store and in front of a real ``oxigraph serve``, and stops on SIGTERM."""
 
 from __future__ import annotations
 
@@ -9,12 +10,11 @@ import subprocess
 import sys
 import time
 import urllib.request
+from pathlib import Path
 
-# The command as clusterkg.cli will run it once `serve` is registered there.
-LAUNCH = (
-    "import sys; from clusterkg.cli import cli; from clusterkg.commands.serve import serve; "
-    "'serve' in cli.commands or cli.add_command(serve); sys.exit(cli(prog_name='clusterkg'))"
-)
+import pytest
+
+CLUSTERKG = str(Path(sys.executable).with_name("clusterkg"))
 
 
 def _free_port() -> int:
@@ -23,32 +23,59 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def test_serve_answers_and_stops(store_path, tmp_path):
+def _workers_of(store: Path) -> list[int]:
+    """Pids of query workers running on ``store`` (their command line names it)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            command = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"clusterkg.webapp.query_runner" in command and str(store).encode() in command:
+            found.append(int(entry.name))
+    return found
+
+
+def _wait_for(url: str, process: subprocess.Popen, log: Path) -> bytes:
+    for _ in range(150):  # bounded: ~30 s on a busy machine
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                return response.read()
+        except OSError:
+            assert process.poll() is None, log.read_text()
+            time.sleep(0.2)
+    raise AssertionError(f"clusterkg serve did not answer: {log.read_text()}")
+
+
+@pytest.mark.parametrize("where", ["embedded", "remote"])
+def test_serve_answers_and_stops(store_path, tmp_path, oxigraph, where):
+    env = {k: v for k, v in os.environ.items() if k != "CLUSTERKG_ADMIN_TOKEN"}
+    target = ["--store", str(store_path)]
+    if where == "remote":
+        base = oxigraph(store_path)
+        target = ["--endpoint", f"{base}/query"]
+        env.update(CLUSTERKG_UPDATE_ENDPOINT=f"{base}/update", CLUSTERKG_GRAPH_STORE_ENDPOINT=f"{base}/store")
     port = _free_port()
-    log = open(tmp_path / "serve.log", "wb")
-    process = subprocess.Popen(
-        [sys.executable, "-c", LAUNCH, "--store", str(store_path), "serve", "--port", str(port), "--threads", "4"],
-        stdout=log, stderr=subprocess.STDOUT,
-        env={k: v for k, v in os.environ.items() if k != "CLUSTERKG_ADMIN_TOKEN"},
-    )
-    try:
-        url = f"http://127.0.0.1:{port}/sparql?query=ASK%7B%3Fs%20%3Fp%20%3Fo%7D"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(url, timeout=2) as response:
-                    assert response.status == 200 and b"true" in response.read()
-                    break
-            except OSError:
-                assert process.poll() is None, (tmp_path / "serve.log").read_text()
-                assert time.monotonic() < deadline, "clusterkg serve did not answer within 30 s"
-                time.sleep(0.2)
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(15) == 0
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-        log.close()
-    text = (tmp_path / "serve.log").read_text()
+    log_path = tmp_path / "serve.log"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            [CLUSTERKG, *target, "serve", "--port", str(port), "--threads", "4"],
+            stdout=log, stderr=subprocess.STDOUT, env=env,
+        )
+        try:
+            body = _wait_for(f"http://127.0.0.1:{port}/sparql?query=ASK%7B%3Fs%20%3Fp%20%3Fo%7D", process, log_path)
+            assert b"true" in body
+            assert b"clusterkg" in _wait_for(f"http://127.0.0.1:{port}/", process, log_path)
+            if where == "embedded":
+                assert _workers_of(store_path), "the server runs its queries in worker processes"
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(15) == 0
+            assert _workers_of(store_path) == [], "the app closed its workers at exit"
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    text = log_path.read_text()
     assert f"127.0.0.1:{port}" in text and "read-only (no CLUSTERKG_ADMIN_TOKEN)" in text
+    if where == "remote":
+        assert f"SPARQL server {base}/query" in text

@@ -1,0 +1,255 @@
+"""Load on a live `clusterkg serve` on 127.0.0.1: latency per kind of request, and runaway queries.
+
+Not a test: run it by hand. It writes a synthetic graph into a temporary on-disk store, starts
+``clusterkg serve`` on it (the console script beside this Python) with the answer cache off, and
+optionally a real ``oxigraph serve`` behind it (``--backend remote``), then runs a scenario:
+
+``--scenario mixed`` (default)
+    ``--clients`` threads for ``--seconds`` seconds, each sending in turn a SPARQL SELECT and a
+    CONSTRUCT with a different literal per request, a cluster page and the cluster list as JSON.
+    Prints p50 / p95 / p99 per kind, requests/s and errors.
+``--scenario runaway``
+    Four runaway queries at once (a four-way cartesian product whose filter never holds) while a
+    fifth client sends a small query every 200 ms. Prints when each runaway was stopped and with
+    what message, the small queries' latencies, and whether the goals hold (each runaway stopped
+    within the time limit + 1 s with the time-limit message, every small query answered within
+    300 ms).
+
+Every loop is bounded in count and time; only 127.0.0.1 is ever contacted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+from collections import defaultdict
+from pathlib import Path
+
+CKG = "https://w3id.org/clusterkg/ns#"
+RUNAWAY = ("SELECT * WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l "
+           "FILTER(STRLEN(CONCAT(STR(?a), STR(?d), STR(?g), STR(?j))) < 0) }")
+MAX_REQUESTS = 200_000  # a hard bound on any scenario, whatever its duration
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def call(port: int, method: str, path: str, body: str | None = None, headers: dict | None = None,
+         timeout: float = 60) -> tuple[int, bytes, float]:
+    """One request on a fresh connection: (status, body, seconds); status 0 for a failed connection."""
+    started = time.perf_counter()
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        connection.request(method, path, body=body.encode() if body else None, headers=headers or {})
+        response = connection.getresponse()
+        return response.status, response.read(), time.perf_counter() - started
+    except OSError as error:
+        return 0, str(error).encode(), time.perf_counter() - started
+    finally:
+        connection.close()
+
+
+def sparql(port: int, query: str, accept: str = "application/sparql-results+json", timeout: float = 60):
+    return call(port, "POST", "/sparql", query,
+                {"Content-Type": "application/sparql-query", "Accept": accept}, timeout)
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def wait_for(port: int, process: subprocess.Popen, path: str = "/sparql?query=ASK%7B%7D") -> None:
+    for _ in range(300):  # ~60 s
+        if process.poll() is not None:
+            raise SystemExit(f"the server exited with {process.returncode}")
+        if call(port, "GET", path, timeout=2)[0] == 200:
+            return
+        time.sleep(0.2)
+    raise SystemExit(f"no answer on 127.0.0.1:{port}{path}")
+
+
+# --------------------------------------------------------------------------- scenarios
+
+
+def mixed(port: int, clients: int, seconds: float, cluster_ids: list[str]) -> int:
+    latencies: dict[str, list[float]] = defaultdict(list)
+    errors: dict[str, list[str]] = defaultdict(list)
+    lock = threading.Lock()
+    deadline = time.monotonic() + seconds
+    budget = iter(range(MAX_REQUESTS))
+
+    def client(number: int) -> None:
+        for step in budget:
+            if time.monotonic() >= deadline:
+                return
+            cluster = cluster_ids[(number + step) % len(cluster_ids)]
+            kind = ("select", "construct", "page", "json")[step % 4]
+            if kind == "select":  # a different text per request: no cache could answer it
+                query = (f'SELECT ?org ?type WHERE {{ ?org <{CKG}affiliatedWith> <{cluster}> ; a ?type '
+                         f'FILTER(STR(?org) != "x{step}") }} LIMIT 50')
+                status, body, took = sparql(port, query)
+            elif kind == "construct":
+                query = f'CONSTRUCT {{ <{cluster}> ?p ?o }} WHERE {{ <{cluster}> ?p ?o FILTER(STR(?o) != "x{step}") }}'
+                status, body, took = sparql(port, query, "application/n-triples")
+            elif kind == "page":
+                status, body, took = call(port, "GET", "/clusters/" + cluster.rsplit("/", 1)[-1])
+            else:
+                status, body, took = call(port, "GET", "/clusters", headers={"Accept": "application/json"})
+            with lock:
+                if status == 200:
+                    latencies[kind].append(took)
+                else:
+                    errors[kind].append(f"{status} {body[:120]!r}")
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(seconds + 120)
+    elapsed = time.monotonic() - started
+    total = sum(len(v) for v in latencies.values()) + sum(len(v) for v in errors.values())
+    print(f"{clients} clients x {seconds:g} s: {total} requests, {total / elapsed:.1f} requests/s")
+    print(f"{'kind':10s} {'n':>6s} {'p50 ms':>8s} {'p95 ms':>8s} {'p99 ms':>8s} {'errors':>7s}")
+    every = []
+    for kind in ("select", "construct", "page", "json"):
+        values = latencies[kind]
+        every += values
+        if values:
+            print(f"{kind:10s} {len(values):6d} {percentile(values, .5) * 1e3:8.1f} "
+                  f"{percentile(values, .95) * 1e3:8.1f} {percentile(values, .99) * 1e3:8.1f} {len(errors[kind]):7d}")
+    if every:
+        print(f"{'all':10s} {len(every):6d} {percentile(every, .5) * 1e3:8.1f} "
+              f"{percentile(every, .95) * 1e3:8.1f} {percentile(every, .99) * 1e3:8.1f}")
+    for kind, messages in errors.items():
+        if messages:
+            print(f"errors ({kind}): {len(messages)}, first: {messages[0]}")
+    return 1 if any(errors.values()) else 0
+
+
+def runaway(port: int, limit: float, count: int = 4, interval: float = 0.2) -> int:
+    stops: list[tuple[float, int, str]] = []
+    small: list[tuple[float, float, int]] = []  # (sent at, seconds, status)
+    lock = threading.Lock()
+    t0 = time.monotonic()
+
+    def one() -> None:
+        status, body, took = sparql(port, RUNAWAY, timeout=limit + 60)
+        try:
+            message = json.loads(body).get("error", "")
+        except ValueError:
+            message = body[:120].decode("utf-8", "replace")
+        with lock:
+            stops.append((took, status, message))
+
+    threads = [threading.Thread(target=one) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    index = 0
+    end = t0 + limit + 30  # bounded even if a runaway never comes back
+    while time.monotonic() < end and index < 10_000:
+        with lock:
+            if len(stops) == count and time.monotonic() - t0 > limit + 1:
+                break
+        query = f'SELECT (COUNT(?c) AS ?n) WHERE {{ ?c a <{CKG}Cluster> FILTER(STR(?c) != "x{index}") }}'
+        sent = time.monotonic() - t0
+        status, _, took = sparql(port, query, timeout=30)
+        small.append((sent, took, status))
+        index += 1
+        time.sleep(max(0.0, interval - took))
+    for thread in threads:
+        thread.join(limit + 60)
+    print(f"runaways ({count} at once, time limit {limit:g} s):")
+    for took, status, message in sorted(stops):
+        print(f"  stopped after {took:5.2f} s: HTTP {status}: {message}")
+    latencies = [took for _, took, status in small if status == 200]
+    failed = [(sent, status) for sent, _, status in small if status != 200]
+    print(f"small queries: {len(small)} sent every {interval * 1e3:.0f} ms, {len(failed)} failed")
+    if latencies:
+        print(f"  latency ms: p50 {statistics.median(latencies) * 1e3:.1f}  p95 {percentile(latencies, .95) * 1e3:.1f}"
+              f"  p99 {percentile(latencies, .99) * 1e3:.1f}  max {max(latencies) * 1e3:.1f}")
+        print("  over time (sent at s: ms): " + ", ".join(f"{sent:.1f}:{took * 1e3:.0f}" for sent, took, _ in small))
+    held = (len(stops) == count
+            and all(took <= limit + 1 and "timed out" in message for took, _, message in stops)
+            and not failed and latencies and max(latencies) <= 0.3)
+    print("goals hold" if held else "goals missed")
+    return 0 if held else 1
+
+
+# --------------------------------------------------------------------------- set-up
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scenario", choices=["mixed", "runaway"], default="mixed")
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--timeout", type=float, default=3, help="CLUSTERKG_QUERY_TIMEOUT")
+    parser.add_argument("--workers", type=int, default=2, help="CLUSTERKG_QUERY_WORKERS")
+    parser.add_argument("--threads", type=int, default=8, help="clusterkg serve --threads")
+    parser.add_argument("--backend", choices=["embedded", "remote"], default="embedded")
+    parser.add_argument("--organisations", type=int, default=2000)
+    parser.add_argument("--clusters", type=int, default=20)
+    args = parser.parse_args()
+    bindir = Path(sys.executable).parent
+    clusterkg, oxigraph = bindir / "clusterkg", bindir / "oxigraph"
+
+    from clusterkg.graph.store import OxigraphStore
+    from clusterkg.graph.synthetic import SyntheticSpec, write_synthetic
+
+    processes = []
+    with tempfile.TemporaryDirectory(prefix="clusterkg-load-") as scratch:
+        store, data = Path(scratch) / "store", Path(scratch) / "data.nt"
+        count = write_synthetic(SyntheticSpec(clusters=args.clusters, organisations=args.organisations,
+                                              competencies=100, seed=7), data)
+        with OxigraphStore(store) as opened:
+            opened.insert_ntriples(data)
+            ids = [row[0] for row in opened.select_values(f"SELECT ?c WHERE {{ ?c a <{CKG}Cluster> }}")[1]]
+        print(f"{count} synthetic triples, {len(ids)} clusters; backend: {args.backend}")
+        env = {**os.environ, "CLUSTERKG_QUERY_TIMEOUT": str(args.timeout), "CLUSTERKG_QUERY_CACHE": "0",
+               "CLUSTERKG_QUERY_WORKERS": str(args.workers), "CLUSTERKG_CACHE": str(Path(scratch) / "cache")}
+        target = ["--store", str(store)]
+        try:
+            if args.backend == "remote":
+                remote = free_port()
+                processes.append(subprocess.Popen(
+                    [str(oxigraph), "serve", "--location", str(store), "--bind", f"127.0.0.1:{remote}"],
+                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+                wait_for(remote, processes[-1], "/query?query=ASK%7B%7D")
+                base = f"http://127.0.0.1:{remote}"
+                env.update(CLUSTERKG_UPDATE_ENDPOINT=f"{base}/update", CLUSTERKG_GRAPH_STORE_ENDPOINT=f"{base}/store")
+                target = ["--endpoint", f"{base}/query"]
+            port = free_port()
+            processes.append(subprocess.Popen(
+                [str(clusterkg), *target, "serve", "--port", str(port), "--threads", str(args.threads)],
+                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            wait_for(port, processes[-1])
+            if args.scenario == "runaway":
+                return runaway(port, args.timeout)
+            return mixed(port, args.clients, args.seconds, ids)
+        finally:
+            for process in reversed(processes):
+                process.terminate()
+                try:
+                    process.wait(15)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,181 @@
+"""The remote query runner against small scripted servers on 127.0.0.1: what it sends, and that the
+time limit and the row cap hold on our side of the connection whatever the server does."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import urllib.parse
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from clusterkg.webapp.query_runner import QueryJob, QueryTimedOut, RemoteQueryRunner
+
+JSON_HEAD = (b"HTTP/1.1 200 OK\r\nContent-Type: application/sparql-results+json\r\n"
+             b"Transfer-Encoding: chunked\r\n\r\n")
+
+
+class Scripted:
+    """A one-connection-at-a-time loopback server whose replies a test writes by hand."""
+
+    def __init__(self, reply: Callable[[socket.socket, bytes], None]):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(4)
+        self.sock.settimeout(0.2)
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/query"
+        self.reply = reply
+        self.requests: list[bytes] = []
+        self.outcomes: list[str] = []
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            with conn:
+                conn.settimeout(5)
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    data += conn.recv(65536)
+                head, _, body = data.partition(b"\r\n\r\n")
+                length = int(next((line.split(b":")[1] for line in head.split(b"\r\n")
+                                   if line.lower().startswith(b"content-length")), b"0"))
+                while len(body) < length:
+                    body += conn.recv(65536)
+                self.requests.append(head + b"\r\n\r\n" + body)
+                try:
+                    self.reply(conn, body)
+                    self.outcomes.append("sent all")
+                except OSError:
+                    self.outcomes.append("client closed")
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.thread.join(10)
+        self.sock.close()
+
+
+@pytest.fixture
+def scripted() -> Iterator[Callable[[Callable], Scripted]]:
+    servers = []
+
+    def start(reply) -> Scripted:
+        servers.append(Scripted(reply))
+        return servers[-1]
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+def _chunk(data: bytes) -> bytes:
+    return b"%x\r\n%s\r\n" % (len(data), data)
+
+
+def _run(runner: RemoteQueryRunner, job: QueryJob):
+    """Run in a thread joined with a bound, so a broken limit fails the test instead of hanging it."""
+    outcome = {}
+
+    def target():
+        try:
+            outcome["answer"] = runner.run(job)
+        except Exception as error:  # the test looks at it
+            outcome["error"] = error
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join(30)
+    assert not thread.is_alive(), "the runner did not return: the time limit did not hold"
+    return outcome
+
+
+def test_sends_the_limit_the_dataset_and_the_base(scripted):
+    def reply(conn, body):
+        conn.sendall(JSON_HEAD + _chunk(b'{"head":{"vars":["x"]},"results":{"bindings":[]}}') + b"0\r\n\r\n")
+
+    server = scripted(reply)
+    job = QueryJob("SELECT ?x { ?x ?p <rel> }", accept="text/csv", default_graphs=("http://g/a",),
+                   named_graphs=("http://g/b",), base_iri="http://127.0.0.1:5000/sparql")
+    answer = _run(RemoteQueryRunner(server.url, {"Authorization": "Bearer t"}, timeout=2.5), job)["answer"]
+    assert answer.content_type.startswith("text/csv") and answer.body.strip() == b"x"
+    head, _, body = server.requests[0].partition(b"\r\n\r\n")
+    target = head.split(b"\r\n")[0].split(b" ")[1].decode()
+    params = urllib.parse.parse_qs(urllib.parse.urlsplit(target).query)
+    assert params == {"timeout": ["2500"], "default-graph-uri": ["http://g/a"], "named-graph-uri": ["http://g/b"]}
+    assert b"authorization: bearer t" in head.lower()
+    assert body.decode() == "BASE <http://127.0.0.1:5000/sparql>\nSELECT ?x { ?x ?p <rel> }"
+
+
+def test_time_limit_holds_against_a_silent_server(scripted):
+    stop = threading.Event()
+    server = scripted(lambda conn, body: stop.wait(20) or conn.recv(1) == b"" and conn.sendall(b"x"))
+    outcome = _run(RemoteQueryRunner(server.url, timeout=1), QueryJob("ASK {}"))
+    stop.set()
+    assert isinstance(outcome.get("error"), QueryTimedOut)
+    assert "timed out after 1 s" in str(outcome["error"])
+
+
+def test_time_limit_holds_against_a_trickling_server(scripted):
+    """Each byte comes well within the socket timeout; the total time still has its limit."""
+    def reply(conn, body):
+        conn.sendall(JSON_HEAD + _chunk(b'{"head":{"vars":["x"]},"results":{"bindings":['))
+        for _ in range(100):  # bounded: 10 s at most
+            conn.sendall(_chunk(b" "))
+            threading.Event().wait(0.1)
+
+    server = scripted(reply)
+    outcome = _run(RemoteQueryRunner(server.url, timeout=1), QueryJob("SELECT ?x {}"))
+    assert server.outcomes == [], "the runner waited for the whole answer instead of its limit"
+    assert isinstance(outcome.get("error"), QueryTimedOut)
+
+
+def test_row_cap_stops_reading_a_long_answer(scripted):
+    def reply(conn, body):
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/n-triples\r\nTransfer-Encoding: chunked\r\n\r\n")
+        for index in range(200_000):  # ~12 MB if it were all read
+            conn.sendall(_chunk(b"<http://x/s%d> <http://x/p> <http://x/o> .\n" % index))
+        conn.sendall(b"0\r\n\r\n")
+
+    server = scripted(reply)
+    answer = _run(RemoteQueryRunner(server.url, timeout=20),
+                  QueryJob("CONSTRUCT WHERE { ?s ?p ?o }", accept="application/n-triples", max_rows=10))["answer"]
+    assert answer.truncated and answer.rows == 10 and answer.body.count(b"\n") == 10
+    server.stop()
+    assert server.outcomes == ["client closed"]  # we hung up: the rest was never read
+
+
+RUNAWAY = ("SELECT * WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i "
+           "FILTER(STRLEN(CONCAT(STR(?a), STR(?d), STR(?g))) < 0) }")
+
+
+def test_a_full_pool_answers_busy_with_retry_after(store_path):
+    """Only when every worker the pool may have is running a query does a query get refused."""
+    from clusterkg.webapp.query_runner import ProcessQueryRunner, ServerBusy
+
+    runner = ProcessQueryRunner(store_path, workers=1, timeout=3, reserve=1, max_workers=2, queue_wait=0.2)
+    try:
+        outcomes = []
+        threads = [threading.Thread(target=lambda: outcomes.append(_run(runner, QueryJob(RUNAWAY))))
+                   for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for _ in range(100):  # bounded: until both runaways hold a worker and none is starting
+            with runner._lock:
+                if runner._idle.qsize() == 0 and runner._starting == 0 and len(runner._workers) == 2:
+                    break
+            threading.Event().wait(0.05)
+        refused = _run(runner, QueryJob("ASK {}"))["error"]
+        assert isinstance(refused, ServerBusy) and refused.status == 503
+        assert refused.headers == {"Retry-After": "3"} and "all 2 query workers" in str(refused)
+        for thread in threads:
+            thread.join(30)
+        assert [type(o.get("error")) for o in outcomes] == [QueryTimedOut, QueryTimedOut]
+        assert _run(runner, QueryJob("ASK { ?s ?p ?o }"))["answer"].body  # and it serves again
+    finally:
+        runner.close()
