@@ -20,6 +20,8 @@ Every loop is bounded in count and time; only 127.0.0.1 is ever contacted.
 
 from __future__ import annotations
 
+from clusterkg.graph.store import store_directory
+
 import argparse
 import http.client
 import json
@@ -227,7 +229,7 @@ def main() -> int:
             if args.backend == "remote":
                 remote = free_port()
                 processes.append(subprocess.Popen(
-                    [str(oxigraph), "serve", "--location", str(store), "--bind", f"127.0.0.1:{remote}"],
+                    [str(oxigraph), "serve", "--location", str(store_directory(store)), "--bind", f"127.0.0.1:{remote}"],
                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
                 wait_for(remote, processes[-1], "/query?query=ASK%7B%7D")
                 base = f"http://127.0.0.1:{remote}"

@@ -12,6 +12,8 @@ with the time limit, row cap, content negotiation). Needs the ``wrk`` and ``oxig
 
 from __future__ import annotations
 
+from clusterkg.graph.store import store_directory
+
 import argparse
 import os
 import re
@@ -153,7 +155,7 @@ def main() -> int:
 
         port = free_port()
         theirs = subprocess.Popen(
-            ["oxigraph", "serve-read-only", "--location", str(store_dir), "--bind", f"127.0.0.1:{port}"],
+            ["oxigraph", "serve-read-only", "--location", str(store_directory(store_dir)), "--bind", f"127.0.0.1:{port}"],
             stderr=subprocess.DEVNULL,
         )
         try:

@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 import waitress
 
-from clusterkg.graph.store import OxigraphStore
+from clusterkg.graph.store import OxigraphStore, store_directory
 from clusterkg.graph.synthetic import SyntheticSpec, write_synthetic
 from clusterkg.webapp import create_app
 
@@ -99,7 +99,8 @@ def start_oxigraph(location: Path) -> tuple[subprocess.Popen, str]:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     process = subprocess.Popen(
-        [oxigraph_binary(), "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}"],
+        # a clusterkg store keeps its data in its current generation's directory
+        [oxigraph_binary(), "serve", "--location", str(store_directory(location)), "--bind", f"127.0.0.1:{port}"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
