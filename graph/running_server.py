@@ -40,7 +40,7 @@ NOTE_NAME = "clusterkg-serve.json"
 """The file ``clusterkg serve`` keeps in the store directory while it runs."""
 
 T = TypeVar("T")
-_READ_ATTEMPTS = 5
+_READ_ATTEMPTS = 30  # (each write now also records its history: compactions come more often)
 # RocksDB under a read-only opener when the writer has compacted away files of its snapshot
 _STORAGE_GONE = re.compile(r"Corruption|IO error|No such file", re.IGNORECASE)
 _ANY_ADDRESS = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}
