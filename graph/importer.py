@@ -1,21 +1,30 @@
-"""Import: validate a batch of files, then write all of it or nothing.
+"""Import: parse a batch of files, check the store as it would be, then write all of it or nothing.
 
-The store is only touched after every check passed, and then in one atomic insert, so a
-rejected import leaves it exactly as it was.
+1. parse every file, streaming, into strict N-Triples in a work directory
+   (:mod:`clusterkg.graph.parsing`);
+2. stage the change next to the store and run every check on it as SPARQL
+   (:mod:`clusterkg.graph.staging`, :mod:`clusterkg.graph.validation`);
+3. commit: the data, the new data version and the history record in one transaction (a swapped
+   generation on disk, one SPARQL Update elsewhere). A rejected batch leaves the store exactly
+   as it was, and so does a crash at any moment.
 """
 
 from __future__ import annotations
 
 import sys
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from tqdm import tqdm
 
+from clusterkg.graph.history import Activity, default_agent, file_digest
+from clusterkg.graph.parsing import parse_files
 from clusterkg.graph.problems import ValidationFailed
+from clusterkg.graph.staging import stage
 from clusterkg.graph.store import KnowledgeStore
-from clusterkg.graph.validation import load_batch, validate_batch
+from clusterkg.graph.validation import check_staging
 
 __all__ = ["ImportReport", "import_files", "validate_only"]
 
@@ -29,28 +38,38 @@ class ImportReport:
     triples_before: int
     triples_after: int
     dry_run: bool
+    removed: int = 0
 
     @property
     def added(self) -> int:
-        return self.triples_after - self.triples_before
+        return self.triples_after - self.triples_before + self.removed
 
     def __str__(self) -> str:
         if self.dry_run:
             return f"valid: {self.files} file(s), {self.batch_triples} triples (dry run, nothing written)"
+        replaced = f", {self.removed} replaced triples removed" if self.removed else ""
         return (
             f"imported {self.files} file(s): {self.batch_triples} triples in the batch, "
-            f"{self.added} new; the store now holds {self.triples_after} triples"
+            f"{self.added} new{replaced}; the store now holds {self.triples_after} triples"
         )
 
 
 def import_files(
     paths: Sequence[str | Path],
-    store: KnowledgeStore,
+    store: KnowledgeStore | None,
     *,
     dry_run: bool = False,
+    replace: bool = False,
+    agent: str | None = None,
     progress: bool | None = None,
+    names: Sequence[str] | None = None,
 ) -> ImportReport:
-    """Validate ``paths`` as one batch and, if nothing is wrong, add it to ``store`` atomically.
+    """Check ``paths`` as one batch and, if nothing is wrong, write it to ``store`` atomically.
+
+    With ``replace``, each resource the batch describes loses its earlier description first
+    (what other resources say about it stays); the checks see the store after the replacement.
+    ``store=None`` checks the files alone (a dry run). ``names`` are the files' names for the
+    history record (default: the paths).
 
     Raises
     ------
@@ -58,31 +77,37 @@ def import_files(
         With every problem found; the store is unchanged.
     """
     show = sys.stderr.isatty() if progress is None else progress
-    steps = ["parse", "check", "write"] if not dry_run else ["parse", "check"]
-    with tqdm(total=len(steps), desc="import", unit="step", disable=not show, file=sys.stderr) as bar:
+    dry_run = dry_run or store is None
+    activity = Activity("replace" if replace else "import", agent=agent or default_agent())
+    with tempfile.TemporaryDirectory(prefix="clusterkg-import-") as work, \
+            tqdm(total=4, desc="import", unit="step", disable=not show, file=sys.stderr) as bar:
         bar.set_postfix_str(f"parsing {len(paths)} file(s)")
-        batch = load_batch(paths)
+        batch = parse_files(paths, Path(work))
         bar.update()
-        bar.set_postfix_str("checking references and shapes")
-        validate_batch(batch, store)
-        bar.update()
-        if batch.problems:
-            raise ValidationFailed(batch.problems)
-        graph = batch.graph
-        before = store.triple_count()
-        if dry_run:
-            return ImportReport(len(paths), len(graph), before, before, True)
-        bar.set_postfix_str(f"writing {len(graph)} triples")
-        store.insert_graph(graph)
-        bar.update()
-    return ImportReport(len(paths), len(graph), before, store.triple_count(), False)
+        bar.set_postfix_str("staging")
+        staging = stage(store, batch, Path(work), replace=replace)
+        try:
+            bar.update()
+            bar.set_postfix_str("checking references, shapes and consistency")
+            problems = batch.problems + check_staging(staging.store, batch)
+            bar.update()
+            if problems:
+                raise ValidationFailed(problems)
+            before = store.triple_count() if store is not None else 0
+            report = ImportReport(len(paths), batch.triples, before, before + staging.added - staging.removed,
+                                  dry_run, staging.removed)
+            if dry_run:
+                return ImportReport(len(paths), batch.triples, before, before, True)
+            bar.set_postfix_str("writing")
+            shown = list(names) if names is not None else [str(p) for p in paths]
+            activity.files = [(name, file_digest(path)) for name, path in zip(shown, paths)]
+            staging.commit(activity)
+            bar.update()
+        finally:
+            staging.discard()
+    return report
 
 
 def validate_only(paths: Sequence[str | Path], store: KnowledgeStore | None) -> ImportReport:
     """The checks of an import, against an optional store, with no writes."""
-    batch = load_batch(paths)
-    validate_batch(batch, store)
-    if batch.problems:
-        raise ValidationFailed(batch.problems)
-    count = store.triple_count() if store is not None else 0
-    return ImportReport(len(paths), len(batch.graph), count, count, True)
+    return import_files(paths, store, dry_run=True, progress=False)

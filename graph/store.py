@@ -14,8 +14,11 @@ even if another process made the write.
 from __future__ import annotations
 
 import abc
+import fcntl
 import json
+import os
 import re
+import shutil
 import urllib.error
 import urllib.request
 import uuid
@@ -28,8 +31,11 @@ import pyoxigraph as ox
 import rdflib
 from rdflib.term import BNode, Literal, Node, URIRef
 
+from clusterkg.graph.history import Activity, default_agent
+
 __all__ = [
     "DATA_VERSION_PREDICATE",
+    "GENERATION_FILE",
     "GRAPH_MEDIA_TYPES",
     "META_GRAPH",
     "RESULTS_MEDIA_TYPES",
@@ -41,6 +47,7 @@ __all__ = [
     "StoreError",
     "open_store",
     "sparql_term",
+    "store_directory",
 ]
 
 META_GRAPH = "https://w3id.org/clusterkg/graph/meta"
@@ -176,6 +183,25 @@ def _version_update(version: str) -> str:
     )
 
 
+def _insert_data(quads) -> str:
+    """``INSERT DATA`` of pyoxigraph quads, written by pyoxigraph (so no term can break out)."""
+    return _data_block("INSERT", quads)
+
+
+def _data_block(verb: str, quads) -> str:
+    """``INSERT DATA`` / ``DELETE DATA`` with one ``GRAPH`` block per named graph."""
+    by_graph: dict[object, list[ox.Triple]] = {}
+    for quad in quads:
+        by_graph.setdefault(quad.graph_name, []).append(ox.Triple(quad.subject, quad.predicate, quad.object))
+    if not by_graph:
+        return ""
+    parts = []
+    for graph, triples in by_graph.items():
+        text = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES).decode("utf-8")
+        parts.append(text if isinstance(graph, ox.DefaultGraph) else f"GRAPH {graph} {{\n{text}}}\n")
+    return f"{verb} DATA {{\n" + "".join(parts) + "}"
+
+
 def _bare_media_type(media_type: str) -> str:
     return media_type.split(";", 1)[0].strip().lower()
 
@@ -269,30 +295,51 @@ class KnowledgeStore(abc.ABC):
         return rows[0][0] if rows and rows[0][0] is not None else "0"
 
     # -- writing
+    # Every write changes the data version and records a history activity in the SAME
+    # transaction as the data (one SPARQL Update, or one swapped generation on disk), so a crash
+    # can never leave new data with an old version, or a version without its data.
 
-    def update(self, sparql_update: str) -> None:
-        """Run a SPARQL 1.1 Update, then change the data version."""
+    def update(self, sparql_update: str, *, agent: str | None = None) -> None:
+        """Run a SPARQL 1.1 Update, the new data version and its history record as one write."""
         self._require_writable()
-        self._update(sparql_update)
-        self._bump_version()
+        self.commit_update(sparql_update, self._activity("update", agent))
 
-    def insert_graph(self, graph: rdflib.Graph) -> None:
+    def insert_graph(self, graph: rdflib.Graph, *, agent: str | None = None) -> None:
         """Add every triple of ``graph`` to the default graph, or none if anything fails."""
         self._require_writable()
-        self._insert_graph(graph)
-        self._bump_version()
+        quads = _checked_quads(graph, self.description)
+        activity = self._activity("update", agent)
+        activity.changed = sorted({q.subject.value for q in quads if isinstance(q.subject, ox.NamedNode)})
+        self.commit_update(_insert_data(quads), activity)
 
-    def insert_ntriples(self, data: bytes | Path) -> None:
+    def insert_ntriples(self, data: bytes | Path, *, agent: str | None = None) -> None:
         """Add N-Triples (bytes, or a file for big loads) to the default graph: all or none."""
         self._require_writable()
-        self._insert_ntriples(data)
-        self._bump_version()
+        self._insert_ntriples(data, self._activity("load", agent))
 
-    def clear(self) -> None:
-        """Remove all data (every graph), then set a new data version."""
+    def clear(self, *, agent: str | None = None) -> None:
+        """Remove all data (every graph, the history too), recording the clear as one write."""
         self._require_writable()
-        self._clear()
-        self._bump_version()
+        self._clear(self._activity("clear", agent))
+
+    def commit_update(self, sparql_update: str, activity: Activity) -> None:
+        """Run ``sparql_update`` plus the version change and ``activity``'s record as ONE update.
+
+        The building block of every write: the importer uses it for in-memory and remote
+        stores. ``sparql_update`` must already be safe (built by this package, or the user's
+        own update on a store they may write to).
+        """
+        self._require_writable()
+        previous = self.data_version()
+        version = str(uuid.uuid4())
+        parts = [sparql_update.strip(), _version_update(version),
+                 _insert_data(activity.quads(version, previous))]
+        # the newline ends a trailing "#" comment of the user's update
+        self._update("\n;\n".join(part for part in parts if part))
+
+    @staticmethod
+    def _activity(operation: str, agent: str | None) -> Activity:
+        return Activity(operation, agent=agent or default_agent())
 
     # -- lifecycle
 
@@ -340,9 +387,6 @@ class KnowledgeStore(abc.ABC):
     def _read_only_reason(self) -> str:
         return "it was opened read-only"
 
-    def _bump_version(self) -> None:
-        self._update(_version_update(str(uuid.uuid4())))
-
     # -- primitives
 
     @abc.abstractmethod
@@ -365,14 +409,21 @@ class KnowledgeStore(abc.ABC):
     @abc.abstractmethod
     def _update(self, sparql_update: str) -> None: ...
 
-    @abc.abstractmethod
-    def _insert_graph(self, graph: rdflib.Graph) -> None: ...
+    def _insert_ntriples(self, data: bytes | Path, activity: Activity) -> None:
+        """Default: the N-Triples re-serialised by pyoxigraph into one ``INSERT DATA``."""
+        if isinstance(data, Path):
+            data = data.read_bytes()
+        try:
+            quads = list(ox.parse(data, format=ox.RdfFormat.N_TRIPLES))
+        except SyntaxError as error:
+            raise StoreError(
+                f"nothing inserted into {self.description}: invalid N-Triples: {error}"
+            ) from error
+        activity.changed = sorted({q.subject.value for q in quads if isinstance(q.subject, ox.NamedNode)})
+        self.commit_update(_insert_data(quads), activity)
 
-    @abc.abstractmethod
-    def _insert_ntriples(self, data: bytes | Path) -> None: ...
-
-    @abc.abstractmethod
-    def _clear(self) -> None: ...
+    def _clear(self, activity: Activity) -> None:
+        self.commit_update("DROP ALL", activity)
 
     @abc.abstractmethod
     def _dump(self, media_type: str) -> bytes: ...
@@ -436,6 +487,113 @@ def _query_form(results: object) -> str:
     return "CONSTRUCT/DESCRIBE"
 
 
+# --------------------------------------------------------------------------- generations
+# An on-disk store directory holds generations, ``gen-000001/`` ..., each a complete pyoxigraph
+# store, and the file GENERATION naming the current one. A big write (an import) fills a new
+# generation, made from a hard-link checkpoint of the current one, and then replaces GENERATION
+# with os.replace: a crash at any moment leaves either the old or the new generation current.
+# Leftovers (unfinished or superseded generations) are removed by the next read-write opener.
+# A directory with RocksDB files directly in it (stores made before generations) still opens.
+
+GENERATION_FILE = "GENERATION"
+"""File in a store directory naming its current generation directory."""
+
+_WRITER_LOCK = "WRITER.lock"
+_GENERATION_PREFIX = "gen-"
+
+
+def store_directory(path: str | Path) -> Path:
+    """The directory to open for the on-disk store at ``path``: its current generation.
+
+    The one place that resolves a store path; every opener (read-write, read-only, the web
+    app's query workers) goes through it.
+    """
+    path = Path(path)
+    try:
+        name = (path / GENERATION_FILE).read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return path  # a store from before generations, or none yet
+    if not name.startswith(_GENERATION_PREFIX) or "/" in name:
+        raise StoreError(f"the store at {path} is damaged: {GENERATION_FILE} holds {name!r}")
+    return path / name
+
+
+@dataclass
+class Generation:
+    """A generation being prepared: its directory and the store opened on it."""
+
+    path: Path
+    store: ox.Store | None
+    committed: bool = False
+
+
+def _writer_lock(path: Path):
+    """Hold an exclusive lock on the store directory for this writer (released on close or death)."""
+    handle = open(path / _WRITER_LOCK, "a+b")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as error:
+        handle.close()
+        raise OSError(f"another process holds the store for writing ({error.strerror})") from error
+    return handle
+
+
+def _generation_names(path: Path) -> list[str]:
+    return sorted(p.name for p in path.iterdir() if p.is_dir() and p.name.startswith(_GENERATION_PREFIX))
+
+
+def _next_generation(path: Path) -> Path:
+    numbers = [int(name[len(_GENERATION_PREFIX):]) for name in _generation_names(path)
+               if name[len(_GENERATION_PREFIX):].isdigit()]
+    return path / f"{_GENERATION_PREFIX}{max(numbers, default=0) + 1:06d}"
+
+
+def _point_to(path: Path, name: str) -> None:
+    """Make generation ``name`` current: write a new pointer file and rename it over the old."""
+    temporary = path / f".{GENERATION_FILE}.{uuid.uuid4().hex}"
+    with open(temporary, "w", encoding="utf-8") as handle:
+        handle.write(name + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path / GENERATION_FILE)
+    directory = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
+
+
+def _remove_generations(path: Path, keep: set[str]) -> None:
+    for name in _generation_names(path):
+        if name not in keep:
+            shutil.rmtree(path / name, ignore_errors=True)
+    for stray in path.glob(f".{GENERATION_FILE}.*"):
+        stray.unlink(missing_ok=True)
+
+
+def _prepare_generations(path: Path) -> Path:
+    """For a read-write opener holding the lock: the current generation, leftovers removed."""
+    if (path / GENERATION_FILE).exists():
+        current = store_directory(path)
+        _remove_generations(path, keep={current.name})
+        # RocksDB files of the legacy store this directory was converted from
+        for entry in path.iterdir():
+            if entry.name not in {GENERATION_FILE, _WRITER_LOCK} and not entry.name.startswith(_GENERATION_PREFIX):
+                shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+        return current
+    if (path / "CURRENT").exists():
+        return path  # a legacy store: RocksDB files directly in the directory
+    _remove_generations(path, keep=set())
+    first = _next_generation(path)
+    first.mkdir()
+    _point_to(path, first.name)
+    return first
+
+
+def _count(store: ox.Store) -> int:
+    return int(next(iter(store.query(_COUNT_QUERY)))[0].value)
+
+
 class OxigraphStore(KnowledgeStore):
     """The embedded store: pyoxigraph in memory (``path=None``) or on disk at ``path``.
 
@@ -474,13 +632,18 @@ class OxigraphStore(KnowledgeStore):
     def __init__(self, path: str | Path | None = None) -> None:
         self.path = None if path is None else Path(path)
         self._read_only = False
+        self._lock = None
         if self.path is None:
             self._store = ox.Store()
             return
         try:
             self.path.mkdir(parents=True, exist_ok=True)
-            self._store = ox.Store(str(self.path))
+            self._lock = _writer_lock(self.path)
+            self._directory = _prepare_generations(self.path)
+            self._store = ox.Store(str(self._directory))
         except OSError as error:
+            if self._lock is not None:
+                self._lock.close()
             raise StoreError(
                 f"cannot open the store at {self.path} read-write: {error}. If another process "
                 "(e.g. a server) holds it, open it read-only or write through that server."
@@ -495,8 +658,10 @@ class OxigraphStore(KnowledgeStore):
         self = cls.__new__(cls)
         self.path = path
         self._read_only = True
+        self._lock = None
+        self._directory = store_directory(path)
         try:
-            self._store = ox.Store.read_only(str(path))
+            self._store = ox.Store.read_only(str(self._directory))
         except OSError as error:
             raise StoreError(f"cannot open the store at {path} read-only: {error}") from error
         return self
@@ -595,12 +760,7 @@ class OxigraphStore(KnowledgeStore):
         except (OSError, ValueError) as error:
             raise StoreError(f"cannot dump {self.description}: {error}") from error
 
-    # -- writes (each is one pyoxigraph transaction)
-
-    def _bump_version(self) -> None:
-        super()._bump_version()
-        if self.path is not None:  # let read-only openers in other processes see the write
-            self._store.flush()
+    # -- writes (each is one pyoxigraph transaction, or one swapped generation)
 
     def _update(self, sparql_update: str) -> None:
         try:
@@ -609,39 +769,94 @@ class OxigraphStore(KnowledgeStore):
             raise StoreError(f"invalid SPARQL update for {self.description}: {error}") from error
         except (OSError, ValueError, RuntimeError) as error:
             raise StoreError(f"update failed on {self.description}: {error}") from error
+        if self.path is not None:  # let read-only openers in other processes see the write
+            self._store.flush()
 
-    def _insert_graph(self, graph: rdflib.Graph) -> None:
-        quads = _checked_quads(graph, self.description)
+    def _insert_ntriples(self, data: bytes | Path, activity: Activity) -> None:
+        if self.path is None or not isinstance(data, Path):
+            super()._insert_ntriples(data, activity)
+            return
+        # A big file on disk: bulk-load it into a checkpoint of the store, then swap.
+        generation = self.begin_generation()
         try:
-            self._store.extend(quads)  # one transaction: all or nothing
-        except OSError as error:
-            raise StoreError(f"nothing inserted into {self.description}: {error}") from error
-
-    def _insert_ntriples(self, data: bytes | Path) -> None:
-        # Store.load is one transaction; bulk_load is not atomic (oxigraph BulkLoader docs).
-        try:
-            if isinstance(data, Path):
-                self._store.load(path=str(data), format=ox.RdfFormat.N_TRIPLES)
-            else:
-                self._store.load(data, format=ox.RdfFormat.N_TRIPLES)
+            before = _count(generation.store)
+            generation.store.bulk_load(path=str(data), format=ox.RdfFormat.N_TRIPLES)
+            activity.added = _count(generation.store) - before
+            self.commit_generation(generation, activity)
         except SyntaxError as error:
-            raise StoreError(
-                f"nothing inserted into {self.description}: invalid N-Triples: {error}"
-            ) from error
-        except (OSError, ValueError) as error:
-            raise StoreError(f"nothing inserted into {self.description}: {error}") from error
-
-    def _clear(self) -> None:
-        try:
-            self._store.clear()
+            raise StoreError(f"nothing inserted into {self.description}: invalid N-Triples: {error}") from error
         except OSError as error:
-            raise StoreError(f"cannot clear {self.description}: {error}") from error
+            raise StoreError(f"nothing inserted into {self.description}: {error}") from error
+        finally:
+            self.discard_generation(generation)
+
+    def _clear(self, activity: Activity) -> None:
+        if self.path is None:
+            super()._clear(activity)
+            return
+        generation = self.begin_generation(empty=True)
+        try:
+            self.commit_generation(generation, activity)
+        finally:
+            self.discard_generation(generation)
+
+    # -- generations (on disk)
+
+    def begin_generation(self, *, empty: bool = False) -> Generation:
+        """A writable checkpoint of the store (hard links: near instant), not yet visible.
+
+        Change it freely (``bulk_load`` is fine: it is not visible until
+        :meth:`commit_generation`), then commit or :meth:`discard_generation` it.
+        """
+        self._require_writable()
+        if self.path is None:
+            raise StoreError("generations exist only for an on-disk store")
+        target = _next_generation(self.path)
+        try:
+            if not empty:
+                self._store.flush()
+                self._store.backup(str(target))
+            return Generation(target, ox.Store(str(target)))
+        except OSError as error:
+            shutil.rmtree(target, ignore_errors=True)
+            raise StoreError(f"cannot make a checkpoint of {self.description}: {error}") from error
+
+    def commit_generation(self, generation: Generation, activity: Activity) -> None:
+        """Write the new version and ``activity`` into ``generation``, then make it current.
+
+        The pointer file is replaced atomically, so a crash at any moment leaves the old or
+        the new generation current, each with its own data version and history.
+        """
+        previous = self.data_version()
+        version = str(uuid.uuid4())
+        update = "\n;\n".join([_version_update(version), _insert_data(activity.quads(version, previous))])
+        try:
+            generation.store.update(update)
+            generation.store.flush()
+        except (OSError, RuntimeError) as error:
+            raise StoreError(f"nothing written to {self.description}: {error}") from error
+        _point_to(self.path, generation.path.name)
+        previous_directory = self._directory
+        self._store, self._directory = generation.store, generation.path
+        generation.committed = True
+        # the previous generation stays on disk for readers still on it; older ones go
+        _remove_generations(self.path, keep={generation.path.name, previous_directory.name})
+
+    def discard_generation(self, generation: Generation) -> None:
+        """Throw away an uncommitted generation (no-op after a commit)."""
+        if generation.committed:
+            return
+        generation.store = None
+        shutil.rmtree(generation.path, ignore_errors=True)
 
     def _close(self) -> None:
         store, self._store = self._store, None
         if self.path is not None and not self._read_only:
             store.flush()
         del store  # pyoxigraph releases the directory when the last reference goes
+        if self._lock is not None:
+            self._lock.close()  # releases the writer lock
+            self._lock = None
 
 
 # --------------------------------------------------------------------------- remote
@@ -832,34 +1047,6 @@ class SparqlProtocolStore(KnowledgeStore):
             body=sparql_update.encode("utf-8"),
             content_type="application/sparql-update",
         )
-
-    def _insert_graph(self, graph: rdflib.Graph) -> None:
-        # pyoxigraph checks every term first and writes strict N-Triples (rdflib's writer
-        # raises a bare Exception on a bad IRI).
-        quads = _checked_quads(graph, self.description)
-        triples = [ox.Triple(q.subject, q.predicate, q.object) for q in quads]
-        self._insert_ntriples(ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES))
-
-    def _insert_ntriples(self, data: bytes | Path) -> None:
-        if isinstance(data, Path):
-            data = data.read_bytes()
-        if self.graph_store_url is not None:
-            self._request(
-                self._default_graph_url(), body=data, content_type="application/n-triples"
-            )
-            return
-        # No Graph Store: re-serialise what pyoxigraph parsed, so the data cannot carry SPARQL.
-        try:
-            clean = ox.serialize(ox.parse(data, format=ox.RdfFormat.N_TRIPLES),
-                                 format=ox.RdfFormat.N_TRIPLES)
-        except SyntaxError as error:
-            raise StoreError(
-                f"nothing inserted into {self.description}: invalid N-Triples: {error}"
-            ) from error
-        self._update("INSERT DATA {\n" + clean.decode("utf-8") + "}")
-
-    def _clear(self) -> None:
-        self._update("DROP ALL")
 
     def _close(self) -> None:
         pass

@@ -1,51 +1,38 @@
-"""Validation of an input batch before anything is written.
+"""The checks of an import, as SPARQL over a staging store that shows the store as it will be.
 
-A batch is one or more files (CSV sheets, Turtle, N-Triples, JSON-LD, RDF/XML). It is checked as
-a whole, against itself and the store, in three passes, and *every* problem is reported, each
-located by file and row or line:
+The staging store (see :mod:`clusterkg.graph.staging`) holds the data after the change in its
+default graph, and marks the nodes the batch describes (its subjects) as focus nodes in
+:data:`~clusterkg.graph.shacl_sparql.FOCUS_GRAPH`. Three kinds of check run on it, and *every*
+problem is reported, each located by file and row or line:
 
-1. parsing (syntax, columns, cell formats, duplicate ids);
-2. references: every cluster, organisation, competency, industry, country and region a triple
-   points at must exist, in the batch or in the store;
-3. SHACL (``ontology/shapes.ttl``), on the batch plus the types of what it references;
-4. the consistency checks (``ontology/checks/*-violation.rq``: shortcut triples match their
-   qualified nodes, no ``skos:broader`` loops, nothing ends before it starts), on the same graph
-   in a scratch in-memory store.
+1. references: every cluster, organisation, competency, industry, country and region a focus
+   node points at must exist with that class, in the batch or in the store (the tables below);
+2. the SHACL shapes (``ontology/shapes.ttl``) on the focus nodes, compiled to SPARQL by
+   :mod:`clusterkg.graph.shacl_sparql`;
+3. the consistency checks (``ontology/checks/*-violation.rq``: shortcut triples match their
+   qualified nodes, no ``skos:broader`` loops, nothing ends before it starts).
+
+Lines in RDF files are only looked up for the nodes that have a problem (one pass per file).
 """
 
 from __future__ import annotations
 
 import re
-import warnings
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
+from collections.abc import Iterable
+from dataclasses import dataclass
 
-import pyshacl
-from rdflib import RDF, Graph, URIRef
+import pyoxigraph as ox
+from rdflib import URIRef
 from rdflib.namespace import SKOS
-from rdflib.plugins.parsers.notation3 import BadSyntax
 
+from clusterkg.graph.parsing import ParsedBatch, ParsedFile, prefixes_of
 from clusterkg.graph.problems import Problem
-from clusterkg.graph.sheets import ORG, read_sheet_file, sheet_for_file
-from clusterkg.graph.store import KnowledgeStore
-from clusterkg.ontology import check_queries, shapes_graph
-from clusterkg.ontology.namespace import CKG
+from clusterkg.graph.shacl_sparql import FOCUS_CLASS, FOCUS_GRAPH, compile_shapes
+from clusterkg.graph.sheets import ORG
+from clusterkg.ontology import check_queries
+from clusterkg.ontology.namespace import CKG, DCAT, DCT, OWL, PROV, RDF, RDFS, SCHEMA, XSD
 
-__all__ = ["Batch", "RDF_FORMATS", "load_batch", "validate_batch", "validate_files"]
-
-#: File suffix -> rdflib parser name.
-RDF_FORMATS = {
-    ".ttl": "turtle",
-    ".turtle": "turtle",
-    ".nt": "nt",
-    ".ntriples": "nt",
-    ".jsonld": "json-ld",
-    ".json": "json-ld",
-    ".rdf": "xml",
-    ".owl": "xml",
-    ".xml": "xml",
-}
+__all__ = ["CLASS_NAMES", "INVERSE_REFERENCES", "REFERENCES", "check_staging"]
 
 #: Predicate -> the class its object must have (in the batch or the store).
 REFERENCES: dict[URIRef, tuple[URIRef, ...]] = {
@@ -94,228 +81,109 @@ CLASS_NAMES = {
 }
 
 
-@dataclass
-class SourceFile:
-    """One input file as parsed: its graph and how to point at the place a node came from."""
-
-    name: str
-    graph: Graph
-    is_sheet: bool
-    origins: dict[URIRef, str] = field(default_factory=dict)  # node -> "row N" (sheets)
-    text: str = ""  # RDF files: for locating nodes by line
-    partial: Graph = field(default_factory=Graph)  # sheets: rows with cell problems, checked, never written
-
-    def locate(self, node) -> str:
-        if node in self.origins:
-            return self.origins[node]
-        if self.is_sheet or not self.text or not isinstance(node, URIRef):
-            return ""
-        return _find_line(self.text, node, self.graph)
-
-    def column_for(self, predicate: URIRef) -> str:
-        if self.is_sheet:
-            sheet = sheet_for_file(self.name)
-            for column in sheet.columns if sheet else ():
-                if column.predicate == predicate:
-                    return column.name
-        return self.graph.namespace_manager.normalizeUri(predicate) if isinstance(predicate, URIRef) else ""
+_FOCUS = f"GRAPH <{FOCUS_GRAPH}> {{ ?s a <{FOCUS_CLASS}> }}"
 
 
-@dataclass
-class Batch:
-    """Everything an import would write, with the problems found so far."""
+@dataclass(frozen=True)
+class Finding:
+    """A problem found on a node, before it is located in a file."""
 
-    files: list[SourceFile]
-    problems: list[Problem]
-
-    @property
-    def graph(self) -> Graph:
-        merged = Graph()
-        for source in self.files:
-            merged += source.graph
-        return merged
+    node: object  # pyoxigraph term the problem is about (located by the file describing it)
+    predicate: str  # IRI of the property concerned, "" for none
+    message: str
 
 
-def load_batch(paths: Sequence[str | Path]) -> Batch:
-    """Parse every file of a batch; syntax problems are collected, not raised."""
-    files: list[SourceFile] = []
-    problems: list[Problem] = []
-    if not paths:
-        problems.append(Problem("", "", "", "no input files given"))
-    for path in paths:
-        path = Path(path)
-        name = str(path)
-        if not path.is_file():
-            problems.append(Problem(name, "", "", "file not found"))
-            continue
-        suffix = path.suffix.lower()
-        if suffix == ".csv":
-            sheet = read_sheet_file(path)
-            problems.extend(Problem(name, p.location, p.field, p.message) for p in sheet.problems)
-            files.append(SourceFile(name, sheet.graph, True, sheet.origins, partial=sheet.partial))
-        elif suffix in RDF_FORMATS:
-            try:
-                text = path.read_text(encoding="utf-8")
-            except UnicodeDecodeError as error:
-                problems.append(Problem(name, "", "", f"not UTF-8 text ({error.reason} at byte {error.start})"))
-                continue
-            graph = Graph()
-            try:
-                with warnings.catch_warnings():
-                    # rdflib 7's JSON-LD parser uses its own deprecated ConjunctiveGraph inside
-                    warnings.filterwarnings("ignore", r".*is deprecated", DeprecationWarning)
-                    graph.parse(data=text, format=RDF_FORMATS[suffix], publicID=path.resolve().as_uri())
-            except BadSyntax as error:
-                problems.append(Problem(name, f"line {error.lines + 1}", "", f"syntax error: {error.message}"))
-                continue
-            except Exception as error:  # rdflib's parsers raise many types; all mean "cannot parse"
-                problems.append(Problem(name, _line_of_error(str(error)), "", f"cannot parse as {RDF_FORMATS[suffix]}: {_first_line(error)}"))
-                continue
-            files.append(SourceFile(name, graph, False, text=text))
+def check_staging(store: ox.Store, batch: ParsedBatch) -> list[Problem]:
+    """Every reference, shape and consistency problem of the staged change, located."""
+    findings = [*_reference_findings(store, batch), *_shape_findings(store), *_consistency_findings(store)]
+    return Locator(batch, store).locate(findings)
+
+
+# --------------------------------------------------------------------------- references
+
+
+def _reference_findings(store: ox.Store, batch: ParsedBatch) -> list[Finding]:
+    sheet_subjects = set().union(*(f.subjects | f.partial_subjects for f in batch.files if f.is_sheet)) if batch.files else set()
+    findings = []
+    checks = [(p, classes, False) for p, classes in REFERENCES.items()]
+    checks += [(p, classes, True) for p, classes in INVERSE_REFERENCES.items()]
+    for predicate, classes, inverse in checks:
+        allowed = " ".join(f"<{c}>" for c in classes)
+        if inverse:  # the focus node holds a qualified node: the holder must have the class
+            query = (f"SELECT ?s ?o ?t WHERE {{ {_FOCUS} ?s <{predicate}> ?o "
+                     f"FILTER NOT EXISTS {{ ?s a ?c VALUES ?c {{ {allowed} }} }} OPTIONAL {{ ?s a ?t }} }}")
         else:
-            known = ", ".join(sorted({".csv", *RDF_FORMATS}))
-            problems.append(Problem(name, "", "", f"unknown file type {suffix or '(none)'}; expected one of {known}"))
-    return Batch(files, problems)
+            query = (f"SELECT ?s ?o ?t WHERE {{ {_FOCUS} ?s <{predicate}> ?o "
+                     f"FILTER NOT EXISTS {{ ?o a ?c VALUES ?c {{ {allowed} }} }} OPTIONAL {{ ?o a ?t }} }}")
+        findings += _reference_rows(store.query(query), predicate, classes, inverse, sheet_subjects)
+    query = (f"SELECT ?s ?o ?t WHERE {{ {_FOCUS} ?s a <{CKG.Competency}> ; <{SKOS.broader}> ?o "
+             f"FILTER NOT EXISTS {{ ?o a <{CKG.Competency}> }} OPTIONAL {{ ?o a ?t }} }}")
+    findings += _reference_rows(store.query(query), str(SKOS.broader), (CKG.Competency,), False, set())
+    return findings
 
 
-def validate_files(paths: Sequence[str | Path], store: KnowledgeStore | None) -> Batch:
-    """Parse and check a batch; ``batch.problems`` is empty when it may be written."""
-    batch = load_batch(paths)
-    validate_batch(batch, store)
-    return batch
+def _reference_rows(rows, predicate, classes, inverse: bool, sheet_subjects: set) -> list[Finding]:
+    expected = " or ".join(CLASS_NAMES.get(c, str(c)) for c in classes)
+    types: dict[tuple, set[str]] = {}
+    for row in rows:
+        subject, obj, kind = row["s"], row["o"], row["t"]
+        if not inverse and URIRef(predicate) in DERIVED and subject in sheet_subjects:
+            continue  # a CSV row's own column already carries (and reports) the reference
+        entry = types.setdefault((subject, obj), set())
+        if kind is not None:
+            entry.add(kind.value)
+    findings = []
+    for (subject, obj), kinds in types.items():
+        node, target = (obj, subject) if inverse else (subject, obj)  # locate at the holder's row
+        if not isinstance(target, ox.NamedNode):
+            message = f"expected a {expected} IRI, got {target}"
+        elif kinds:
+            message = f"{_short(target.value)} is not a {expected} (it is a {', '.join(sorted(map(_short, kinds)))})"
+        else:
+            message = f"unknown {expected} {_short(target.value)}: not in this import nor in the store"
+        findings.append(Finding(node, str(predicate), message))
+    return findings
 
 
-def validate_batch(batch: Batch, store: KnowledgeStore | None) -> None:
-    """Run the reference and SHACL checks on a parsed batch, adding to ``batch.problems``."""
-    merged = batch.graph
-    known_types = _types_of_references(batch, merged, store)
-    batch.problems.extend(_reference_problems(batch, merged, known_types))
-    batch.problems.extend(_shacl_problems(batch, merged, known_types))
-    batch.problems.extend(_check_problems(batch, merged, known_types))
+# --------------------------------------------------------------------------- shapes
 
 
-def _referenced(source: SourceFile) -> Iterable[tuple[URIRef, URIRef, object, tuple[URIRef, ...], bool]]:
-    """(subject, predicate, referenced node, expected classes, inverse) for one file."""
-    graph = source.graph + source.partial if len(source.partial) else source.graph
-    for predicate, classes in REFERENCES.items():
-        if source.is_sheet and predicate in DERIVED:
+def _shape_findings(store: ox.Store) -> list[Finding]:
+    findings = []
+    for violation in compile_shapes().violations(store, focus_graph=FOCUS_GRAPH):
+        node = ox.BlankNode(violation.focus) if violation.focus_is_blank else ox.NamedNode(violation.focus)
+        path = (violation.path or "").lstrip("^")
+        findings.append(Finding(node, path, f"{violation.message} ({_short(violation.focus) if not violation.focus_is_blank else 'a blank node'})"))
+    return findings
+
+
+# --------------------------------------------------------------------------- consistency checks
+
+
+#: Checks an import leaves out: the reference checks above say the same, with the column.
+_COVERED = {"dangling-reference-violation"}
+
+
+def _consistency_findings(store: ox.Store) -> list[Finding]:
+    """Rows of the checks that involve a focus node (the store's earlier state is not the batch's fault)."""
+    findings = []
+    kind, focus, graph = ox.NamedNode(str(RDF.type)), ox.NamedNode(FOCUS_CLASS), ox.NamedNode(FOCUS_GRAPH)
+    for name, sparql in check_queries().items():
+        if name in _COVERED:
             continue
-        for subject, obj in graph.subject_objects(predicate):
-            yield subject, predicate, obj, classes, False
-    for subject, obj in graph.subject_objects(SKOS_BROADER):
-        if (subject, RDF.type, CKG.Competency) in graph:
-            yield subject, SKOS_BROADER, obj, (CKG.Competency,), False
-    for predicate, classes in INVERSE_REFERENCES.items():
-        for subject, obj in graph.subject_objects(predicate):
-            yield obj, predicate, subject, classes, True
-
-
-def _types_of_references(batch: Batch, merged: Graph, store: KnowledgeStore | None) -> dict[URIRef, set[URIRef]]:
-    """The classes of every referenced node, from the batch and, for the rest, from the store."""
-    types: dict[URIRef, set[URIRef]] = {}
-    outside: set[URIRef] = set()
-    for source in batch.files:
-        for _, _, node, _, _ in _referenced(source):
-            if not isinstance(node, URIRef):
+        explanation = _first_comment(sparql)
+        solutions = store.query(sparql)
+        variables = [v.value for v in solutions.variables]
+        for row in solutions:
+            if not any(isinstance(v, ox.NamedNode | ox.BlankNode) and ox.Quad(v, kind, focus, graph) in store for v in row):
                 continue
-            in_batch = set(merged.objects(node, RDF.type))
-            types.setdefault(node, set()).update(in_batch)
-            if not in_batch:
-                outside.add(node)
-    if store is not None and outside:
-        nodes = sorted(outside)
-        for start in range(0, len(nodes), 500):
-            chunk = nodes[start:start + 500]
-            values = " ".join(node.n3() for node in chunk)
-            result = store.select(f"SELECT ?node ?class WHERE {{ VALUES ?node {{ {values} }} ?node a ?class }}")
-            for node, cls in result.rows:
-                types.setdefault(node, set()).add(cls)
-    return types
-
-
-def _reference_problems(batch: Batch, merged: Graph, types: dict[URIRef, set[URIRef]]) -> list[Problem]:
-    problems = []
-    for source in batch.files:
-        for subject, predicate, node, classes, _inverse in _referenced(source):
-            if isinstance(node, URIRef) and types.get(node, set()) & set(classes):
-                continue
-            expected = " or ".join(CLASS_NAMES.get(c, str(c)) for c in classes)
-            # the row or line to point at: the node whose column holds the reference (for an
-            # inverse reference, `subject` is already the qualified node, i.e. the claim's row)
-            location = source.locate(subject)
-            if not isinstance(node, URIRef):
-                message = f"expected a {expected} IRI, got {node!r}"
-            elif types.get(node):
-                message = f"{_short(node)} is not a {expected} (it is a {', '.join(sorted(_short(t) for t in types[node]))})"
-            else:
-                message = f"unknown {expected} {_short(node)}: not in this import nor in the store"
-            problems.append(Problem(source.name, location, source.column_for(predicate), message))
-    return problems
-
-
-def _shacl_problems(batch: Batch, merged: Graph, types: dict[URIRef, set[URIRef]]) -> list[Problem]:
-    if not len(merged):
-        return []
-    # Only nodes the batch describes (gives a type) are checked; a node that appears only as the
-    # subject of a shortcut triple (an organisation's ckg:affiliatedWith) is described elsewhere.
-    focus_candidates = set(merged.subjects(RDF.type))
-    data = Graph()
-    data += merged
-    for node, classes in types.items():
-        for cls in classes:
-            data.add((node, RDF.type, cls))
-    conforms, results, _ = pyshacl.validate(data, shacl_graph=shapes_graph(), inference="none", allow_warnings=True)
-    if conforms:
-        return []
-    problems = []
-    SH = "http://www.w3.org/ns/shacl#"
-    for result in results.subjects(RDF.type, URIRef(SH + "ValidationResult")):
-        focus = results.value(result, URIRef(SH + "focusNode"))
-        if focus not in focus_candidates:
-            continue  # a store node added only for its type
-        path = results.value(result, URIRef(SH + "resultPath"))
-        message = str(results.value(result, URIRef(SH + "resultMessage")) or "violates a shape")
-        severity = results.value(result, URIRef(SH + "resultSeverity"))
-        if severity is not None and not str(severity).endswith("Violation"):
-            continue
-        located = False
-        for source in batch.files:
-            if (focus, None, None) in source.graph:
-                field_name = source.column_for(path) if isinstance(path, URIRef) else ""
-                problems.append(Problem(source.name, source.locate(focus), field_name, f"{message} ({_short(focus)})"))
-                located = True
-                break
-        if not located:
-            problems.append(Problem("", "", "", f"{message} ({_short(focus)})"))
-    return problems
-
-
-def _check_problems(batch: Batch, merged: Graph, types: dict[URIRef, set[URIRef]]) -> list[Problem]:
-    """Run the ontology's SPARQL consistency checks on the batch (plus referenced types)."""
-    if not len(merged):
-        return []
-    from clusterkg.graph.store import OxigraphStore
-
-    scratch = Graph()
-    scratch += merged
-    for node, classes in types.items():
-        for cls in classes:
-            scratch.add((node, RDF.type, cls))
-    problems = []
-    with OxigraphStore() as store:
-        store.insert_graph(scratch)
-        for name, sparql in check_queries().items():
-            explanation = _first_comment(sparql)
-            result = store.select(sparql)
-            for row in result.rows:
-                node = next((value for value in row if isinstance(value, URIRef)), None)
-                values = dict(zip(result.variables, row))
-                message = str(values.pop("problem", None) or explanation.removeprefix("Finds "))
-                detail = ", ".join(f"{var} {_short(value)}" for var, value in values.items() if isinstance(value, URIRef))
-                located = [(s.name, s.locate(node)) for s in batch.files if node is not None and (node, None, None) in s.graph]
-                file_name, location = located[0] if located else ("", "")
-                problems.append(Problem(file_name, location, "", f"{message}: {detail} (check {name})"))
-    return problems
+            values = dict(zip(variables, row))
+            node = next((v for v in row if isinstance(v, ox.NamedNode)), None)
+            problem = values.pop("problem", None)
+            message = problem.value if problem is not None else explanation.removeprefix("Finds ")
+            detail = ", ".join(f"{var} {_short(v.value)}" for var, v in values.items() if isinstance(v, ox.NamedNode))
+            findings.append(Finding(node, "", f"{message}: {detail} (check {name})"))
+    return findings
 
 
 def _first_comment(sparql: str) -> str:
@@ -328,6 +196,93 @@ def _first_comment(sparql: str) -> str:
     return " ".join(lines).split(". ")[0].rstrip(".") or "consistency check failed"
 
 
+# --------------------------------------------------------------------------- locating
+
+
+class Locator:
+    """Points a finding at the file, row or line, and field that describe its node."""
+
+    def __init__(self, batch: ParsedBatch, store: ox.Store) -> None:
+        self.batch = batch
+        self.store = store
+
+    def _file_of(self, node) -> ParsedFile | None:
+        for parsed in self.batch.files:
+            if node in parsed.subjects or node in parsed.partial_subjects:
+                return parsed
+        return None
+
+    def _describer(self, node):
+        """A blank node is located at the node that points at it (a qualified relation's holder)."""
+        for _ in range(3):
+            if not isinstance(node, ox.BlankNode) or self._file_of(node) is not None and self._file_of(node).is_sheet:
+                return node
+            parents = list(self.store.quads_for_pattern(None, None, node, ox.DefaultGraph()))
+            if not parents:
+                return node
+            node = parents[0].subject
+        return node
+
+    def locate(self, findings: Iterable[Finding]) -> list[Problem]:
+        placed = []
+        wanted: dict[int, set[str]] = {}
+        for finding in findings:
+            node = self._describer(finding.node) if finding.node is not None else None
+            parsed = self._file_of(node) if node is not None else None
+            placed.append((finding, node, parsed))
+            if parsed is not None and not parsed.is_sheet and isinstance(node, ox.NamedNode):
+                wanted.setdefault(id(parsed), set()).add(node.value)
+        lines = {id(p): _find_lines(p.path, wanted[id(p)]) for p in self.batch.files if id(p) in wanted}
+        problems = []
+        for finding, node, parsed in placed:
+            if parsed is None:
+                problems.append(Problem("", "", _curie(finding.predicate), finding.message))
+            elif parsed.is_sheet:
+                key = node.value if node is not None else ""
+                problems.append(Problem(parsed.name, parsed.origins.get(key, ""),
+                                        parsed.columns.get(finding.predicate, _curie(finding.predicate)), finding.message))
+            else:
+                line = lines.get(id(parsed), {}).get(node.value) if isinstance(node, ox.NamedNode) else None
+                problems.append(Problem(parsed.name, f"line {line}" if line else "", _curie(finding.predicate), finding.message))
+        return problems
+
+
+def _find_lines(path, iris: set[str]) -> dict[str, int]:
+    """The first line of an RDF file where each IRI is written (full, quoted or prefixed)."""
+    forms: dict[str, str] = {}
+    for iri in iris:
+        forms[f"<{iri}>"] = iri
+        forms[f'"{iri}"'] = iri
+    for prefix, namespace in prefixes_of(path).items():
+        for iri in iris:
+            if iri.startswith(namespace) and namespace:
+                forms[f"{prefix}:{iri[len(namespace):]}"] = iri
+    token = re.compile(r'<[^>\s]*>|"[^"\s]*"|[A-Za-z][\w.-]*:[^\s;,.\[\]()]*(?:\.[^\s;,.\[\]()]+)*|:[^\s;,.\[\]()]*')
+    found: dict[str, int] = {}
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        for number, line in enumerate(handle, start=1):
+            for match in token.finditer(line):
+                iri = forms.get(match.group())
+                if iri is not None and iri not in found:
+                    found[iri] = number
+            if len(found) == len(iris):
+                break
+    return found
+
+
+_PREFIXES = [("ckg:", str(CKG._NS)), ("org:", str(ORG)), ("rdf:", str(RDF)), ("rdfs:", str(RDFS)),
+             ("skos:", str(SKOS)), ("schema:", str(SCHEMA)), ("dct:", str(DCT)), ("prov:", str(PROV)),
+             ("dcat:", str(DCAT)), ("owl:", str(OWL)), ("xsd:", str(XSD))]
+
+
+def _curie(iri: str) -> str:
+    """A property IRI as the user writes it: ``ckg:country``."""
+    for prefix, namespace in _PREFIXES:
+        if iri.startswith(namespace):
+            return prefix + iri[len(namespace):]
+    return f"<{iri}>" if iri else ""
+
+
 def _short(node) -> str:
     text = str(node)
     for prefix, short in (
@@ -338,29 +293,3 @@ def _short(node) -> str:
         if text.startswith(prefix):
             return short + text[len(prefix):]
     return f"<{text}>"
-
-
-def _find_line(text: str, node: URIRef, graph: Graph) -> str:
-    """Best effort: the first line of an RDF file where a node is written (full or prefixed)."""
-    forms = [f"<{node}>", f'"{node}"']
-    try:
-        prefixed = graph.namespace_manager.normalizeUri(node)
-        if not prefixed.startswith("<"):
-            forms.append(prefixed)
-    except Exception:  # normalizeUri refuses some IRIs; the full form is enough then
-        pass
-    for number, line in enumerate(text.splitlines(), start=1):
-        for form in forms:
-            if form in line and (not form[0].isalpha() or re.search(rf"(^|[\s;,\[(]){re.escape(form)}($|[\s;,.\])])", line)):
-                return f"line {number}"
-    return ""
-
-
-def _line_of_error(message: str) -> str:
-    match = re.search(r"line (\d+)", message)
-    return f"line {match.group(1)}" if match else ""
-
-
-def _first_line(error: Exception) -> str:
-    return (str(error).strip().splitlines() or [type(error).__name__])[0]
-

@@ -115,6 +115,16 @@ class CKG(DefinedNamespace):
     instrumentCount: URIRef  # number of support instruments
     synthetic: URIRef  # true on generated datasets
 
+    # --- change history (graph/history.py): one prov:Activity per write -----------------------
+    operation: URIRef  # what the activity did: import, replace, delete, update, clear, load
+    triplesAdded: URIRef  # number of triples the activity added
+    triplesRemoved: URIRef  # number of triples the activity removed
+    dataVersion: URIRef  # the data version the activity produced
+    previousDataVersion: URIRef  # the data version before the activity
+    changedResource: URIRef  # a resource whose description the activity changed
+    sha256: URIRef  # SHA-256 of a file an activity used
+    # --- end of change history terms ------------------------------------------------------------
+
     # Concept schemes
     AffiliationTypeScheme: URIRef  # affiliation types
     CompetencyLevelScheme: URIRef  # competency levels

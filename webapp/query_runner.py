@@ -38,7 +38,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from clusterkg.graph.errors import ClusterKGError
-from clusterkg.graph.store import META_GRAPH
+from clusterkg.graph.store import META_GRAPH, store_directory
 from clusterkg.webapp.negotiation import GRAPH_FORMATS, RESULT_FORMATS, choose
 
 __all__ = [
@@ -251,7 +251,7 @@ def _worker_main(path: str, connection: Connection) -> None:
             try:
                 if store is None or generation != job.generation:
                     store = None  # release the old snapshot first
-                    store = ox.Store.read_only(path)
+                    store = ox.Store.read_only(str(store_directory(path)))
                     visible, generation = visible_named_graphs(store), job.generation
                 reply = ("ok", run_query(store, job, visible))
                 break

@@ -1,0 +1,175 @@
+"""The change history: every write to the store recorded as a PROV activity.
+
+Each import, replacement, deletion, SPARQL Update, load or clear made through
+:class:`~clusterkg.graph.store.KnowledgeStore` adds one ``prov:Activity`` to the named graph
+:data:`HISTORY_GRAPH`, in the same transaction as the change itself, so the record and the data
+can never disagree. An activity says who (``prov:wasAssociatedWith``, an agent with an
+``rdfs:label``), when (``prov:startedAtTime`` / ``prov:endedAtTime``), which files
+(``prov:used``, each with ``rdfs:label`` and ``ckg:sha256``), how much changed
+(``ckg:triplesAdded`` / ``ckg:triplesRemoved`` when counted), the data version it produced
+(``ckg:dataVersion``) and the one before (``ckg:previousDataVersion``), and, when at most
+:data:`MAX_LISTED_RESOURCES` resources changed, each of them (``ckg:changedResource``). An
+activity without ``ckg:changedResource`` means "not listed": treat everything as changed.
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from urllib.parse import quote
+
+import pyoxigraph as ox
+
+from clusterkg.ontology.namespace import CKG, DATA, PROV, RDF, RDFS, XSD
+
+__all__ = [
+    "HISTORY_GRAPH",
+    "MAX_LISTED_RESOURCES",
+    "Activity",
+    "HistoryEntry",
+    "default_agent",
+    "file_digest",
+    "list_history",
+]
+
+HISTORY_GRAPH = "https://w3id.org/clusterkg/graph/history"
+"""Named graph of the change history; queryable with ``GRAPH <...>`` like any named graph."""
+
+MAX_LISTED_RESOURCES = 10_000
+"""Above this many changed resources an activity lists none (the count still says how much)."""
+
+
+def default_agent() -> str:
+    """Who makes a change from this process when nobody says otherwise: the OS user."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry (some containers)
+        return "unknown"
+
+
+def file_digest(path: str | Path) -> str:
+    """Hexadecimal SHA-256 of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass
+class Activity:
+    """One change to record; counts and resources are filled in once known."""
+
+    operation: str
+    agent: str = field(default_factory=default_agent)
+    files: list[tuple[str, str]] = field(default_factory=list)  # (name, sha256)
+    added: int | None = None
+    removed: int | None = None
+    changed: Iterable[str] | None = None  # IRIs of changed subjects; None: unknown
+    started: datetime = field(default_factory=_now)
+
+    def quads(self, version: str, previous: str) -> list[ox.Quad]:
+        """The activity as quads in :data:`HISTORY_GRAPH`, ended now."""
+        graph = ox.NamedNode(HISTORY_GRAPH)
+        node = ox.NamedNode(DATA[f"activity/{uuid.uuid4()}"])
+        agent = ox.NamedNode(DATA["agent/" + quote(self.agent, safe="")])
+
+        def term(predicate) -> ox.NamedNode:
+            return ox.NamedNode(str(predicate))
+
+        def literal(value, datatype=XSD.string) -> ox.Literal:
+            return ox.Literal(str(value), datatype=ox.NamedNode(str(datatype)))
+
+        def time(moment: datetime) -> ox.Literal:
+            return literal(moment.isoformat(), XSD.dateTime)
+
+        triples = [
+            (node, term(RDF.type), term(PROV.Activity)),
+            (node, term(CKG.operation), literal(self.operation)),
+            (node, term(PROV.startedAtTime), time(self.started)),
+            (node, term(PROV.endedAtTime), time(_now())),
+            (node, term(PROV.wasAssociatedWith), agent),
+            (agent, term(RDF.type), term(PROV.Agent)),
+            (agent, term(RDFS.label), literal(self.agent)),
+            (node, term(CKG.dataVersion), literal(version)),
+            (node, term(CKG.previousDataVersion), literal(previous)),
+        ]
+        for number, (name, digest) in enumerate(self.files, start=1):
+            used = ox.NamedNode(f"{node.value}/file/{number}")
+            triples += [
+                (node, term(PROV.used), used),
+                (used, term(RDF.type), term(PROV.Entity)),
+                (used, term(RDFS.label), literal(name)),
+                (used, term(CKG.sha256), literal(digest)),
+            ]
+        if self.added is not None:
+            triples.append((node, term(CKG.triplesAdded), literal(self.added, XSD.integer)))
+        if self.removed is not None:
+            triples.append((node, term(CKG.triplesRemoved), literal(self.removed, XSD.integer)))
+        changed = list(self.changed) if self.changed is not None else []
+        if len(changed) <= MAX_LISTED_RESOURCES:
+            triples += [(node, term(CKG.changedResource), ox.NamedNode(iri)) for iri in changed]
+        return [ox.Quad(s, p, o, graph) for s, p, o in triples]
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One recorded change, as :func:`list_history` reads it back."""
+
+    activity: str
+    operation: str
+    agent: str
+    started: str
+    ended: str
+    added: int | None
+    removed: int | None
+    version: str
+    files: tuple[str, ...]
+
+
+_HISTORY_QUERY = f"""
+PREFIX prov: <{PROV}>
+PREFIX ckg: <{CKG._NS}>
+PREFIX rdfs: <{RDFS}>
+SELECT ?activity ?operation ?agent ?started ?ended ?added ?removed ?version
+       (GROUP_CONCAT(?file; separator="\\u0000") AS ?files)
+WHERE {{ GRAPH <{HISTORY_GRAPH}> {{
+    ?activity a prov:Activity ; ckg:operation ?operation ; prov:startedAtTime ?started ;
+        prov:endedAtTime ?ended ; ckg:dataVersion ?version ;
+        prov:wasAssociatedWith [ rdfs:label ?agent ] .
+    OPTIONAL {{ ?activity ckg:triplesAdded ?added }}
+    OPTIONAL {{ ?activity ckg:triplesRemoved ?removed }}
+    OPTIONAL {{ ?activity prov:used [ rdfs:label ?file ] }}
+}} }}
+GROUP BY ?activity ?operation ?agent ?started ?ended ?added ?removed ?version
+ORDER BY ?started ?ended
+"""
+
+
+def list_history(store) -> list[HistoryEntry]:
+    """Every recorded change in ``store``, oldest first."""
+    variables, rows = store.select_values(_HISTORY_QUERY)
+    entries = []
+    for row in rows:
+        values = dict(zip(variables, row))
+        entries.append(HistoryEntry(
+            activity=values["activity"],
+            operation=values["operation"],
+            agent=values["agent"],
+            started=values["started"],
+            ended=values["ended"],
+            added=None if values["added"] is None else int(values["added"]),
+            removed=None if values["removed"] is None else int(values["removed"]),
+            version=values["version"],
+            files=tuple(sorted(f for f in (values["files"] or "").split("\x00") if f)),
+        ))
+    return entries

@@ -1,0 +1,272 @@
+"""Step 1 of an import: every input file parsed, streaming, into strict N-Triples on disk.
+
+RDF files go through pyoxigraph's streaming parsers (N-Triples, Turtle, RDF/XML, JSON-LD), CSV
+sheets through :func:`clusterkg.graph.sheets.read_sheet_file`. Nothing is held in memory but
+the set of subjects each file describes (the focus nodes of the checks). Every problem is
+located: syntax errors carry the file and line, invalid IRIs are errors (never dropped).
+
+No file or URL other than the inputs is ever opened: pyoxigraph's JSON-LD parser has no
+document loader, remote and ``file:`` ``@context`` references are refused here with their line,
+and RDF/XML with a DTD entity declaration (the "billion laughs" expansion) is refused before
+parsing.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from clusterkg.graph.problems import Problem
+from clusterkg.graph.sheets import read_sheet_file, sheet_for_file
+from clusterkg.graph.store import _to_ox
+
+__all__ = ["RDF_FORMATS", "ParsedBatch", "ParsedFile", "parse_files", "prefixes_of"]
+
+#: File suffix -> pyoxigraph format.
+RDF_FORMATS = {
+    ".ttl": ox.RdfFormat.TURTLE,
+    ".turtle": ox.RdfFormat.TURTLE,
+    ".nt": ox.RdfFormat.N_TRIPLES,
+    ".ntriples": ox.RdfFormat.N_TRIPLES,
+    ".jsonld": ox.RdfFormat.JSON_LD,
+    ".json": ox.RdfFormat.JSON_LD,
+    ".rdf": ox.RdfFormat.RDF_XML,
+    ".owl": ox.RdfFormat.RDF_XML,
+    ".xml": ox.RdfFormat.RDF_XML,
+}
+
+# characters no IRI may hold (RFC 3987 with the IRIREF exclusions of Turtle / SPARQL)
+_BAD_IRI = re.compile(r'[\x00-\x20<>"{}|^`\\]')
+_PARSER_POSITION = re.compile(r"^Parser error at line \d+ (?:column \d+|between columns \d+ and \d+): ")
+
+
+@dataclass
+class ParsedFile:
+    """One input file as parsed: where its N-Triples are and how to point into it."""
+
+    name: str
+    path: Path
+    is_sheet: bool
+    ntriples: Path | None = None  # strict N-Triples of what may be written
+    partial: Path | None = None  # sheets: rows with cell problems (checked, never written)
+    subjects: set = field(default_factory=set)  # pyoxigraph subjects the file describes
+    partial_subjects: set = field(default_factory=set)
+    origins: dict[str, str] = field(default_factory=dict)  # sheets: IRI -> "row N"
+    columns: dict[str, str] = field(default_factory=dict)  # sheets: predicate IRI -> column
+    triples: int = 0
+
+
+@dataclass
+class ParsedBatch:
+    """Every file of a batch, with the problems found while parsing."""
+
+    files: list[ParsedFile]
+    problems: list[Problem]
+
+    @property
+    def ntriples(self) -> list[Path]:
+        return [f.ntriples for f in self.files if f.ntriples is not None]
+
+    @property
+    def subjects(self) -> set:
+        return set().union(*(f.subjects for f in self.files)) if self.files else set()
+
+    @property
+    def triples(self) -> int:
+        return sum(f.triples for f in self.files)
+
+
+def parse_files(paths, work: Path) -> ParsedBatch:
+    """Parse every file into ``work``; problems are collected, not raised."""
+    files: list[ParsedFile] = []
+    problems: list[Problem] = []
+    if not paths:
+        problems.append(Problem("", "", "", "no input files given"))
+    for number, path in enumerate(paths):
+        path = Path(path)
+        name = str(path)
+        if not path.is_file():
+            problems.append(Problem(name, "", "", "file not found"))
+            continue
+        suffix = path.suffix.lower()
+        target = work / f"{number:04d}.nt"
+        if suffix == ".csv":
+            parsed = _parse_sheet(path, name, target, problems)
+        elif suffix in RDF_FORMATS:
+            parsed = _parse_rdf(path, name, RDF_FORMATS[suffix], target, problems)
+        else:
+            known = ", ".join(sorted({".csv", *RDF_FORMATS}))
+            problems.append(Problem(name, "", "", f"unknown file type {suffix or '(none)'}; expected one of {known}"))
+            continue
+        if parsed is not None:
+            files.append(parsed)
+    return ParsedBatch(files, problems)
+
+
+# --------------------------------------------------------------------------- CSV sheets
+
+
+def _parse_sheet(path: Path, name: str, target: Path, problems: list[Problem]) -> ParsedFile:
+    sheet = read_sheet_file(path)
+    problems.extend(Problem(name, p.location, p.field, p.message) for p in sheet.problems)
+    known = sheet_for_file(path)
+    columns = {str(c.predicate): c.name for c in (known.columns if known else ()) if c.predicate is not None}
+    parsed = ParsedFile(name, path, True, origins={str(k): v for k, v in sheet.origins.items()}, columns=columns)
+    parsed.ntriples, parsed.triples = target, _write_graph(sheet.graph, target, parsed, problems, parsed.subjects)
+    if len(sheet.partial):
+        parsed.partial = target.with_suffix(".partial.nt")
+        # rows with cell problems: already reported, so a term pyoxigraph refuses there is not again
+        _write_graph(sheet.partial, parsed.partial, parsed, [], parsed.partial_subjects)
+    return parsed
+
+
+def _write_graph(graph, target: Path, parsed: ParsedFile, problems: list[Problem], subjects: set) -> int:
+    """An rdflib graph as N-Triples through pyoxigraph; a term it refuses is a located problem."""
+    triples = []
+    for s, p, o in graph:
+        try:
+            triple = ox.Triple(_to_ox(s), _to_ox(p), _to_ox(o))
+        except (TypeError, ValueError) as error:
+            problems.append(Problem(parsed.name, parsed.origins.get(str(s), ""), parsed.columns.get(str(p), ""),
+                                    f"not a valid RDF term: {error}"))
+            continue
+        triples.append(triple)
+        subjects.add(triple.subject)
+    with open(target, "wb") as output:
+        ox.serialize(triples, output, format=ox.RdfFormat.N_TRIPLES)
+    return len(triples)
+
+
+# --------------------------------------------------------------------------- RDF files
+
+
+def _parse_rdf(path: Path, name: str, fmt: ox.RdfFormat, target: Path, problems: list[Problem]) -> ParsedFile | None:
+    parsed = ParsedFile(name, path, False)
+    refused = _refuse_dangerous(path, name, fmt)
+    if refused:
+        problems.extend(refused)
+        return None
+    subjects = parsed.subjects
+    count = 0
+
+    def triples() -> Iterator[ox.Quad]:
+        nonlocal count
+        for quad in ox.parse(path=str(path), format=fmt, base_iri=path.resolve().as_uri(),
+                             rename_blank_nodes=True, without_named_graphs=True):
+            subjects.add(quad.subject)
+            count += 1
+            yield quad
+
+    try:
+        with open(target, "wb") as output:
+            ox.serialize(triples(), output, format=ox.RdfFormat.N_TRIPLES)
+    except SyntaxError as error:
+        target.unlink(missing_ok=True)
+        problems.append(_syntax_problem(name, fmt, error))
+        return None
+    except (OSError, ValueError) as error:
+        target.unlink(missing_ok=True)
+        problems.append(Problem(name, "", "", f"cannot read the file: {error}"))
+        return None
+    parsed.ntriples, parsed.triples = target, count
+    return parsed
+
+
+def _syntax_problem(name: str, fmt: ox.RdfFormat, error: SyntaxError) -> Problem:
+    message = str(error.msg if error.msg else error)
+    detail = _PARSER_POSITION.sub("", message)
+    if "UTF-8" in detail or "utf-8" in detail:
+        detail = f"not UTF-8 text: {detail}"
+    location = f"line {error.lineno}" if error.lineno else ""
+    column = f" (column {error.offset})" if error.lineno and error.offset else ""
+    return Problem(name, location, "", f"syntax error{column}: {detail} (not valid {fmt.name})")
+
+
+def _lines(path: Path) -> Iterator[tuple[int, bytes]]:
+    with open(path, "rb") as handle:
+        yield from enumerate(handle, start=1)
+
+
+def _refuse_dangerous(path: Path, name: str, fmt: ox.RdfFormat) -> list[Problem]:
+    """Refuse what could make a parser read elsewhere or expand without bound."""
+    if fmt == ox.RdfFormat.RDF_XML:
+        for number, line in _lines(path):
+            if b"<!ENTITY" in line:
+                return [Problem(name, f"line {number}", "", "DTD entity declarations are not accepted in RDF/XML "
+                                "(they can expand without bound); write the values out")]
+        return []
+    if fmt == ox.RdfFormat.JSON_LD:
+        return _json_ld_problems(path, name)
+    return []
+
+
+def _json_ld_problems(path: Path, name: str) -> list[Problem]:
+    """Remote / ``file:`` contexts and invalid ``@id`` IRIs, each with its line.
+
+    pyoxigraph never fetches a context (it has no loader) but refuses one without a line, and it
+    drops a node whose ``@id`` is not a valid IRI without a word; both are located errors here.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+        document = json.loads(text)
+    except UnicodeDecodeError as error:
+        return [Problem(name, "", "", f"not UTF-8 text ({error.reason} at byte {error.start})")]
+    except json.JSONDecodeError as error:
+        return [Problem(name, f"line {error.lineno}", "", f"syntax error (column {error.colno}): {error.msg} (not valid JSON-LD)")]
+    problems = []
+    lines = text.splitlines()
+
+    def line_of(value: str) -> str:
+        needle = json.dumps(value)[1:-1]
+        for number, line in enumerate(lines, start=1):
+            if needle in line:
+                return f"line {number}"
+        return ""
+
+    def context_problems(context) -> None:
+        for item in context if isinstance(context, list) else [context]:
+            if isinstance(item, str):
+                problems.append(Problem(name, line_of(item), "@context",
+                                        f"remote or file contexts are not fetched: {item!r}; put the context inline"))
+            elif isinstance(item, dict) and isinstance(item.get("@import"), str):
+                problems.append(Problem(name, line_of(item["@import"]), "@import",
+                                        f"remote or file contexts are not fetched: {item['@import']!r}"))
+
+    def walk(node) -> None:
+        if isinstance(node, list):
+            for item in node:
+                walk(item)
+        elif isinstance(node, dict):
+            for key, value in node.items():
+                if key == "@context":
+                    context_problems(value)
+                elif key in ("@id", "@base", "@vocab") and isinstance(value, str) and _BAD_IRI.search(value):
+                    problems.append(Problem(name, line_of(value), key, f"not a valid IRI: {value!r}"))
+                elif key == "@type" and isinstance(value, str | list):
+                    for kind in value if isinstance(value, list) else [value]:
+                        if isinstance(kind, str) and _BAD_IRI.search(kind):
+                            problems.append(Problem(name, line_of(kind), key, f"not a valid IRI: {kind!r}"))
+                walk(value)
+
+    walk(document)
+    return problems
+
+
+_PREFIX_LINE = re.compile(rb"""(?:@prefix|PREFIX)\s+([A-Za-z][\w.-]*)?:\s*<([^>]*)>|xmlns:([A-Za-z][\w.-]*)\s*=\s*["']([^"']*)["']""", re.I)
+
+
+def prefixes_of(path: Path) -> dict[str, str]:
+    """Prefix declarations of a Turtle or RDF/XML file, for pointing at a node's line later."""
+    prefixes = {}
+    for _, line in _lines(path):
+        for match in _PREFIX_LINE.finditer(line):
+            prefix, namespace = (match.group(1), match.group(2)) if match.group(2) is not None else (match.group(3), match.group(4))
+            prefixes[(prefix or b"").decode("utf-8", "replace")] = namespace.decode("utf-8", "replace")
+        if len(prefixes) > 200:
+            break
+    return prefixes

@@ -1,0 +1,620 @@
+"""The SHACL shapes compiled to SPARQL: validation at store speed, with pyshacl as the reference.
+
+pyshacl walks an rdflib graph node by node (a 1M-triple batch did not finish in 26 minutes).
+Here every constraint of ``ontology/shapes.ttl`` becomes one SPARQL SELECT that pyoxigraph runs
+over the whole store at once, starting from the indexed target pattern; a row is one violation.
+
+The data to validate is a pyoxigraph store's **default graph**. Which nodes are checked:
+
+- ``focus_graph=None``: every target node of every shape, as pyshacl does;
+- otherwise only target nodes marked in that named graph with ``<node> rdf:type <FOCUS_CLASS>``
+  (an import marks the nodes its batch describes; the rest of the store is context).
+
+The semantics are pyshacl's with ``inference="none"`` (a test runs both on every example and
+fixture and compares verdicts and messages), including its quirks:
+
+- ``sh:targetClass`` and ``sh:class`` follow ``rdfs:subClassOf`` triples of the *data* graph;
+- ``sh:datatype`` also rejects ill-typed literals the way rdflib parses them: ``xsd:integer``
+  as Python's ``int()`` (surrounding spaces and ``1_000`` are accepted), ``xsd:boolean`` as
+  ``true``/``false``/``1``/``0``, ``xsd:date`` as ``YYYY-MM-DD`` (a real day) with an optional
+  time or zone suffix; rdflib has no parser for ``xsd:gYear``, so pyshacl accepts any lexical
+  form there, and so does this module (``"abc"^^xsd:gYear`` passes both);
+- ``sh:minInclusive``/``sh:maxInclusive`` reject values that cannot be compared;
+- ``sh:languageIn`` matches a whole tag or its first subtag, case-insensitively;
+- counts are of distinct terms. pyoxigraph keeps valid literals in canonical form
+  (``"01"^^xsd:integer`` is stored as ``"1"``), so the lexical forms reported are canonical.
+
+Every construct is listed in ``_COMPONENTS``/``_ALLOWED``; a shapes graph using anything else
+(``sh:sparql``, ``sh:closed``, a sequence path, ``sh:severity``, ...) is refused by
+:func:`compile_shapes` with :class:`UnsupportedShape` naming it, so no rule is silently unchecked.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import rdflib
+from rdflib import BNode, Literal, URIRef
+from rdflib.collection import Collection
+from rdflib.namespace import RDF, RDFS, SH, XSD
+
+from clusterkg.graph.errors import ClusterKGError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pyoxigraph
+
+__all__ = [
+    "FOCUS_GRAPH",
+    "FOCUS_CLASS",
+    "ShapeViolation",
+    "ConstraintQuery",
+    "CompiledShapes",
+    "UnsupportedShape",
+    "compile_shapes",
+]
+
+FOCUS_GRAPH = "https://w3id.org/clusterkg/graph/validation-focus"
+FOCUS_CLASS = "https://w3id.org/clusterkg/graph/validation-focus#Candidate"
+
+#: The line of every compiled query that :meth:`ConstraintQuery.sparql` replaces by the focus
+#: restriction (it is a comment, so the template itself checks every target node).
+FOCUS_MARKER = "#FOCUS"
+
+_MAX_PAIRWISE = 3  # counts up to this are compiled as distinct-value patterns (no GROUP BY)
+
+
+class UnsupportedShape(ClusterKGError):
+    """The shapes graph uses a SHACL construct this compiler does not translate."""
+
+
+@dataclass(frozen=True)
+class ShapeViolation:
+    """One validation result, as pyshacl would report it."""
+
+    focus: str  # IRI, or blank node id, as pyoxigraph's term .value
+    focus_is_blank: bool
+    path: str | None  # predicate IRI; "^" + IRI for sh:inversePath; None for node-level
+    value: str | None  # the offending value's lexical form / IRI, where SHACL reports one
+    message: str  # the shape's sh:message (pyshacl's sh:resultMessage)
+    shape: str  # IRI of the node shape (a blank-node property shape reports its node shape)
+
+
+@dataclass(frozen=True)
+class ConstraintQuery:
+    """One constraint of one shape, compiled: ``sparql()`` returns ``?focus`` (and ``?value``).
+
+    ``template`` holds the line ``#FOCUS`` where the focus restriction goes.
+    """
+
+    shape: str
+    path: str | None
+    component: str  # the constraint parameter, e.g. "sh:minCount"
+    message: str
+    template: str
+    reports_value: bool
+
+    def sparql(self, focus_graph: str | None = FOCUS_GRAPH) -> str:
+        """The query; with ``focus_graph``, only targets marked there as focus candidates."""
+        restriction = "" if focus_graph is None else f"GRAPH {_iri(focus_graph)} {{ ?focus a {_iri(FOCUS_CLASS)} }}"
+        return self.template.replace(FOCUS_MARKER, restriction)
+
+
+class CompiledShapes:
+    """The compiled queries of a shapes graph; :meth:`violations` runs them on a store."""
+
+    def __init__(self, queries: list[ConstraintQuery]) -> None:
+        self._queries = list(queries)
+
+    @property
+    def queries(self) -> list[ConstraintQuery]:
+        """One SELECT per constraint of a shape with targets (see :class:`ConstraintQuery`)."""
+        return list(self._queries)
+
+    def violations(
+        self, store: pyoxigraph.Store, *, focus_graph: str | None = FOCUS_GRAPH, threads: int = 2
+    ) -> list[ShapeViolation]:
+        """Every violation in the store's default graph, sorted; empty when it conforms.
+
+        Queries run in a pool of ``threads`` (pyoxigraph releases the GIL while evaluating).
+        """
+
+        def run(query: ConstraintQuery) -> list[ShapeViolation]:
+            found = []
+            for row in store.query(query.sparql(focus_graph)):
+                focus = row["focus"]
+                value = row["value"] if query.reports_value else None
+                found.append(
+                    ShapeViolation(
+                        focus=focus.value,
+                        focus_is_blank=type(focus).__name__ == "BlankNode",
+                        path=query.path,
+                        value=None if value is None else value.value,
+                        message=query.message,
+                        shape=query.shape,
+                    )
+                )
+            return found
+
+        if threads <= 1:
+            batches = [run(q) for q in self._queries]
+        else:
+            with ThreadPoolExecutor(max_workers=threads) as pool:
+                batches = list(pool.map(run, self._queries))
+        unique = set(itertools.chain.from_iterable(batches))
+        return sorted(unique, key=lambda v: (v.shape, v.path or "", v.message, v.focus, v.value or ""))
+
+
+def compile_shapes(shapes: rdflib.Graph | None = None) -> CompiledShapes:
+    """Compile a shapes graph; ``None`` is the project's ``ontology/shapes.ttl`` (cached)."""
+    if shapes is None:
+        return _project_shapes()
+    return CompiledShapes(_Compiler(shapes).compile())
+
+
+@functools.lru_cache(maxsize=1)
+def _project_shapes() -> CompiledShapes:
+    from clusterkg.ontology import shapes_graph
+
+    return compile_shapes(shapes_graph())
+
+
+# --------------------------------------------------------------------------- the shapes graph
+
+#: Constraint parameters this compiler translates (the value-less ones are filled in below).
+_COMPONENTS = (
+    SH["class"], SH.datatype, SH.nodeKind, SH.minCount, SH.maxCount, SH.minLength, SH.pattern,
+    SH.languageIn, SH.uniqueLang, SH["in"], SH.hasValue, SH.minInclusive, SH.maxInclusive,
+    SH.equals, SH["or"], SH.xone, SH["not"], SH.node, SH.qualifiedValueShape,
+)  # fmt: skip
+#: Every sh: predicate a shapes graph may use: the components, their companion parameters, the
+#: targets and the non-validating annotations.
+_ALLOWED = set(_COMPONENTS) | {
+    SH.flags, SH.qualifiedMinCount, SH.qualifiedMaxCount, SH.qualifiedValueShapesDisjoint,
+    SH.targetClass, SH.targetSubjectsOf, SH.targetObjectsOf, SH.targetNode,
+    SH.property, SH.path, SH.inversePath, SH.message, SH.name, SH.description, SH.order, SH.group,
+}  # fmt: skip
+_TARGETS = (SH.targetClass, SH.targetSubjectsOf, SH.targetObjectsOf, SH.targetNode)
+
+_NODE_KINDS = {
+    SH.IRI: "isIRI({v})",
+    SH.Literal: "isLiteral({v})",
+    SH.BlankNode: "isBlank({v})",
+    SH.BlankNodeOrIRI: "(isBlank({v}) || isIRI({v}))",
+    SH.BlankNodeOrLiteral: "(isBlank({v}) || isLiteral({v}))",
+    SH.IRIOrLiteral: "(isIRI({v}) || isLiteral({v}))",
+}
+
+#: sh:datatype -> the extra test a well-typed lexical form passes, mirroring what rdflib (and so
+#: pyshacl) accepts; "" when rdflib accepts every lexical form of that datatype.
+_WELL_TYPED = {
+    str(XSD.string): "",
+    str(RDF.langString): "",
+    str(XSD.gYear): "",  # rdflib has no converter for gYear: pyshacl accepts any lexical form
+    str(XSD.integer): r'REGEX(STR({v}), "^\\s*[+-]?\\d+(_\\d+)*\\s*$")',  # Python's int()
+    str(XSD.boolean): 'REGEX(STR({v}), "^(true|false|1|0)$")',
+    # rdflib drops a time or zone suffix, then needs a real calendar day (date.fromisoformat)
+    str(XSD.date): (
+        r'REGEX(STR({v}), "^\\d{{4}}-\\d{{2}}-\\d{{2}}([zZ]|T.*|\\+.*|-[^-]*:[^-]*)?$") && '
+        "COALESCE(DATATYPE(xsd:date(SUBSTR(STR({v}), 1, 10))) = xsd:date, false)"
+    ),
+}
+
+
+@dataclass
+class _Shape:
+    """A node or property shape as read from the shapes graph."""
+
+    node: rdflib.term.Node
+    path: tuple[str, bool] | None  # (predicate IRI, inverse?) for a property shape
+    message: str | None
+    params: dict[URIRef, list[rdflib.term.Node]]
+    properties: list[_Shape] = field(default_factory=list)
+
+    def one(self, parameter: URIRef) -> rdflib.term.Node:
+        values = self.params[parameter]
+        if len(values) != 1:
+            raise UnsupportedShape(f"{_name(self.node)}: {len(values)} values of {_short(parameter)}; one is supported")
+        return values[0]
+
+    @property
+    def path_text(self) -> str | None:
+        if self.path is None:
+            return None
+        iri, inverse = self.path
+        return ("^" if inverse else "") + iri
+
+
+class _Vars:
+    """Fresh SPARQL variable names, so nested patterns never capture each other's variables."""
+
+    def __init__(self) -> None:
+        self._count = itertools.count()
+
+    def __call__(self, stem: str = "v") -> str:
+        return f"?_{stem}{next(self._count)}"
+
+
+class _Compiler:
+    def __init__(self, graph: rdflib.Graph) -> None:
+        self.graph = graph
+        self._shapes: dict[rdflib.term.Node, _Shape] = {}
+
+    # -- reading
+
+    def compile(self) -> list[ConstraintQuery]:
+        self._refuse_unknown_predicates()
+        roots = sorted(
+            {s for s in self.graph.subjects(RDF.type, SH.NodeShape)}
+            | {s for t in _TARGETS for s in self.graph.subjects(t, None)},
+            key=str,
+        )
+        queries = []
+        for node in roots:
+            if (node, RDF.type, RDFS.Class) in self.graph or (node, RDF.type, rdflib.OWL.Class) in self.graph:
+                raise UnsupportedShape(f"{_name(node)} is a class as well as a shape (implicit class target)")
+            if (node, RDF.type, SH.PropertyShape) in self.graph or (node, SH.path, None) in self.graph:
+                if any(True for t in _TARGETS for _ in self.graph.objects(node, t)):
+                    raise UnsupportedShape(f"{_name(node)}: a property shape with its own targets")
+                continue
+            shape = self._shape(node)
+            targets = self._targets(node)
+            if targets is None:
+                continue  # only used from other shapes
+            queries.extend(self._queries_of(shape, targets))
+        return queries
+
+    def _refuse_unknown_predicates(self) -> None:
+        for predicate in sorted(set(self.graph.predicates()), key=str):
+            if str(predicate).startswith(str(SH)) and predicate not in _ALLOWED:
+                subject = next(self.graph.subjects(predicate, None))
+                raise UnsupportedShape(
+                    f"{_name(subject)} uses {_short(predicate)}, which the SPARQL compiler of the shapes "
+                    "does not support; add it to clusterkg.graph.shacl_sparql or express the rule otherwise"
+                )
+
+    def _shape(self, node: rdflib.term.Node) -> _Shape:
+        if node in self._shapes:
+            return self._shapes[node]
+        params: dict[URIRef, list] = {}
+        for predicate, value in self.graph.predicate_objects(node):
+            if predicate in _ALLOWED:
+                params.setdefault(predicate, []).append(value)
+        for flag in (SH.qualifiedValueShapesDisjoint,):
+            if any(v.toPython() is not False for v in params.get(flag, [])):
+                raise UnsupportedShape(f"{_name(node)} uses {_short(flag)} true")
+        messages = params.get(SH.message, [])
+        if len(messages) > 1:
+            raise UnsupportedShape(f"{_name(node)} has {len(messages)} sh:message values; one is supported")
+        path = self._path(node, params.get(SH.path, []))
+        shape = _Shape(node, path, str(messages[0]) if messages else None, params)
+        self._shapes[node] = shape  # before the recursion: a shape may refer to itself
+        shape.properties = [self._shape(p) for p in sorted(params.get(SH.property, []), key=str)]
+        for prop in shape.properties:
+            if prop.path is None:
+                raise UnsupportedShape(f"{_name(node)}: sh:property {_name(prop.node)} has no sh:path")
+        return shape
+
+    def _path(self, node, paths: list) -> tuple[str, bool] | None:
+        if not paths:
+            return None
+        if len(paths) > 1:
+            raise UnsupportedShape(f"{_name(node)} has {len(paths)} sh:path values")
+        path = paths[0]
+        if isinstance(path, URIRef):
+            return str(path), False
+        inverse = list(self.graph.objects(path, SH.inversePath))
+        others = set(self.graph.predicates(path)) - {SH.inversePath}
+        if len(inverse) == 1 and isinstance(inverse[0], URIRef) and not others:
+            return str(inverse[0]), True
+        raise UnsupportedShape(
+            f"{_name(node)}: only a predicate or [ sh:inversePath predicate ] is supported as sh:path "
+            "(sequence, alternative and repetition paths are not)"
+        )
+
+    def _targets(self, node) -> str | None:
+        """The SPARQL pattern binding ``?focus`` to the shape's target nodes, or None."""
+        parts = []
+        for cls in sorted(self.graph.objects(node, SH.targetClass), key=str):
+            parts.append(f"?focus {_iri(RDF.type)}/{_iri(RDFS.subClassOf)}* {_term(cls)} .")
+        for predicate in sorted(self.graph.objects(node, SH.targetSubjectsOf), key=str):
+            parts.append(f"?focus {_term(predicate)} [] .")
+        for predicate in sorted(self.graph.objects(node, SH.targetObjectsOf), key=str):
+            parts.append(f"[] {_term(predicate)} ?focus .")
+        for target in sorted(self.graph.objects(node, SH.targetNode), key=str):
+            parts.append(f"VALUES ?focus {{ {_term(target)} }}")
+        if not parts:
+            return None
+        return " UNION ".join(f"{{ {p} }}" for p in parts)
+
+    # -- compiling
+
+    def _queries_of(self, shape: _Shape, targets: str) -> Iterator[ConstraintQuery]:
+        owner = str(shape.node)
+        for reporter in [shape, *shape.properties]:
+            for parameter in _COMPONENTS:
+                if parameter not in reporter.params:
+                    continue
+                if reporter.message is None:
+                    raise UnsupportedShape(
+                        f"{_name(reporter.node)} (in {_name(shape.node)}) has a constraint but no sh:message; "
+                        "every reported constraint needs one"
+                    )
+                fresh = _Vars()
+                for pattern, value in self._violations(reporter, parameter, "?focus", fresh):
+                    select = "?focus ?value" if value else "?focus"
+                    bind = f"\n  BIND({value} AS ?value)" if value else ""
+                    template = (
+                        f"# {_name(shape.node)} {reporter.path_text or ''} {_short(parameter)}\n"
+                        f"PREFIX xsd: <{XSD}>\n"
+                        f"SELECT DISTINCT {select} WHERE {{\n"
+                        f"  {{ SELECT DISTINCT ?focus WHERE {{\n    {targets}\n    {FOCUS_MARKER}\n  }} }}\n"
+                        f"  {pattern}{bind}\n}}"
+                    )
+                    yield ConstraintQuery(owner, reporter.path_text, _short(parameter), reporter.message, template, bool(value))
+
+    def _violations(self, shape: _Shape, parameter: URIRef, focus: str, fresh: _Vars) -> Iterator[tuple[str, str | None]]:
+        """(pattern, value variable or None): the pattern matches when ``focus`` breaks the constraint."""
+        yield from _HANDLERS[parameter](self, shape, focus, fresh)
+
+    def conforms(self, shape: _Shape, node: str, fresh: _Vars) -> str:
+        """A SPARQL expression: true when the node bound to ``node`` conforms to ``shape``."""
+        tests = []
+        for reporter in [shape, *shape.properties]:
+            for parameter in _COMPONENTS:
+                if parameter in reporter.params:
+                    for pattern, _ in self._violations(reporter, parameter, node, fresh):
+                        tests.append(f"NOT EXISTS {{ {pattern} }}")
+            if reporter is not shape and reporter.properties:
+                raise UnsupportedShape(f"{_name(reporter.node)}: sh:property inside a property shape")
+        return "(" + " && ".join(tests) + ")" if tests else "true"
+
+    def shape_param(self, shape: _Shape, parameter: URIRef) -> _Shape:
+        return self._shape(shape.one(parameter))
+
+    def shape_list(self, shape: _Shape, parameter: URIRef) -> list[_Shape]:
+        return [self._shape(item) for item in Collection(self.graph, shape.one(parameter))]
+
+    def term_list(self, shape: _Shape, parameter: URIRef) -> list:
+        return list(Collection(self.graph, shape.one(parameter)))
+
+
+def _values(shape: _Shape, focus: str, value: str) -> str:
+    """The pattern binding ``value`` to each value node of ``focus`` (a node shape: the focus)."""
+    if shape.path is None:
+        return ""
+    iri, inverse = shape.path
+    return f"{value} <{iri}> {focus} ." if inverse else f"{focus} <{iri}> {value} ."
+
+
+def _value_var(shape: _Shape, focus: str, fresh: _Vars) -> str:
+    return focus if shape.path is None else fresh()
+
+
+def _per_value(condition: Callable[[str], str]):
+    """A component that tests each value node on its own and reports it."""
+
+    def handler(compiler: _Compiler, shape: _Shape, focus: str, fresh: _Vars):
+        value = _value_var(shape, focus, fresh)
+        yield f"{_values(shape, focus, value)} FILTER({condition(compiler, shape, value, fresh)})", value
+
+    return handler
+
+
+def _distinct(values: list[str]) -> str:
+    pairs = [f"!sameTerm({a}, {b})" for a, b in itertools.combinations(values, 2)]
+    return " && ".join(pairs) or "true"
+
+
+def _at_least(shape: _Shape, focus: str, count: int, fresh: _Vars, test: Callable[[str], str] | None = None) -> str:
+    """A pattern matching when ``focus`` has ``count`` distinct value nodes (passing ``test``)."""
+    if count > _MAX_PAIRWISE + 1:
+        raise UnsupportedShape(f"{_name(shape.node)}: counts above {_MAX_PAIRWISE} are not compiled")
+    if shape.path is None:
+        raise UnsupportedShape(f"{_name(shape.node)}: a count constraint on a node shape")
+    values = [fresh() for _ in range(count)]
+    patterns = " ".join(_values(shape, focus, v) for v in values)
+    conditions = [_distinct(values)] + ([test(v) for v in values] if test else [])
+    return f"{patterns} FILTER({' && '.join(conditions)})"
+
+
+def _integer(shape: _Shape, parameter: URIRef) -> int:
+    value = shape.one(parameter)
+    if not isinstance(value, Literal) or not isinstance(value.toPython(), int):
+        raise UnsupportedShape(f"{_name(shape.node)}: {_short(parameter)} must be an integer")
+    return int(value.toPython())
+
+
+def _min_count(compiler, shape, focus, fresh):
+    count = _integer(shape, SH.minCount)
+    if count > 0:
+        yield f"FILTER NOT EXISTS {{ {_at_least(shape, focus, count, fresh)} }}", None
+
+
+def _max_count(compiler, shape, focus, fresh):
+    yield _at_least(shape, focus, _integer(shape, SH.maxCount) + 1, fresh), None
+
+
+def _qualified(compiler, shape, focus, fresh):
+    qualified = compiler.shape_param(shape, SH.qualifiedValueShape)
+
+    def test(v):
+        return compiler.conforms(qualified, v, fresh)
+
+    if SH.qualifiedMinCount in shape.params:
+        count = _integer(shape, SH.qualifiedMinCount)
+        if count > 0:
+            yield f"FILTER NOT EXISTS {{ {_at_least(shape, focus, count, fresh, test)} }}", None
+    if SH.qualifiedMaxCount in shape.params:
+        yield _at_least(shape, focus, _integer(shape, SH.qualifiedMaxCount) + 1, fresh, test), None
+
+
+def _has_value(compiler, shape, focus, fresh):
+    wanted = _term(shape.one(SH.hasValue))
+    if shape.path is None:
+        yield f"FILTER(!sameTerm({focus}, {wanted}))", None
+    else:
+        yield f"FILTER NOT EXISTS {{ {_values(shape, focus, wanted)} }}", None
+
+
+def _unique_lang(compiler, shape, focus, fresh):
+    if shape.one(SH.uniqueLang).toPython() is not True:
+        return
+    if shape.path is None:
+        raise UnsupportedShape(f"{_name(shape.node)}: sh:uniqueLang on a node shape")
+    a, b = fresh(), fresh()
+    yield (
+        f"{_values(shape, focus, a)} {_values(shape, focus, b)} FILTER(isLiteral({a}) && isLiteral({b}) && "
+        f'LANG({a}) != "" && LCASE(LANG({a})) = LCASE(LANG({b})) && !sameTerm({a}, {b}))'
+    ), None
+
+
+def _equals(compiler, shape, focus, fresh):
+    other = shape.one(SH.equals)
+    value = _value_var(shape, focus, fresh)
+    mine = _values(shape, focus, value)
+    theirs = f"{focus} {_term(other)} {value} ."
+    if shape.path is None:
+        yield f"FILTER NOT EXISTS {{ {theirs} }}", value
+        other_value = fresh()
+        yield f"{focus} {_term(other)} {other_value} . FILTER(!sameTerm({other_value}, {focus}))", other_value
+    else:
+        yield f"{{ {mine} FILTER NOT EXISTS {{ {theirs} }} }} UNION {{ {theirs} FILTER NOT EXISTS {{ {mine} }} }}", value
+
+
+def _class(compiler, shape, v, fresh):
+    return f"NOT EXISTS {{ {v} {_iri(RDF.type)}/{_iri(RDFS.subClassOf)}* {_term(shape.one(SH['class']))} }}"
+
+
+def _datatype(compiler, shape, v, fresh):
+    datatype = shape.one(SH.datatype)
+    if str(datatype) not in _WELL_TYPED:
+        known = ", ".join(sorted(_WELL_TYPED))
+        raise UnsupportedShape(f"{_name(shape.node)}: sh:datatype {datatype} (supported: {known})")
+    extra = _WELL_TYPED[str(datatype)].format(v=v)
+    test = f"isLiteral({v}) && sameTerm(DATATYPE({v}), {_term(datatype)})" + (f" && {extra}" if extra else "")
+    return f"!COALESCE({test}, false)"
+
+
+def _node_kind(compiler, shape, v, fresh):
+    kind = shape.one(SH.nodeKind)
+    if kind not in _NODE_KINDS:
+        raise UnsupportedShape(f"{_name(shape.node)}: unknown sh:nodeKind {kind}")
+    return "!" + _NODE_KINDS[kind].format(v=v)
+
+
+def _min_length(compiler, shape, v, fresh):
+    length = _integer(shape, SH.minLength)
+    return f"isBlank({v}) || STRLEN(STR({v})) < {length}" if length > 0 else "false"
+
+
+def _pattern(compiler, shape, v, fresh):
+    flags = shape.params.get(SH.flags, [])
+    flag_text = "".join(sorted({f for f in str(flags[0]).lower() if f in "im"})) if flags else ""
+    if flags and set(str(flags[0]).lower()) - set("im"):
+        raise UnsupportedShape(f"{_name(shape.node)}: sh:flags {flags[0]} (pyshacl honours only i and m)")
+    return f"isBlank({v}) || !REGEX(STR({v}), {_string(str(shape.one(SH.pattern)))}, {_string(flag_text)})"
+
+
+def _language_in(compiler, shape, v, fresh):
+    languages = [str(t).lower() for t in compiler.term_list(shape, SH.languageIn)]
+    if "*" in languages:
+        return f'!(isLiteral({v}) && LANG({v}) != "")'
+    listed = ", ".join(_string(lang) for lang in languages)
+    return (
+        f'!(isLiteral({v}) && LANG({v}) != "" && (LCASE(LANG({v})) IN ({listed}) || '
+        f'LCASE(STRBEFORE(CONCAT(LANG({v}), "-"), "-")) IN ({listed})))'
+    )
+
+
+def _in(compiler, shape, v, fresh):
+    allowed = compiler.term_list(shape, SH["in"])
+    return "!(" + (" || ".join(f"sameTerm({v}, {_term(t)})" for t in allowed) or "false") + ")"
+
+
+def _bound(operator: str, parameter: URIRef):
+    def condition(compiler, shape, v, fresh):
+        return f"!COALESCE({v} {operator} {_term(shape.one(parameter))}, false)"
+
+    return condition
+
+
+def _or(compiler, shape, v, fresh):
+    options = [compiler.conforms(s, v, fresh) for s in compiler.shape_list(shape, SH["or"])]
+    return "!(" + (" || ".join(options) or "false") + ")"
+
+
+def _xone(compiler, shape, v, fresh):
+    options = [f"IF({compiler.conforms(s, v, fresh)}, 1, 0)" for s in compiler.shape_list(shape, SH.xone)]
+    return "(" + (" + ".join(options) or "0") + ") != 1"
+
+
+def _not(compiler, shape, v, fresh):
+    return compiler.conforms(compiler.shape_param(shape, SH["not"]), v, fresh)
+
+
+def _node(compiler, shape, v, fresh):
+    return "!" + compiler.conforms(compiler.shape_param(shape, SH.node), v, fresh)
+
+
+_HANDLERS = {
+    SH["class"]: _per_value(_class),
+    SH.datatype: _per_value(_datatype),
+    SH.nodeKind: _per_value(_node_kind),
+    SH.minLength: _per_value(_min_length),
+    SH.pattern: _per_value(_pattern),
+    SH.languageIn: _per_value(_language_in),
+    SH["in"]: _per_value(_in),
+    SH.minInclusive: _per_value(_bound(">=", SH.minInclusive)),
+    SH.maxInclusive: _per_value(_bound("<=", SH.maxInclusive)),
+    SH["or"]: _per_value(_or),
+    SH.xone: _per_value(_xone),
+    SH["not"]: _per_value(_not),
+    SH.node: _per_value(_node),
+    SH.minCount: _min_count,
+    SH.maxCount: _max_count,
+    SH.qualifiedValueShape: _qualified,
+    SH.hasValue: _has_value,
+    SH.uniqueLang: _unique_lang,
+    SH.equals: _equals,
+}
+assert set(_HANDLERS) == set(_COMPONENTS)
+
+
+# --------------------------------------------------------------------------- terms
+
+
+def _iri(iri: str) -> str:
+    if any(c in str(iri) for c in '<>"{}|^`\\ '):
+        raise UnsupportedShape(f"IRI {iri!r} cannot be written in SPARQL")
+    return f"<{iri}>"
+
+
+def _string(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
+    return f'"{escaped}"'
+
+
+def _term(node) -> str:
+    if isinstance(node, URIRef):
+        return _iri(node)
+    if isinstance(node, Literal):
+        if node.language:
+            return f"{_string(str(node))}@{node.language}"
+        if node.datatype is not None:
+            return f"{_string(str(node))}^^{_iri(node.datatype)}"
+        return _string(str(node))
+    raise UnsupportedShape(f"a blank node {node} as a constraint value")
+
+
+def _short(iri) -> str:
+    text = str(iri)
+    return "sh:" + text[len(str(SH)):] if text.startswith(str(SH)) else f"<{text}>"
+
+
+def _name(node) -> str:
+    return f"<{node}>" if isinstance(node, URIRef) else f"blank shape {node}" if isinstance(node, BNode) else str(node)

@@ -1,0 +1,208 @@
+"""Step 2 and 3 of an import: a staging store that shows the store as it will be, then the commit.
+
+Where the main store lives decides how the staging store is made:
+
+- **embedded on disk**: a new *generation* of the main store, a hard-link checkpoint (near
+  instant), into which the batch is bulk-loaded; committing it writes the data version and the
+  history record into it and swaps it in (see ``graph/store.py``, "generations");
+- **in memory or remote**: a scratch pyoxigraph store (in memory, or in a temporary directory
+  for large batches) with the batch plus the context pulled from the main store: the current
+  description of every batch subject that already exists (so an addition to an existing node is
+  checked with it), the ``rdf:type`` of every node referenced but not described, and the class
+  hierarchy; committing sends one SPARQL Update (data, version and history together).
+
+In both, :data:`~clusterkg.graph.shacl_sparql.FOCUS_GRAPH` marks the batch subjects, and with
+``replace`` the earlier descriptions of the batch subjects (their triples as subject, with
+blank-node closures) are gone before the batch goes in. What other resources say about them stays.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from clusterkg.graph.history import Activity
+from clusterkg.graph.parsing import ParsedBatch
+from clusterkg.graph.shacl_sparql import FOCUS_CLASS, FOCUS_GRAPH
+from clusterkg.graph.store import KnowledgeStore, OxigraphStore, StoreError, _count
+from clusterkg.ontology.namespace import RDF, RDFS
+
+__all__ = ["Staging", "description_deletes", "stage"]
+
+OLD_GRAPH = "https://w3id.org/clusterkg/graph/staging-replaced"
+"""Staging only: the earlier descriptions a replacement removes (to count what goes)."""
+
+_CHUNK = 1000
+_LARGE_BATCH = 256 * 1024 * 1024  # bytes of N-Triples above which a scratch store goes to disk
+_CLOSURE = (
+    "?s ?p ?o OPTIONAL { FILTER(isBlank(?o)) ?o ?p1 ?o1 "
+    "OPTIONAL { FILTER(isBlank(?o1)) ?o1 ?p2 ?o2 } }"
+)
+_CLOSURE_TEMPLATE = "?s ?p ?o . ?o ?p1 ?o1 . ?o1 ?p2 ?o2 ."
+
+
+def _chunks(items: list, size: int = _CHUNK) -> Iterable[list]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def _values(iris: Iterable[str]) -> str:
+    return "VALUES ?s { " + " ".join(str(ox.NamedNode(iri)) for iri in iris) + " }"
+
+
+def description_deletes(iris: list[str]) -> str:
+    """SPARQL Update removing the descriptions of ``iris`` (blank-node closures first)."""
+    operations = []
+    for chunk in _chunks(sorted(iris)):
+        values = _values(chunk)
+        operations += [
+            f"DELETE {{ ?o1 ?p2 ?o2 }} WHERE {{ {values} ?s ?p ?o FILTER(isBlank(?o)) ?o ?p1 ?o1 "
+            f"FILTER(isBlank(?o1)) ?o1 ?p2 ?o2 }}",
+            f"DELETE {{ ?o ?p1 ?o1 }} WHERE {{ {values} ?s ?p ?o FILTER(isBlank(?o)) ?o ?p1 ?o1 }}",
+            f"DELETE {{ ?s ?p ?o }} WHERE {{ {values} ?s ?p ?o }}",
+        ]
+    return " ;\n".join(operations)
+
+
+def _focus_ntriples(subjects: Iterable, target: Path) -> Path:
+    kind, focus = ox.NamedNode(str(RDF.type)), ox.NamedNode(FOCUS_CLASS)
+    with open(target, "wb") as output:
+        ox.serialize((ox.Triple(s, kind, focus) for s in subjects), output, format=ox.RdfFormat.N_TRIPLES)
+    return target
+
+
+@dataclass
+class Staging:
+    """A staged change: ``store`` to check, counts once loaded, then :meth:`commit` or :meth:`discard`."""
+
+    main: KnowledgeStore | None
+    store: ox.Store
+    batch: ParsedBatch
+    replace: bool
+    changed: list[str]  # IRIs of the batch subjects
+    generation: object = None  # disk: the new generation
+    scratch: Path | None = None  # memory/remote: a temporary directory, if on disk
+    added: int = 0
+    removed: int = 0
+    inserts: list[Path] = field(default_factory=list)
+
+    def commit(self, activity: Activity) -> None:
+        """Make the staged change the store's content, with version and ``activity``, atomically."""
+        activity.added, activity.removed, activity.changed = self.added, self.removed, self.changed
+        if self.generation is not None:
+            self.store.update(f"DROP SILENT GRAPH <{OLD_GRAPH}> ; DROP SILENT GRAPH <{FOCUS_GRAPH}>")
+            self.main.commit_generation(self.generation, activity)
+            return
+        parts = [description_deletes(self.changed)] if self.replace and self.changed else []
+        data = b"".join(path.read_bytes() for path in self.inserts)
+        if data.strip():
+            parts.append("INSERT DATA {\n" + data.decode("utf-8") + "}")
+        self.main.commit_update(" ;\n".join(parts), activity)
+
+    def discard(self) -> None:
+        """Throw the staging store away (after a commit, only the scratch files)."""
+        self.store = None
+        if self.generation is not None:
+            self.main.discard_generation(self.generation)
+        if self.scratch is not None:
+            shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+def stage(main: KnowledgeStore | None, batch: ParsedBatch, work: Path, *, replace: bool = False) -> Staging:
+    """Build the staging store of ``batch`` over ``main`` (``None``: the batch alone)."""
+    subjects = batch.subjects
+    changed = sorted(s.value for s in subjects if isinstance(s, ox.NamedNode))
+    inserts = list(batch.ntriples)
+    loads = inserts + ([f.partial for f in batch.files if f.partial] if batch.problems else [])
+    focus = subjects | set().union(*(f.partial_subjects for f in batch.files)) if batch.files else set()
+    on_disk = isinstance(main, OxigraphStore) and main.path is not None
+    if on_disk:
+        generation = main.begin_generation()
+        staging = Staging(main, generation.store, batch, replace, changed, generation=generation, inserts=inserts)
+    else:
+        size = sum(path.stat().st_size for path in loads)
+        scratch = Path(tempfile.mkdtemp(prefix="clusterkg-staging-", dir=work)) if size > _LARGE_BATCH else None
+        store = ox.Store(str(scratch)) if scratch is not None else ox.Store()
+        staging = Staging(main, store, batch, replace, changed, scratch=scratch, inserts=inserts)
+    try:
+        _fill(staging, loads, focus, work, on_disk)
+    except BaseException:
+        staging.discard()
+        raise
+    return staging
+
+
+def _fill(staging: Staging, loads: list[Path], focus: set, work: Path, on_disk: bool) -> None:
+    store, main, changed = staging.store, staging.main, staging.changed
+    if main is not None and changed:
+        for chunk in _chunks(changed):
+            values = _values(chunk)
+            if on_disk:
+                if staging.replace:
+                    store.update(f"INSERT {{ GRAPH <{OLD_GRAPH}> {{ {_CLOSURE_TEMPLATE} }} }} WHERE {{ {values} {_CLOSURE} }}")
+            else:
+                data = main.query_bytes(f"CONSTRUCT {{ {_CLOSURE_TEMPLATE} }} WHERE {{ {values} {_CLOSURE} }}",
+                                        "application/n-triples")
+                target = ox.NamedNode(OLD_GRAPH) if staging.replace else ox.DefaultGraph()
+                store.load(data, format=ox.RdfFormat.N_TRIPLES, to_graph=target)
+        if not on_disk:
+            _pull_neighbourhood(staging)
+        if staging.replace:  # (a neighbour pulled in may be a batch subject, described as it was)
+            store.update(description_deletes(changed))
+    before = _count(store)
+    try:
+        for path in loads:
+            store.bulk_load(path=str(path), format=ox.RdfFormat.N_TRIPLES)
+        store.bulk_load(path=str(_focus_ntriples(focus, work / "focus.nt")), format=ox.RdfFormat.N_TRIPLES,
+                        to_graph=ox.NamedNode(FOCUS_GRAPH))
+    except (OSError, SyntaxError) as error:
+        raise StoreError(f"cannot stage the batch: {error}") from error
+    delta = _count(store) - before
+    if staging.replace:
+        overlap = _graph_count(store, f"GRAPH <{OLD_GRAPH}> {{ ?s ?p ?o }} ?s ?p ?o")
+        staging.added = delta - overlap
+        staging.removed = _graph_count(store, f"GRAPH <{OLD_GRAPH}> {{ ?s ?p ?o }}") - overlap
+    else:
+        staging.added = delta
+    if main is not None and not on_disk:
+        _pull_types(staging)
+
+
+def _pull_neighbourhood(staging: Staging) -> None:
+    """For batch subjects the store already holds: the nodes next to them, described.
+
+    The consistency checks compare a node with its neighbours (a competency shortcut with the
+    organisation's claims, an ``org:memberOf`` with the memberships pointing at the
+    organisation), so those must be in the staging store too, as the store has them.
+    """
+    existing = sorted(row[0].value for row in staging.store.query(
+        "SELECT DISTINCT ?s WHERE { { ?s ?p ?o } UNION { GRAPH <%s> { ?s ?p ?o } } FILTER(isIRI(?s)) }" % OLD_GRAPH))
+    for chunk in _chunks(existing):
+        values = _values(chunk)
+        for pattern in (f"{values} ?s ?p ?n FILTER(isIRI(?n)) ?n ?q ?x",
+                        f"{values} ?n ?p ?s . ?n ?q ?x"):
+            data = staging.main.query_bytes(f"CONSTRUCT {{ ?n ?q ?x }} WHERE {{ {pattern} }}", "application/n-triples")
+            staging.store.load(data, format=ox.RdfFormat.N_TRIPLES)
+
+
+def _graph_count(store: ox.Store, pattern: str) -> int:
+    return int(next(iter(store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ {pattern} }}")))[0].value)
+
+
+def _pull_types(staging: Staging) -> None:
+    """The types of nodes the staged data mentions without describing, and the class hierarchy."""
+    store, main = staging.store, staging.main
+    untyped = sorted({row[0].value for row in store.query(
+        "SELECT DISTINCT ?o WHERE { { ?s ?p ?o } UNION { GRAPH <%s> { ?o ?k ?f } } "
+        "FILTER(isIRI(?o)) FILTER NOT EXISTS { ?o a ?t } }" % FOCUS_GRAPH)})
+    for chunk in _chunks(untyped):
+        data = main.query_bytes(f"CONSTRUCT {{ ?s a ?t }} WHERE {{ {_values(chunk)} ?s a ?t }}", "application/n-triples")
+        store.load(data, format=ox.RdfFormat.N_TRIPLES)
+    hierarchy = main.query_bytes(f"CONSTRUCT {{ ?a <{RDFS.subClassOf}> ?b }} WHERE {{ ?a <{RDFS.subClassOf}> ?b }}",
+                                 "application/n-triples")
+    store.load(hierarchy, format=ox.RdfFormat.N_TRIPLES)
