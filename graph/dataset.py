@@ -27,12 +27,23 @@ def default_sheet_paths() -> list[Path]:
     return sorted(Path(str(entry)) for entry in folder.iterdir() if entry.name.endswith(".csv"))
 
 
-def initialise(store: KnowledgeStore, *, with_default_data: bool = True, progress: bool | None = None) -> ImportReport | None:
-    """Load the ontology and (unless told not to) the default dataset into ``store``."""
+def initialise(store: KnowledgeStore, *, with_default_data: bool = True, with_open_data: bool = False,
+               progress: bool | None = None) -> ImportReport | None:
+    """Load the ontology and (unless told not to) the default dataset into ``store``.
+
+    ``with_open_data`` adds the shipped open data (``data/open/``, see
+    ``clusterkg.graph.ingest.shipped``) to the default dataset; ``clusterkg init`` asks for it
+    unless given ``--no-open-data``. Off by default here, so a caller gets the curated graph alone.
+    """
     store.insert_graph(stable_blank_nodes(ontology_graph()))
     if not with_default_data:
         return None
-    return import_files(default_sheet_paths(), store, progress=progress)
+    report = import_files(default_sheet_paths(), store, progress=progress)
+    if with_open_data:
+        from clusterkg.graph.ingest.shipped import load_shipped
+
+        load_shipped(store, progress=progress)
+    return report
 
 
 def stable_blank_nodes(graph: Graph) -> Graph:

@@ -14,3 +14,6 @@ One module per job:
 - ``resolve``: entity resolution between curated organisations and open-data records;
 - ``build``: the reproducible build of the shipped open data (``data/open/``).
 """
+
+#: The sources ``clusterkg ingest`` knows (kept here, free of heavy imports, for the CLI).
+SOURCES = ("cordis-h2020", "us-cluster-mapping")

@@ -8,7 +8,8 @@ Two published layouts are read, told apart by their file names:
   ``city``, ``country``, ``role``, ``ecContribution``, ...);
 - **the bundled Horizon 2020 copy**: ``participations.csv.gz`` (one row per participation:
   ``rcn``, ``role``, ``pic``, ``type``, ``contribution``, dates, ``max_contribution``,
-  ``total_cost``, ``nunique``), ``programme_parts.csv.gz`` (``rcn`` -> ``programme_part``) and
+  ``total_cost``; its ``nunique`` column counts countries, not participants, and is not read),
+  ``programme_parts.csv.gz`` (``rcn`` -> ``programme_part``) and
   ``organisations-2017.csv.gz`` (``orgId`` = PIC, ``name``, ``shortName``, ``activityType``,
   ``city``, ``country``). Plain ``.csv`` files are read too.
 
@@ -195,15 +196,6 @@ class _Cells:
             return ""
         return value
 
-    def count(self, column: str) -> int | None:
-        value = self.text(column)
-        if not value:
-            return None
-        if not value.isdigit() or int(value) < 1:
-            self.problem(column, f"expected a whole number of at least 1, got {value!r}")
-            return None
-        return int(value)
-
     def role(self, column: str) -> str:
         value = self.text(column)
         key = value.replace("_", "").replace(" ", "").lower()
@@ -294,7 +286,8 @@ def _read_bundled(directory: Path, problems: list[Problem]) -> CordisData:
     activity: dict[str, str] = {}
     skipped = 0
     path = _find(directory, "participations")
-    columns = ("rcn", "role", "pic", "type", "contribution", "start_date", "end_date", "max_contribution", "total_cost", "nunique")
+    columns = ("rcn", "role", "pic", "type", "contribution", "start_date", "end_date", "max_contribution", "total_cost")
+    participants: dict[str, set[str]] = {}  # every PIC per project, named or not
     for cells in _rows(path, columns, problems):
         rcn = cells.required("rcn", RECORD_NUMBER, "a CORDIS record number")
         pic = cells.required("pic", PIC, "a nine-digit PIC")
@@ -304,13 +297,16 @@ def _read_bundled(directory: Path, problems: list[Problem]) -> CordisData:
         if rcn not in projects:
             projects[rcn] = Project(rcn, start=cells.iso_date("start_date"), end=cells.iso_date("end_date"),
                                     eu_contribution=cells.amount("max_contribution"),
-                                    total_cost=cells.amount("total_cost"), participant_count=cells.count("nunique"))
+                                    total_cost=cells.amount("total_cost"))
+        participants.setdefault(rcn, set()).add(pic)
         if kind:
             activity.setdefault(pic, kind)
         if pic not in organisations:
             skipped += 1
             continue
         _add_participation(participations, Participation(rcn, pic, role, contribution))
+    for rcn, pics in participants.items():
+        projects[rcn].participant_count = len(pics)
     for pic, kind in activity.items():
         if pic in organisations and not organisations[pic].activity_type:
             organisations[pic].activity_type = kind

@@ -95,6 +95,11 @@ class Curated:
     def iri(self):
         return DATA[f"{self.kind}/{self.id}"]
 
+    @property
+    def key(self) -> str:
+        """How the sheets name it: the id for an organisation, ``cluster/{id}`` for a cluster."""
+        return self.id if self.kind == "org" else f"{self.kind}/{self.id}"
+
 
 @dataclass(frozen=True)
 class Record:
@@ -108,6 +113,7 @@ class Record:
     short_name: str = ""
     country: str = ""
     city: str = ""
+    kind: str = "org"  # what the record's node is: "org" or "cluster"
 
 
 @dataclass
@@ -149,7 +155,7 @@ def find_matches(curated: Iterable[Curated], records: Iterable[Record],
                  decisions: dict[tuple[str, str, str], str] | None = None) -> list[Candidate]:
     """Candidate pairs, best first per curated node, with the curated decisions applied."""
     records, curated = list(records), list(curated)
-    curated_by_id = {node.id: node for node in curated}
+    curated_by_id = {node.key: node for node in curated}
     decisions = decisions or {}
     names = [normalise_name(r.name) for r in records]
     by_short: dict[str, list[int]] = {}
@@ -165,12 +171,12 @@ def find_matches(curated: Iterable[Curated], records: Iterable[Record],
         hits = process.extract(name, names, scorer=fuzz.token_sort_ratio, score_cutoff=FLOOR * 100, limit=5)
         for _, similarity, index in hits:
             candidate = _score(node, records[index], similarity / 100, "name similarity")
-            found.setdefault((node.id, records[index].dataset, records[index].id), candidate)
+            found.setdefault((node.key, records[index].dataset, records[index].id), candidate)
         for abbreviation in abbreviations(node.name):
             for index in by_short.get(abbreviation, []):
                 candidate = _score(node, records[index], 0.9, "abbreviation equals short name")
                 candidate.status = "review"
-                found.setdefault((node.id, records[index].dataset, records[index].id), candidate)
+                found.setdefault((node.key, records[index].dataset, records[index].id), candidate)
     _one_automatic_each(found.values())
     for key, decision in decisions.items():
         candidate = found.get(key)
@@ -179,7 +185,7 @@ def find_matches(curated: Iterable[Curated], records: Iterable[Record],
             found[key] = candidate
         if candidate is not None:
             candidate.status = "confirmed" if decision == "confirm" else "rejected"
-    return sorted(found.values(), key=lambda c: (c.curated.id, -c.score, c.record.id))
+    return sorted(found.values(), key=lambda c: (c.curated.key, c.record.dataset, -c.score, c.record.id))
 
 
 def _one_automatic_each(candidates: Iterable[Candidate]) -> None:
@@ -188,7 +194,7 @@ def _one_automatic_each(candidates: Iterable[Candidate]) -> None:
     automatic: dict[str, list[Candidate]] = {}
     for candidate in candidates:
         if candidate.status == "automatic":
-            automatic.setdefault(candidate.curated.id, []).append(candidate)
+            automatic.setdefault(candidate.curated.key, []).append(candidate)
     for group in automatic.values():
         if len(group) > 1:
             for candidate in group:
@@ -206,13 +212,14 @@ def write_review_sheet(candidates: list[Candidate], path: str | Path) -> None:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(REVIEW_COLUMNS)
         for c in candidates:
-            writer.writerow([c.curated.id, c.curated.name, c.record.dataset, c.record.id, c.record.name,
+            writer.writerow([c.curated.key, c.curated.name, c.record.dataset, c.record.id, c.record.name,
                              c.record.country, c.record.city, f"{c.score:.3f}", f"{c.name_similarity:.3f}",
                              c.status, c.evidence, c.record.page])
 
 
 def read_decisions(path: str | Path) -> dict[tuple[str, str, str], str]:
-    """The curated sheet: (organisation, dataset, record_id) -> confirm or reject."""
+    """The curated sheet: (organisation, dataset, record_id) -> confirm or reject. The
+    organisation column holds an organisation id, or ``cluster/{id}`` for a curated cluster."""
     path = Path(path)
     problems: list[Problem] = []
     decisions: dict[tuple[str, str, str], str] = {}
@@ -237,12 +244,14 @@ def read_decisions(path: str | Path) -> dict[tuple[str, str, str], str]:
 
 
 def match_triples(candidates: Iterable[Candidate]) -> Triples:
-    """An identity-match node and owl:sameAs for every linked pair."""
+    """An identity-match node for every linked pair, and owl:sameAs when both are the same kind
+    of thing (a curated cluster organisation matched with a US Cluster Mapping cluster is linked
+    by the match node only: one is an organisation, the other the cluster it runs)."""
     out = Triples()
     for c in candidates:
         if not c.linked:
             continue
-        node = DATA[f"match/{c.curated.id}--{c.record.dataset}-{c.record.id}"]
+        node = DATA[f"match/{c.curated.key.replace('/', '-')}--{c.record.dataset}-{c.record.id}"]
         out.add(node, RDF.type, CKG.IdentityMatch)
         out.add(node, CKG.organisation if c.curated.kind == "org" else CKG.cluster, c.curated.iri)
         out.add(node, CKG.matchedRecord, iri(c.record.iri))
@@ -250,5 +259,6 @@ def match_triples(candidates: Iterable[Candidate]) -> Triples:
         out.add(node, CKG.matchScore, decimal(Decimal(str(c.score))))
         out.add(node, DCT.description, english(c.evidence))
         out.add(node, DCT.source, iri(c.record.page))
-        out.add(c.curated.iri, OWL.sameAs, iri(c.record.iri))
+        if c.curated.kind == c.record.kind:
+            out.add(c.curated.iri, OWL.sameAs, iri(c.record.iri))
     return out

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from clusterkg.graph.ingest.cmp import cmp_triples, read_cmp
+from clusterkg.graph.ingest import SOURCES
+from clusterkg.graph.ingest.cmp import cluster_iri, cmp_triples, read_cmp
 from clusterkg.graph.ingest.cordis import CordisData, cordis_triples, organisation_iri, read_cordis
 from clusterkg.graph.ingest.mappings import ProgrammeParts, country_triples, known_country_codes, mapping_triples
 from clusterkg.graph.ingest.provenance import CORDIS_H2020, US_CMP, OpenDataset, organisation_page
@@ -22,9 +23,8 @@ from clusterkg.graph.ingest.resolve import Candidate, Curated, Record, find_matc
 from clusterkg.graph.ingest.triples import Triples, describe_dataset
 from clusterkg.graph.problems import Problem, ValidationFailed
 
-__all__ = ["SOURCES", "Conversion", "convert", "curated_organisations", "decisions_path"]
+__all__ = ["SOURCES", "Conversion", "convert", "curated_organisations", "curated_clusters", "decisions_path"]
 
-SOURCES = ("cordis-h2020", "us-cluster-mapping")
 SCOPES = ("all", "linked")
 
 
@@ -47,6 +47,14 @@ def decisions_path() -> Path:
 def curated_organisations() -> list[Curated]:
     with open(_data_file("sheets", "organisations.csv"), encoding="utf-8", newline="") as handle:
         return [Curated(row["id"], row["name"], row.get("country", ""), row.get("city", ""))
+                for row in csv.DictReader(handle)]
+
+
+def curated_clusters() -> list[Curated]:
+    """Curated clusters, compared by their name, first country and first city."""
+    with open(_data_file("sheets", "clusters.csv"), encoding="utf-8", newline="") as handle:
+        return [Curated(row["id"], row["name"], row["countries"].split(";")[0].strip(),
+                        (row.get("city") or "").split(";")[0].strip(), kind="cluster")
                 for row in csv.DictReader(handle)]
 
 
@@ -94,17 +102,22 @@ def _linked_only(data: CordisData, pics: set[str]) -> CordisData:
     participations = [p for p in data.participations if p.rcn in projects]
     organisations = {p.pic for p in participations}
     return CordisData({rcn: data.projects[rcn] for rcn in projects},
-                      {pic: o for pic, o in data.organisations.items() if pic in organisations}, participations)
+                      {pic: o for pic, o in data.organisations.items() if pic in organisations}, participations, data.skipped)
 
 
 def _convert_cmp(directory: Path) -> Conversion:
     data = read_cmp(directory)
+    records = [Record(US_CMP.key, org_id, title, str(cluster_iri(org_id)), US_CMP.copies[0], country="US", kind="cluster")
+               for org_id, title in data.organisations.items()]
+    candidates = find_matches(curated_organisations() + curated_clusters(), records, read_decisions(decisions_path()))
     out = _dataset(US_CMP)
     out.update(cmp_triples(data))
     out.update(mapping_triples(ProgrammeParts.load(), {"us-cmp-cluster-categories"}))
+    out.update(match_triples(candidates))
     counts = {"cluster organisations": len(data.organisations), "categories": len(data.categories),
-              "category pairs": len(data.relatedness)}
-    return Conversion("us-cluster-mapping", out, [], counts)
+              "category pairs": len(data.relatedness),
+              "linked curated organisations and clusters": len({c.curated.key for c in candidates if c.linked})}
+    return Conversion("us-cluster-mapping", out, candidates, counts)
 
 
 def _dataset(dataset: OpenDataset) -> Triples:
