@@ -93,8 +93,10 @@ def _report_problems(failure) -> None:
 @cli.command(name="import")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--dry-run", is_flag=True, help="Validate only; write nothing.")
+@click.option("--replace", is_flag=True, help="Replace the earlier description of each resource the files describe.")
+@click.option("--agent", metavar="NAME", help="Who makes the change, for the history [default: the OS user].")
 @click.pass_context
-def import_command(ctx: click.Context, files: tuple[str, ...], dry_run: bool) -> None:
+def import_command(ctx: click.Context, files: tuple[str, ...], dry_run: bool, replace: bool = False, agent: str | None = None) -> None:
     """Import CSV sheets, Turtle, N-Triples, JSON-LD or RDF/XML files, all or nothing.
 
     Every file is checked first (syntax, references to clusters, organisations and
@@ -105,7 +107,7 @@ def import_command(ctx: click.Context, files: tuple[str, ...], dry_run: bool) ->
 
     with opened_store(ctx) as store:
         try:
-            report = import_files(list(files), store, dry_run=dry_run)
+            report = import_files(list(files), store, dry_run=dry_run, replace=replace, agent=agent)
         except ValidationFailed as failure:
             _report_problems(failure)
         click.echo(str(report))
@@ -274,9 +276,10 @@ def _register_analysis_commands() -> None:
     from clusterkg.commands.network import brokers, communities, matchmake
     from clusterkg.commands.partner_search import gaps_command, partners_command
     from clusterkg.commands.serve import serve
+    from clusterkg.commands.changes import delete, history
 
     for command in (gaps_command, partners_command, recommend, applications, disseminate, communities, brokers,
-                    matchmake, identify, serve, ingest):
+                    matchmake, identify, serve, delete, history, ingest):
         cli.add_command(command)
 
 

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import re
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -100,15 +101,42 @@ class ConstraintQuery:
 
     def sparql(self, focus_graph: str | None = FOCUS_GRAPH) -> str:
         """The query; with ``focus_graph``, only targets marked there as focus candidates."""
-        restriction = "" if focus_graph is None else f"GRAPH {_iri(focus_graph)} {{ ?focus a {_iri(FOCUS_CLASS)} }}"
-        return self.template.replace(FOCUS_MARKER, restriction)
+        return _with_focus(self.template, focus_graph)
+
+
+def _with_focus(template: str, focus_graph: str | None) -> str:
+    """The template with its ``#FOCUS`` line made the focus restriction (or left a comment)."""
+    if focus_graph is None:
+        return template
+    restriction = f"FILTER EXISTS {{ GRAPH {_iri(focus_graph)} {{ ?focus a {_iri(FOCUS_CLASS)} }} }}"
+    return re.sub(rf"(?m)^(\s*){FOCUS_MARKER}$", lambda m: m.group(1) + restriction, template)
+
+
+@dataclass(frozen=True)
+class _Planned:
+    """A query of the execution plan and how to read its rows: for each constraint it checks,
+    the column that flags a violation and the column that says the focus is one of its targets
+    (None: every row is a violation of that constraint / the query already keeps targets only)."""
+
+    template: str
+    reads: tuple[tuple[str | None, str | None, ConstraintQuery], ...]
+
+    def sparql(self, focus_graph: str | None) -> str:
+        return _with_focus(self.template, focus_graph)
 
 
 class CompiledShapes:
-    """The compiled queries of a shapes graph; :meth:`violations` runs them on a store."""
+    """The compiled queries of a shapes graph; :meth:`violations` runs them on a store.
 
-    def __init__(self, queries: list[ConstraintQuery]) -> None:
-        self._queries = list(queries)
+    :attr:`queries` has one SELECT per constraint, to read and to run one by one. For speed,
+    :meth:`violations` runs the same tests grouped: the focus-node tests of one node shape in one
+    pass over its targets, the per-value tests on one predicate in one pass over its triples (a
+    test asserts both give the same answer).
+    """
+
+    def __init__(self, checks: list[_Check]) -> None:
+        self._queries = [_constraint_query(check) for check in checks]
+        self._plan = _plan(checks, self._queries)
 
     @property
     def queries(self) -> list[ConstraintQuery]:
@@ -122,31 +150,48 @@ class CompiledShapes:
 
         Queries run in a pool of ``threads`` (pyoxigraph releases the GIL while evaluating).
         """
+        return self._run(store, self._plan, focus_graph, threads)
 
-        def run(query: ConstraintQuery) -> list[ShapeViolation]:
+    def violations_one_by_one(
+        self, store: pyoxigraph.Store, *, focus_graph: str | None = FOCUS_GRAPH, threads: int = 2
+    ) -> list[ShapeViolation]:
+        """The same answer as :meth:`violations`, running each of :attr:`queries` on its own."""
+        plan = [_Planned(q.template, ((None, None, q),)) for q in self._queries]
+        return self._run(store, plan, focus_graph, threads)
+
+    @staticmethod
+    def _run(store, plan: list[_Planned], focus_graph: str | None, threads: int) -> list[ShapeViolation]:
+        def run(planned: _Planned) -> list[ShapeViolation]:
             found = []
-            for row in store.query(query.sparql(focus_graph)):
+            for row in store.query(planned.sparql(focus_graph)):
                 focus = row["focus"]
-                value = row["value"] if query.reports_value else None
-                found.append(
-                    ShapeViolation(
-                        focus=focus.value,
-                        focus_is_blank=type(focus).__name__ == "BlankNode",
-                        path=query.path,
-                        value=None if value is None else value.value,
-                        message=query.message,
-                        shape=query.shape,
+                for flag, target, query in planned.reads:
+                    if (flag is not None and not _true(row[flag])) or (target is not None and not _true(row[target])):
+                        continue
+                    value = (row["value"] if "value" in planned.template else focus) if query.reports_value else None
+                    found.append(
+                        ShapeViolation(
+                            focus=focus.value,
+                            focus_is_blank=type(focus).__name__ == "BlankNode",
+                            path=query.path,
+                            value=None if value is None else value.value,
+                            message=query.message,
+                            shape=query.shape,
+                        )
                     )
-                )
             return found
 
         if threads <= 1:
-            batches = [run(q) for q in self._queries]
+            batches = [run(p) for p in plan]
         else:
             with ThreadPoolExecutor(max_workers=threads) as pool:
-                batches = list(pool.map(run, self._queries))
+                batches = list(pool.map(run, plan))
         unique = set(itertools.chain.from_iterable(batches))
         return sorted(unique, key=lambda v: (v.shape, v.path or "", v.message, v.focus, v.value or ""))
+
+
+def _true(term) -> bool:
+    return term is not None and term.value == "true"
 
 
 def compile_shapes(shapes: rdflib.Graph | None = None) -> CompiledShapes:
@@ -154,6 +199,97 @@ def compile_shapes(shapes: rdflib.Graph | None = None) -> CompiledShapes:
     if shapes is None:
         return _project_shapes()
     return CompiledShapes(_Compiler(shapes).compile())
+
+
+def _constraint_query(check: _Check) -> ConstraintQuery:
+    violation = check.violation
+    value = violation.value
+    select = "?focus ?value" if value else "?focus"
+    bind = f"\n  BIND({value} AS ?value)" if value and value != "?focus" else ""
+    if violation.test is not None:
+        # a test of the focus node: start from the targets
+        body = f"{check.targets}\n  {FOCUS_MARKER}\n  {violation.pattern}"
+        bind = "\n  BIND(?focus AS ?value)" if value else ""
+    else:
+        # the violation binds ?focus from its own triples (a value, or a pair of values): scan
+        # those, then keep the target nodes among the (few) rows that break the constraint
+        body = f"{violation.pattern}\n  {FOCUS_MARKER}\n  FILTER EXISTS {{ {check.targets} }}"
+    template = (
+        f"# {_name(URIRef(check.shape))} {check.path or ''} {check.component}\n"
+        f"PREFIX xsd: <{XSD}>\n"
+        f"SELECT DISTINCT {select} WHERE {{\n  {body}{bind}\n}}"
+    )
+    return ConstraintQuery(check.shape, check.path, check.component, check.message, template, bool(value))
+
+
+def _plan(checks: list[_Check], queries: list[ConstraintQuery]) -> list[_Planned]:
+    """Group the constraints into few passes over the store (see :class:`CompiledShapes`)."""
+    by_targets: dict[str, list[tuple[_Check, ConstraintQuery]]] = {}
+    by_step: dict[str, list[tuple[_Check, ConstraintQuery]]] = {}
+    by_pattern: dict[str, list[tuple[_Check, ConstraintQuery]]] = {}
+    plan = []
+    for check, query in zip(checks, queries):
+        violation = check.violation
+        if violation.test is not None:
+            by_targets.setdefault(check.targets, []).append((check, query))
+        elif violation.step is not None:
+            by_step.setdefault(_rename(violation.step, violation.value, "?value"), []).append((check, query))
+        elif violation.value is None:
+            by_pattern.setdefault(_canonical(violation.pattern), []).append((check, query))
+        else:
+            plan.append(_Planned(query.template, ((None, None, query),)))
+    prefix = f"PREFIX xsd: <{XSD}>\n"
+    for targets, group in by_targets.items():
+        binds = "\n  ".join(f"BIND(COALESCE({c.violation.test}, false) AS ?c{i})" for i, (c, _) in enumerate(group))
+        flags = " || ".join(f"?c{i}" for i in range(len(group)))
+        columns = " ".join(f"?c{i}" for i in range(len(group)))
+        template = (
+            f"{prefix}SELECT ?focus {columns} WHERE {{\n"
+            f"  {{ SELECT DISTINCT ?focus WHERE {{\n    {targets}\n    {FOCUS_MARKER}\n  }} }}\n"
+            f"  {binds}\n  FILTER({flags})\n}}"
+        )
+        plan.append(_Planned(template, tuple((f"c{i}", None, q) for i, (_, q) in enumerate(group))))
+    for step, group in by_step.items():
+        conditions = [_rename(c.violation.condition, c.violation.value, "?value") for c, _ in group]
+        binds = "\n    ".join(f"BIND(COALESCE({cond}, false) AS ?c{i})" for i, cond in enumerate(conditions))
+        flags = " || ".join(f"?c{i}" for i in range(len(group)))
+        columns = " ".join(f"?c{i}" for i in range(len(group)))
+        target_columns = {}
+        for check, _ in group:
+            target_columns.setdefault(check.targets, f"t{len(target_columns)}")
+        target_binds = "\n  ".join(f"BIND(EXISTS {{ {t} }} AS ?{name})" for t, name in target_columns.items())
+        template = (
+            f"{prefix}SELECT ?focus ?value {columns} {' '.join('?' + n for n in target_columns.values())} WHERE {{\n"
+            f"  {{ SELECT ?focus ?value {columns} WHERE {{\n    {step}\n    {binds}\n    FILTER({flags})\n  }} }}\n"
+            f"  {FOCUS_MARKER}\n  {target_binds}\n}}"
+        )
+        reads = tuple((f"c{i}", target_columns[c.targets], q) for i, (c, q) in enumerate(group))
+        plan.append(_Planned(template, reads))
+    for pattern, group in by_pattern.items():
+        # the same pattern (e.g. two values of rdfs:label) checked for several shapes
+        if len(group) == 1:
+            plan.append(_Planned(group[0][1].template, ((None, None, group[0][1]),)))
+            continue
+        target_columns = {}
+        for check, _ in group:
+            target_columns.setdefault(check.targets, f"t{len(target_columns)}")
+        target_binds = "\n  ".join(f"BIND(EXISTS {{ {t} }} AS ?{name})" for t, name in target_columns.items())
+        template = (
+            f"{prefix}SELECT ?focus {' '.join('?' + n for n in target_columns.values())} WHERE {{\n"
+            f"  {{ SELECT DISTINCT ?focus WHERE {{ {pattern} }} }}\n  {FOCUS_MARKER}\n  {target_binds}\n}}"
+        )
+        plan.append(_Planned(template, tuple((None, target_columns[c.targets], q) for c, q in group)))
+    return plan
+
+
+def _canonical(pattern: str) -> str:
+    """The pattern with its fresh variables renamed in order of appearance (to compare patterns)."""
+    names: dict[str, str] = {}
+    return re.sub(r"\?_v\d+\b", lambda m: names.setdefault(m.group(0), f"?_g{len(names)}"), pattern)
+
+
+def _rename(text: str, variable: str, new: str) -> str:
+    return re.sub(re.escape(variable) + r"(?![\w])", new, text)
 
 
 @functools.lru_cache(maxsize=1)
@@ -239,14 +375,48 @@ class _Vars:
         return f"?_{stem}{next(self._count)}"
 
 
+@dataclass(frozen=True)
+class _Violation:
+    """How one constraint is broken, as a SPARQL group pattern and, where it can, in parts.
+
+    ``pattern`` matches when the focus breaks the constraint, binding ``value`` (if any). A test
+    of the focus node alone also has ``test`` (an expression); a test of each value on its own
+    also has ``step`` (the triple binding the value) and ``condition``. The execution plan uses
+    the parts to check many constraints in one pass.
+    """
+
+    pattern: str
+    value: str | None = None
+    test: str | None = None
+    step: str | None = None
+    condition: str | None = None
+
+
+def _focus_test(expression: str, value: str | None = None) -> _Violation:
+    return _Violation(f"FILTER({expression})", value, test=expression)
+
+
+@dataclass(frozen=True)
+class _Check:
+    """One constraint of one shape with targets, ready to be queried."""
+
+    shape: str
+    path: str | None
+    component: str
+    message: str
+    targets: str
+    violation: _Violation
+
+
 class _Compiler:
     def __init__(self, graph: rdflib.Graph) -> None:
         self.graph = graph
         self._shapes: dict[rdflib.term.Node, _Shape] = {}
+        self.fresh = _Vars()  # one sequence for all: no two constraints share a variable name
 
     # -- reading
 
-    def compile(self) -> list[ConstraintQuery]:
+    def compile(self) -> list[_Check]:
         self._refuse_unknown_predicates()
         roots = sorted(
             {s for s in self.graph.subjects(RDF.type, SH.NodeShape)}
@@ -265,17 +435,18 @@ class _Compiler:
             targets = self._targets(node)
             if targets is None:
                 continue  # only used from other shapes
-            queries.extend(self._queries_of(shape, targets))
+            queries.extend(self._checks_of(shape, targets))
         return queries
 
     def _refuse_unknown_predicates(self) -> None:
-        for predicate in sorted(set(self.graph.predicates()), key=str):
-            if str(predicate).startswith(str(SH)) and predicate not in _ALLOWED:
-                subject = next(self.graph.subjects(predicate, None))
-                raise UnsupportedShape(
-                    f"{_name(subject)} uses {_short(predicate)}, which the SPARQL compiler of the shapes "
-                    "does not support; add it to clusterkg.graph.shacl_sparql or express the rule otherwise"
-                )
+        unknown = sorted({p for p in self.graph.predicates() if str(p).startswith(str(SH)) and p not in _ALLOWED}, key=str)
+        if unknown:
+            where = sorted({_name(s) for p in unknown for s in self.graph.subjects(p, None)})
+            raise UnsupportedShape(
+                f"the shapes use {', '.join(_short(p) for p in unknown)} (in {', '.join(where[:5])}), which the "
+                "SPARQL compiler of the shapes does not support; add it to clusterkg.graph.shacl_sparql "
+                "or express the rule with supported constructs"
+            )
 
     def _shape(self, node: rdflib.term.Node) -> _Shape:
         if node in self._shapes:
@@ -333,9 +504,10 @@ class _Compiler:
 
     # -- compiling
 
-    def _queries_of(self, shape: _Shape, targets: str) -> Iterator[ConstraintQuery]:
-        owner = str(shape.node)
+    def _checks_of(self, shape: _Shape, targets: str) -> Iterator[_Check]:
         for reporter in [shape, *shape.properties]:
+            if reporter is not shape and reporter.properties:
+                raise UnsupportedShape(f"{_name(reporter.node)}: sh:property inside a property shape")
             for parameter in _COMPONENTS:
                 if parameter not in reporter.params:
                     continue
@@ -344,21 +516,14 @@ class _Compiler:
                         f"{_name(reporter.node)} (in {_name(shape.node)}) has a constraint but no sh:message; "
                         "every reported constraint needs one"
                     )
-                fresh = _Vars()
-                for pattern, value in self._violations(reporter, parameter, "?focus", fresh):
-                    select = "?focus ?value" if value else "?focus"
-                    bind = f"\n  BIND({value} AS ?value)" if value else ""
-                    template = (
-                        f"# {_name(shape.node)} {reporter.path_text or ''} {_short(parameter)}\n"
-                        f"PREFIX xsd: <{XSD}>\n"
-                        f"SELECT DISTINCT {select} WHERE {{\n"
-                        f"  {{ SELECT DISTINCT ?focus WHERE {{\n    {targets}\n    {FOCUS_MARKER}\n  }} }}\n"
-                        f"  {pattern}{bind}\n}}"
-                    )
-                    yield ConstraintQuery(owner, reporter.path_text, _short(parameter), reporter.message, template, bool(value))
+                for violation in self._violations(reporter, parameter, "?focus", self.fresh):
+                    if reporter.path == (str(RDF.type), False) and violation.test is None and violation.value is None:
+                        # nearly every node has types: test the targets rather than scan them all
+                        violation = _focus_test(f"EXISTS {{ {violation.pattern} }}")
+                    yield _Check(str(shape.node), reporter.path_text, _short(parameter), reporter.message, targets, violation)
 
-    def _violations(self, shape: _Shape, parameter: URIRef, focus: str, fresh: _Vars) -> Iterator[tuple[str, str | None]]:
-        """(pattern, value variable or None): the pattern matches when ``focus`` breaks the constraint."""
+    def _violations(self, shape: _Shape, parameter: URIRef, focus: str, fresh: _Vars) -> Iterator[_Violation]:
+        """The ways ``focus`` breaks one constraint of ``shape`` (most constraints: one)."""
         yield from _HANDLERS[parameter](self, shape, focus, fresh)
 
     def conforms(self, shape: _Shape, node: str, fresh: _Vars) -> str:
@@ -367,8 +532,8 @@ class _Compiler:
         for reporter in [shape, *shape.properties]:
             for parameter in _COMPONENTS:
                 if parameter in reporter.params:
-                    for pattern, _ in self._violations(reporter, parameter, node, fresh):
-                        tests.append(f"NOT EXISTS {{ {pattern} }}")
+                    for violation in self._violations(reporter, parameter, node, fresh):
+                        tests.append(f"NOT EXISTS {{ {violation.pattern} }}")
             if reporter is not shape and reporter.properties:
                 raise UnsupportedShape(f"{_name(reporter.node)}: sh:property inside a property shape")
         return "(" + " && ".join(tests) + ")" if tests else "true"
@@ -400,14 +565,18 @@ def _per_value(condition: Callable[[str], str]):
 
     def handler(compiler: _Compiler, shape: _Shape, focus: str, fresh: _Vars):
         value = _value_var(shape, focus, fresh)
-        yield f"{_values(shape, focus, value)} FILTER({condition(compiler, shape, value, fresh)})", value
+        test = condition(compiler, shape, value, fresh)
+        if shape.path is None:
+            yield _focus_test(test, value)
+        else:
+            step = _values(shape, focus, value)
+            yield _Violation(f"{step} FILTER({test})", value, step=step, condition=test)
 
     return handler
 
 
 def _distinct(values: list[str]) -> str:
-    pairs = [f"!sameTerm({a}, {b})" for a, b in itertools.combinations(values, 2)]
-    return " && ".join(pairs) or "true"
+    return " && ".join(f"!sameTerm({a}, {b})" for a, b in itertools.combinations(values, 2)) or "true"
 
 
 def _at_least(shape: _Shape, focus: str, count: int, fresh: _Vars, test: Callable[[str], str] | None = None) -> str:
@@ -418,8 +587,8 @@ def _at_least(shape: _Shape, focus: str, count: int, fresh: _Vars, test: Callabl
         raise UnsupportedShape(f"{_name(shape.node)}: a count constraint on a node shape")
     values = [fresh() for _ in range(count)]
     patterns = " ".join(_values(shape, focus, v) for v in values)
-    conditions = [_distinct(values)] + ([test(v) for v in values] if test else [])
-    return f"{patterns} FILTER({' && '.join(conditions)})"
+    conditions = [c for c in [_distinct(values), *(test(v) for v in values if test)] if c != "true"]
+    return f"{patterns} FILTER({' && '.join(conditions)})" if conditions else patterns
 
 
 def _integer(shape: _Shape, parameter: URIRef) -> int:
@@ -432,11 +601,11 @@ def _integer(shape: _Shape, parameter: URIRef) -> int:
 def _min_count(compiler, shape, focus, fresh):
     count = _integer(shape, SH.minCount)
     if count > 0:
-        yield f"FILTER NOT EXISTS {{ {_at_least(shape, focus, count, fresh)} }}", None
+        yield _focus_test(f"NOT EXISTS {{ {_at_least(shape, focus, count, fresh)} }}")
 
 
 def _max_count(compiler, shape, focus, fresh):
-    yield _at_least(shape, focus, _integer(shape, SH.maxCount) + 1, fresh), None
+    yield _Violation(_at_least(shape, focus, _integer(shape, SH.maxCount) + 1, fresh))
 
 
 def _qualified(compiler, shape, focus, fresh):
@@ -448,17 +617,17 @@ def _qualified(compiler, shape, focus, fresh):
     if SH.qualifiedMinCount in shape.params:
         count = _integer(shape, SH.qualifiedMinCount)
         if count > 0:
-            yield f"FILTER NOT EXISTS {{ {_at_least(shape, focus, count, fresh, test)} }}", None
+            yield _focus_test(f"NOT EXISTS {{ {_at_least(shape, focus, count, fresh, test)} }}")
     if SH.qualifiedMaxCount in shape.params:
-        yield _at_least(shape, focus, _integer(shape, SH.qualifiedMaxCount) + 1, fresh, test), None
+        yield _Violation(_at_least(shape, focus, _integer(shape, SH.qualifiedMaxCount) + 1, fresh, test))
 
 
 def _has_value(compiler, shape, focus, fresh):
     wanted = _term(shape.one(SH.hasValue))
     if shape.path is None:
-        yield f"FILTER(!sameTerm({focus}, {wanted}))", None
+        yield _focus_test(f"!sameTerm({focus}, {wanted})")
     else:
-        yield f"FILTER NOT EXISTS {{ {_values(shape, focus, wanted)} }}", None
+        yield _focus_test(f"NOT EXISTS {{ {_values(shape, focus, wanted)} }}")
 
 
 def _unique_lang(compiler, shape, focus, fresh):
@@ -467,10 +636,10 @@ def _unique_lang(compiler, shape, focus, fresh):
     if shape.path is None:
         raise UnsupportedShape(f"{_name(shape.node)}: sh:uniqueLang on a node shape")
     a, b = fresh(), fresh()
-    yield (
+    yield _Violation(
         f"{_values(shape, focus, a)} {_values(shape, focus, b)} FILTER(isLiteral({a}) && isLiteral({b}) && "
         f'LANG({a}) != "" && LCASE(LANG({a})) = LCASE(LANG({b})) && !sameTerm({a}, {b}))'
-    ), None
+    )
 
 
 def _equals(compiler, shape, focus, fresh):
@@ -479,15 +648,17 @@ def _equals(compiler, shape, focus, fresh):
     mine = _values(shape, focus, value)
     theirs = f"{focus} {_term(other)} {value} ."
     if shape.path is None:
-        yield f"FILTER NOT EXISTS {{ {theirs} }}", value
+        yield _focus_test(f"NOT EXISTS {{ {theirs} }}", value)
         other_value = fresh()
-        yield f"{focus} {_term(other)} {other_value} . FILTER(!sameTerm({other_value}, {focus}))", other_value
+        yield _Violation(f"{focus} {_term(other)} {other_value} . FILTER(!sameTerm({other_value}, {focus}))", other_value)
     else:
-        yield f"{{ {mine} FILTER NOT EXISTS {{ {theirs} }} }} UNION {{ {theirs} FILTER NOT EXISTS {{ {mine} }} }}", value
+        yield _Violation(f"{{ {mine} FILTER NOT EXISTS {{ {theirs} }} }} UNION {{ {theirs} FILTER NOT EXISTS {{ {mine} }} }}", value)
 
 
 def _class(compiler, shape, v, fresh):
-    return f"NOT EXISTS {{ {v} {_iri(RDF.type)}/{_iri(RDFS.subClassOf)}* {_term(shape.one(SH['class']))} }}"
+    cls = _term(shape.one(SH["class"]))
+    # the direct type first: the same answer, and the common case needs no path evaluation
+    return f"(NOT EXISTS {{ {v} {_iri(RDF.type)} {cls} }} && NOT EXISTS {{ {v} {_iri(RDF.type)}/{_iri(RDFS.subClassOf)}* {cls} }})"
 
 
 def _datatype(compiler, shape, v, fresh):

@@ -1,5 +1,6 @@
 """Import is all or nothing, and every problem is located; the same cases on every store."""
 
+import time
 from pathlib import Path
 
 import pytest
@@ -136,3 +137,156 @@ def test_consistency_checks_run_on_the_batch(memory_store, tmp_path):
         f"{turtle}: line 2: ckg:hasCompetency without a competency claim: organisation org/globalfoundries-dresden, "
         "competency competency/microelectronics (check competency-shortcut-mismatch-violation)"
     ]
+
+
+# --------------------------------------------------------------------------- hostile RDF (issue 12)
+
+import socket  # noqa: E402
+import threading  # noqa: E402
+
+from clusterkg.graph.history import list_history  # noqa: E402
+
+
+def _problems(paths, store) -> list[str]:
+    with pytest.raises(ValidationFailed) as caught:
+        import_files(paths, store, progress=False)
+    return [str(p) for p in caught.value.problems]
+
+
+@pytest.fixture()
+def listener():
+    """A TCP listener on 127.0.0.1 that counts the connections it receives."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    server.settimeout(0.2)
+    hits, stop = [], threading.Event()
+
+    def accept():
+        while not stop.is_set():
+            try:
+                connection, _ = server.accept()
+            except OSError:
+                continue
+            hits.append(1)
+            connection.close()
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield server.getsockname()[1], hits
+    stop.set()
+    thread.join(timeout=2)
+    server.close()
+
+
+def test_json_ld_remote_and_file_contexts_are_refused_and_never_fetched(memory_store, tmp_path, listener):
+    port, hits = listener
+    secret = tmp_path / "context.jsonld"
+    secret.write_text('{"@context": {"name": "http://www.w3.org/2000/01/rdf-schema#label"}}')
+    remote = tmp_path / "remote.jsonld"
+    remote.write_text('{\n  "@context": "http://127.0.0.1:%d/c.jsonld",\n  "@id": "https://example.org/a",\n  "name": "x"\n}\n' % port)
+    local = tmp_path / "local.jsonld"
+    local.write_text('{\n  "@id": "https://example.org/b",\n  "@context": ["%s"],\n  "name": "y"\n}\n' % secret.as_uri())
+    lines = _problems([remote, local], memory_store)
+    assert f"{remote}: line 2: @context: remote or file contexts are not fetched: 'http://127.0.0.1:{port}/c.jsonld'; put the context inline" in lines
+    assert any(line.startswith(f"{local}: line 3: @context: remote or file contexts are not fetched") for line in lines), lines
+    assert hits == [] and memory_store.triple_count() == 0
+
+
+def test_rdf_xml_entity_declarations_are_refused_fast(memory_store, tmp_path):
+    laughs = tmp_path / "laughs.rdf"
+    entities = "\n".join(f'  <!ENTITY l{i} "{"&l%d;" % (i - 1) * 10 if i else "lol"}">' for i in range(10))
+    laughs.write_text(
+        f'<?xml version="1.0"?>\n<!DOCTYPE rdf:RDF [\n{entities}\n]>\n'
+        '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:r="http://www.w3.org/2000/01/rdf-schema#">\n'
+        '  <rdf:Description rdf:about="https://example.org/a"><r:label>&l9;</r:label></rdf:Description>\n</rdf:RDF>\n'
+    )
+    start = time.monotonic()
+    lines = _problems([laughs], memory_store)
+    assert time.monotonic() - start < 10
+    assert lines == [f"{laughs}: line 3: DTD entity declarations are not accepted in RDF/XML "
+                     "(they can expand without bound); write the values out"]
+
+
+@pytest.mark.parametrize(("suffix", "text", "line"), [
+    (".nt", '<https://example.org/a> <http://www.w3.org/2000/01/rdf-schema#label> "ok" .\n'
+            '<https://example.org/a> <http://www.w3.org/2000/01/rdf-schema#label> "x\\q" .\n', 2),
+    (".nt", '<https://example.org/a> <http://www.w3.org/2000/01/rdf-schema#label> "ok" .\n\n'
+            '<https://example.org/a> <http://www.w3.org/2000/01/rdf-schema#label> oops .\n', 3),
+    (".ttl", '@prefix r: <http://www.w3.org/2000/01/rdf-schema#> .\n'
+             '<https://example.org/a> r:seeAlso <https://example.org/a b> .\n', 2),
+    (".ttl", '<https://example.org/a> <http://www.w3.org/2000/01/rdf-schema#label> "1"^^<http://x/a b> .\n', 1),
+])
+def test_syntax_errors_and_invalid_iris_carry_their_line(memory_store, tmp_path, suffix, text, line):
+    path = tmp_path / f"bad{suffix}"
+    path.write_text(text)
+    lines = _problems([path], memory_store)
+    assert len(lines) == 1 and lines[0].startswith(f"{path}: line {line}: syntax error"), lines
+    assert memory_store.triple_count() == 0
+
+
+def test_json_ld_id_with_a_space_is_an_error_not_dropped(memory_store, tmp_path):
+    path = tmp_path / "space.jsonld"
+    path.write_text('{\n  "@id": "https://example.org/a b",\n  "http://www.w3.org/2000/01/rdf-schema#label": "x"\n}\n')
+    assert _problems([path], memory_store) == [f"{path}: line 2: @id: not a valid IRI: 'https://example.org/a b'"]
+
+
+def test_an_addition_to_an_existing_node_is_checked_with_it(any_store, tmp_path):
+    import_files(MINI, any_store, progress=False)
+    before = _dump(any_store)
+    addition = tmp_path / "count.ttl"
+    addition.write_text(
+        "@prefix ckg: <https://w3id.org/clusterkg/ns#> .\n"
+        "@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .\n"
+        '<https://w3id.org/clusterkg/id/cluster/silicon-saxony> ckg:memberCount "lots"^^xsd:integer .\n'
+    )
+    lines = _problems([addition], any_store)
+    assert lines and all(line.startswith(f"{addition}: line 3: ckg:memberCount: ") for line in lines), lines
+    assert _dump(any_store) == before
+
+
+# --------------------------------------------------------------------------- replace and history
+
+
+def test_replace_swaps_a_description_and_keeps_what_others_say(any_store, tmp_path):
+    import_files(MINI, any_store, progress=False)
+    cluster = "https://w3id.org/clusterkg/id/cluster/silicon-saxony"
+    incoming = f"ASK {{ ?a <https://w3id.org/clusterkg/ns#cluster> <{cluster}> }}"
+    assert any_store.ask(incoming)
+    description = any_store.construct(f"CONSTRUCT {{ <{cluster}> ?p ?o }} WHERE {{ <{cluster}> ?p ?o }}")
+    corrected = tmp_path / "cluster.nt"
+    lines = [f"{s.n3()} {p.n3()} {o.n3()} ." for s, p, o in description
+             if str(p) != "http://www.w3.org/2000/01/rdf-schema#label"]
+    lines.append(f'<{cluster}> <http://www.w3.org/2000/01/rdf-schema#label> "Silicon Saxony e.V."@de .')
+    corrected.write_text("\n".join(lines) + "\n")
+    labels = f"SELECT ?l WHERE {{ <{cluster}> <http://www.w3.org/2000/01/rdf-schema#label> ?l }}"
+    old_labels = {str(row[0]) for row in any_store.select(labels)}
+    report = import_files([corrected], any_store, replace=True, progress=False, agent="editor")
+    assert {str(row[0]) for row in any_store.select(labels)} == {"Silicon Saxony e.V."}
+    assert report.removed == len(old_labels) and report.added == 1
+    assert any_store.ask(incoming)  # what the affiliations say about it stays
+    last = list_history(any_store)[-1]
+    assert (last.operation, last.agent, last.added, last.removed) == ("replace", "editor", 1, len(old_labels))
+    assert last.version == any_store.data_version() and last.files == (str(corrected),)
+
+
+def test_a_rejected_replacement_changes_nothing(any_store, tmp_path):
+    import_files(MINI, any_store, progress=False)
+    before, version = _dump(any_store), any_store.data_version()
+    cluster = "https://w3id.org/clusterkg/id/cluster/silicon-saxony"
+    bare = tmp_path / "bare.nt"  # a cluster without its required country and source
+    bare.write_text(f'<{cluster}> <http://www.w3.org/2000/01/rdf-schema#label> "S" .\n'
+                    f'<{cluster}> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <https://w3id.org/clusterkg/ns#Cluster> .\n')
+    with pytest.raises(ValidationFailed):
+        import_files([bare], any_store, replace=True, progress=False)
+    assert _dump(any_store) == before and any_store.data_version() == version
+
+
+def test_every_write_is_recorded_with_the_version_it_made(any_store):
+    import_files(MINI, any_store, progress=False)
+    any_store.update('INSERT DATA { <https://example.org/x> <http://www.w3.org/2000/01/rdf-schema#comment> "c" }', agent="api")
+    history = list_history(any_store)
+    assert [h.operation for h in history][-2:] == ["import", "update"]  # (the remote fixture clears first)
+    assert history[-1].agent == "api" and history[-1].version == any_store.data_version()
+    assert history[-2].added == any_store.triple_count() - 1 and history[-1].added is None
+    assert any_store.ask("ASK { GRAPH <https://w3id.org/clusterkg/graph/history> { ?a a <http://www.w3.org/ns/prov#Activity> } }")

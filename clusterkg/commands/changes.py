@@ -1,0 +1,62 @@
+"""Changing what is in the store besides importing: ``delete`` and ``history``.
+
+(``import`` itself, with ``--replace``, lives beside ``validate`` in ``clusterkg.cli``.)
+"""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from clusterkg.cli import UserError, opened_store
+
+__all__ = ["delete", "history"]
+
+
+@click.command()
+@click.argument("resources", nargs=-1, required=True, metavar="ID|IRI...")
+@click.option("--cascade", is_flag=True, help="Also remove the triples of other resources that point at them.")
+@click.option("--agent", metavar="NAME", help="Who makes the change, for the history [default: the OS user].")
+@click.pass_context
+def delete(ctx: click.Context, resources: tuple[str, ...], cascade: bool, agent: str | None) -> None:
+    """Delete resources (``cluster/silicon-saxony`` or a full IRI), all or nothing.
+
+    Refuses, listing them, when other resources still point at them; ``--cascade`` removes
+    those references too and lists what went.
+    """
+    from clusterkg.graph.deletion import delete_resources
+    from clusterkg.graph.errors import ClusterKGError
+
+    with opened_store(ctx) as store:
+        try:
+            report = delete_resources(store, resources, cascade=cascade, agent=agent)
+        except ClusterKGError as error:
+            raise UserError(str(error)) from error
+        click.echo(str(report))
+
+
+@click.command()
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--limit", type=click.IntRange(1), default=50, show_default=True, help="Show the latest N changes.")
+@click.pass_context
+def history(ctx: click.Context, fmt: str, limit: int) -> None:
+    """List the recorded changes (imports, replacements, deletions, updates), oldest first.
+
+    The same record is queryable with SPARQL in the named graph
+    <https://w3id.org/clusterkg/graph/history>.
+    """
+    from dataclasses import asdict
+
+    from clusterkg.graph.history import list_history
+
+    with opened_store(ctx) as store:
+        entries = list_history(store)[-limit:]
+    if fmt == "json":
+        click.echo(json.dumps([asdict(e) for e in entries], indent=2))
+        return
+    for entry in entries:
+        counts = "" if entry.added is None else f" +{entry.added}"
+        counts += "" if entry.removed is None else f" -{entry.removed}"
+        files = f" {', '.join(entry.files)}" if entry.files else ""
+        click.echo(f"{entry.ended}  {entry.operation:<8} {entry.agent}{counts}{files}  [{entry.version}]")

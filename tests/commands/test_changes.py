@@ -1,0 +1,75 @@
+"""``clusterkg import --replace``, ``delete`` and ``history`` on a real on-disk store."""
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from clusterkg.cli import cli
+
+DATA_DIR = Path(__file__).parent.parent / "data"
+MINI = [str(p) for p in sorted((DATA_DIR / "mini").glob("*.csv"))]
+ORG = "org/globalfoundries-dresden"
+IRI = "https://w3id.org/clusterkg/id/" + ORG
+
+
+@pytest.fixture()
+def run(tmp_path):
+    store = str(tmp_path / "store")
+
+    def invoke(*args: str):
+        return CliRunner().invoke(cli, ["--store", store, *args], catch_exceptions=False)
+
+    assert invoke("init", "--no-default-data").exit_code == 0
+    result = invoke("import", "--agent", "loader", *MINI)
+    assert result.exit_code == 0, result.output
+    return invoke
+
+
+def _count(run, query: str) -> int:
+    result = run("query", query, "--format", "csv")
+    return int(result.output.splitlines()[1])
+
+
+def test_delete_refuses_while_others_point_at_it_and_lists_them(run):
+    before = _count(run, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+    result = run("delete", ORG)
+    assert result.exit_code == 1
+    assert "point at what you asked to delete; nothing was deleted" in result.output
+    assert f"<{IRI}>" in result.output and "clusterkg/ns#organisation>" in result.output
+    assert _count(run, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }") == before
+
+
+def test_delete_cascade_removes_the_references_and_lists_them(run):
+    result = run("delete", "--cascade", "--agent", "editor", ORG)
+    assert result.exit_code == 0, result.output
+    assert "reference(s) from other resources" in result.output and f"<{IRI}>" in result.output
+    assert _count(run, f"SELECT (COUNT(*) AS ?n) WHERE {{ {{ <{IRI}> ?p ?o }} UNION {{ ?s ?p <{IRI}> }} }}") == 0
+    history = json.loads(run("history", "--format", "json").output)
+    assert [(h["operation"], h["agent"]) for h in history] == [("update", history[0]["agent"]), ("import", "loader"), ("delete", "editor")]
+    assert history[-1]["removed"] > 0
+
+
+def test_delete_of_an_unknown_resource_is_a_clear_error(run):
+    result = run("delete", "cluster/no-such-cluster")
+    assert result.exit_code == 1 and "unknown resource" in result.output
+
+
+def test_import_replace_and_history_listing(run, tmp_path):
+    corrected = tmp_path / "org.nt"
+    label = "http://www.w3.org/2000/01/rdf-schema#label"
+    rows = run("query", f"CONSTRUCT {{ <{IRI}> ?p ?o }} WHERE {{ <{IRI}> ?p ?o FILTER(?p != <{label}>) }}")
+    assert rows.exit_code == 0
+    from rdflib import Graph
+
+    graph = Graph().parse(data=rows.output, format="turtle")
+    lines = [f"{s.n3()} {p.n3()} {o.n3()} ." for s, p, o in graph]
+    lines.append(f'<{IRI}> <{label}> "GF Dresden" .')
+    corrected.write_text("\n".join(lines) + "\n")
+    result = run("import", "--replace", str(corrected))
+    assert result.exit_code == 0, result.output
+    assert "replaced triples removed" in result.output
+    listing = run("history").output.splitlines()
+    assert listing[-1].split()[1] == "replace" and str(corrected) in listing[-1]
+    assert _count(run, f'SELECT (COUNT(*) AS ?n) WHERE {{ <{IRI}> <{label}> ?l }}') == 1

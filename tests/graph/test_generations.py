@@ -1,0 +1,156 @@
+"""On-disk generations: a crash at any moment leaves the old or the new store, never a mix.
+
+The kill test runs a real import in a child process and kills it (SIGKILL) at seeded random
+moments; afterwards the store must hold exactly the old or exactly the new triples, with the
+data version that belongs to them.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from clusterkg.graph.dataset import initialise
+from clusterkg.graph.history import list_history
+from clusterkg.graph.importer import import_files
+from clusterkg.graph.store import GENERATION_FILE, OxigraphStore, StoreError, store_directory
+from clusterkg.graph.synthetic import SyntheticSpec, write_synthetic
+
+COMMENT = "http://www.w3.org/2000/01/rdf-schema#comment"
+IMPORT_IN_CHILD = (
+    "import sys; from clusterkg.graph.importer import import_files; "
+    "from clusterkg.graph.store import OxigraphStore; "
+    "store = OxigraphStore(sys.argv[1]); "
+    "import_files([sys.argv[2]], store, replace=True, progress=False); store.close()"
+)
+
+
+def _state(path: Path) -> tuple[Counter, str]:
+    """The default graph (blank node labels blurred) and the data version of the store at ``path``."""
+    with OxigraphStore.read_only(path) as store:
+        lines = store.dump().decode("utf-8").splitlines()
+        version = store.data_version()
+    return Counter(re.sub(r"_:\S+", "_:b", line) for line in lines), version
+
+
+def test_a_new_store_has_a_generation_and_the_pointer_names_it(tmp_path):
+    with OxigraphStore(tmp_path / "s") as store:
+        store.update(f'INSERT DATA {{ <https://example.org/a> <{COMMENT}> "x" }}')
+    assert (tmp_path / "s" / GENERATION_FILE).read_text().strip() == "gen-000001"
+    assert store_directory(tmp_path / "s") == tmp_path / "s" / "gen-000001"
+
+
+def test_a_big_load_swaps_generations_and_readers_follow(tmp_path):
+    path = tmp_path / "s"
+    data = tmp_path / "d.nt"
+    data.write_text(f'<https://example.org/a> <{COMMENT}> "x" .\n')
+    with OxigraphStore(path) as store:
+        store.insert_ntriples(data)  # a file: bulk-loaded into a new generation
+        assert store_directory(path).name == "gen-000002"
+        with OxigraphStore.read_only(path) as reader:
+            assert reader.triple_count() == 1 and reader.data_version() == store.data_version()
+    with OxigraphStore(path) as reopened:  # the previous generation is cleaned on open
+        assert sorted(p.name for p in path.glob("gen-*")) == ["gen-000002"]
+        assert reopened.triple_count() == 1
+
+
+def test_leftover_generations_are_removed_on_open(tmp_path):
+    path = tmp_path / "s"
+    OxigraphStore(path).close()
+    (path / "gen-000007").mkdir()  # an import killed before its swap
+    (path / f".{GENERATION_FILE}.tmp").write_text("gen-000007")
+    with OxigraphStore(path):
+        assert sorted(p.name for p in path.iterdir() if not p.name.endswith(".lock")) == [GENERATION_FILE, "gen-000001"]
+
+
+def test_a_store_from_before_generations_still_opens_and_converts(tmp_path):
+    path = tmp_path / "legacy"
+    legacy = ox.Store(str(path))  # RocksDB files directly in the directory
+    legacy.add(ox.Quad(ox.NamedNode("https://example.org/a"), ox.NamedNode(COMMENT), ox.Literal("old")))
+    legacy.flush()
+    del legacy
+    data = tmp_path / "d.nt"
+    data.write_text(f'<https://example.org/b> <{COMMENT}> "new" .\n')
+    with OxigraphStore(path) as store:
+        assert store_directory(path) == path and store.triple_count() == 1
+        store.insert_ntriples(data)
+        assert store.triple_count() == 2
+    with OxigraphStore(path) as store:
+        assert store.triple_count() == 2
+        assert not (path / "CURRENT").exists()  # the legacy files went once nothing used them
+
+
+def test_a_failed_load_discards_its_generation(tmp_path):
+    path = tmp_path / "s"
+    bad = tmp_path / "bad.nt"
+    bad.write_text("<https://example.org/a> <p> .\n")
+    with OxigraphStore(path) as store:
+        version = store.data_version()
+        with pytest.raises(StoreError, match="nothing inserted"):
+            store.insert_ntriples(bad)
+        assert store.data_version() == version
+        assert [p.name for p in path.glob("gen-*")] == ["gen-000001"]
+
+
+@pytest.fixture(scope="module")
+def kill_setup(tmp_path_factory) -> dict:
+    """An on-disk store holding batch A, batch B (replacing A's resources) and the expected states."""
+    root = tmp_path_factory.mktemp("kill")
+    old_batch, new_batch = root / "a.nt", root / "b.nt"
+    write_synthetic(SyntheticSpec(clusters=3, organisations=60, competencies=12, seed=0), old_batch)
+    write_synthetic(SyntheticSpec(clusters=3, organisations=60, competencies=12, seed=1), new_batch)
+    old = root / "old"
+    with OxigraphStore(old) as store:
+        initialise(store, with_default_data=False)
+        import_files([old_batch], store, progress=False)
+    reference = root / "reference"
+    shutil.copytree(old, reference)
+    start = time.monotonic()
+    subprocess.run([sys.executable, "-c", IMPORT_IN_CHILD, str(reference), str(new_batch)], check=True)
+    duration = time.monotonic() - start
+    return {"old": old, "new": _state(reference), "before": _state(old), "batch": new_batch,
+            "duration": duration, "root": root}
+
+
+def test_kill_9_at_any_moment_leaves_the_old_or_the_new_store(kill_setup):
+    old_data, old_version = kill_setup["before"]
+    new_data, _ = kill_setup["new"]
+    assert old_data != new_data
+    rng = random.Random(8)
+    outcomes = Counter()
+    deadline = time.monotonic() + 120
+    for trial in range(8):
+        if time.monotonic() > deadline:
+            break
+        path = kill_setup["root"] / f"trial-{trial}"
+        shutil.copytree(kill_setup["old"], path)
+        child = subprocess.Popen([sys.executable, "-c", IMPORT_IN_CHILD, str(path), str(kill_setup["batch"])])
+        time.sleep(rng.uniform(0.2, kill_setup["duration"] * 1.1))
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait(timeout=30)
+        data, version = _state(path)
+        if data == old_data:
+            assert version == old_version
+            outcomes["old"] += 1
+        else:
+            assert data == new_data, f"trial {trial}: a mix of old and new triples"
+            assert version != old_version
+            with OxigraphStore.read_only(path) as store:
+                last = list_history(store)[-1]
+            assert (last.operation, last.version) == ("replace", version)
+            outcomes["new"] += 1
+        with OxigraphStore(path) as reopened:  # the next writer cleans the leftovers
+            assert len(list(path.glob("gen-*"))) == 1 and reopened.data_version() == version
+        shutil.rmtree(path)
+    assert sum(outcomes.values()) >= 4, outcomes
