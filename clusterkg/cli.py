@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 import re
 import sys
 import tempfile
@@ -21,6 +22,12 @@ from clusterkg import __version__
 from clusterkg.settings import default_store_path, get_setting
 
 __all__ = ["main", "cli"]
+
+# rdflib logs a warning (some with a traceback) for each odd IRI or literal it parses; printed
+# before the import's own located problems, they would only bury them. A handler on the "rdflib"
+# logger stops Python's last-resort printing to stderr; a configured root logger (a notebook, a
+# server's log) still receives them.
+logging.getLogger("rdflib").addHandler(logging.NullHandler())
 
 
 class UserError(click.ClickException):
@@ -130,7 +137,12 @@ def validate(ctx: click.Context, files: tuple[str, ...], standalone: bool) -> No
         click.echo(str(report).replace(" (dry run, nothing written)", ""))
 
     if standalone:
-        run(None)
+        from clusterkg.graph.store import StoreError
+
+        try:
+            run(None)
+        except StoreError as error:  # the scratch store of the checks refused the batch
+            raise UserError(str(error)) from error
     else:
         with opened_store(ctx) as store:
             run(store)

@@ -240,46 +240,54 @@ def _plan(checks: list[_Check], queries: list[ConstraintQuery]) -> list[_Planned
             plan.append(_Planned(query.template, ((None, None, query),)))
     prefix = f"PREFIX xsd: <{XSD}>\n"
     for targets, group in by_targets.items():
-        binds = "\n  ".join(f"BIND(COALESCE({c.violation.test}, false) AS ?c{i})" for i, (c, _) in enumerate(group))
-        flags = " || ".join(f"?c{i}" for i in range(len(group)))
-        columns = " ".join(f"?c{i}" for i in range(len(group)))
+        tests = _columns([_canonical(c.violation.test) for c, _ in group], "c")
+        binds = "\n  ".join(f"BIND(COALESCE({test}, false) AS ?{name})" for test, name in tests.items())
         template = (
-            f"{prefix}SELECT ?focus {columns} WHERE {{\n"
+            f"{prefix}SELECT ?focus {_vars(tests)} WHERE {{\n"
             f"  {{ SELECT DISTINCT ?focus WHERE {{\n    {targets}\n    {FOCUS_MARKER}\n  }} }}\n"
-            f"  {binds}\n  FILTER({flags})\n}}"
+            f"  {binds}\n  FILTER({_vars(tests, ' || ')})\n}}"
         )
-        plan.append(_Planned(template, tuple((f"c{i}", None, q) for i, (_, q) in enumerate(group))))
+        plan.append(_Planned(template, tuple((tests[_canonical(c.violation.test)], None, q) for c, q in group)))
     for step, group in by_step.items():
-        conditions = [_rename(c.violation.condition, c.violation.value, "?value") for c, _ in group]
-        binds = "\n    ".join(f"BIND(COALESCE({cond}, false) AS ?c{i})" for i, cond in enumerate(conditions))
-        flags = " || ".join(f"?c{i}" for i in range(len(group)))
-        columns = " ".join(f"?c{i}" for i in range(len(group)))
-        target_columns = {}
-        for check, _ in group:
-            target_columns.setdefault(check.targets, f"t{len(target_columns)}")
-        target_binds = "\n  ".join(f"BIND(EXISTS {{ {t} }} AS ?{name})" for t, name in target_columns.items())
+        # one pass over the predicate's triples; each distinct condition once; the target
+        # tests only on the (few) rows where a condition fails
+        conditions = [_canonical(_rename(c.violation.condition, c.violation.value, "?value")) for c, _ in group]
+        flags = _columns(conditions, "c")
+        targets = _columns([c.targets for c, _ in group], "t")
+        binds = "\n    ".join(f"BIND(COALESCE({cond}, false) AS ?{name})" for cond, name in flags.items())
+        target_binds = "\n  ".join(f"BIND(EXISTS {{ {t} }} AS ?{name})" for t, name in targets.items())
         template = (
-            f"{prefix}SELECT ?focus ?value {columns} {' '.join('?' + n for n in target_columns.values())} WHERE {{\n"
-            f"  {{ SELECT ?focus ?value {columns} WHERE {{\n    {step}\n    {binds}\n    FILTER({flags})\n  }} }}\n"
-            f"  {FOCUS_MARKER}\n  {target_binds}\n}}"
+            f"{prefix}SELECT ?focus ?value {_vars(flags)} {_vars(targets)} WHERE {{\n"
+            f"  {{ SELECT ?focus ?value {_vars(flags)} WHERE {{\n    {step}\n    {binds}\n"
+            f"    FILTER({_vars(flags, ' || ')})\n  }} }}\n  {FOCUS_MARKER}\n  {target_binds}\n}}"
         )
-        reads = tuple((f"c{i}", target_columns[c.targets], q) for i, (c, q) in enumerate(group))
+        reads = tuple((flags[cond], targets[c.targets], q) for cond, (c, q) in zip(conditions, group))
         plan.append(_Planned(template, reads))
     for pattern, group in by_pattern.items():
         # the same pattern (e.g. two values of rdfs:label) checked for several shapes
         if len(group) == 1:
             plan.append(_Planned(group[0][1].template, ((None, None, group[0][1]),)))
             continue
-        target_columns = {}
-        for check, _ in group:
-            target_columns.setdefault(check.targets, f"t{len(target_columns)}")
-        target_binds = "\n  ".join(f"BIND(EXISTS {{ {t} }} AS ?{name})" for t, name in target_columns.items())
+        targets = _columns([c.targets for c, _ in group], "t")
+        target_binds = "\n  ".join(f"BIND(EXISTS {{ {t} }} AS ?{name})" for t, name in targets.items())
         template = (
-            f"{prefix}SELECT ?focus {' '.join('?' + n for n in target_columns.values())} WHERE {{\n"
+            f"{prefix}SELECT ?focus {_vars(targets)} WHERE {{\n"
             f"  {{ SELECT DISTINCT ?focus WHERE {{ {pattern} }} }}\n  {FOCUS_MARKER}\n  {target_binds}\n}}"
         )
-        plan.append(_Planned(template, tuple((None, target_columns[c.targets], q) for c, q in group)))
+        plan.append(_Planned(template, tuple((None, targets[c.targets], q) for c, q in group)))
     return plan
+
+
+def _columns(texts: list[str], stem: str) -> dict[str, str]:
+    """A column name for each distinct text (a test, a condition, a target pattern)."""
+    columns: dict[str, str] = {}
+    for text in texts:
+        columns.setdefault(text, f"{stem}{len(columns)}")
+    return columns
+
+
+def _vars(columns: dict[str, str], separator: str = " ") -> str:
+    return separator.join(f"?{name}" for name in columns.values())
 
 
 def _canonical(pattern: str) -> str:

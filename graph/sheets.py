@@ -15,12 +15,15 @@ writes rows back from a graph, so that importing an export gives the same graph.
 from __future__ import annotations
 
 import csv
+import datetime
 import io
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote, urlsplit
 
+from pyoxigraph import NamedNode
 from rdflib import RDF, RDFS, XSD, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, SKOS
 
@@ -45,17 +48,50 @@ SCHEMA = Namespace("https://schema.org/")
 NACE = Namespace("http://data.europa.eu/ux2/nace2/")
 NUTS = Namespace("http://data.europa.eu/nuts/code/")
 
-SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
-COUNTRY_CODE = re.compile(r"^[A-Z]{2}$")
-YEAR = re.compile(r"^\d{4}$")
-DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-URL = re.compile(r"^https?://\S+$")
+SLUG = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
+COUNTRY_CODE = re.compile(r"[A-Z]{2}")
+YEAR = re.compile(r"[0-9]{4}")  # ASCII digits only: \d would also accept Arabic-Indic or full-width digits
+DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+WHOLE_NUMBER = re.compile(r"[0-9]{1,15}")
+URL = re.compile(r"https?://[^/?#\s]+([/?#]\S*)?")
+NUTS_CODE = re.compile(r"[A-Z]{2}[0-9A-Z]{0,3}")
+NACE_SECTION = re.compile(r"[A-U]")
+#: Characters XML 1.0 cannot carry (C0 controls other than tab and line breaks, U+FFFE, U+FFFF):
+#: a cell holding one would make the RDF/XML, GraphML and GEXF exports unreadable.
+NOT_XML_TEXT = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 MULTI_SEPARATOR = ";"
 URL_SEPARATOR = "|"
+#: Longest cell accepted (characters). The longest cell of the bundled sheets holds about 500.
+MAX_CELL_CHARS = 10_000
+#: Longest id accepted (characters). The longest bundled id holds 65.
+MAX_ID_CHARS = 100
+#: Joins the parts of a composed row id (an affiliation is ``{cluster}--{organisation}--{relation}``),
+#: which is why no id may contain it: ``a--b`` + ``c`` and ``a`` + ``b--c`` would name one node.
+KEY_JOINER = "--"
+ID_RULE = (
+    f"an id: lowercase ASCII letters and digits in words joined by single hyphens, e.g. silicon-saxony "
+    f"(no leading, trailing or double hyphen: `{KEY_JOINER}` joins the parts of composed ids), "
+    f"at most {MAX_ID_CHARS} characters"
+)
+
+
+def check_id(value: str) -> str:
+    """The one id rule of the sheets (``data/README.md``); returns the id or raises ValueError.
+
+    >>> check_id("silicon-saxony")
+    'silicon-saxony'
+    >>> check_id("a--b")
+    Traceback (most recent call last):
+        ...
+    ValueError: expected an id: lowercase ASCII letters and digits in words joined by single hyphens, e.g. silicon-saxony (no leading, trailing or double hyphen: `--` joins the parts of composed ids), at most 100 characters; got 'a--b'
+    """
+    if len(value) > MAX_ID_CHARS or not SLUG.fullmatch(value):
+        raise ValueError(f"expected {ID_RULE}; got {_shown(value)}")
+    return value
 
 
 def slugify(name: str) -> str:
-    """The id rule of the sheets: ASCII-fold, lowercase, other runs become ``-``.
+    """A name as an id that passes :func:`check_id`: ASCII-fold, lowercase, other runs become ``-``.
 
     >>> slugify("Pôle Mer Méditerranée")
     'pole-mer-mediterranee'
@@ -64,6 +100,33 @@ def slugify(name: str) -> str:
 
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
+
+
+def check_country_code(value: str) -> str:
+    """A country cell: an ISO 3166-1 alpha-2 code; returns it or raises ValueError."""
+    if not COUNTRY_CODE.fullmatch(value):
+        raise ValueError(f"expected a country code like DE (two capital ASCII letters), got {_shown(value)}")
+    return value
+
+
+def check_iri(value: str) -> str:
+    """Refuse what the store would refuse as an IRI (pyoxigraph's own parser is the judge).
+
+    >>> check_iri("https://example.org/a<b>")
+    Traceback (most recent call last):
+        ...
+    ValueError: not a valid IRI: 'https://example.org/a<b>' (Invalid IRI code point '<')
+    """
+    try:
+        NamedNode(value)
+    except ValueError as error:
+        raise ValueError(f"not a valid IRI: {_shown(value)} ({error})") from None
+    return value
+
+
+def _shown(value: str, limit: int = 80) -> str:
+    """A cell value as quoted in a message: repr (shows control characters), shortened."""
+    return repr(value) if len(value) <= limit else repr(value[:limit]) + f"... ({len(value)} characters)"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -80,42 +143,75 @@ class ValueType:
     expected: str
 
 
+def _text(value: str) -> str:
+    bad = NOT_XML_TEXT.search(value)
+    if bad:
+        raise ValueError(
+            f"holds the control character U+{ord(bad.group()):04X} at position {bad.start() + 1}; "
+            "expected text (tab and line breaks are the only control characters allowed)"
+        )
+    return value
+
+
 def _text_parse(value: str) -> Literal:
-    return Literal(value)
+    return Literal(_text(value))
 
 
 def _english_parse(value: str) -> Literal:
-    return Literal(value, lang="en")
+    return Literal(_text(value), lang="en")
 
 
 def _format_literal(term: object) -> str:
     return str(term)
 
 
+def _check_year(value: str) -> str:
+    if not YEAR.fullmatch(value) or value == "0000":
+        raise ValueError(f"expected a four-digit year of ASCII digits (YYYY, e.g. 2005), got {_shown(value)}")
+    return value
+
+
+def _check_date(value: str) -> str:
+    if DATE.fullmatch(value):
+        try:
+            datetime.date.fromisoformat(value)
+            return value
+        except ValueError as error:
+            raise ValueError(f"expected a calendar date (YYYY-MM-DD), got {_shown(value)}: {error}") from None
+    raise ValueError(f"expected a year (YYYY) or a date (YYYY-MM-DD), ASCII digits, got {_shown(value)}")
+
+
 def _year_or_date(value: str) -> Literal:
-    if YEAR.match(value):
-        return Literal(value, datatype=XSD.gYear)
-    if DATE.match(value):
-        return Literal(value, datatype=XSD.date)
-    raise ValueError(f"expected a year (YYYY) or a date (YYYY-MM-DD), got {value!r}")
+    if YEAR.fullmatch(value):
+        return Literal(_check_year(value), datatype=XSD.gYear)
+    return Literal(_check_date(value), datatype=XSD.date)
 
 
 def _year(value: str) -> Literal:
-    if not YEAR.match(value):
-        raise ValueError(f"expected a four-digit year, got {value!r}")
-    return Literal(value, datatype=XSD.gYear)
+    return Literal(_check_year(value), datatype=XSD.gYear)
 
 
 def _integer(value: str) -> Literal:
-    if not re.fullmatch(r"\d+", value):
-        raise ValueError(f"expected a whole number, got {value!r}")
+    if not WHOLE_NUMBER.fullmatch(value):
+        raise ValueError(f"expected a whole number of at most 15 ASCII digits (e.g. 120), got {_shown(value)}")
     return Literal(int(value))
 
 
 def _url(value: str) -> URIRef:
-    if not URL.match(value):
-        raise ValueError(f"expected an http(s) URL, got {value!r}")
+    if not URL.fullmatch(value):
+        raise ValueError(f"expected an http(s) URL, got {_shown(value)}")
+    check_iri(value)
+    try:
+        urlsplit(value).port  # noqa: B018 -- raises on a port that is not a number in 0-65535
+    except ValueError as error:
+        raise ValueError(f"expected an http(s) URL, got {_shown(value)}: {error}") from None
     return URIRef(value)
+
+
+def _nuts_code(value: str) -> Literal:
+    if not NUTS_CODE.fullmatch(value):
+        raise ValueError(f"expected a NUTS code (two capital letters and up to three capitals or digits, e.g. DED2), got {_shown(value)}")
+    return Literal(value)
 
 
 TEXT = ValueType(_text_parse, _format_literal, "text")
@@ -124,16 +220,15 @@ YEAR_OR_DATE = ValueType(_year_or_date, _format_literal, "YYYY or YYYY-MM-DD")
 YEAR_ONLY = ValueType(_year, _format_literal, "YYYY")
 INTEGER = ValueType(_integer, _format_literal, "a whole number")
 URL_VALUE = ValueType(_url, _format_literal, "an http(s) URL")
+NUTS_VALUE = ValueType(_nuts_code, _format_literal, "a NUTS code")
+COUNTRY_CODE_VALUE = ValueType(lambda value: Literal(check_country_code(value)), _format_literal, "a country code like DE")
 
 
-def reference(kind: str, pattern: re.Pattern = SLUG) -> ValueType:
+def reference(kind: str, check: Callable[[str], str] = check_id) -> ValueType:
     """A cell naming another row by id: becomes the IRI of that thing."""
 
     def parse(value: str) -> URIRef:
-        if not pattern.match(value):
-            what = "a country code like DE" if pattern is COUNTRY_CODE else "an id (lowercase letters, digits, -)"
-            raise ValueError(f"expected {what}, got {value!r}")
-        return DATA[f"{kind}/{value}"]
+        return DATA[f"{kind}/{check(value)}"]
 
     def format(term: object) -> str:
         return str(term).rsplit("/", 1)[-1]
@@ -147,7 +242,7 @@ def choice(options: dict[str, URIRef]) -> ValueType:
 
     def parse(value: str) -> URIRef:
         if value not in options:
-            raise ValueError(f"expected one of {', '.join(options)}, got {value!r}")
+            raise ValueError(f"expected one of {', '.join(options)}, got {_shown(value)}")
         return options[value]
 
     def format(term: object) -> str:
@@ -186,8 +281,10 @@ class Sheet:
     key_columns: tuple[str, ...]
     columns: tuple[Column, ...]
     derive: Callable[[URIRef, dict[str, list], Graph], None] | None = None
-    key_pattern: re.Pattern = SLUG
+    key_check: Callable[[str], str] = check_id  # the rule of the id column (countries: a code)
     extra_columns: tuple[str, ...] = field(default=())  # cells used by `derive` only
+    #: rules across cells of a row: each yields (column, message) for what is wrong
+    checks: tuple[Callable[[dict[str, str]], Iterable[tuple[str, str]]], ...] = ()
 
     @property
     def column_names(self) -> list[str]:
@@ -266,7 +363,7 @@ COMPETENCY_SCHEME = DATA["scheme/competencies"]
 COUNTRY_SCHEME = DATA["scheme/countries"]
 REGION_SCHEME = DATA["scheme/regions"]
 
-COUNTRY = reference("country", COUNTRY_CODE)
+COUNTRY = reference("country", check_country_code)
 REGION = reference("region")
 INDUSTRY = reference("industry")
 COMPETENCY = reference("competency")
@@ -331,9 +428,21 @@ def _derive_partnership(node: URIRef, values: dict[str, list], graph: Graph) -> 
     graph.add((node, RDF.type, ORG.OrganizationalCollaboration))
 
 
+def _one_holder(row: dict[str, str]) -> Iterator[tuple[str, str]]:
+    if bool(row.get("cluster")) == bool(row.get("organisation")):
+        yield "cluster, organisation", "exactly one of the two must be filled"
+
+
+def _nace_notation(row: dict[str, str]) -> Iterator[tuple[str, str]]:
+    """A NACE section's notation becomes the IRI of that section, so it must be a section letter."""
+    notation = row.get("notation", "")
+    if row.get("scheme") == "nace-sections" and notation and not NACE_SECTION.fullmatch(notation):
+        yield "notation", f"expected a NACE Rev.2 section letter (A to U) in the nace-sections scheme, got {_shown(notation)}"
+
+
 def _need_key(row: dict[str, str]) -> str:
     holder = f"cluster-{row.get('cluster', '')}" if row.get("cluster") else f"org-{row.get('organisation', '')}"
-    return f"{holder}--{row.get('competency', '')}"
+    return KEY_JOINER.join((holder, row.get("competency", "")))
 
 
 SHEETS: dict[str, Sheet] = {
@@ -345,9 +454,9 @@ SHEETS: dict[str, Sheet] = {
             (CKG.Country, SKOS.Concept),
             key=lambda row: row.get("code", ""),
             key_columns=("code",),
-            key_pattern=COUNTRY_CODE,
+            key_check=check_country_code,
             columns=(
-                Column("code", SKOS.notation, TEXT, required=True),
+                Column("code", SKOS.notation, COUNTRY_CODE_VALUE, required=True),
                 Column("name", SKOS.prefLabel, ENGLISH, required=True),
                 *_optional_source(),
             ),
@@ -362,7 +471,7 @@ SHEETS: dict[str, Sheet] = {
             columns=(
                 Column("name", SKOS.prefLabel, ENGLISH, required=True),
                 Column("country", CKG.country, COUNTRY, required=True),
-                Column("nuts_code", SKOS.notation, TEXT),
+                Column("nuts_code", SKOS.notation, NUTS_VALUE),
                 *_optional_source(),
             ),
             derive=_derive_region,
@@ -385,6 +494,7 @@ SHEETS: dict[str, Sheet] = {
                 *_optional_source(),
             ),
             derive=_derive_industry,
+            checks=(_nace_notation,),
         ),
         Sheet(
             "competencies",
@@ -444,8 +554,9 @@ SHEETS: dict[str, Sheet] = {
             "affiliations",
             "affiliation",
             (CKG.Affiliation,),
-            key=lambda row: f"{row.get('cluster', '')}--{row.get('organisation', '')}--"
-            f"{row.get('relation', '').replace('_', '-')}",
+            key=lambda row: KEY_JOINER.join(
+                (row.get("cluster", ""), row.get("organisation", ""), row.get("relation", "").replace("_", "-"))
+            ),
             key_columns=(),
             columns=(
                 Column("cluster", CKG.cluster, CLUSTER, required=True),
@@ -462,7 +573,7 @@ SHEETS: dict[str, Sheet] = {
             "organisation_competencies",
             "claim",
             (CKG.CompetencyClaim,),
-            key=lambda row: f"{row.get('organisation', '')}--{row.get('competency', '')}",
+            key=lambda row: KEY_JOINER.join((row.get("organisation", ""), row.get("competency", ""))),
             key_columns=(),
             columns=(
                 Column("organisation", CKG.qualifiedCompetency, ORGANISATION, required=True, inverse=True),
@@ -486,6 +597,7 @@ SHEETS: dict[str, Sheet] = {
                 *_source_columns(),
             ),
             derive=_derive_need,
+            checks=(_one_holder,),
         ),
         Sheet(
             "partnerships",
@@ -510,7 +622,7 @@ SHEETS: dict[str, Sheet] = {
             (CKG.ClusterPolicy,),
             key=lambda row: row.get("country", ""),
             key_columns=(),
-            key_pattern=COUNTRY_CODE,
+            key_check=check_country_code,
             columns=(
                 Column("country", CKG.country, COUNTRY, required=True),
                 Column("policy_model", CKG.policyModel, choice(POLICY_MODELS)),
@@ -591,40 +703,130 @@ def read_sheet_file(path: str | Path, text: str | None = None) -> SheetResult:
         return SheetResult(Graph(), [Problem(name, "", "", f"unknown sheet: the file name must end in one of {expected}")], {})
     if text is None:
         try:
-            text = Path(path).read_text(encoding="utf-8-sig")
+            data = Path(path).read_bytes()
+        except OSError as error:
+            return SheetResult(Graph(), [Problem(name, "", "", f"cannot read the file: {error.strerror or error}")], {})
+        try:
+            text = data.decode("utf-8")
         except UnicodeDecodeError as error:
-            return SheetResult(Graph(), [Problem(name, "", "", f"not UTF-8 text ({error.reason} at byte {error.start})")], {})
-    reader = csv.DictReader(io.StringIO(text))
-    rows: list[tuple[int, dict[str, str]]] = []
+            line = data.count(b"\n", 0, error.start) + 1
+            return SheetResult(Graph(), [Problem(name, f"line {line}", "", f"not UTF-8 text ({error.reason} at byte {error.start}); save the sheet as UTF-8 CSV")], {})
+    header, rows, problems = _read_records(text.removeprefix("\ufeff"), name, sheet)
+    if header is None:
+        return SheetResult(Graph(), problems, {})
+    result = _build(sheet, rows, name)
+    result.problems[:0] = problems
+    return result
+
+
+def _read_records(text: str, name: str, sheet: Sheet) -> tuple[list[str] | None, list[tuple[int, dict[str, str]]], list[Problem]]:
+    """The header and the rows of a CSV text, numbered as a spreadsheet shows them (header = row 1).
+
+    The reader is strict: a quote left open or text after a closing quote is a located problem,
+    not a silently merged cell. After such a problem the rest of the file is not read (where the
+    next row starts is unknowable), and ``header`` is None when the header itself is unusable.
+    """
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     problems: list[Problem] = []
-    header = reader.fieldnames or []
-    unknown = [column for column in header if column not in sheet.column_names]
+    rows: list[tuple[int, dict[str, str]]] = []
+    header: list[str] | None = None
+    number = 0
+    while True:
+        number += 1
+        line_before = reader.line_num
+        try:
+            record = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as error:
+            column, message = _csv_error(error, text, line_before, header or [])
+            problems.append(Problem(name, f"row {number}", column, message + "; the rows after it were not read"))
+            break
+        if header is None:
+            header = [cell.strip() for cell in record]
+            problems.extend(_header_problems(header, name, sheet))
+            if problems:
+                return None, [], problems
+            continue
+        if len(record) > len(header):
+            problems.append(Problem(name, f"row {number}", "", f"more cells ({len(record)}) than the {len(header)} header columns"))
+            continue
+        rows.append((number, {column: cell.strip() for column, cell in zip(header, record)}))
+    if header is None and not problems:
+        problems.append(Problem(name, "row 1", "", "empty file: expected a header row naming the columns"))
+    return header, rows, problems
+
+
+def _header_problems(header: list[str], name: str, sheet: Sheet) -> list[Problem]:
+    problems = []
+    for position, column in enumerate(header, start=1):
+        if not column:
+            problems.append(Problem(name, "row 1", f"column {position}", "a column without a name; name it or remove it"))
+        elif header.index(column) != position - 1:
+            problems.append(Problem(name, "row 1", column, f"the column appears twice (columns {header.index(column) + 1} and {position})"))
+    unknown = [column for column in header if column and column not in sheet.column_names]
     if unknown:
-        problems.append(
-            Problem(name, "row 1", ", ".join(unknown), f"unknown column(s); expected {', '.join(sheet.column_names)}")
-        )
+        shown = ", ".join(c if c.isprintable() else repr(c) for c in unknown)
+        problems.append(Problem(name, "row 1", shown, f"unknown column(s); expected {', '.join(sheet.column_names)}"))
     missing = [c.name for c in sheet.columns if c.required and c.name not in header]
     missing += [k for k in sheet.key_columns if k not in header and k not in missing]
     if missing:
         problems.append(Problem(name, "row 1", ", ".join(missing), "required column(s) missing from the header"))
-    if problems:
-        return SheetResult(Graph(), problems, {})
-    line = 1
-    for record in reader:
-        line += 1
-        if None in record:  # more cells than header columns
-            problems.append(Problem(name, f"row {line}", "", f"more cells than the {len(header)} header columns"))
-            continue
-        rows.append((line, {k: (v or "").strip() for k, v in record.items()}))
-    result = _build(sheet, rows, name)
-    result.problems[:0] = problems
-    return result
+    return problems
+
+
+def _too_long(length: str) -> str:
+    return f"the cell holds {length} characters; a cell holds at most {MAX_CELL_CHARS:,}"
+
+
+def _csv_error(error: csv.Error, text: str, line_before: int, header: list[str]) -> tuple[str, str]:
+    """(column, message) for a CSV syntax error in the record that starts after ``line_before``."""
+    message = str(error)
+    if "field larger than field limit" in message:
+        return _long_cell_column(text, line_before, header), _too_long(f"more than {csv.field_size_limit():,}")
+    if "unexpected end of data" in message:
+        return "", "a quoted cell is not closed: its opening quote has no closing quote before the end of the file"
+    if "expected after" in message:
+        return "", 'text after the closing quote of a quoted cell (a quote inside a quoted cell is written "")'
+    return "", f"not readable as CSV: {message}"
+
+
+def _long_cell_column(text: str, line_before: int, header: list[str]) -> str:
+    """Which column of a record holds a cell too long for the CSV reader, if it can be told.
+
+    Runs of ordinary characters do not change how a record splits into cells, so the record is
+    read again with each long run replaced by a marker; the cell with a marker is the long one.
+    """
+    lines = io.StringIO(text, newline="").readlines()
+    marker = "\ue000"
+    shortened = re.sub(r'[^",\r\n]{1000,}', marker, "".join(lines[line_before:]))
+    try:
+        cells = next(csv.reader(io.StringIO(shortened, newline="")), [])
+    except csv.Error:
+        return ""
+    for position, cell in enumerate(cells):
+        if marker in cell and position < len(header):
+            return header[position]
+    return ""
 
 
 def build_rows(sheet_name: str, rows: Iterable[dict[str, str]], file_name: str = "<rows>") -> tuple[Graph, list[Problem]]:
     """Build the RDF of rows given as dicts (rows are numbered as in a CSV file with a header)."""
     result = _build(SHEETS[sheet_name], [(i, r) for i, r in enumerate(rows, start=2)], file_name)
     return result.graph, result.problems
+
+
+def _key_problem(sheet: Sheet, row: dict[str, str]) -> str | None:
+    """What is wrong with the row's own id cell (composed ids, and an id that is also a column
+    of the sheet like a country's code, are checked through their columns)."""
+    if not sheet.key_columns or sheet.key_columns[0] in {c.name for c in sheet.columns}:
+        return None
+    value = row.get(sheet.key_columns[0], "")
+    try:
+        sheet.key_check(value)
+    except ValueError as error:
+        return f"required, {error}" if not value else str(error)
+    return None
 
 
 def _build(sheet: Sheet, rows: list[tuple[int, dict[str, str]]], file_name: str) -> SheetResult:
@@ -644,6 +846,9 @@ def _build(sheet: Sheet, rows: list[tuple[int, dict[str, str]]], file_name: str)
                 if column.required:
                     row_problems.append(Problem(file_name, where, column.name, f"required, expected {column.value.expected}"))
                 continue
+            if len(cell) > MAX_CELL_CHARS:
+                row_problems.append(Problem(file_name, where, column.name, _too_long(f"{len(cell):,}")))
+                continue
             parts = [p.strip() for p in cell.split(column.separator)] if column.multi else [cell]
             terms = []
             for part in parts:
@@ -654,20 +859,19 @@ def _build(sheet: Sheet, rows: list[tuple[int, dict[str, str]]], file_name: str)
                 except ValueError as error:
                     row_problems.append(Problem(file_name, where, column.name, str(error)))
             values[column.name] = terms
-        if sheet.name == "needs" and bool(row.get("cluster")) == bool(row.get("organisation")):
-            row_problems.append(Problem(file_name, where, "cluster, organisation", "exactly one of the two must be filled"))
+        for check in sheet.checks:
+            row_problems.extend(Problem(file_name, where, column, message) for column, message in check(row))
+        key_problem = _key_problem(sheet, row)
+        if key_problem:
+            row_problems.append(Problem(file_name, where, sheet.key_columns[0], key_problem))
         key = sheet.key(row)
-        if not sheet.key_pattern.match(key.split("--")[0]) or any(not p for p in key.split("--")):
-            if sheet.key_columns and row.get(sheet.key_columns[0]):
-                expected = "a country code like DE" if sheet.key_pattern is COUNTRY_CODE else "an id: lowercase letters, digits and single hyphens"
-                row_problems.append(Problem(file_name, where, sheet.key_columns[0], f"expected {expected}, got {key!r}"))
-            elif sheet.key_columns:
-                row_problems.append(Problem(file_name, where, sheet.key_columns[0], "required, expected an id"))
         if key in seen:
             row_problems.append(Problem(file_name, where, ", ".join(sheet.key_columns) or "row", f"duplicate of row {seen[key]}"))
         else:
             seen[key] = line
-        node = sheet.node(key) if not row_problems else URIRef(f"{sheet.node(key)}#{file_name}-row-{line}")
+        # a row with problems gets a node of its own that no other row can share, built only
+        # from safe parts (its id may be what is wrong with it)
+        node = sheet.node(key) if not row_problems else DATA[f"{sheet.kind}/invalid-row#{quote(file_name, safe='')}-{line}"]
         origins[node] = where
         target = partial if row_problems else graph
         problems.extend(row_problems)
@@ -680,7 +884,11 @@ def _build(sheet: Sheet, rows: list[tuple[int, dict[str, str]]], file_name: str)
                 else:
                     target.add((node, column.predicate, term))
         if sheet.derive and not row_problems:
-            sheet.derive(node, values, graph)
+            derived = Graph()
+            sheet.derive(node, values, derived)
+            for subject in derived.subjects(unique=True):
+                origins.setdefault(subject, where)  # e.g. an organisation's shortcut triples: its first row
+            graph += derived
     return SheetResult(graph, problems, origins, partial)
 
 
