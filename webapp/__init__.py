@@ -36,6 +36,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     ``ENDPOINT``, ``QUERY_TIMEOUT``, ``MAX_ROWS``, ``ADMIN_TOKEN``, ``QUERY_WORKERS``.
     """
     from clusterkg.webapp import explorer, graph_store, pages, sparql
+    from clusterkg.webapp import importing
     from clusterkg.webapp.errors import register_error_handlers
     from clusterkg.webapp.extension import ClusterKG
 
@@ -64,6 +65,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_error_handlers(app)
     app.register_blueprint(sparql.bp)
     app.register_blueprint(graph_store.bp)
+    app.register_blueprint(importing.bp)
     pages.register(app)
     explorer.register(app)
     return app

@@ -156,6 +156,27 @@ PATHS: dict[str, dict] = {
         "responses": {"200": {"description": "OpenAPI 3", "content": {"application/json": {"schema": {"type": "object"}}}}}}},
 }
 
+# --- the admin's import (clusterkg.webapp.importing) ---------------------------------------------
+PATHS["/api/import"] = {"post": {
+    "summary": "Import files (admin token): every check of `clusterkg import`, all or nothing",
+    "description": "JSON: {ok, dry_run, files, batch_triples, added, removed, triples, data_version}; on problems "
+                   "400 with {ok: false, error, status, problems: [{file, location, field, message}]}.",
+    "parameters": [_param("Authorization", "Bearer <admin token>", where="header", required=True)],
+    "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+        "type": "object", "required": ["files"],
+        "properties": {"files": {"type": "array", "items": {"type": "string", "format": "binary"},
+                                 "description": "CSV sheets, Turtle, N-Triples, JSON-LD or RDF/XML; the name decides"},
+                       "dry_run": {"type": "boolean", "description": "check only, write nothing"},
+                       "replace": {"type": "boolean", "description": "replace the earlier descriptions"}}}}}},
+    "responses": {"200": {"description": "imported (or, with dry_run, valid)",
+                          "content": {"application/json": {"schema": {"type": "object"}}}},
+                  "400": {"description": "the located problems; nothing was written",
+                          "content": {"application/json": {"schema": {"type": "object"}}}},
+                  "401": {"description": "missing or wrong admin token",
+                          "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+                  "403": {"description": "writes are disabled (no admin token configured)",
+                          "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}}}}
+
 
 def document() -> dict:
     return {
