@@ -6,6 +6,7 @@ the same, so a second run adds nothing.
 
 from __future__ import annotations
 
+import tempfile
 from importlib import resources
 from pathlib import Path
 
@@ -31,19 +32,20 @@ def initialise(store: KnowledgeStore, *, with_default_data: bool = True, with_op
                progress: bool | None = None) -> ImportReport | None:
     """Load the ontology and (unless told not to) the default dataset into ``store``.
 
-    ``with_open_data`` adds the shipped open data (``data/open/``, see
-    ``clusterkg.graph.ingest.shipped``) to the default dataset; ``clusterkg init`` asks for it
-    unless given ``--no-open-data``. Off by default here, so a caller gets the curated graph alone.
+    ``with_open_data`` adds the shipped open data (``data/open/``) to the same validated,
+    all-or-nothing batch; ``clusterkg init`` asks for it unless given ``--no-open-data``. Off by
+    default here, so a caller gets the curated graph alone.
     """
     store.insert_graph(stable_blank_nodes(ontology_graph()))
     if not with_default_data:
         return None
-    report = import_files(default_sheet_paths(), store, progress=progress)
-    if with_open_data:
-        from clusterkg.graph.ingest.shipped import load_shipped
+    if not with_open_data:
+        return import_files(default_sheet_paths(), store, progress=progress)
+    from clusterkg.graph.ingest.shipped import decompress, open_data_paths
 
-        load_shipped(store, progress=progress)
-    return report
+    with tempfile.TemporaryDirectory(prefix="clusterkg-open-data-") as scratch:
+        plain = [decompress(path, Path(scratch)) for path in open_data_paths()]
+        return import_files(default_sheet_paths() + plain, store, progress=progress)
 
 
 def stable_blank_nodes(graph: Graph) -> Graph:

@@ -8,10 +8,11 @@
   records need, and the identity matches;
 - ``data/open/us-cluster-mapping.nt.gz``: the US cluster organisations, categories, mappings and
   category relatedness;
-- ``data/mappings/organisation-matches.csv``: the review sheet of candidate matches;
-- ``data/open/MANIFEST.csv``: the files' SHA-256, written only after the files passed the
-  validated import (every check of ``clusterkg import``) against a scratch store holding the
-  ontology and the curated sheets, so ``init`` can bulk-load exactly these bytes.
+- ``data/mappings/organisation-matches.csv``: the review sheet of candidate matches.
+
+Before it returns, the build runs the validated import (every check of ``clusterkg import``)
+on the files it wrote, with the ontology and the curated sheets, in a scratch store: a build
+that would make ``init`` fail stops here with the located problems.
 
 Files are written byte-for-byte reproducibly (sorted N-Triples, gzip without a timestamp), so a
 rebuild from the same inputs changes nothing in git.
@@ -26,7 +27,7 @@ from pathlib import Path
 from clusterkg.graph.dataset import initialise
 from clusterkg.graph.importer import import_files
 from clusterkg.graph.ingest.resolve import write_review_sheet
-from clusterkg.graph.ingest.shipped import decompress, write_manifest
+from clusterkg.graph.ingest.shipped import decompress
 from clusterkg.graph.ingest.sources import convert
 from clusterkg.graph.store import OxigraphStore
 
@@ -51,7 +52,6 @@ def build_open_data(source_root: str | Path, data_dir: str | Path = PROJECT / "d
         with OxigraphStore(str(Path(scratch) / "store")) as store:
             initialise(store, progress=False)
             import_files(plain, store, dry_run=True, progress=False)  # raises ValidationFailed
-    write_manifest(data_dir / "open", {f"{c.source}.nt.gz": len(c.triples) for c in (cordis, cmp)})
     return summary
 
 
