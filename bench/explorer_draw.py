@@ -41,7 +41,7 @@ def build_store(path: Path, seed: int) -> None:
 
 def choose_view(store_path: Path, wanted: int) -> tuple[str, int, int]:
     """(cluster id, limit, node count) of the ego network closest to ``wanted`` nodes."""
-    from clusterkg.graph import views
+    from clusterkg.graph import explorer_model
     from clusterkg.graph.projection import build_projection
     from clusterkg.graph.store import OxigraphStore
 
@@ -49,14 +49,14 @@ def choose_view(store_path: Path, wanted: int) -> tuple[str, int, int]:
         projection = build_projection(store)
     biggest = int(np.argmax(np.diff(projection.cluster_org.indptr)))
     cluster = projection.clusters["id"].iat[biggest]
-    low, high = 1, views.MAX_LIMIT
+    low, high = 1, explorer_model.MAX_LIMIT
     while low < high:
         middle = (low + high) // 2
-        if len(views.ego_network(projection, cluster, limit=middle).nodes) < wanted:
+        if len(explorer_model.ego_network(projection, cluster, limit=middle).nodes) < wanted:
             low = middle + 1
         else:
             high = middle
-    return cluster, low, len(views.ego_network(projection, cluster, limit=low).nodes)
+    return cluster, low, len(explorer_model.ego_network(projection, cluster, limit=low).nodes)
 
 
 def main() -> None:

@@ -11,6 +11,18 @@
 3. On the first ``--slice`` triples of the same file, side by side: pyshacl
    (``inference="none"``, as the importer ran it) on an rdflib graph and the compiled queries on
    a store, with the number of violations each finds and whether they agree.
+
+Measured 2026-11-30 (one run, the 2-core machine shared with other jobs, load average ~9;
+pyoxigraph 0.5.13, pyshacl 0.40.1), default sizes, 1,019,159 triples:
+
+| step | seconds |
+|---|---|
+| pyoxigraph ``bulk_load`` (reference) | 5.24 |
+| mark every subject as focus | 1.48 |
+| ``violations()``, 2 threads (94 grouped passes) | 7.79 (1.49x the bulk load) |
+| the 191 constraint queries one by one, 2 threads | 24.87 |
+| 100,000-triple slice: pyshacl | 28.60 |
+| 100,000-triple slice: ``violations()`` | 0.77 (37x faster, same results) |
 """
 
 from __future__ import annotations

@@ -13,15 +13,22 @@ import logging
 import re
 import sys
 import tempfile
-from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
 from clusterkg import __version__
-from clusterkg.settings import default_store_path, get_setting
+from clusterkg.commands.base import UserError, opened_store
+from clusterkg.commands.changes import delete, history
+from clusterkg.commands.cooperation import applications, disseminate, recommend
+from clusterkg.commands.identify import identify
+from clusterkg.commands.ingest import ingest
+from clusterkg.commands.network import brokers, communities, matchmake
+from clusterkg.commands.partner_search import gaps_command, partners_command
+from clusterkg.commands.serve import serve
+from clusterkg.settings import SettingError
 
-__all__ = ["main", "cli"]
+__all__ = ["main", "cli", "UserError", "opened_store"]
 
 # rdflib logs a warning (some with a traceback) for each odd IRI or literal it parses; printed
 # before the import's own located problems, they would only bury them. A handler on the "rdflib"
@@ -30,46 +37,13 @@ __all__ = ["main", "cli"]
 logging.getLogger("rdflib").addHandler(logging.NullHandler())
 
 
-class UserError(click.ClickException):
-    """A problem the user can fix; printed without a traceback, exit code 1."""
-
-    exit_code = 1
-
-
-@contextmanager
-def opened_store(ctx: click.Context, *, create: bool = False):
-    """Open the configured store (remote endpoint or embedded path) for one command."""
-    from clusterkg.graph.store import StoreError, open_store
-
-    options = ctx.find_root().params
-    endpoint = get_setting("endpoint", options.get("endpoint"))
-    location = get_setting("store", options.get("store"))
-    if endpoint is None:
-        location = location or str(default_store_path())
-        if location != ":memory:" and not create and not Path(location).exists():
-            raise UserError(f"no store at {location}: run `clusterkg init` first (or set --store / CLUSTERKG_STORE)")
-    try:
-        store = open_store(
-            location=None if location == ":memory:" else location,
-            endpoint=endpoint,
-            update_endpoint=get_setting("update_endpoint"),
-            graph_store_endpoint=get_setting("graph_store_endpoint"),
-            token=get_setting("endpoint_token"),
-        )
-    except (StoreError, OSError) as error:
-        raise UserError(f"cannot open the store: {error}") from error
-    try:
-        yield store
-    except StoreError as error:
-        raise UserError(str(error)) from error
-    finally:
-        store.close()
-
-
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="clusterkg")
-@click.option("--store", metavar="DIR", help="Embedded store directory [env CLUSTERKG_STORE; default ~/.local/share/clusterkg/store].")
-@click.option("--endpoint", metavar="URL", help="Use a remote SPARQL 1.1 server at this query URL [env CLUSTERKG_ENDPOINT].")
+@click.option("--store", metavar="DIR",
+              help="Embedded store directory [env CLUSTERKG_STORE; default ~/.local/share/clusterkg/store].")
+@click.option("--endpoint", metavar="URL",
+              help="Use a remote SPARQL 1.1 server at this query URL [env CLUSTERKG_ENDPOINT]; "
+                   "a flag beats the other's variable.")
 def cli(store: str | None, endpoint: str | None) -> None:
     """clusterkg: a knowledge graph of economic clusters, their members, competencies and partnerships."""
 
@@ -112,7 +86,7 @@ def import_command(ctx: click.Context, files: tuple[str, ...], dry_run: bool, re
     from clusterkg.graph.importer import import_files
     from clusterkg.graph.problems import ValidationFailed
 
-    with opened_store(ctx) as store:
+    with opened_store(ctx, read_only=dry_run) as store:
         try:
             report = import_files(list(files), store, dry_run=dry_run, replace=replace, agent=agent)
         except ValidationFailed as failure:
@@ -144,7 +118,7 @@ def validate(ctx: click.Context, files: tuple[str, ...], standalone: bool) -> No
         except StoreError as error:  # the scratch store of the checks refused the batch
             raise UserError(str(error)) from error
     else:
-        with opened_store(ctx) as store:
+        with opened_store(ctx, read_only=True) as store:
             run(store)
 
 
@@ -156,7 +130,7 @@ def export(ctx: click.Context, fmt: str, output: str | None) -> None:
     """Export the whole graph as RDF, GraphML/GEXF (for Gephi) or the CSV sheets."""
     from clusterkg.graph.export import export_store
 
-    with opened_store(ctx) as store:
+    with opened_store(ctx, read_only=True) as store:
         try:
             result = export_store(store, fmt, output)
         except ValueError as error:
@@ -196,7 +170,7 @@ def query(ctx: click.Context, sparql: str, fmt: str) -> None:
         except OSError as error:
             raise UserError(f"cannot read the query file: {error}") from error
     form = query_form(sparql)
-    with opened_store(ctx) as store:
+    with opened_store(ctx, read_only=True) as store:
         if form in ("CONSTRUCT", "DESCRIBE"):
             click.echo(store.query_bytes(sparql, "text/turtle").decode())
         elif form == "ASK":
@@ -238,7 +212,7 @@ def stats(ctx: click.Context, fmt: str) -> None:
     """Count clusters, organisations, competencies, partnerships, ... in the store."""
     from clusterkg.graph.stats import graph_stats
 
-    with opened_store(ctx) as store:
+    with opened_store(ctx, read_only=True) as store:
         counts = graph_stats(store)
     if fmt == "json":
         click.echo(json.dumps(counts, indent=2))
@@ -280,25 +254,17 @@ def generate(ctx: click.Context, clusters: int, organisations: int, competencies
                 click.echo(f"loaded {count} synthetic triples; the store now holds {store.triple_count()}")
 
 
-def _register_analysis_commands() -> None:
-    """The toolkit verbs live in ``clusterkg.commands``, one module per family."""
-    from clusterkg.commands.cooperation import applications, disseminate, recommend
-    from clusterkg.commands.identify import identify
-    from clusterkg.commands.ingest import ingest
-    from clusterkg.commands.network import brokers, communities, matchmake
-    from clusterkg.commands.partner_search import gaps_command, partners_command
-    from clusterkg.commands.serve import serve
-    from clusterkg.commands.changes import delete, history
-
-    for command in (gaps_command, partners_command, recommend, applications, disseminate, communities, brokers,
-                    matchmake, identify, serve, delete, history, ingest):
-        cli.add_command(command)
-
-
-_register_analysis_commands()
+# The toolkit verbs live in ``clusterkg.commands``, one module per family.
+for _command in (gaps_command, partners_command, recommend, applications, disseminate, communities, brokers,
+                 matchmake, identify, serve, delete, history, ingest):
+    cli.add_command(_command)
 
 
 def main() -> None:
-    """Console-script entry point."""
-    cli(prog_name="clusterkg")
-
+    """Console-script entry point. A bad setting read outside a verb's own checks (an option's
+    default, say) still ends as a one-line error with exit code 1, not a traceback."""
+    try:
+        cli(prog_name="clusterkg")
+    except SettingError as error:
+        click.echo(f"Error: {error}", err=True)
+        sys.exit(1)

@@ -1,12 +1,13 @@
 """The error types of clusterkg: one base class, so every front end has one handler for them.
 
 A :class:`ClusterKGError` is a problem with what the user asked or gave (exit code 1 on the
-command line, a 4xx status on the web); anything else is a bug.
+command line, a 4xx status on the web), or a :class:`StoreFailure` (the store could not do it:
+a 503 on the web, with the one error shape); anything else is a bug.
 """
 
 from __future__ import annotations
 
-__all__ = ["ClusterKGError", "NotFound", "ClusterNotFound", "AmbiguousName", "InvalidInput"]
+__all__ = ["ClusterKGError", "NotFound", "ClusterNotFound", "AmbiguousName", "InvalidInput", "StoreFailure"]
 
 
 class ClusterKGError(Exception):
@@ -44,3 +45,13 @@ class AmbiguousName(ClusterKGError):
 
 class InvalidInput(ClusterKGError):
     """An argument has the wrong form (an empty competency list, a bad weight, ...)."""
+
+
+class StoreFailure(ClusterKGError):
+    """The store could not answer or write (a server down, a broken store, a refused request).
+
+    The base of :class:`clusterkg.graph.store.StoreError`. Not the user's doing, and often
+    passing, so the web answers 503 ("try again later").
+    """
+
+    status = 503

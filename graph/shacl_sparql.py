@@ -25,6 +25,11 @@ fixture and compares verdicts and messages), including its quirks:
 - counts are of distinct terms. pyoxigraph keeps valid literals in canonical form
   (``"01"^^xsd:integer`` is stored as ``"1"``), so the lexical forms reported are canonical.
 
+Cost: the grouped passes scan the default graph (a predicate's triples, a shape's targets), so
+validation time follows the size of the default graph, not the number of focus candidates: load
+the batch and the context it needs (the types of what it references) into a staging store
+rather than validating a few focus nodes inside a large store.
+
 Every construct is listed in ``_COMPONENTS``/``_ALLOWED``; a shapes graph using anything else
 (``sh:sparql``, ``sh:closed``, a sequence path, ``sh:severity``, ...) is refused by
 :func:`compile_shapes` with :class:`UnsupportedShape` naming it, so no rule is silently unchecked.

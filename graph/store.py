@@ -20,6 +20,7 @@ import os
 import re
 import shutil
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 from collections.abc import Iterator, Mapping
@@ -31,6 +32,7 @@ import pyoxigraph as ox
 import rdflib
 from rdflib.term import BNode, Literal, Node, URIRef
 
+from clusterkg.graph.errors import StoreFailure
 from clusterkg.graph.history import Activity, default_agent
 
 __all__ = [
@@ -89,7 +91,7 @@ _COUNT_QUERY = "SELECT (COUNT(*) AS ?count) WHERE { ?s ?p ?o }"
 _DUMP_QUERY = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"
 
 
-class StoreError(Exception):
+class StoreError(StoreFailure):
     """A store operation failed; the message names the store (server URL or path) and why."""
 
 
@@ -156,12 +158,55 @@ def sparql_term(node: Node) -> str:
     raise BindingError(f"only IRIs and literals can be bound, not {type(node).__name__} {node!r}")
 
 
-def _with_bindings(query: str, bindings: Mapping[str, Node] | None) -> str:
-    """Append ``VALUES (?a ?b) { (...) }`` after the query (SPARQL's trailing VALUES clause).
+# Strings, IRIs and comments are matched whole, so a brace or "WHERE" inside one is never read
+# as syntax (the tokens of clusterkg.webapp.sparql_text.tokens, which graph/ cannot import).
+_SYNTAX = re.compile(
+    r"""'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"|'(?:[^'\\\n\r]|\\.)*'"""
+    r"""|"(?:[^"\\\n\r]|\\.)*"|<[^<>"{}|^`\\\x00-\x20]*>|\#[^\n\r]*|[?$][A-Za-z0-9_\u00B7-\uFFFF]+"""
+    r"""|[A-Za-z_][A-Za-z0-9_\-.]*(?::[^\s{}()\[\];,]*)?|[{}()]""",
+    re.DOTALL,
+)
+_GROUP_FIRST = ("SELECT", "ASK", "DESCRIBE")
 
-    The block is joined with the query's solutions: a bound variable restricts the rows it
-    appears in. After ``GROUP BY`` only grouped variables are in scope, so bind a grouped
-    variable, not one hidden inside an aggregate.
+
+def _where_group(query: str) -> tuple[int, int]:
+    """Where the query's outermost WHERE group opens and closes (offsets of its braces).
+
+    The group is the one after a top-level ``WHERE``, or, for ``SELECT`` / ``ASK`` /
+    ``DESCRIBE`` without the keyword, the first top-level ``{``. Raises
+    :class:`BindingError` when there is none.
+    """
+    depth, form, after_where, opened = 0, None, False, None
+    for match in _SYNTAX.finditer(query):
+        text = match.group()
+        if text in ("{", "("):
+            if text == "{" and depth == 0 and (after_where or form in _GROUP_FIRST):
+                opened = match.start()
+            depth += 1
+        elif text in ("}", ")"):
+            depth -= 1
+            if depth == 0 and opened is not None:
+                return opened, match.start()
+        elif depth == 0 and text[0].isalpha():
+            keyword = text.upper()
+            if form is None and keyword in (*_GROUP_FIRST, "CONSTRUCT"):
+                form = keyword
+            elif keyword == "WHERE":
+                after_where = True
+    raise BindingError("cannot bind variables: the query has no WHERE group")
+
+
+def _with_bindings(query: str, bindings: Mapping[str, Node] | None) -> str:
+    """Write ``VALUES (?a ?b) { (...) }`` first inside the query's outermost WHERE group.
+
+    There the bound variables restrict the pattern before any aggregate or projection: with
+    ``c`` bound, ``SELECT (COUNT(?o) AS ?n) { ?o m ?c }`` counts the rows of that ``c`` only
+    (a trailing ``VALUES`` joins after the aggregate, where ``?c`` is out of scope, and so
+    counts every row), and the engine starts from the bound terms instead of joining them
+    last. Terms are written by :func:`sparql_term`, so they cannot break out of the block.
+
+    >>> _with_bindings("SELECT (COUNT(?o) AS ?n) WHERE { ?o ?m ?c }", {"c": URIRef("http://x/c")})
+    'SELECT (COUNT(?o) AS ?n) WHERE { VALUES (?c) { (<http://x/c>) }\\n ?o ?m ?c }'
     """
     if not bindings:
         return query
@@ -172,8 +217,16 @@ def _with_bindings(query: str, bindings: Mapping[str, Node] | None) -> str:
             raise BindingError(f"not a valid SPARQL variable name: {name!r}")
         names.append("?" + bare)
         terms.append(sparql_term(node))
-    # The newline ends a trailing "#" comment in the query, if there is one.
-    return f"{query}\nVALUES ({' '.join(names)}) {{ ({' '.join(terms)}) }}\n"
+    values = f"VALUES ({' '.join(names)}) {{ ({' '.join(terms)}) }}"
+    opened, closed = _where_group(query)
+    before, inside, after = query[:opened], query[opened + 1:closed], query[closed + 1:]
+    if re.search(r"\bCONSTRUCT\s+WHERE\s*$", before, re.IGNORECASE):
+        # the short form's pattern is its template too, which cannot hold VALUES: write both
+        before = before.rstrip()[:-len("WHERE")] + "{" + inside + "} WHERE "
+    elif re.match(r"\s*SELECT\b", inside, re.IGNORECASE):  # a group that is one sub-select
+        inside = " {" + inside + "} "
+    # The newline ends a "#" comment the inserted block would otherwise sit in.
+    return f"{before}{{ {values}\n{inside}}}{after}"
 
 
 def _version_update(version: str) -> str:
@@ -915,6 +968,9 @@ class SparqlProtocolStore(KnowledgeStore):
         headers: Mapping[str, str] | None = None,
         timeout: float = 30,
     ) -> None:
+        for what, url in (("query", query_url), ("update", update_url), ("Graph Store", graph_store_url)):
+            if url is not None and urllib.parse.urlsplit(url).scheme not in ("http", "https"):
+                raise StoreError(f"the {what} endpoint must be an http:// or https:// URL, not {url!r}")
         self.query_url = query_url
         self.update_url = update_url
         self.graph_store_url = graph_store_url
@@ -930,7 +986,7 @@ class SparqlProtocolStore(KnowledgeStore):
         return self.update_url is not None
 
     def _read_only_reason(self) -> str:
-        return "no update endpoint was given"
+        return "no update endpoint is known for it (set CLUSTERKG_UPDATE_ENDPOINT)"
 
     # -- HTTP
 
@@ -1061,17 +1117,30 @@ def open_store(
     update_endpoint: str | None = None,
     graph_store_endpoint: str | None = None,
     token: str | None = None,
+    *,
+    read_only: bool = False,
 ) -> KnowledgeStore:
     """Open the store the configuration names: a remote server if ``endpoint`` is given,
-    else the embedded store at ``location`` (``None``: in memory).
+    else the embedded store at ``location`` (``None``: in memory; ``read_only``: opened
+    beside a process that holds it read-write, seeing the data as of this call).
 
-    ``token`` is sent as ``Authorization: Bearer <token>`` to the remote server.
+    For a remote server, update and Graph Store URLs not given are derived from the query
+    URL (:func:`clusterkg.graph.endpoints.derive_endpoints`: Oxigraph, Fuseki, Virtuoso,
+    ``clusterkg serve`` or the server's service description). ``token`` is sent as
+    ``Authorization: Bearer <token>``.
     """
     if endpoint is None:
         if update_endpoint or graph_store_endpoint or token:
             raise StoreError("update/graph store endpoints and tokens need a query endpoint")
+        if read_only and location is not None:
+            from clusterkg.graph.running_server import SnapshotStore
+
+            return SnapshotStore.read_only(location)
         return OxigraphStore(location)
     if location is not None:
         raise StoreError("give either a store location or a SPARQL endpoint, not both")
+    from clusterkg.graph.endpoints import derive_endpoints
+
     headers = {"Authorization": f"Bearer {token}"} if token else None
-    return SparqlProtocolStore(endpoint, update_endpoint, graph_store_endpoint, headers=headers)
+    urls = derive_endpoints(endpoint, update_endpoint, graph_store_endpoint, headers)
+    return SparqlProtocolStore(urls.query, None if read_only else urls.update, urls.graph_store, headers=headers)

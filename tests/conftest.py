@@ -9,11 +9,15 @@ Stable fixtures for all test modules (keep their names and behaviour):
     after the test.
 ``oxigraph_server``
     Session-wide real ``oxigraph serve`` process on 127.0.0.1 (an :class:`OxigraphServer`
-    with ``query_url``, ``update_url``, ``store_url``). Skipped only when the ``oxigraph``
-    binary is not installed.
+    with ``query_url``, ``update_url``, ``store_url``). The binary is found beside the
+    running Python (the venv's ``bin``, where ``pip install oxigraph`` puts it), then on PATH.
 ``remote_store``
     A :class:`~clusterkg.graph.store.SparqlProtocolStore` on that server, emptied before the
     test (the server is shared: never rely on data from another test).
+``clusterkg_serve``
+    ``with clusterkg_serve(store_dir, admin_token=None) as url:`` runs ``clusterkg serve`` as a
+    user does (the console script beside the running Python) on 127.0.0.1 and a free port,
+    waits until ``/sparql`` answers, and stops it with SIGTERM afterwards (exit code 0).
 ``any_store``
     Each of the three above in turn (params ``memory``, ``disk``, ``remote``), so one test
     checks that every backend behaves the same. Tests that must know the backend can use
@@ -22,13 +26,17 @@ Stable fixtures for all test modules (keep their names and behaviour):
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +45,29 @@ import pytest
 from clusterkg.graph.store import KnowledgeStore, OxigraphStore, SparqlProtocolStore
 
 SERVER_START_TIMEOUT_S = 20
+
+
+def find_tool(name: str) -> str | None:
+    """The console script ``name`` beside the running Python (the venv's bin), else on PATH.
+
+    ``.venv/bin/python -m pytest`` does not put the venv's bin on PATH, so PATH alone misses
+    the tools the test extras install there.
+    """
+    beside = Path(sys.executable).parent / name  # not resolved: the venv's python is a symlink
+    if beside.is_file() and os.access(beside, os.X_OK):
+        return str(beside)
+    return shutil.which(name)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Under CI, a skip (a missing component: Oxigraph server, Chromium, ...) fails the test."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.skipped and os.environ.get("CI", "").lower() == "true" and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"skipped under CI=true, where every component must be present: {reason}"
 
 
 @dataclass(frozen=True)
@@ -85,9 +116,10 @@ def _answers(query_url: str) -> bool:
 
 @pytest.fixture(scope="session")
 def oxigraph_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OxigraphServer]:
-    binary = shutil.which("oxigraph")
+    binary = find_tool("oxigraph")
     if binary is None:
-        pytest.skip("the `oxigraph` server binary is not installed (pip install oxigraph)")
+        pytest.skip(f"the `oxigraph` server binary is not beside {sys.executable} nor on PATH "
+                    "(pip install oxigraph)")
     location = tmp_path_factory.mktemp("oxigraph-server")
     log_path = location.parent / (location.name + ".log")
     port = _free_port()
@@ -116,6 +148,41 @@ def oxigraph_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Oxigra
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+@pytest.fixture
+def clusterkg_serve(tmp_path: Path):
+    """Start ``clusterkg serve`` on a store directory, as a user would; see the module docstring."""
+    binary = find_tool("clusterkg")
+    assert binary is not None, f"no `clusterkg` console script beside {sys.executable}: pip install -e ."
+
+    @contextmanager
+    def serve(store: Path | str, admin_token: str | None = None) -> Iterator[str]:
+        port = _free_port()
+        env = {k: v for k, v in os.environ.items() if k != "CLUSTERKG_ADMIN_TOKEN"}
+        if admin_token:
+            env["CLUSTERKG_ADMIN_TOKEN"] = admin_token
+        log_path = tmp_path / f"serve-{port}.log"
+        with open(log_path, "wb") as log:
+            process = subprocess.Popen([binary, "--store", str(store), "serve", "--host", "127.0.0.1",
+                                        "--port", str(port), "--threads", "4"],
+                                       stdout=log, stderr=subprocess.STDOUT, env=env)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 60
+            while not _answers(url + "/sparql"):
+                assert process.poll() is None, log_path.read_text(errors="replace")
+                assert time.monotonic() < deadline, f"clusterkg serve did not answer: {log_path.read_text()}"
+                time.sleep(0.2)
+            yield url
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(30) == 0, log_path.read_text(errors="replace")
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+
+    return serve
 
 
 @pytest.fixture

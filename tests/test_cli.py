@@ -1,9 +1,14 @@
-"""The command line, driven through click's runner against real on-disk stores."""
+"""The command line, driven through click's runner, on an embedded store and on a real
+``oxigraph serve`` (the tour), and beside a running ``clusterkg serve``."""
 
 import json
+import os
 import re
+import shutil
 import subprocess
 import sys
+import urllib.parse
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -11,16 +16,34 @@ from click.testing import CliRunner
 from rdflib import Graph
 
 from clusterkg.cli import cli
+from clusterkg.graph.running_server import NOTE_NAME, running_server
 
 DATA_DIR = Path(__file__).parent / "data"
 MINI = [str(p) for p in sorted((DATA_DIR / "mini").glob("*.csv"))]
 VERBS = ["init", "import", "validate", "export", "query", "stats", "generate", "identify", "communities", "brokers", "matchmake", "recommend", "applications", "disseminate", "gaps", "partners"]
 
 
+@pytest.fixture(params=["embedded", "oxigraph-server"])
+def run(request, tmp_path):
+    """Invoke the CLI on a store of its own: an embedded one in tmp_path, or an emptied
+    ``oxigraph serve`` named by its query URL alone (the update and Graph Store URLs derived)."""
+    if request.param == "embedded":
+        where = ["--store", str(tmp_path / "store")]
+    else:
+        server = request.getfixturevalue("oxigraph_server")
+        with server.connect() as store:
+            store.clear()
+        where = ["--endpoint", server.query_url]
+
+    def invoke(*args: str):
+        return CliRunner().invoke(cli, [*where, *args], catch_exceptions=False)
+
+    invoke.backend = request.param
+    return invoke
+
+
 @pytest.fixture()
-def run(tmp_path, monkeypatch):
-    """Invoke the CLI on a store of its own in tmp_path."""
-    monkeypatch.delenv("CLUSTERKG_ENDPOINT", raising=False)
+def embedded_run(tmp_path):
     store = str(tmp_path / "store")
 
     def invoke(*args: str):
@@ -48,8 +71,8 @@ def test_usage_error_exits_2():
     assert result.returncode == 2 and "Missing argument" in result.stderr
 
 
-def test_command_without_store_explains_what_to_do(run):
-    result = run("stats")
+def test_command_without_store_explains_what_to_do(embedded_run):
+    result = embedded_run("stats")
     assert result.exit_code == 1 and "clusterkg init" in result.output
 
 
@@ -162,3 +185,164 @@ def test_generate_writes_and_loads_a_synthetic_graph(run, tmp_path):
 
 def test_generate_needs_a_destination(run):
     assert run("generate").exit_code == 2
+
+
+# --------------------------------------------------------------------------- where the data is
+
+ROOT = Path(__file__).parent.parent
+DEFAULT_CLUSTERS = len((ROOT / "data" / "sheets" / "clusters.csv").read_text(encoding="utf-8").splitlines()) - 1
+
+
+def test_the_readme_remote_example_works_with_a_store_variable_exported(oxigraph_server, tmp_path, monkeypatch):
+    """`clusterkg --endpoint http://127.0.0.1:7878/query init`: the update and Graph Store URLs are
+    derived, and the flag beats an exported CLUSTERKG_STORE."""
+    with oxigraph_server.connect() as store:
+        store.clear()
+    unused = tmp_path / "never-created"
+    monkeypatch.setenv("CLUSTERKG_STORE", str(unused))
+    result = CliRunner().invoke(cli, ["--endpoint", oxigraph_server.query_url, "init"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("store ready:")
+    counts = json.loads(CliRunner().invoke(cli, ["--endpoint", oxigraph_server.query_url, "stats", "--format", "json"]).output)
+    assert counts["clusters"] == DEFAULT_CLUSTERS
+    assert not unused.exists()
+
+
+def test_an_explicit_update_endpoint_overrides_the_derived_one(oxigraph_server, monkeypatch):
+    with oxigraph_server.connect() as store:
+        store.clear()
+    monkeypatch.setenv("CLUSTERKG_UPDATE_ENDPOINT", "http://127.0.0.1:9/update")  # nothing listens there
+    monkeypatch.setenv("CLUSTERKG_GRAPH_STORE_ENDPOINT", "http://127.0.0.1:9/store")
+    result = CliRunner().invoke(cli, ["--endpoint", oxigraph_server.query_url, "init", "--no-default-data"])
+    assert result.exit_code == 1 and "http://127.0.0.1:9/store" in result.output, result.output
+    with oxigraph_server.connect() as store:
+        assert store.triple_count() == 0
+
+
+def test_store_flag_beats_an_exported_endpoint(tmp_path, monkeypatch):
+    monkeypatch.setenv("CLUSTERKG_ENDPOINT", "http://127.0.0.1:9/query")  # nothing listens on port 9
+    result = CliRunner().invoke(cli, ["--store", str(tmp_path / "s"), "init", "--no-default-data"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "s").is_dir()
+
+
+def test_two_exported_locations_are_refused_clearly(tmp_path, monkeypatch):
+    monkeypatch.setenv("CLUSTERKG_ENDPOINT", "http://127.0.0.1:9/query")
+    monkeypatch.setenv("CLUSTERKG_STORE", str(tmp_path / "s"))
+    result = CliRunner().invoke(cli, ["stats"])
+    assert result.exit_code == 1
+    assert "both CLUSTERKG_STORE and CLUSTERKG_ENDPOINT are set" in result.output
+
+
+def test_a_bad_setting_names_the_variable(monkeypatch):
+    monkeypatch.setenv("CLUSTERKG_ENDPOINT", "127.0.0.1:7878/query")
+    result = CliRunner().invoke(cli, ["stats"])
+    assert result.exit_code == 1
+    assert "CLUSTERKG_ENDPOINT='127.0.0.1:7878/query' is not valid: expected an http:// or https:// URL" in result.output
+
+
+def test_a_bad_setting_read_by_an_option_default_is_one_line_not_a_traceback(tmp_path):
+    env = {**os.environ, "CLUSTERKG_PORT": "abc"}
+    result = subprocess.run([sys.executable, "-m", "clusterkg", "--store", str(tmp_path), "serve"],
+                            capture_output=True, text=True, env=env, timeout=60)
+    assert result.returncode == 1
+    assert result.stderr.strip() == "Error: CLUSTERKG_PORT='abc' is not valid: expected a port number"
+
+
+# --------------------------------------------------------------------------- beside `clusterkg serve`
+
+NEW_COUNTRY = "code,name,source_url\nAD,Andorra,https://www.iso.org/obp/ui/#iso:code:3166:AD\n"
+ANDORRA = "ASK { <https://w3id.org/clusterkg/id/country/AD> ?p ?o }"
+
+
+@pytest.fixture(scope="module")
+def default_store_template(tmp_path_factory):
+    """The README's store: `clusterkg init` with the bundled dataset (copied by each test)."""
+    path = tmp_path_factory.mktemp("cli-default") / "store"
+    result = CliRunner().invoke(cli, ["--store", str(path), "init"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return path
+
+
+@pytest.fixture()
+def served_copy(default_store_template, tmp_path):
+    return Path(shutil.copytree(default_store_template, tmp_path / "store"))
+
+
+def _cli(store: Path, *args: str):
+    return CliRunner().invoke(cli, ["--store", str(store), *args])
+
+
+def _server_asks(url: str, query: str) -> bool:
+    with urllib.request.urlopen(url + "/sparql?" + urllib.parse.urlencode({"query": query}), timeout=30) as response:
+        return json.loads(response.read())["boolean"]
+
+
+def test_the_readme_tour_reads_while_the_server_runs(served_copy, clusterkg_serve, tmp_path):
+    """Read verbs open the store read-only beside the server; writes to a server that takes
+    none are refused with what to do; after it stops, writes work again."""
+    before = _cli(served_copy, "export", "--format", "nt").output
+    extra = tmp_path / "countries.csv"
+    extra.write_text(NEW_COUNTRY, encoding="utf-8")
+    with clusterkg_serve(served_copy) as url:
+        assert running_server(served_copy).url == url
+        counts = json.loads(_cli(served_copy, "stats", "--format", "json").output)
+        assert counts["clusters"] == DEFAULT_CLUSTERS
+        answer = _cli(served_copy, "query", f"@{ROOT / 'data/queries/german-semiconductor-organisations.rq'}", "--format", "csv")
+        assert answer.exit_code == 0 and len(answer.output.splitlines()) > 1, answer.output
+        assert _cli(served_copy, "export", "--format", "nt").output == before
+        gaps = json.loads(_cli(served_copy, "gaps", "Silicon Saxony", "--template", "semiconductors", "--limit", "5",
+                               "--format", "json").output)
+        assert gaps["cluster"]["id"] == "silicon-saxony" and len(gaps["combined"]) == 5
+        partners = json.loads(_cli(served_copy, "partners", "Medicon Valley", "--limit", "5", "--format", "json").output)
+        assert len(partners["partners"]) == 5
+        for verb in (["recommend", "Silicon Saxony"], ["applications", "Silicon Saxony"], ["communities"], ["brokers"],
+                     ["matchmake", "-p", "Silicon Saxony", "-p", "Minalogic", "-p", "Medicon Valley", "--rounds", "1"],
+                     ["validate", str(extra)], ["import", "--dry-run", str(extra)]):
+            result = _cli(served_copy, *verb)
+            assert result.exit_code == 0, (verb, result.output)
+        refused = _cli(served_copy, "import", str(extra))
+        assert refused.exit_code == 1
+        assert "takes no writes" in refused.output and "CLUSTERKG_ADMIN_TOKEN" in refused.output
+        assert "kill " in refused.output
+        assert not _server_asks(url, ANDORRA)
+    assert not (served_copy / NOTE_NAME).exists()
+    written = _cli(served_copy, "import", str(extra))
+    assert written.exit_code == 0, written.output
+    assert _cli(served_copy, "query", ANDORRA).output.strip() == "true"
+
+
+def test_writes_go_through_the_running_server_with_the_admin_token(served_copy, clusterkg_serve, tmp_path, monkeypatch):
+    extra = tmp_path / "countries.csv"
+    extra.write_text(NEW_COUNTRY, encoding="utf-8")
+    broken = tmp_path / "organisations.csv"
+    broken.write_text("id,name,type,country,source_url\nx,X,not-a-type,ZZ,https://example.org/x\n", encoding="utf-8")
+    with clusterkg_serve(served_copy, admin_token="s3cret") as url:
+        without_token = _cli(served_copy, "import", str(extra))
+        assert without_token.exit_code == 1
+        assert "set CLUSTERKG_ADMIN_TOKEN to its admin token" in without_token.output
+        monkeypatch.setenv("CLUSTERKG_ADMIN_TOKEN", "s3cret")
+        rejected = _cli(served_copy, "import", str(broken))
+        assert rejected.exit_code == 1 and "nothing was written" in rejected.output
+        imported = _cli(served_copy, "import", str(extra))
+        assert imported.exit_code == 0, imported.output
+        assert _server_asks(url, ANDORRA)  # the server wrote it
+        seen = _cli(served_copy, "query", ANDORRA)
+        assert seen.output.strip() == "true", (seen.output, seen.exception)  # a new reader sees it
+        again = _cli(served_copy, "init")
+        assert again.exit_code == 0 and again.output.startswith("store ready:"), again.output
+        monkeypatch.setenv("CLUSTERKG_ADMIN_TOKEN", "wrong")
+        wrong = _cli(served_copy, "import", str(extra))
+        assert wrong.exit_code == 1 and re.search(r"HTTP 40[13]", wrong.output), wrong.output
+    assert _cli(served_copy, "query", ANDORRA).output.strip() == "true"
+
+
+def test_the_endpoint_of_a_running_clusterkg_serve_is_derived(served_copy, clusterkg_serve):
+    from clusterkg.graph.store import open_store
+
+    with clusterkg_serve(served_copy, admin_token="s3cret") as url:
+        with open_store(endpoint=url + "/sparql", token="s3cret") as remote:
+            assert (remote.update_url, remote.graph_store_url) == (url + "/sparql", url + "/store")
+            before = remote.triple_count()
+            remote.insert_ntriples(b'<https://example.org/a> <https://example.org/b> "c" .\n')
+            assert remote.triple_count() == before + 1

@@ -21,8 +21,10 @@ def _open_configured_store(config) -> object:
     if location == ":memory:":
         return OxigraphStore()
     endpoint = config.get("ENDPOINT")
-    if endpoint:
-        return open_store(endpoint=endpoint, token=get_setting("endpoint_token"))
+    if endpoint:  # update and Graph Store URLs: the settings, else derived (graph/endpoints.py)
+        return open_store(endpoint=endpoint, update_endpoint=get_setting("update_endpoint"),
+                          graph_store_endpoint=get_setting("graph_store_endpoint"),
+                          token=get_setting("endpoint_token"))
     path = Path(location or default_store_path())
     if not path.exists():
         raise StoreError(f"no store at {path}: run `clusterkg init` first (or set CLUSTERKG_STORE)")
@@ -44,11 +46,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.from_mapping(
         STORE=get_setting("store"),
         ENDPOINT=get_setting("endpoint"),
-        QUERY_TIMEOUT=float(get_setting("query_timeout")),
-        MAX_ROWS=int(get_setting("max_rows")),
+        QUERY_TIMEOUT=get_setting("query_timeout"),  # typed and checked by the settings table
+        MAX_ROWS=get_setting("max_rows"),
         ADMIN_TOKEN=get_setting("admin_token"),
-        QUERY_WORKERS=int(get_setting("query_workers")),
-        QUERY_CACHE=int(get_setting("query_cache")),
+        QUERY_WORKERS=get_setting("query_workers"),
+        QUERY_CACHE=get_setting("query_cache"),
         JSON_SORT_KEYS=False,
     )
     if test_config:

@@ -11,6 +11,10 @@ redirect maps them to ``/id/{kind}/{id}`` on the server that publishes the data,
   bound to the IRI) in the format ``Accept`` asks for: Turtle (the default), JSON-LD,
   N-Triples or RDF/XML (:data:`clusterkg.webapp.negotiation.GRAPH_FORMATS`); 406 for others;
 - 404 (the one JSON error shape) when the store holds no triple about the IRI.
+
+Both reads go through :mod:`clusterkg.webapp.pages.reads` (time limit, row cap): a resource with
+more than ``CLUSTERKG_MAX_ROWS`` triples is cut there, flagged by the ``X-ClusterKG-Truncated``
+header as at ``/sparql``.
 """
 
 from __future__ import annotations
@@ -22,8 +26,9 @@ from rdflib import URIRef
 
 from clusterkg.graph.errors import NotFound
 from clusterkg.webapp.errors import ApiError
-from clusterkg.webapp.extension import state
 from clusterkg.webapp.negotiation import GRAPH_FORMATS, choose
+from clusterkg.webapp.sparql import TRUNCATED_HEADER
+from clusterkg.webapp.pages import reads
 from clusterkg.webapp.pages.common import DATA_IRI_BASE, entity_url
 from clusterkg.webapp.pages.facts import exists
 
@@ -60,5 +65,8 @@ def dereference(kind: str, identifier: str):
     if chosen is None or chosen == "text/html":
         raise ApiError(f"cannot answer in {accept!r}; acceptable: text/html, {', '.join(GRAPH_FORMATS)}", 406)
     media_type = GRAPH_FORMATS[chosen].content_type.split(";")[0]  # text/plain is written as N-Triples
-    body = state().store.query_bytes(DESCRIBE, media_type, {"s": URIRef(iri)})
-    return Response(body, content_type=GRAPH_FORMATS[chosen].content_type, headers={"Vary": "Accept"})
+    reply = reads.answer(DESCRIBE, media_type, {"s": URIRef(iri)})
+    response = Response(reply.body, content_type=GRAPH_FORMATS[chosen].content_type, headers={"Vary": "Accept"})
+    if reply.truncated:
+        response.headers[TRUNCATED_HEADER] = "true"
+    return response

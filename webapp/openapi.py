@@ -77,7 +77,7 @@ _PARTNER_PARAMETERS = [
     _LIMIT,
 ]
 
-_GRAPH_SHAPE = '{ok, view, title, focus, nodes:[{id, kind, label, iri, ref, country, industries, size, detail, url, x?, y?, count?, expand?}], edges:[{id, from, to, relation, label}], physics, layout, aggregated, more:[{node, relation, shown, total}], sparql, options, stats:{nodes, edges}, industry_labels} (clusterkg.graph.views)'
+_GRAPH_SHAPE = '{ok, view, title, focus, nodes:[{id, kind, label, iri, ref, country, industries, size, detail, url, x?, y?, count?, expand?}], edges:[{id, from, to, relation, label}], physics, layout, aggregated, more:[{node, relation, shown, total}], sparql, options, stats:{nodes, edges}, industry_labels} (clusterkg.graph.explorer_model)'
 
 PATHS: dict[str, dict] = {
     **_twin("/", "Home: counts and a search over clusters, organisations and competencies",
@@ -130,7 +130,10 @@ PATHS: dict[str, dict] = {
             ("text/turtle", "application/ld+json", "application/n-triples", "application/rdf+xml")}},
             "303": {"description": "a browser: see the resource's page"}, **_errors(404, 406)}}},
     **_twin("/explore", "The graph explorer: a view of the graph (page, or the view as JSON)", _GRAPH_SHAPE,
-            [_param("view", "partnerships, ego or competencies"), _param("cluster", "focus cluster for the ego view"),
+            [_param("view", "partnerships, ego, neighbours or competencies"), _param("cluster", "focus cluster for the ego view"),
+             _param("of", "the node (kind:id) of the neighbours view"),
+             _param("node", "the selected node (kind:id), its details open"),
+             _param("focus", "an IRI or kind:id: redirects (302) to the view centred on it"),
              _param("limit", "most neighbours per relation (1-1000)", "integer")], errors=(400, 404)),
     **_twin("/explore/query", "A SPARQL CONSTRUCT or SELECT result drawn as a graph", _GRAPH_SHAPE + " plus truncated",
             [_param("query", "a read-only SPARQL CONSTRUCT or SELECT", required=True)], errors=(400,)),
@@ -138,6 +141,10 @@ PATHS: dict[str, dict] = {
                                [_param("cluster", "a cluster id, IRI or name", required=True),
                                 _param("limit", "most neighbours per relation (1-1000, default 150)", "integer")],
                                errors=(400, 404), html=False),
+    "/api/graph/neighbours": _json_op("Any node with its neighbours along each of its relations", _GRAPH_SHAPE,
+                                      [_param("node", "a node id kind:id", required=True),
+                                       _param("limit", "most neighbours per relation (1-1000, default 150)", "integer")],
+                                      errors=(400, 404), html=False),
     "/api/graph/partnerships": _json_op("The cross-cluster partnership network", _GRAPH_SHAPE,
                                         [_param("shared", "also draw shared-member ties (0/1)", "integer")], html=False),
     "/api/graph/competencies": _json_op("The competency map: competencies, broader links, industries", _GRAPH_SHAPE,
@@ -145,7 +152,7 @@ PATHS: dict[str, dict] = {
     "/api/graph/expand": _json_op(
         "Expand a node: counts per relation first, then one page of a relation",
         "{ok, node, counts:[{relation, count}]} without relation; with it {ok, node, relation, source, nodes, edges, "
-        "total, offset, next_offset, remaining} (clusterkg.graph.views)",
+        "total, offset, next_offset, remaining} (clusterkg.graph.explorer_model)",
         [_param("node", "a node id kind:id", required=True), _param("relation", "the relation to add"),
          _param("offset", "first item of the page", "integer"), _param("limit", "page size (1-1000, default 50)", "integer")],
         errors=(400, 404), html=False),

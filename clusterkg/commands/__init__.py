@@ -1,1 +1,5 @@
-"""The analysis verbs of the command line, one module per family, registered in ``clusterkg.cli``."""
+"""The verbs of the command line, one module per family, registered in ``clusterkg.cli``.
+
+``base`` holds what they share (errors, opening the store); none of them imports
+``clusterkg.cli``, so each can be imported on its own.
+"""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import click
 
-from clusterkg.cli import UserError, opened_store
+from clusterkg.commands.base import UserError, load_projection, opened_store
 from clusterkg.output import FORMAT_OPTION, emit
 
 __all__ = ["recommend", "applications", "disseminate"]
@@ -18,19 +18,12 @@ LIMIT_OPTION = click.option("--limit", "-n", type=click.IntRange(min=1), default
                             help="How many results to show.")
 
 
-def _projection(store):
-    from clusterkg.graph.projection import load_or_build
-    from clusterkg.settings import get_setting
-
-    return load_or_build(store, get_setting("cache"))
-
-
 def _run(ctx: click.Context, analysis, fmt: str) -> None:
     """Open the store, run ``analysis(projection)`` and print it; user errors exit with 1."""
     from clusterkg.graph.errors import ClusterKGError
 
-    with opened_store(ctx) as store:
-        projection = _projection(store)
+    with opened_store(ctx, read_only=True) as store:
+        projection = load_projection(store)
     try:
         result = analysis(projection)
     except ClusterKGError as error:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from clusterkg.cli import UserError
+from clusterkg.commands.base import UserError
 from clusterkg.output import FORMAT_OPTION, emit
 
 __all__ = ["identify"]

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from clusterkg.cli import UserError, opened_store
+from clusterkg.commands.base import UserError, opened_store
 from clusterkg.graph.ingest import SOURCES
 
 __all__ = ["ingest"]

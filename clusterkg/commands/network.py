@@ -9,22 +9,15 @@ from __future__ import annotations
 
 import click
 
-from clusterkg.cli import UserError, opened_store
+from clusterkg.commands.base import UserError, load_projection, opened_store
 from clusterkg.output import FORMAT_OPTION, emit
 
 __all__ = ["communities", "brokers", "matchmake"]
 
 
 def _projection(ctx: click.Context):
-    from clusterkg.graph.projection import load_or_build
-    from clusterkg.settings import get_setting
-
-    try:
-        cache_dir = get_setting("cache")
-    except KeyError:  # a settings table without the cache entry: build in memory
-        cache_dir = None
-    with opened_store(ctx) as store:
-        return load_or_build(store, cache_dir)
+    with opened_store(ctx, read_only=True) as store:
+        return load_projection(store)
 
 
 def _run(function, *args, **kwargs):

@@ -11,23 +11,12 @@ from pathlib import Path
 
 import click
 
-from clusterkg.cli import UserError, opened_store
+from clusterkg.commands.base import UserError, load_projection, opened_store
 from clusterkg.output import FORMAT_OPTION, emit
 
 __all__ = ["gaps_command", "partners_command"]
 
 _LENS = click.Choice(["target", "peers", "demand", "all"])
-
-
-def _projection(store):
-    from clusterkg.graph.projection import load_or_build
-    from clusterkg.settings import get_setting
-
-    try:
-        cache_dir = get_setting("cache")
-    except KeyError:  # the setting is not in the table (yet): no disk cache
-        cache_dir = None
-    return load_or_build(store, cache_dir)
 
 
 def _template(name: str | None, path: str | None):
@@ -62,11 +51,11 @@ def gaps_command(ctx: click.Context, cluster: str, lens: str, template_name: str
     from clusterkg.graph.analysis.templates import load_template
     from clusterkg.graph.errors import ClusterKGError
 
-    with opened_store(ctx) as store:
+    with opened_store(ctx, read_only=True) as store:
         try:
             spec = _template(template_name, template_file)
             template = load_template(*spec) if spec else None
-            result = find_gaps(_projection(store), cluster, lens=lens, template=template, limit=limit)
+            result = find_gaps(load_projection(store), cluster, lens=lens, template=template, limit=limit)
         except ClusterKGError as error:
             raise UserError(str(error)) from error
     emit(result, fmt)
@@ -111,12 +100,12 @@ def partners_command(ctx: click.Context, cluster: str, competencies: tuple[str, 
     from clusterkg.graph.analysis.templates import load_template
     from clusterkg.graph.errors import ClusterKGError
 
-    with opened_store(ctx) as store:
+    with opened_store(ctx, read_only=True) as store:
         try:
             spec = _template(template_name, template_file)
             template = load_template(*spec) if spec else None
             result = search_partners(
-                _projection(store), cluster, competencies=list(competencies) if competencies else None,
+                load_projection(store), cluster, competencies=list(competencies) if competencies else None,
                 filters=PartnerFilters(countries=countries, domestic=domestic, regions=regions, org_types=org_types,
                                        industries=industries, exclude_clusters=exclude_clusters),
                 preferences=PartnerPreferences(prefer_domestic=prefer_domestic, prefer_partnering_clusters=prefer_partnering),

@@ -1,10 +1,12 @@
 """``clusterkg serve``: the web app and SPARQL endpoint under waitress, a production WSGI server.
 
-Register with ``cli.add_command(serve)`` in ``clusterkg.cli``.
+Registered in ``clusterkg.cli``. While it runs on an embedded store it leaves a note in the store
+directory (``clusterkg.graph.running_server``) so the command line can write through it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import sys
 
@@ -34,15 +36,17 @@ def serve(ctx: click.Context, host: str, port: int, threads: int) -> None:
     import waitress
 
     from clusterkg.graph.store import StoreError
-    from clusterkg.settings import default_store_path, get_setting
+    from clusterkg.graph.errors import ClusterKGError
+    from clusterkg.graph.running_server import announced
+    from clusterkg.settings import data_location
     from clusterkg.webapp import create_app
 
     options = ctx.find_root().params
-    endpoint = get_setting("endpoint", options.get("endpoint"))
-    location = get_setting("store", options.get("store")) or str(default_store_path())
     try:
-        app = create_app({"STORE": None if endpoint else location, "ENDPOINT": endpoint})
-    except (StoreError, OSError, ValueError) as error:
+        where = data_location(options.get("store"), options.get("endpoint"))
+        endpoint, location = where.endpoint, where.store
+        app = create_app({"STORE": None if endpoint else str(location), "ENDPOINT": endpoint})
+    except (StoreError, OSError, ValueError, ClusterKGError) as error:
         raise click.ClickException(f"cannot start the server: {error}") from error
     ckg = app.extensions["clusterkg"]
     server = waitress.create_server(app, host=host, port=port, threads=threads, ident="clusterkg")
@@ -52,8 +56,13 @@ def serve(ctx: click.Context, host: str, port: int, threads: int) -> None:
     click.echo(f"clusterkg serving the {ckg.store.description} at http://{host}:{server.effective_port}/ "
                f"(SPARQL /sparql, Graph Store /store; {writes})", err=True)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stop cleanly: workers, store flush
+    # the note in the store directory lets `clusterkg import`/`init` write through this server
+    on_disk = endpoint is None and not where.in_memory
+    note = announced(location, host, server.effective_port, bool(ckg.admin_token)) if on_disk \
+        else contextlib.nullcontext()
     try:
-        server.run()
+        with note:
+            server.run()
     except KeyboardInterrupt:
         pass
     finally:

@@ -20,6 +20,9 @@ combines three kinds of tie between two clusters ``a`` and ``b``:
 - ``membership``: shared organisations over ``sqrt(members_a × members_b)`` (the cosine of the
   two membership vectors).
 
+The last two come with the projection's own cluster graph (:meth:`Projection.cluster_graph`,
+the one builder of it, which a refresh patches after a change); this module adds similarity.
+
 The edge ``weight`` is ``SIMILARITY_WEIGHT * similarity + PARTNERSHIP_WEIGHT * partnership +
 MEMBERSHIP_WEIGHT * membership``; every component is in [0, 1] per source.
 
@@ -166,35 +169,24 @@ def cluster_network(projection: Projection) -> nx.Graph:
 
 
 def _build_network(p: Projection) -> nx.Graph:
+    """The projection's cluster graph (:meth:`Projection.cluster_graph`: shared members and
+    partnerships, with their weights) plus the similarity edges, nodes and edges in order."""
+    base = p.cluster_graph()
+    similar = _nearest_neighbours(cluster_profiles(p), SIMILARITY_NEIGHBOURS, MIN_SIMILARITY)
     graph = nx.Graph()
-    for i, row in enumerate(p.clusters.itertuples()):
-        graph.add_node(i, iri=row.iri, id=row.id, label=row.label)
-    for (a, b), value in _nearest_neighbours(cluster_profiles(p), SIMILARITY_NEIGHBOURS, MIN_SIMILARITY).items():
-        _edge(graph, a, b)["similarity"] = value
-    sizes = np.diff((p.cluster_org > 0).tocsr().indptr)
-    for a, b, shared in p.cluster_graph().edges(data="shared_members", default=0):
-        if shared:
-            _edge(graph, a, b)["shared_members"] = int(shared)
-            graph[a][b]["membership"] = shared / float(np.sqrt(sizes[a] * sizes[b]))
-    for row in p.partnerships.itertuples():
-        members = sorted(set(row.clusters))
-        for x, a in enumerate(members):
-            for b in members[x + 1:]:
-                edge = _edge(graph, a, b)
-                edge["partnership"] += 1.0 / (len(members) - 1)
-                edge["partnerships"].append(row.label)
-    for _, _, edge in graph.edges(data=True):
+    for i in sorted(base.nodes):
+        graph.add_node(i, **{key: base.nodes[i][key] for key in ("iri", "id", "label")})
+    pairs = set(similar) | {(min(a, b), max(a, b)) for a, b in base.edges}
+    for a, b in sorted(pairs):
+        tie = base.get_edge_data(a, b, default={})
+        edge = {"similarity": similar.get((a, b), 0.0), "partnership": tie.get("partnership", 0.0),
+                "membership": tie.get("membership", 0.0), "shared_members": tie.get("shared_members", 0),
+                "partnerships": list(tie.get("partnerships", []))}
         edge["weight"] = (SIMILARITY_WEIGHT * edge["similarity"] + PARTNERSHIP_WEIGHT * edge["partnership"]
                           + MEMBERSHIP_WEIGHT * edge["membership"])
-        edge["distance"] = 1.0 / edge["weight"] if edge["weight"] > 0 else float("inf")
-    graph.remove_edges_from([(a, b) for a, b, w in graph.edges(data="weight") if w <= 0])
+        if edge["weight"] > 0:
+            graph.add_edge(a, b, **edge, distance=1.0 / edge["weight"])
     return graph
-
-
-def _edge(graph: nx.Graph, a: int, b: int) -> dict:
-    if not graph.has_edge(a, b):
-        graph.add_edge(a, b, similarity=0.0, partnership=0.0, membership=0.0, shared_members=0, partnerships=[])
-    return graph[a][b]
 
 
 # ---------------------------------------------------------------------------------------------

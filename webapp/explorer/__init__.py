@@ -4,21 +4,24 @@ Pages (each also answers JSON: ``.json`` or ``Accept: application/json``, the sa
 the matching API route):
 
 - ``/explore?view=partnerships[&shared=1]`` (the default view), ``/explore?view=ego&cluster=<id>
-  [&limit=N]``, ``/explore?view=competencies`` — the explorer page; filters, search, expansions
-  and the selected node live in the URL (updated with ``history.replaceState``) so any view can
-  be shared.
+  [&limit=N]``, ``/explore?view=neighbours&of=<kind:id>[&limit=N]``, ``/explore?view=competencies``
+  — the explorer page; filters, search, expansions and the selected node (``node=<kind:id>``)
+  live in the URL (updated with ``history.replaceState``) so any view can be shared.
+- ``/explore?focus=<IRI or kind:id>`` — redirects to the explorer centred on that resource
+  (:func:`focus_url`): what every "Open in explorer" link of the pages opens.
 - ``/explore/query?query=<SPARQL>`` — a CONSTRUCT/DESCRIBE or SELECT result drawn as a graph.
 
 JSON API (errors: the app's one shape ``{"ok": false, "error": ..., "status": N}``):
 
 ``GET /api/graph/ego?cluster=<id|IRI|name>&limit=<1..1000, default 150>``
+``GET /api/graph/neighbours?node=<kind:id>&limit=<1..1000, default 150>``
 ``GET /api/graph/partnerships?shared=<0|1>``
 ``GET /api/graph/competencies``
 ``GET|POST /api/graph/query?query=<SPARQL>`` (read-only, time-limited, SERVICE/LOAD refused)
     A graph: ``{"ok": true, "view", "title", "focus", "nodes", "edges", "physics", "layout",
     "aggregated", "more", "sparql", "options", "stats": {"nodes", "edges"}}``; nodes and edges
-    as documented in :mod:`clusterkg.graph.views`, plus ``"url"`` (the node's page or null) on
-    each node; ``options`` are vis-network options; ``more``: ``[{"node", "relation", "shown",
+    as documented in :mod:`clusterkg.graph.explorer_model`, plus ``"url"`` on each node (the page
+    it names: its profile or ``/resource`` page, a country's cluster list; null for a group); ``options`` are vis-network options; ``more``: ``[{"node", "relation", "shown",
     "total"}]``. A query result also has ``"truncated"``.
 ``GET /api/graph/expand?node=<kind:id>``
     Counts first, in display order: ``{"ok": true, "node", "counts": [{"relation": "members",
@@ -34,31 +37,26 @@ or uses SERVICE/LOAD 400, a query past the time limit 503.
 from __future__ import annotations
 
 import json
-import urllib.parse
 from collections import OrderedDict
 
 import pyoxigraph as ox
-from flask import Blueprint, Flask, Response, jsonify, render_template, request, url_for
-from pyvis.network import Network
+from flask import Flask, Response, jsonify, redirect, render_template, request, url_for
 
-from clusterkg.graph import views
-from clusterkg.graph.errors import InvalidInput
-from clusterkg.webapp.errors import ApiError
+from clusterkg.graph import explorer_model
+from clusterkg.graph.errors import InvalidInput, NotFound
 from clusterkg.webapp.extension import state
+from clusterkg.webapp.pages import facts, reads
+from clusterkg.webapp.pages.common import entity_url, page_blueprint
+from clusterkg.webapp.pages.drawing import KIND_COLORS, vis_options
 
-__all__ = ["bp", "register", "NODE_PAGES"]
+__all__ = ["bp", "register", "focus_url"]
 
-bp = Blueprint("explorer", __name__)
+bp = page_blueprint("explorer", __name__)  # typed errors: an HTML page for browsers, JSON otherwise
 
-#: node kind -> the path of its page (served by the pages blueprint)
-NODE_PAGES = {"cluster": "/clusters/", "organisation": "/organisations/", "competency": "/competencies/"}
 #: most triples (or rows) a query result may draw
 QUERY_ROW_CAP = 5000
 _CACHE_SIZE = 32
-#: node kind -> colour, shared by the graph, the legend and the table
-KIND_COLORS = {"cluster": "#c0392b", "organisation": "#2e86c1", "competency": "#229954",
-               "industry": "#d68910", "country": "#7d3c98", "group": "#566573", "resource": "#839192"}
-VIEWS = ("partnerships", "ego", "competencies", "query")
+VIEWS = ("partnerships", "ego", "neighbours", "competencies", "query")
 
 
 def register(app: Flask) -> None:
@@ -95,47 +93,22 @@ def _wants_json(suffix: bool) -> bool:
 
 
 def _node_url(node: dict) -> str | None:
-    prefix = NODE_PAGES.get(node["kind"])
-    if not prefix or not node.get("ref"):
-        return None
-    return request.script_root + prefix + urllib.parse.quote(node["ref"], safe="")
+    """The page a node names: its profile or resource page; a country's clusters; none for a group."""
+    if node.get("iri"):
+        return entity_url(node["iri"])
+    if node["kind"] == "country" and node.get("ref"):
+        return url_for("clusters.list", country=node["ref"])
+    return None
 
 
 def _with_urls(nodes: list[dict]) -> list[dict]:
     return [{**n, "url": _node_url(n)} for n in nodes]
 
 
-def vis_options(view: views.GraphView) -> dict:
-    """vis-network options from pyvis: physics for small views, fixed positions for big ones.
-
-    The network itself is built by assigning pyvis's node and edge lists (``add_node`` /
-    ``add_edge`` are quadratic, DESIGN.md); its HTML is never used (it references CDNs).
-    """
-    net = Network(directed=False)
-    net.nodes, net.edges = view.nodes, view.edges
-    net.node_ids = [n["id"] for n in view.nodes]
-    if view.physics:
-        net.barnes_hut(gravity=-3000, central_gravity=0.3, spring_length=120, spring_strength=0.04,
-                       damping=0.3, overlap=0.1)
-        net.options.physics.stabilization.iterations = 300  # bounded: small views only
-    else:
-        net.toggle_physics(False)
-    net.toggle_hide_edges_on_drag(len(view.nodes) > views.PHYSICS_THRESHOLD)
-    options = json.loads(net.options.to_json())
-    options["edges"]["smooth"] = {"enabled": False} if not view.physics else {"enabled": True, "type": "continuous"}
-    options["edges"]["color"] = {"color": "#9aa7b4", "highlight": "#24364b", "inherit": False}
-    options["interaction"].update({"hover": True, "tooltipDelay": 150, "navigationButtons": False,
-                                   "keyboard": {"enabled": False}})
-    options["nodes"] = {"shape": "dot", "scaling": {"min": 6, "max": 40, "label": {"enabled": False}},
-                        "font": {"size": 12, "face": "system-ui, sans-serif"}}
-    options["layout"] = {"improvedLayout": bool(view.physics) and len(view.nodes) < 150}
-    return options
-
-
-def _payload(view: views.GraphView, projection, **extra) -> dict:
+def _payload(view: explorer_model.GraphView, projection, **extra) -> dict:
     industry_labels = dict(zip(projection.industries["id"], projection.industries["label"]))
     used = sorted({i for n in view.nodes for i in n.get("industries", ())})
-    body = {"ok": True, **view.to_json(), "nodes": _with_urls(view.nodes), "options": vis_options(view),
+    body = {"ok": True, **view.to_json(), "nodes": _with_urls(view.nodes), "options": vis_options(view.nodes, view.physics),
             "stats": {"nodes": len(view.nodes), "edges": len(view.edges)},
             "industry_labels": {i: industry_labels.get(i, i) for i in used}}
     body.update(extra)
@@ -162,57 +135,62 @@ def ego_payload(cluster: str, limit: int) -> dict:
     if not cluster.strip():
         raise InvalidInput("give a cluster: ?cluster=<id, IRI or name>")
     return _cached(("ego", cluster, limit),
-                   lambda p: _payload(views.finish(p, views.ego_network(p, cluster, limit=limit)), p))
+                   lambda p: _payload(explorer_model.finish(p, explorer_model.ego_network(p, cluster, limit=limit)), p))
 
 
 def partnerships_payload(shared: bool) -> dict:
     return _cached(("partnerships", shared),
-                   lambda p: _payload(views.finish(p, views.partnership_network(p, shared_members=shared)), p))
+                   lambda p: _payload(explorer_model.finish(p, explorer_model.partnership_network(p, shared_members=shared)), p))
+
+
+def neighbours_payload(node: str, limit: int) -> dict:
+    if not node.strip():
+        raise InvalidInput("give a node: ?of=<kind:id>, e.g. organisation:globalfoundries")
+    return _cached(("neighbours", node, limit),
+                   lambda p: _payload(explorer_model.finish(p, explorer_model.neighbourhood(p, node, limit=limit)), p))
 
 
 def competencies_payload() -> dict:
-    return _cached(("competencies",), lambda p: _payload(views.finish(p, views.competency_map(p)), p))
+    return _cached(("competencies",), lambda p: _payload(explorer_model.finish(p, explorer_model.competency_map(p)), p))
 
 
 def query_payload(query: str) -> dict:
     """Run a read-only query with the SPARQL endpoint's checks and limits; draw its result."""
-    from clusterkg.webapp.query_runner import QueryJob
     from clusterkg.webapp.sparql_text import check_query
 
     if not query.strip():
         raise InvalidInput("give a SPARQL CONSTRUCT, DESCRIBE or SELECT query: ?query=...")
     check_query(query)  # refuses SERVICE (and anything that would fetch remote data)
     ckg = state()
-    if ckg.runner is None:
-        raise ApiError("this server has no embedded store to query; query the remote SPARQL server directly", 501)
-    answer = ckg.runner.run(QueryJob(
-        query, accept="application/sparql-results+json, application/n-triples",
-        max_rows=min(ckg.max_rows, QUERY_ROW_CAP), base_iri=request.base_url))
+    answer = reads.answer(query, "application/sparql-results+json, application/n-triples",
+                          max_rows=QUERY_ROW_CAP, base_iri=request.base_url)
     projection = ckg.projections.get()
     if answer.form == "ASK":
         raise InvalidInput("an ASK query answers yes or no, not a graph: use CONSTRUCT or SELECT")
     if answer.form == "SELECT":
         document = json.loads(answer.body)
-        view = views.graph_from_rows(projection, document["head"]["vars"], document["results"]["bindings"], sparql=query)
+        view = explorer_model.graph_from_rows(projection, document["head"]["vars"], document["results"]["bindings"], sparql=query)
     else:
         triples = []
         for t in ox.parse(answer.body, format=ox.RdfFormat.N_TRIPLES):
             subject = t.subject.value if isinstance(t.subject, ox.NamedNode) else "_:" + t.subject.value
             kind = "iri" if isinstance(t.object, ox.NamedNode) else "bnode" if isinstance(t.object, ox.BlankNode) else "literal"
             triples.append((subject, t.predicate.value, t.object.value, kind))
-        view = views.graph_from_triples(projection, triples, sparql=query)
-    return _payload(views.finish(projection, view), projection, truncated=answer.truncated)
+        view = explorer_model.graph_from_triples(projection, triples, sparql=query)
+    return _payload(explorer_model.finish(projection, view), projection, truncated=answer.truncated)
 
 
 def _view_payload() -> tuple[str, dict]:
     view = request.args.get("view", "partnerships")
     if view == "ego":
         return view, ego_payload(request.args.get("cluster", ""), _int("limit", 150))
+    if view == "neighbours":
+        return view, neighbours_payload(request.args.get("of", ""), _int("limit", 150))
     if view == "partnerships":
         return view, partnerships_payload(_flag("shared"))
     if view == "competencies":
         return view, competencies_payload()
-    raise InvalidInput(f"unknown view {view!r}; choose one of {', '.join(VIEWS[:3])} (or /explore/query)")
+    raise InvalidInput(f"unknown view {view!r}; choose one of {', '.join(VIEWS[:4])} (or /explore/query)")
 
 
 # --------------------------------------------------------------------------- pages
@@ -222,7 +200,7 @@ def _page(payload: dict, view: str, query: str = "") -> Response:
     html = render_template(
         "explorer/explore.html", payload=payload, view=view, query=query,
         sparql_url=url_for("sparql.endpoint") if "sparql" in _blueprints() else "/sparql",
-        node_pages=NODE_PAGES, kind_colors=KIND_COLORS, physics_threshold=views.PHYSICS_THRESHOLD, cap=views.AGGREGATE_CAP,
+        kind_colors={k: v for k, v in KIND_COLORS.items() if k != "recommended"}, physics_threshold=explorer_model.PHYSICS_THRESHOLD, cap=explorer_model.AGGREGATE_CAP,
     )
     return Response(html, content_type="text/html; charset=utf-8", headers={"Vary": "Accept"})
 
@@ -233,9 +211,35 @@ def _blueprints():
     return current_app.blueprints
 
 
+def focus_url(focus: str) -> str:
+    """The explorer centred on ``focus`` (a data IRI or a node id such as ``organisation:x``).
+
+    A cluster opens its ego network, any other node of the projection its neighbourhood, and
+    any other resource of the store the graph of its own triples; the node is selected, so its
+    details are open. Raises :class:`~clusterkg.graph.errors.NotFound` for what the store
+    does not hold.
+    """
+    projection = state().projections.get()
+    kind = focus.partition(":")[0]
+    node = focus if kind in explorer_model.RELATIONS else explorer_model.node_for_iri(projection, focus)
+    if node is not None:
+        kind, _, ref = node.partition(":")
+        if kind == "cluster":
+            return url_for("explorer.explore", view="ego", cluster=ref, node=node)
+        explorer_model.neighbour_counts(projection, node)  # NotFound / InvalidInput for a bad node
+        return url_for("explorer.explore", view="neighbours", of=node, node=node)
+    query = explorer_model.resource_query(focus)  # InvalidInput for what cannot be an IRI
+    if not facts.exists(focus):
+        raise NotFound("resource", focus)
+    return url_for("explorer.explore_query", query=query, node="iri:" + focus)
+
+
 @bp.route("/explore", defaults={"suffix": ""})
-@bp.route("/explore.json", defaults={"suffix": ".json"})
+@bp.route("/explore.json", endpoint="explore_json", defaults={"suffix": ".json"})
 def explore(suffix: str):
+    focus = request.args.get("focus", "").strip()
+    if focus:
+        return redirect(focus_url(focus))
     view, payload = _view_payload()
     if _wants_json(bool(suffix)):
         return jsonify(payload)
@@ -243,7 +247,7 @@ def explore(suffix: str):
 
 
 @bp.route("/explore/query", defaults={"suffix": ""}, methods=["GET", "POST"])
-@bp.route("/explore/query.json", defaults={"suffix": ".json"}, methods=["GET", "POST"])
+@bp.route("/explore/query.json", endpoint="explore_query_json", defaults={"suffix": ".json"}, methods=["GET", "POST"])
 def explore_query(suffix: str):
     query = request.values.get("query", "")
     if _wants_json(bool(suffix)):
@@ -265,6 +269,11 @@ def api_partnerships():
     return jsonify(partnerships_payload(_flag("shared")))
 
 
+@bp.route("/api/graph/neighbours")
+def api_neighbours():
+    return jsonify(neighbours_payload(request.args.get("node", ""), _int("limit", 150)))
+
+
 @bp.route("/api/graph/competencies")
 def api_competencies():
     return jsonify(competencies_payload())
@@ -276,10 +285,10 @@ def api_expand():
     relation = request.args.get("relation", "")
     projection = state().projections.get()
     if not relation:
-        counts = views.neighbour_counts(projection, node)
+        counts = explorer_model.neighbour_counts(projection, node)
         return jsonify({"ok": True, "node": node,
                         "counts": [{"relation": name, "count": n} for name, n in counts.items()]})
-    page = views.expand(projection, node, relation, offset=_int("offset", 0), limit=_int("limit", 50))
+    page = explorer_model.expand(projection, node, relation, offset=_int("offset", 0), limit=_int("limit", 50))
     body = page.to_json()
     body["nodes"] = _with_urls(body["nodes"])
     body["source"] = {**body["source"], "url": _node_url(body["source"])}

@@ -18,7 +18,7 @@ blueprint          pages
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, Response
 
 __all__ = ["register", "BLUEPRINTS"]
 
@@ -34,3 +34,9 @@ def register(app: Flask) -> None:
         return
     for module in (home, clusters, entities, partner_search, toolkit, linked_data, openapi):
         app.register_blueprint(module.bp)
+    app.add_url_rule("/favicon.ico", "favicon", _no_icon)
+
+
+def _no_icon() -> Response:
+    """The site has no icon (pages declare an empty one); browsers still ask for it on JSON answers."""
+    return Response(status=204)

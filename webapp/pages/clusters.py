@@ -211,25 +211,25 @@ def cluster_drawing(p: Projection, row: int, members: list[dict], recommendation
     """The cluster, its organisations (up to a cap), partner clusters and recommended ones."""
     drawing = Drawing()
     focus = p.clusters["iri"].iat[row]
-    drawing.add(node(focus, p.clusters["label"].iat[row], "focus", href=entity_url(focus)))
+    drawing.add(node(focus, p.clusters["label"].iat[row], "cluster", entity_url(focus), size=12))
     shown = 0
     for group in members:
         for member in group["organisations"]:
             if shown >= GRAPH_MEMBER_CAP:
                 break
             organisation = member["organisation"]
-            drawing.add(node(organisation["iri"], organisation["label"], "organisation",
-                             f"{organisation['label']} ({group['heading'].lower()})", entity_url(organisation["iri"])))
-            drawing.connect(edge(focus, organisation["iri"], group["heading"]))
+            drawing.add(node(organisation["iri"], organisation["label"], "organisation", entity_url(organisation["iri"]),
+                             {"tie": group["heading"].lower()}))
+            drawing.connect(edge(focus, organisation["iri"], "members", group["heading"]))
             shown += 1
     for other, labels in p.partners_of(row).items():
         iri = p.clusters["iri"].iat[other]
-        drawing.add(node(iri, p.clusters["label"].iat[other], "cluster",
-                         f"{p.clusters['label'].iat[other]}: partners via {', '.join(labels)}", entity_url(iri)))
-        drawing.connect(edge(focus, iri, "; ".join(labels), width=2))
+        drawing.add(node(iri, p.clusters["label"].iat[other], "cluster", entity_url(iri),
+                         {"partners via": ", ".join(labels)}, size=4))
+        drawing.connect(edge(focus, iri, "partners", "; ".join(labels)))
     for item in recommendations.get("items", []):
-        drawing.add(node(item["iri"], item["label"], "recommended", f"recommended: {item['why']}", entity_url(item["iri"])))
-        drawing.connect(edge(focus, item["iri"], "recommended partner", dashes=True))
+        drawing.add(node(item["iri"], item["label"], "recommended", entity_url(item["iri"]), {"why": item["why"]}, size=4))
+        drawing.connect(edge(focus, item["iri"], "recommended", "recommended partner", dashes=True))
     return drawing.to_json()
 
 

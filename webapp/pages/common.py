@@ -11,11 +11,10 @@ from __future__ import annotations
 import re
 from contextlib import contextmanager
 from collections.abc import Iterable
-from urllib.parse import urlencode
 
-from flask import Blueprint, Response, jsonify, render_template, request, url_for
+from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
 
-from clusterkg.graph.errors import ClusterKGError, InvalidInput, NotFound
+from clusterkg.graph.errors import ClusterKGError, InvalidInput, NotFound, StoreFailure
 from clusterkg.graph.projection import Projection, local_name
 from clusterkg.webapp.errors import error_response
 from clusterkg.webapp.extension import state
@@ -50,8 +49,8 @@ def projection() -> Projection:
 
 
 def wants_json() -> bool:
-    """True for ``/path.json`` and for a client preferring ``application/json`` over HTML."""
-    if request.path.endswith(".json"):
+    """True for ``/path.json``, ``/api/...`` and a client preferring ``application/json`` over HTML."""
+    if request.path.endswith(".json") or request.path.startswith("/api/"):
         return True
     best = request.accept_mimetypes.best_match(["text/html", "application/json"])
     return best == "application/json"
@@ -92,15 +91,20 @@ def twin_route(bp: Blueprint, rule: str, endpoint: str):
 
 def _page_error(error: ClusterKGError):
     status = int(getattr(error, "status", 400))
+    message = str(error)
+    if isinstance(error, StoreFailure):  # names the store's path or server: for the log only
+        current_app.logger.error("store failure during %s: %s", request.path, error)
+        message = "the knowledge store could not answer (the reason is in the server's log); try again later"
     if wants_json():
-        return error_response(str(error), status, getattr(error, "headers", None))
-    html = render_template("pages/error.html", message=str(error), status=status)
+        return error_response(message, status, getattr(error, "headers", None))
+    html = render_template("pages/error.html", message=message, status=status)
     return Response(html, status=status, content_type="text/html; charset=utf-8")
 
 
 def explore_url(iri: str) -> str:
-    """The graph explorer centred on ``iri`` (the explorer is its own blueprint)."""
-    return "/explore?" + urlencode({"focus": iri})
+    """The graph explorer centred on ``iri``: it redirects to the view that shows it, selected
+    (:func:`clusterkg.webapp.explorer.focus_url`)."""
+    return url_for("explorer.explore", focus=iri)
 
 
 def outside_href(url: str | None) -> str:

@@ -29,6 +29,7 @@ JSON twins (``.json`` or ``Accept: application/json``), documented dicts:
 
     {"iri": str, "label": str | null, "page": str | null,   # page: the dedicated page, if any
      "triples": [{"predicate": {"iri", "label"}, "object": {"iri", "label"} | {"value", "language", "datatype"}}],
+     "truncated": bool,                                      # the row cap (CLUSTERKG_MAX_ROWS) cut the triples
      "incoming": [{"subject": {"iri", "label"}, "predicate": {"iri", "label"}}]}
 """
 
@@ -162,5 +163,5 @@ def resource():
     page = entity_url(iri)
     data = {"iri": iri, "label": labels[0] if labels else None,
             "page": None if page.startswith("/resource") else page,
-            "triples": triples, "incoming": facts.incoming(iri)}
+            "triples": triples, "truncated": triples.truncated, "incoming": facts.incoming(iri)}
     return respond("pages/resource.html", data)

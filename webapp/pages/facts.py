@@ -1,8 +1,7 @@
 """Facts the projection does not carry (sources, quotes, roles, dates), read from the store.
 
-Every query is a constant string; the resource it is about is bound with the store's
-``bindings`` (a trailing ``VALUES`` written by :func:`clusterkg.graph.store.sparql_term`), never
-pasted into the text.
+Every query is a constant string run through :mod:`clusterkg.webapp.pages.reads` (the query
+runner's time limit and row cap); the resource it is about is bound there, never pasted in.
 """
 
 from __future__ import annotations
@@ -10,7 +9,7 @@ from __future__ import annotations
 from rdflib import Literal, URIRef
 
 from clusterkg.graph.projection import local_name
-from clusterkg.webapp.extension import state
+from clusterkg.webapp.pages import reads
 
 __all__ = [
     "PREFIXES",
@@ -18,7 +17,9 @@ __all__ = [
     "curie",
     "exists",
     "describe",
+    "Triples",
     "incoming",
+    "INCOMING",
     "values",
     "cluster_affiliations",
     "organisation_affiliations",
@@ -74,12 +75,18 @@ def _term(term, label=None) -> dict:
 
 def exists(iri: str) -> bool:
     """Whether the store holds any triple with ``iri`` as subject."""
-    return state().store.ask("ASK { ?s ?p ?o }", {"s": URIRef(iri)})
+    return reads.ask("ASK { ?s ?p ?o }", {"s": URIRef(iri)})
 
 
-def describe(iri: str) -> list[dict]:
+class Triples(list):
+    """:func:`describe`'s triples; ``truncated`` when the row cap (``CLUSTERKG_MAX_ROWS``) cut them."""
+
+    truncated = False
+
+
+def describe(iri: str) -> Triples:
     """The resource's own triples: ``[{"predicate": {iri, label}, "object": {iri, label} | {value, ...}}]``."""
-    result = state().store.select(
+    result = reads.select(
         _SPARQL_PREFIXES + "SELECT ?p ?o ?l WHERE { ?s ?p ?o OPTIONAL { ?o rdfs:label|skos:prefLabel ?l } }",
         {"s": URIRef(iri)},
     )
@@ -90,16 +97,19 @@ def describe(iri: str) -> list[dict]:
         if key in rows and (label is None or getattr(label, "language", None) not in (None, "en")):
             continue
         rows[key] = {"predicate": _term(p), "object": _term(o, label)}
-    return sorted(rows.values(), key=lambda r: (r["predicate"]["label"], r["object"].get("label") or r["object"].get("value", "")))
+    triples = Triples(sorted(rows.values(), key=lambda r: (r["predicate"]["label"], r["object"].get("label") or r["object"].get("value", ""))))
+    triples.truncated = result.truncated
+    return triples
 
 
-def incoming(iri: str, limit: int = 200) -> list[dict]:
+#: the triples pointing at ``?o`` (at most 200), for the ``/resource`` page
+INCOMING = (_SPARQL_PREFIXES + "SELECT ?s ?p (SAMPLE(?l) AS ?label) WHERE { ?s ?p ?o OPTIONAL { ?s rdfs:label|skos:prefLabel ?l } }"
+            " GROUP BY ?s ?p ?o ORDER BY ?p ?s LIMIT 200")
+
+
+def incoming(iri: str) -> list[dict]:
     """Triples pointing at the resource, ``[{"subject": {iri, label}, "predicate": {iri, label}}]``."""
-    result = state().store.select(
-        _SPARQL_PREFIXES + "SELECT ?s ?p (SAMPLE(?l) AS ?label) WHERE { ?s ?p ?o OPTIONAL { ?s rdfs:label|skos:prefLabel ?l } }"
-        " GROUP BY ?s ?p ?o ORDER BY ?p ?s LIMIT " + str(int(limit)),
-        {"o": URIRef(iri)},
-    )
+    result = reads.select(INCOMING, {"o": URIRef(iri)})
     return [{"subject": _term(s, label), "predicate": _term(p)} for s, p, label in result.rows if s is not None]
 
 
@@ -131,7 +141,7 @@ _AFFILIATION_NAMES = ["affiliation", "cluster", "organisation", "type", "role", 
 
 
 def _affiliations(binding: str, iri: str) -> list[dict]:
-    rows = state().store.select(_AFFILIATIONS, {binding: URIRef(iri)}).rows
+    rows = reads.select(_AFFILIATIONS, {binding: URIRef(iri)}).rows
     items = _grouped(rows, 7, _AFFILIATION_NAMES)
     for item in items:
         item["type_key"], item["type_label"] = AFFILIATION_TYPES.get(item["type"], (local_name(item["type"]), local_name(item["type"])))
@@ -155,7 +165,7 @@ _CLAIMS = _SPARQL_PREFIXES + """SELECT ?competency ?level ?source ?quote WHERE {
 
 def organisation_claims(organisation_iri: str) -> list[dict]:
     """The organisation's competency claims: competency, level, sources, quotes."""
-    rows = state().store.select(_CLAIMS, {"organisation": URIRef(organisation_iri)}).rows
+    rows = reads.select(_CLAIMS, {"organisation": URIRef(organisation_iri)}).rows
     items = _grouped(rows, 2, ["competency", "level"])
     for item in items:
         item["level"] = local_name(item["level"]).removeprefix("Level").lower() if item["level"] else None

@@ -4,7 +4,7 @@ JSON twin (``/index.json`` or ``/`` with ``Accept: application/json``)::
 
     {
       "query": str,                               # the search text ("" when none)
-      "stats": {kind: int},                       # clusterkg.graph.stats.graph_stats
+      "stats": {kind: int},                       # as clusterkg.graph.stats.graph_stats
       "results": {"clusters" | "organisations" | "competencies":
                   [{"iri", "id", "label", "url", "detail": str}]},   # at most 25 each
       "total": int                                # results found over the three kinds
@@ -18,8 +18,9 @@ import unicodedata
 
 from flask import request, url_for
 
-from clusterkg.graph.stats import graph_stats
+from clusterkg.graph.stats import CLUSTER_COUNTRIES, ORDER, STATS_QUERY
 from clusterkg.webapp.extension import state
+from clusterkg.webapp.pages import reads
 from clusterkg.webapp.pages.common import page_blueprint, projection, respond, twin_route
 
 __all__ = ["bp", "search"]
@@ -27,6 +28,7 @@ __all__ = ["bp", "search"]
 bp = page_blueprint("pages", __name__)
 
 RESULTS_PER_KIND = 25
+TRIPLES = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 
 
 def fold(text: str) -> str:
@@ -75,11 +77,25 @@ def _detail(p, kind: str, row: int) -> str:
     return f"under {p.competencies['label'].iat[broader]}" if broader >= 0 else "top competency"
 
 
+def stats(version: str) -> dict[str, int]:
+    """``clusterkg stats``'s counts through the bounded path, counted once per data version."""
+    cache = state().__dict__.setdefault("_home_stats", {})
+    if version not in cache:
+        counts = {str(what): int(n) for what, n in reads.select(STATS_QUERY)}
+        result = {what: counts.get(what, 0) for what in ORDER}
+        result["countries with clusters"] = int(reads.select(CLUSTER_COUNTRIES).rows[0][0])
+        result["triples"] = int(reads.select(TRIPLES).rows[0][0])
+        cache.clear()
+        cache[version] = result
+    return cache[version]
+
+
 @twin_route(bp, "/", "home")
 def home():
     text = request.args.get("q", "").strip()
     p = projection()
     results = search(p, text)
-    data = {"query": text, "stats": graph_stats(state().store), "results": results,
+    data = {"query": text, "stats": stats(p.version), "results": results,
             "total": sum(len(items) for items in results.values())}
     return respond("pages/home.html", data)
+

@@ -129,19 +129,20 @@ def result_drawing(p: Projection, data: dict) -> dict:
     """The cluster, the gap competencies searched for, the partners covering them and their clusters."""
     drawing = Drawing()
     focus = data["cluster"]["iri"]
-    drawing.add(node(focus, data["cluster"]["label"], "focus", href=entity_url(focus)))
+    drawing.add(node(focus, data["cluster"]["label"], "cluster", entity_url(focus), size=12))
     for competency in data["gap"]["competencies"]:
-        drawing.add(node(competency["iri"], competency["label"], "competency", f"gap: {competency['label']}",
-                         entity_url(competency["iri"])))
-        drawing.connect(edge(focus, competency["iri"], "lacks", dashes=True))
+        drawing.add(node(competency["iri"], competency["label"], "competency", entity_url(competency["iri"]),
+                         {"gap of": data["cluster"]["label"]}, size=3))
+        drawing.connect(edge(focus, competency["iri"], "lacks", "lacks", dashes=True))
     for partner in data["partners"][:GRAPH_PARTNER_CAP]:
         organisation = partner["organisation"]
-        drawing.add(node(organisation["iri"], organisation["label"], "organisation", partner["why"], entity_url(organisation["iri"])))
+        drawing.add(node(organisation["iri"], organisation["label"], "organisation", entity_url(organisation["iri"]),
+                         {"why": partner["why"]}))
         for cover in partner["covers"]:
-            drawing.connect(edge(organisation["iri"], cover["competency"]["iri"], "has " + cover["competency"]["label"], width=2))
+            drawing.connect(edge(organisation["iri"], cover["competency"]["iri"], "has", "has " + cover["competency"]["label"]))
         for cluster in partner["clusters"]:
-            drawing.add(node(cluster["iri"], cluster["label"], "cluster", href=entity_url(cluster["iri"])))
-            drawing.connect(edge(organisation["iri"], cluster["iri"], "tied to " + cluster["label"]))
+            drawing.add(node(cluster["iri"], cluster["label"], "cluster", entity_url(cluster["iri"]), size=4))
+            drawing.connect(edge(organisation["iri"], cluster["iri"], "tied to", "tied to " + cluster["label"]))
     return drawing.to_json()
 
 

@@ -19,7 +19,6 @@ import pytest
 from click.testing import CliRunner
 
 from clusterkg.cli import cli
-from clusterkg.commands.cooperation import applications
 from clusterkg.graph.analysis.applications import find_applications
 from clusterkg.graph.errors import ClusterNotFound, InvalidInput
 
@@ -153,9 +152,6 @@ def default_store(tmp_path_factory):
 
 @pytest.fixture()
 def run(default_store):
-    if "applications" not in cli.commands:
-        cli.add_command(applications)
-
     def invoke(*args):
         return CliRunner().invoke(cli, ["--store", default_store, "applications", *args])
 

@@ -8,7 +8,6 @@ import pytest
 from click.testing import CliRunner
 
 from clusterkg.cli import cli
-from clusterkg.commands.network import brokers as brokers_command
 from clusterkg.graph.analysis import brokers as module
 from clusterkg.graph.analysis.brokers import find_brokers
 from clusterkg.graph.analysis.communities import cluster_network
@@ -145,8 +144,6 @@ def world_store(tmp_path_factory) -> str:
 
 
 def invoke(store: str, *args: str):
-    if "brokers" not in cli.commands:
-        cli.add_command(brokers_command)
     return CliRunner().invoke(cli, ["--store", store, "brokers", *args])
 
 

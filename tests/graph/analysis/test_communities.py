@@ -7,7 +7,6 @@ import pytest
 from click.testing import CliRunner
 
 from clusterkg.cli import cli
-from clusterkg.commands.network import communities as communities_command
 from clusterkg.graph.analysis import communities as module
 from clusterkg.graph.analysis.communities import cluster_network, cluster_profiles, find_communities
 from clusterkg.graph.errors import InvalidInput
@@ -162,8 +161,6 @@ def world_store(tmp_path_factory) -> str:
 
 
 def invoke(store: str, *args: str):
-    if "communities" not in cli.commands:
-        cli.add_command(communities_command)
     return CliRunner().invoke(cli, ["--store", store, "communities", *args])
 
 
@@ -187,3 +184,36 @@ def test_cli_csv_and_table(world_store):
 def test_cli_bad_resolution_is_a_user_error(world_store):
     result = invoke(world_store, "--resolution", "-1")
     assert result.exit_code == 1 and "resolution must be positive" in result.output
+
+
+def test_the_network_is_built_on_the_projections_cluster_graph(default_projection):
+    """One builder of the cluster graph: every shared-member and partnership tie of the network
+    is the projection's, with the same figures."""
+    base, network = default_projection.cluster_graph(), cluster_network(default_projection)
+    for a, b, tie in base.edges(data=True):
+        assert network.has_edge(a, b)
+        edge = network[a][b]
+        assert (edge["shared_members"], edge["membership"], edge["partnership"], edge["partnerships"]) == (
+            tie["shared_members"], tie["membership"], tie["partnership"], tie["partnerships"])
+    assert any(tie["partnerships"] for _, _, tie in base.edges(data=True))
+    assert any(tie["shared_members"] for _, _, tie in base.edges(data=True))
+
+
+def test_communities_after_a_refresh_are_those_of_a_full_build():
+    """The refreshed projection patches the cluster graph; the communities found on it are the
+    ones a full build gives."""
+    from rdflib import URIRef
+
+    from clusterkg.graph.dataset import initialise
+    from clusterkg.graph.projection import build_projection, refresh
+
+    with OxigraphStore() as store:
+        initialise(store, progress=False)
+        before = build_projection(store)
+        before.cluster_graph()
+        affiliation = store.select_values(
+            "SELECT ?a WHERE { ?a <https://w3id.org/clusterkg/ns#cluster> ?c } ORDER BY ?a LIMIT 1")[1][0][0]
+        store.update(f"DELETE WHERE {{ <{affiliation}> ?p ?o }}")
+        refreshed = refresh(before, store, [str(URIRef(affiliation))])
+        assert "projection.cluster_graph" in refreshed._memo  # patched, not left to be built
+        assert find_communities(refreshed).to_json() == find_communities(build_projection(store)).to_json()

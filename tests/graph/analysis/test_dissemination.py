@@ -22,7 +22,6 @@ import pytest
 from click.testing import CliRunner
 
 from clusterkg.cli import cli
-from clusterkg.commands.cooperation import disseminate as disseminate_command
 from clusterkg.graph.analysis.dissemination import disseminate, resolve_development
 from clusterkg.graph.errors import AmbiguousName, InvalidInput, NotFound
 
@@ -187,9 +186,6 @@ def default_store(tmp_path_factory):
 
 @pytest.fixture()
 def run(default_store):
-    if "disseminate" not in cli.commands:
-        cli.add_command(disseminate_command)
-
     def invoke(*args):
         return CliRunner().invoke(cli, ["--store", default_store, "disseminate", *args])
 

@@ -17,7 +17,6 @@ import pytest
 from click.testing import CliRunner
 
 from clusterkg.cli import cli
-from clusterkg.commands.partner_search import gaps_command, partners_command
 from clusterkg.graph.analysis.gaps import find_gaps
 from clusterkg.graph.analysis.templates import list_templates, load_template
 from clusterkg.graph.errors import AmbiguousName, ClusterNotFound, InvalidInput, NotFound
@@ -25,11 +24,6 @@ from clusterkg.graph.errors import AmbiguousName, ClusterNotFound, InvalidInput,
 DATA = Path(__file__).parents[2] / "data"
 PLANTED = DATA / "planted_gaps"
 TEMPLATE = DATA / "templates" / "planted_chain.csv"
-
-for command in (gaps_command, partners_command):
-    if command.name not in cli.commands:
-        cli.add_command(command)
-
 
 def planted_rows() -> dict[str, list[dict[str, str]]]:
     rows = {}

@@ -12,12 +12,11 @@ import json
 from fractions import Fraction
 from pathlib import Path
 
-import click
 import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from clusterkg.commands.identify import identify
+from clusterkg.cli import cli
 from clusterkg.graph.analysis import identify as identify_module
 from clusterkg.graph.analysis.identify import (
     IdentificationInputError,
@@ -375,12 +374,8 @@ def test_only_local_employment_is_an_error():
 
 @pytest.fixture()
 def run():
-    """The verb inside a local group, as the lead registers it in clusterkg.cli."""
-    group = click.Group("clusterkg")
-    group.add_command(identify)
-
     def invoke(*args: str):
-        return CliRunner().invoke(group, ["identify", *map(str, args)], catch_exceptions=False)
+        return CliRunner().invoke(cli, ["identify", *map(str, args)], catch_exceptions=False)
 
     return invoke
 

@@ -7,7 +7,6 @@ import pytest
 from click.testing import CliRunner
 
 from clusterkg.cli import cli
-from clusterkg.commands.network import matchmake as matchmake_command
 from clusterkg.graph.analysis.matchmaking import (SAME_CLUSTER_FACTOR, complementarity, plan_meetings,
                                                   resolve_participant)
 from clusterkg.graph.errors import AmbiguousName, InvalidInput, NotFound
@@ -181,8 +180,6 @@ def world_store(tmp_path_factory) -> str:
 
 
 def invoke(store: str, *args: str):
-    if "matchmake" not in cli.commands:
-        cli.add_command(matchmake_command)
     return CliRunner().invoke(cli, ["--store", store, "matchmake", *args])
 
 

@@ -20,7 +20,6 @@ import pytest
 from click.testing import CliRunner
 
 from clusterkg.cli import cli
-from clusterkg.commands.partner_search import gaps_command, partners_command
 from clusterkg.graph.analysis.gaps import find_gaps
 from clusterkg.graph.analysis.partners import PartnerFilters, PartnerPreferences, search_partners
 from clusterkg.graph.errors import AmbiguousName, ClusterNotFound, InvalidInput, NotFound
@@ -28,11 +27,6 @@ from clusterkg.graph.errors import AmbiguousName, ClusterNotFound, InvalidInput,
 DATA = Path(__file__).parents[2] / "data"
 PLANTED = DATA / "planted_gaps"
 GAP = ["xeno-tech", "yotta-tech"]
-
-for command in (gaps_command, partners_command):
-    if command.name not in cli.commands:
-        cli.add_command(command)
-
 
 def planted_rows() -> dict[str, list[dict[str, str]]]:
     rows = {}

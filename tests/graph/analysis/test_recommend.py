@@ -20,7 +20,6 @@ import pytest
 from click.testing import CliRunner
 
 from clusterkg.cli import cli
-from clusterkg.commands.cooperation import recommend
 from clusterkg.graph.analysis import recommend as recommend_module
 from clusterkg.graph.analysis.recommend import recommend_clusters
 from clusterkg.graph.errors import AmbiguousName, ClusterNotFound, InvalidInput
@@ -188,9 +187,6 @@ def default_store(tmp_path_factory):
 
 @pytest.fixture()
 def run(default_store):
-    if "recommend" not in cli.commands:
-        cli.add_command(recommend)
-
     def invoke(*args):
         return CliRunner().invoke(cli, ["--store", default_store, "recommend", *args])
 

@@ -44,10 +44,20 @@ def test_cluster_profile_draws_its_graph_and_sorts_by_keyboard(page, live_server
 
 def test_cluster_list_sorts_and_keeps_the_order_in_the_url(page, live_server):
     page.goto(live_server + "/clusters?country=DE")
+
+    def members() -> list[int]:  # the Organisations column, top to bottom, as shown
+        return [int(row.locator("td").nth(3).inner_text()) for row in page.locator("#clusters tbody tr").all()]
+
+    assert len(members()) > 3 and members() != sorted(members())  # the list starts by name, not by size
     page.get_by_role("button", name="Organisations").click()
+    assert members() == sorted(members())
     assert parse_qs(urlsplit(page.url).query)["sort"] == ["members"]
-    rows = page.locator("#clusters tbody tr").count()
-    assert rows > 3
+    page.get_by_role("button", name="Organisations").click()
+    shown = members()
+    assert shown == sorted(shown, reverse=True)
+    assert parse_qs(urlsplit(page.url).query)["order"] == ["desc"]
+    page.reload()  # the server sorts by the URL's order: the same rows in the same order
+    assert members() == shown
 
 
 def test_partner_search_end_to_end(page, live_server):
@@ -68,11 +78,16 @@ def test_partner_search_end_to_end(page, live_server):
     assert ranks[:3] == ["1", "2", "3"][:len(ranks)]
     assert page.locator("#partners td.why").first.text_content().strip()
     page.wait_for_selector("#graph-partners[data-drawn='1'] canvas", timeout=20000)
-    assert page.locator("#show-sparql").get_attribute("href").startswith("/sparql?query=")
     # the state comes back from the URL
     page.reload()
     ticked = [b.get_attribute("value") for b in page.locator("#gaps input[name=gap]:checked").all()]
     assert ticked == chosen
+    # "Show the SPARQL" opens the editor with the query of this search: the ticked gaps
+    with page.expect_navigation():
+        page.locator("#show-sparql").click()
+    page.wait_for_function("document.querySelector('.CodeMirror') && document.querySelector('.CodeMirror').CodeMirror")
+    query = page.evaluate("document.querySelector('.CodeMirror').CodeMirror.getValue()")
+    assert all(f"competency/{gap}>" in query for gap in chosen), query[:600]
 
 
 @pytest.fixture(scope="module")

@@ -106,7 +106,7 @@ def test_expand_counts_first_then_pages(client):
     ("/api/graph/query?query=ASK%20%7B%7D", 400, "ASK"),
     ("/api/graph/query?query=SELEKT", 400, "invalid SPARQL"),
     ("/api/graph/query?query=" + urllib.parse.quote("SELECT * { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }"), 400, "SERVICE"),
-    ("/explore?view=galaxy", 400, "unknown view"),
+    ("/explore.json?view=galaxy", 400, "unknown view"),
 ])
 def test_errors_have_the_one_shape(client, url, status, words):
     response = client.get(url)
@@ -114,6 +114,12 @@ def test_errors_have_the_one_shape(client, url, status, words):
     body = response.get_json()
     assert set(body) == {"ok", "error", "status"} and body["ok"] is False and body["status"] == status
     assert words in body["error"]
+
+
+def test_a_browser_gets_an_error_page_from_the_explorer(client):
+    response = client.get("/explore?view=galaxy", headers={"Accept": "text/html"})
+    assert response.status_code == 400 and response.content_type.startswith("text/html")
+    assert "unknown view" in response.get_data(as_text=True)
 
 
 def test_a_construct_query_draws_as_a_graph(client):

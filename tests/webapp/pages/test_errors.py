@@ -66,3 +66,34 @@ def test_a_browser_gets_an_error_page(client):
     assert "Silicon Saxony [silicon-saxony]" in page and 'role="alert"' in page
     response = client.get("/clusters?sort=size", headers={"Accept": "text/html"})
     assert response.status_code == 400 and "parameter &#39;sort&#39;" in response.get_data(as_text=True)
+
+
+@pytest.fixture()
+def unreachable_client():
+    """The app on a remote store whose server is down (a loopback port nobody listens on)."""
+    import socket
+
+    from clusterkg.graph.store import SparqlProtocolStore
+    from clusterkg.webapp import create_app
+    from clusterkg.webapp.pages import register
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    app = create_app({"KNOWLEDGE_STORE": SparqlProtocolStore(f"http://127.0.0.1:{port}/query", timeout=5),
+                      "TESTING": True})
+    register(app)
+    yield app.test_client(), port
+    app.extensions["clusterkg"].close()
+
+
+@pytest.mark.parametrize("url", ["/clusters/silicon-saxony", "/resource?iri=https://w3id.org/clusterkg/id/cluster/x",
+                                 "/explore?view=partnerships"])
+def test_a_store_failure_during_a_page_is_a_formatted_503(unreachable_client, url):
+    client, port = unreachable_client
+    message = assert_error(client.get(url, headers=JSON), 503)
+    assert "try again later" in message and str(port) not in message  # the server's address stays in the log
+    page = client.get(url, headers={"Accept": "text/html"})
+    assert page.status_code == 503 and page.content_type.startswith("text/html")
+    text = page.get_data(as_text=True)
+    assert "Cannot answer (503)" in text and "try again later" in text and str(port) not in text

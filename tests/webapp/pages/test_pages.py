@@ -12,6 +12,7 @@ from clusterkg.graph.analysis.dissemination import disseminate
 from clusterkg.graph.analysis.gaps import find_gaps
 from clusterkg.graph.analysis.matchmaking import plan_meetings
 from clusterkg.graph.analysis.recommend import recommend_clusters
+from clusterkg.graph.stats import graph_stats
 
 JSON = {"Accept": "application/json"}
 
@@ -53,9 +54,10 @@ def test_page_html_and_both_json_twins_agree(client, url):
     assert "Accept" in html.headers["Vary"]
 
 
-def test_home_counts_and_search(client):
+def test_home_counts_and_search(app, client):
     data = client.get("/index.json?q=medicon").get_json()
     assert data["stats"]["clusters"] > 100 and data["stats"]["organisations"] > 400
+    assert data["stats"] == graph_stats(app.extensions["clusterkg"].store)  # what `clusterkg stats` says
     assert [c["id"] for c in data["results"]["clusters"]][0] == "medicon-valley"
     page = client.get("/?q=medicon").get_data(as_text=True)
     assert 'href="/clusters/medicon-valley"' in page
@@ -99,7 +101,6 @@ def test_cluster_profile_has_members_with_sources_and_analyses(client, projectio
     assert data["gaps"] == find_gaps(projection, "silicon-saxony", lens="all", limit=10).to_json()
     assert data["recommendations"] == recommend_clusters(projection, "silicon-saxony", limit=5).to_json()
     html = client.get("/clusters/silicon-saxony").get_data(as_text=True)
-    assert 'href="/explore?focus=https%3A%2F%2Fw3id.org%2Fclusterkg%2Fid%2Fcluster%2Fsilicon-saxony"' in html
     assert "vendor/vis-network/vis-network.min.js" in html and 'id="graph-data-cluster"' in html
     assert "Fraunhofer" in html and "Missing competencies" in html
 
@@ -167,3 +168,31 @@ def test_resource_page_lists_triples_both_ways(client):
     assert any(t["subject"]["iri"].endswith("/cluster/silicon-saxony") for t in data["incoming"])
     cluster = client.get("/resource.json", query_string={"iri": "https://w3id.org/clusterkg/id/cluster/silicon-saxony"}).get_json()
     assert cluster["page"] == "/clusters/silicon-saxony"
+
+
+@pytest.mark.parametrize("url, node", [
+    ("/clusters/silicon-saxony", "cluster:silicon-saxony"),
+    ("/organisations/globalfoundries", "organisation:globalfoundries"),
+    ("/competencies/chip-design", "competency:chip-design"),
+    ("/resource?iri=https://w3id.org/clusterkg/id/industry/ecosystem-health", "industry:ecosystem-health"),
+])
+def test_open_in_explorer_lands_on_a_view_centred_on_the_entity(client, url, node):
+    html = client.get(url).get_data(as_text=True)
+    href = re.search(r'<a href="([^"]+)">Open in explorer</a>', html).group(1).replace("&amp;", "&")
+    landed = client.get(href, headers=JSON, follow_redirects=True)
+    assert landed.status_code == 200 and landed.request.path == "/explore"
+    body = landed.get_json()
+    assert body["focus"] == node and landed.request.args["node"] == node
+    assert len(body["nodes"]) > 1 and body["nodes"][0]["id"] == node
+
+
+def test_open_in_explorer_for_any_other_resource_draws_its_triples(client):
+    iri = "https://w3id.org/clusterkg/id/country/DE"
+    html = client.get("/resource", query_string={"iri": iri}).get_data(as_text=True)
+    href = re.search(r'<a href="([^"]+)">Open in explorer</a>', html).group(1).replace("&amp;", "&")
+    landed = client.get(href, headers=JSON, follow_redirects=True)
+    assert landed.status_code == 200 and landed.request.path == "/explore/query"
+    assert landed.request.args["node"] == "iri:" + iri
+    assert "iri:" + iri in {n["id"] for n in landed.get_json()["nodes"]}
+    missing = client.get("/explore?focus=https://w3id.org/clusterkg/id/cluster/atlantis", headers=JSON)
+    assert missing.status_code == 404

@@ -27,39 +27,10 @@
     statusBox.className = "query-state" + (kind ? " " + kind : "");
   }
 
-  // ------------------------------------------------------------------ nodes for vis-network
+  // ------------------------------------------------------------------ nodes for vis-network (graph.js)
 
-  function tooltip(n) {
-    var box = document.createElement("div");
-    box.className = "explorer-tooltip";
-    var head = document.createElement("strong");
-    head.textContent = n.label;
-    box.appendChild(head);
-    var kind = document.createElement("div");
-    kind.textContent = n.kind + (n.country ? " · " + n.country : "");
-    box.appendChild(kind);
-    Object.keys(n.detail || {}).forEach(function (key) {
-      var line = document.createElement("div");
-      line.textContent = key + ": " + n.detail[key];
-      box.appendChild(line);
-    });
-    return box;
-  }
-
-  function visNode(n) {
-    var node = Object.assign({}, n, {
-      value: Math.max(1, n.size || 1),
-      color: colours[n.kind] || colours.resource,
-      title: tooltip(n),
-      shape: n.kind === "group" ? "square" : "dot"
-    });
-    if (n.x === undefined) { delete node.x; delete node.y; }
-    return node;
-  }
-
-  function visEdge(e) {
-    return { id: e.id, from: e.from, to: e.to, relation: e.relation, label: undefined, title: e.label || e.relation };
-  }
+  function visNode(n) { return window.ClusterkgGraph.visNode(n, colours); }
+  var visEdge = window.ClusterkgGraph.visEdge;
 
   var nodes = new vis.DataSet(payload.nodes.map(visNode));
   var edges = new vis.DataSet(payload.edges.map(visEdge));
@@ -100,7 +71,7 @@
 
   function syncUrl() {
     var out = new URLSearchParams();
-    ["view", "cluster", "limit", "shared", "query"].forEach(function (name) {
+    ["view", "cluster", "of", "limit", "shared", "query"].forEach(function (name) {
       if (params.get(name) !== null) out.set(name, params.get(name));
     });
     if (state.industry) out.set("industry", state.industry);

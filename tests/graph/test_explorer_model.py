@@ -1,4 +1,4 @@
-"""Graph views for the explorer, on a small planted world whose right answers are known."""
+"""The explorer's view-model, on a small planted world whose right answers are known."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from clusterkg.graph import views
+from clusterkg.graph import explorer_model
 from clusterkg.graph.errors import ClusterNotFound, InvalidInput, NotFound
 
 MEMBERS = 12
@@ -54,7 +54,7 @@ def kinds(nodes):
 
 
 def test_ego_network_holds_members_their_competencies_and_partners(world):
-    view = views.ego_network(world, "hub")
+    view = explorer_model.ego_network(world, "hub")
     assert view.focus == "cluster:hub" and view.nodes[0]["id"] == "cluster:hub"
     found = kinds(view.nodes)
     assert found["organisation"] == {f"o{i:02d}" for i in range(MEMBERS)}
@@ -70,7 +70,7 @@ def test_ego_network_holds_members_their_competencies_and_partners(world):
 
 
 def test_ego_caps_each_relation_and_says_how_many_more(world):
-    view = views.ego_network(world, "hub", limit=5)
+    view = explorer_model.ego_network(world, "hub", limit=5)
     assert len(kinds(view.nodes)["organisation"]) == 5
     assert {"node": "cluster:hub", "relation": "members", "shown": 5, "total": MEMBERS} in view.more
     # power chips (11 holders) before optics (2): the strongest neighbour first
@@ -79,9 +79,9 @@ def test_ego_caps_each_relation_and_says_how_many_more(world):
 
 
 def test_expansion_pages_through_a_relation(world):
-    first = views.expand(world, "cluster:hub", "members", offset=0, limit=5)
-    second = views.expand(world, "cluster:hub", "members", offset=5, limit=5)
-    last = views.expand(world, "cluster:hub", "members", offset=10, limit=5)
+    first = explorer_model.expand(world, "cluster:hub", "members", offset=0, limit=5)
+    second = explorer_model.expand(world, "cluster:hub", "members", offset=5, limit=5)
+    last = explorer_model.expand(world, "cluster:hub", "members", offset=10, limit=5)
     assert (first.total, first.next_offset, first.to_json()["remaining"]) == (MEMBERS, 5, 7)
     assert (second.next_offset, second.to_json()["remaining"]) == (10, 2)
     assert (len(last.nodes), last.next_offset, last.to_json()["remaining"]) == (2, None, 0)
@@ -92,13 +92,13 @@ def test_expansion_pages_through_a_relation(world):
 
 
 def test_counts_per_relation_come_first(world):
-    assert views.neighbour_counts(world, "cluster:hub") == {
+    assert explorer_model.neighbour_counts(world, "cluster:hub") == {
         "members": MEMBERS, "competencies": 2, "partners": 2, "industries": 1, "needs": 1}
-    assert views.neighbour_counts(world, "organisation:o00") == {"clusters": 2, "competencies": 2}
-    counts = views.neighbour_counts(world, "competency:chips")
+    assert explorer_model.neighbour_counts(world, "organisation:o00") == {"clusters": 2, "competencies": 2}
+    counts = explorer_model.neighbour_counts(world, "competency:chips")
     assert counts["narrower"] == 1 and counts["broader"] == 0 and counts["industries"] == 1
-    assert views.neighbour_counts(world, "country:FR") == {"clusters": 2}
-    assert views.neighbour_counts(world, "industry:i1")["clusters"] == 1
+    assert explorer_model.neighbour_counts(world, "country:FR") == {"clusters": 2}
+    assert explorer_model.neighbour_counts(world, "industry:i1")["clusters"] == 1
 
 
 @pytest.mark.parametrize("node, relation, error", [
@@ -110,22 +110,22 @@ def test_counts_per_relation_come_first(world):
 ])
 def test_bad_expansions_are_typed_errors(world, node, relation, error):
     with pytest.raises(error):
-        views.expand(world, node, relation)
+        explorer_model.expand(world, node, relation)
 
 
 def test_limits_are_checked(world):
     with pytest.raises(InvalidInput):
-        views.expand(world, "cluster:hub", "members", limit=0)
+        explorer_model.expand(world, "cluster:hub", "members", limit=0)
     with pytest.raises(InvalidInput):
-        views.expand(world, "cluster:hub", "members", offset=-1)
+        explorer_model.expand(world, "cluster:hub", "members", offset=-1)
     with pytest.raises(InvalidInput):
-        views.ego_network(world, "hub", limit=views.MAX_LIMIT + 1)
+        explorer_model.ego_network(world, "hub", limit=explorer_model.MAX_LIMIT + 1)
     with pytest.raises(ClusterNotFound):
-        views.ego_network(world, "atlantis")
+        explorer_model.ego_network(world, "atlantis")
 
 
 def test_above_the_cap_members_become_one_node_per_cluster(world):
-    view = views.finish(world, views.ego_network(world, "hub"), cap=8)
+    view = explorer_model.finish(world, explorer_model.ego_network(world, "hub"), cap=8)
     assert view.aggregated and len(view.nodes) <= 8
     groups = [n for n in view.nodes if n["kind"] == "group"]
     assert [g["label"] for g in groups] == [f"{MEMBERS} organisations of Hub"]
@@ -138,23 +138,36 @@ def test_above_the_cap_members_become_one_node_per_cluster(world):
                                                           (groups[0]["id"], "competency:optics")}
 
 
-def test_aggregation_goes_on_until_the_view_fits(world):
-    view = views.finish(world, views.ego_network(world, "hub"), cap=3)
+def test_aggregation_goes_on_until_the_view_fits(make_projection):
+    # three more partner clusters in Poland: only folding clusters per country brings the view
+    # (hub, 12 members, 2 competencies, 5 partners = 20 nodes) down to 6
+    poles = [{"id": f"pl{i}", "name": f"Pole {i}", "countries": "PL"} for i in range(3)]
+    world = make_projection({**WORLD, "clusters": WORLD["clusters"] + poles, "partnerships": WORLD["partnerships"] + [
+        {"id": f"p-pl{i}", "name": f"Hub-Pole {i}", "level": "cooperation_agreement", "participants": f"hub;pl{i}"}
+        for i in range(3)]})
+    ego = explorer_model.ego_network(world, "hub")
+    assert len(ego.nodes) == 20
+    view = explorer_model.finish(world, ego, cap=6)
+    assert len(view.nodes) <= 6
     labels = sorted(n["label"] for n in view.nodes)
-    # organisations fold into the hub, power chips under its top concept... then clusters per country
-    assert "12 organisations of Hub" in labels
-    assert any(label.startswith("2 clusters in") or label.startswith("1 clusters in") for label in labels)
+    # organisations fold into one node, power chips under its top concept, then clusters per country
+    assert labels == ["1 clusters in FR", "1 narrower competencies of Chips", "12 organisations of Hub",
+                      "4 clusters in PL", "Hub", "Optics"]
+    # with room for the partners, it stops after the organisations
+    roomy = explorer_model.finish(world, ego, cap=9)
+    assert len(roomy.nodes) == 9 and "12 organisations of Hub" in [n["label"] for n in roomy.nodes]
+    assert not any(n["label"].endswith(("in PL", "of Chips")) for n in roomy.nodes)
 
 
 def test_below_the_cap_nothing_is_aggregated(world):
-    view = views.finish(world, views.ego_network(world, "hub"))
+    view = explorer_model.finish(world, explorer_model.ego_network(world, "hub"))
     assert not view.aggregated and all(n["kind"] != "group" for n in view.nodes)
 
 
 def test_small_views_use_physics_and_big_ones_get_positions(world):
-    small = views.finish(world, views.ego_network(world, "hub"))
+    small = explorer_model.finish(world, explorer_model.ego_network(world, "hub"))
     assert small.physics and all("x" not in n for n in small.nodes)
-    big = views.finish(world, views.ego_network(world, "hub"), physics_threshold=5)
+    big = explorer_model.finish(world, explorer_model.ego_network(world, "hub"), physics_threshold=5)
     assert not big.physics and big.layout == "fruchterman-reingold"
     points = [(n["x"], n["y"]) for n in big.nodes]
     assert all(math.isfinite(x) and math.isfinite(y) for x, y in points)
@@ -165,7 +178,7 @@ def test_layout_puts_linked_nodes_closer_than_unlinked_ones():
     nodes = [{"id": name} for name in "abcdef"]
     edges = [{"from": "a", "to": "b"}, {"from": "b", "to": "c"}, {"from": "a", "to": "c"},
              {"from": "d", "to": "e"}, {"from": "e", "to": "f"}, {"from": "d", "to": "f"}]
-    positions, _ = views.layout_positions(nodes, edges)
+    positions, _ = explorer_model.layout_positions(nodes, edges)
 
     def distance(u, v):
         return math.dist(positions[u], positions[v])
@@ -176,7 +189,7 @@ def test_layout_puts_linked_nodes_closer_than_unlinked_ones():
 
 
 def test_partnership_network_links_partner_clusters(world):
-    view = views.partnership_network(world)
+    view = explorer_model.partnership_network(world)
     assert {n["ref"] for n in view.nodes} == {"hub", "east", "west"}
     labels = {(e["from"], e["to"]): e["label"] for e in view.edges}
     assert labels == {("cluster:hub", "cluster:east"): "Hub-East alliance",
@@ -187,16 +200,23 @@ def test_partnership_network_links_partner_clusters(world):
     assert hub["size"] == MEMBERS and hub["country"] == "DE"
 
 
-def test_partnership_network_with_shared_members(world):
-    plain = views.partnership_network(world)
-    shared = views.partnership_network(world, shared_members=True)
-    # hub and east share o00, and already partner: the edge stays a partnership edge
-    assert len(shared.edges) == len(plain.edges)
-    assert all(e["relation"] == "partners" for e in shared.edges)
+def test_partnership_network_with_shared_members(make_projection):
+    # West and Alone do not partner but share a member ("far"); Hub and East partner and share o00
+    world = make_projection({**WORLD, "affiliations": WORLD["affiliations"] + [
+        {"cluster": "alone", "organisation": "far", "relation": "member"}]})
+    plain = explorer_model.partnership_network(world)
+    shared = explorer_model.partnership_network(world, shared_members=True)
+    assert "cluster:alone" not in {n["id"] for n in plain.nodes}
+    assert "cluster:alone" in {n["id"] for n in shared.nodes}
+    extra = [e for e in shared.edges if e["relation"] == "shared_members"]
+    assert [(sorted((e["from"], e["to"])), e["label"]) for e in extra] == [
+        (["cluster:alone", "cluster:west"], "1 shared members")]
+    # a pair that partners keeps its partnership edge, not a second one
+    assert {e["id"] for e in shared.edges} - {e["id"] for e in extra} == {e["id"] for e in plain.edges}
 
 
 def test_competency_map_sizes_by_holders_and_links_broader(world):
-    view = views.competency_map(world)
+    view = explorer_model.competency_map(world)
     by_ref = {n["ref"]: n for n in view.nodes}
     assert by_ref["chips"]["size"] == 11  # everyone holding power chips holds chips
     assert by_ref["power-chips"]["size"] == 11 and by_ref["optics"]["size"] == 2
@@ -215,7 +235,7 @@ def test_a_construct_result_becomes_a_graph_of_known_things(world):
         (thing, "https://example.org/near", hub, "iri"),
         (thing, "https://example.org/weight", "3", "literal"),
     ]
-    view = views.graph_from_triples(world, triples)
+    view = explorer_model.graph_from_triples(world, triples)
     by_id = {n["id"]: n for n in view.nodes}
     assert set(by_id) == {"cluster:hub", "organisation:o00", "iri:" + thing}
     assert by_id["iri:" + thing]["label"] == "A <b>thing</b>"  # kept as text: escaping is the page's job
@@ -228,21 +248,37 @@ def test_a_select_result_links_consecutive_iri_columns(world):
     hub = {"type": "uri", "value": "https://w3id.org/clusterkg/id/cluster/hub"}
     rows = [{"org": {"type": "uri", "value": f"https://w3id.org/clusterkg/id/org/o0{i}"},
              "orgLabel": {"type": "literal", "value": "ignored for known nodes"}, "cluster": hub} for i in range(3)]
-    view = views.graph_from_rows(world, ["org", "orgLabel", "cluster"], rows)
+    view = explorer_model.graph_from_rows(world, ["org", "orgLabel", "cluster"], rows)
     assert len(view.nodes) == 4 and len(view.edges) == 3
     assert {e["relation"] for e in view.edges} == {"org→cluster"}
     assert next(n for n in view.nodes if n["id"] == "organisation:o00")["label"] == "Org 00"
 
 
 def test_to_frame_lists_nodes_with_degree(world):
-    frame = views.ego_network(world, "hub").to_frame()
+    frame = explorer_model.ego_network(world, "hub").to_frame()
     assert list(frame.columns) == ["id", "kind", "label", "country", "degree"]
     assert frame.set_index("id").loc["cluster:hub", "degree"] == MEMBERS + 2 + 2
 
 
 def test_the_real_dataset_has_a_drawable_ego_network(default_projection):
-    view = views.finish(default_projection, views.ego_network(default_projection, "silicon-saxony"))
+    view = explorer_model.finish(default_projection, explorer_model.ego_network(default_projection, "silicon-saxony"))
     assert len(view.nodes) > 20 and view.physics
     assert {n["kind"] for n in view.nodes} >= {"cluster", "organisation", "competency"}
-    big = views.finish(default_projection, views.competency_map(default_projection))
-    assert len(big.nodes) >= views.PHYSICS_THRESHOLD and not big.physics and all("x" in n for n in big.nodes)
+    big = explorer_model.finish(default_projection, explorer_model.competency_map(default_projection))
+    assert len(big.nodes) >= explorer_model.PHYSICS_THRESHOLD and not big.physics and all("x" in n for n in big.nodes)
+
+
+def test_neighbourhood_of_any_node_holds_its_neighbours_by_relation(world):
+    view = explorer_model.neighbourhood(world, "organisation:o00")
+    assert view.focus == "organisation:o00" and view.nodes[0]["id"] == "organisation:o00"
+    assert kinds(view.nodes) == {"organisation": {"o00"}, "cluster": {"hub", "east"},
+                                 "competency": {"power-chips", "optics"}}
+    assert sorted((e["relation"], e["to"]) for e in view.edges) == [
+        ("clusters", "cluster:east"), ("clusters", "cluster:hub"),
+        ("competencies", "competency:optics"), ("competencies", "competency:power-chips")]
+    assert "<https://w3id.org/clusterkg/id/org/o00>" in view.sparql
+    capped = explorer_model.neighbourhood(world, "competency:power-chips", limit=5)
+    assert len(kinds(capped.nodes)["organisation"]) == 5
+    assert {"node": "competency:power-chips", "relation": "holders", "shown": 5, "total": MEMBERS - 1} in capped.more
+    with pytest.raises(NotFound):
+        explorer_model.neighbourhood(world, "organisation:nobody")

@@ -1,9 +1,11 @@
-"""Graph views for the explorer: what to draw, computed from the projection (no Flask here).
+"""The graph explorer's view-model: what to draw, computed from the projection (no Flask here).
 
-Four views, each a :class:`GraphView` (nodes, edges, where to draw them, what was left out):
+Five views, each a :class:`GraphView` (nodes, edges, where to draw them, what was left out):
 
 - :func:`ego_network` — a cluster, its members, the competencies its members hold and its
   partner clusters (each relation capped; the rest is "+N more").
+- :func:`neighbourhood` — any node (an organisation, a competency, ...) with its neighbours
+  along every relation it has (each capped the same way).
 - :func:`partnership_network` — clusters linked by cross-cluster partnerships (and, on
   request, by shared members).
 - :func:`competency_map` — competencies with their ``skos:broader`` links and the industries
@@ -14,10 +16,12 @@ Growing a view: :func:`neighbour_counts` says how many neighbours a node has per
 (``{"members": 42, "competencies": 17, "partners": 3}``) and :func:`expand` returns one page of
 one relation (``limit`` at most, ``next_offset`` for the next page).
 
-Drawing (DESIGN.md, "Browser graphs"): :func:`finish` aggregates a view above ``cap`` nodes
-(organisations into one node per cluster, competencies under their top concept, clusters per
-country; each aggregate says which expansion shows its content) and computes positions with
-networkx above ``physics_threshold`` nodes, where the browser's physics is too slow.
+Drawing: :func:`finish` aggregates a view above ``cap`` nodes (organisations into one node per
+cluster, competencies under their top concept, clusters per country; each aggregate says which
+expansion shows its content) and computes positions above ``physics_threshold`` nodes, where
+the browser's physics is too slow (measured in headless Chromium on 2 cores: physics took 9 s to
+settle 500 nodes and 36 s for 2,000; with positions and physics off the first draw took 0.7 s
+for 500 nodes and 3.2 s for 10,000).
 
 Node ids are ``"<kind>:<id>"`` (``cluster:silicon-saxony``, ``organisation:infineon``,
 ``competency:power-semiconductors``, ``industry:nace-c``, ``country:DE``); aggregates are
@@ -56,6 +60,7 @@ import numpy as np
 
 from clusterkg.graph.errors import InvalidInput, NotFound
 from clusterkg.graph.projection import Projection, local_name
+from clusterkg.ontology.namespace import DATA
 
 __all__ = [
     "AGGREGATE_CAP",
@@ -71,12 +76,14 @@ __all__ = [
     "graph_from_triples",
     "layout_positions",
     "neighbour_counts",
+    "neighbourhood",
+    "node_for_iri",
+    "resource_query",
     "node_id",
     "partnership_network",
 ]
 
-#: Above this many nodes the browser gets positions and no physics (9 s to stabilise 500
-#: nodes in headless Chromium, DESIGN.md).
+#: Above this many nodes the browser gets positions and no physics (see the module docstring).
 PHYSICS_THRESHOLD = 300
 #: Above this many nodes a view is aggregated.
 AGGREGATE_CAP = 2000
@@ -449,6 +456,65 @@ WHERE {{
 }}"""
     return GraphView("ego", f"Ego network of {centre['label']}", nodes, edges, focus=centre["id"],
                      more=more, sparql=sparql)
+
+
+def neighbourhood(p: Projection, node: str, limit: int = 150) -> GraphView:
+    """A node with its ``limit`` strongest neighbours along each of its relations.
+
+    Any kind that :func:`expand` takes (``organisation:infineon``, ``competency:...``,
+    ``industry:...``, ``country:DE``, ``cluster:...``); ``more`` says what was cut.
+    """
+    _check_limit(limit)
+    kind, i = _parse_node(p, node)
+    centre = _make_node(p, kind, i)
+    nodes, edges, more, seen = [centre], [], [], {centre["id"]}
+    for relation in RELATIONS[kind]:
+        target, ordered, labels = _neighbours(p, kind, i, relation)
+        for t, label in zip(ordered[:limit], labels[:limit]):
+            n = _make_node(p, target, t)
+            if n["id"] not in seen:
+                seen.add(n["id"])
+                nodes.append(n)
+            edges.append(_edge(centre["id"], n["id"], relation, label))
+        if len(ordered) > limit:
+            more.append({"node": centre["id"], "relation": relation, "shown": limit, "total": len(ordered)})
+    if centre["iri"]:
+        sparql = resource_query(centre["iri"], centre["label"])
+    else:  # a country: its clusters
+        country = _iri(DATA[f"country/{centre['ref']}"])
+        sparql = _PREFIXES + f"""# The clusters of {_comment(centre['label'])}
+CONSTRUCT {{ ?cluster ckg:country {country} ; rdfs:label ?label }}
+WHERE {{ ?cluster a ckg:Cluster ; ckg:country {country} ; rdfs:label ?label }}"""
+    return GraphView("neighbours", f"Neighbours of {centre['label']}", nodes, edges, focus=centre["id"],
+                     more=more, sparql=sparql)
+
+
+def resource_query(iri: str, label: str | None = None) -> str:
+    """A CONSTRUCT of a resource's own triples and of the triples pointing at it.
+
+    >>> print(resource_query("https://w3id.org/clusterkg/id/cluster/x", "X"))
+    # Everything said about X, and everything that points at it
+    CONSTRUCT { ?s ?p ?o }
+    WHERE {
+      { BIND(<https://w3id.org/clusterkg/id/cluster/x> AS ?s) ?s ?p ?o }
+      UNION
+      { BIND(<https://w3id.org/clusterkg/id/cluster/x> AS ?o) ?s ?p ?o }
+    }
+    """
+    term = _iri(iri)
+    return f"""# Everything said about {_comment(label or iri)}, and everything that points at it
+CONSTRUCT {{ ?s ?p ?o }}
+WHERE {{
+  {{ BIND({term} AS ?s) ?s ?p ?o }}
+  UNION
+  {{ BIND({term} AS ?o) ?s ?p ?o }}
+}}"""
+
+
+def node_for_iri(p: Projection, iri: str) -> str | None:
+    """The node id of a cluster, organisation, competency or industry IRI; ``None`` for others."""
+    known = _known(p, iri)
+    return node_id(known[0], _ref(p, *known)) if known else None
 
 
 def _comment(text: str) -> str:

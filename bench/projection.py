@@ -1,0 +1,142 @@
+"""Benchmark of the analytic projection at European scale (not a test: it prints figures).
+
+    python bench/projection.py                   # 3,000 clusters, 300,000 organisations, 10,000 competencies
+    python bench/projection.py --clusters 300 --organisations 30000 --competencies 1000   # a quick run
+    python bench/projection.py --store DIR       # an existing on-disk store of the synthetic graph
+
+In one process, side by side on the same store:
+1. a full build of the projection (seconds, peak RSS);
+2. a one-cluster change — a new member with two competency claims — then the incremental
+   refresh after it and a full build of the changed store, checked equal;
+3. the change undone (the member and its two claims removed), refresh and full build again.
+
+Targets (issue "Import at scale", section 3): full build <= 30 s, refresh <= 1 s at European scale.
+The store is generated and bulk-loaded in a child process first (a few minutes at full scale)
+unless ``--store`` is given; with ``--store`` the change is undone at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+CKG = "https://w3id.org/clusterkg/ns#"
+
+
+def peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def load(args, directory: Path) -> dict:
+    """Generate the synthetic graph and bulk-load it (in a child process, so its memory is its own)."""
+    script = f"""
+import json, time, pyoxigraph as ox
+from clusterkg.graph.synthetic import SyntheticSpec, write_synthetic
+spec = SyntheticSpec(clusters={args.clusters}, organisations={args.organisations}, competencies={args.competencies}, seed={args.seed})
+start = time.perf_counter(); triples = write_synthetic(spec, {str(directory / 'synthetic.nt')!r}); generated = time.perf_counter() - start
+start = time.perf_counter(); store = ox.Store({str(directory / 'store')!r})
+store.bulk_load(path={str(directory / 'synthetic.nt')!r}, format=ox.RdfFormat.N_TRIPLES)  # benchmark only: not atomic
+store.optimize(); store.flush()
+print(json.dumps({{"triples": triples, "generate_s": round(generated, 1), "load_s": round(time.perf_counter() - start, 1)}}))
+"""
+    out = subprocess.run([sys.executable, "-c", script], check=True, capture_output=True, text=True).stdout
+    (directory / "synthetic.nt").unlink()
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def timed(function, *args):
+    start = time.perf_counter()
+    result = function(*args)
+    return result, round(time.perf_counter() - start, 3)
+
+
+def one_cluster_change(projection) -> tuple[str, str]:
+    """A new member of cluster 0 with two claims it did not have: (insert, delete) data blocks."""
+    import numpy as np
+
+    cluster = projection.clusters.iri.iat[0]
+    outside = np.flatnonzero(projection.cluster_org.getrow(0).toarray().ravel() == 0)
+    org_row = int(outside[0])
+    org = projection.organisations.iri.iat[org_row]
+    held = set(projection.org_competency.getrow(org_row).indices.tolist())
+    competencies = [projection.competencies.iri.iat[k] for k in range(len(projection.competencies)) if k not in held][:2]
+    node = "https://w3id.org/clusterkg/id/bench"
+    triples = [f"<{node}/affiliation> a <{CKG}Affiliation> ; <{CKG}cluster> <{cluster}> ; <{CKG}organisation> <{org}> ; "
+               f"<{CKG}affiliationType> <{CKG}Member> .", f"<{org}> <{CKG}affiliatedWith> <{cluster}> ."]
+    for n, competency in enumerate(competencies):
+        triples += [f"<{org}> <{CKG}hasCompetency> <{competency}> ; <{CKG}qualifiedCompetency> <{node}/claim-{n}> .",
+                    f"<{node}/claim-{n}> a <{CKG}CompetencyClaim> ; <{CKG}competency> <{competency}> ; <{CKG}level> <{CKG}LevelLeading> ."]
+    data = " ".join(triples)
+    return data, [f"{node}/affiliation", org, f"{node}/claim-0", f"{node}/claim-1"]
+
+
+def same(a, b) -> bool:
+    matrices = ("org_competency", "org_competency_up", "cluster_org", "cluster_competency", "cluster_needs", "org_needs")
+    tables = ("clusters", "organisations", "competencies", "industries", "partnerships", "resources", "developments")
+    ordered = lambda ties: ties.sort_values(list(ties.columns), ignore_index=True)  # noqa: E731 (rows in no order)
+    return (all(getattr(a, m).shape == getattr(b, m).shape and (getattr(a, m) != getattr(b, m)).nnz == 0 for m in matrices)
+            and all(getattr(a, t).equals(getattr(b, t)) for t in tables) and ordered(a.ties).equals(ordered(b.ties))
+            and a.labels == b.labels)
+
+
+def measure(store_path: Path) -> dict:
+    from clusterkg.graph.projection import build_projection, refresh
+    from clusterkg.graph.store import OxigraphStore
+
+    store = OxigraphStore(store_path)
+    figures: dict = {}
+    cpu = time.process_time()
+    projection, figures["full_build_s"] = timed(build_projection, store)
+    figures["full_build_cpu_s"] = round(time.process_time() - cpu, 1)  # all threads; the machine may be shared
+    figures["peak_rss_after_full_build_mib"] = round(peak_rss_mib())
+    figures["organisations"], figures["clusters"] = len(projection.organisations), len(projection.clusters)
+    figures["competencies"], figures["org_competency_links"] = len(projection.competencies), int(projection.org_competency.nnz)
+    _, figures["cluster_graph_s"] = timed(projection.cluster_graph)  # built once; a refresh patches it
+
+    data, changed = one_cluster_change(projection)
+    for step, update in (("add", f"INSERT DATA {{ {data} }}"), ("remove", f"DELETE DATA {{ {data} }}")):
+        store.update(update)
+        refreshed, refresh_s = timed(refresh, projection, store, changed)
+        rebuilt, rebuild_s = timed(build_projection, store)
+        figures[f"{step}_member_and_two_claims"] = {
+            "refresh_s": refresh_s, "full_build_s": rebuild_s, "speed-up": round(rebuild_s / max(refresh_s, 1e-6), 1),
+            "equal": same(refreshed, rebuilt) and refreshed.version == rebuilt.version,
+        }
+        projection = refreshed
+        del rebuilt
+    figures["peak_rss_mib"] = round(peak_rss_mib())
+    store.close()
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clusters", type=int, default=3000)
+    parser.add_argument("--organisations", type=int, default=300_000)
+    parser.add_argument("--competencies", type=int, default=10_000)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--store", type=Path, help="an existing on-disk store (changed, then restored)")
+    args = parser.parse_args()
+    if args.store:
+        print(json.dumps(measure(args.store), indent=2))
+        return
+    with tempfile.TemporaryDirectory(prefix="clusterkg-bench-") as workdir:
+        print("load:", json.dumps(load(args, Path(workdir))), flush=True)
+        figures = measure(Path(workdir) / "store")
+    print(json.dumps(figures, indent=2))
+    print("\ntargets:")
+    print(f"  full build {figures['full_build_s']} s (target <= 30 s), peak RSS {figures['peak_rss_mib']} MiB")
+    for step in ("add", "remove"):
+        f = figures[f"{step}_member_and_two_claims"]
+        print(f"  {step} a member and two claims: refresh {f['refresh_s']} s (target <= 1 s) vs full build "
+              f"{f['full_build_s']} s; equal: {f['equal']}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,155 @@
+"""The update and Graph Store URLs of a SPARQL server, derived from its query URL.
+
+People give clusterkg one URL, the one they query. Writing needs two more: the SPARQL 1.1
+Update endpoint and, for fast atomic inserts, the Graph Store HTTP Protocol endpoint. Each
+server product lays them out its own way:
+
+=====================  ====================  ==================  ===================
+server                 query URL             update URL          Graph Store URL
+=====================  ====================  ==================  ===================
+Oxigraph (``serve``)   ``/query``            ``/update``         ``/store``
+Apache Jena Fuseki     ``/ds/sparql``,       ``/ds/update``      ``/ds/data``
+                       ``/ds/query``
+Virtuoso               ``/sparql``           ``/sparql``         — (``INSERT DATA``)
+``clusterkg serve``    ``/sparql``           ``/sparql``         ``/store``
+=====================  ====================  ==================  ===================
+
+The path tells Oxigraph and Fuseki apart. ``/sparql`` at the root is Virtuoso or
+``clusterkg serve``: one ``GET`` of the query URL (which answers with the server's SPARQL
+Service Description) tells them apart by the ``Server`` header. For any other URL the service
+description decides: when it lists ``sd:SPARQL11Update`` the query URL takes updates too.
+Settings given explicitly (``CLUSTERKG_UPDATE_ENDPOINT``, ``CLUSTERKG_GRAPH_STORE_ENDPOINT``)
+always win. Without an update URL the store is read-only; without a Graph Store URL inserts
+are sent as ``INSERT DATA``.
+"""
+
+from __future__ import annotations
+
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from urllib.parse import urlsplit, urlunsplit
+
+import pyoxigraph as ox
+
+__all__ = ["Endpoints", "derive_endpoints", "from_layout", "from_service_description"]
+
+PROBE_TIMEOUT_S = 5
+_SD = "http://www.w3.org/ns/sparql-service-description#"
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    """Where to query, update and load; ``server`` says how it was worked out (for messages)."""
+
+    query: str
+    update: str | None
+    graph_store: str | None
+    server: str = "unknown"
+
+
+def _sibling(url: str, segment: str) -> str:
+    """``url`` with its last path segment replaced by ``segment`` (query string dropped)."""
+    parts = urlsplit(url)
+    path = parts.path.rstrip("/")
+    return urlunsplit((parts.scheme, parts.netloc, path[: path.rfind("/") + 1] + segment, "", ""))
+
+
+def from_layout(query_url: str, server_header: str | None = None) -> Endpoints:
+    """The endpoints a known server lays out beside ``query_url``, judged by the URL's path
+    and, when known, the ``Server`` response header.
+
+    >>> from_layout("http://127.0.0.1:7878/query")
+    Endpoints(query='http://127.0.0.1:7878/query', update='http://127.0.0.1:7878/update', graph_store='http://127.0.0.1:7878/store', server='Oxigraph')
+    >>> from_layout("http://localhost:3030/ds/sparql")
+    Endpoints(query='http://localhost:3030/ds/sparql', update='http://localhost:3030/ds/update', graph_store='http://localhost:3030/ds/data', server='Fuseki')
+    >>> from_layout("http://localhost:3030/ds/query").graph_store
+    'http://localhost:3030/ds/data'
+    >>> from_layout("http://localhost:8890/sparql", "Virtuoso/07.20.3240 (Linux) x86_64-pc-linux-gnu")
+    Endpoints(query='http://localhost:8890/sparql', update='http://localhost:8890/sparql', graph_store=None, server='Virtuoso')
+    >>> from_layout("http://127.0.0.1:5000/sparql", "clusterkg")
+    Endpoints(query='http://127.0.0.1:5000/sparql', update='http://127.0.0.1:5000/sparql', graph_store='http://127.0.0.1:5000/store', server='clusterkg serve')
+    >>> from_layout("https://example.org/api/v1/search").update is None
+    True
+    """
+    product = (server_header or "").split("/", 1)[0].strip().lower()
+    segments = [s for s in urlsplit(query_url).path.split("/") if s]
+    oxigraph = Endpoints(query_url, _sibling(query_url, "update"), _sibling(query_url, "store"), "Oxigraph")
+    fuseki = Endpoints(query_url, _sibling(query_url, "update"), _sibling(query_url, "data"), "Fuseki")
+    virtuoso = Endpoints(query_url, query_url, None, "Virtuoso")
+    if product == "oxigraph":
+        return oxigraph
+    if "fuseki" in product:
+        return fuseki
+    if product == "clusterkg":
+        return Endpoints(query_url, query_url, _sibling(query_url, "store"), "clusterkg serve")
+    if product.startswith("virtuoso"):
+        return virtuoso
+    # the server did not say (or was not asked): judge by the path
+    if segments == ["query"]:
+        return oxigraph
+    if len(segments) >= 2 and segments[-1] in ("query", "sparql"):
+        return fuseki
+    if segments == ["sparql"]:
+        return virtuoso  # or `clusterkg serve` without its Graph Store: both take updates here
+    return Endpoints(query_url, None, None)
+
+
+def from_service_description(query_url: str, turtle: bytes) -> Endpoints:
+    """The endpoints a SPARQL 1.1 Service Description names: an ``sd:Service`` whose
+    ``sd:supportedLanguage`` includes ``sd:SPARQL11Update`` takes updates at its ``sd:endpoint``.
+
+    >>> sd = b'''@prefix sd: <http://www.w3.org/ns/sparql-service-description#> .
+    ... [] a sd:Service ; sd:endpoint <> ; sd:supportedLanguage sd:SPARQL11Query, sd:SPARQL11Update .'''
+    >>> from_service_description("http://127.0.0.1:9999/rdf", sd).update
+    'http://127.0.0.1:9999/rdf'
+    >>> from_service_description("http://127.0.0.1:9999/rdf", sd.replace(b", sd:SPARQL11Update", b"")).update is None
+    True
+    """
+    try:
+        triples = list(ox.parse(turtle, format=ox.RdfFormat.TURTLE, base_iri=query_url))
+    except (SyntaxError, ValueError):
+        return Endpoints(query_url, None, None)
+    update_language = ox.NamedNode(_SD + "SPARQL11Update")
+    services = {t.subject for t in triples
+                if t.predicate == ox.NamedNode(_SD + "supportedLanguage") and t.object == update_language}
+    for t in triples:
+        if t.subject in services and t.predicate == ox.NamedNode(_SD + "endpoint") \
+                and isinstance(t.object, ox.NamedNode):
+            return Endpoints(query_url, t.object.value, None, "service description")
+    return Endpoints(query_url, query_url if services else None, None, "service description")
+
+
+def _probe(query_url: str, headers: Mapping[str, str]) -> tuple[str | None, bytes]:
+    """``GET`` the query URL without a query: (its ``Server`` header, its service description)."""
+    request = urllib.request.Request(query_url, headers={**headers, "Accept": "text/turtle"})
+    try:
+        with urllib.request.urlopen(request, timeout=PROBE_TIMEOUT_S) as response:
+            body = response.read(1_000_000) if response.headers.get_content_type() == "text/turtle" else b""
+            return response.headers.get("Server"), body
+    except urllib.error.HTTPError as error:
+        with error:
+            return error.headers.get("Server"), b""
+    except OSError:
+        return None, b""  # unreachable now: the first real request will say so
+
+
+def derive_endpoints(query_url: str, update: str | None = None, graph_store: str | None = None,
+                     headers: Mapping[str, str] | None = None) -> Endpoints:
+    """The endpoints to use: ``update``/``graph_store`` when given, else derived.
+
+    Oxigraph's and Fuseki's layouts are known from the path alone; for anything else the
+    server is asked once (see the module docstring). An unreachable server is not an error
+    here: the URL's layout is used and the first query reports the failure.
+    """
+    if update is not None and graph_store is not None:
+        return Endpoints(query_url, update, graph_store, "settings")
+    derived = from_layout(query_url)
+    if derived.server not in ("Oxigraph", "Fuseki"):
+        server_header, description = _probe(query_url, headers or {})
+        if server_header:
+            derived = from_layout(query_url, server_header)
+        if derived.update is None and description:
+            derived = from_service_description(query_url, description)
+    return replace(derived, update=update or derived.update, graph_store=graph_store or derived.graph_store)

@@ -1,0 +1,236 @@
+"""Working beside a running ``clusterkg serve``: its note in the store directory, and a store
+that reads the directory read-only and writes through the server.
+
+An embedded store has one writer at a time (pyoxigraph locks the directory); any number of
+read-only openers may join it, each seeing the data as of when it opened. So while
+``clusterkg serve`` holds a store, the command line reads it through a read-only opener and
+sends its writes to the server's SPARQL Update and Graph Store endpoints, with the admin token.
+To find the server, ``clusterkg serve`` leaves :data:`NOTE_NAME` in the store directory while it
+runs (its URL, process id and whether it takes writes) and removes it when it stops.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TypeVar
+
+import rdflib
+
+from clusterkg.graph.store import OxigraphStore, SparqlProtocolStore, StoreError
+
+__all__ = [
+    "NOTE_NAME",
+    "RunningServer",
+    "ServerBackedStore",
+    "SnapshotStore",
+    "announced",
+    "forget_stale_note",
+    "held_store_error",
+    "running_server",
+]
+
+NOTE_NAME = "clusterkg-serve.json"
+"""The file ``clusterkg serve`` keeps in the store directory while it runs."""
+
+T = TypeVar("T")
+_READ_ATTEMPTS = 5
+# RocksDB under a read-only opener when the writer has compacted away files of its snapshot
+_STORAGE_GONE = re.compile(r"Corruption|IO error|No such file", re.IGNORECASE)
+_ANY_ADDRESS = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}
+
+
+@dataclass(frozen=True)
+class RunningServer:
+    """What a running ``clusterkg serve`` says about itself."""
+
+    url: str  # base URL, reachable from this machine, without a trailing slash
+    pid: int
+    writes: bool  # started with an admin token
+
+    @property
+    def query_url(self) -> str:
+        return self.url + "/sparql"
+
+    @property
+    def graph_store_url(self) -> str:
+        return self.url + "/store"
+
+
+def _base_url(host: str, port: int) -> str:
+    host = _ANY_ADDRESS.get(host, host)
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+@contextmanager
+def announced(store_dir: str | Path, host: str, port: int, writes: bool) -> Iterator[RunningServer]:
+    """Leave the server's note in ``store_dir`` for as long as the block runs."""
+    server = RunningServer(_base_url(host, port), os.getpid(), writes)
+    note = Path(store_dir) / NOTE_NAME
+    temporary = note.with_suffix(f".{os.getpid()}.tmp")
+    temporary.write_text(json.dumps(asdict(server)), encoding="utf-8")
+    temporary.replace(note)  # readers never see half a note
+    try:
+        yield server
+    finally:
+        if running_server(store_dir) == server:  # never remove a later server's note
+            note.unlink(missing_ok=True)
+
+
+def running_server(store_dir: str | Path) -> RunningServer | None:
+    """The server that announced itself in ``store_dir``, if a note is there.
+
+    A note can outlive a server that was killed; callers check that the store is really held
+    (opening it read-write fails) before they trust the note.
+    """
+    try:
+        data = json.loads((Path(store_dir) / NOTE_NAME).read_text(encoding="utf-8"))
+        return RunningServer(str(data["url"]), int(data["pid"]), bool(data["writes"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def forget_stale_note(store_dir: str | Path) -> None:
+    """Remove a note left by a server that no longer runs (call only while holding the store)."""
+    (Path(store_dir) / NOTE_NAME).unlink(missing_ok=True)
+
+
+class SnapshotStore(OxigraphStore):
+    """A read-only opener of a store that another process (``clusterkg serve``) writes.
+
+    It sees the data as of when it opened. When the writer has since compacted away files of
+    that snapshot, RocksDB answers "Corruption" or "IO error": then it reopens (seeing the
+    newer data) and tries the read again, a few times.
+    """
+
+    @classmethod
+    def read_only(cls, path: str | Path) -> SnapshotStore:
+        return _again(lambda: super(SnapshotStore, cls).read_only(path))
+
+    def _reopened(self, read: Callable[..., T], *args, **kwargs) -> T:
+        def attempt() -> T:
+            if self._store is None:
+                self._store = OxigraphStore.read_only(self.path)._store
+            try:
+                return read(*args, **kwargs)
+            except (StoreError, RuntimeError):
+                self._store = None  # release the lost snapshot; the next attempt opens a new one
+                raise
+
+        return _again(attempt)
+
+    def _select(self, query: str):
+        return self._reopened(super()._select, query)
+
+    def _select_values(self, query: str, *, see_meta: bool = False):
+        return self._reopened(super()._select_values, query, see_meta=see_meta)
+
+    def _ask(self, query: str) -> bool:
+        return self._reopened(super()._ask, query)
+
+    def _construct(self, query: str) -> rdflib.Graph:
+        return self._reopened(super()._construct, query)
+
+    def _query_bytes(self, query: str, media_type: str) -> bytes:
+        return self._reopened(super()._query_bytes, query, media_type)
+
+    def _dump(self, media_type: str) -> bytes:
+        return self._reopened(super()._dump, media_type)
+
+
+def _again(action: Callable[[], T]) -> T:
+    """``action()``, repeated after a short pause while it fails because files of the snapshot
+    it read are gone; any other failure, or the last one, is raised."""
+    for attempt in range(_READ_ATTEMPTS):
+        try:
+            return action()
+        except (StoreError, RuntimeError) as error:
+            if not _STORAGE_GONE.search(str(error)) or attempt == _READ_ATTEMPTS - 1:
+                if isinstance(error, StoreError):
+                    raise
+                raise StoreError(f"cannot read the store: {error}") from error
+            time.sleep(0.05 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
+class ServerBackedStore(SparqlProtocolStore):
+    """An on-disk store held by ``clusterkg serve``: reads from a read-only opener of the
+    directory (no row cap, no time limit, the same view the server has), writes through the
+    server's ``/sparql`` and ``/store`` with ``Authorization: Bearer <admin token>``.
+
+    Every request sent to the server is a write, so after one the reader is reopened and sees it.
+    """
+
+    def __init__(self, path: str | Path, server: RunningServer, admin_token: str) -> None:
+        super().__init__(server.query_url, server.query_url, server.graph_store_url,
+                         headers={"Authorization": f"Bearer {admin_token}"})
+        self.path = Path(path)
+        self.server = server
+        self._current: SnapshotStore | None = None
+
+    @property
+    def description(self) -> str:
+        return f"store at {self.path} (held by clusterkg serve at {self.server.url})"
+
+    def _read(self, read: Callable[[OxigraphStore], T]) -> T:
+        if self._current is None:
+            self._current = SnapshotStore.read_only(self.path)
+        return read(self._current)
+
+    def _request(self, url: str, **kwargs) -> tuple[bytes, str]:
+        try:
+            return super()._request(url, **kwargs)
+        finally:
+            self._stale()
+
+    def _stale(self) -> None:
+        if self._current is not None:
+            self._current.close()
+            self._current = None
+
+    # reads: the directory, read-only
+
+    def data_version(self) -> str:
+        self._require_open()
+        return self._read(lambda store: store.data_version())
+
+    def _select(self, query: str):
+        return self._read(lambda store: store.select(query))
+
+    def _select_values(self, query: str, *, see_meta: bool = False):
+        return self._read(lambda store: store.select_values(query))
+
+    def _ask(self, query: str) -> bool:
+        return self._read(lambda store: store.ask(query))
+
+    def _construct(self, query: str) -> rdflib.Graph:
+        return self._read(lambda store: store.construct(query))
+
+    def _query_bytes(self, query: str, media_type: str) -> bytes:
+        return self._read(lambda store: store.query_bytes(query, media_type))
+
+    def _dump(self, media_type: str) -> bytes:
+        return self._read(lambda store: store.dump(media_type))
+
+    def _close(self) -> None:
+        self._stale()
+
+
+def held_store_error(path: Path, server: RunningServer, admin_token: str | None) -> str | None:
+    """Why a write to the store at ``path`` cannot go through ``server``, with what to do;
+    ``None`` when it can."""
+    stop = f"stop it (Ctrl-C in its terminal, or `kill {server.pid}`) and run this command again"
+    if not server.writes:
+        return (f"`clusterkg serve` (pid {server.pid}, {server.url}) holds the store at {path} and takes no "
+                f"writes: {stop}, or restart it with CLUSTERKG_ADMIN_TOKEN set and run this command "
+                "with the same CLUSTERKG_ADMIN_TOKEN")
+    if not admin_token:
+        return (f"`clusterkg serve` (pid {server.pid}, {server.url}) holds the store at {path}: to write "
+                f"through it, set CLUSTERKG_ADMIN_TOKEN to its admin token; or {stop}")
+    return None

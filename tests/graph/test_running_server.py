@@ -1,0 +1,69 @@
+"""The note a running server leaves in its store directory, and reading beside a writer.
+
+The command line beside a live ``clusterkg serve`` is tested end to end in tests/test_cli.py.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+from clusterkg.graph.running_server import NOTE_NAME, RunningServer, SnapshotStore, announced, running_server
+from clusterkg.graph.store import OxigraphStore
+
+OPENS = 150
+SECONDS = 6
+
+
+def test_the_note_lives_as_long_as_the_server(tmp_path):
+    with announced(tmp_path, "0.0.0.0", 5123, writes=True) as server:
+        assert server == RunningServer("http://127.0.0.1:5123", os.getpid(), True)
+        assert running_server(tmp_path) == server
+        assert server.query_url == "http://127.0.0.1:5123/sparql"
+    assert not (tmp_path / NOTE_NAME).exists() and running_server(tmp_path) is None
+
+
+def test_a_server_leaving_does_not_remove_a_later_servers_note(tmp_path):
+    first = announced(tmp_path, "127.0.0.1", 5001, writes=False)
+    first.__enter__()
+    with announced(tmp_path, "::", 5002, writes=True) as later:
+        first.__exit__(None, None, None)
+        assert running_server(tmp_path) == later and later.url == "http://[::1]:5002"
+
+
+def test_a_damaged_note_is_no_server(tmp_path):
+    (tmp_path / NOTE_NAME).write_text("{not json", encoding="utf-8")
+    assert running_server(tmp_path) is None
+
+
+def test_snapshot_reads_survive_a_writer_that_compacts(tmp_path):
+    """A plain read-only opener fails now and then here ("Corruption: ... No such file") while the
+    writer rewrites its files; the snapshot store reopens and reads on."""
+    writer = OxigraphStore(tmp_path / "store")
+    writer.insert_ntriples(b'<http://example.org/s> <http://example.org/p> "0" .\n')
+    stop = threading.Event()
+
+    def write() -> None:
+        for i in range(1, 100_000):
+            if stop.is_set():
+                return
+            rows = "".join(f'<http://example.org/s{i}-{j}> <http://example.org/p> "{j}" .\n' for j in range(50))
+            writer.insert_ntriples(rows.encode())
+            if i % 20 == 0:
+                writer._store.optimize()  # compaction: the files an older snapshot read are removed
+
+    thread = threading.Thread(target=write)
+    thread.start()
+    counts = []
+    try:
+        deadline = time.monotonic() + SECONDS
+        while len(counts) < OPENS and time.monotonic() < deadline:
+            with SnapshotStore.read_only(tmp_path / "store") as reader:
+                counts.append(reader.triple_count())
+    finally:
+        stop.set()
+        thread.join(30)
+        writer.close()
+    assert len(counts) >= 10
+    assert counts == sorted(counts) and counts[-1] > counts[0]

@@ -1,0 +1,85 @@
+"""The one path every page, linked-data and explorer read takes to the store: bounded.
+
+Datasette's model: a page's query runs like a query typed at ``/sparql``, in the app's query
+runner (:mod:`clusterkg.webapp.query_runner`), so it is stopped at ``CLUSTERKG_QUERY_TIMEOUT``
+and cut at ``CLUSTERKG_MAX_ROWS`` rows (or triples); a cut answer says so (``truncated``), and
+the request thread never runs a query itself. Queries are constant text; the resource a page is
+about is bound with the store's binding (a ``VALUES`` block first inside the WHERE group, its
+terms written so they cannot break out), never pasted in.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+from rdflib.query import Result
+from rdflib.term import Node
+
+from clusterkg.graph.errors import InvalidInput
+from clusterkg.graph.store import GRAPH_MEDIA_TYPES, RESULTS_MEDIA_TYPES, _with_bindings
+from clusterkg.webapp.extension import state
+from clusterkg.webapp.query_runner import QueryAnswer, QueryJob
+from clusterkg.webapp.sparql_text import tokens
+
+__all__ = ["Rows", "answer", "ask", "select"]
+
+_RESULTS_JSON = "application/sparql-results+json"
+
+
+@dataclass(frozen=True)
+class Rows:
+    """SELECT rows as rdflib terms (``None`` where unbound); ``truncated`` past the row cap."""
+
+    variables: list[str]
+    rows: list[tuple[Node | None, ...]]
+    truncated: bool = False
+
+    def __iter__(self):
+        return iter(self.rows)
+
+
+def answer(query: str, accept: str, bindings: dict[str, Node] | None = None,
+           max_rows: int | None = None, base_iri: str | None = None) -> QueryAnswer:
+    """Run one read through the app's runner, bound, time-limited and row-capped.
+
+    ``accept`` is an ``Accept`` value: the first listed type that fits the query form is written.
+    """
+    ckg = state()
+    job = QueryJob(_with_bindings(query, bindings), accept=accept, base_iri=base_iri,
+                   max_rows=min(max_rows or ckg.max_rows, ckg.max_rows))
+    if ckg.runner is not None:
+        return ckg.runner.run(job)
+    # A store without a runner (a remote server, until it has one) keeps its own limits:
+    # the server's, and the HTTP timeout of the connection.
+    form = _form(job.query)
+    fitting = RESULTS_MEDIA_TYPES if form in ("SELECT", "ASK") else GRAPH_MEDIA_TYPES
+    offered = [part.split(";")[0].strip() for part in accept.split(",")]
+    media_type = next((m for m in offered if m in fitting), None)
+    if media_type is None:
+        raise InvalidInput(f"a {form} query cannot be answered in {accept}")
+    return QueryAnswer(media_type, ckg.store.query_bytes(job.query, media_type), form)
+
+
+def _form(query: str) -> str:
+    """SELECT, ASK or CONSTRUCT (for DESCRIBE too): the query form's keyword."""
+    for token in tokens(query):
+        word = token.text.upper() if token.kind == "word" else ""
+        if word in ("SELECT", "ASK"):
+            return word
+        if word in ("CONSTRUCT", "DESCRIBE"):
+            return "CONSTRUCT"
+    raise InvalidInput("not a SPARQL query: no SELECT, ASK, CONSTRUCT or DESCRIBE")
+
+
+def select(query: str, bindings: dict[str, Node] | None = None, max_rows: int | None = None) -> Rows:
+    """A SELECT query's rows, as rdflib terms."""
+    reply = answer(query, _RESULTS_JSON, bindings, max_rows)
+    result = Result.parse(io.BytesIO(reply.body), format="json")
+    variables = [str(v) for v in result.vars or []]
+    return Rows(variables, [tuple(row) for row in result], reply.truncated)
+
+
+def ask(query: str, bindings: dict[str, Node] | None = None) -> bool:
+    """An ASK query's answer."""
+    return bool(Result.parse(io.BytesIO(answer(query, _RESULTS_JSON, bindings).body), format="json").askAnswer)
