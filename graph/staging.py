@@ -120,7 +120,8 @@ def stage(main: KnowledgeStore | None, batch: ParsedBatch, work: Path, *, replac
     inserts = list(batch.ntriples)
     loads = inserts + ([f.partial for f in batch.files if f.partial] if batch.problems else [])
     focus = subjects | set().union(*(f.partial_subjects for f in batch.files)) if batch.files else set()
-    on_disk = isinstance(main, OxigraphStore) and main.path is not None
+    # a store opened read-only (validate and dry runs beside a server) stages in a scratch store
+    on_disk = isinstance(main, OxigraphStore) and main.path is not None and main.writable
     if on_disk:
         generation = main.begin_generation()
         staging = Staging(main, generation.store, batch, replace, changed, generation=generation, inserts=inserts)
