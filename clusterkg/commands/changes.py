@@ -9,7 +9,7 @@ import json
 
 import click
 
-from clusterkg.cli import UserError, opened_store
+from clusterkg.commands.base import UserError, opened_store
 
 __all__ = ["delete", "history"]
 
