@@ -22,6 +22,7 @@ from clusterkg.commands.base import UserError, opened_store
 from clusterkg.commands.changes import delete, history
 from clusterkg.commands.cooperation import applications, disseminate, recommend
 from clusterkg.commands.identify import identify
+from clusterkg.commands.ingest import ingest
 from clusterkg.commands.network import brokers, communities, matchmake
 from clusterkg.commands.partner_search import gaps_command, partners_command
 from clusterkg.commands.serve import serve
@@ -49,15 +50,16 @@ def cli(store: str | None, endpoint: str | None) -> None:
 
 @cli.command()
 @click.option("--no-default-data", is_flag=True, help="Load only the ontology, not the bundled dataset.")
+@click.option("--no-open-data", is_flag=True, help="Load the curated dataset without the bundled open data (data/open/).")
 @click.pass_context
-def init(ctx: click.Context, no_default_data: bool) -> None:
+def init(ctx: click.Context, no_default_data: bool, no_open_data: bool) -> None:
     """Create the store and load the ontology and the default dataset (safe to run again)."""
     from clusterkg.graph.dataset import initialise
     from clusterkg.graph.problems import ValidationFailed
 
     with opened_store(ctx, create=True) as store:
         try:
-            report = initialise(store, with_default_data=not no_default_data)
+            report = initialise(store, with_default_data=not no_default_data, with_open_data=not no_open_data)
         except ValidationFailed as failure:
             raise UserError(f"the bundled dataset did not validate (a bug; please report it):\n{failure}") from failure
         click.echo(f"store ready: {store.triple_count()} triples" + (f" ({report})" if report else ""))
@@ -254,7 +256,7 @@ def generate(ctx: click.Context, clusters: int, organisations: int, competencies
 
 # The toolkit verbs live in ``clusterkg.commands``, one module per family.
 for _command in (gaps_command, partners_command, recommend, applications, disseminate, communities, brokers,
-                 matchmake, identify, serve, delete, history):
+                 matchmake, identify, serve, delete, history, ingest):
     cli.add_command(_command)
 
 

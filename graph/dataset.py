@@ -6,6 +6,7 @@ the same, so a second run adds nothing.
 
 from __future__ import annotations
 
+import tempfile
 from importlib import resources
 from pathlib import Path
 
@@ -27,12 +28,24 @@ def default_sheet_paths() -> list[Path]:
     return sorted(Path(str(entry)) for entry in folder.iterdir() if entry.name.endswith(".csv"))
 
 
-def initialise(store: KnowledgeStore, *, with_default_data: bool = True, progress: bool | None = None) -> ImportReport | None:
-    """Load the ontology and (unless told not to) the default dataset into ``store``."""
+def initialise(store: KnowledgeStore, *, with_default_data: bool = True, with_open_data: bool = False,
+               progress: bool | None = None) -> ImportReport | None:
+    """Load the ontology and (unless told not to) the default dataset into ``store``.
+
+    ``with_open_data`` adds the shipped open data (``data/open/``) to the same validated,
+    all-or-nothing batch; ``clusterkg init`` asks for it unless given ``--no-open-data``. Off by
+    default here, so a caller gets the curated graph alone.
+    """
     store.insert_graph(stable_blank_nodes(ontology_graph()))
     if not with_default_data:
         return None
-    return import_files(default_sheet_paths(), store, progress=progress)
+    if not with_open_data:
+        return import_files(default_sheet_paths(), store, progress=progress)
+    from clusterkg.graph.ingest.shipped import decompress, open_data_paths
+
+    with tempfile.TemporaryDirectory(prefix="clusterkg-open-data-") as scratch:
+        plain = [decompress(path, Path(scratch)) for path in open_data_paths()]
+        return import_files(default_sheet_paths() + plain, store, progress=progress)
 
 
 def stable_blank_nodes(graph: Graph) -> Graph:

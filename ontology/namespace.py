@@ -173,3 +173,39 @@ class CKG(DefinedNamespace):
     PilotLine: URIRef  # pilot line
     Facility: URIRef  # facility
     Service: URIRef  # service
+
+    # >>> Open data (projects, participations, industry relatedness, identity matches) >>>
+    Project: URIRef  # funded project
+    Participation: URIRef  # an organisation's participation in a project
+    ProgrammePart: URIRef  # part of a funding programme
+    IndustryRelatedness: URIRef  # relatedness of two industries
+    IdentityMatch: URIRef  # curated organisation = open-data record
+    programmePart: URIRef  # project -> programme part
+    project: URIRef  # participation -> project
+    participationRole: URIRef  # participation -> role concept
+    activityType: URIRef  # organisation -> CORDIS activity type
+    matchedRecord: URIRef  # identity match -> open-data record
+    matchStatus: URIRef  # identity match -> confirmed / automatic
+    euContribution: URIRef  # EU contribution in euros
+    totalCost: URIRef  # total cost of a project in euros
+    participantCount: URIRef  # participants of a project per its source
+    pic: URIRef  # EU Participant Identification Code
+    relatednessScore: URIRef  # relatedness measure of two industries
+    relatednessPercentile: URIRef  # its percentile among all pairs
+    matchScore: URIRef  # score of an identity match
+    ParticipationRoleScheme: URIRef  # roles in a project
+    RoleCoordinator: URIRef  # coordinator
+    RoleParticipant: URIRef  # participant
+    RolePartner: URIRef  # partner
+    RoleThirdParty: URIRef  # third party
+    RoleInternationalPartner: URIRef  # international partner
+    ActivityTypeScheme: URIRef  # CORDIS activity types
+    ActivityHigherEducation: URIRef  # HES
+    ActivityResearch: URIRef  # REC
+    ActivityPrivateForProfit: URIRef  # PRC
+    ActivityPublicBody: URIRef  # PUB
+    ActivityOther: URIRef  # OTH
+    MatchStatusScheme: URIRef  # identity match statuses
+    MatchConfirmed: URIRef  # confirmed by a curator
+    MatchAutomatic: URIRef  # accepted on its score
+    # <<< Open data <<<
