@@ -153,12 +153,15 @@ def _parse_rdf(path: Path, name: str, fmt: ox.RdfFormat, target: Path, problems:
         return None
     subjects = parsed.subjects
     count = 0
+    ill_typed: list[ox.Literal] = []
 
     def triples() -> Iterator[ox.Quad]:
         nonlocal count
         for quad in ox.parse(path=str(path), format=fmt, base_iri=path.resolve().as_uri(),
                              rename_blank_nodes=True, without_named_graphs=True):
             subjects.add(quad.subject)
+            if type(quad.object) is ox.Literal and quad.object.datatype.value in _LEXICAL_FORMS:
+                ill_typed.append(quad.object)
             count += 1
             yield quad
 
@@ -167,24 +170,93 @@ def _parse_rdf(path: Path, name: str, fmt: ox.RdfFormat, target: Path, problems:
             ox.serialize(triples(), output, format=ox.RdfFormat.N_TRIPLES)
     except SyntaxError as error:
         target.unlink(missing_ok=True)
-        problems.append(_syntax_problem(name, fmt, error))
+        problems.append(_syntax_problem(name, fmt, error, path))
         return None
     except (OSError, ValueError) as error:
         target.unlink(missing_ok=True)
         problems.append(Problem(name, "", "", f"cannot read the file: {error}"))
         return None
+    wrong = [literal for literal in ill_typed if not _well_typed(literal)]
+    if wrong:
+        target.unlink(missing_ok=True)
+        problems.extend(_ill_typed_problem(name, path, literal) for literal in wrong[:100])
+        return None
     parsed.ntriples, parsed.triples = target, count
     return parsed
 
 
-def _syntax_problem(name: str, fmt: ox.RdfFormat, error: SyntaxError) -> Problem:
+_XSD = "http://www.w3.org/2001/XMLSchema#"
+_ZONE = r"(Z|[+-][0-9]{2}:[0-9]{2})?"
+#: Lexical forms (ASCII digits only) of the datatypes the ontology uses; the store keeps an
+#: ill-typed literal as it is, so it is refused here, where the file and line are known.
+_LEXICAL_FORMS = {
+    _XSD + "gYear": (re.compile(rf"(?!0000)[0-9]{{4}}{_ZONE}", re.ASCII), "a four-digit year, e.g. 2005"),
+    _XSD + "integer": (re.compile(r"[+-]?[0-9]+", re.ASCII), "a whole number, e.g. 120"),
+    _XSD + "nonNegativeInteger": (re.compile(r"\+?[0-9]+", re.ASCII), "a whole number of zero or more"),
+    _XSD + "decimal": (re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)", re.ASCII), "a decimal number, e.g. 1500.50"),
+    _XSD + "boolean": (re.compile(r"true|false|1|0"), "true or false"),
+    _XSD + "date": (re.compile(rf"-?[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}{_ZONE}", re.ASCII), "a date, e.g. 2016-01-31"),
+}
+
+
+def _well_typed(literal: ox.Literal) -> bool:
+    pattern, _ = _LEXICAL_FORMS[literal.datatype.value]
+    if not pattern.fullmatch(literal.value):
+        return False
+    if literal.datatype.value == _XSD + "date":
+        import datetime
+
+        try:
+            datetime.date.fromisoformat(literal.value.lstrip("-")[:10])
+        except ValueError:
+            return False
+    return True
+
+
+def _ill_typed_problem(name: str, path: Path, literal: ox.Literal) -> Problem:
+    datatype = literal.datatype.value
+    _, expected = _LEXICAL_FORMS[datatype]
+    # as written: raw UTF-8, or escaped as JSON (and Turtle) write non-ASCII characters
+    needles = {literal.value.encode("utf-8"), json.dumps(literal.value)[1:-1].encode("ascii")}
+    line = next((f"line {number}" for number, text in _lines(path) if any(n in text for n in needles)), "")
+    return Problem(name, line, "xsd:" + datatype.removeprefix(_XSD),
+                   f"{literal.value!r} is not a valid xsd:{datatype.removeprefix(_XSD)}: expected {expected}")
+
+
+def _syntax_problem(name: str, fmt: ox.RdfFormat, error: SyntaxError, path: Path) -> Problem:
     message = str(error.msg if error.msg else error)
     detail = _PARSER_POSITION.sub("", message)
     if "UTF-8" in detail or "utf-8" in detail:
         detail = f"not UTF-8 text: {detail}"
-    location = f"line {error.lineno}" if error.lineno else ""
+    location = f"line {error.lineno}" if error.lineno else _line_without_position(path, fmt, detail)
     column = f" (column {error.offset})" if error.lineno and error.offset else ""
     return Problem(name, location, "", f"syntax error{column}: {detail} (not valid {fmt.name})")
+
+
+_QUOTED = re.compile(r"'([^']{2,})'|`([^`]{2,})`")
+
+
+def _line_without_position(path: Path, fmt: ox.RdfFormat, detail: str) -> str:
+    """Where an error the parser gave no position for is (pyoxigraph's RDF/XML parser gives
+    none): the line of the value the message quotes, the last line for a file that ends too
+    early, or the line where the XML stops being well-formed (expat, entities already refused)."""
+    lines = [line for _, line in _lines(path)]
+    for match in _QUOTED.finditer(detail):
+        needle = (match.group(1) or match.group(2)).encode("utf-8", "replace")
+        for number, line in enumerate(lines, start=1):
+            if needle in line:
+                return f"line {number}"
+    if "end of input" in detail or "unexpected end" in detail.lower():
+        return f"line {max(len(lines), 1)}"
+    if fmt == ox.RdfFormat.RDF_XML:
+        import xml.parsers.expat
+
+        parser = xml.parsers.expat.ParserCreate()
+        try:
+            parser.Parse(b"".join(lines), True)
+        except xml.parsers.expat.ExpatError as error:
+            return f"line {error.lineno}"
+    return ""
 
 
 def _lines(path: Path) -> Iterator[tuple[int, bytes]]:
@@ -215,7 +287,8 @@ def _json_ld_problems(path: Path, name: str) -> list[Problem]:
         text = path.read_text(encoding="utf-8")
         document = json.loads(text)
     except UnicodeDecodeError as error:
-        return [Problem(name, "", "", f"not UTF-8 text ({error.reason} at byte {error.start})")]
+        line = error.object[:error.start].count(b"\n") + 1
+        return [Problem(name, f"line {line}", "", f"not UTF-8 text ({error.reason} at byte {error.start})")]
     except json.JSONDecodeError as error:
         return [Problem(name, f"line {error.lineno}", "", f"syntax error (column {error.colno}): {error.msg} (not valid JSON-LD)")]
     problems = []

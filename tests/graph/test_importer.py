@@ -238,7 +238,7 @@ def test_an_addition_to_an_existing_node_is_checked_with_it(any_store, tmp_path)
     addition.write_text(
         "@prefix ckg: <https://w3id.org/clusterkg/ns#> .\n"
         "@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .\n"
-        '<https://w3id.org/clusterkg/id/cluster/silicon-saxony> ckg:memberCount "lots"^^xsd:integer .\n'
+        '<https://w3id.org/clusterkg/id/cluster/silicon-saxony> ckg:memberCount "-5"^^xsd:integer .\n'
     )
     lines = _problems([addition], any_store)
     assert lines and all(line.startswith(f"{addition}: line 3: ckg:memberCount: ") for line in lines), lines
