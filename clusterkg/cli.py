@@ -199,9 +199,11 @@ def _table(variables: list[str], rows: list[tuple]) -> str:
 
 
 def _shorten(value: str | None, limit: int = 60) -> str:
+    from clusterkg.ontology.namespace import DATA
+
     if value is None:
         return ""
-    value = value.replace("https://w3id.org/clusterkg/id/", "id:").replace("\n", " ")
+    value = value.replace(str(DATA), "id:").replace("\n", " ")
     return value if len(value) <= limit else value[: limit - 1] + "…"
 
 

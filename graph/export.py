@@ -11,6 +11,7 @@ from rdflib import Graph
 from clusterkg.graph.networkx_view import store_to_networkx
 from clusterkg.graph.sheets import write_sheets
 from clusterkg.graph.store import KnowledgeStore
+from clusterkg.ontology.namespace import PREFIXES as NAMESPACES
 
 __all__ = ["EXPORT_FORMATS", "export_store"]
 
@@ -25,14 +26,7 @@ EXPORT_FORMATS = {
     "csv": "the CSV sheets of data/README.md, one file per sheet, into a directory",
 }
 
-PREFIXES = {
-    "ckg": "https://w3id.org/clusterkg/ns#",
-    "id": "https://w3id.org/clusterkg/id/",
-    "org": "http://www.w3.org/ns/org#",
-    "skos": "http://www.w3.org/2004/02/skos/core#",
-    "schema": "https://schema.org/",
-    "dct": "http://purl.org/dc/terms/",
-}
+PREFIXES = {name: NAMESPACES[name] for name in ("ckg", "id", "org", "skos", "schema", "dct")}
 
 
 def export_store(store: KnowledgeStore, fmt: str, output: str | Path | None) -> bytes | dict[str, int]:

@@ -24,11 +24,11 @@ from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 from pyoxigraph import NamedNode
-from rdflib import RDF, RDFS, XSD, Graph, Literal, Namespace, URIRef
+from rdflib import RDF, RDFS, XSD, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, SKOS
 
 from clusterkg.graph.problems import Problem
-from clusterkg.ontology.namespace import CKG, DATA
+from clusterkg.ontology.namespace import CKG, DATA, NACE, NUTS, ORG, SCHEMA
 
 __all__ = [
     "SHEETS",
@@ -42,11 +42,6 @@ __all__ = [
     "slugify",
     "DATA",
 ]
-
-ORG = Namespace("http://www.w3.org/ns/org#")
-SCHEMA = Namespace("https://schema.org/")
-NACE = Namespace("http://data.europa.eu/ux2/nace2/")
-NUTS = Namespace("http://data.europa.eu/nuts/code/")
 
 SLUG = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
 COUNTRY_CODE = re.compile(r"[A-Z]{2}")
