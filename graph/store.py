@@ -34,6 +34,7 @@ from rdflib.term import BNode, Literal, Node, URIRef
 
 from clusterkg.graph.errors import StoreFailure
 from clusterkg.graph.history import Activity, default_agent
+from clusterkg.graph.sparql_text import tokens, where_group
 
 __all__ = [
     "DATA_VERSION_PREDICATE",
@@ -158,44 +159,6 @@ def sparql_term(node: Node) -> str:
     raise BindingError(f"only IRIs and literals can be bound, not {type(node).__name__} {node!r}")
 
 
-# Strings, IRIs and comments are matched whole, so a brace or "WHERE" inside one is never read
-# as syntax (the tokens of clusterkg.webapp.sparql_text.tokens, which graph/ cannot import).
-_SYNTAX = re.compile(
-    r"""'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"|'(?:[^'\\\n\r]|\\.)*'"""
-    r"""|"(?:[^"\\\n\r]|\\.)*"|<[^<>"{}|^`\\\x00-\x20]*>|\#[^\n\r]*|[?$][A-Za-z0-9_\u00B7-\uFFFF]+"""
-    r"""|[A-Za-z_][A-Za-z0-9_\-.]*(?::[^\s{}()\[\];,]*)?|[{}()]""",
-    re.DOTALL,
-)
-_GROUP_FIRST = ("SELECT", "ASK", "DESCRIBE")
-
-
-def _where_group(query: str) -> tuple[int, int]:
-    """Where the query's outermost WHERE group opens and closes (offsets of its braces).
-
-    The group is the one after a top-level ``WHERE``, or, for ``SELECT`` / ``ASK`` /
-    ``DESCRIBE`` without the keyword, the first top-level ``{``. Raises
-    :class:`BindingError` when there is none.
-    """
-    depth, form, after_where, opened = 0, None, False, None
-    for match in _SYNTAX.finditer(query):
-        text = match.group()
-        if text in ("{", "("):
-            if text == "{" and depth == 0 and (after_where or form in _GROUP_FIRST):
-                opened = match.start()
-            depth += 1
-        elif text in ("}", ")"):
-            depth -= 1
-            if depth == 0 and opened is not None:
-                return opened, match.start()
-        elif depth == 0 and text[0].isalpha():
-            keyword = text.upper()
-            if form is None and keyword in (*_GROUP_FIRST, "CONSTRUCT"):
-                form = keyword
-            elif keyword == "WHERE":
-                after_where = True
-    raise BindingError("cannot bind variables: the query has no WHERE group")
-
-
 def _with_bindings(query: str, bindings: Mapping[str, Node] | None) -> str:
     """Write ``VALUES (?a ?b) { (...) }`` first inside the query's outermost WHERE group.
 
@@ -218,13 +181,18 @@ def _with_bindings(query: str, bindings: Mapping[str, Node] | None) -> str:
         names.append("?" + bare)
         terms.append(sparql_term(node))
     values = f"VALUES ({' '.join(names)}) {{ ({' '.join(terms)}) }}"
-    opened, closed = _where_group(query)
+    group = where_group(query)
+    if group is None:
+        raise BindingError("cannot bind variables: the query has no WHERE group")
+    opened, closed = group
     before, inside, after = query[:opened], query[opened + 1:closed], query[closed + 1:]
-    if re.search(r"\bCONSTRUCT\s+WHERE\s*$", before, re.IGNORECASE):
+    last = list(tokens(before))[-2:]
+    first = next(tokens(inside), None)
+    if [t.text.upper() for t in last] == ["CONSTRUCT", "WHERE"]:
         # the short form's pattern is its template too, which cannot hold VALUES: write both
-        before = before.rstrip()[:-len("WHERE")] + "{" + inside + "} WHERE "
-    elif re.match(r"\s*SELECT\b", inside, re.IGNORECASE):  # a group that is one sub-select
-        inside = " {" + inside + "} "
+        before = before[:last[1].start] + "{" + inside + "} WHERE "
+    elif first is not None and first.kind == "word" and first.text.upper() == "SELECT":
+        inside = " {" + inside + "} "  # a group that is one sub-select
     # The newline ends a "#" comment the inserted block would otherwise sit in.
     return f"{before}{{ {values}\n{inside}}}{after}"
 
