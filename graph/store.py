@@ -34,6 +34,8 @@ from rdflib.term import BNode, Literal, Node, URIRef
 
 from clusterkg.graph.errors import StoreFailure
 from clusterkg.graph.history import Activity, default_agent
+from clusterkg.graph.media_types import GRAPH_MEDIA_TYPES, RDFLIB_FORMATS, RESULTS_MEDIA_TYPES
+from clusterkg.graph.media_types import bare as _bare_media_type
 from clusterkg.graph.sparql_text import tokens, where_group
 
 __all__ = [
@@ -58,29 +60,6 @@ META_GRAPH = "https://w3id.org/clusterkg/graph/meta"
 
 DATA_VERSION_PREDICATE = "http://www.w3.org/2002/07/owl#versionInfo"
 """``<META_GRAPH> owl:versionInfo "uuid4"`` in :data:`META_GRAPH` is the data version."""
-
-RESULTS_MEDIA_TYPES: dict[str, ox.QueryResultsFormat] = {
-    "application/sparql-results+json": ox.QueryResultsFormat.JSON,
-    "application/sparql-results+xml": ox.QueryResultsFormat.XML,
-    "text/csv": ox.QueryResultsFormat.CSV,
-    "text/tab-separated-values": ox.QueryResultsFormat.TSV,
-}
-"""Media types for SELECT / ASK results."""
-
-GRAPH_MEDIA_TYPES: dict[str, ox.RdfFormat] = {
-    "text/turtle": ox.RdfFormat.TURTLE,
-    "application/n-triples": ox.RdfFormat.N_TRIPLES,
-    "application/rdf+xml": ox.RdfFormat.RDF_XML,
-    "application/ld+json": ox.RdfFormat.JSON_LD,
-}
-"""Media types for CONSTRUCT / DESCRIBE results and for :meth:`KnowledgeStore.dump`."""
-
-_RDFLIB_FORMATS = {
-    "text/turtle": "turtle",
-    "application/n-triples": "nt",
-    "application/rdf+xml": "xml",
-    "application/ld+json": "json-ld",
-}
 
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 _RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
@@ -221,10 +200,6 @@ def _data_block(verb: str, quads) -> str:
         text = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES).decode("utf-8")
         parts.append(text if isinstance(graph, ox.DefaultGraph) else f"GRAPH {graph} {{\n{text}}}\n")
     return f"{verb} DATA {{\n" + "".join(parts) + "}"
-
-
-def _bare_media_type(media_type: str) -> str:
-    return media_type.split(";", 1)[0].strip().lower()
 
 
 def _graph_media_type(media_type: str) -> str:
@@ -1042,10 +1017,10 @@ class SparqlProtocolStore(KnowledgeStore):
         return self._parse_graph(body, media_type)
 
     def _parse_graph(self, body: bytes, media_type: str) -> rdflib.Graph:
-        if media_type not in _RDFLIB_FORMATS:
+        if media_type not in RDFLIB_FORMATS:
             raise StoreError(f"{self.query_url} answered {media_type}, not an RDF graph")
         try:
-            return rdflib.Graph().parse(data=body, format=_RDFLIB_FORMATS[media_type])
+            return rdflib.Graph().parse(data=body, format=RDFLIB_FORMATS[media_type])
         except Exception as error:  # rdflib parsers raise many unrelated types
             raise StoreError(f"cannot parse the {media_type} sent by {self.query_url}: {error}") from error
 

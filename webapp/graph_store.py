@@ -17,21 +17,17 @@ from clusterkg.graph.store import BindingError, StoreError, sparql_term
 from clusterkg.webapp.auth import require_admin
 from clusterkg.webapp.errors import ApiError
 from clusterkg.webapp.extension import state
+from clusterkg.graph.media_types import MEDIA_TYPES
 from clusterkg.webapp.negotiation import GRAPH_FORMATS, choose
 
 __all__ = ["bp"]
 
 bp = Blueprint("graph_store", __name__)
 
-_INPUT_FORMATS = {
-    "text/turtle": ox.RdfFormat.TURTLE,
-    "application/n-triples": ox.RdfFormat.N_TRIPLES,
-    "text/plain": ox.RdfFormat.N_TRIPLES,
-    "application/rdf+xml": ox.RdfFormat.RDF_XML,
-    "application/ld+json": ox.RdfFormat.JSON_LD,
-}
-# the store interface's media types (text/plain is N-Triples)
-_STORE_MEDIA = {"text/plain": "application/n-triples"}
+#: RDF media types a body may be sent in (text/plain is N-Triples)
+_INPUT_FORMATS = {m.media_type: m.ox_format for m in MEDIA_TYPES if m.is_graph}
+# the store interface's media types for the synonyms
+_STORE_MEDIA = {m.media_type: m.alias_of for m in MEDIA_TYPES if m.is_graph and m.alias_of}
 _ABSOLUTE_IRI = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
 
 

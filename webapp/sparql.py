@@ -23,6 +23,7 @@ from clusterkg.graph.store import StoreError
 from clusterkg.webapp.auth import require_admin
 from clusterkg.webapp.errors import ApiError
 from clusterkg.webapp.extension import state
+from clusterkg.graph.media_types import MEDIA_TYPES
 from clusterkg.webapp.negotiation import GRAPH_FORMATS, RESULT_FORMATS, choose
 from clusterkg.webapp.query_runner import QueryJob
 from clusterkg.webapp.sparql_text import check_query, check_update, with_using_graphs
@@ -175,16 +176,7 @@ def _no_query() -> Response:
 
 SD = "http://www.w3.org/ns/sparql-service-description#"
 FORMATS_NS = "http://www.w3.org/ns/formats/"
-_FORMAT_IRIS = {
-    "application/sparql-results+json": "SPARQL_Results_JSON",
-    "application/sparql-results+xml": "SPARQL_Results_XML",
-    "text/csv": "SPARQL_Results_CSV",
-    "text/tab-separated-values": "SPARQL_Results_TSV",
-    "text/turtle": "Turtle",
-    "application/n-triples": "N-Triples",
-    "application/ld+json": "JSON-LD",
-    "application/rdf+xml": "RDF_XML",
-}
+_FORMAT_IRIS = [m.format_iri for m in MEDIA_TYPES if m.format_iri]
 
 
 def service_description(endpoint_url: str) -> list[ox.Triple]:
@@ -211,7 +203,7 @@ def service_description(endpoint_url: str) -> list[ox.Triple]:
     ]
     if ckg.admin_token:
         triples.append(ox.Triple(service, sd("supportedLanguage"), sd("SPARQL11Update")))
-    for name in _FORMAT_IRIS.values():
+    for name in _FORMAT_IRIS:
         triples.append(ox.Triple(service, sd("resultFormat"), ox.NamedNode(FORMATS_NS + name)))
     return triples
 
