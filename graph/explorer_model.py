@@ -59,6 +59,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from clusterkg.graph.errors import InvalidInput, NotFound
+from clusterkg.graph.iris import iri_error
 from clusterkg.ontology.namespace import RDFS, SKOS, sparql_prefixes
 from clusterkg.graph.projection import Projection, local_name
 from clusterkg.ontology.namespace import DATA
@@ -395,8 +396,9 @@ def expand(p: Projection, node: str, relation: str, offset: int = 0, limit: int 
 
 
 def _iri(text: str) -> str:
-    if any(c in text for c in '<>"{}|^`\\ '):
-        raise InvalidInput(f"not an IRI that can be written in SPARQL: {text!r}")
+    reason = iri_error(text)
+    if reason is not None:
+        raise InvalidInput(f"not an IRI that can be written in SPARQL: {text!r} ({reason})")
     return f"<{text}>"
 
 

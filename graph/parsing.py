@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from clusterkg.graph.iris import iri_error
 from clusterkg.graph.media_types import RDF_SUFFIXES
 from clusterkg.graph.problems import Problem
 from clusterkg.graph.sheets import read_sheet_file, sheet_for_file
@@ -28,8 +29,6 @@ from clusterkg.graph.store import _to_ox
 
 __all__ = ["ParsedBatch", "ParsedFile", "parse_files", "prefixes_of"]
 
-# characters no IRI may hold (RFC 3987 with the IRIREF exclusions of Turtle / SPARQL)
-_BAD_IRI = re.compile(r'[\x00-\x20<>"{}|^`\\]')
 _PARSER_POSITION = re.compile(r"^Parser error at line \d+ (?:column \d+|between columns \d+ and \d+): ")
 
 
@@ -233,11 +232,11 @@ def _json_ld_problems(path: Path, name: str) -> list[Problem]:
             for key, value in node.items():
                 if key == "@context":
                     context_problems(value)
-                elif key in ("@id", "@base", "@vocab") and isinstance(value, str) and _BAD_IRI.search(value):
+                elif key in ("@id", "@base", "@vocab") and isinstance(value, str) and iri_error(value, relative=True):
                     problems.append(Problem(name, line_of(value), key, f"not a valid IRI: {value!r}"))
                 elif key == "@type" and isinstance(value, str | list):
                     for kind in value if isinstance(value, list) else [value]:
-                        if isinstance(kind, str) and _BAD_IRI.search(kind):
+                        if isinstance(kind, str) and iri_error(kind, relative=True):
                             problems.append(Problem(name, line_of(kind), key, f"not a valid IRI: {kind!r}"))
                 walk(value)
 

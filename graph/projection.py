@@ -55,6 +55,7 @@ from rdflib import Literal
 from clusterkg.graph.errors import AmbiguousName, ClusterNotFound, InvalidInput, NotFound
 from clusterkg.graph.store import KnowledgeStore, sparql_term
 from clusterkg.graph.history import HISTORY_GRAPH
+from clusterkg.graph.iris import iri_error
 from clusterkg.ontology.namespace import CKG as _CKG_TERMS, ORG as _ORG_TERMS, PROV as _PROV_TERMS, sparql_prefixes
 
 __all__ = [
@@ -438,7 +439,6 @@ WHOLE_STORE = {
 }
 """The same answers as :data:`QUERIES` over the whole store, as hash joins (see above)."""
 
-_IRI = re.compile(r"[^\x00-\x20<>\"{}|^`\\]+")
 
 
 def _values(variable: str, iris) -> str:
@@ -942,8 +942,9 @@ def refresh(projection: Projection, store: KnowledgeStore, changed_iris, version
     """
     changed = sorted(set(changed_iris))
     for iri in changed:
-        if not isinstance(iri, str) or not _IRI.fullmatch(iri):
-            raise InvalidInput(f"not an IRI: {iri!r} (a changed resource must be an absolute IRI without spaces or <>\"{{}}|^`\\)")
+        reason = iri_error(iri)
+        if reason is not None:
+            raise InvalidInput(f"not an IRI: {iri!r} (a changed resource must be an absolute IRI: {reason})")
     version = store.data_version() if version is None else version  # read before the data
     p = projection
     if not changed:

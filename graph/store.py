@@ -34,6 +34,7 @@ from rdflib.term import BNode, Literal, Node, URIRef
 
 from clusterkg.graph.errors import StoreFailure
 from clusterkg.graph.history import Activity, default_agent
+from clusterkg.graph.iris import iri_error
 from clusterkg.graph.media_types import GRAPH_MEDIA_TYPES, RDFLIB_FORMATS, RESULTS_MEDIA_TYPES
 from clusterkg.graph.media_types import bare as _bare_media_type
 from clusterkg.graph.sparql_text import tokens, where_group
@@ -106,7 +107,6 @@ class SelectResult:
 
 _VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # IRIREF in SPARQL 1.1 excludes these characters; refusing them keeps an IRI inside its <>.
-_IRI_FORBIDDEN = re.compile(r'[\x00-\x20<>"{}|^`\\]')
 _LANGUAGE_TAG = re.compile(r"[A-Za-z]+(-[A-Za-z0-9]+)*")
 _STRING_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r"})
 
@@ -123,8 +123,9 @@ def sparql_term(node: Node) -> str:
     '<https://w3id.org/clusterkg/id/cluster/x>'
     """
     if isinstance(node, URIRef):
-        if _IRI_FORBIDDEN.search(node):
-            raise BindingError(f"not a valid IRI for a SPARQL query: {str(node)!r}")
+        reason = iri_error(str(node))
+        if reason is not None:
+            raise BindingError(f"not a valid IRI for a SPARQL query: {str(node)!r} ({reason})")
         return f"<{node}>"
     if isinstance(node, Literal):
         text = '"' + str(node).translate(_STRING_ESCAPES) + '"'

@@ -23,6 +23,7 @@ import re
 from collections.abc import Iterator
 
 from clusterkg.graph.errors import ClusterKGError
+from clusterkg.graph.iris import iri_error
 from clusterkg.graph.sparql_text import Token, expand_escapes, has_dataset_clause, tokens, without_prologue
 
 __all__ = [
@@ -148,8 +149,9 @@ def with_using_graphs(update: str, default_graphs: list[str], named_graphs: list
     if not default_graphs and not named_graphs:
         return update
     for iri in default_graphs + named_graphs:
-        if re.search(r'[\x00-\x20<>"{}|^`\\]', iri):
-            raise InvalidUpdateRequest(f"not a valid graph IRI: {iri!r}")
+        reason = iri_error(iri)
+        if reason is not None:
+            raise InvalidUpdateRequest(f"not a valid graph IRI: {iri!r} ({reason})")
     using = " ".join([f"USING <{g}>" for g in default_graphs] + [f"USING NAMED <{g}>" for g in named_graphs])
     text = expand_escapes(update)
     edits: list[tuple[int, int, str]] = []  # (start, end, replacement)
