@@ -17,7 +17,7 @@ invented cluster policies never attach to a real country. Only the industries (f
 graph stands on its own.
 
 Output is N-Triples, streamed: at 300,000 organisations the graph has about 12 million
-triples, far beyond what an rdflib ``Graph`` holds comfortably (see ``DESIGN.md``).
+triples, far beyond what an rdflib ``Graph`` holds comfortably (see ``docs/design.md``).
 """
 
 from __future__ import annotations

@@ -19,6 +19,8 @@ from clusterkg.webapp.extension import state
 from clusterkg.graph.iris import iri_error
 from clusterkg.graph.media_types import MEDIA_TYPES
 from clusterkg.webapp.negotiation import GRAPH_FORMATS, choose
+from clusterkg.webapp.query_runner import QueryJob
+from clusterkg.webapp.sparql import TRUNCATED_HEADER
 
 __all__ = ["bp"]
 
@@ -111,22 +113,22 @@ def _create_graph() -> Response:
 
 
 def _read(graph: str | None) -> Response:
+    """A graph, read like any query: through the runner's time limit and row cap (a longer graph
+    is cut at ``CLUSTERKG_MAX_ROWS`` triples and flagged with ``X-ClusterKG-Truncated``; the
+    whole store is exported with ``clusterkg export``)."""
     media = choose(request.headers.get("Accept"), GRAPH_FORMATS)
     if media is None:
         raise ApiError(f"no acceptable RDF media type; this store offers {', '.join(GRAPH_FORMATS)}", 406)
-    store_media = _STORE_MEDIA.get(media, media)
-    store = state().store
-    try:
-        if graph is None:
-            body = store.dump(store_media)
-        else:
-            if not _exists(graph):
-                raise ApiError(f"no graph {graph}", 404)
-            body = store.query_bytes(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH {graph} {{ ?s ?p ?o }} }}", store_media)
-    except StoreError as error:
-        raise ApiError(str(error), 500) from error
-    response = Response(body, content_type=GRAPH_FORMATS[media].content_type, headers={"Vary": "Accept"})
+    if graph is not None and not _exists(graph):
+        raise ApiError(f"no graph {graph}", 404)
+    pattern = "?s ?p ?o" if graph is None else f"GRAPH {graph} {{ ?s ?p ?o }}"
+    ckg = state()
+    answer = ckg.runner.run(QueryJob(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {pattern} }}",
+                                     accept=_STORE_MEDIA.get(media, media), max_rows=ckg.max_rows))
+    response = Response(answer.body, content_type=GRAPH_FORMATS[media].content_type, headers={"Vary": "Accept"})
+    if answer.truncated:
+        response.headers[TRUNCATED_HEADER] = str(ckg.max_rows)
     if request.method == "HEAD":
         response.set_data(b"")
-        response.headers["Content-Length"] = str(len(body))
+        response.headers["Content-Length"] = str(len(answer.body))
     return response

@@ -7,7 +7,7 @@ run through the broker.
 
 - **Clusters**: ``networkx.betweenness_centrality`` (normalised).
 - **Organisations**: the organisation side of the bipartite graph is never projected (see
-  ``DESIGN.md``). Only an organisation tied to two or more clusters can bridge anything; it
+  ``docs/design.md``). Only an organisation tied to two or more clusters can bridge anything; it
   does so through the cluster pairs it makes share a member. Its score is the sum, over those
   pairs ``(a, b)``, of the pair's edge betweenness (``networkx.edge_betweenness_centrality``,
   normalised) times the organisation's share of the tie: ``MEMBERSHIP_WEIGHT * membership /

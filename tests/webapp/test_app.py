@@ -73,6 +73,11 @@ def test_bugs_are_logged_but_not_shown(app, caplog):
 
 
 def test_memory_store_uses_the_thread_fallback(app):
+    from clusterkg.webapp.query_runner import CachedQueryRunner, ThreadQueryRunner
+
+    runner = app.extensions["clusterkg"].runner
+    inner = runner.runner if isinstance(runner, CachedQueryRunner) else runner
+    assert isinstance(inner, ThreadQueryRunner)
     client = app.test_client()
     response = client.get("/sparql", query_string={"query": "ASK {}"})
     assert response.status_code == 200 and response.get_json()["boolean"] is True

@@ -51,6 +51,15 @@ def test_default_graph_read(gsp, raw):
     assert len(rdflib.Graph().parse(data=reply.body, format="nt")) > 1000
 
 
+def test_a_graph_read_is_capped_like_a_query(serve_app, store_path, raw):
+    """GET /store goes through the runner: at most MAX_ROWS triples, and the cut is flagged."""
+    server = serve_app(store_path, MAX_ROWS=7)
+    reply = raw.request("GET", f"{server}/store?default", headers={"Accept": "application/n-triples"})
+    assert reply.status == 200
+    assert len(rdflib.Graph().parse(data=reply.body, format="nt")) == 7
+    assert reply.headers["x-clusterkg-truncated"] == "7"
+
+
 @pytest.mark.parametrize("method", ["PUT", "POST", "DELETE"])
 @pytest.mark.parametrize("authorization", [None, "Bearer nope"])
 def test_writes_need_the_token_and_change_nothing(gsp, raw, method, authorization):
