@@ -38,6 +38,7 @@ from clusterkg.graph.iris import iri_error
 from clusterkg.graph.media_types import GRAPH_MEDIA_TYPES, RDFLIB_FORMATS, RESULTS_MEDIA_TYPES
 from clusterkg.graph.media_types import bare as _bare_media_type
 from clusterkg.graph.sparql_text import tokens, where_group
+from clusterkg.ontology.namespace import OWL, RDF, XSD
 
 __all__ = [
     "DATA_VERSION_PREDICATE",
@@ -59,11 +60,11 @@ __all__ = [
 META_GRAPH = "https://w3id.org/clusterkg/graph/meta"
 """Named graph holding the store's bookkeeping (the data version); never user data."""
 
-DATA_VERSION_PREDICATE = "http://www.w3.org/2002/07/owl#versionInfo"
+DATA_VERSION_PREDICATE = str(OWL.versionInfo)
 """``<META_GRAPH> owl:versionInfo "uuid4"`` in :data:`META_GRAPH` is the data version."""
 
-_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
-_RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
+_XSD_STRING = str(XSD.string)
+_RDF_LANG_STRING = str(RDF.langString)
 _VERSION_QUERY = (
     f"SELECT ?version WHERE {{ GRAPH <{META_GRAPH}> "
     f"{{ <{META_GRAPH}> <{DATA_VERSION_PREDICATE}> ?version }} }}"
