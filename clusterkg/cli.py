@@ -10,7 +10,6 @@ import csv
 import io
 import json
 import logging
-import re
 import sys
 import tempfile
 from pathlib import Path
@@ -142,20 +141,18 @@ def export(ctx: click.Context, fmt: str, output: str | None) -> None:
         sys.stdout.flush()
 
 
-QUERY_FORM = re.compile(r"^\s*(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", re.IGNORECASE | re.MULTILINE)
-
-
 def query_form(text: str) -> str:
     """The query's form (SELECT, ASK, CONSTRUCT, DESCRIBE), skipping the prologue and comments.
 
     >>> query_form("PREFIX x: <http://x/> # a comment\\nselect * { ?s ?p ?o }")
     'SELECT'
     """
-    without_comments = re.sub(r"#[^\n]*", "", re.sub(r"<[^>\s]*>", "<>", text))
-    match = QUERY_FORM.search(re.sub(r"(PREFIX|BASE)\s+[^\n<]*<>", "", without_comments, flags=re.IGNORECASE))
-    if not match:
+    from clusterkg.graph.sparql_text import query_form as form_of
+
+    form = form_of(text)
+    if form is None:
         raise UserError("not a SPARQL query: expected SELECT, ASK, CONSTRUCT or DESCRIBE (updates are not run by `query`)")
-    return match.group(1).upper()
+    return form
 
 
 @cli.command()
@@ -199,9 +196,11 @@ def _table(variables: list[str], rows: list[tuple]) -> str:
 
 
 def _shorten(value: str | None, limit: int = 60) -> str:
+    from clusterkg.ontology.namespace import DATA
+
     if value is None:
         return ""
-    value = value.replace("https://w3id.org/clusterkg/id/", "id:").replace("\n", " ")
+    value = value.replace(str(DATA), "id:").replace("\n", " ")
     return value if len(value) <= limit else value[: limit - 1] + "…"
 
 

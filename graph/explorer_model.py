@@ -59,6 +59,8 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from clusterkg.graph.errors import InvalidInput, NotFound
+from clusterkg.graph.iris import iri_error
+from clusterkg.ontology.namespace import RDFS, SKOS, sparql_prefixes
 from clusterkg.graph.projection import Projection, local_name
 from clusterkg.ontology.namespace import DATA
 
@@ -109,11 +111,7 @@ _TARGET_KIND = {
     ("industry", "clusters"): "cluster", ("industry", "competencies"): "competency",
     ("country", "clusters"): "cluster",
 }
-_CKG = "https://w3id.org/clusterkg/ns#"
-_LABEL_PREDICATES = {
-    "http://www.w3.org/2000/01/rdf-schema#label",
-    "http://www.w3.org/2004/02/skos/core#prefLabel",
-}
+_LABEL_PREDICATES = {str(RDFS.label), str(SKOS.prefLabel)}
 
 
 @dataclass
@@ -398,15 +396,13 @@ def expand(p: Projection, node: str, relation: str, offset: int = 0, limit: int 
 
 
 def _iri(text: str) -> str:
-    if any(c in text for c in '<>"{}|^`\\ '):
-        raise InvalidInput(f"not an IRI that can be written in SPARQL: {text!r}")
+    reason = iri_error(text)
+    if reason is not None:
+        raise InvalidInput(f"not an IRI that can be written in SPARQL: {text!r} ({reason})")
     return f"<{text}>"
 
 
-_PREFIXES = """PREFIX ckg: <https://w3id.org/clusterkg/ns#>
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
-"""
+_PREFIXES = sparql_prefixes("ckg", "rdfs", "skos")
 
 
 def ego_network(p: Projection, cluster: str, limit: int = 150) -> GraphView:

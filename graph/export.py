@@ -8,31 +8,24 @@ from pathlib import Path
 import networkx as nx
 from rdflib import Graph
 
+from clusterkg.graph.media_types import MEDIA_TYPES
 from clusterkg.graph.networkx_view import store_to_networkx
 from clusterkg.graph.sheets import write_sheets
 from clusterkg.graph.store import KnowledgeStore
+from clusterkg.ontology.namespace import PREFIXES as NAMESPACES
 
 __all__ = ["EXPORT_FORMATS", "export_store"]
 
 #: format name -> (what it is, written to a directory rather than a file)
 EXPORT_FORMATS = {
-    "turtle": "RDF Turtle",
-    "nt": "RDF N-Triples",
-    "jsonld": "RDF JSON-LD",
-    "rdfxml": "RDF/XML",
+    **{m.export: m.label for m in MEDIA_TYPES if m.export},
     "graphml": "GraphML of clusters, organisations, competencies and their relations (Gephi, yEd)",
     "gexf": "GEXF of the same graph (Gephi)",
     "csv": "the CSV sheets of data/README.md, one file per sheet, into a directory",
 }
+_RDF_EXPORTS = {m.export: m for m in MEDIA_TYPES if m.export}
 
-PREFIXES = {
-    "ckg": "https://w3id.org/clusterkg/ns#",
-    "id": "https://w3id.org/clusterkg/id/",
-    "org": "http://www.w3.org/ns/org#",
-    "skos": "http://www.w3.org/2004/02/skos/core#",
-    "schema": "https://schema.org/",
-    "dct": "http://purl.org/dc/terms/",
-}
+PREFIXES = {name: NAMESPACES[name] for name in ("ckg", "id", "org", "skos", "schema", "dct")}
 
 
 def export_store(store: KnowledgeStore, fmt: str, output: str | Path | None) -> bytes | dict[str, int]:
@@ -56,10 +49,10 @@ def export_store(store: KnowledgeStore, fmt: str, output: str | Path | None) -> 
 def _export_bytes(store: KnowledgeStore, fmt: str) -> bytes:
     if fmt == "nt":
         return store.dump("application/n-triples")
-    if fmt in ("turtle", "jsonld", "rdfxml"):
+    if fmt in _RDF_EXPORTS:  # through rdflib, for the project's prefixes
         graph = _rdflib_graph(store)
-        rdflib_format = {"turtle": "turtle", "jsonld": "json-ld", "rdfxml": "xml"}[fmt]
-        if fmt == "jsonld":
+        rdflib_format = _RDF_EXPORTS[fmt].rdflib
+        if rdflib_format == "json-ld":
             return graph.serialize(format="json-ld", context=PREFIXES, auto_compact=True).encode()
         return graph.serialize(format=rdflib_format).encode()
     network = store_to_networkx(store)

@@ -10,40 +10,36 @@ from __future__ import annotations
 import networkx as nx
 
 from clusterkg.graph.store import KnowledgeStore
+from clusterkg.ontology.namespace import CKG, ORG, SKOS, sparql_prefixes
 
 __all__ = ["NODE_KINDS", "EDGE_RELATIONS", "store_to_networkx"]
 
-PREFIXES = """
-PREFIX ckg: <https://w3id.org/clusterkg/ns#>
-PREFIX org: <http://www.w3.org/ns/org#>
-PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-"""
+PREFIXES = sparql_prefixes("ckg", "org", "skos", "rdfs")
 
 #: class IRI -> node kind written on every node
 NODE_KINDS = {
-    "https://w3id.org/clusterkg/ns#Cluster": "cluster",
-    "http://www.w3.org/ns/org#FormalOrganization": "organisation",
-    "https://w3id.org/clusterkg/ns#Competency": "competency",
-    "https://w3id.org/clusterkg/ns#Industry": "industry",
-    "https://w3id.org/clusterkg/ns#Country": "country",
-    "https://w3id.org/clusterkg/ns#Region": "region",
-    "https://w3id.org/clusterkg/ns#Partnership": "partnership",
+    str(CKG.Cluster): "cluster",
+    str(ORG.FormalOrganization): "organisation",
+    str(CKG.Competency): "competency",
+    str(CKG.Industry): "industry",
+    str(CKG.Country): "country",
+    str(CKG.Region): "region",
+    str(CKG.Partnership): "partnership",
 }
 
 #: predicate IRI -> relation name written on every edge
 EDGE_RELATIONS = {
-    "https://w3id.org/clusterkg/ns#affiliatedWith": "affiliated_with",
-    "http://www.w3.org/ns/org#memberOf": "member_of",
-    "https://w3id.org/clusterkg/ns#hasCompetency": "has_competency",
-    "https://w3id.org/clusterkg/ns#needsCompetency": "needs_competency",
-    "https://w3id.org/clusterkg/ns#participant": "participant",
-    "https://w3id.org/clusterkg/ns#industry": "industry",
-    "https://w3id.org/clusterkg/ns#appliedIn": "applied_in",
-    "https://w3id.org/clusterkg/ns#country": "country",
-    "https://w3id.org/clusterkg/ns#region": "region",
-    "https://w3id.org/clusterkg/ns#clusterOrganisation": "cluster_organisation",
-    "http://www.w3.org/2004/02/skos/core#broader": "broader",
+    str(CKG.affiliatedWith): "affiliated_with",
+    str(ORG.memberOf): "member_of",
+    str(CKG.hasCompetency): "has_competency",
+    str(CKG.needsCompetency): "needs_competency",
+    str(CKG.participant): "participant",
+    str(CKG.industry): "industry",
+    str(CKG.appliedIn): "applied_in",
+    str(CKG.country): "country",
+    str(CKG.region): "region",
+    str(CKG.clusterOrganisation): "cluster_organisation",
+    str(SKOS.broader): "broader",
 }
 
 

@@ -21,27 +21,14 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from clusterkg.graph.iris import iri_error
+from clusterkg.graph.media_types import RDF_SUFFIXES
 from clusterkg.graph.problems import Problem
 from clusterkg.graph.sheets import read_sheet_file, sheet_for_file
 from clusterkg.graph.store import _to_ox
 
-__all__ = ["RDF_FORMATS", "ParsedBatch", "ParsedFile", "parse_files", "prefixes_of"]
+__all__ = ["ParsedBatch", "ParsedFile", "parse_files", "prefixes_of"]
 
-#: File suffix -> pyoxigraph format.
-RDF_FORMATS = {
-    ".ttl": ox.RdfFormat.TURTLE,
-    ".turtle": ox.RdfFormat.TURTLE,
-    ".nt": ox.RdfFormat.N_TRIPLES,
-    ".ntriples": ox.RdfFormat.N_TRIPLES,
-    ".jsonld": ox.RdfFormat.JSON_LD,
-    ".json": ox.RdfFormat.JSON_LD,
-    ".rdf": ox.RdfFormat.RDF_XML,
-    ".owl": ox.RdfFormat.RDF_XML,
-    ".xml": ox.RdfFormat.RDF_XML,
-}
-
-# characters no IRI may hold (RFC 3987 with the IRIREF exclusions of Turtle / SPARQL)
-_BAD_IRI = re.compile(r'[\x00-\x20<>"{}|^`\\]')
 _PARSER_POSITION = re.compile(r"^Parser error at line \d+ (?:column \d+|between columns \d+ and \d+): ")
 
 
@@ -97,10 +84,10 @@ def parse_files(paths, work: Path) -> ParsedBatch:
         target = work / f"{number:04d}.nt"
         if suffix == ".csv":
             parsed = _parse_sheet(path, name, target, problems)
-        elif suffix in RDF_FORMATS:
-            parsed = _parse_rdf(path, name, RDF_FORMATS[suffix], target, problems)
+        elif suffix in RDF_SUFFIXES:
+            parsed = _parse_rdf(path, name, RDF_SUFFIXES[suffix], target, problems)
         else:
-            known = ", ".join(sorted({".csv", *RDF_FORMATS}))
+            known = ", ".join(sorted({".csv", *RDF_SUFFIXES}))
             problems.append(Problem(name, "", "", f"unknown file type {suffix or '(none)'}; expected one of {known}"))
             continue
         if parsed is not None:
@@ -318,11 +305,11 @@ def _json_ld_problems(path: Path, name: str) -> list[Problem]:
             for key, value in node.items():
                 if key == "@context":
                     context_problems(value)
-                elif key in ("@id", "@base", "@vocab") and isinstance(value, str) and _BAD_IRI.search(value):
+                elif key in ("@id", "@base", "@vocab") and isinstance(value, str) and iri_error(value, relative=True):
                     problems.append(Problem(name, line_of(value), key, f"not a valid IRI: {value!r}"))
                 elif key == "@type" and isinstance(value, str | list):
                     for kind in value if isinstance(value, list) else [value]:
-                        if isinstance(kind, str) and _BAD_IRI.search(kind):
+                        if isinstance(kind, str) and iri_error(kind, relative=True):
                             problems.append(Problem(name, line_of(kind), key, f"not a valid IRI: {kind!r}"))
                 walk(value)
 

@@ -54,7 +54,9 @@ from rdflib import Literal
 
 from clusterkg.graph.errors import AmbiguousName, ClusterNotFound, InvalidInput, NotFound
 from clusterkg.graph.store import KnowledgeStore, sparql_term
-from clusterkg.ontology.namespace import CKG as _CKG_TERMS, ORG as _ORG_TERMS
+from clusterkg.graph.history import HISTORY_GRAPH
+from clusterkg.graph.iris import iri_error
+from clusterkg.ontology.namespace import CKG as _CKG_TERMS, ORG as _ORG_TERMS, PROV as _PROV_TERMS, sparql_prefixes
 
 __all__ = [
     "AFFILIATION_WEIGHTS",
@@ -70,12 +72,7 @@ __all__ = [
 
 CKG = str(_CKG_TERMS._NS)
 ORG = str(_ORG_TERMS)
-PREFIXES = f"""PREFIX ckg: <{CKG}>
-PREFIX org: <{ORG}>
-PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-PREFIX schema: <https://schema.org/>
-"""
+PREFIXES = sparql_prefixes("ckg", "org", "skos", "rdfs", "schema")
 
 #: How much an affiliation ties an organisation to a cluster's competency profile. Members
 #: (of any kind) count fully; a project partner or an organisation merely located in the
@@ -442,7 +439,6 @@ WHOLE_STORE = {
 }
 """The same answers as :data:`QUERIES` over the whole store, as hash joins (see above)."""
 
-_IRI = re.compile(r"[^\x00-\x20<>\"{}|^`\\]+")
 
 
 def _values(variable: str, iris) -> str:
@@ -946,8 +942,9 @@ def refresh(projection: Projection, store: KnowledgeStore, changed_iris, version
     """
     changed = sorted(set(changed_iris))
     for iri in changed:
-        if not isinstance(iri, str) or not _IRI.fullmatch(iri):
-            raise InvalidInput(f"not an IRI: {iri!r} (a changed resource must be an absolute IRI without spaces or <>\"{{}}|^`\\)")
+        reason = iri_error(iri)
+        if reason is not None:
+            raise InvalidInput(f"not an IRI: {iri!r} (a changed resource must be an absolute IRI: {reason})")
     version = store.data_version() if version is None else version  # read before the data
     p = projection
     if not changed:
@@ -1206,13 +1203,12 @@ def _patched_cluster_graph(old: nx.Graph, p: Projection, affected: list[int], to
 # whose triples it added or removed (``ckg:changedResource``). Following these links back from
 # the store's version to a cached projection's version gives what a refresh must re-read.
 
-HISTORY_GRAPH = "https://w3id.org/clusterkg/graph/history"
 #: links of the history followed back before giving up and building afresh
 MAX_CHAIN = 100
 #: changed resources beyond which a full build is as cheap as a refresh
 MAX_CHANGED = 10_000
 
-_PROV_ACTIVITY = "http://www.w3.org/ns/prov#Activity"
+_PROV_ACTIVITY = str(_PROV_TERMS.Activity)
 _LINK_QUERY = f"""SELECT ?activity ?previous ?resource WHERE {{ GRAPH <{HISTORY_GRAPH}> {{
   ?activity a <{_PROV_ACTIVITY}> ; <{CKG}dataVersion> %s ; <{CKG}previousDataVersion> ?previous .
   OPTIONAL {{ ?activity <{CKG}changedResource> ?resource }} }} }}"""

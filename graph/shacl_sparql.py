@@ -50,6 +50,7 @@ from rdflib.collection import Collection
 from rdflib.namespace import RDF, RDFS, SH, XSD
 
 from clusterkg.graph.errors import ClusterKGError
+from clusterkg.graph.iris import iri_error
 
 __all__ = [
     "FOCUS_GRAPH",
@@ -775,8 +776,9 @@ assert set(_HANDLERS) == set(_COMPONENTS)
 
 
 def _iri(iri: str) -> str:
-    if any(c in str(iri) for c in '<>"{}|^`\\ '):
-        raise UnsupportedShape(f"IRI {iri!r} cannot be written in SPARQL")
+    reason = iri_error(str(iri))
+    if reason is not None:
+        raise UnsupportedShape(f"IRI {iri!r} cannot be written in SPARQL ({reason})")
     return f"<{iri}>"
 
 

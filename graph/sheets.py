@@ -23,12 +23,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
-from pyoxigraph import NamedNode
-from rdflib import RDF, RDFS, XSD, Graph, Literal, Namespace, URIRef
+from rdflib import RDF, RDFS, XSD, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, SKOS
 
+from clusterkg.graph.iris import check_iri
 from clusterkg.graph.problems import Problem
-from clusterkg.ontology.namespace import CKG, DATA
+from clusterkg.ontology.namespace import CKG, DATA, NACE, NUTS, ORG, SCHEMA
 
 __all__ = [
     "SHEETS",
@@ -42,11 +42,6 @@ __all__ = [
     "slugify",
     "DATA",
 ]
-
-ORG = Namespace("http://www.w3.org/ns/org#")
-SCHEMA = Namespace("https://schema.org/")
-NACE = Namespace("http://data.europa.eu/ux2/nace2/")
-NUTS = Namespace("http://data.europa.eu/nuts/code/")
 
 SLUG = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
 COUNTRY_CODE = re.compile(r"[A-Z]{2}")
@@ -106,21 +101,6 @@ def check_country_code(value: str) -> str:
     """A country cell: an ISO 3166-1 alpha-2 code; returns it or raises ValueError."""
     if not COUNTRY_CODE.fullmatch(value):
         raise ValueError(f"expected a country code like DE (two capital ASCII letters), got {_shown(value)}")
-    return value
-
-
-def check_iri(value: str) -> str:
-    """Refuse what the store would refuse as an IRI (pyoxigraph's own parser is the judge).
-
-    >>> check_iri("https://example.org/a<b>")
-    Traceback (most recent call last):
-        ...
-    ValueError: not a valid IRI: 'https://example.org/a<b>' (Invalid IRI code point '<')
-    """
-    try:
-        NamedNode(value)
-    except ValueError as error:
-        raise ValueError(f"not a valid IRI: {_shown(value)} ({error})") from None
     return value
 
 

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from clusterkg.graph.store import KnowledgeStore
+from clusterkg.ontology.namespace import sparql_prefixes
 
 __all__ = ["graph_stats"]
 
-STATS_QUERY = """
-PREFIX ckg: <https://w3id.org/clusterkg/ns#>
-PREFIX org: <http://www.w3.org/ns/org#>
-SELECT ?what (COUNT(DISTINCT ?x) AS ?n) WHERE {
+STATS_QUERY = sparql_prefixes("ckg", "org") + """SELECT ?what (COUNT(DISTINCT ?x) AS ?n) WHERE {
   VALUES (?what ?class) {
     ("clusters" ckg:Cluster) ("organisations" org:FormalOrganization) ("competencies" ckg:Competency)
     ("industries" ckg:Industry) ("countries" ckg:Country) ("regions" ckg:Region)
@@ -22,9 +20,7 @@ SELECT ?what (COUNT(DISTINCT ?x) AS ?n) WHERE {
 } GROUP BY ?what
 """
 
-CLUSTER_COUNTRIES = """
-PREFIX ckg: <https://w3id.org/clusterkg/ns#>
-SELECT (COUNT(DISTINCT ?country) AS ?n) WHERE { ?cluster a ckg:Cluster ; ckg:country ?country }
+CLUSTER_COUNTRIES = sparql_prefixes("ckg") + """SELECT (COUNT(DISTINCT ?country) AS ?n) WHERE { ?cluster a ckg:Cluster ; ckg:country ?country }
 """
 
 ORDER = [

@@ -34,6 +34,11 @@ from rdflib.term import BNode, Literal, Node, URIRef
 
 from clusterkg.graph.errors import StoreFailure
 from clusterkg.graph.history import Activity, default_agent
+from clusterkg.graph.iris import iri_error
+from clusterkg.graph.media_types import GRAPH_MEDIA_TYPES, RDFLIB_FORMATS, RESULTS_MEDIA_TYPES
+from clusterkg.graph.media_types import bare as _bare_media_type
+from clusterkg.graph.sparql_text import tokens, where_group
+from clusterkg.ontology.namespace import OWL, RDF, XSD
 
 __all__ = [
     "DATA_VERSION_PREDICATE",
@@ -55,34 +60,11 @@ __all__ = [
 META_GRAPH = "https://w3id.org/clusterkg/graph/meta"
 """Named graph holding the store's bookkeeping (the data version); never user data."""
 
-DATA_VERSION_PREDICATE = "http://www.w3.org/2002/07/owl#versionInfo"
+DATA_VERSION_PREDICATE = str(OWL.versionInfo)
 """``<META_GRAPH> owl:versionInfo "uuid4"`` in :data:`META_GRAPH` is the data version."""
 
-RESULTS_MEDIA_TYPES: dict[str, ox.QueryResultsFormat] = {
-    "application/sparql-results+json": ox.QueryResultsFormat.JSON,
-    "application/sparql-results+xml": ox.QueryResultsFormat.XML,
-    "text/csv": ox.QueryResultsFormat.CSV,
-    "text/tab-separated-values": ox.QueryResultsFormat.TSV,
-}
-"""Media types for SELECT / ASK results."""
-
-GRAPH_MEDIA_TYPES: dict[str, ox.RdfFormat] = {
-    "text/turtle": ox.RdfFormat.TURTLE,
-    "application/n-triples": ox.RdfFormat.N_TRIPLES,
-    "application/rdf+xml": ox.RdfFormat.RDF_XML,
-    "application/ld+json": ox.RdfFormat.JSON_LD,
-}
-"""Media types for CONSTRUCT / DESCRIBE results and for :meth:`KnowledgeStore.dump`."""
-
-_RDFLIB_FORMATS = {
-    "text/turtle": "turtle",
-    "application/n-triples": "nt",
-    "application/rdf+xml": "xml",
-    "application/ld+json": "json-ld",
-}
-
-_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
-_RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
+_XSD_STRING = str(XSD.string)
+_RDF_LANG_STRING = str(RDF.langString)
 _VERSION_QUERY = (
     f"SELECT ?version WHERE {{ GRAPH <{META_GRAPH}> "
     f"{{ <{META_GRAPH}> <{DATA_VERSION_PREDICATE}> ?version }} }}"
@@ -126,7 +108,6 @@ class SelectResult:
 
 _VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # IRIREF in SPARQL 1.1 excludes these characters; refusing them keeps an IRI inside its <>.
-_IRI_FORBIDDEN = re.compile(r'[\x00-\x20<>"{}|^`\\]')
 _LANGUAGE_TAG = re.compile(r"[A-Za-z]+(-[A-Za-z0-9]+)*")
 _STRING_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r"})
 
@@ -143,8 +124,9 @@ def sparql_term(node: Node) -> str:
     '<https://w3id.org/clusterkg/id/cluster/x>'
     """
     if isinstance(node, URIRef):
-        if _IRI_FORBIDDEN.search(node):
-            raise BindingError(f"not a valid IRI for a SPARQL query: {str(node)!r}")
+        reason = iri_error(str(node))
+        if reason is not None:
+            raise BindingError(f"not a valid IRI for a SPARQL query: {str(node)!r} ({reason})")
         return f"<{node}>"
     if isinstance(node, Literal):
         text = '"' + str(node).translate(_STRING_ESCAPES) + '"'
@@ -156,44 +138,6 @@ def sparql_term(node: Node) -> str:
             return f"{text}^^{sparql_term(URIRef(node.datatype))}"
         return text
     raise BindingError(f"only IRIs and literals can be bound, not {type(node).__name__} {node!r}")
-
-
-# Strings, IRIs and comments are matched whole, so a brace or "WHERE" inside one is never read
-# as syntax (the tokens of clusterkg.webapp.sparql_text.tokens, which graph/ cannot import).
-_SYNTAX = re.compile(
-    r"""'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"|'(?:[^'\\\n\r]|\\.)*'"""
-    r"""|"(?:[^"\\\n\r]|\\.)*"|<[^<>"{}|^`\\\x00-\x20]*>|\#[^\n\r]*|[?$][A-Za-z0-9_\u00B7-\uFFFF]+"""
-    r"""|[A-Za-z_][A-Za-z0-9_\-.]*(?::[^\s{}()\[\];,]*)?|[{}()]""",
-    re.DOTALL,
-)
-_GROUP_FIRST = ("SELECT", "ASK", "DESCRIBE")
-
-
-def _where_group(query: str) -> tuple[int, int]:
-    """Where the query's outermost WHERE group opens and closes (offsets of its braces).
-
-    The group is the one after a top-level ``WHERE``, or, for ``SELECT`` / ``ASK`` /
-    ``DESCRIBE`` without the keyword, the first top-level ``{``. Raises
-    :class:`BindingError` when there is none.
-    """
-    depth, form, after_where, opened = 0, None, False, None
-    for match in _SYNTAX.finditer(query):
-        text = match.group()
-        if text in ("{", "("):
-            if text == "{" and depth == 0 and (after_where or form in _GROUP_FIRST):
-                opened = match.start()
-            depth += 1
-        elif text in ("}", ")"):
-            depth -= 1
-            if depth == 0 and opened is not None:
-                return opened, match.start()
-        elif depth == 0 and text[0].isalpha():
-            keyword = text.upper()
-            if form is None and keyword in (*_GROUP_FIRST, "CONSTRUCT"):
-                form = keyword
-            elif keyword == "WHERE":
-                after_where = True
-    raise BindingError("cannot bind variables: the query has no WHERE group")
 
 
 def _with_bindings(query: str, bindings: Mapping[str, Node] | None) -> str:
@@ -218,13 +162,18 @@ def _with_bindings(query: str, bindings: Mapping[str, Node] | None) -> str:
         names.append("?" + bare)
         terms.append(sparql_term(node))
     values = f"VALUES ({' '.join(names)}) {{ ({' '.join(terms)}) }}"
-    opened, closed = _where_group(query)
+    group = where_group(query)
+    if group is None:
+        raise BindingError("cannot bind variables: the query has no WHERE group")
+    opened, closed = group
     before, inside, after = query[:opened], query[opened + 1:closed], query[closed + 1:]
-    if re.search(r"\bCONSTRUCT\s+WHERE\s*$", before, re.IGNORECASE):
+    last = list(tokens(before))[-2:]
+    first = next(tokens(inside), None)
+    if [t.text.upper() for t in last] == ["CONSTRUCT", "WHERE"]:
         # the short form's pattern is its template too, which cannot hold VALUES: write both
-        before = before.rstrip()[:-len("WHERE")] + "{" + inside + "} WHERE "
-    elif re.match(r"\s*SELECT\b", inside, re.IGNORECASE):  # a group that is one sub-select
-        inside = " {" + inside + "} "
+        before = before[:last[1].start] + "{" + inside + "} WHERE "
+    elif first is not None and first.kind == "word" and first.text.upper() == "SELECT":
+        inside = " {" + inside + "} "  # a group that is one sub-select
     # The newline ends a "#" comment the inserted block would otherwise sit in.
     return f"{before}{{ {values}\n{inside}}}{after}"
 
@@ -253,10 +202,6 @@ def _data_block(verb: str, quads) -> str:
         text = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES).decode("utf-8")
         parts.append(text if isinstance(graph, ox.DefaultGraph) else f"GRAPH {graph} {{\n{text}}}\n")
     return f"{verb} DATA {{\n" + "".join(parts) + "}"
-
-
-def _bare_media_type(media_type: str) -> str:
-    return media_type.split(";", 1)[0].strip().lower()
 
 
 def _graph_media_type(media_type: str) -> str:
@@ -1074,10 +1019,10 @@ class SparqlProtocolStore(KnowledgeStore):
         return self._parse_graph(body, media_type)
 
     def _parse_graph(self, body: bytes, media_type: str) -> rdflib.Graph:
-        if media_type not in _RDFLIB_FORMATS:
+        if media_type not in RDFLIB_FORMATS:
             raise StoreError(f"{self.query_url} answered {media_type}, not an RDF graph")
         try:
-            return rdflib.Graph().parse(data=body, format=_RDFLIB_FORMATS[media_type])
+            return rdflib.Graph().parse(data=body, format=RDFLIB_FORMATS[media_type])
         except Exception as error:  # rdflib parsers raise many unrelated types
             raise StoreError(f"cannot parse the {media_type} sent by {self.query_url}: {error}") from error
 

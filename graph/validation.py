@@ -28,9 +28,8 @@ from rdflib.namespace import SKOS
 from clusterkg.graph.parsing import ParsedBatch, ParsedFile, prefixes_of
 from clusterkg.graph.problems import Problem
 from clusterkg.graph.shacl_sparql import FOCUS_CLASS, FOCUS_GRAPH, compile_shapes
-from clusterkg.graph.sheets import ORG
 from clusterkg.ontology import check_queries
-from clusterkg.ontology.namespace import CKG, DCAT, DCT, OWL, PROV, RDF, RDFS, SCHEMA, XSD
+from clusterkg.ontology.namespace import CKG, DATA, ORG, PREFIXES, RDF
 
 __all__ = ["CLASS_NAMES", "INVERSE_REFERENCES", "REFERENCES", "check_staging"]
 
@@ -273,9 +272,7 @@ def _find_lines(path, iris: set[str]) -> dict[str, int]:
     return found
 
 
-_PREFIXES = [("ckg:", str(CKG._NS)), ("org:", str(ORG)), ("rdf:", str(RDF)), ("rdfs:", str(RDFS)),
-             ("skos:", str(SKOS)), ("schema:", str(SCHEMA)), ("dct:", str(DCT)), ("prov:", str(PROV)),
-             ("dcat:", str(DCAT)), ("owl:", str(OWL)), ("xsd:", str(XSD))]
+_PREFIXES = [(f"{name}:", namespace) for name, namespace in PREFIXES.items() if name != "id"]
 
 
 def _curie(iri: str) -> str:
@@ -288,11 +285,7 @@ def _curie(iri: str) -> str:
 
 def _short(node) -> str:
     text = str(node)
-    for prefix, short in (
-        ("https://w3id.org/clusterkg/id/", ""),
-        ("https://w3id.org/clusterkg/ns#", "ckg:"),
-        ("http://www.w3.org/ns/org#", "org:"),
-    ):
+    for prefix, short in ((str(DATA), ""), (str(CKG), "ckg:"), (str(ORG), "org:")):
         if text.startswith(prefix):
             return short + text[len(prefix):]
     return f"<{text}>"

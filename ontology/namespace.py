@@ -34,6 +34,10 @@ __all__ = [
     "RDFS",
     "OWL",
     "XSD",
+    "NACE",
+    "NUTS",
+    "PREFIXES",
+    "sparql_prefixes",
 ]
 
 #: Base of real data IRIs: ``DATA["{kind}/{id}"]``.
@@ -43,6 +47,9 @@ SYNTHETIC = Namespace("https://w3id.org/clusterkg/synthetic/")
 
 SCHEMA = SDO
 DCT = DCTERMS
+#: NACE Rev. 2 codes (EU Publications Office) and NUTS region codes (Eurostat).
+NACE = Namespace("http://data.europa.eu/ux2/nace2/")
+NUTS = Namespace("http://data.europa.eu/nuts/code/")
 
 
 class CKG(DefinedNamespace):
@@ -209,3 +216,31 @@ class CKG(DefinedNamespace):
     MatchConfirmed: URIRef  # confirmed by a curator
     MatchAutomatic: URIRef  # accepted on its score
     # <<< Open data <<<
+
+
+#: prefix -> namespace IRI as a plain string, for code that needs strings (pyoxigraph terms,
+#: SPARQL ``PREFIX`` lines, JSON-LD contexts, CURIEs); derived from the namespaces above.
+PREFIXES = {
+    "ckg": str(CKG),
+    "id": str(DATA),
+    "org": str(ORG),
+    "skos": str(SKOS),
+    "rdfs": str(RDFS),
+    "rdf": str(RDF),
+    "schema": str(SCHEMA),
+    "dct": str(DCT),
+    "prov": str(PROV),
+    "dcat": str(DCAT),
+    "owl": str(OWL),
+    "xsd": str(XSD),
+}
+
+
+def sparql_prefixes(*names: str) -> str:
+    """SPARQL ``PREFIX`` lines for ``names`` (all of :data:`PREFIXES` when none are given).
+
+    >>> print(sparql_prefixes("ckg", "org"), end="")
+    PREFIX ckg: <https://w3id.org/clusterkg/ns#>
+    PREFIX org: <http://www.w3.org/ns/org#>
+    """
+    return "".join(f"PREFIX {name}: <{PREFIXES[name]}>\n" for name in names or PREFIXES)

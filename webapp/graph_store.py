@@ -6,7 +6,6 @@ Reads are open; PUT / POST / DELETE need the admin token and go through the stor
 
 from __future__ import annotations
 
-import re
 import uuid
 
 import pyoxigraph as ox
@@ -17,6 +16,8 @@ from clusterkg.graph.store import BindingError, StoreError, sparql_term
 from clusterkg.webapp.auth import require_admin
 from clusterkg.webapp.errors import ApiError
 from clusterkg.webapp.extension import state
+from clusterkg.graph.iris import iri_error
+from clusterkg.graph.media_types import MEDIA_TYPES
 from clusterkg.webapp.negotiation import GRAPH_FORMATS, choose
 from clusterkg.webapp.query_runner import QueryJob
 from clusterkg.webapp.sparql import TRUNCATED_HEADER
@@ -25,16 +26,10 @@ __all__ = ["bp"]
 
 bp = Blueprint("graph_store", __name__)
 
-_INPUT_FORMATS = {
-    "text/turtle": ox.RdfFormat.TURTLE,
-    "application/n-triples": ox.RdfFormat.N_TRIPLES,
-    "text/plain": ox.RdfFormat.N_TRIPLES,
-    "application/rdf+xml": ox.RdfFormat.RDF_XML,
-    "application/ld+json": ox.RdfFormat.JSON_LD,
-}
-# the store interface's media types (text/plain is N-Triples)
-_STORE_MEDIA = {"text/plain": "application/n-triples"}
-_ABSOLUTE_IRI = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
+#: RDF media types a body may be sent in (text/plain is N-Triples)
+_INPUT_FORMATS = {m.media_type: m.ox_format for m in MEDIA_TYPES if m.is_graph}
+# the store interface's media types for the synonyms
+_STORE_MEDIA = {m.media_type: m.alias_of for m in MEDIA_TYPES if m.is_graph and m.alias_of}
 
 
 def _target() -> str | None:
@@ -50,8 +45,9 @@ def _target() -> str | None:
     if not graphs:
         raise ApiError("name the graph: ?default or ?graph=IRI", 400)
     iri = graphs[0]
-    if not _ABSOLUTE_IRI.match(iri):
-        raise ApiError(f"the graph must be an absolute IRI, not {iri!r}", 400)
+    reason = iri_error(iri)
+    if reason is not None:
+        raise ApiError(f"the graph must be an absolute IRI, not {iri!r} ({reason})", 400)
     try:
         return sparql_term(URIRef(iri))
     except BindingError as error:

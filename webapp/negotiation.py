@@ -1,4 +1,4 @@
-"""Content negotiation: one table of media types -> serializers, chosen by ``Accept`` q-values.
+"""Content negotiation: media types (from ``graph/media_types.py``) chosen by ``Accept`` q-values.
 
 Pure Python without Flask, so the query worker processes use the same table as the web app.
 
@@ -12,9 +12,7 @@ True
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-import pyoxigraph as ox
+from clusterkg.graph.media_types import MEDIA_TYPES, MediaType
 
 __all__ = [
     "GRAPH_FORMATS",
@@ -25,39 +23,13 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
-class Format:
-    """A media type we can write, the pyoxigraph format behind it and the answer's Content-Type."""
+#: a media type we can write, the pyoxigraph format behind it and the answer's Content-Type
+Format = MediaType
 
-    media_type: str
-    ox_format: object
-    content_type: str
-
-
-def _formats(*rows: tuple[str, object, str]) -> dict[str, Format]:
-    return {media: Format(media, fmt, ctype) for media, fmt, ctype in rows}
-
-
-RESULT_FORMATS: dict[str, Format] = _formats(
-    # The first row is the default for SELECT / ASK.
-    ("application/sparql-results+json", ox.QueryResultsFormat.JSON, "application/sparql-results+json"),
-    ("application/json", ox.QueryResultsFormat.JSON, "application/sparql-results+json"),
-    ("application/sparql-results+xml", ox.QueryResultsFormat.XML, "application/sparql-results+xml; charset=utf-8"),
-    ("application/xml", ox.QueryResultsFormat.XML, "application/sparql-results+xml; charset=utf-8"),
-    ("text/csv", ox.QueryResultsFormat.CSV, "text/csv; charset=utf-8"),
-    ("text/tab-separated-values", ox.QueryResultsFormat.TSV, "text/tab-separated-values; charset=utf-8"),
-)
-"""SELECT / ASK results."""
-
-GRAPH_FORMATS: dict[str, Format] = _formats(
-    # The first row is the default for CONSTRUCT / DESCRIBE and graph reads.
-    ("text/turtle", ox.RdfFormat.TURTLE, "text/turtle; charset=utf-8"),
-    ("application/n-triples", ox.RdfFormat.N_TRIPLES, "application/n-triples"),
-    ("application/ld+json", ox.RdfFormat.JSON_LD, "application/ld+json"),
-    ("application/rdf+xml", ox.RdfFormat.RDF_XML, "application/rdf+xml; charset=utf-8"),
-    ("text/plain", ox.RdfFormat.N_TRIPLES, "application/n-triples"),
-)
-"""CONSTRUCT / DESCRIBE results, graph store reads and the service description."""
+#: SELECT / ASK results; the first is the default.
+RESULT_FORMATS: dict[str, Format] = {m.media_type: m for m in MEDIA_TYPES if not m.is_graph}
+#: CONSTRUCT / DESCRIBE results, graph store reads and the service description; the first is the default.
+GRAPH_FORMATS: dict[str, Format] = {m.media_type: m for m in MEDIA_TYPES if m.is_graph}
 
 
 def parse_accept(header: str | None) -> list[tuple[str, float, int]]:

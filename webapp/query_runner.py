@@ -48,7 +48,7 @@ import pyoxigraph as ox
 from clusterkg.graph.errors import ClusterKGError
 from clusterkg.graph.store import GRAPH_MEDIA_TYPES, META_GRAPH, RESULTS_MEDIA_TYPES, store_directory
 from clusterkg.webapp.negotiation import GRAPH_FORMATS, RESULT_FORMATS, choose
-from clusterkg.webapp.sparql_text import has_dataset_clause
+from clusterkg.graph.sparql_text import has_dataset_clause
 
 __all__ = [
     "QueryAnswer",

@@ -23,6 +23,8 @@ from clusterkg.graph.store import StoreError
 from clusterkg.webapp.auth import require_admin
 from clusterkg.webapp.errors import ApiError
 from clusterkg.webapp.extension import state
+from clusterkg.graph.media_types import MEDIA_TYPES
+from clusterkg.ontology.namespace import DCT, RDF
 from clusterkg.webapp.negotiation import GRAPH_FORMATS, RESULT_FORMATS, choose
 from clusterkg.webapp.query_runner import QueryJob
 from clusterkg.webapp.sparql_text import check_query, check_update, with_using_graphs
@@ -175,22 +177,13 @@ def _no_query() -> Response:
 
 SD = "http://www.w3.org/ns/sparql-service-description#"
 FORMATS_NS = "http://www.w3.org/ns/formats/"
-_FORMAT_IRIS = {
-    "application/sparql-results+json": "SPARQL_Results_JSON",
-    "application/sparql-results+xml": "SPARQL_Results_XML",
-    "text/csv": "SPARQL_Results_CSV",
-    "text/tab-separated-values": "SPARQL_Results_TSV",
-    "text/turtle": "Turtle",
-    "application/n-triples": "N-Triples",
-    "application/ld+json": "JSON-LD",
-    "application/rdf+xml": "RDF_XML",
-}
+_FORMAT_IRIS = [m.format_iri for m in MEDIA_TYPES if m.format_iri]
 
 
 def service_description(endpoint_url: str) -> list[ox.Triple]:
     """The SPARQL 1.1 Service Description of this endpoint, as triples."""
     ckg = state()
-    rdf_type = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+    rdf_type = ox.NamedNode(str(RDF.type))
     service, dataset, graph = ox.BlankNode(), ox.BlankNode(), ox.BlankNode()
 
     def sd(name: str) -> ox.NamedNode:
@@ -205,13 +198,13 @@ def service_description(endpoint_url: str) -> list[ox.Triple]:
         ox.Triple(dataset, rdf_type, sd("Dataset")),
         ox.Triple(dataset, sd("defaultGraph"), graph),
         ox.Triple(graph, rdf_type, sd("Graph")),
-        ox.Triple(service, ox.NamedNode("http://purl.org/dc/terms/description"), ox.Literal(
+        ox.Triple(service, ox.NamedNode(str(DCT.description)), ox.Literal(
             f"clusterkg SPARQL endpoint. Queries stop after {ckg.query_timeout:g} s and return at most "
             f"{ckg.max_rows} rows; SERVICE and LOAD are refused. Updates need the admin token.")),
     ]
     if ckg.admin_token:
         triples.append(ox.Triple(service, sd("supportedLanguage"), sd("SPARQL11Update")))
-    for name in _FORMAT_IRIS.values():
+    for name in _FORMAT_IRIS:
         triples.append(ox.Triple(service, sd("resultFormat"), ox.NamedNode(FORMATS_NS + name)))
     return triples
 

@@ -8,7 +8,8 @@ Two tools, each for what it is good at:
   "service" or "load" in any case, or a ``\\u`` escape that could spell them); a query without
   them cannot use them. If rdflib cannot parse a text that pyoxigraph might still accept, a
   lexer that skips strings, IRIs and comments decides instead, conservatively.
-- The same lexer finds the top-level ``WHERE`` of each update operation, to insert the
+- The lexer (``clusterkg.graph.sparql_text``, the one reader of SPARQL text) also
+  finds the top-level ``WHERE`` of each update operation, to insert the
   ``USING`` clauses that the protocol's ``using-graph-uri`` / ``using-named-graph-uri`` ask for.
 
 ``FROM`` / ``FROM NAMED`` and the ``default-graph-uri`` / ``named-graph-uri`` parameters are
@@ -20,9 +21,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from clusterkg.graph.errors import ClusterKGError
+from clusterkg.graph.iris import iri_error
+from clusterkg.graph.sparql_text import Token, expand_escapes, has_dataset_clause, tokens, without_prologue
 
 __all__ = [
     "RemoteAccessRefused",
@@ -41,65 +43,7 @@ class RemoteAccessRefused(ClusterKGError):
     status = 400
 
 
-@dataclass(frozen=True)
-class Token:
-    kind: str  # "word", "punct", "iri", "string", "var", "other"
-    text: str
-    start: int
-    end: int
-
-
-_TOKEN = re.compile(
-    r"""
-    (?P<space>\s+)
-  | (?P<comment>\#[^\n\r]*)
-  | (?P<string>'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"|'(?:[^'\\\n\r]|\\.)*'|"(?:[^"\\\n\r]|\\.)*")
-  | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
-  | (?P<var>[?$][A-Za-z0-9_\u00B7-\uFFFF]+)
-  | (?P<word>[A-Za-z_\u00C0-\uFFFF][A-Za-z0-9_\-.\u00B7-\uFFFF]*(?::[^\s{}()\[\];,]*)?|:[^\s{}()\[\];,]*)
-  | (?P<punct>[{}();,.\[\]])
-  | (?P<other>.)
-    """,
-    re.VERBOSE | re.DOTALL,
-)
-_UNICODE_ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 _MAYBE_REMOTE = re.compile(r"service|load|\\u|\\U", re.IGNORECASE)
-
-
-def expand_escapes(text: str) -> str:
-    r"""SPARQL's codepoint escapes are read before anything else (SPARQL 1.1 §19.2).
-
-    >>> expand_escapes(r"\u0053ERVICE")
-    'SERVICE'
-    """
-    return _UNICODE_ESCAPE.sub(lambda m: chr(int(m.group(1) or m.group(2), 16)), text)
-
-
-def tokens(text: str) -> Iterator[Token]:
-    """The tokens of SPARQL text, without whitespace and comments.
-
-    >>> [t.text for t in tokens('SELECT * { ?s <x#y> "SERVICE # not" } # SERVICE')]
-    ['SELECT', '*', '{', '?s', '<x#y>', '"SERVICE # not"', '}']
-    """
-    for match in _TOKEN.finditer(text):
-        kind = match.lastgroup
-        if kind in ("space", "comment"):
-            continue
-        yield Token(kind, match.group(), match.start(), match.end())
-
-
-def has_dataset_clause(query: str) -> bool:
-    r"""Whether the query names its own dataset (``FROM`` or ``FROM NAMED``), read from its
-    tokens: the word in a comment, a string or an IRI does not count.
-
-    >>> has_dataset_clause("SELECT * FROM NAMED <http://g> { GRAPH ?g { ?s ?p ?o } }")
-    True
-    >>> has_dataset_clause('# every named graph\nSELECT ?g { GRAPH ?g { ?s ?p "from" } }')
-    False
-    """
-    if "from" not in query.lower() and "\\u" not in query.lower():
-        return False  # the common case: no need to lex
-    return any(t.kind == "word" and t.text.upper() == "FROM" for t in tokens(expand_escapes(query)))
 
 
 def _walk(node: object) -> Iterator[str]:
@@ -192,12 +136,6 @@ def _operations(toks: list[Token]) -> Iterator[list[Token]]:
         yield current
 
 
-def _without_prologue(operation: list[Token]) -> list[Token]:
-    while operation and operation[0].kind == "word" and operation[0].text.upper() in ("PREFIX", "BASE"):
-        operation = operation[3:] if operation[0].text.upper() == "PREFIX" else operation[2:]
-    return operation
-
-
 def with_using_graphs(update: str, default_graphs: list[str], named_graphs: list[str]) -> str:
     """Insert ``USING`` / ``USING NAMED`` clauses into every ``DELETE/INSERT ... WHERE``.
 
@@ -211,13 +149,14 @@ def with_using_graphs(update: str, default_graphs: list[str], named_graphs: list
     if not default_graphs and not named_graphs:
         return update
     for iri in default_graphs + named_graphs:
-        if re.search(r'[\x00-\x20<>"{}|^`\\]', iri):
-            raise InvalidUpdateRequest(f"not a valid graph IRI: {iri!r}")
+        reason = iri_error(iri)
+        if reason is not None:
+            raise InvalidUpdateRequest(f"not a valid graph IRI: {iri!r} ({reason})")
     using = " ".join([f"USING <{g}>" for g in default_graphs] + [f"USING NAMED <{g}>" for g in named_graphs])
     text = expand_escapes(update)
     edits: list[tuple[int, int, str]] = []  # (start, end, replacement)
     for operation in _operations(list(tokens(text))):
-        operation = _without_prologue(operation)
+        operation = without_prologue(operation)
         words = [t for t in operation if t.kind == "word"]
         keywords = [t.text.upper() for t in words]
         if not keywords or keywords[0] not in ("DELETE", "INSERT", "WITH"):

@@ -9,14 +9,12 @@ participation is corrected; the query below derives them from the participations
 
 from __future__ import annotations
 
+from clusterkg.ontology.namespace import sparql_prefixes
+
 __all__ = ["CO_PARTICIPATION", "co_participation_query"]
 
 #: Pairs of organisations that took part in one project: each pair once per project.
-CO_PARTICIPATION = """\
-PREFIX ckg: <https://w3id.org/clusterkg/ns#>
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-PREFIX schema: <https://schema.org/>
-PREFIX dct: <http://purl.org/dc/terms/>
+CO_PARTICIPATION = sparql_prefixes("ckg", "rdfs", "schema", "dct") + """\
 SELECT ?a ?b ?project ?start ?end ?roleA ?roleB ?source WHERE {
   ?pa a ckg:Participation ; ckg:project ?project ; ckg:organisation ?a ; ckg:participationRole ?roleA .
   ?pb a ckg:Participation ; ckg:project ?project ; ckg:organisation ?b ; ckg:participationRole ?roleB .

@@ -69,3 +69,11 @@ def test_a_group_that_is_one_sub_select_and_ask_without_where(store):
 def test_a_query_without_a_where_group_cannot_be_bound(store):
     with pytest.raises(BindingError, match="no WHERE group"):
         store.construct(f"DESCRIBE <{X}o1>", {"o": URIRef(X + "o1")})
+
+
+def test_a_comment_before_a_sub_select_or_inside_construct_where_is_not_syntax(store):
+    # both were read with regular expressions that a comment fooled
+    query = f"SELECT ?o WHERE {{ # the one sub-select\n SELECT ?o ?c WHERE {{ ?o <{M}> ?c }} }}"
+    assert [str(r[0]) for r in store.select(query, {"c": URIRef(X + "c1")})] == [X + "o1"]
+    graph = store.construct(f"CONSTRUCT WHERE # short form\n{{ ?o <{M}> ?c }}", {"c": URIRef(X + "c2")})
+    assert {str(s) for s in graph.subjects()} == {X + "o2"}

@@ -16,6 +16,7 @@ from flask import Blueprint, Response, current_app, jsonify, render_template, re
 
 from clusterkg.graph.errors import ClusterKGError, InvalidInput, NotFound, StoreFailure
 from clusterkg.graph.projection import Projection, local_name
+from clusterkg.ontology.namespace import DATA
 from clusterkg.webapp.errors import error_response
 from clusterkg.webapp.extension import state
 
@@ -41,7 +42,7 @@ __all__ = [
 ]
 
 #: real data IRIs; ``/id/<kind>/<id>`` on the server dereferences them (see linked_data.py)
-DATA_IRI_BASE = "https://w3id.org/clusterkg/id/"
+DATA_IRI_BASE = str(DATA)
 
 
 def projection() -> Projection:

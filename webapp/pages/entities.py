@@ -39,6 +39,7 @@ import numpy as np
 from flask import request
 
 from clusterkg.graph.errors import InvalidInput, NotFound
+from clusterkg.graph.iris import iri_error
 from clusterkg.graph.projection import Projection, local_name
 from clusterkg.webapp.pages import facts
 from clusterkg.webapp.pages.common import entity_url, labelled, page_blueprint, projection, ref, respond, twin_route
@@ -153,8 +154,9 @@ def resource():
     iri = request.args.get("iri", "").strip()
     if not iri:
         raise InvalidInput("parameter 'iri' is required: the IRI of a resource of the graph")
-    if any(ch in iri for ch in '<>"{}|\\^` \n\t'):
-        raise InvalidInput(f"parameter 'iri' is not a valid IRI: {iri!r}")
+    reason = iri_error(iri)
+    if reason is not None:
+        raise InvalidInput(f"parameter 'iri' is not a valid IRI: {iri!r} ({reason})")
     triples = facts.describe(iri)
     if not triples:
         raise NotFound("resource", iri)

@@ -9,6 +9,8 @@ from __future__ import annotations
 from rdflib import Literal, URIRef
 
 from clusterkg.graph.projection import local_name
+from clusterkg.ontology.namespace import CKG as _CKG
+from clusterkg.ontology.namespace import PREFIXES as ALL_PREFIXES
 from clusterkg.webapp.pages import reads
 
 __all__ = [
@@ -26,20 +28,9 @@ __all__ = [
     "organisation_claims",
 ]
 
-CKG = "https://w3id.org/clusterkg/ns#"
-PREFIXES = {
-    "ckg": CKG,
-    "org": "http://www.w3.org/ns/org#",
-    "skos": "http://www.w3.org/2004/02/skos/core#",
-    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
-    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
-    "schema": "https://schema.org/",
-    "dct": "http://purl.org/dc/terms/",
-    "prov": "http://www.w3.org/ns/prov#",
-    "dcat": "http://www.w3.org/ns/dcat#",
-    "owl": "http://www.w3.org/2002/07/owl#",
-    "xsd": "http://www.w3.org/2001/XMLSchema#",
-}
+CKG = str(_CKG)
+#: prefix -> namespace of the IRIs a page shows as CURIEs (data IRIs stay whole: they are links)
+PREFIXES = {name: namespace for name, namespace in ALL_PREFIXES.items() if name != "id"}
 _SPARQL_PREFIXES = "".join(f"PREFIX {name}: <{iri}>\n" for name, iri in PREFIXES.items())
 
 #: affiliation type concept -> (key, heading), in the order a profile lists them

@@ -24,6 +24,9 @@ from rdflib import Literal, URIRef
 from clusterkg.graph.analysis.partners import PartnerFilters
 from clusterkg.graph.projection import ORGANISATION_TYPES, Projection, local_name
 from clusterkg.graph.store import sparql_term
+from clusterkg.ontology.namespace import sparql_prefixes
+
+_PREFIXES = sparql_prefixes("ckg", "skos", "rdfs")
 
 __all__ = ["partner_ranking_query", "values_block"]
 
@@ -90,10 +93,7 @@ def partner_ranking_query(p: Projection, row: int, gap: Sequence[tuple[str, floa
     return f"""# Partners for {title}: organisations tied to another cluster, not to this one, that have
 # a gap competency or a narrower one, ranked by coverage (share of the gap's weight they cover).
 # The partner search page multiplies coverage by its preference bonuses; this query does not.
-PREFIX ckg: <https://w3id.org/clusterkg/ns#>
-PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-
+{_PREFIXES}
 SELECT ?organisation (SAMPLE(?name) AS ?label) (SUM(?weight) / {total:.6f} AS ?coverage)
        (COUNT(?gap) AS ?covered) (GROUP_CONCAT(?gapLabel; separator=", ") AS ?covers)
 WHERE {{

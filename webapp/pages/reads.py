@@ -20,7 +20,7 @@ from clusterkg.graph.errors import InvalidInput
 from clusterkg.graph.store import GRAPH_MEDIA_TYPES, RESULTS_MEDIA_TYPES, _with_bindings
 from clusterkg.webapp.extension import state
 from clusterkg.webapp.query_runner import QueryAnswer, QueryJob
-from clusterkg.webapp.sparql_text import tokens
+from clusterkg.graph.sparql_text import tokens
 
 __all__ = ["Rows", "answer", "ask", "select"]
 
