@@ -6,14 +6,10 @@ The command line beside a live ``clusterkg serve`` is tested end to end in tests
 from __future__ import annotations
 
 import os
-import threading
-import time
 
-from clusterkg.graph.running_server import NOTE_NAME, RunningServer, SnapshotStore, announced, running_server
+from clusterkg.graph.running_server import NOTE_NAME, RunningServer, announced, running_server
 from clusterkg.graph.store import OxigraphStore
 
-OPENS = 150
-SECONDS = 6
 
 
 def test_the_note_lives_as_long_as_the_server(tmp_path):
