@@ -7,13 +7,14 @@ theme's **profile**: the theme's competencies, and the competencies that organis
 them declared they *need* (complementarity: what the holders lack). :func:`find_project_group`
 picks members one at a time, each time the organisation whose gain is largest:
 
-``gain = Σ s[k] over the profile competencies it holds and the group lacks`` (``s`` the
-competency specificity: the gap it fills, rarer skills worth more), times 1.5 when it brings a
-cluster not yet in the group and 1.25 when there is **collaboration evidence** with the group —
-its cluster already partners with a member's cluster, or it shares a cluster with a member —
-as a group of people who already work together lasts longer. Only organisations affiliated with
-a cluster are candidates; the first pick is the one holding the most of the profile. Picking
-stops at ``size`` members or when no one fills a gap. What no candidate holds is listed as the
+``gain = Σ s[k]`` over the profile competencies it claims itself that the group lacks (``s`` the
+competency specificity: the gap it fills, rarer skills worth more) plus a quarter of ``Σ s[k]``
+over those the group already holds (depth: a second holder), times 1.5 when it brings a cluster
+not yet in the group and 1.25 when there is **collaboration evidence** with the group — its
+cluster already partners with a member's cluster, or it shares a cluster with a member — as
+people who already work together make a group that lasts. Only organisations affiliated with a
+cluster are candidates; the first pick is the one holding the most of the profile. Picking
+stops at ``size`` members or when no candidate is left. What no member holds is listed as the
 remaining gap.
 
 JSON (``ProjectGroup.to_json()``)::
@@ -41,10 +42,12 @@ from clusterkg.graph.analysis.roundtable import Theme, resolve_theme
 from clusterkg.graph.errors import InvalidInput
 from clusterkg.graph.projection import Projection
 
-__all__ = ["NEW_CLUSTER_FACTOR", "EVIDENCE_FACTOR", "ProjectGroup", "find_project_group"]
+__all__ = ["NEW_CLUSTER_FACTOR", "EVIDENCE_FACTOR", "DEPTH_SHARE", "ProjectGroup", "find_project_group"]
 
 NEW_CLUSTER_FACTOR = 1.5
 EVIDENCE_FACTOR = 1.25
+#: share of a competency's worth kept by a second holder in the group (depth, not a new gap filled)
+DEPTH_SHARE = 0.25
 _SHOWN = 5
 
 
@@ -88,7 +91,7 @@ def find_project_group(p: Projection, theme: str, size: int = 8) -> ProjectGroup
     profile = [int(k) for k in theme_columns] + sorted(int(k) for k in needed)
     weight = np.zeros(len(p.competencies))
     weight[profile] = p.competency_specificity[profile]
-    has = (p.org_competency_up > 0).astype(np.float64).tocsr()
+    has = (p.org_competency > 0).astype(np.float64).tocsr()  # direct claims: what each brings itself
     org_clusters = {o: {int(c) for c in p.clusters_of(o)} for o in range(len(p.organisations))}
     candidates = [o for o in np.flatnonzero(np.asarray(has[:, profile].sum(axis=1)).ravel() > 0) if org_clusters[int(o)]]
     covered: set[int] = set()
@@ -99,8 +102,9 @@ def find_project_group(p: Projection, theme: str, size: int = 8) -> ProjectGroup
         for o in candidates:
             if o in group:
                 continue
-            fills = [k for k in has[o].indices if weight[k] > 0 and k not in covered]
-            gain = float(weight[fills].sum())
+            held = [k for k in has[o].indices if weight[k] > 0]
+            fills = [k for k in held if k not in covered]
+            gain = float(weight[fills].sum()) + DEPTH_SHARE * float(weight[[k for k in held if k in covered]].sum())
             if gain <= 0:
                 continue
             evidence = _evidence(p, int(o), group, org_clusters)
@@ -109,13 +113,13 @@ def find_project_group(p: Projection, theme: str, size: int = 8) -> ProjectGroup
                 gain *= (NEW_CLUSTER_FACTOR if new_cluster else 1.0) * (EVIDENCE_FACTOR if evidence else 1.0)
             key = (gain, -int(o))
             if best is None or key > (best_gain, -best):
-                best, best_gain, best_detail = int(o), gain, (fills, evidence, new_cluster)
+                best, best_gain, best_detail = int(o), gain, (fills, evidence, new_cluster, [k for k in held if k in covered])
         if best is None:
             break
-        fills, evidence, new_cluster = best_detail
+        fills, evidence, new_cluster, deepens = best_detail
         group.append(best)
         covered |= set(fills)
-        members.append(_member(p, best, len(group), fills, evidence, new_cluster, best_gain, org_clusters, weight))
+        members.append(_member(p, best, len(group), fills, deepens, evidence, new_cluster, best_gain, org_clusters, weight))
     labels = p.competencies["label"]
     rows = [{"iri": p.competencies["iri"].iat[k], "id": p.competencies["id"].iat[k], "label": labels.iat[k],
              "why": "theme" if k in set(theme_columns.tolist()) else "needed by holders"} for k in profile]
@@ -142,12 +146,15 @@ def _evidence(p: Projection, o: int, group: list[int], org_clusters: dict[int, s
     return found
 
 
-def _member(p, o, rank, fills, evidence, new_cluster, gain, org_clusters, weight) -> dict:
+def _member(p, o, rank, fills, deepens, evidence, new_cluster, gain, org_clusters, weight) -> dict:
     labels = p.competencies["label"]
     filled = [labels.iat[k] for k in sorted(fills, key=lambda k: (-weight[k], labels.iat[k]))]
     clusters = [{"iri": p.clusters["iri"].iat[c], "id": p.clusters["id"].iat[c], "label": p.clusters["label"].iat[c]}
                 for c in sorted(org_clusters[o], key=lambda c: p.clusters["label"].iat[c])]
-    parts = [f"fills {', '.join(filled[:_SHOWN])}" + (f" and {len(filled) - _SHOWN} more" if len(filled) > _SHOWN else "")]
+    if filled:
+        parts = [f"fills {', '.join(filled[:_SHOWN])}" + (f" and {len(filled) - _SHOWN} more" if len(filled) > _SHOWN else "")]
+    else:
+        parts = ["adds depth in " + ", ".join(sorted(labels.iat[k] for k in deepens)[:_SHOWN])]
     if rank > 1 and new_cluster:
         parts.append("brings " + ", ".join(c["label"] for c in clusters) + " into the group")
     parts += evidence[:2]

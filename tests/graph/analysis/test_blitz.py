@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 import itertools
 import random
+from pathlib import Path
 
 import icalendar
 import numpy as np
@@ -14,6 +15,7 @@ import pytest
 from clusterkg.graph.analysis.blitz import plan_blitz, schedule_meetings
 from clusterkg.graph.errors import InvalidInput, NotFound
 from clusterkg.graph.events import read_event, record_rows
+from clusterkg.graph.importer import import_files
 from clusterkg.graph.problems import ValidationFailed
 from clusterkg.graph.projection import build_projection
 from clusterkg.graph.store import OxigraphStore
@@ -114,47 +116,19 @@ def test_no_slot_or_table_is_refused():
 
 
 # -- a planted event, recorded through the import -------------------------------------------
+# tests/data/events: optics people (Lumen, presenting) and chip people (Silico, free in slots 2
+# and 3 only); Biolab looks for sensors and asked to meet Lumen; a moderator who never meets.
 
 
-def world_rows() -> dict:
-    """Optics people and chip people; Biolab looks for chips; a moderator who never meets."""
-    skills = {"lumen": ["optics", "lasers"], "silico": ["chips", "sensors"], "biolab": ["assays"],
-              "moder": ["optics"]}
-    return {
-        "countries": [{"code": "DE", "name": "Germany"}, {"code": "FR", "name": "France"}],
-        "competencies": [{"id": k, "label": k.title()} for k in sorted({k for ks in skills.values() for k in ks})],
-        "clusters": [{"id": "photon-valley", "name": "Photon Valley", "countries": "DE", "source_url": URL},
-                     {"id": "chip-coast", "name": "Chip Coast", "countries": "FR", "source_url": URL}],
-        "organisations": [{"id": o, "name": o.title(), "type": "sme", "source_url": URL} for o in skills],
-        "affiliations": [{"cluster": "photon-valley", "organisation": "lumen", "relation": "member", "source_url": URL},
-                         {"cluster": "chip-coast", "organisation": "silico", "relation": "member", "source_url": URL}],
-        "organisation_competencies": [{"organisation": o, "competency": k, "source_url": URL}
-                                      for o, ks in skills.items() for k in ks],
-    }
-
-
-def event_rows() -> dict:
-    return {
-        "events": [{"id": "optics-meets-chips", "kind": "blitz_session", "name": "Optics meets chips",
-                    "date": "2026-03-12", "start_time": "09:30", "place": "Dresden", "organiser": "photon-valley",
-                    "tables": "1", "slots": "3", "slot_minutes": "15", "presentation_minutes": "10"}],
-        "event_participants": [
-            {"event": "optics-meets-chips", "organisation": "lumen", "role": "presenter", "offers": "laser optics"},
-            {"event": "optics-meets-chips", "organisation": "silico", "role": "participant", "available_slots": "2; 3"},
-            {"event": "optics-meets-chips", "organisation": "biolab", "role": "participant",
-             "looks_for": "sensor chips", "looks_for_competencies": "sensors"},
-            {"event": "optics-meets-chips", "organisation": "moder", "role": "moderator"},
-        ],
-        "meeting_requests": [{"event": "optics-meets-chips", "by_organisation": "biolab", "with_organisation": "lumen",
-                              "note": "light sources for assays"}],
-    }
+WORLD = sorted((Path(__file__).parents[2] / "data" / "events" / "world").glob("*.csv"))
+BLITZ = sorted((Path(__file__).parents[2] / "data" / "events" / "blitz").glob("*.csv"))
 
 
 @pytest.fixture()
 def planted():
     store = OxigraphStore()
-    record_rows(store, world_rows(), agent="test")
-    record_rows(store, event_rows(), agent="test")
+    import_files(WORLD, store, progress=False)
+    import_files(BLITZ, store, progress=False)
     yield store
     store.close()
 
