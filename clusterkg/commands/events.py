@@ -13,19 +13,10 @@ from pathlib import Path
 
 import click
 
-from clusterkg.commands.base import UserError, load_projection, opened_store
+from clusterkg.commands.base import load_projection, opened_store, run_analysis
 from clusterkg.output import FORMAT_OPTION, emit
 
 __all__ = ["roundtable", "project_group", "events", "blitz"]
-
-
-def _run(function, *args, **kwargs):
-    from clusterkg.graph.errors import ClusterKGError
-
-    try:
-        return function(*args, **kwargs)
-    except ClusterKGError as error:
-        raise UserError(str(error)) from error
 
 
 @click.command()
@@ -49,7 +40,7 @@ def roundtable(ctx: click.Context, themes: tuple[str, ...], size: int, stakehold
 
     with opened_store(ctx, read_only=True) as store:
         projection = load_projection(store)
-    emit(_run(plan_round_table, projection, list(themes), size=size, stakeholder_seats=stakeholders), fmt)
+    emit(run_analysis(plan_round_table, projection, list(themes), size=size, stakeholder_seats=stakeholders), fmt)
 
 
 @click.command("project-group")
@@ -63,7 +54,7 @@ def project_group(ctx: click.Context, theme: str, size: int, fmt: str) -> None:
 
     with opened_store(ctx, read_only=True) as store:
         projection = load_projection(store)
-    emit(_run(find_project_group, projection, theme, size=size), fmt)
+    emit(run_analysis(find_project_group, projection, theme, size=size), fmt)
 
 
 class _Table:
@@ -114,9 +105,9 @@ def blitz(ctx: click.Context, event: str, ics_dir: Path | None, time_limit: floa
     from clusterkg.graph.events import read_event
 
     with opened_store(ctx, read_only=True) as store:
-        record = _run(read_event, store.select, event)
+        record = run_analysis(read_event, store.select, event)
         projection = load_projection(store)
-    plan = _run(plan_blitz, projection, record, time_limit=time_limit)
+    plan = run_analysis(plan_blitz, projection, record, time_limit=time_limit)
     if ics_dir is not None:
         ics_dir.mkdir(parents=True, exist_ok=True)
         for person in plan.participants:

@@ -4,28 +4,16 @@ participants, request a meeting, plan, open one participant's agenda."""
 from __future__ import annotations
 
 import shutil
-import threading
 
 import pytest
-import waitress
-
-from clusterkg.webapp import create_app
 
 TOKEN = "browser-test-token"
 
 
 @pytest.fixture(scope="module")
-def writable_server(default_store_path, tmp_path_factory, _started_servers) -> str:
-    """A server on a copy of the default dataset that accepts writes with :data:`TOKEN`
-    (stopped with the session's other servers)."""
-    copy = shutil.copytree(default_store_path, tmp_path_factory.mktemp("browser-events") / "store")
-    app = create_app({"STORE": str(copy), "ADMIN_TOKEN": TOKEN, "QUERY_WORKERS": 2})
-    server = waitress.create_server(app, host="127.0.0.1", port=0, threads=8)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    base_url = f"http://127.0.0.1:{server.effective_port}"
-    _started_servers.append((server, thread, app, base_url))
-    return base_url
+def writable_server(serve, default_store_path, tmp_path_factory) -> str:
+    """A server on a copy of the default dataset that accepts writes with :data:`TOKEN`."""
+    return serve(shutil.copytree(default_store_path, tmp_path_factory.mktemp("browser-events") / "store"), TOKEN)
 
 
 def test_blitz_session_end_to_end(page, writable_server):
