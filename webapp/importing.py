@@ -47,6 +47,9 @@ def import_endpoint():
     names = [Path(upload.filename or "").name for upload in uploads]
     if any(not name for name in names):
         raise ApiError("every uploaded file needs a file name (it decides the format)", 400)
+    for name in names:
+        if not name.isprintable() or len(name.encode()) > 255:
+            raise ApiError(f"uploaded file name {name!r}: expected at most 255 bytes of printable characters", 400)
     if len(set(names)) != len(names):
         raise ApiError("two uploaded files have the same name", 400)
     with tempfile.TemporaryDirectory(prefix="clusterkg-upload-") as folder:
