@@ -49,8 +49,7 @@ def authorise_write() -> str:
     The one place the events pages decide who may write: today the admin token
     (:func:`clusterkg.webapp.auth.require_admin`); switch it here to editor accounts.
     """
-    require_admin()
-    return "admin"
+    return require_admin()
 
 
 def _select(query, bindings):
