@@ -13,7 +13,8 @@ and as competencies) and the meeting slots it is free — and meeting requests. 
    ``tables`` meetings a slot, each request once — ties going to the more complementary and the
    earlier; **then complementarity**, slot by slot: a maximum-cardinality, maximum-weight
    matching (``networkx``, as :mod:`~clusterkg.graph.analysis.matchmaking` does for rounds) of
-   the participants still free, on pairs that have not met, weighted by
+   the participants still free, on pairs that have not met (each one's 12 most complementary),
+   weighted by
    :func:`~clusterkg.graph.analysis.matchmaking.complementarity` with the competencies declared
    in the profiles added to what the graph knows; when it has more pairs than free tables the
    most complementary ones get them. Moderators are not scheduled. Each meeting gets a table
@@ -61,6 +62,8 @@ __all__ = ["DEFAULTS", "BlitzPlan", "Slotting", "plan_blitz", "schedule_meetings
 
 #: what an event that does not say uses
 DEFAULTS = {"start_time": datetime.time(9, 0), "slots": 6, "slot_minutes": 20, "presentation_minutes": 5}
+#: partners each participant keeps in a slot's matching (its most complementary ones not met yet)
+_PARTNERS_KEPT = 12
 
 
 @dataclass(frozen=True)
@@ -96,10 +99,11 @@ def schedule_meetings(available: list[set[int]], requests: list[tuple[int, int]]
         if room <= 0 or len(present) < 2:
             continue
         graph = nx.Graph()
-        for x, i in enumerate(present):
-            for j in present[x + 1:]:
-                if (i, j) not in met:  # integer weights keep the matching exact; +1: a pair of no value still meets
-                    graph.add_edge(i, j, weight=int(round(weights[i, j] * 1e6)) + 1)
+        for i in present:  # each one's best partners not met yet: the matching stays fast on big events
+            partners = [j for j in present if j != i and (min(i, j), max(i, j)) not in met]
+            partners.sort(key=lambda j: (-weights[i, j], j))
+            for j in partners[:_PARTNERS_KEPT]:  # integer weights keep the matching exact; +1: no value still meets
+                graph.add_edge(i, j, weight=int(round(weights[i, j] * 1e6)) + 1)
         matching = sorted(((min(i, j), max(i, j)) for i, j in nx.max_weight_matching(graph, maxcardinality=True)),
                           key=lambda ij: (-weights[ij], ij))[:room]
         chosen.extend((pair, s) for pair in matching)
