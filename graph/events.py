@@ -31,6 +31,7 @@ __all__ = [
     "Select",
     "event_iri",
     "list_events",
+    "list_working_groups",
     "participant_key",
     "read_event",
     "record_rows",
@@ -156,6 +157,21 @@ def list_events(select: Select) -> list[dict]:
         events.append({"iri": str(event), "id": str(event).rsplit("/", 1)[-1], "label": str(label),
                        "kind": _KIND_WORDS[str(kind)], "date": str(date), "organiser": str(organiser)})
     return events
+
+
+_GROUPS = _PREFIXES + """
+PREFIX org: <http://www.w3.org/ns/org#>
+SELECT ?group ?label (COUNT(DISTINCT ?member) AS ?members) (SAMPLE(?paid) AS ?isPaid) (SAMPLE(?project) AS ?ledTo) WHERE {
+  ?group a ckg:ProjectWorkingGroup ; rdfs:label ?label ; org:hasMember ?member .
+  OPTIONAL { ?group ckg:paidMembership ?paid } OPTIONAL { ?group ckg:ledTo ?project }
+} GROUP BY ?group ?label ORDER BY ?label"""
+
+
+def list_working_groups(select: Select) -> list[dict]:
+    """Every project working group: ``{"iri", "id", "label", "members", "paid", "project"}``."""
+    return [{"iri": str(group), "id": str(group).rsplit("/", 1)[-1], "label": str(label), "members": int(members),
+             "paid": bool(paid.toPython()) if paid is not None else None, "project": str(project) if project else None}
+            for group, label, members, paid, project in select(_GROUPS, None)]
 
 
 def read_event(select: Select, event_id: str) -> EventRecord:

@@ -189,8 +189,9 @@ PATHS["/api/import"] = {"post": {
 _EVENT = _param("event_id", "an event id (e.g. optics-meets-chips)", where="path")
 _AGENDA = [_EVENT, _param("kind", "cluster or org", where="path"), _param("pid", "the participant's id", where="path")]
 PATHS.update({
-    **_twin("/events", "The recorded blitz sessions and round tables, newest first",
-            "{events: [{iri, id, label, kind, date, organiser}]} (clusterkg.graph.events.list_events)", []),
+    **_twin("/events", "The recorded blitz sessions and round tables, newest first, and the project working groups",
+            "{events: [{iri, id, label, kind, date, organiser}], working_groups: [{iri, id, label, members, paid, project}]} "
+            "(clusterkg.graph.events)", []),
     **_twin("/events/{event_id}", "An event with its participants, meeting requests and outcomes",
             "{event, participants, requests, outcomes} (clusterkg.webapp.pages.events)", [_EVENT], errors=(400, 404)),
     **_twin("/events/{event_id}/plan", "A blitz session's timetable: presentations, then 1:1 meetings at tables",
@@ -231,7 +232,11 @@ def _event_write(summary: str, fields: str, path_parameters: list[dict]) -> dict
                               "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}}}}
 
 
-PATHS["/api/events"] = _event_write("Create an event", "the events sheet (id optional: made from the name)", [])
+PATHS["/api/events"] = _event_write(
+    "Create an event", "the events sheet (id optional: made from the name); invite (repeated, role|cluster/ID or "
+    "role|org/ID) registers participants in the same batch", [])
+PATHS["/api/working-groups"] = _event_write(
+    "Record a project working group", "the working_groups sheet (id optional: made from the name; members repeated)", [])
 PATHS["/api/events/{event_id}/participants"] = _event_write(
     "Register a participant", "participant (cluster/ID or org/ID) and the event_participants sheet's role, offers, "
     "looks_for, offers_competencies, looks_for_competencies, available_slots", [_EVENT])

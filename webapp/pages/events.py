@@ -12,9 +12,10 @@ Pages (each with a JSON twin: ``.json`` or ``Accept: application/json``):
 - ``/roundtable?theme=A&theme=B&size=N``: ``RoundTablePlan.to_json()``;
 - ``/project-group?theme=T&size=N``: ``ProjectGroup.to_json()``.
 
-Writes are ``POST`` to ``/api/events`` (create), ``/api/events/<id>/participants``,
-``/api/events/<id>/requests`` and ``/api/events/<id>/outcomes`` with form fields named as the
-sheet columns (``data/README.md``); each goes through :func:`authorise_write` and the validated,
+Writes are ``POST`` to ``/api/events`` (create; ``invite`` fields ``role|cluster/ID`` register
+a round table's invitation list in the same batch), ``/api/events/<id>/participants``,
+``/api/events/<id>/requests``, ``/api/events/<id>/outcomes`` and ``/api/working-groups`` with
+form fields named as the sheet columns (``data/README.md``); each goes through :func:`authorise_write` and the validated,
 all-or-nothing, recorded import (:func:`clusterkg.graph.events.record_rows`). The answer is
 ``{"ok": true, "url": page to show}`` or 400 with every located problem (``problems``).
 The pages' forms post with ``static/pages/events.js``, which adds the credentials.
@@ -30,7 +31,8 @@ from clusterkg.graph.analysis.blitz import plan_blitz
 from clusterkg.graph.analysis.project_groups import find_project_group
 from clusterkg.graph.analysis.roundtable import plan_round_table
 from clusterkg.graph.errors import InvalidInput
-from clusterkg.graph.events import EventRecord, event_iri, list_events, participant_key, read_event, record_rows
+from clusterkg.graph.events import (EventRecord, event_iri, list_events, list_working_groups, participant_key,
+                                    read_event, record_rows)
 from clusterkg.graph.problems import ValidationFailed
 from clusterkg.graph.sheets import EVENT_KINDS, EVENT_ROLES, OUTCOME_KINDS, SHEETS, slugify
 from clusterkg.webapp.auth import require_admin
@@ -83,7 +85,10 @@ def events_list():
     events = list_events(_select)
     for event in events:
         event["organiser"] = _labelled(p, event["organiser"])
-    return respond("pages/events.html", {"events": events}, choices=_choices(p))
+    groups = list_working_groups(_select)
+    for group in groups:
+        group["project"] = _labelled(p, group["project"]) if group["project"] else None
+    return respond("pages/events.html", {"events": events, "working_groups": groups}, choices=_choices(p))
 
 
 @twin_route(bp, "/events/<event_id>", "event")
@@ -147,6 +152,8 @@ def roundtable_page():
         return respond("pages/roundtable.html", {}, asked=asked, choices=_choices(p))
     with parameter("theme"):
         data = plan_round_table(p, themes, size=size).to_json()
+    for invitee in data["invitees"]:
+        invitee["key"] = participant_key(invitee["iri"])
     return respond("pages/roundtable.html", data, asked=asked, choices=_choices(p))
 
 
@@ -209,7 +216,22 @@ def create_event():
     if not row.get("id") and row.get("name"):
         row["id"] = slugify(row["name"])[:60].strip("-")
     event_iri(row.get("id", ""))  # a bad id is refused before anything else
-    return _record({"events": [row]}, url_for("events.event", event_id=row["id"]))
+    invited = []
+    for value in request.form.getlist("invite"):  # "role|cluster/ID" or "role|org/ID": the invitation list
+        role, _, who = value.partition("|")
+        kind, _, identifier = who.partition("/")
+        if kind not in ("cluster", "org") or not identifier:
+            raise InvalidInput(f"field 'invite': expected role|cluster/ID or role|org/ID, got {value!r}")
+        invited.append({"event": row["id"], "role": role, ("cluster" if kind == "cluster" else "organisation"): identifier})
+    return _record({"events": [row], "event_participants": invited}, url_for("events.event", event_id=row["id"]))
+
+
+@bp.route("/api/working-groups", methods=["POST"])
+def create_working_group():
+    row = _form("working_groups")
+    if not row.get("id") and row.get("name"):
+        row["id"] = slugify(row["name"])[:60].strip("-")
+    return _record({"working_groups": [row]}, url_for("events.list"))
 
 
 @bp.route("/api/events/<event_id>/participants", methods=["POST"])

@@ -44,6 +44,8 @@ def world() -> dict:
         "affiliations": [{"cluster": c, "organisation": o, "relation": "member"} for c, (_, _, members) in CLUSTERS.items() for o in members],
         "organisation_competencies": [{"organisation": o, "competency": k} for o, (_, _, ks) in ORGS.items() for k in ks],
         "needs": [{"organisation": "a-optics", "competency": "genomics"}],
+        "partnerships": [{"id": "b-e", "name": "B-E agreement", "level": "cooperation_agreement",
+                          "participants": "photon-b;bridge-e"}],
     }
 
 
@@ -109,11 +111,13 @@ def test_project_group_fills_the_gap_from_several_clusters(planted):
     assert [p["id"] for p in group.profile if p["why"] == "needed by holders"] == ["genomics"]
     assert "uni-x" not in ids and "sme-v" not in ids
     # E-Both claims lasers and genomics (the largest gain), A-Optics the optics left; then a
-    # second holder from a new cluster adds depth: Bio-C and Photon-B tie, the earlier row first
+    # second holder from a new cluster adds depth: B-Lasers before C-Genomics (equal depth) as
+    # its cluster already partners with E-Both's
     assert ids == ["e-both", "a-optics", "b-lasers", "c-genomics"]
     assert [m["why"] for m in group.members[:3]] == [
         "fills Genomics, Lasers", "fills Optics; brings Photon-A into the group",
-        "adds depth in Lasers; brings Photon-B into the group"]
+        "adds depth in Lasers; brings Photon-B into the group; Photon-B partners with Bridge-E (E-Both) via B-E agreement"]
+    assert group.members[2]["gain"] > group.members[3]["gain"]
     assert group.to_json()["clusters"] == 4 and group.remaining_gap == ()
     small = find_project_group(planted, "biotech", size=2)
     assert len(small.members) == 2

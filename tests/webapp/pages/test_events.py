@@ -138,3 +138,34 @@ def test_pages_render_with_their_forms(client):
     assert "/events/light-and-silicon/agenda/org/lumen" in plan and "requested" in plan
     assert 'id="theme"' in client.get("/project-group").get_data(as_text=True)
     assert 'id="themes"' in client.get("/roundtable").get_data(as_text=True)
+
+
+def test_a_round_table_is_recorded_with_its_invitation_list(app, client):
+    page = client.get("/roundtable?theme=optics&theme=chips&size=4").get_data(as_text=True)
+    assert 'value="participant|cluster/photon-valley"' in page and 'id="record-round-table"' in page
+    answer = client.post("/api/events", headers=AUTH, data={
+        "kind": "round_table", "name": "Optics x chips", "date": "2026-07-01", "organiser": "photon-valley", "tables": "4",
+        "competencies": ["optics", "chips"],
+        "invite": ["participant|cluster/photon-valley", "participant|cluster/chip-coast"]})
+    assert answer.status_code == 200, answer.get_json()
+    event = client.get("/events/optics-x-chips.json").get_json()
+    assert [(p["key"], p["role"]) for p in event["participants"]] == [("cluster/chip-coast", "participant"),
+                                                                     ("cluster/photon-valley", "participant")]
+    before = triples(app)
+    bad = client.post("/api/events", headers=AUTH, data={"kind": "round_table", "name": "Bad invite", "date": "2026-07-02",
+                                                         "organiser": "photon-valley", "invite": ["host|cluster/chip-coast"]})
+    assert bad.status_code == 400 and any(p["field"] == "role" for p in bad.get_json()["problems"])
+    assert triples(app) == before  # the event row was fine, but the batch is all or nothing
+
+
+def test_a_project_working_group_is_recorded(client):
+    page = client.get("/project-group?theme=optics").get_data(as_text=True)
+    assert 'id="record-group"' in page and 'name="members" value="lumen"' in page
+    answer = client.post("/api/working-groups", headers=AUTH, data={
+        "name": "Optics group", "competencies": "optics", "members": ["lumen", "silico"], "paid_membership": "true"})
+    assert answer.status_code == 200, answer.get_json()
+    groups = client.get("/events.json").get_json()["working_groups"]
+    assert [(g["id"], g["members"], g["paid"]) for g in groups] == [("optics-group", 2, True)]
+    lonely = client.post("/api/working-groups", headers=AUTH, data={"name": "Solo", "competencies": "optics", "members": "lumen"})
+    assert lonely.status_code == 400
+    assert "at least two members" in str(lonely.get_json()["problems"])
