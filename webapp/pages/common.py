@@ -187,8 +187,9 @@ def parameter(name: str):
 
 # -- references and links ------------------------------------------------------------------------
 
-_KIND_ENDPOINTS = {"cluster": "clusters.profile", "org": "entities.organisation", "competency": "entities.competency"}
-_KIND_ARGS = {"cluster": "cluster_id", "org": "organisation_id", "competency": "competency_id"}
+_KIND_ENDPOINTS = {"cluster": "clusters.profile", "org": "entities.organisation", "competency": "entities.competency",
+                   "event": "events.event"}
+_KIND_ARGS = {"cluster": "cluster_id", "org": "organisation_id", "competency": "competency_id", "event": "event_id"}
 _DATA_IRI = re.compile(r"^https://w3id\.org/clusterkg/id/([a-z]+)/([^/#?]+)$")
 
 

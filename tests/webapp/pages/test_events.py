@@ -169,3 +169,8 @@ def test_a_project_working_group_is_recorded(client):
     lonely = client.post("/api/working-groups", headers=AUTH, data={"name": "Solo", "competencies": "optics", "members": "lumen"})
     assert lonely.status_code == 400
     assert "at least two members" in str(lonely.get_json()["problems"])
+
+
+def test_an_event_iri_leads_a_browser_to_the_event_page(client):
+    answer = client.get("/id/event/light-and-silicon", headers={"Accept": "text/html"})
+    assert answer.status_code == 303 and answer.headers["Location"].endswith("/events/light-and-silicon")
