@@ -244,7 +244,8 @@ PATHS["/api/events/{event_id}/requests"] = _event_write(
     "Request a 1:1 meeting", "by and with (cluster/ID or org/ID), note", [_EVENT])
 PATHS["/api/events/{event_id}/outcomes"] = _event_write(
     "Record an outcome", "the event_outcomes sheet; need_of (cluster/ID or org/ID) also records an opportunity "
-    "as that participant's declared need of its competencies, with the event as source", [_EVENT])
+    "as that participant's declared need of its competencies, development_of (org/ID) as that organisation's "
+    "development (for the market check), both with the event as source", [_EVENT])
 
 
 def document() -> dict:

@@ -253,7 +253,8 @@ def request_meeting(event_id: str):
 
 @bp.route("/api/events/<event_id>/outcomes", methods=["POST"])
 def record_outcome(event_id: str):
-    """An outcome; an opportunity can also become a declared need of a participant, the event as source."""
+    """An outcome; an opportunity can also become a participant's declared need or an organisation's
+    development (for the market check), with the event as its source."""
     iri = str(event_iri(event_id))
     row = _form("event_outcomes", event=event_id)
     if not row.get("id") and row.get("label"):
@@ -261,10 +262,18 @@ def record_outcome(event_id: str):
     rows: dict[str, list[dict]] = {"event_outcomes": [row]}
     need: dict[str, str] = {}
     _participant_fields(need, "need_of", "cluster", "organisation")
+    developer: dict[str, str] = {}
+    _participant_fields(developer, "development_of", "cluster", "organisation")
+    if (need or developer) and row.get("kind") != "opportunity":
+        raise InvalidInput("only an opportunity becomes a declared need or a development")
+    competencies = [c.strip() for c in row.get("competencies", "").split(";") if c.strip()]
     if need:
-        if row.get("kind") != "opportunity":
-            raise InvalidInput("field 'need_of': only an opportunity becomes a declared need")
-        competencies = [c.strip() for c in row.get("competencies", "").split(";") if c.strip()]
         rows["needs"] = [{**need, "competency": k, "description": row.get("label", ""), "source_url": iri}
                          for k in competencies]
+    if developer:
+        if "organisation" not in developer:
+            raise InvalidInput("field 'development_of': a development is made by an organisation, not a cluster")
+        rows["developments"] = [{"id": row.get("id", ""), "organisation": developer["organisation"],
+                                 "label": row.get("label", ""), "description": row.get("description", ""),
+                                 "competencies": row.get("competencies", ""), "source_url": iri}]
     return _record(rows, url_for("events.event", event_id=event_id))

@@ -116,6 +116,14 @@ def test_an_opportunity_becomes_a_declared_need_with_the_event_as_source(app, cl
     challenge = client.post("/api/events/assays/outcomes", headers=AUTH, data={
         "kind": "challenge", "label": "Cost", "competencies": "optics", "need_of": "org/biolab"})
     assert challenge.status_code == 400 and "only an opportunity" in challenge.get_json()["error"]
+    developed = client.post("/api/events/assays/outcomes", headers=AUTH, data={
+        "kind": "opportunity", "label": "Laser assay reader", "competencies": "lasers", "development_of": "org/lumen"})
+    assert developed.status_code == 200, developed.get_json()
+    rows = store.select("""PREFIX ckg: <https://w3id.org/clusterkg/ns#> PREFIX dct: <http://purl.org/dc/terms/>
+        SELECT ?by ?source WHERE { <https://w3id.org/clusterkg/id/development/assays-laser-assay-reader>
+        a ckg:Development ; ckg:developedBy ?by ; dct:source ?source }""")
+    assert [(str(by), str(source)) for by, source in rows] == [
+        ("https://w3id.org/clusterkg/id/org/lumen", "https://w3id.org/clusterkg/id/event/assays")]
 
 
 def test_roundtable_and_project_group_pages(client):
