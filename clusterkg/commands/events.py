@@ -54,7 +54,8 @@ def project_group(ctx: click.Context, theme: str, size: int, fmt: str) -> None:
 
     with opened_store(ctx, read_only=True) as store:
         projection = load_projection(store)
-    emit(run_analysis(find_project_group, projection, theme, size=size), fmt)
+        group = run_analysis(find_project_group, projection, theme, size=size, select=store.select)
+    emit(group, fmt)
 
 
 class _Table:

@@ -33,22 +33,37 @@ JSON (``ProjectGroup.to_json()``)::
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from rdflib import URIRef
 
 from clusterkg.graph.analysis.roundtable import Theme, resolve_theme
 from clusterkg.graph.errors import InvalidInput
 from clusterkg.graph.projection import Projection
+from clusterkg.ontology.namespace import sparql_prefixes
 
-__all__ = ["NEW_CLUSTER_FACTOR", "EVIDENCE_FACTOR", "DEPTH_SHARE", "ProjectGroup", "find_project_group"]
+__all__ = ["NEW_CLUSTER_FACTOR", "EVIDENCE_FACTOR", "DEPTH_SHARE", "CO_PROJECTS", "ProjectGroup", "find_project_group"]
 
 NEW_CLUSTER_FACTOR = 1.5
 EVIDENCE_FACTOR = 1.25
 #: share of a competency's worth kept by a second holder in the group (depth, not a new gap filled)
 DEPTH_SHARE = 0.25
 _SHOWN = 5
+
+#: funded projects an organisation (``?me``, or the open-data record it is the same as) took
+#: part in with another organisation (``?other``, or its record)
+CO_PROJECTS = sparql_prefixes("ckg", "rdfs", "owl") + """\
+SELECT DISTINCT ?other ?title WHERE {
+  ?me (owl:sameAs)? ?mine .
+  ?pa a ckg:Participation ; ckg:organisation ?mine ; ckg:project ?project .
+  ?pb a ckg:Participation ; ckg:project ?project ; ckg:organisation ?theirs .
+  ?other (owl:sameAs)? ?theirs .
+  FILTER(?theirs != ?mine && ?other != ?me)
+  OPTIONAL { ?project rdfs:label ?title }
+} ORDER BY ?other ?title"""
 
 
 @dataclass(frozen=True)
@@ -71,8 +86,11 @@ class ProjectGroup:
         return pd.DataFrame(rows, columns=["rank", "id", "label", "type", "country", "clusters", "gain", "why"])
 
 
-def find_project_group(p: Projection, theme: str, size: int = 8) -> ProjectGroup:
+def find_project_group(p: Projection, theme: str, size: int = 8, select: Callable | None = None) -> ProjectGroup:
     """Candidate members of a project working group on ``theme`` (see the module docstring).
+
+    ``select(query, bindings)`` (a store's or the web reader's) adds joint funded projects to the
+    collaboration evidence; without it only shared and partnering clusters count.
 
     Raises
     ------
@@ -97,6 +115,7 @@ def find_project_group(p: Projection, theme: str, size: int = 8) -> ProjectGroup
     covered: set[int] = set()
     members: list[dict] = []
     group: list[int] = []
+    projects: dict[int, dict[int, list[str]]] = {}  # member -> organisation -> joint project titles
     while len(group) < size:
         best, best_gain, best_detail = None, 0.0, None
         for o in candidates:
@@ -107,7 +126,7 @@ def find_project_group(p: Projection, theme: str, size: int = 8) -> ProjectGroup
             gain = float(weight[fills].sum()) + DEPTH_SHARE * float(weight[[k for k in held if k in covered]].sum())
             if gain <= 0:
                 continue
-            evidence = _evidence(p, int(o), group, org_clusters)
+            evidence = _evidence(p, int(o), group, org_clusters, projects)
             new_cluster = not group or bool(org_clusters[int(o)] - {c for g in group for c in org_clusters[g]})
             if group:
                 gain *= (NEW_CLUSTER_FACTOR if new_cluster else 1.0) * (EVIDENCE_FACTOR if evidence else 1.0)
@@ -118,6 +137,8 @@ def find_project_group(p: Projection, theme: str, size: int = 8) -> ProjectGroup
             break
         fills, evidence, new_cluster, deepens = best_detail
         group.append(best)
+        if select is not None:
+            projects[best] = _co_projects(p, select, best)
         covered |= set(fills)
         members.append(_member(p, best, len(group), fills, deepens, evidence, new_cluster, best_gain, org_clusters, weight))
     labels = p.competencies["label"]
@@ -127,11 +148,29 @@ def find_project_group(p: Projection, theme: str, size: int = 8) -> ProjectGroup
     return ProjectGroup(chosen, tuple(rows), tuple(members), tuple(labels.iat[k] for k in gap))
 
 
-def _evidence(p: Projection, o: int, group: list[int], org_clusters: dict[int, set[int]]) -> list[str]:
-    """Why ``o`` and the group already work together: shared clusters, partnering clusters."""
+def _co_projects(p: Projection, select: Callable, member: int) -> dict[int, list[str]]:
+    """Organisations (rows) that took part in funded projects with ``member``, with the titles."""
+    index = p.index("organisation")
+    found: dict[int, list[str]] = {}
+    for other, title in select(CO_PROJECTS, {"me": URIRef(p.organisations["iri"].iat[member])}):
+        row = index.get(str(other))
+        if row is not None and row != member:
+            found.setdefault(row, []).append(str(title) if title is not None else str(other))
+    return found
+
+
+def _evidence(p: Projection, o: int, group: list[int], org_clusters: dict[int, set[int]],
+              projects: dict[int, dict[int, list[str]]]) -> list[str]:
+    """Why ``o`` and the group already work together: shared clusters, partnering clusters, joint projects."""
     found = []
     mine = org_clusters[o]
     for g in group:
+        joint = projects.get(g, {}).get(o)
+        if joint:
+            titles = sorted(set(joint))
+            found.append(f"took part in {len(titles)} funded project(s) with {p.organisations['label'].iat[g]}"
+                         f" ({titles[0]}{', ...' if len(titles) > 1 else ''})")
+            continue
         shared = mine & org_clusters[g]
         if shared:
             found.append(f"shares {p.clusters['label'].iat[min(shared)]} with {p.organisations['label'].iat[g]}")

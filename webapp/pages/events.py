@@ -168,7 +168,7 @@ def project_group_page():
             raise InvalidInput("give a theme (parameter 'theme'): a competency or an industry")
         return respond("pages/project_group.html", {}, asked=asked, choices=_choices(p))
     with parameter("theme"):
-        data = find_project_group(p, theme, size=size).to_json()
+        data = find_project_group(p, theme, size=size, select=_select).to_json()
     return respond("pages/project_group.html", data, asked=asked, choices=_choices(p))
 
 

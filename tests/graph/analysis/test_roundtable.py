@@ -7,6 +7,11 @@ import pytest
 from clusterkg.graph.analysis.project_groups import find_project_group
 from clusterkg.graph.analysis.roundtable import plan_round_table, resolve_theme
 from clusterkg.graph.errors import InvalidInput, NotFound
+from clusterkg.graph.projection import build_projection
+from clusterkg.graph.sheets import SHEETS, build_rows
+from clusterkg.graph.store import OxigraphStore
+from clusterkg.ontology.namespace import CKG, DATA, OWL, RDF, RDFS
+from rdflib import Graph, Literal
 
 ECO = "eu-industrial-ecosystems"
 CLUSTERS = {  # id: (industry, country, members)
@@ -123,3 +128,30 @@ def test_project_group_fills_the_gap_from_several_clusters(planted):
     assert len(small.members) == 2
     with pytest.raises(InvalidInput, match="at least 2 members"):
         find_project_group(planted, "biotech", size=1)
+
+
+def test_project_group_counts_joint_funded_projects(make_projection):
+    """Open data: C-Genomics' record and E-Both took part in one project; with the store's
+    reader that is evidence: named, and worth the evidence factor."""
+    store = OxigraphStore()
+    for sheet, rows in world().items():
+        needs_source = any(c.name == "source_url" and c.required for c in SHEETS[sheet].columns)
+        graph, problems = build_rows(sheet, [{"source_url": "https://example.org/t", **r} if needs_source else r for r in rows])
+        assert problems == []
+        store.insert_graph(graph)
+    record, project = DATA["org/pic-123456789"], DATA["project/cordis-1"]
+    joint = Graph()
+    joint.add((DATA["org/c-genomics"], OWL.sameAs, record))
+    joint.add((project, RDFS.label, Literal("Genome optics")))
+    for name, who in (("p1", record), ("p2", DATA["org/e-both"])):
+        joint.add((DATA[f"participation/{name}"], RDF.type, CKG.Participation))
+        joint.add((DATA[f"participation/{name}"], CKG.organisation, who))
+        joint.add((DATA[f"participation/{name}"], CKG.project, project))
+    store.insert_graph(joint)
+    projection = build_projection(store)
+    without = find_project_group(projection, "optics", size=4)
+    group = find_project_group(projection, "optics", size=4, select=store.select)
+    assert [m["id"] for m in group.members] == [m["id"] for m in without.members] == ["e-both", "a-optics", "b-lasers", "c-genomics"]
+    assert "funded project" not in without.members[3]["why"]
+    assert group.members[3]["why"].endswith("took part in 1 funded project(s) with E-Both (Genome optics)")
+    assert group.members[3]["gain"] == pytest.approx(without.members[3]["gain"] * 1.25)
