@@ -11,6 +11,7 @@ web app's bounded reader on pages — so the same code serves both.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime
 import tempfile
 from collections.abc import Callable, Iterable, Mapping
@@ -20,6 +21,7 @@ from pathlib import Path
 from rdflib import URIRef
 
 from clusterkg.graph.errors import InvalidInput, NotFound
+from clusterkg.graph.problems import ValidationFailed
 from clusterkg.graph.sheets import EVENT_KINDS, EVENT_ROLES, OUTCOME_KINDS, SHEETS, check_id
 from clusterkg.ontology.namespace import DATA, sparql_prefixes
 
@@ -263,5 +265,9 @@ def record_rows(store, rows: Mapping[str, list[dict[str, str]]], *, agent: str, 
             paths.append(path)
         if not paths:
             raise InvalidInput("nothing to record")
-        return import_files(paths, store, replace=replace, agent=agent, progress=False,
-                            names=[path.name for path in paths])
+        try:
+            return import_files(paths, store, replace=replace, agent=agent, progress=False,
+                                names=[path.name for path in paths])
+        except ValidationFailed as failure:  # name the sheets, not the scratch folder
+            shown = {str(path): path.name for path in paths}
+            raise ValidationFailed([dataclasses.replace(p, file=shown.get(p.file, p.file)) for p in failure.problems]) from None

@@ -191,6 +191,7 @@ def test_bad_rows_write_nothing(planted):
     with pytest.raises(ValidationFailed) as failure:
         record_rows(planted, bad, agent="test")
     messages = [(p.location, p.field, p.message) for p in failure.value.problems]
+    assert {p.file for p in failure.value.problems} == {"event_participants.csv"}
     assert any(loc == "row 3" and field == "role" and "presenter, participant" in msg for loc, field, msg in messages)
     assert any(loc == "row 2" and "nobody" in msg for loc, field, msg in messages), messages
     assert planted.triple_count() == before
