@@ -29,6 +29,7 @@ from dataclasses import replace
 from urllib.parse import urlencode
 
 from flask import Response, request, url_for
+from flask_babel import gettext
 
 from clusterkg.graph.analysis.gaps import find_gaps
 from clusterkg.graph.analysis.templates import list_templates
@@ -81,7 +82,7 @@ def run_search(p: Projection) -> dict:
              "limit": limit, "gaps": gap_limit}
     result = {"asked": asked, "row": None, "offered": None, "selected": [], "search": None, "sparql": None, "message": None}
     if not cluster:
-        result["message"] = "choose a cluster to see its gaps"
+        result["message"] = gettext("choose a cluster to see its gaps")
         return result
     row = p.resolve_cluster(cluster)  # an unknown cluster is a 404 with the closest names
     result["row"] = row
@@ -101,7 +102,7 @@ def run_search(p: Projection) -> dict:
                            f"{p.clusters['label'].iat[row]} ({', '.join(offered) or 'none'})")
     result["selected"] = ticked
     if offered and not ticked:
-        result["message"] = "no gap ticked: tick at least one gap competency to search partners for it"
+        result["message"] = gettext("no gap ticked: tick at least one gap competency to search partners for it")
         return result
     selected = replace(report, combined=tuple(g for g in report.combined if g.competency_id in ticked))
     with parameter("filters"):

@@ -7,6 +7,14 @@
   var payload = config.payload;
   var colours = config.kindColors;
   var EXPAND_LIMIT = 50;
+  // The interface's strings, translated by the page (webapp/i18n.py): t("key", {name: value}).
+  var strings = config.strings || {};
+  function kindName(kind) { return (config.kindNames || {})[kind] || kind; }
+  function t(key, values) {
+    return (strings[key] || key).replace(/%\((\w+)\)s/g, function (whole, name) {
+      return values && name in values ? String(values[name]) : whole;
+    });
+  }
 
   var params = new URLSearchParams(window.location.search);
   var state = {
@@ -123,7 +131,7 @@
         refresh();
       });
       label.appendChild(box);
-      label.appendChild(document.createTextNode(" " + kind + " (" + kinds[kind] + ")"));
+      label.appendChild(document.createTextNode(" " + kindName(kind) + " (" + kinds[kind] + ")"));
       kindBox.appendChild(label);
     });
     Array.prototype.slice.call(document.querySelectorAll("#legend li[data-kind]")).forEach(function (li) {
@@ -172,7 +180,7 @@
       tr.tabIndex = 0;
       tr.setAttribute("data-id", r.id);
       if (r.id === state.selected) tr.className = "selected";
-      [r.kind, r.label, r.country, String(r.degree)].forEach(function (text) {
+      [kindName(r.kind), r.label, r.country, String(r.degree)].forEach(function (text) {
         var td = document.createElement("td");
         td.textContent = text;
         tr.appendChild(td);
@@ -230,7 +238,7 @@
     if (focus && nodeView.get(id)) network.focus(id, { scale: 1.0, animation: false });
     panel.hidden = false;
     document.getElementById("details-title").textContent = n.label;
-    document.getElementById("details-kind").textContent = n.kind + (n.iri ? " · " + n.iri : "");
+    document.getElementById("details-kind").textContent = kindName(n.kind) + (n.iri ? " · " + n.iri : "");
     var facts = document.getElementById("details-facts");
     facts.textContent = "";
     if (n.country) fact(facts, "country", n.country);
@@ -244,7 +252,7 @@
     relationsList.textContent = "";
     var countsButton = document.getElementById("details-counts");
     countsButton.hidden = !(n.expand || /^(cluster|organisation|competency|industry|country):/.test(id));
-    countsButton.textContent = n.expand ? "Expand this group" : "Expand neighbours…";
+    countsButton.textContent = n.expand ? t("expandGroup") : t("expandNeighbours");
     Array.prototype.slice.call(tableBody.querySelectorAll("tr.selected")).forEach(function (tr) { tr.className = ""; });
     var row = tableBody.querySelector('tr[data-id="' + CSS.escape(id) + '"]');
     if (row) row.className = "selected";
@@ -291,7 +299,7 @@
       expand(n.expand.node, n.expand.relation, 0, EXPAND_LIMIT, n.id);
       return;
     }
-    status("Counting neighbours of " + n.label + "…");
+    status(t("counting", { label: n.label }));
     fetchJson(config.api + "?node=" + encodeURIComponent(n.id)).then(function (body) {
       relationsList.textContent = "";
       body.counts.forEach(function (item) {
@@ -301,7 +309,7 @@
         relationsList.appendChild(li);
       });
       status(describe());
-    }, function (error) { status("Could not count neighbours: " + error.message, "error"); });
+    }, function (error) { status(t("countFailed", { error: error.message }), "error"); });
   });
 
   // ------------------------------------------------------------------ expansions and undo
@@ -353,19 +361,19 @@
     undoButton.disabled = false;
     fillFilters();
     refresh();
-    status("Added " + added.length + " nodes (" + page.relation + " of " + page.source.label + ", " +
-           (page.offset + page.nodes.length) + " of " + page.total + ") · " + describe());
+    status(t("added", { count: added.length, relation: page.relation, label: page.source.label,
+                      shown: page.offset + page.nodes.length, total: page.total }) + " · " + describe());
   }
 
   function expand(nodeId, relation, offset, limit, group) {
     var url = config.api + "?node=" + encodeURIComponent(nodeId) + "&relation=" + encodeURIComponent(relation) +
       "&offset=" + offset + "&limit=" + limit;
-    status("Expanding " + relation + "…");
+    status(t("expanding", { relation: relation }));
     return fetchJson(url).then(function (page) {
       apply(page, group || null, [nodeId, relation, offset, limit, group || null]);
       return page;
     }, function (error) {
-      status("Could not expand: " + error.message, "error");
+      status(t("expandFailed", { error: error.message }), "error");
       throw error;
     });
   }
@@ -390,14 +398,14 @@
   (payload.more || []).forEach(function (m) {
     var button = document.createElement("button");
     button.type = "button";
-    button.textContent = "+" + (m.total - m.shown) + " more " + m.relation;
+    button.textContent = t("more", { count: m.total - m.shown, relation: m.relation });
     var offset = m.shown;
     button.addEventListener("click", function () {
       button.disabled = true;
       expand(m.node, m.relation, offset, EXPAND_LIMIT, null).then(function (page) {
         if (page.next_offset === null) { button.remove(); return; }
         offset = page.next_offset;
-        button.textContent = "+" + page.remaining + " more " + m.relation;
+        button.textContent = t("more", { count: page.remaining, relation: m.relation });
         button.disabled = false;
       }, function () { button.disabled = false; });
     });
@@ -415,9 +423,9 @@
       var ax = String(a.label).toLowerCase(), bx = String(b.label).toLowerCase();
       return (ax === text ? 0 : ax.indexOf(text) === 0 ? 1 : 2) - (bx === text ? 0 : bx.indexOf(text) === 0 ? 1 : 2);
     });
-    if (!matches.length) { status("No node shown matches “" + text + "”.", "warning"); return; }
+    if (!matches.length) { status(t("noMatch", { text: text }), "warning"); return; }
     select(matches[0].id, true);
-    status("Found " + matches.length + " match" + (matches.length === 1 ? "" : "es") + "; showing “" + matches[0].label + "”.");
+    status(t("found", { count: matches.length, label: matches[0].label }));
   });
 
   // ------------------------------------------------------------------ start: restore from the URL
