@@ -127,23 +127,24 @@ def _body(result: dict) -> dict:
 
 
 def result_drawing(p: Projection, data: dict) -> dict:
-    """The cluster, the gap competencies searched for, the partners covering them and their clusters."""
+    """The cluster, the gap competencies searched for, the partners covering them and their clusters
+    (its words in the request's language: it is drawn for the page only)."""
     drawing = Drawing()
     focus = data["cluster"]["iri"]
     drawing.add(node(focus, data["cluster"]["label"], "cluster", entity_url(focus), size=12))
     for competency in data["gap"]["competencies"]:
         drawing.add(node(competency["iri"], competency["label"], "competency", entity_url(competency["iri"]),
-                         {"gap of": data["cluster"]["label"]}, size=3))
-        drawing.connect(edge(focus, competency["iri"], "lacks", "lacks", dashes=True))
+                         {gettext("gap of"): data["cluster"]["label"]}, size=3))
+        drawing.connect(edge(focus, competency["iri"], "lacks", gettext("lacks"), dashes=True))
     for partner in data["partners"][:GRAPH_PARTNER_CAP]:
         organisation = partner["organisation"]
         drawing.add(node(organisation["iri"], organisation["label"], "organisation", entity_url(organisation["iri"]),
-                         {"why": partner["why"]}))
+                         {gettext("why"): partner["why"]}))
         for cover in partner["covers"]:
-            drawing.connect(edge(organisation["iri"], cover["competency"]["iri"], "has", "has " + cover["competency"]["label"]))
+            drawing.connect(edge(organisation["iri"], cover["competency"]["iri"], "has", gettext("has %(competency)s", competency=cover["competency"]["label"])))
         for cluster in partner["clusters"]:
             drawing.add(node(cluster["iri"], cluster["label"], "cluster", entity_url(cluster["iri"]), size=4))
-            drawing.connect(edge(organisation["iri"], cluster["iri"], "tied to", "tied to " + cluster["label"]))
+            drawing.connect(edge(organisation["iri"], cluster["iri"], "tied to", gettext("tied to %(cluster)s", cluster=cluster["label"])))
     return drawing.to_json()
 
 

@@ -142,3 +142,17 @@ def test_partner_search_empty_state_in_russian(client):
     html = client.get("/partner-search?cluster=silicon-saxony&searched=1&lang=ru").get_data(as_text=True)
     assert "пробелы не отмечены" in html
     assert 'name="lang" value="ru"' in html  # the form keeps the language of its URL
+
+
+def test_the_drawings_speak_the_page_language(client):
+    import json
+
+    html = client.get("/clusters/silicon-saxony?lang=ru").get_data(as_text=True)
+    graph = json.loads(re.search(r'<script type="application/json" id="graph-data-cluster">(.*?)</script>', html, re.S).group(1))
+    assert graph["kindNames"]["cluster"] == "кластер" and graph["kindNames"]["organisation"] == "организация"
+    organisations = [n for n in graph["nodes"] if n["kind"] == "organisation"]
+    assert organisations and all(list(n["detail"]) == ["связь"] for n in organisations)
+    assert {e["label"] for e in graph["edges"] if e["relation"] == "members"} <= {"Учредители", "Члены правления", "Участники",
+                                                                                   "Резиденты", "Партнёры по проектам",
+                                                                                   "Расположены в регионе кластера"}
+    assert 'aria-label="рисунок графа: ' in html and "щёлкните узел" in html

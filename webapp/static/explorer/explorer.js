@@ -37,7 +37,7 @@
 
   // ------------------------------------------------------------------ nodes for vis-network (graph.js)
 
-  function visNode(n) { return window.ClusterkgGraph.visNode(n, colours); }
+  function visNode(n) { return window.ClusterkgGraph.visNode(n, colours, config.kindNames); }
   var visEdge = window.ClusterkgGraph.visEdge;
 
   var nodes = new vis.DataSet(payload.nodes.map(visNode));
