@@ -38,6 +38,8 @@ PAGES = [
     ("/blitz?participant=silicon-saxony&participant=medicon-valley&participant=technopolis-moscow", 200),
     ("/clusters/no-such-cluster", 404),
     ("/explore?view=partnerships", 200),
+    ("/explore?view=ego&cluster=silicon-saxony", 200),
+    ("/explore?view=competencies", 200),
     ("/explore/query", 200),
     ("/sparql", 200),
 ]
@@ -156,3 +158,14 @@ def test_the_drawings_speak_the_page_language(client):
                                                                                    "Резиденты", "Партнёры по проектам",
                                                                                    "Расположены в регионе кластера"}
     assert 'aria-label="рисунок графа: ' in html and "щёлкните узел" in html
+
+
+@pytest.mark.parametrize("path,russian,english", [
+    ("/explore?view=ego&cluster=silicon-saxony", "Эго-сеть кластера Silicon Saxony", "Ego network of Silicon Saxony"),
+    ("/explore?view=partnerships", "Межкластерные партнёрства", "Cross-cluster partnerships"),
+    ("/explore/query", "Запрос в виде графа", "Query as a graph"),
+])
+def test_the_explorer_title_in_both_languages(client, path, russian, english):
+    for lang, title in (("ru", russian), ("en", english)):
+        html = client.get(path, headers={"Accept-Language": lang}).get_data(as_text=True)
+        assert f'<h1 id="explorer-title">{title}</h1>' in html
