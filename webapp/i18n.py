@@ -101,6 +101,9 @@ TERMS: dict[str, str] = {
     "cluster": N_("cluster"), "organisation": N_("organisation"), "competency": N_("competency"),
     "industry": N_("industry"), "country": N_("country"), "group": N_("group"), "resource": N_("resource"),
     "recommended": N_("recommended"),
+    # the explorer's relations (clusterkg.graph.explorer_model.RELATIONS; the others are named above)
+    "members": N_("members"), "partners": N_("partners"), "needs": N_("needs"), "holders": N_("holders"),
+    "broader": N_("broader"), "narrower": N_("narrower"),
     # what the graph holds (clusterkg.graph.stats.ORDER and the home page's extra counts)
     "clusters": N_("clusters"), "organisations": N_("organisations"), "affiliations": N_("affiliations"),
     "memberships": N_("memberships"), "competencies": N_("competencies"), "competency claims": N_("competency claims"),
@@ -145,6 +148,11 @@ SCRIPT_MESSAGES: dict[str, dict[str, str]] = {
         "noMatch": N_("No node shown matches “%(text)s”."),
         "found": N_("Matches: %(count)s; showing “%(label)s”."),
         "more": N_("+%(count)s more %(relation)s"),
+        "shown": N_("%(shown)s of %(total)s nodes shown, %(edges)s edges"),
+        "physics": N_("physics layout"),
+        "serverLayout": N_("layout computed on the server (%(layout)s), physics off"),
+        "aggregated": N_("aggregated: square nodes stand for groups, expand them to see inside"),
+        "truncated": N_("the query result was cut at the row limit"),
     },
     "sparql": {
         "timedOut": N_("Timed out after %(seconds)s s: %(message)s"),
@@ -162,9 +170,9 @@ SCRIPT_MESSAGES: dict[str, dict[str, str]] = {
 }
 
 
-def term_names(codes) -> dict[str, str]:
-    """``{code: name}`` for a script that shows data codes (the explorer's node kinds)."""
-    return {str(code): term(code) for code in codes}
+def term_names(codes=None) -> dict[str, str]:
+    """``{code: name}`` for a script that shows data codes (node kinds, relations); every term by default."""
+    return {str(code): term(code) for code in (TERMS if codes is None else codes)}
 
 
 def script_strings(script: str) -> dict[str, str]:

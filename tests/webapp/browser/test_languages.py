@@ -79,3 +79,23 @@ def test_partner_search_end_to_end_in_russian(page, live_server):
     page.wait_for_selector("#partners tbody tr")
     assert _lang(page) == "en" and page.get_by_role("heading", name="Partners for Silicon Saxony").is_visible()
     assert parse_qs(urlsplit(page.url).query)["gap"] == query["gap"]
+
+
+def test_the_explorer_in_russian(page, live_server):
+    page.set_extra_http_headers(RUSSIAN)
+    page.goto(live_server + "/explore?view=ego&cluster=silicon-saxony&limit=5")
+    page.wait_for_function("window.__explorerDrawnAt !== undefined", timeout=30_000)
+    page.evaluate("window.__explorer.ready")
+    assert page.locator("h1").inner_text() == "Эго-сеть кластера Silicon Saxony"
+    status = page.locator("#explorer-status")
+    assert re.match(r"показано узлов: \d+ из \d+, рёбер: \d+ · ", status.inner_text()), status.inner_text()
+    assert page.locator("#node-table thead th").all_inner_texts() == ["Вид", "Название", "Страна", "Степень"]
+    kinds = set(page.locator("#node-table tbody tr td:first-child").all_inner_texts())
+    assert kinds and kinds <= {"кластер", "организация", "компетенция", "отрасль", "страна", "группа", "ресурс"}
+    # a cut relation offers its remaining nodes in Russian, and expanding it reports in Russian
+    more = page.get_by_role("button", name=re.compile(r"^ещё \d+: участники$"))
+    more.click()
+    page.wait_for_function("document.getElementById('explorer-status').textContent.startsWith('Добавлено узлов')")
+    page.evaluate("window.__explorer.select('cluster:silicon-saxony', true)")
+    assert page.locator("#details-kind").inner_text().startswith("кластер · ")
+    assert page.locator("#details-counts").inner_text() == "Раскрыть соседей…"

@@ -9,7 +9,8 @@
   var EXPAND_LIMIT = 50;
   // The interface's strings, translated by the page (webapp/i18n.py): t("key", {name: value}).
   var strings = config.strings || {};
-  function kindName(kind) { return (config.kindNames || {})[kind] || kind; }
+  // a data code (a node kind, a relation) in the page's language, else as it is
+  function name(code) { return (config.names || {})[code] || code; }
   function t(key, values) {
     return (strings[key] || key).replace(/%\((\w+)\)s/g, function (whole, name) {
       return values && name in values ? String(values[name]) : whole;
@@ -37,7 +38,7 @@
 
   // ------------------------------------------------------------------ nodes for vis-network (graph.js)
 
-  function visNode(n) { return window.ClusterkgGraph.visNode(n, colours, config.kindNames); }
+  function visNode(n) { return window.ClusterkgGraph.visNode(n, colours, config.names); }
   var visEdge = window.ClusterkgGraph.visEdge;
 
   var nodes = new vis.DataSet(payload.nodes.map(visNode));
@@ -69,10 +70,10 @@
   });
 
   function describe() {
-    var how = payload.physics ? "physics layout" : "layout computed on the server (" + payload.layout + "), physics off";
-    return nodeView.length + " of " + nodes.length + " nodes shown, " + edges.length + " edges · " + how +
-      (payload.aggregated ? " · aggregated: square nodes stand for groups, expand them to see inside" : "") +
-      (payload.truncated ? " · the query result was cut at the row limit" : "");
+    var how = payload.physics ? t("physics") : t("serverLayout", { layout: payload.layout });
+    return t("shown", { shown: nodeView.length, total: nodes.length, edges: edges.length }) + " · " + how +
+      (payload.aggregated ? " · " + t("aggregated") : "") +
+      (payload.truncated ? " · " + t("truncated") : "");
   }
 
   // ------------------------------------------------------------------ the URL holds the view
@@ -131,7 +132,7 @@
         refresh();
       });
       label.appendChild(box);
-      label.appendChild(document.createTextNode(" " + kindName(kind) + " (" + kinds[kind] + ")"));
+      label.appendChild(document.createTextNode(" " + name(kind) + " (" + kinds[kind] + ")"));
       kindBox.appendChild(label);
     });
     Array.prototype.slice.call(document.querySelectorAll("#legend li[data-kind]")).forEach(function (li) {
@@ -180,7 +181,7 @@
       tr.tabIndex = 0;
       tr.setAttribute("data-id", r.id);
       if (r.id === state.selected) tr.className = "selected";
-      [kindName(r.kind), r.label, r.country, String(r.degree)].forEach(function (text) {
+      [name(r.kind), r.label, r.country, String(r.degree)].forEach(function (text) {
         var td = document.createElement("td");
         td.textContent = text;
         tr.appendChild(td);
@@ -238,14 +239,14 @@
     if (focus && nodeView.get(id)) network.focus(id, { scale: 1.0, animation: false });
     panel.hidden = false;
     document.getElementById("details-title").textContent = n.label;
-    document.getElementById("details-kind").textContent = kindName(n.kind) + (n.iri ? " · " + n.iri : "");
+    document.getElementById("details-kind").textContent = name(n.kind) + (n.iri ? " · " + n.iri : "");
     var facts = document.getElementById("details-facts");
     facts.textContent = "";
-    if (n.country) fact(facts, "country", n.country);
-    Object.keys(n.detail || {}).forEach(function (key) { fact(facts, key, n.detail[key]); });
+    if (n.country) fact(facts, name("country"), n.country);
+    Object.keys(n.detail || {}).forEach(function (key) { fact(facts, name(key), n.detail[key]); });
     if (n.industries && n.industries.length) {
       var labels = payload.industry_labels || {};
-      fact(facts, "industries", n.industries.map(function (i) { return labels[i] || i; }).join(", "));
+      fact(facts, name("industries"), n.industries.map(function (i) { return labels[i] || i; }).join(", "));
     }
     var link = document.getElementById("details-link");
     if (n.url) { link.href = n.url; link.hidden = false; } else { link.removeAttribute("href"); link.hidden = true; }
@@ -275,7 +276,7 @@
       expand(nodeId, relation, offset, EXPAND_LIMIT, group).then(function (page) {
         li.remove();
         if (page && page.next_offset !== null) {
-          relationsList.appendChild(relationButton(nodeId, relation, "+" + page.remaining + " more " + relation, page.next_offset, null));
+          relationsList.appendChild(relationButton(nodeId, relation, t("more", { count: page.remaining, relation: name(relation) }), page.next_offset, null));
         }
       }, function () { button.disabled = false; });
     });
@@ -304,7 +305,7 @@
       relationsList.textContent = "";
       body.counts.forEach(function (item) {
         var relation = item.relation, count = item.count;
-        var li = relationButton(n.id, relation, relation + " " + count, 0, null);
+        var li = relationButton(n.id, relation, name(relation) + " " + count, 0, null);
         if (!count) li.querySelector("button").disabled = true;
         relationsList.appendChild(li);
       });
@@ -361,14 +362,14 @@
     undoButton.disabled = false;
     fillFilters();
     refresh();
-    status(t("added", { count: added.length, relation: page.relation, label: page.source.label,
+    status(t("added", { count: added.length, relation: name(page.relation), label: page.source.label,
                       shown: page.offset + page.nodes.length, total: page.total }) + " · " + describe());
   }
 
   function expand(nodeId, relation, offset, limit, group) {
     var url = config.api + "?node=" + encodeURIComponent(nodeId) + "&relation=" + encodeURIComponent(relation) +
       "&offset=" + offset + "&limit=" + limit;
-    status(t("expanding", { relation: relation }));
+    status(t("expanding", { relation: name(relation) }));
     return fetchJson(url).then(function (page) {
       apply(page, group || null, [nodeId, relation, offset, limit, group || null]);
       return page;
@@ -398,14 +399,14 @@
   (payload.more || []).forEach(function (m) {
     var button = document.createElement("button");
     button.type = "button";
-    button.textContent = t("more", { count: m.total - m.shown, relation: m.relation });
+    button.textContent = t("more", { count: m.total - m.shown, relation: name(m.relation) });
     var offset = m.shown;
     button.addEventListener("click", function () {
       button.disabled = true;
       expand(m.node, m.relation, offset, EXPAND_LIMIT, null).then(function (page) {
         if (page.next_offset === null) { button.remove(); return; }
         offset = page.next_offset;
-        button.textContent = t("more", { count: page.remaining, relation: m.relation });
+        button.textContent = t("more", { count: page.remaining, relation: name(m.relation) });
         button.disabled = false;
       }, function () { button.disabled = false; });
     });
