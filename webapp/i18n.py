@@ -25,7 +25,10 @@ from flask_babel import Babel, gettext
 
 from clusterkg.graph.errors import InvalidInput
 
-__all__ = ["LANGUAGES", "COOKIE", "TERMS", "N_", "init_app", "current_language", "language_url", "script_strings", "term"]
+__all__ = [
+    "LANGUAGES", "COOKIE", "TERMS", "SCRIPT_MESSAGES", "N_", "init_app", "current_language", "language_url",
+    "script_strings", "term", "term_names",
+]
 
 #: the interface languages, the first the default
 LANGUAGES = ("en", "ru")

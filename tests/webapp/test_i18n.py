@@ -193,6 +193,7 @@ def test_accept_language_chooses_and_english_is_the_default(little_app: Flask):
     assert '<html lang="ru">' in russian and "Поиск партнёров" in russian and "МСП" in russian
     assert "1\xa0234\xa0567,891" in russian  # Russian groups with a no-break space, a decimal comma
     assert client.get("/page", headers={"Accept-Language": "de-DE"}).get_data(as_text=True).startswith('<html lang="en">')
+    assert client.get("/page", headers={"Accept-Language": "ru-RU"}).get_data(as_text=True).startswith('<html lang="ru">')
 
 
 def test_russian_plurals_take_three_forms(little_app: Flask):
