@@ -60,8 +60,9 @@ BASIS_LABELS = {"unspecified": "claimed", "stated": "stated by its source",
                 "programme_specialisation": "inferred from its programme's specialisation",
                 "project_participation": "inferred from its project participation"}
 #: how far a claim of each basis is trusted: a source that says it outweighs an inference
-BASIS_WEIGHTS = {"unspecified": 0.6, "stated": 1.0, "cluster_specialisation": 0.5,
-                 "programme_specialisation": 0.5, "project_participation": 0.7}
+#: (a claim without a basis is taken as its source's word, as the sheets' rule has always been)
+BASIS_WEIGHTS = {"unspecified": 1.0, "stated": 1.0, "cluster_specialisation": 0.6,
+                 "programme_specialisation": 0.6, "project_participation": 0.8}
 #: US Cluster Mapping pairs below this percentile of relatedness are not counted as related
 RELATED_PERCENTILE = 90.0
 _MATCH_WEIGHTS = {"exactMatch": 1.0, "closeMatch": 1.0, "broadMatch": 0.75, "narrowMatch": 0.75, "relatedMatch": 0.5}

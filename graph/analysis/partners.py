@@ -98,9 +98,9 @@ ORGANISATION_TYPE_NAMES = tuple(sorted(set(ORGANISATION_TYPES.values())))
 #: how many gap competencies the search takes from the gap analysis by default
 DEFAULT_GAP_LIMIT = 20
 #: credit for a gap held only through a narrower competency, times the claim's basis weight: below
-#: the least direct credit (0.5) even with every default bonus (x 1.5), so direct holders rank first
+#: the least direct credit (0.6) even with every default bonus (x 1.5), so direct holders rank first
 NARROWER_CREDIT = 0.3
-DIRECT_CREDIT_FLOOR = 0.5
+DIRECT_CREDIT_FLOOR = 0.6
 #: shared projects at which the track-record strength reaches 1 - 1/e
 TRACK_RECORD_SCALE = 2.0
 

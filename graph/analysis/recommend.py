@@ -216,7 +216,8 @@ def recommend_clusters(projection: Projection, cluster: str, limit: int = 10, in
     limit : int
         How many to return (at least 1).
     include_existing : bool
-        Keep clusters that already partner with ``cluster`` (they are marked); ``False`` drops them.
+        Keep clusters that already partner with ``cluster`` (marked), all of them: those ranked
+        below ``limit`` follow the top ``limit`` with their rank. ``False`` drops them.
 
     Returns
     -------
@@ -275,14 +276,18 @@ def recommend_clusters(projection: Projection, cluster: str, limit: int = 10, in
         eligible[list(partners)] = False
     eligible[me] = False
     candidates = np.flatnonzero(eligible)
-    order = candidates[np.lexsort((candidates, -complementarity[candidates], -score[candidates]))][:limit]
+    ranking = candidates[np.lexsort((candidates, -complementarity[candidates], -score[candidates]))]
+    ranks = {int(c): r for r, c in enumerate(ranking.tolist(), start=1)}
+    # existing partners are never dropped when asked for: beyond the limit they follow, with their rank
+    kept = ranking[:limit].tolist() + ([int(c) for c in ranking[limit:] if int(c) in partners] if include_existing else [])
+    order = np.array(kept, dtype=np.int64)
 
     my_industries = set(row_indices(q.cluster_industry, me))
     my_partners = set(partners)
     evidence = evidence_of(p)
     items = []
-    for rank, other in enumerate(order, start=1):
-        other = int(other)
+    for other in order.tolist():
+        rank = ranks[other]
         they_have = row_indices(q.holds, other)
         offer = [concept(p, "competency", k) for k in top_competencies(p, my_gap, they_have, _SHOWN_COMPETENCIES)]
         if mine.size:
