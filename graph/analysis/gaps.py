@@ -23,6 +23,14 @@ document frequency among organisations): a rare capability missing matters more 
   else the sum of the tie strengths of the members declaring it, capped at 1.
   ``score = strength × specificity``.
 
+**Cold start.** A cluster none of whose organisations has a recorded competency (a US Cluster
+Mapping cluster, a curated cluster without members) is known by what it is: its peers are the
+``k`` clusters with competency data closest by industries alone, their own industries widened by
+related ones (:func:`~clusterkg.graph.analysis.evidence.related_industry_profiles`), and the
+evidence says ``"basis": "industries"``; with no template given, the bundled value-chain template
+that fits its industries best is used for the target lens (``template.chosen`` says why,
+:func:`~clusterkg.graph.analysis.evidence.choose_template`).
+
 Every lens strength lies in [0, 1] (bundled template weights are 1 or 0.5), so the scores of the
 lenses share one scale: at most the competency's specificity.
 
@@ -37,7 +45,7 @@ JSON shape (``GapReport.to_json()``, a stable public API)::
       "lenses": ["target", "peers", "demand"],          # the lenses asked for
       "combination_rule": "sum of lens scores",
       "template": null | {"id", "label", "source", "required": int, "covered": int,
-                          "covered_weight_share": float},
+                          "covered_weight_share": float, "chosen": null | str},  # chosen: why (cold start)
       "peer_clusters": [{"iri", "id", "label", "weight", "similarity", "industry_similarity",
                          "shared_industries": int}],         # the peers, closest first
       "gaps": {                                         # one list per lens asked for

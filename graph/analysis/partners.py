@@ -1,23 +1,34 @@
-"""Partner search: organisations in other clusters that have what a cluster lacks, and why.
+"""Partner search: organisations outside a cluster that have what it lacks, and why.
 
 The second half of the first search tool of cross-cluster cooperation: once the missing
 competencies are known (:func:`~clusterkg.graph.analysis.gaps.find_gaps`, or given by the user),
-find who has them. Candidates are organisations tied to at least one *other* cluster and not tied
-to this one. A candidate covers a gap competency when it has that competency or a narrower one
-(``org_competency_up``).
+find who has them. Candidates are organisations not tied to this cluster: those of other
+clusters, and those tied to no cluster at all (marked ``outside_clusters``; a funding record
+linked to a curated organisation is that organisation, never a second candidate). A candidate
+covers a gap competency when it has that competency or a narrower one (``org_competency_up``).
 
-**Score** = ``coverage × (1 + bonus)``, where ``coverage`` is the share of the gap's weight the
-organisation covers (gap weights are the gap scores, which already carry each competency's
-specificity; a competency given with ``--competency`` weighs its specificity), and ``bonus`` adds
-the user's preference weights (:class:`PartnerPreferences`):
+**Score** = ``credited coverage × (1 + bonus)``. Credited coverage is the share of the gap's
+weight the organisation covers, each competency counted with its *credit*: the weight of the
+claim's basis when held directly (stated or without a basis 1, inferred from project
+participation 0.8, from a cluster's or programme's specialisation 0.6: :data:`BASIS_WEIGHTS`),
+``NARROWER_CREDIT`` (0.3) times it when held only through a narrower competency. Gap weights are
+the gap scores, which already carry each competency's specificity; a competency given with
+``--competency`` weighs its specificity. ``coverage`` (in the JSON) stays the plain share. The
+bonus adds the user's preference weights (:class:`PartnerPreferences`):
 
 - ``prefer_domestic`` (default 0): for an organisation in one of the cluster's own countries
   (import substitution);
 - ``prefer_partnering_clusters`` (default 0.25): for an organisation tied to a cluster that
   already partners with this one or shares members with it (existing trust lowers the cost of
-  working together).
+  working together);
+- ``prefer_track_record`` (default 0.25): times the strength (``1 − exp(−projects / 2)``) of the
+  organisation's record of Horizon 2020 projects with this cluster's members; the why-line says
+  "worked with 2 of your members in 3 H2020 projects (2016–2019), coordinated 1".
 
-Ties in score go to the organisation covering more competencies, then by name.
+With the default preferences a direct holder always outranks one that holds a competency only
+through a narrower one (0.3 × 1.5 < 0.6). Ties in score go to the organisation holding more of
+the gap directly, then to the stronger track record, then to more competencies covered, then to
+the organisation's row (its IRI order) — never to its name.
 
 Beside the ranking: the **cover**, the smallest set of partners found by greedy weighted set
 cover over all eligible candidates (each step takes the candidate adding the most uncovered gap
@@ -38,16 +49,23 @@ JSON shape (``PartnerSearch.to_json()``, a stable public API)::
               "total_weight": float},
       "filters": {"countries": [str], "domestic": bool, "regions": [str], "org_types": [str],
                   "industries": [str], "exclude_clusters": [str]},
-      "preferences": {"prefer_domestic": float, "prefer_partnering_clusters": float},
+      "preferences": {"prefer_domestic": float, "prefer_partnering_clusters": float, "prefer_track_record": float},
       "candidates": int,                                   # eligible organisations covering >= 1
       "partners": [{
           "organisation": {"iri", "id", "label", "type", "country", "region"},
           "score": float, "coverage": float,               # coverage = share of gap weight covered
           "covers": [{"competency": {"iri", "id", "label"}, "weight": float,
-                      "via": [{"iri", "id", "label"}]}],   # its own (possibly narrower) competencies
+                      "via": [{"iri", "id", "label"}],     # its own (possibly narrower) competencies
+                      "direct": bool,                      # holds the competency itself
+                      "basis": [str]}],                    # how those claims are known (evidence.BASIS)
           "clusters": [{"iri", "id", "label", "countries": [str]}],
           "ties": [{"cluster": {"iri", "id", "label"}, "partnerships": [str], "shared_members": int}],
-          "domestic": bool, "in_cover": bool, "why": str}],
+          "domestic": bool, "in_cover": bool,
+          "track_record": null | {"members": [{"iri", "id", "label"}], "projects": int, "first_year": int | null,
+                                  "last_year": int | null, "coordinated": int, "strength": float},
+          "outside_clusters": bool,                        # tied to no cluster
+          "evidence": [str],                               # competency claims, project co-participation, cluster ties
+          "why": str}],
       "cover": {"partners": [{"organisation": {...}, "adds": [{"iri", "id", "label"}],
                               "adds_weight": float}],
                 "covered_share": float, "uncovered": [{"iri", "id", "label"}]},
@@ -239,12 +257,13 @@ class PartnerSearch:
     def to_frame(self) -> pd.DataFrame:
         """One row per ranked partner."""
         columns = ["rank", "organisation_id", "organisation_label", "type", "country", "score", "coverage",
-                   "covers", "clusters", "in_cover", "why"]
+                   "covers", "clusters", "in_cover", "evidence", "why"]
         rows = [{
             "rank": rank, "organisation_id": p.organisation["id"], "organisation_label": p.organisation["label"],
             "type": p.organisation["type"], "country": p.organisation["country"], "score": p.score,
             "coverage": p.coverage, "covers": "; ".join(c["competency"]["label"] for c in p.covers),
-            "clusters": "; ".join(c["label"] for c in p.clusters), "in_cover": p.in_cover, "why": p.why,
+            "clusters": "; ".join(c["label"] for c in p.clusters) or "(outside any cluster)", "in_cover": p.in_cover,
+            "evidence": "; ".join(p.evidence), "why": p.why,
         } for rank, p in enumerate(self.partners, start=1)]
         return pd.DataFrame(rows, columns=columns)
 

@@ -197,10 +197,11 @@ class Recommendations:
 
     def to_frame(self) -> pd.DataFrame:
         columns = ["rank", "id", "label", "score", "complementarity", "common_ground", "link_prediction",
-                   "existing_partnerships", "they_offer", "you_offer", "why"]
+                   "existing_partnerships", "they_offer", "you_offer", "evidence", "why"]
         return pd.DataFrame(
             [{**item.to_json(), "they_offer": [c["label"] for c in item.they_offer],
-              "you_offer": [c["label"] for c in item.you_offer]} for item in self.items],
+              "you_offer": [c["label"] for c in item.you_offer], "evidence": "; ".join(item.evidence)}
+             for item in self.items],
             columns=columns,
         )[columns]
 
