@@ -159,12 +159,17 @@ def _org(p, o: int) -> dict:
 
 def load_evidence(store: KnowledgeStore, projection) -> Evidence:
     """Read the evidence of ``store`` for ``projection`` (same data version)."""
+    # without participations (a synthetic graph) the organisation query, which also answers every
+    # affiliation, is not asked: it would cost a refresh seconds at European scale
+    participations = _select(store, QUERIES["participation_projects"])
+    asked = [name for name in QUERIES if name != "participation_projects"
+             and (len(participations) or not name.startswith("participation_"))]
     with ThreadPoolExecutor(max_workers=2) as pool:  # pyoxigraph releases the GIL while it answers
-        futures = {name: pool.submit(_select, store, query) for name, query in QUERIES.items()}
+        futures = {name: pool.submit(_select, store, QUERIES[name]) for name in asked}
         frames = {name: future.result() for name, future in futures.items()}
-    frames["participations"] = (frames.pop("participation_projects")
-                                .merge(frames.pop("participation_organisations"), on="x")
-                                .merge(frames.pop("participation_roles"), on="x", how="left").fillna(""))
+    if len(participations):
+        frames["participations"] = (participations.merge(frames.pop("participation_organisations"), on="x")
+                                    .merge(frames.pop("participation_roles"), on="x", how="left").fillna(""))
     return _assemble(projection, frames)
 
 
