@@ -137,6 +137,7 @@ class Projection:
     ties: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
         {"key": np.array([], dtype=np.uint64), "cluster": np.array([], dtype=np.int64),
          "organisation": np.array([], dtype=np.int64), "weight": np.array([], dtype=np.float64)}))
+    evidence: object = None  # analysis.evidence.Evidence of the same data version (collaboration, claim bases)
 
     def __post_init__(self) -> None:
         self._start_memo()
@@ -690,7 +691,7 @@ def build_projection(store: KnowledgeStore) -> Projection:
     cluster_org = _cluster_org(ties, len(c_index), len(o_index))
 
     c_positions, o_positions, k_positions = (_Sorted(index.to_numpy(dtype=object)) for index in (c_index, o_index, k_index))
-    return Projection(
+    return _with_evidence(store, Projection(
         version=version, clusters=clusters, organisations=organisations, competencies=competencies,
         industries=industries, org_competency=org_competency, org_competency_up=org_competency_up,
         cluster_org=cluster_org, cluster_competency=_cluster_competency(cluster_org, org_competency_up),
@@ -699,7 +700,15 @@ def build_projection(store: KnowledgeStore) -> Projection:
         resources=_grouped_items(f["resources"], o_positions, k_positions),
         developments=_grouped_developments(f["developments"], o_positions, k_positions),
         labels=_labels(clusters, organisations, competencies, industries), ties=ties,
-    )
+    ))
+
+
+def _with_evidence(store: KnowledgeStore, projection: Projection) -> Projection:
+    """``projection`` with the evidence the analyses cite, read at the same data version."""
+    from clusterkg.graph.analysis.evidence import load_evidence  # the analyses import this module
+
+    projection.evidence = load_evidence(store, projection)
+    return projection
 
 
 def _labels(*frames: pd.DataFrame) -> dict[str, str]:
@@ -1056,6 +1065,7 @@ def refresh(projection: Projection, store: KnowledgeStore, changed_iris, version
         labels=_patched_labels(p, was, now, vocabulary_changed, cluster_table, organisation_table, competency_table,
                                industry_table, clusters.touched, organisations.touched), ties=tie_table,
     )
+    _with_evidence(store, result)
     old_graph = p._memo.get("projection.cluster_graph")
     if old_graph is not None and clusters.identity:
         touched_partnerships = set(others["partnership"])
@@ -1315,6 +1325,6 @@ def _load(path: Path) -> Projection | None:
             projection = pickle.load(handle)
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, ValueError):
         return None
-    if not isinstance(projection, Projection) or not hasattr(projection, "ties"):
+    if not isinstance(projection, Projection) or not hasattr(projection, "ties") or projection.__dict__.get("evidence") is None:
         return None
     return projection

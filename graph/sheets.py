@@ -320,6 +320,10 @@ PARTNERSHIP_LEVELS = {
     "cooperation_agreement": CKG.CooperationAgreement,
 }
 COMPETENCY_LEVELS = {"basic": CKG.LevelBasic, "advanced": CKG.LevelAdvanced, "leading": CKG.LevelLeading}
+#: claim basis: how a competency claim is known (``basis`` column of organisation_competencies.csv)
+CLAIM_BASES = {"stated": CKG.BasisStated, "cluster_specialisation": CKG.BasisClusterSpecialisation,
+               "programme_specialisation": CKG.BasisProgrammeSpecialisation,
+               "project_participation": CKG.BasisProjectParticipation}
 CLUSTER_STAGES = {"emerging": CKG.StageEmerging, "growing": CKG.StageGrowing, "mature": CKG.StageMature}
 POLICY_MODELS = {"dirigiste": CKG.DirigisteModel, "liberal": CKG.LiberalModel, "mixed": CKG.MixedModel}
 SUPPORT_INSTRUMENTS = {
@@ -561,6 +565,7 @@ SHEETS: dict[str, Sheet] = {
                 Column("organisation", CKG.qualifiedCompetency, ORGANISATION, required=True, inverse=True),
                 Column("competency", CKG.competency, COMPETENCY, required=True),
                 Column("level", CKG.level, choice(COMPETENCY_LEVELS)),
+                Column("basis", CKG.claimBasis, choice(CLAIM_BASES)),  # claim basis: how the claim is known
                 *_source_columns(),
             ),
             derive=_derive_claim,

@@ -252,6 +252,14 @@ class CKG(DefinedNamespace):
     Challenge: URIRef  # challenge
     Opportunity: URIRef  # opportunity
     # <<< Events <<<
+    # >>> How a competency claim is known (claim basis) >>>
+    claimBasis: URIRef  # competency claim -> how it is known
+    ClaimBasisScheme: URIRef  # the ways a claim is known
+    BasisStated: URIRef  # its source states it
+    BasisClusterSpecialisation: URIRef  # inferred from a cluster's specialisation
+    BasisProgrammeSpecialisation: URIRef  # inferred from a programme's specialisation
+    BasisProjectParticipation: URIRef  # inferred from project participation
+    # <<< Claim basis <<<
 
 
 #: prefix -> namespace IRI as a plain string, for code that needs strings (pyoxigraph terms,

@@ -74,6 +74,7 @@ _PARTNER_PARAMETERS = [
     _param("exclude", "drop organisations tied to these clusters", repeated=True),
     _param("prefer_domestic", "bonus for a partner in the cluster's countries (0-5)", "number"),
     _param("prefer_partners", "bonus for a partner tied to a partnering cluster (0-5)", "number"),
+    _param("prefer_track_record", "bonus (times its strength) for a partner that took part in H2020 projects with the cluster's members (0-5)", "number"),
     _LIMIT,
 ]
 

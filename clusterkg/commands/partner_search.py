@@ -87,6 +87,8 @@ def gaps_command(ctx: click.Context, cluster: str, lens: str, template_name: str
               help="Score bonus for organisations in the cluster's own countries.")
 @click.option("--prefer-partnering", type=click.FloatRange(0), default=0.25, show_default=True,
               help="Score bonus for organisations of clusters that already partner or share members with this one.")
+@click.option("--prefer-track-record", type=click.FloatRange(0), default=0.25, show_default=True,
+              help="Score bonus (times its strength) for organisations that took part in H2020 projects with this cluster's members.")
 @click.option("--limit", type=click.IntRange(1), default=20, show_default=True, help="Partners (and resources) to list.")
 @FORMAT_OPTION
 @click.pass_context
@@ -94,8 +96,9 @@ def partners_command(ctx: click.Context, cluster: str, competencies: tuple[str, 
                      template_name: str | None, template_file: str | None, countries: tuple[str, ...],
                      domestic: bool, regions: tuple[str, ...], org_types: tuple[str, ...],
                      industries: tuple[str, ...], exclude_clusters: tuple[str, ...],
-                     prefer_domestic: float, prefer_partnering: float, limit: int, fmt: str) -> None:
-    """Organisations in other clusters that have what CLUSTER lacks, ranked, each with why."""
+                     prefer_domestic: float, prefer_partnering: float, prefer_track_record: float, limit: int,
+                     fmt: str) -> None:
+    """Organisations outside CLUSTER that have what it lacks, ranked, each with why and its evidence."""
     from clusterkg.graph.analysis.partners import PartnerFilters, PartnerPreferences, search_partners
     from clusterkg.graph.analysis.templates import load_template
     from clusterkg.graph.errors import ClusterKGError
@@ -108,7 +111,8 @@ def partners_command(ctx: click.Context, cluster: str, competencies: tuple[str, 
                 load_projection(store), cluster, competencies=list(competencies) if competencies else None,
                 filters=PartnerFilters(countries=countries, domestic=domestic, regions=regions, org_types=org_types,
                                        industries=industries, exclude_clusters=exclude_clusters),
-                preferences=PartnerPreferences(prefer_domestic=prefer_domestic, prefer_partnering_clusters=prefer_partnering),
+                preferences=PartnerPreferences(prefer_domestic=prefer_domestic, prefer_partnering_clusters=prefer_partnering,
+                                               prefer_track_record=prefer_track_record),
                 limit=limit, lens=lens, template=template,
             )
         except ClusterKGError as error:

@@ -23,6 +23,14 @@ document frequency among organisations): a rare capability missing matters more 
   else the sum of the tie strengths of the members declaring it, capped at 1.
   ``score = strength × specificity``.
 
+**Cold start.** A cluster none of whose organisations has a recorded competency (a US Cluster
+Mapping cluster, a curated cluster without members) is known by what it is: its peers are the
+``k`` clusters with competency data closest by industries alone, their own industries widened by
+related ones (:func:`~clusterkg.graph.analysis.evidence.related_industry_profiles`), and the
+evidence says ``"basis": "industries"``; with no template given, the bundled value-chain template
+that fits its industries best is used for the target lens (``template.chosen`` says why,
+:func:`~clusterkg.graph.analysis.evidence.choose_template`).
+
 Every lens strength lies in [0, 1] (bundled template weights are 1 or 0.5), so the scores of the
 lenses share one scale: at most the competency's specificity.
 
@@ -37,7 +45,7 @@ JSON shape (``GapReport.to_json()``, a stable public API)::
       "lenses": ["target", "peers", "demand"],          # the lenses asked for
       "combination_rule": "sum of lens scores",
       "template": null | {"id", "label", "source", "required": int, "covered": int,
-                          "covered_weight_share": float},
+                          "covered_weight_share": float, "chosen": null | str},  # chosen: why (cold start)
       "peer_clusters": [{"iri", "id", "label", "weight", "similarity", "industry_similarity",
                          "shared_industries": int}],         # the peers, closest first
       "gaps": {                                         # one list per lens asked for
@@ -85,6 +93,7 @@ import scipy.sparse as sp
 
 from clusterkg.graph.analysis.profiles import (Names, cluster_industry_matrix, dense_row, holdings,
                                                holdings_by_competency, industry_profiles, names, tfidf_profiles)
+from clusterkg.graph.analysis.evidence import choose_template, related_industry_profiles
 from clusterkg.graph.analysis.templates import Template, list_templates, load_template
 from clusterkg.graph.errors import InvalidInput
 from clusterkg.graph.projection import Projection
@@ -239,15 +248,20 @@ def find_gaps(projection: Projection, cluster: int | str, lens: str = "all",
     found: dict[str, _Lens] = {}
     template_info, peer_info = None, []
 
+    cold = not has.any()  # no recorded competency: the cluster is known by what it is (cold start)
+    chosen = None
+    if "target" in lenses and template is None and cold:
+        template, fit = choose_template(projection, row)
+        chosen = template and f"chosen for the cluster's industries (fit {fit:.2f}): no competency is recorded for it"
     if "target" in lenses:
         if template is None:
             notes["target"] = "no template given: choose a value-chain template (CLI: --template NAME or --template-file CSV)"
         else:
-            found["target"], template_info = _target(projection, template, has, specificity)
+            found["target"], template_info = _target(projection, template, has, specificity, chosen)
             if not found["target"].mask.any():
                 notes["target"] = f"the cluster has every competency template {template.id!r} requires"
     if "peers" in lenses:
-        lens_found, peer_info, note = _peers(projection, row, has, specificity, peers_k, min_share)
+        lens_found, peer_info, note = (_industry_peers if cold else _peers)(projection, row, has, specificity, peers_k, min_share)
         if lens_found is not None:
             found["peers"] = lens_found
         if note:
@@ -293,7 +307,7 @@ class _Lens:
     explain: Callable[[int], tuple[dict, str]]
 
 
-def _target(p: Projection, template: Template, has: np.ndarray, specificity: np.ndarray):
+def _target(p: Projection, template: Template, has: np.ndarray, specificity: np.ndarray, chosen: str | None = None):
     columns, weights = template_columns(p, template)
     missing = ~has[columns]
     scores = np.zeros(len(has))
@@ -307,12 +321,14 @@ def _target(p: Projection, template: Template, has: np.ndarray, specificity: np.
         return ({"template": template.id, "template_label": template.label, "step": requirement.step,
                  "weight": float(requirement.weight), "specificity": round(float(specificity[column]), 6),
                  "source_url": requirement.source_url, "source_quote": requirement.source_quote},
-                f"required by {template.label}, step {requirement.step!r} (weight {requirement.weight:g}); no tied organisation has it")
+                f"required by {template.label}, step {requirement.step!r} (weight {requirement.weight:g}); no tied organisation has it"
+                + (f"; template {chosen}" if chosen else ""))
 
     info = {
         "id": template.id, "label": template.label, "source": template.source,
         "required": int(len(columns)), "covered": int((~missing).sum()),
         "covered_weight_share": round(float(weights[~missing].sum() / weights.sum()), 6),
+        "chosen": chosen,
     }
     return _Lens(scores, mask, explain), info
 
@@ -369,6 +385,47 @@ def _peers(p: Projection, row: int, has: np.ndarray, specificity: np.ndarray, k:
                 f"{len(having)} of {len(peers)} peer clusters have it (weighted share {share[column]:.2f}): {', '.join(shown)}{more}")
 
     return _Lens(np.where(mask, share * specificity, 0.0), mask, explain), peer_info, None
+
+
+def _industry_peers(p: Projection, row: int, has: np.ndarray, specificity: np.ndarray, k: int, min_share: float):
+    """Cold start: the peers are the ``k`` clusters with competency data closest by industries alone
+    (their own and related ones, :func:`related_industry_profiles`); what they commonly hold is
+    what a cluster of these industries is expected to have."""
+    binary = holdings(p)
+    with_data = np.diff(binary.indptr) > 0
+    widened = related_industry_profiles(p)
+    closeness = np.asarray(widened @ dense_row(widened, row)).ravel()
+    closeness[~with_data] = 0.0
+    closeness[row] = 0.0
+    ranked = np.argsort(-closeness, kind="stable")[:k]
+    peers = ranked[closeness[ranked] > 0]
+    if len(peers) == 0:
+        return None, [], "no competency is recorded for this cluster and no cluster with competency data shares or relates to its industries"
+    weight = np.zeros(len(closeness))
+    weight[peers] = closeness[peers]
+    share = np.asarray(binary[peers].T @ weight[peers]).ravel() / weight[peers].sum()
+    mask = _drop_repeated_broader(p, (share >= max(min_share, 1e-12)) & ~has, share)
+    clusters = names(p, "cluster")
+    peer_info = [{"iri": clusters.iri[c], "id": clusters.id[c], "label": clusters.label[c],
+                  "weight": round(float(weight[c]), 6), "similarity": 0.0,
+                  "industry_similarity": round(float(closeness[c]), 6), "shared_industries": 0} for c in peers]
+    columns = holdings_by_competency(p)
+
+    def explain(column: int) -> tuple[dict, str]:
+        holders = columns.indices[columns.indptr[column]:columns.indptr[column + 1]]
+        having = holders[weight[holders] > 0]
+        having = having[np.argsort(-weight[having], kind="stable")]
+        shown = [clusters.label[c] for c in having[:5]]
+        more = f" and {len(having) - 5} more" if len(having) > 5 else ""
+        return ({"share": round(float(share[column]), 6), "specificity": round(float(specificity[column]), 6),
+                 "peers_having": int(len(having)), "peers": int(len(peers)), "basis": "industries",
+                 "having": [{"iri": clusters.iri[c], "id": clusters.id[c], "label": clusters.label[c],
+                             "weight": round(float(weight[c]), 6)} for c in having[:_SHOWN_EVIDENCE]]},
+                f"{len(having)} of {len(peers)} clusters of the same or related industries have it "
+                f"(weighted share {share[column]:.2f}): {', '.join(shown)}{more}")
+
+    note = "no competency is recorded for this cluster: its peers are the clusters closest by industry"
+    return _Lens(np.where(mask, share * specificity, 0.0), mask, explain), peer_info, note
 
 
 def _demand(p: Projection, row: int, has: np.ndarray, specificity: np.ndarray):

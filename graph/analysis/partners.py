@@ -1,23 +1,34 @@
-"""Partner search: organisations in other clusters that have what a cluster lacks, and why.
+"""Partner search: organisations outside a cluster that have what it lacks, and why.
 
 The second half of the first search tool of cross-cluster cooperation: once the missing
 competencies are known (:func:`~clusterkg.graph.analysis.gaps.find_gaps`, or given by the user),
-find who has them. Candidates are organisations tied to at least one *other* cluster and not tied
-to this one. A candidate covers a gap competency when it has that competency or a narrower one
-(``org_competency_up``).
+find who has them. Candidates are organisations not tied to this cluster: those of other
+clusters, and those tied to no cluster at all (marked ``outside_clusters``; a funding record
+linked to a curated organisation is that organisation, never a second candidate). A candidate
+covers a gap competency when it has that competency or a narrower one (``org_competency_up``).
 
-**Score** = ``coverage × (1 + bonus)``, where ``coverage`` is the share of the gap's weight the
-organisation covers (gap weights are the gap scores, which already carry each competency's
-specificity; a competency given with ``--competency`` weighs its specificity), and ``bonus`` adds
-the user's preference weights (:class:`PartnerPreferences`):
+**Score** = ``credited coverage × (1 + bonus)``. Credited coverage is the share of the gap's
+weight the organisation covers, each competency counted with its *credit*: the weight of the
+claim's basis when held directly (stated or without a basis 1, inferred from project
+participation 0.8, from a cluster's or programme's specialisation 0.6: :data:`BASIS_WEIGHTS`),
+``NARROWER_CREDIT`` (0.3) times it when held only through a narrower competency. Gap weights are
+the gap scores, which already carry each competency's specificity; a competency given with
+``--competency`` weighs its specificity. ``coverage`` (in the JSON) stays the plain share. The
+bonus adds the user's preference weights (:class:`PartnerPreferences`):
 
 - ``prefer_domestic`` (default 0): for an organisation in one of the cluster's own countries
   (import substitution);
 - ``prefer_partnering_clusters`` (default 0.25): for an organisation tied to a cluster that
   already partners with this one or shares members with it (existing trust lowers the cost of
-  working together).
+  working together);
+- ``prefer_track_record`` (default 0.25): times the strength (``1 − exp(−projects / 2)``) of the
+  organisation's record of Horizon 2020 projects with this cluster's members; the why-line says
+  "worked with 2 of your members in 3 H2020 projects (2016–2019), coordinated 1".
 
-Ties in score go to the organisation covering more competencies, then by name.
+With the default preferences a direct holder always outranks one that holds a competency only
+through a narrower one (0.3 × 1.5 < 0.6). Ties in score go to the organisation holding more of
+the gap directly, then to the stronger track record, then to more competencies covered, then to
+the organisation's row (its IRI order) — never to its name.
 
 Beside the ranking: the **cover**, the smallest set of partners found by greedy weighted set
 cover over all eligible candidates (each step takes the candidate adding the most uncovered gap
@@ -38,16 +49,23 @@ JSON shape (``PartnerSearch.to_json()``, a stable public API)::
               "total_weight": float},
       "filters": {"countries": [str], "domestic": bool, "regions": [str], "org_types": [str],
                   "industries": [str], "exclude_clusters": [str]},
-      "preferences": {"prefer_domestic": float, "prefer_partnering_clusters": float},
+      "preferences": {"prefer_domestic": float, "prefer_partnering_clusters": float, "prefer_track_record": float},
       "candidates": int,                                   # eligible organisations covering >= 1
       "partners": [{
           "organisation": {"iri", "id", "label", "type", "country", "region"},
           "score": float, "coverage": float,               # coverage = share of gap weight covered
           "covers": [{"competency": {"iri", "id", "label"}, "weight": float,
-                      "via": [{"iri", "id", "label"}]}],   # its own (possibly narrower) competencies
+                      "via": [{"iri", "id", "label"}],     # its own (possibly narrower) competencies
+                      "direct": bool,                      # holds the competency itself
+                      "basis": [str]}],                    # how those claims are known (evidence.BASIS)
           "clusters": [{"iri", "id", "label", "countries": [str]}],
           "ties": [{"cluster": {"iri", "id", "label"}, "partnerships": [str], "shared_members": int}],
-          "domestic": bool, "in_cover": bool, "why": str}],
+          "domestic": bool, "in_cover": bool,
+          "track_record": null | {"members": [{"iri", "id", "label"}], "projects": int, "first_year": int | null,
+                                  "last_year": int | null, "coordinated": int, "strength": float},
+          "outside_clusters": bool,                        # tied to no cluster
+          "evidence": [str],                               # competency claims, project co-participation, cluster ties
+          "why": str}],
       "cover": {"partners": [{"organisation": {...}, "adds": [{"iri", "id", "label"}],
                               "adds_weight": float}],
                 "covered_share": float, "uncovered": [{"iri", "id", "label"}]},
@@ -83,6 +101,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from clusterkg.graph.analysis.evidence import BASIS, BASIS_LABELS, BASIS_WEIGHTS, TrackRecord, evidence_of
 from clusterkg.graph.analysis.gaps import GapReport, find_gaps, resolve_cluster_arg
 from clusterkg.graph.analysis.profiles import concept, names
 from clusterkg.graph.analysis.templates import Template
@@ -96,6 +115,48 @@ __all__ = ["PartnerFilters", "PartnerPreferences", "Partner", "Cover", "Resource
 ORGANISATION_TYPE_NAMES = tuple(sorted(set(ORGANISATION_TYPES.values())))
 #: how many gap competencies the search takes from the gap analysis by default
 DEFAULT_GAP_LIMIT = 20
+#: credit for a gap held only through a narrower competency, times the claim's basis weight: below
+#: the least direct credit (0.6) even with every default bonus (x 1.5), so direct holders rank first
+NARROWER_CREDIT = 0.3
+DIRECT_CREDIT_FLOOR = 0.6
+#: shared projects at which the track-record strength reaches 1 - 1/e
+TRACK_RECORD_SCALE = 2.0
+
+
+def _credit(p: Projection, candidates: np.ndarray, columns: np.ndarray) -> sp.csr_matrix:
+    """Candidates × gap columns: the basis weight of a direct claim, or NARROWER_CREDIT × the best
+    basis weight of a narrower one (0 where the candidate does not hold it)."""
+    weights = _basis_weights(p)
+    basis = evidence_of(p).claim_basis[candidates].tocsr()
+    claimed = basis.copy()
+    claimed.data = weights[basis.data.astype(np.int64)]
+    direct = claimed[:, columns].tocsr()
+    narrower = (claimed @ _strictly_broader(p)[:, columns]).tocsr()
+    if narrower.nnz:
+        narrower.data = np.minimum(narrower.data, 1.0) * NARROWER_CREDIT
+        narrower = narrower - narrower.multiply(direct > 0)
+    return (direct + narrower).tocsr()
+
+
+def _basis_weights(p: Projection) -> np.ndarray:
+    """Weight per basis code (index 0 unused)."""
+    return np.array([0.0] + [BASIS_WEIGHTS[b] for b in BASIS])
+
+
+def _strictly_broader(p: Projection) -> sp.csr_matrix:
+    """Competencies × competencies: 1 where the column is a strictly broader competency of the row."""
+    def make() -> sp.csr_matrix:
+        broader = p.competencies["broader"].to_numpy()
+        rows, cols = [], []
+        for c in range(len(broader)):
+            j, steps = int(broader[c]), 0
+            while j >= 0 and steps < 64:
+                rows.append(c)
+                cols.append(j)
+                j, steps = int(broader[j]), steps + 1
+        n = len(broader)
+        return sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n))
+    return p.cached("partners.strictly_broader", make)
 
 
 @dataclass(frozen=True)
@@ -119,6 +180,7 @@ class PartnerPreferences:
 
     prefer_domestic: float = 0.0
     prefer_partnering_clusters: float = 0.25
+    prefer_track_record: float = 0.25
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -135,11 +197,15 @@ class Partner:
     domestic: bool
     in_cover: bool
     why: str
+    track_record: dict | None = None  # projects with this cluster's members (see TrackRecord.to_json)
+    outside_clusters: bool = False    # tied to no cluster at all
+    evidence: tuple[str, ...] = ()    # the kinds of evidence the answer stands on
 
     def to_json(self) -> dict:
         return {"organisation": self.organisation, "score": round(self.score, 6), "coverage": round(self.coverage, 6),
                 "covers": list(self.covers), "clusters": list(self.clusters), "ties": list(self.ties),
-                "domestic": self.domestic, "in_cover": self.in_cover, "why": self.why}
+                "domestic": self.domestic, "in_cover": self.in_cover, "track_record": self.track_record,
+                "outside_clusters": self.outside_clusters, "evidence": list(self.evidence), "why": self.why}
 
 
 @dataclass(frozen=True)
@@ -191,12 +257,13 @@ class PartnerSearch:
     def to_frame(self) -> pd.DataFrame:
         """One row per ranked partner."""
         columns = ["rank", "organisation_id", "organisation_label", "type", "country", "score", "coverage",
-                   "covers", "clusters", "in_cover", "why"]
+                   "covers", "clusters", "in_cover", "evidence", "why"]
         rows = [{
             "rank": rank, "organisation_id": p.organisation["id"], "organisation_label": p.organisation["label"],
             "type": p.organisation["type"], "country": p.organisation["country"], "score": p.score,
             "coverage": p.coverage, "covers": "; ".join(c["competency"]["label"] for c in p.covers),
-            "clusters": "; ".join(c["label"] for c in p.clusters), "in_cover": p.in_cover, "why": p.why,
+            "clusters": "; ".join(c["label"] for c in p.clusters) or "(outside any cluster)", "in_cover": p.in_cover,
+            "evidence": "; ".join(p.evidence), "why": p.why,
         } for rank, p in enumerate(self.partners, start=1)]
         return pd.DataFrame(rows, columns=columns)
 
@@ -289,14 +356,17 @@ def search_partners(projection: Projection, cluster: int | str, competencies: Se
     candidates = holders[eligible(holders)]
     block = block[candidates]
     covered = np.asarray(block @ weights).ravel()
+    credit = _credit(p, candidates, columns)  # how directly and how surely each candidate holds each gap
+    direct = np.asarray((credit >= DIRECT_CREDIT_FLOOR).multiply(block) @ weights).ravel()
     domestic = eligible.domestic(candidates)
     tied = eligible.near_partner(candidates)
-    bonus = 1.0 + preferences.prefer_domestic * domestic + preferences.prefer_partnering_clusters * tied
+    track = eligible.track_strength(candidates)
+    bonus = (1.0 + preferences.prefer_domestic * domestic + preferences.prefer_partnering_clusters * tied
+             + preferences.prefer_track_record * track)
     coverage = covered / total
-    score = coverage * bonus
+    score = np.asarray(credit.multiply(block) @ weights).ravel() / total * bonus
     counts = np.diff(block.indptr)
-    org_labels = names(p, "organisation").label
-    order = _best(score, lambda i: (-counts[i], str(org_labels[candidates[i]])), limit)
+    order = _best(score, lambda i: (-direct[i], -track[i], -counts[i], int(candidates[i])), limit)
 
     cover_rows, cover_json, covered_share, uncovered = _greedy_cover(p, block, weights, score, candidates, columns, total)
     in_cover = set(cover_rows)
@@ -305,7 +375,8 @@ def search_partners(projection: Projection, cluster: int | str, competencies: Se
         o = int(candidates[position])
         hits = block.indices[block.indptr[position]:block.indptr[position + 1]]
         partners.append(_partner(p, row, o, columns[hits], weights[hits], float(score[position]),
-                                 float(coverage[position]), bool(domestic[position]), position in in_cover))
+                                 float(coverage[position]), bool(domestic[position]), position in in_cover,
+                                 eligible.track_record(o)))
     if not len(candidates):
         notes.append("no organisation outside the cluster that passes the filters has any of these competencies")
     resources = _resources(p, columns, weights, total, eligible, limit)
@@ -361,6 +432,11 @@ class _Eligibility:
             self.industry_clusters = np.array([i for i, values in enumerate(p.clusters["industries"]) if wanted & set(values)], dtype=np.int64)
         excluded = [resolve_cluster_arg(p, c) for c in filters.exclude_clusters]
         self.excluded_orgs = np.unique(np.concatenate([p.members_of(c) for c in excluded])) if excluded else np.array([], dtype=np.int64)
+        self.evidence = evidence_of(p)
+        member_projects = np.zeros(self.evidence.org_project.shape[1])
+        if len(self.members) and len(member_projects):
+            member_projects[np.unique(self.evidence.org_project[self.members].indices)] = 1.0
+        self.member_projects = member_projects
         graph = p.cluster_graph()
         near = [other for other, data in graph[row].items() if data.get("partnerships") or data.get("shared_members")]
         self.near = np.zeros(len(p.clusters))
@@ -369,8 +445,8 @@ class _Eligibility:
     def __call__(self, orgs: np.ndarray) -> np.ndarray:
         p = self.p
         orgs = np.asarray(orgs, dtype=np.int64)
-        keep = np.diff(self.org_cluster.indptr)[orgs] > 0  # tied to some cluster ...
-        keep &= ~np.isin(orgs, self.members)               # ... but not to this one
+        keep = ~np.isin(orgs, self.members)                # not tied to this cluster (outside any cluster is fine)
+        keep &= self.evidence.same_as[orgs] < 0            # a funding record of a curated organisation is that organisation
         if len(self.excluded_orgs):
             keep &= ~np.isin(orgs, self.excluded_orgs)
         if self.countries:
@@ -389,6 +465,16 @@ class _Eligibility:
         if not len(orgs):
             return np.zeros(0, dtype=bool)
         return _in(self.p, "country", orgs, self.own_countries)
+
+    def track_strength(self, orgs: np.ndarray) -> np.ndarray:
+        """Per organisation in [0, 1): H2020 projects shared with this cluster's members (none: 0)."""
+        if not len(orgs) or not self.member_projects.any():
+            return np.zeros(len(orgs))
+        shared = np.asarray(self.evidence.org_project[np.asarray(orgs, dtype=np.int64)] @ self.member_projects).ravel()
+        return 1.0 - np.exp(-shared / TRACK_RECORD_SCALE)
+
+    def track_record(self, o: int) -> TrackRecord | None:
+        return self.evidence.track_record(o, self.members) if self.member_projects.any() else None
 
     def near_partner(self, orgs: np.ndarray) -> np.ndarray:
         if not len(orgs):
@@ -453,9 +539,15 @@ def _via(p: Projection, o: int, target: int) -> list[dict]:
 
 
 def _partner(p: Projection, row: int, o: int, hit_columns, hit_weights, score: float, coverage: float,
-             domestic: bool, in_cover: bool) -> Partner:
-    covers = [{"competency": concept(p, "competency", int(c)), "weight": round(float(w), 6), "via": _via(p, o, int(c))}
-              for c, w in sorted(zip(hit_columns, hit_weights), key=lambda x: -x[1])]
+             domestic: bool, in_cover: bool, track: TrackRecord | None) -> Partner:
+    evidence = evidence_of(p)
+    covers = []
+    for c, w in sorted(zip(hit_columns, hit_weights), key=lambda x: -x[1]):
+        via = _via(p, o, int(c))
+        bases = sorted({evidence.basis_of(o, p.index("competency")[v["iri"]]) or "unspecified" for v in via},
+                       key=BASIS.index)
+        covers.append({"competency": concept(p, "competency", int(c)), "weight": round(float(w), 6), "via": via,
+                       "direct": any(v["iri"] == p.competencies["iri"].iat[int(c)] for v in via), "basis": bases})
     graph = p.cluster_graph()
     clusters, ties = [], []
     for c in _clusters_of(p, o):
@@ -470,16 +562,24 @@ def _partner(p: Projection, row: int, o: int, hit_columns, hit_weights, score: f
     parts = []
     for cover in covers:
         via = [v["label"] for v in cover["via"] if v["iri"] != cover["competency"]["iri"]]
-        parts.append(cover["competency"]["label"] + (f" (via {', '.join(via)})" if via else ""))
-    why = f"covers {', '.join(parts)}; {', '.join(c['label'] for c in clusters)}"
+        known = "/".join(BASIS_LABELS[b] for b in cover["basis"] if b != "unspecified")
+        detail = ", ".join(x for x in ((f"via {', '.join(via)}" if via else ""), known) if x)
+        parts.append(cover["competency"]["label"] + (f" ({detail})" if detail else ""))
+    where = ", ".join(c["label"] for c in clusters) or "outside any cluster"
+    why = f"covers {', '.join(parts)}; {where}"
     if organisation["country"]:
         why += f" ({organisation['country']}{', domestic' if domestic else ''})"
+    if track is not None:
+        why += f"; {track.why()}"
     for tie in ties:
         if tie["partnerships"]:
             why += f"; {tie['cluster']['label']} already partners via {', '.join(tie['partnerships'])}"
         if tie["shared_members"]:
             why += f"; {tie['cluster']['label']} shares {tie['shared_members']} member(s) with this cluster"
-    return Partner(organisation, score, coverage, tuple(covers), tuple(clusters), tuple(ties), domestic, in_cover, why)
+    kinds = ["competency claims"] + (["project co-participation"] if track is not None else []) \
+        + (["cluster ties"] if ties else [])
+    return Partner(organisation, score, coverage, tuple(covers), tuple(clusters), tuple(ties), domestic, in_cover, why,
+                   track.to_json(p) if track is not None else None, not clusters, tuple(kinds))
 
 
 def _greedy_cover(p: Projection, block: sp.csr_matrix, weights: np.ndarray, score: np.ndarray,

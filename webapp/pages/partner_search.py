@@ -74,7 +74,8 @@ def run_search(p: Projection) -> dict:
         regions=tuple(arg_list("region")), org_types=tuple(arg_list("org_type")),
         industries=tuple(arg_list("industry")), exclude_clusters=tuple(arg_list("exclude")))
     preferences = PartnerPreferences(prefer_domestic=arg_float("prefer_domestic", 0.0, 0.0, 5.0),
-                                     prefer_partnering_clusters=arg_float("prefer_partners", 0.25, 0.0, 5.0))
+                                     prefer_partnering_clusters=arg_float("prefer_partners", 0.25, 0.0, 5.0),
+                                     prefer_track_record=arg_float("prefer_track_record", 0.25, 0.0, 5.0))
     limit = arg_int("limit", 20, 1, 100)
     gap_limit = arg_int("gaps", 20, 1, 50)
     template = request.args.get("template", "").strip() or None
@@ -139,7 +140,8 @@ def result_drawing(p: Projection, data: dict) -> dict:
     for partner in data["partners"][:GRAPH_PARTNER_CAP]:
         organisation = partner["organisation"]
         drawing.add(node(organisation["iri"], organisation["label"], "organisation", entity_url(organisation["iri"]),
-                         {gettext("why"): partner["why"]}))
+                         {gettext("why"): partner["why"], gettext("evidence"): ", ".join(partner["evidence"]),
+                          **({gettext("tied to"): gettext("no cluster")} if partner["outside_clusters"] else {})}))
         for cover in partner["covers"]:
             drawing.connect(edge(organisation["iri"], cover["competency"]["iri"], "has", gettext("has %(competency)s", competency=cover["competency"]["label"])))
         for cluster in partner["clusters"]:

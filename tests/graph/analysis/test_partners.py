@@ -5,7 +5,8 @@ Planted facts used here: Home Cluster (DE) lacks Xeno and Yotta tech. Best Partn
 Narrow xeno) and offers a test bed for it; every other peer organisation has one of them. Peer Two
 (DE) partners with Home ("Home–Peer Two agreement"); Peer Four (AT) shares a member with it; Peer
 One's organisations are in Bavaria. Far Cluster (US, another industry) has Quanta tech and the
-Needed skill; so does Peer Four Beta (Quanta). Loner Lab has both gap competencies but no cluster.
+Needed skill; so does Peer Four Beta (Quanta). Loner Lab (DE) has both gap competencies directly
+but no cluster: a candidate all the same, marked as outside any cluster.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from click.testing import CliRunner
 
 from clusterkg.cli import cli
 from clusterkg.graph.analysis.gaps import find_gaps
+from clusterkg.graph.analysis import partners as partners_module
 from clusterkg.graph.analysis.partners import PartnerFilters, PartnerPreferences, search_partners
 from clusterkg.graph.errors import AmbiguousName, ClusterNotFound, InvalidInput, NotFound
 
@@ -45,26 +47,37 @@ def org_ids(search) -> list[str]:
     return [p.organisation["id"] for p in search.partners]
 
 
-def test_planted_best_partner_is_first_and_alone_covers_the_gap(world):
+def test_direct_holders_first_then_the_one_covering_through_a_narrower_competency(world):
     search = search_partners(world, "home", competencies=GAP)
-    best = search.partners[0]
-    assert best.organisation["id"] == "best" and best.coverage == 1.0 and best.score == 1.0
+    loner, best = search.partners[:2]
+    # Loner Lab holds both directly: full credit; it belongs to no cluster and says so
+    assert loner.organisation["id"] == "loner" and loner.coverage == 1.0 and loner.score == 1.0
+    assert loner.outside_clusters and loner.clusters == () and "outside any cluster" in loner.why
+    # Best Partner Institute covers all of the gap too, Xeno only through Narrow xeno: less credit
+    assert best.organisation["id"] == "best" and best.coverage == 1.0 and not best.outside_clusters
+    weights = {c["id"]: c["weight"] for c in search.gap["competencies"]}
+    expected = (partners_module.NARROWER_CREDIT * weights["xeno-tech"] + weights["yotta-tech"]) / sum(weights.values())
+    assert best.score == pytest.approx(expected, abs=1e-6) and best.score < 1.0
     assert [c["competency"]["id"] for c in best.covers] == GAP
     xeno = best.covers[0]
-    assert [v["id"] for v in xeno["via"]] == ["narrow-xeno"]  # covered through its narrower competency
+    assert [v["id"] for v in xeno["via"]] == ["narrow-xeno"] and not xeno["direct"]  # through its narrower competency
+    assert best.covers[1]["direct"]
     assert "covers Xeno tech (via Narrow xeno), Yotta tech; Peer Three (FR)" in best.why
-    assert [c["organisation"]["id"] for c in search.cover.partners] == ["best"]
+    # the smallest covering set takes one of them: equal gain, the higher score
+    assert [c["organisation"]["id"] for c in search.cover.partners] == ["loner"]
     assert search.cover.covered_share == 1.0 and search.cover.uncovered == ()
-    assert best.in_cover and not any(p.in_cover for p in search.partners[1:])
+    assert loner.in_cover and not any(p.in_cover for p in search.partners[1:])
+    # the half-covering direct holders: every one below the two full ones
+    assert all(p.coverage == 0.5 for p in search.partners[2:])
 
 
-def test_only_organisations_of_other_clusters_are_candidates(world):
+def test_organisations_of_other_clusters_and_of_none_are_candidates(world):
     search = search_partners(world, "home", competencies=GAP)
     found = set(org_ids(search))
-    assert found == {"best", "p1a", "p1b", "p2a", "p2b", "p4a", "p4b"}
-    assert "loner" not in found  # has both, but belongs to no cluster
+    assert found == {"best", "p1a", "p1b", "p2a", "p2b", "p4a", "p4b", "loner"}
     assert not found & {"h1", "h2", "shared-org"}  # tied to Home
-    assert search.candidates == 7
+    assert search.candidates == 8
+    assert [p.organisation["id"] for p in search.partners if p.outside_clusters] == ["loner"]
     assert all(len(p.covers) >= 1 for p in search.partners)
 
 
@@ -79,28 +92,30 @@ def test_existing_ties_are_explained_and_preferred(world):
     assert p4b.ties[0]["shared_members"] == 1 and "Peer Four shares 1 member(s) with this cluster" in p4b.why
     assert by_id["p1a"].score == pytest.approx(0.5) and by_id["p1a"].ties == ()
     neutral = search_partners(world, "home", competencies=GAP, preferences=PartnerPreferences(prefer_partnering_clusters=0))
-    assert {p.score for p in neutral.partners[1:]} == {0.5}
+    assert {p.score for p in neutral.partners[2:]} == {0.5}
 
 
 def test_domestic_filter_and_preference(world):
     search = search_partners(world, "home", competencies=GAP, filters=PartnerFilters(domestic=True))
-    assert set(org_ids(search)) == {"p1a", "p1b", "p2a", "p2b"}
+    assert set(org_ids(search)) == {"p1a", "p1b", "p2a", "p2b", "loner"}
     assert all(p.organisation["country"] == "DE" and p.domestic for p in search.partners)
-    assert len(search.cover.partners) == 2 and search.cover.covered_share == 1.0
-    preferred = search_partners(world, "home", competencies=GAP, preferences=PartnerPreferences(prefer_domestic=0.5))
-    # full coverage (1.0) still wins over half coverage with both bonuses (0.5 × 1.75), then domestic
-    assert org_ids(preferred) == ["best", "p2a", "p2b", "p1a", "p1b", "p4a", "p4b"]
+    assert len(search.cover.partners) == 1 and search.cover.covered_share == 1.0
+    preferred = search_partners(world, "home", competencies=GAP, preferences=PartnerPreferences(prefer_domestic=0.5),
+                                filters=PartnerFilters(exclude_clusters=("peer-three",)))
+    # half coverage with both bonuses (0.5 × 1.75) ranks above half coverage with one, then none
+    assert org_ids(preferred) == ["loner", "p2a", "p2b", "p1a", "p1b", "p4a", "p4b"]
     strongly = search_partners(world, "home", competencies=GAP, preferences=PartnerPreferences(prefer_domestic=1.0))
-    assert strongly.partners[0].organisation["id"] == "p2a" and strongly.partners[0].score == pytest.approx(0.5 * 2.25)
+    assert strongly.partners[0].organisation["id"] == "loner" and strongly.partners[0].score == pytest.approx(2.0)
+    assert strongly.partners[1].organisation["id"] == "p2a" and strongly.partners[1].score == pytest.approx(0.5 * 2.25)
 
 
 @pytest.mark.parametrize(("filters", "expected"), [
     (PartnerFilters(countries=("FR",)), {"best"}),
     (PartnerFilters(countries=("at", "FR")), {"best", "p4a", "p4b"}),
     (PartnerFilters(regions=("bavaria",)), {"p1a", "p1b"}),
-    (PartnerFilters(org_types=("sme",)), {"p1a", "p1b", "p2a", "p4a", "p4b"}),
+    (PartnerFilters(org_types=("sme",)), {"p1a", "p1b", "p2a", "p4a", "p4b", "loner"}),
     (PartnerFilters(org_types=("university", "research_institute")), {"p2b", "best"}),
-    (PartnerFilters(exclude_clusters=("Peer Three", "peer-one")), {"p2a", "p2b", "p4a", "p4b"}),
+    (PartnerFilters(exclude_clusters=("Peer Three", "peer-one")), {"p2a", "p2b", "p4a", "p4b", "loner"}),
     (PartnerFilters(industries=("planted-services",)), set()),
 ])
 def test_filters_remove_the_right_organisations(world, filters, expected):
@@ -132,7 +147,9 @@ def test_gap_driven_search_uses_the_gap_scores(world):
     report = find_gaps(world, "home", lens="peers")
     assert [c["id"] for c in search.gap["competencies"]] == [g.competency_id for g in report.combined]
     assert [c["weight"] for c in search.gap["competencies"]] == pytest.approx([g.score for g in report.combined], abs=1e-6)
-    assert search.partners[0].organisation["id"] == "best"
+    # Best covers the most gap weight, part of it only through a narrower competency, so it is not first
+    assert max(search.partners, key=lambda p: p.coverage).organisation["id"] == "best"
+    assert search.partners[0].organisation["id"] != "best"
     assert search.cover.covered_share == 1.0
     demand = search_partners(world, "home", lens="demand")
     assert org_ids(demand)[0] == "f1" and demand.partners[0].coverage == 1.0
@@ -193,9 +210,12 @@ def test_json_and_frame_shapes(world):
     data = json.loads(json.dumps(search.to_json()))
     assert set(data) == {"cluster", "gap", "filters", "preferences", "candidates", "partners", "cover", "resources", "notes"}
     assert data["cluster"]["countries"] == ["DE"] and data["gap"]["source"] == "given"
-    assert set(data["partners"][0]) == {"organisation", "score", "coverage", "covers", "clusters", "ties", "domestic", "in_cover", "why"}
-    assert data["partners"][0]["clusters"][0]["id"] == "peer-three"
-    assert data["preferences"] == {"prefer_domestic": 0.0, "prefer_partnering_clusters": 0.25}
+    assert set(data["partners"][0]) == {"organisation", "score", "coverage", "covers", "clusters", "ties", "domestic",
+                                        "in_cover", "track_record", "outside_clusters", "evidence", "why"}
+    assert data["partners"][0]["clusters"] == [] and data["partners"][0]["outside_clusters"]
+    assert data["partners"][1]["clusters"][0]["id"] == "peer-three"
+    assert data["partners"][1]["covers"][0]["basis"] == ["unspecified"]
+    assert data["preferences"] == {"prefer_domestic": 0.0, "prefer_partnering_clusters": 0.25, "prefer_track_record": 0.25}
     assert len(data["partners"]) == 3
     frame = search.to_frame()
     assert list(frame["organisation_id"]) == [p["organisation"]["id"] for p in data["partners"]]
@@ -231,7 +251,7 @@ def _check_sensible(p, cluster: str, search) -> None:
     for partner in search.partners:
         org = p.resolve_organisation(partner.organisation["iri"])
         assert org not in members and row not in set(p.clusters_of(org).tolist())
-        assert len(p.clusters_of(org)) >= 1
+        assert (len(p.clusters_of(org)) >= 1) != partner.outside_clusters
         assert partner.covers and {c["competency"]["id"] for c in partner.covers} <= gap_ids
         for cover in partner.covers:  # really has it, or a narrower one
             assert p.org_competency_up[org, p.resolve_competency(cover["competency"]["id"])] > 0
@@ -308,8 +328,8 @@ def test_cli_json(planted_store):
     result = planted_store("partners", "Home Cluster", "--competency", "xeno-tech", "--competency", "Yotta", "--format", "json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
-    assert data["partners"][0]["organisation"]["id"] == "best"
-    assert [c["organisation"]["id"] for c in data["cover"]["partners"]] == ["best"]
+    assert [p["organisation"]["id"] for p in data["partners"][:2]] == ["loner", "best"]
+    assert [c["organisation"]["id"] for c in data["cover"]["partners"]] == ["loner"]
     assert data["resources"][0]["resource"]["label"] == "Xeno test bed"
 
 
@@ -318,8 +338,10 @@ def test_cli_filters_and_csv(planted_store):
                            "--domestic", "--org-type", "sme", "--prefer-partnering", "0", "--format", "csv")
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader(result.output.splitlines()))
-    assert {r["organisation_id"] for r in rows} == {"p1a", "p1b", "p2a"}
-    assert all(r["country"] == "DE" and r["type"] == "sme" and float(r["score"]) == 0.5 for r in rows)
+    assert [r["organisation_id"] for r in rows][0] == "loner" and float(rows[0]["score"]) == 1.0
+    assert {r["organisation_id"] for r in rows[1:]} == {"p1a", "p1b", "p2a"}
+    assert all(r["country"] == "DE" and r["type"] == "sme" for r in rows)
+    assert all(float(r["score"]) == 0.5 for r in rows[1:])
 
 
 def test_cli_table(planted_store):
@@ -344,3 +366,4 @@ def test_cli_table(planted_store):
 def test_cli_errors_exit_1_with_a_specific_message(planted_store, args, message):
     result = planted_store(*args)
     assert result.exit_code == 1 and message in result.output, result.output
+

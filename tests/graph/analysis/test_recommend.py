@@ -85,7 +85,12 @@ def test_link_prediction_breaks_the_tie_between_equal_complements(planted):
     assert by_id["bravo-two"].resource_allocation == pytest.approx(0.5)  # via Echo, of degree 2
     assert by_id["bravo"].resource_allocation == 0
     assert by_id["bravo-two"].score > by_id["bravo"].score
-    assert by_id["bravo-two"].score == pytest.approx(1.0 * (1 + (1 - 2.718281828459045 ** -0.5)) / 2)
+    # common ground 1 (one industry), complementarity 1, link 1 - e^-0.5, same country 0.5
+    weights = recommend_module.WEIGHTS
+    assert by_id["bravo-two"].score == pytest.approx(
+        weights["common_ground"] + weights["complementarity"] + weights["link_prediction"] * (1 - 2.718281828459045 ** -0.5)
+        + weights["proximity"] * 0.5, abs=1e-6)
+    assert "same country (DE)" in by_id["bravo-two"].why
 
 
 def test_existing_partnership_is_marked_and_can_be_left_out(planted):
@@ -97,9 +102,14 @@ def test_existing_partnership_is_marked_and_can_be_left_out(planted):
     assert "bravo" not in ids(recommend_clusters(planted, "alpha", include_existing=False))
 
 
-def test_no_complement_no_recommendation(planted):
-    # Charlie has nothing Alpha lacks; Echo has no competencies at all
-    assert not {"charlie", "echo", "alpha"} & set(ids(recommend_clusters(planted, "alpha")))
+def test_common_ground_without_complement_ranks_below_the_complements(planted):
+    # Charlie has nothing Alpha lacks: it shares Alpha's industry, so it is listed, below both complements
+    result = recommend_clusters(planted, "alpha")
+    order = ids(result)
+    assert order.index("charlie") > max(order.index("bravo"), order.index("bravo-two"))
+    charlie = result.items[order.index("charlie")]
+    assert charlie.complementarity == 0 and charlie.they_offer == () and "which you lack" not in charlie.why
+    assert "alpha" not in order
 
 
 def test_without_common_ground_a_complement_is_left_out(planted, monkeypatch):
@@ -109,24 +119,38 @@ def test_without_common_ground_a_complement_is_left_out(planted, monkeypatch):
     assert delta.complementarity > 0 and delta.common_ground == 0
 
 
-def test_a_cluster_without_competencies_is_ranked_by_the_graph_only(planted):
+def test_a_cluster_without_competencies_still_gets_recommendations_with_reasons(planted):
     result = recommend_clusters(planted, "echo")
-    assert result.note and "no competencies" in result.note
-    assert result.to_json()["score"].startswith("link_prediction")
-    # Echo's only two-step neighbour is Bravo (through Alpha); Alpha and Bravo Two are its partners
-    assert ids(result) == ["bravo"]
-    assert result.items[0].resource_allocation == pytest.approx(0.5)
+    assert result.note and "no competencies are recorded for Echo" in result.note
+    # Echo's only two-step neighbour is Bravo (through Alpha): first; Alpha and Bravo Two are its partners
+    assert ids(result)[0] == "bravo" and result.items[0].resource_allocation == pytest.approx(0.5)
+    assert set(ids(result)) == {"bravo", "alpha", "bravo-two", "charlie"}  # Delta (Health) shares nothing
+    assert all(item.why and item.complementarity == 0 for item in result.items)
+    by_id = {item.id: item for item in result.items}
+    assert by_id["alpha"].existing_partnerships == ("Alpha–Echo pact",)
+    assert "they have Lasers and Chips which you lack" in by_id["alpha"].why
+    assert "shared or related industries" in by_id["charlie"].evidence
+
+
+def test_existing_partners_are_never_dropped_when_asked_for(planted):
+    # with limit 1 Echo's partners rank below the limit: they follow, with their own rank
+    result = recommend_clusters(planted, "echo", limit=1)
+    assert ids(result)[0] == "bravo"
+    assert set(ids(result)[1:]) == {"alpha", "bravo-two"} and all(item.existing_partnerships for item in result.items[1:])
+    assert [item.rank for item in result.items][0] == 1 and all(item.rank > 1 for item in result.items[1:])
+    assert ids(recommend_clusters(planted, "echo", limit=1, include_existing=False)) == ["bravo"]
 
 
 def test_json_and_frame_shapes(planted):
-    result = recommend_clusters(planted, "alpha", limit=1)
+    result = recommend_clusters(planted, "alpha", limit=1, include_existing=False)
     data = json.loads(json.dumps(result.to_json()))
     assert data["cluster"]["id"] == "alpha" and data["limit"] == 1 and len(data["items"]) == 1
     item = data["items"][0]
     assert set(item) == {"rank", "iri", "id", "label", "countries", "score", "complementarity", "they_cover",
                          "you_cover", "common_ground", "resource_allocation", "link_prediction",
                          "existing_partnerships", "shared_partners", "shared_members", "they_offer", "you_offer",
-                         "shared_industries", "why"}
+                         "shared_industries", "collaboration", "proximity", "related_industries", "evidence", "why"}
+    assert item["collaboration"] is None and item["proximity"] == 0.5
     assert item["shared_partners"] == ["Echo"]
     frame = result.to_frame()
     assert list(frame["id"]) == ["bravo-two"] and "why" in frame.columns
@@ -151,8 +175,9 @@ def test_silicon_saxony_gets_complementary_electronics_partners(default_projecti
     assert scores == sorted(scores, reverse=True)
     assert "silicon-saxony" not in ids(result)
     for item in result.items:
-        assert item.complementarity > 0 and item.they_offer and item.you_offer
-        assert item.common_ground >= recommend_module.MIN_COMMON_GROUND
+        assert item.common_ground >= recommend_module.MIN_COMMON_GROUND or item.collaboration
+        assert item.why and item.evidence
+    assert sum(item.complementarity > 0 and bool(item.they_offer) and bool(item.you_offer) for item in result.items) >= 8
     # the top five are electronics/digital clusters
     assert sum(any(i["id"] in {"ecosystem-electronics", "ecosystem-digital"} for i in item.shared_industries)
                for item in result.items[:5]) >= 4
@@ -221,3 +246,4 @@ def test_cli_bad_input_exits_1(run, args, message):
 
 def test_cli_limit_must_be_positive(run):
     assert run("Silicon Saxony", "--limit", "0").exit_code == 2
+
