@@ -22,7 +22,7 @@ from clusterkg.graph.errors import InvalidInput
 from clusterkg.graph.history import list_history
 from clusterkg.graph.importer import ImportReport, import_files
 from clusterkg.graph.problems import Problem, ValidationFailed
-from clusterkg.graph.revert import RevertReport, read_delta, revert_change
+from clusterkg.graph.revert import CannotRevert, RevertReport, read_delta, revert_change
 from clusterkg.graph.sheets import SHEETS, build_rows
 from clusterkg.ontology.namespace import DATA
 from clusterkg.webapp.accounts.rights import Actor, foreign_resources, row_problems
@@ -138,8 +138,11 @@ def save_profile(actor: Actor, cluster_id: str, row: dict[str, str], *, dry_run:
 def revert(actor: Actor, cluster_id: str, activity: str) -> RevertReport:
     """Undo a change that concerns the cluster, if every resource it touched is the actor's to change."""
     store = state().store
-    if activity not in {e.activity for e in list_history(store, cluster_iri(cluster_id))}:
+    entry = {e.activity: e for e in list_history(store, cluster_iri(cluster_id))}.get(activity)
+    if entry is None:
         raise ApiError(f"no change {activity!r} in the history of {cluster_id!r}", 404)
+    if entry.reverted_by:
+        raise CannotRevert(f"this change was already reverted by {entry.reverted_by}")
     delta = read_delta(store, activity)
     if delta is not None:
         foreign = foreign_resources(actor, delta.subjects(), store, delta.added + delta.removed)
