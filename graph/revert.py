@@ -136,8 +136,8 @@ def _later_conflicts(store: KnowledgeStore, activity: str, ended: str, resources
         ?later a prov:Activity ; prov:endedAtTime ?when ; ckg:operation ?operation .
         FILTER(?when > "{ended}"^^<http://www.w3.org/2001/XMLSchema#dateTime>)
         FILTER(?later != {ox.NamedNode(activity)})
-        {{ VALUES ?r {{ {values} }} ?later ckg:changedResource ?r }}
-        UNION {{ FILTER NOT EXISTS {{ ?later ckg:changedResource ?any }} }}
+        FILTER(EXISTS {{ VALUES ?r {{ {values} }} ?later ckg:changedResource ?r }}
+               || NOT EXISTS {{ ?later ckg:changedResource ?any }})
         OPTIONAL {{ ?later prov:wasInformedBy ?undid }}
     }} }}""")
     later = {row[0]: row for row in rows}
