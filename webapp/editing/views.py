@@ -18,7 +18,8 @@ from clusterkg.graph.history import list_history
 from clusterkg.graph.sheets import (AFFILIATION_TYPES, CLUSTER_STAGES, COMPETENCY_LEVELS, ORGANISATION_TYPES,
                                     RESOURCE_KINDS, SHEETS, graph_to_rows)
 from clusterkg.ontology.namespace import CKG, DATA, RDFS
-from clusterkg.webapp.accounts.rights import require_actor
+from clusterkg.graph.revert import read_delta
+from clusterkg.webapp.accounts.rights import foreign_resources, require_actor
 from clusterkg.webapp.accounts.views import check_csrf
 from clusterkg.webapp.editing.writes import cluster_iri, revert, save_profile, save_sheets, sheet_text
 from clusterkg.webapp.errors import ApiError
@@ -226,10 +227,27 @@ def upload(cluster_id: str):
 
 @bp.route("/clusters/<cluster_id>/history")
 def history(cluster_id: str):
-    require_actor(cluster_id)
-    entries = list(reversed(list_history(state().store, cluster_iri(cluster_id))))
+    actor = require_actor(cluster_id)
+    store = state().store
+    entries = list(reversed(list_history(store, cluster_iri(cluster_id))))
+    revertible = {e.activity for e in entries if e.revertible and not e.reverted_by and _may_revert(actor, e, store)}
     return render_template("editing/history.html", cluster_id=cluster_id, label=_label(cluster_id),
-                           entries=entries, csrf=generate_csrf())
+                           entries=entries, revertible=revertible, csrf=generate_csrf())
+
+
+#: Above this many triples an editor's history page does not look into a change to offer its revert
+#: (the revert itself checks the rights of any size); the admin is offered every revertible change.
+OFFER_LIMIT = 500
+
+
+def _may_revert(actor, entry, store) -> bool:
+    """Whether to offer the revert button: every resource the change touched is the actor's to change."""
+    if actor.admin:
+        return True
+    if (entry.added or 0) + (entry.removed or 0) > OFFER_LIMIT:
+        return False
+    delta = read_delta(store, entry.activity)
+    return delta is not None and not foreign_resources(actor, delta.subjects(), store, delta.added + delta.removed)
 
 
 @bp.route("/clusters/<cluster_id>/history/revert", methods=["POST"])
