@@ -38,6 +38,16 @@ def _accounts():
     return accounts()
 
 
+def _cluster_exists(cluster_id: str) -> bool:
+    from clusterkg.ontology.namespace import DATA
+    from clusterkg.webapp.extension import state
+
+    try:
+        return state().store.ask(f"ASK {{ <{DATA['cluster/' + cluster_id]}> ?p ?o }}")
+    except ValueError:  # not even an IRI: the invitation's own check names the problem
+        return True
+
+
 def _safe_next(target: str | None) -> str:
     """Only a path on this site: never an open redirect."""
     if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
@@ -116,6 +126,9 @@ def admin():
         check_csrf()
         clusters = [c.strip() for c in request.form.get("clusters", "").replace(",", " ").split() if c.strip()]
         try:
+            unknown = [c for c in clusters if not _cluster_exists(c)]
+            if unknown:
+                raise ApiError(f"unknown cluster(s): {', '.join(unknown)}", 400)
             token = _accounts().invite(request.form.get("email", ""), clusters=clusters,
                                        admin=request.form.get("admin") == "on",
                                        name=request.form.get("name") or None)

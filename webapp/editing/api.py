@@ -13,6 +13,7 @@ with every located problem (400: invalid, 403: not yours) and writes nothing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from flask import Blueprint, jsonify, request
 from clusterkg.graph.history import list_history
 from clusterkg.graph.problems import ValidationFailed
 from clusterkg.webapp.accounts.rights import require_actor
-from clusterkg.webapp.editing.writes import cluster_iri, revert, save_profile, save_sheets, sheet_text
+from clusterkg.webapp.editing.writes import Saved, cluster_iri, revert, save_profile, save_sheets, sheet_text
 from clusterkg.webapp.errors import ApiError
 from clusterkg.webapp.extension import state
 
@@ -47,13 +48,18 @@ def _flag(value, name: str) -> bool:
     return value in _TRUE
 
 
-def _problems(failure: ValidationFailed):
-    problems = [p.as_dict() for p in failure.problems]
-    status = getattr(failure, "status", 400)
-    response = jsonify({"ok": False, "status": status, "problems": problems,
-                        "error": f"{len(problems)} problem(s) found; nothing was written"})
-    response.status_code = status
-    return response
+def _answer(save: Callable[[], Saved]):
+    """What a save did, or every located problem (400 invalid, 403 not yours) with nothing written."""
+    try:
+        saved = save()
+    except ValidationFailed as failure:
+        problems = [p.as_dict() for p in failure.problems]
+        status = getattr(failure, "status", 400)
+        response = jsonify({"ok": False, "status": status, "problems": problems,
+                            "error": f"{len(problems)} problem(s) found; nothing was written"})
+        response.status_code = status
+        return response
+    return jsonify(saved.as_dict())
 
 
 def _actor(cluster_id: str):
@@ -73,12 +79,8 @@ def rows(cluster_id: str):
             isinstance(r, list) and all(isinstance(x, dict) for x in r) for r in sheets.values()):
         raise ApiError('"sheets" must map sheet names to lists of rows (objects of column: value)', 400)
     files = {f"{sheet}.csv": sheet_text(sheet, r).encode() for sheet, r in sheets.items()}
-    try:
-        saved = save_sheets(actor, files, replace=_flag(body.get("replace"), "replace"),
-                            dry_run=_flag(body.get("dry_run"), "dry_run"))
-    except ValidationFailed as failure:
-        return _problems(failure)
-    return jsonify(saved.as_dict())
+    replace, dry_run = _flag(body.get("replace"), "replace"), _flag(body.get("dry_run"), "dry_run")
+    return _answer(lambda: save_sheets(actor, files, replace=replace, dry_run=dry_run))
 
 
 @bp.route("/api/clusters/<cluster_id>/profile", methods=["POST"])
@@ -88,12 +90,8 @@ def profile(cluster_id: str):
     row = body.get("row")
     if not isinstance(row, dict):
         raise ApiError('"row" must be an object of column: value (the columns of clusters.csv)', 400)
-    try:
-        saved = save_profile(actor, cluster_id, {k: str(v) for k, v in row.items()},
-                             dry_run=_flag(body.get("dry_run"), "dry_run"))
-    except ValidationFailed as failure:
-        return _problems(failure)
-    return jsonify(saved.as_dict())
+    dry_run = _flag(body.get("dry_run"), "dry_run")
+    return _answer(lambda: save_profile(actor, cluster_id, {k: str(v) for k, v in row.items()}, dry_run=dry_run))
 
 
 @bp.route("/api/clusters/<cluster_id>/upload", methods=["POST"])
@@ -103,12 +101,9 @@ def upload(cluster_id: str):
     files = {Path(u.filename or "").name: u.read() for u in uploads}
     if not files or "" in files:
         raise ApiError("send the sheets as multipart/form-data, field 'files', each with its file name", 400)
-    try:
-        saved = save_sheets(actor, files, replace=_flag(request.form.get("replace", ""), "replace"),
-                            dry_run=_flag(request.form.get("dry_run", ""), "dry_run"))
-    except ValidationFailed as failure:
-        return _problems(failure)
-    return jsonify(saved.as_dict())
+    replace = _flag(request.form.get("replace", ""), "replace")
+    dry_run = _flag(request.form.get("dry_run", ""), "dry_run")
+    return _answer(lambda: save_sheets(actor, files, replace=replace, dry_run=dry_run))
 
 
 @bp.route("/api/clusters/<cluster_id>/history")

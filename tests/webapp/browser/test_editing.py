@@ -49,6 +49,13 @@ def test_an_editor_adds_a_member_declares_a_need_sees_partners_and_reverts(page,
     page.get_by_role("button", name="Set password and log in").click()
     page.wait_for_url(base + "/account")
     assert page.get_by_role("link", name="Anna Editor").count() == 1  # the header shows who is logged in
+    page.get_by_role("button", name="Log out").click()
+    page.wait_for_url(base + "/")
+    page.get_by_role("link", name="Log in").click()
+    page.fill("input[name=email]", "anna@example.org")
+    page.fill("input[name=password]", PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(base + "/account")
 
     # the cluster's page offers the editing page to its editor
     page.goto(base + "/clusters/silicon-saxony")
@@ -69,7 +76,7 @@ def test_an_editor_adds_a_member_declares_a_need_sees_partners_and_reverts(page,
     page.wait_for_url(re.compile(r"/edit#member$"))
     assert "Saved:" in page.locator(".notice").inner_text()
     assert page.locator("#members").get_by_text("Dresden Chip Lab " + PAYLOAD).count() == 1  # shown as text
-    page.screenshot(path=tmp_path / "editing-2-member-saved.png", full_page=True)
+    page.screenshot(path=tmp_path / "editing-2-member-saved.png")
 
     # declare a need: the demand side
     form = page.locator("#form-need")
@@ -131,6 +138,7 @@ def test_a_rejected_upload_shows_every_problem_and_changes_nothing(page, editing
     page.set_input_files("#form-upload input[type=file]", str(sheet))
     page.locator("#form-upload").get_by_role("button", name="Check").click()
     problems = page.locator("#problems li").all_inner_texts()
+    page.locator("#upload").screenshot(path=tmp_path / "editing-7-rejected-upload-section.png")
     assert any("row 2" in p and "no-such-competency" in p for p in problems), problems
     assert any("row 3" in p and "source_url" in p for p in problems), problems
     assert page.locator("#preview").count() == 0

@@ -84,5 +84,9 @@ def test_the_admin_page_invites_editors(editing_server):
                                            "clusters": "silicon-saxony"})
     link = re.search(r'id="invitation-link">([^<]+)<', reply.text).group(1)
     assert Client(server.base).get(link.split(server.base.split("//")[1], 1)[1]).status == 200
+    unknown = admin.post("/admin/accounts", {"csrf_token": page.csrf(), "email": "ed@example.org",
+                                             "clusters": "no-such-cluster"})
+    assert unknown.status == 400 and "unknown cluster" in unknown.text
+    assert server.app.extensions["clusterkg_accounts"].by_email("ed@example.org") is None
     editor = server.editor("dee@example.org", clusters=["silicon-saxony"])
     assert editor.get("/admin/accounts").status == 403
