@@ -4,6 +4,7 @@ revert, and the analyses seeing a save."""
 from __future__ import annotations
 
 import json
+import re
 import time
 
 from tests.webapp.editing.conftest import ADMIN_TOKEN, Client, multipart
@@ -203,3 +204,48 @@ def re_fields(html: str, form_id: str) -> list[tuple[str, str]]:
         fields.append((name, chosen.group(1) if chosen else ""))
     fields += [(n, unescape(v)) for n, v in re.findall(r'<textarea name="([^"]+)"[^>]*>(.*?)</textarea>', form, re.S)]
     return fields
+
+
+def test_editing_and_revert_work_in_front_of_a_remote_sparql_server(default_store, tmp_path):
+    """The same save, history and revert on an app in front of a real `oxigraph serve` on loopback."""
+    import shutil
+    import threading
+
+    import waitress
+
+    from clusterkg.webapp import create_app
+    from tests.webapp.conftest import start_oxigraph
+
+    copy = shutil.copytree(default_store, tmp_path / "store")
+    process, base = start_oxigraph(copy)
+    try:
+        app = create_app({"STORE": None, "ENDPOINT": f"{base}/query", "UPDATE_ENDPOINT": f"{base}/update",
+                          "GRAPH_STORE_ENDPOINT": f"{base}/store", "QUERY_WORKERS": 1, "ADMIN_TOKEN": None})
+        server = waitress.create_server(app, host="127.0.0.1", port=0, threads=4)
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        try:
+            url = f"http://127.0.0.1:{server.effective_port}"
+            accounts = app.extensions["clusterkg_accounts"]
+            assert accounts.path == ":memory:"  # no store directory here to keep it beside
+            from tests.webapp.editing.conftest import EditingServer
+
+            editing = EditingServer(url, app)
+            editor = editing.editor("anna@example.org", clusters=["silicon-saxony"])
+            before = editing.data()
+            csrf = editor.get("/clusters/silicon-saxony/edit").csrf()
+            assert editor.post("/clusters/silicon-saxony/edit/need", {"csrf_token": csrf, **NEED}).status == 302
+            assert "chip-design" in _demand_gaps(editing, "silicon-saxony")
+            history = editor.get("/clusters/silicon-saxony/history")
+            activity = re.search(r'data-activity="([^"]+)"', history.text).group(1)
+            assert editor.post("/clusters/silicon-saxony/history/revert",
+                               {"csrf_token": history.csrf(), "activity": activity}).status == 302
+            assert editing.data() == before
+        finally:
+            server.task_dispatcher.shutdown(timeout=5)
+            server.close()
+            thread.join(5)
+            app.extensions["clusterkg"].close()
+    finally:
+        process.terminate()
+        process.wait(10)
