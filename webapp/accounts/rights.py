@@ -27,6 +27,7 @@ from clusterkg.graph.problems import Problem
 from clusterkg.graph.sheets import KEY_JOINER, SHEETS
 from clusterkg.graph.store import KnowledgeStore
 from clusterkg.ontology.namespace import CKG, DATA
+from clusterkg.webapp.auth import ADMIN_AGENT
 from clusterkg.webapp.errors import ApiError
 from clusterkg.webapp.extension import state
 
@@ -59,7 +60,7 @@ def current_actor() -> Actor | None:
         given = given.strip()
         admin_token = state().admin_token
         if admin_token and hmac.compare_digest(given.encode(), admin_token.encode()):
-            return Actor("admin", admin=True)
+            return Actor(ADMIN_AGENT, admin=True)
         from clusterkg.webapp.accounts import accounts
 
         account = accounts().by_api_token(given)
