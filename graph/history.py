@@ -53,7 +53,7 @@ MAX_LISTED_RESOURCES = 10_000
 """Above this many changed resources an activity lists none (the count still says how much)."""
 
 
-MAX_DELTA_TRIPLES = 20_000
+MAX_DELTA_TRIPLES = 10_000
 """Above this many triples added plus removed a change keeps no delta (and cannot be reverted)."""
 
 CHANGE_GRAPHS = "https://w3id.org/clusterkg/graph/change/"

@@ -58,13 +58,19 @@ def _triples(data: bytes) -> list[ox.Triple]:
 
 
 def _present(store: KnowledgeStore, triples: list[ox.Triple]) -> set[ox.Triple]:
-    """Those of ``triples`` that the store's default graph holds."""
+    """Those of ``triples`` that the store's default graph holds.
+
+    Asks for the descriptions of their subjects (an index lookup each, on any engine) and
+    compares here: a ``VALUES (?s ?p ?o)`` join was evaluated as a scan by a remote Oxigraph.
+    """
+    wanted = set(triples)
+    subjects = sorted({t.subject.value for t in triples if isinstance(t.subject, ox.NamedNode)})
     found: set[ox.Triple] = set()
-    for chunk in _chunks(triples):
-        rows = " ".join(f"({t.subject} {t.predicate} {t.object})" for t in chunk)
-        data = store.query_bytes(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ VALUES (?s ?p ?o) {{ {rows} }} ?s ?p ?o }}",
+    for chunk in _chunks(subjects):
+        values = " ".join(str(ox.NamedNode(iri)) for iri in chunk)
+        data = store.query_bytes(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ VALUES ?s {{ {values} }} ?s ?p ?o }}",
                                  "application/n-triples")
-        found.update(_triples(data))
+        found.update(t for t in _triples(data) if t in wanted)
     return found
 
 
