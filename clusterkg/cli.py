@@ -26,6 +26,7 @@ from clusterkg.commands.ingest import ingest
 from clusterkg.commands.network import brokers, communities, matchmake
 from clusterkg.commands.partner_search import gaps_command, partners_command
 from clusterkg.commands.serve import serve
+from clusterkg.commands.users import users
 from clusterkg.settings import SettingError
 
 __all__ = ["main", "cli", "UserError", "opened_store"]
@@ -256,7 +257,7 @@ def generate(ctx: click.Context, clusters: int, organisations: int, competencies
 
 # The toolkit verbs live in ``clusterkg.commands``, one module per family.
 for _command in (gaps_command, partners_command, recommend, applications, disseminate, communities, brokers,
-                 matchmake, identify, serve, delete, history, ingest):
+                 matchmake, identify, serve, delete, history, ingest, users):
     cli.add_command(_command)
 # The organisational tools (events): round tables, project working groups, blitz sessions.
 for _command in (roundtable, project_group, events, blitz):

@@ -188,6 +188,15 @@ SETTINGS: dict[str, Setting] = {
         Setting("query_workers", "positive_count", "2",
                 "Worker processes that run SPARQL queries for the web endpoint (on-disk stores)."),
         Setting(
+            "accounts", "path", None,
+            "SQLite file of the editors' accounts (default: `<store>.accounts.sqlite3` beside an "
+            "on-disk store; in memory otherwise).",
+        ),
+        Setting(
+            "secret_key", "text", None,
+            "Key that signs session cookies and CSRF tokens (default: a random key kept in the accounts file).",
+        ),
+        Setting(
             "query_cache", "count", "256",
             "How many recent SPARQL answers (up to 1 MiB each) the web endpoint keeps per data version; 0 turns it off.",
         ),

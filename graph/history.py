@@ -10,6 +10,12 @@ can never disagree. An activity says who (``prov:wasAssociatedWith``, an agent w
 (``ckg:dataVersion``) and the one before (``ckg:previousDataVersion``), and, when at most
 :data:`MAX_LISTED_RESOURCES` resources changed, each of them (``ckg:changedResource``). An
 activity without ``ckg:changedResource`` means "not listed": treat everything as changed.
+
+A small change (at most :data:`MAX_DELTA_TRIPLES` triples added and removed, no blank nodes)
+also keeps its exact triples, so it can be reverted: the triples it added in the named graph
+``prov:generated`` by the activity, those it removed in the one it ``prov:invalidated``
+(:func:`delta_graphs`). A revert is itself an activity (``ckg:operation "revert"``) that
+``prov:wasInformedBy`` the change it undid, with its own delta: it can be reverted too.
 """
 
 from __future__ import annotations
@@ -32,7 +38,10 @@ __all__ = [
     "MAX_LISTED_RESOURCES",
     "Activity",
     "HistoryEntry",
+    "MAX_DELTA_TRIPLES",
+    "Delta",
     "default_agent",
+    "delta_graphs",
     "file_digest",
     "list_history",
 ]
@@ -42,6 +51,34 @@ HISTORY_GRAPH = "https://w3id.org/clusterkg/graph/history"
 
 MAX_LISTED_RESOURCES = 10_000
 """Above this many changed resources an activity lists none (the count still says how much)."""
+
+
+MAX_DELTA_TRIPLES = 10_000
+"""Above this many triples added plus removed a change keeps no delta (and cannot be reverted)."""
+
+CHANGE_GRAPHS = "https://w3id.org/clusterkg/graph/change/"
+"""Prefix of the named graphs holding each change's delta: ``{prefix}{uuid}/added`` and ``/removed``."""
+
+
+@dataclass(frozen=True)
+class Delta:
+    """The exact triples a change added and removed (IRIs and literals only)."""
+
+    added: tuple[ox.Triple, ...] = ()
+    removed: tuple[ox.Triple, ...] = ()
+
+    def __len__(self) -> int:
+        return len(self.added) + len(self.removed)
+
+    def subjects(self) -> list[str]:
+        """The IRIs of every subject whose triples change: what ``ckg:changedResource`` lists."""
+        return sorted({t.subject.value for t in self.added + self.removed if isinstance(t.subject, ox.NamedNode)})
+
+
+def delta_graphs(activity: str) -> tuple[str, str]:
+    """The named graphs of an activity's added and removed triples (whether or not it kept them)."""
+    name = activity.rsplit("/", 1)[-1]
+    return f"{CHANGE_GRAPHS}{name}/added", f"{CHANGE_GRAPHS}{name}/removed"
 
 
 def default_agent() -> str:
@@ -76,6 +113,8 @@ class Activity:
     removed: int | None = None
     changed: Iterable[str] | None = None  # IRIs of changed subjects; None: unknown
     started: datetime = field(default_factory=_now)
+    delta: Delta | None = None  # the exact triples, when small enough to keep (revertible)
+    reverts: str | None = None  # the IRI of the activity this one undoes
 
     def quads(self, version: str, previous: str) -> list[ox.Quad]:
         """The activity as quads in :data:`HISTORY_GRAPH`, ended now."""
@@ -118,7 +157,16 @@ class Activity:
         changed = list(self.changed) if self.changed is not None else []
         if len(changed) <= MAX_LISTED_RESOURCES:
             triples += [(node, term(CKG.changedResource), ox.NamedNode(iri)) for iri in changed]
-        return [ox.Quad(s, p, o, graph) for s, p, o in triples]
+        if self.reverts:
+            triples.append((node, term(PROV.wasInformedBy), ox.NamedNode(self.reverts)))
+        quads = [ox.Quad(s, p, o, graph) for s, p, o in triples]
+        if self.delta is not None and len(self.delta) <= MAX_DELTA_TRIPLES:
+            added, removed = (ox.NamedNode(name) for name in delta_graphs(node.value))
+            quads += [ox.Quad(node, term(PROV.generated), added, graph),
+                      ox.Quad(node, term(PROV.invalidated), removed, graph)]
+            quads += [ox.Quad(t.subject, t.predicate, t.object, added) for t in self.delta.added]
+            quads += [ox.Quad(t.subject, t.predicate, t.object, removed) for t in self.delta.removed]
+        return quads
 
 
 @dataclass(frozen=True)
@@ -134,30 +182,52 @@ class HistoryEntry:
     removed: int | None
     version: str
     files: tuple[str, ...]
+    revertible: bool = False  # it kept its delta
+    reverts: str | None = None  # the activity it undid
+    reverted_by: str | None = None  # the revert that undid it
 
 
-_HISTORY_QUERY = f"""
+def _history_query(resource: str | None) -> str:
+    concern = ""
+    if resource is not None:
+        iri = str(ox.NamedNode(resource))
+        concern = f"""{{ SELECT DISTINCT ?activity WHERE {{
+    {{ GRAPH <{HISTORY_GRAPH}> {{ ?activity ckg:changedResource {iri} }} }}
+    UNION {{ GRAPH <{HISTORY_GRAPH}> {{ ?activity prov:generated|prov:invalidated ?delta }}
+             GRAPH ?delta {{ ?ds ?dp {iri} }} }}
+    UNION {{ ?member ckg:affiliatedWith {iri} .
+             GRAPH <{HISTORY_GRAPH}> {{ ?activity ckg:changedResource ?member }} }} }} }}"""
+    return f"""
 PREFIX prov: <{PROV}>
 PREFIX ckg: <{CKG._NS}>
 PREFIX rdfs: <{RDFS}>
 SELECT ?activity ?operation ?agent ?started ?ended ?added ?removed ?version
-       (GROUP_CONCAT(?file; separator="\\u0000") AS ?files)
-WHERE {{ GRAPH <{HISTORY_GRAPH}> {{
+       (GROUP_CONCAT(?file; separator="\\u0000") AS ?files) (SAMPLE(?kept) AS ?delta)
+       (SAMPLE(?undid) AS ?reverts) (SAMPLE(?undoer) AS ?reverted_by)
+WHERE {{ {concern} GRAPH <{HISTORY_GRAPH}> {{
     ?activity a prov:Activity ; ckg:operation ?operation ; prov:startedAtTime ?started ;
         prov:endedAtTime ?ended ; ckg:dataVersion ?version ;
         prov:wasAssociatedWith [ rdfs:label ?agent ] .
     OPTIONAL {{ ?activity ckg:triplesAdded ?added }}
     OPTIONAL {{ ?activity ckg:triplesRemoved ?removed }}
     OPTIONAL {{ ?activity prov:used [ rdfs:label ?file ] }}
+    OPTIONAL {{ ?activity prov:generated ?kept }}
+    OPTIONAL {{ ?activity prov:wasInformedBy ?undid }}
+    OPTIONAL {{ ?undoer prov:wasInformedBy ?activity ; ckg:operation "revert" }}
 }} }}
 GROUP BY ?activity ?operation ?agent ?started ?ended ?added ?removed ?version
 ORDER BY ?started ?ended
 """
 
 
-def list_history(store) -> list[HistoryEntry]:
-    """Every recorded change in ``store``, oldest first."""
-    variables, rows = store.select_values(_HISTORY_QUERY)
+def list_history(store, about: str | None = None) -> list[HistoryEntry]:
+    """Every recorded change in ``store``, oldest first; with ``about`` (an IRI), those that concern it.
+
+    A change concerns a resource when it lists it as changed, when its kept delta mentions it
+    (an affiliation or a need pointing at a cluster), or when it changed an organisation that is
+    now affiliated with it (a member's competency claim).
+    """
+    variables, rows = store.select_values(_history_query(about))
     entries = []
     for row in rows:
         values = dict(zip(variables, row))
@@ -171,5 +241,8 @@ def list_history(store) -> list[HistoryEntry]:
             removed=None if values["removed"] is None else int(values["removed"]),
             version=values["version"],
             files=tuple(sorted(f for f in (values["files"] or "").split("\x00") if f)),
+            revertible=values["delta"] is not None,
+            reverts=values["reverts"],
+            reverted_by=values["reverted_by"],
         ))
     return entries

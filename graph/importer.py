@@ -22,6 +22,7 @@ from tqdm import tqdm
 from clusterkg.graph.history import Activity, default_agent, file_digest
 from clusterkg.graph.parsing import parse_files
 from clusterkg.graph.problems import ValidationFailed
+from clusterkg.graph.revert import import_delta
 from clusterkg.graph.staging import stage
 from clusterkg.graph.store import KnowledgeStore
 from clusterkg.graph.validation import check_staging
@@ -101,6 +102,9 @@ def import_files(
             bar.set_postfix_str("writing")
             shown = list(names) if names is not None else [str(p) for p in paths]
             activity.files = [(name, file_digest(path)) for name, path in zip(shown, paths)]
+            # the exact triples, kept with the record when small, make the change revertible
+            activity.delta = import_delta(store, batch.ntriples, staging.changed, replace=replace,
+                                          expected=staging.added + staging.removed)
             staging.commit(activity)
             bar.update()
         finally:

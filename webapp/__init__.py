@@ -45,7 +45,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     ``STORE`` (a directory, or ``":memory:"``), ``KNOWLEDGE_STORE`` (an opened store to serve),
     ``ENDPOINT``, ``UPDATE_ENDPOINT``, ``GRAPH_STORE_ENDPOINT``, ``ENDPOINT_TOKEN`` (a remote
     server), ``QUERY_TIMEOUT``, ``MAX_ROWS``, ``ADMIN_TOKEN``, ``QUERY_WORKERS``, ``QUERY_CACHE``,
-    ``QUERY_RESERVE`` (idle query workers kept ready beside the busy ones; default 3).
+    ``QUERY_RESERVE`` (idle query workers kept ready beside the busy ones; default 3),
+    ``ACCOUNTS`` (the accounts database, see :mod:`clusterkg.webapp.accounts`), ``SECRET_KEY``.
 
     The app closes its query workers and its store itself, when it is garbage-collected or the
     interpreter exits; callers that want them gone sooner call
@@ -70,6 +71,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         ADMIN_TOKEN=get_setting("admin_token"),
         QUERY_WORKERS=get_setting("query_workers"),
         QUERY_CACHE=get_setting("query_cache"),
+        ACCOUNTS=get_setting("accounts"),
+        SECRET_KEY=get_setting("secret_key"),
         JSON_SORT_KEYS=False,
     )
     if test_config:
@@ -93,4 +96,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(importing.bp)
     pages.register(app)
     explorer.register(app)
+    from clusterkg.webapp import editing  # accounts, editing pages and the editing API
+
+    editing.register(app)
     return app

@@ -248,6 +248,56 @@ PATHS["/api/events/{event_id}/outcomes"] = _event_write(
     "as that participant's declared need of its competencies, development_of (org/ID) as that organisation's "
     "development (for the market check), both with the event as source", [_EVENT])
 
+# --- editing with a personal API token (clusterkg.webapp.editing.api) ------------------------------
+def _editing_op(summary: str, body: dict | None, description: str, method: str = "post") -> dict:
+    """One editing operation: a user's token (or the admin token), the cluster in the path."""
+    json_error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    operation = {
+        "summary": summary,
+        "description": description + " Refused writes answer {ok: false, error, status, problems: [{file, "
+                       "location, field, message}]} (400: invalid; 403: rows of clusters or organisations the "
+                       "token's owner may not change) and change nothing.",
+        "parameters": [_param("Authorization", "Bearer <personal API token> (from /account) or the admin token",
+                              where="header", required=True),
+                       _param("cluster_id", "the cluster's id", where="path")],
+        "responses": {"200": {"description": "done", "content": {"application/json": {"schema": {"type": "object"}}}},
+                      "400": {"description": "invalid input; nothing was written", **json_error},
+                      "401": {"description": "no token, or an unknown one", **json_error},
+                      "403": {"description": "not an editor of this cluster (or of every row sent)", **json_error},
+                      "409": {"description": "cannot be reverted (already reverted, later changes, kept no delta)",
+                              **json_error}},
+    }
+    if body is not None:
+        operation["requestBody"] = {"required": True, "content": body}
+    return {method: operation}
+
+
+_ROWS = {"application/json": {"schema": {"type": "object", "required": ["sheets"], "properties": {
+    "sheets": {"type": "object", "description": "sheet name (as in `clusterkg import`: needs, affiliations, ...) "
+                                                "-> list of rows {column: value}",
+               "additionalProperties": {"type": "array", "items": {"type": "object"}}},
+    "replace": {"type": "boolean"}, "dry_run": {"type": "boolean"}}}}}
+_SAVED = "JSON: {ok, dry_run, added, removed, triples, data_version}; recorded in the history with the user's name."
+PATHS["/api/clusters/{cluster_id}/rows"] = _editing_op(
+    "Add (or replace) rows of the cluster's sheets: one validated, all-or-nothing import", _ROWS, _SAVED)
+PATHS["/api/clusters/{cluster_id}/profile"] = _editing_op(
+    "Replace the cluster's profile (its row of clusters.csv), keeping what other sheets say about it",
+    {"application/json": {"schema": {"type": "object", "required": ["row"], "properties": {
+        "row": {"type": "object"}, "dry_run": {"type": "boolean"}}}}}, _SAVED)
+PATHS["/api/clusters/{cluster_id}/upload"] = _editing_op(
+    "Upload CSV sheets (multipart field `files`, with `dry_run` and `replace`): validate, then write",
+    {"multipart/form-data": {"schema": {"type": "object", "required": ["files"], "properties": {
+        "files": {"type": "array", "items": {"type": "string", "format": "binary"}},
+        "dry_run": {"type": "boolean"}, "replace": {"type": "boolean"}}}}}, _SAVED)
+PATHS["/api/clusters/{cluster_id}/history"] = _editing_op(
+    "The changes that concern the cluster, newest first", None,
+    "JSON: {cluster, changes: [{activity, operation, agent, started, ended, added, removed, version, files, "
+    "revertible, reverts, reverted_by}]}.", method="get")
+PATHS["/api/clusters/{cluster_id}/revert"] = _editing_op(
+    "Revert one change (itself recorded, and revertible)",
+    {"application/json": {"schema": {"type": "object", "required": ["activity"],
+                                     "properties": {"activity": {"type": "string", "description": "its IRI"}}}}},
+    "JSON: {ok, reverted, removed, restored, data_version}.")
 
 def document() -> dict:
     return {

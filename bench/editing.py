@@ -1,0 +1,104 @@
+"""Benchmark: from an editor's save to the cluster's analyses showing it (not a test: it prints figures).
+
+    python bench/editing.py                 # the default dataset with the open data (what `clusterkg init` loads)
+    python bench/editing.py --no-open-data  # the curated sheets alone
+    python bench/editing.py --repeat 5
+
+In one process, on an on-disk store served by the real app (Flask's test client, no network):
+
+1. the cluster page's JSON once, so the projection is built and cached (the state of a running server);
+2. per round: an editor declares a need through the editing API (one validated import with its
+   history record and delta) — the **save**; then the cluster's page JSON until it lists the need
+   in the demand lens — the **refresh** (the projection catches up from the history); then the
+   revert of the change through the API, and the page again;
+3. side by side, a full build of the projection of the same store (what a refresh avoids).
+
+Target (issue "Cluster managers keep their cluster current"): save + refresh <= 2 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from clusterkg.graph.dataset import initialise
+from clusterkg.graph.projection import build_projection
+from clusterkg.graph.store import OxigraphStore
+from clusterkg.webapp import create_app
+
+CLUSTER, COMPETENCY = "silicon-saxony", "chip-design"
+
+
+def _demand(client, headers) -> list[str]:
+    gaps = client.get(f"/clusters/{CLUSTER}.json").get_json()["gaps"]["gaps"]
+    return [g["competency"]["id"] for g in gaps.get("demand", [])]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--no-open-data", action="store_true")
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="clusterkg-bench-editing-") as folder:
+        path = Path(folder) / "store"
+        started = time.perf_counter()
+        with OxigraphStore(path) as store:
+            initialise(store, with_open_data=not args.no_open_data, progress=False)
+            triples = store.triple_count()
+        print(f"store: {triples} triples, loaded in {time.perf_counter() - started:.1f} s")
+        app = create_app({"STORE": str(path), "QUERY_WORKERS": 1, "QUERY_RESERVE": 1, "ADMIN_TOKEN": None,
+                          "CACHE": None})
+        accounts = app.extensions["clusterkg_accounts"]
+        accounts.invite("bench@example.org", clusters=[CLUSTER])
+        account = accounts.by_email("bench@example.org")
+        accounts._write([("UPDATE users SET password_hash = 'x' WHERE id = ?", (account.id,))])  # active
+        headers = {"Authorization": f"Bearer {accounts.new_api_token(account.id)}"}
+        client = app.test_client()
+        t = time.perf_counter()
+        assert COMPETENCY not in _demand(client, headers)
+        print(f"first cluster page (projection built): {time.perf_counter() - t:.2f} s")
+        body = {"sheets": {"needs": [{"cluster": CLUSTER, "competency": COMPETENCY, "description": "bench",
+                                      "source_url": "https://example.org/bench", "source_quote": "bench"}]}}
+        saves, refreshes, reverts, after_reverts = [], [], [], []
+        for _ in range(args.repeat):
+            t = time.perf_counter()
+            reply = client.post(f"/api/clusters/{CLUSTER}/rows", json=body, headers=headers)
+            assert reply.status_code == 200, reply.get_data(as_text=True)
+            saves.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            assert COMPETENCY in _demand(client, headers)
+            refreshes.append(time.perf_counter() - t)
+            activity = client.get(f"/api/clusters/{CLUSTER}/history", headers=headers).get_json()["changes"][0]["activity"]
+            t = time.perf_counter()
+            reply = client.post(f"/api/clusters/{CLUSTER}/revert", json={"activity": activity}, headers=headers)
+            assert reply.status_code == 200, reply.get_data(as_text=True)
+            reverts.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            assert COMPETENCY not in _demand(client, headers)
+            after_reverts.append(time.perf_counter() - t)
+        store = app.extensions["clusterkg"].store
+        t = time.perf_counter()
+        build_projection(store)
+        full = time.perf_counter() - t
+        app.extensions["clusterkg"].close()
+        accounts.close()
+
+    def show(name: str, values: list[float]) -> None:
+        print(f"{name:<40} median {statistics.median(values):6.2f} s  (min {min(values):.2f}, max {max(values):.2f})")
+
+    show("save (POST need: import + history + delta)", saves)
+    show("page after save (refresh + gaps)", refreshes)
+    show("save + page", [a + b for a, b in zip(saves, refreshes)])
+    show("revert (POST)", reverts)
+    show("page after revert", after_reverts)
+    print(f"{'full projection build (side by side)':<40}        {full:6.2f} s")
+    print(json.dumps({"triples": triples, "save_plus_page_median_s": round(statistics.median(
+        [a + b for a, b in zip(saves, refreshes)]), 3), "full_build_s": round(full, 3)}))
+
+
+if __name__ == "__main__":
+    main()
