@@ -124,6 +124,19 @@ TERMS: dict[str, str] = {
     "development": N_("from the development"), "developer": N_("from the developer"), "given": N_("as given"),
     # competency levels
     "basic": N_("basic"), "advanced": N_("advanced"), "leading": N_("leading"),
+    # events: kinds, roles, outcome kinds (clusterkg.graph.sheets.EVENT_KINDS, EVENT_ROLES, OUTCOME_KINDS)
+    "blitz_session": N_("blitz session"), "round_table": N_("round table"), "presenter": N_("presenter"),
+    "participant": N_("participant"), "stakeholder": N_("stakeholder"), "moderator": N_("moderator"),
+    "challenge": N_("challenge"), "opportunity": N_("opportunity"),
+    # the editing forms' choices (clusterkg.graph.sheets.AFFILIATION_TYPES, RESOURCE_KINDS, CLUSTER_STAGES)
+    "member": N_("member"), "founding_member": N_("founding member"), "board_member": N_("board member"),
+    "resident": N_("resident"), "project_partner": N_("project partner"), "located_in_region": N_("located in region"),
+    "equipment": N_("equipment"), "laboratory": N_("laboratory"), "test_bed": N_("test bed"),
+    "pilot_line": N_("pilot line"), "facility": N_("facility"), "service": N_("service"),
+    "emerging": N_("emerging"), "growing": N_("growing"), "mature": N_("mature"),
+    # the history's operations (clusterkg.graph.history: Activity of the importer, store, deletion, revert)
+    "import": N_("import"), "replace": N_("replace"), "revert": N_("revert"), "delete": N_("delete"),
+    "update": N_("update"), "load": N_("load"), "clear": N_("clear"),
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf.csrf import generate_csrf, validate_csrf
 from wtforms import ValidationError
@@ -67,7 +68,7 @@ def login():
             return render_template("accounts/login.html", error=str(refused), csrf=generate_csrf()), 429, \
                 refused.headers
         if account is None or not account.is_active:
-            error, status = "wrong e-mail address or password", 401
+            error, status = gettext("wrong e-mail address or password"), 401
         else:
             login_user(account)
             return redirect(_safe_next(request.args.get("next")))
@@ -92,7 +93,7 @@ def invitation(token: str):
         check_csrf()
         password = request.form.get("password", "")
         if password != request.form.get("repeat", ""):
-            error = "the two passwords differ"
+            error = gettext("the two passwords differ")
         else:
             try:
                 account = _accounts().accept(token, password)
@@ -100,7 +101,7 @@ def invitation(token: str):
                 error = str(problem)
             else:
                 login_user(account)
-                flash("Your password is set; you are logged in.")
+                flash(gettext("Your password is set; you are logged in."))
                 return redirect(url_for("accounts.account"))
     return render_template("accounts/invitation.html", account=account, error=error, csrf=generate_csrf(),
                            minimum=MIN_PASSWORD), 400 if error else 200

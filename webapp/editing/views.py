@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_wtf.csrf import generate_csrf
 
 from clusterkg.graph.problems import ValidationFailed
@@ -24,6 +25,7 @@ from clusterkg.webapp.accounts.views import check_csrf
 from clusterkg.webapp.editing.writes import cluster_iri, revert, save_profile, save_sheets, sheet_text
 from clusterkg.webapp.errors import ApiError
 from clusterkg.webapp.extension import state
+from clusterkg.webapp.i18n import N_
 from clusterkg.webapp.pages.common import page_blueprint
 
 __all__ = ["bp", "FORMS"]
@@ -44,59 +46,59 @@ class Field:
 
 
 def _source(sheet: str) -> tuple[Field, ...]:
-    return (Field(sheet, "source_url", "Source URL", True, kind="url",
-                  hint="the public page that says so (several: separate with |)"),
-            Field(sheet, "source_quote", "Quote from the source", True, kind="textarea",
-                  hint="the words on that page that support it: how the fact is known"))
+    return (Field(sheet, "source_url", N_("Source URL"), True, kind="url",
+                  hint=N_("the public page that says so (several: separate with |)")),
+            Field(sheet, "source_quote", N_("Quote from the source"), True, kind="textarea",
+                  hint=N_("the words on that page that support it: how the fact is known")))
 
 
 FORMS: dict[str, tuple[str, tuple[Field, ...]]] = {
-    "member": ("Add a member", (
-        Field("affiliations", "organisation", "Organisation id", True, datalist="members",
-              hint="an organisation in the graph, or a new id (then fill in name and type below)"),
-        Field("organisations", "name", "New organisation: name"),
-        Field("organisations", "type", "New organisation: type", choices=tuple(ORGANISATION_TYPES)),
-        Field("organisations", "country", "New organisation: country code", hint="e.g. DE"),
-        Field("affiliations", "relation", "Affiliation", True, choices=tuple(AFFILIATION_TYPES)),
-        Field("affiliations", "role", "Role"),
-        Field("affiliations", "start", "Since", hint="year or YYYY-MM-DD"),
-        Field("affiliations", "end", "Until", hint="year or YYYY-MM-DD"),
+    "member": (N_("Add a member"), (
+        Field("affiliations", "organisation", N_("Organisation id"), True, datalist="members",
+              hint=N_("an organisation in the graph, or a new id (then fill in name and type below)")),
+        Field("organisations", "name", N_("New organisation: name")),
+        Field("organisations", "type", N_("New organisation: type"), choices=tuple(ORGANISATION_TYPES)),
+        Field("organisations", "country", N_("New organisation: country code"), hint=N_("e.g. DE")),
+        Field("affiliations", "relation", N_("Affiliation"), True, choices=tuple(AFFILIATION_TYPES)),
+        Field("affiliations", "role", N_("Role")),
+        Field("affiliations", "start", N_("Since"), hint=N_("year or YYYY-MM-DD")),
+        Field("affiliations", "end", N_("Until"), hint=N_("year or YYYY-MM-DD")),
         *_source("affiliations"))),
-    "need": ("Declare a need", (
-        Field("needs", "competency", "Competency the cluster needs", True, datalist="competencies"),
-        Field("needs", "description", "Why, and until when", kind="textarea"),
+    "need": (N_("Declare a need"), (
+        Field("needs", "competency", N_("Competency the cluster needs"), True, datalist="competencies"),
+        Field("needs", "description", N_("Why, and until when"), kind="textarea"),
         *_source("needs"))),
-    "claim": ("Add a competency claim of a member", (
-        Field("organisation_competencies", "organisation", "Organisation id", True, datalist="members"),
-        Field("organisation_competencies", "competency", "Competency", True, datalist="competencies"),
-        Field("organisation_competencies", "level", "Level", choices=tuple(COMPETENCY_LEVELS)),
+    "claim": (N_("Add a competency claim of a member"), (
+        Field("organisation_competencies", "organisation", N_("Organisation id"), True, datalist="members"),
+        Field("organisation_competencies", "competency", N_("Competency"), True, datalist="competencies"),
+        Field("organisation_competencies", "level", N_("Level"), choices=tuple(COMPETENCY_LEVELS)),
         *_source("organisation_competencies"))),
-    "resource": ("Add a shareable resource", (
-        Field("resources", "id", "Id of the resource", True, hint="lowercase words joined by hyphens"),
-        Field("resources", "organisation", "Offered by (organisation id)", True, datalist="members"),
-        Field("resources", "kind", "Kind", True, choices=tuple(RESOURCE_KINDS)),
-        Field("resources", "label", "Name", True),
-        Field("resources", "competencies", "Competencies (ids, separated by ;)"),
+    "resource": (N_("Add a shareable resource"), (
+        Field("resources", "id", N_("Id of the resource"), True, hint=N_("lowercase words joined by hyphens")),
+        Field("resources", "organisation", N_("Offered by (organisation id)"), True, datalist="members"),
+        Field("resources", "kind", N_("Kind"), True, choices=tuple(RESOURCE_KINDS)),
+        Field("resources", "label", N_("Name"), True),
+        Field("resources", "competencies", N_("Competencies (ids, separated by ;)")),
         *_source("resources"))),
-    "development": ("Add a member's development", (
-        Field("developments", "id", "Id of the development", True, hint="lowercase words joined by hyphens"),
-        Field("developments", "organisation", "Developed by (organisation id)", True, datalist="members"),
-        Field("developments", "label", "Name", True),
-        Field("developments", "description", "Description", kind="textarea"),
-        Field("developments", "competencies", "Competencies (ids, separated by ;)"),
-        Field("developments", "industries", "Industries (ids, separated by ;)"),
-        Field("developments", "date", "Date", hint="year or YYYY-MM-DD"),
+    "development": (N_("Add a member's development"), (
+        Field("developments", "id", N_("Id of the development"), True, hint=N_("lowercase words joined by hyphens")),
+        Field("developments", "organisation", N_("Developed by (organisation id)"), True, datalist="members"),
+        Field("developments", "label", N_("Name"), True),
+        Field("developments", "description", N_("Description"), kind="textarea"),
+        Field("developments", "competencies", N_("Competencies (ids, separated by ;)")),
+        Field("developments", "industries", N_("Industries (ids, separated by ;)")),
+        Field("developments", "date", N_("Date"), hint=N_("year or YYYY-MM-DD")),
         *_source("developments"))),
 }
 PROFILE_FIELDS = (
-    Field("clusters", "name", "Name", True), Field("clusters", "alt_names", "Other names (separated by ;)"),
-    Field("clusters", "countries", "Countries (codes, separated by ;)", True),
-    Field("clusters", "regions", "Regions (ids, separated by ;)"), Field("clusters", "city", "City"),
-    Field("clusters", "industries", "Industries (ids, separated by ;)"),
-    Field("clusters", "founded", "Founded (year)"), Field("clusters", "stage", "Stage", choices=tuple(CLUSTER_STAGES)),
-    Field("clusters", "cluster_organisation", "Cluster organisation (organisation id)"),
-    Field("clusters", "website", "Website", kind="url"), Field("clusters", "member_count", "Members (stated)"),
-    Field("clusters", "member_count_year", "Members counted in (year)"),
+    Field("clusters", "name", N_("Name"), True), Field("clusters", "alt_names", N_("Other names (separated by ;)")),
+    Field("clusters", "countries", N_("Countries (codes, separated by ;)"), True),
+    Field("clusters", "regions", N_("Regions (ids, separated by ;)")), Field("clusters", "city", N_("City")),
+    Field("clusters", "industries", N_("Industries (ids, separated by ;)")),
+    Field("clusters", "founded", N_("Founded (year)")), Field("clusters", "stage", N_("Stage"), choices=tuple(CLUSTER_STAGES)),
+    Field("clusters", "cluster_organisation", N_("Cluster organisation (organisation id)")),
+    Field("clusters", "website", N_("Website"), kind="url"), Field("clusters", "member_count", N_("Members (stated)")),
+    Field("clusters", "member_count_year", N_("Members counted in (year)")),
     *_source("clusters"),
 )
 
@@ -188,8 +190,9 @@ def save(cluster_id: str, form: str):
     except ValidationFailed as failure:
         return _render(cluster_id, status=getattr(failure, "status", 400), problems=failure.problems,
                        failed_form=form, values=values)
-    flash(f"Saved: {saved.report.added} triple(s) added, {saved.report.removed} removed. "
-          "The change is in the history, where it can be reverted.")
+    flash(gettext("Saved: %(added)s triple(s) added, %(removed)s removed. "
+                  "The change is in the history, where it can be reverted.",
+                  added=saved.report.added, removed=saved.report.removed))
     return redirect(url_for("editing.edit", cluster_id=cluster_id) + f"#{form}")
 
 
@@ -212,7 +215,8 @@ def upload(cluster_id: str):
         return _render(cluster_id, status=getattr(failure, "status", 400), problems=failure.problems,
                        failed_form="upload")
     if commit:
-        flash(f"Imported: {saved.report.added} triple(s) added, {saved.report.removed} removed.")
+        flash(gettext("Imported: %(added)s triple(s) added, %(removed)s removed.",
+                      added=saved.report.added, removed=saved.report.removed))
         return redirect(url_for("editing.edit", cluster_id=cluster_id) + "#upload")
     texts = {}
     for name, data in files.items():
@@ -255,6 +259,7 @@ def revert_page(cluster_id: str):
     check_csrf()
     actor = require_actor(cluster_id)
     report = revert(actor, cluster_id, request.form.get("activity", ""))
-    flash(f"Reverted: {report.removed} triple(s) removed, {report.added} restored.")
+    flash(gettext("Reverted: %(removed)s triple(s) removed, %(added)s restored.",
+                  removed=report.removed, added=report.added))
     return redirect(url_for("editing.history", cluster_id=cluster_id))
 

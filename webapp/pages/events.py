@@ -132,7 +132,8 @@ def agenda_page(event_id: str, kind: str, pid: str):
     plan = _plan(event_id)
     key = f"{kind}/{pid}"
     data = {"event": plan.event, "participant": plan.participant(key), "items": plan.agenda(key)}
-    return respond("pages/agenda.html", data, ics_url=url_for("events.agenda_ics", event_id=event_id, kind=kind, pid=pid))
+    return respond("pages/agenda.html", data, ics_url=url_for("events.agenda_ics", event_id=event_id, kind=kind, pid=pid),
+                   labels={p["key"]: p["label"] for p in plan.participants})
 
 
 @bp.route("/events/<event_id>/agenda/<kind>/<pid>.ics")

@@ -98,7 +98,11 @@ def client(app):
 
 @pytest.mark.parametrize("path,status", PAGES, ids=[p for p, _ in PAGES])
 def test_each_page_renders_in_both_languages(app, path, status):
-    client = app.test_client(use_cookies=False)  # the language from the header alone
+    _both_languages(app.test_client(use_cookies=False), path, status)  # the language from the header alone
+
+
+def _both_languages(client, path: str, status: int) -> None:
+    """``path`` in English and in Russian (from ``Accept-Language``): no English left on the Russian page."""
     english = client.get(path, headers={"Accept-Language": "en", "Accept": "text/html"})
     russian = client.get(path, headers={"Accept-Language": "ru,en;q=0.5", "Accept": "text/html"})
     assert english.status_code == russian.status_code == status
@@ -169,3 +173,103 @@ def test_the_explorer_title_in_both_languages(client, path, russian, english):
     for lang, title in (("ru", russian), ("en", english)):
         html = client.get(path, headers={"Accept-Language": lang}).get_data(as_text=True)
         assert f'<h1 id="explorer-title">{title}</h1>' in html
+
+
+# -- the events pages and the editing pages: they need data written and a logged-in editor --------
+
+TOKEN = "languages-admin-token"
+EVENT = "languages-blitz"
+EDITOR_PAGES = [
+    ("/events", 200),
+    (f"/events/{EVENT}", 200),
+    (f"/events/{EVENT}/plan", 200),
+    (f"/events/{EVENT}/agenda/cluster/silicon-saxony", 200),
+    ("/events/languages-table", 200),
+    ("/roundtable", 200),
+    ("/roundtable?theme=semiconductor-devices&theme=integrated-circuits&size=6", 200),
+    ("/project-group", 200),
+    ("/project-group?theme=semiconductor-devices&size=4", 200),
+    ("/account", 200),
+    ("/clusters/silicon-saxony", 200),
+    ("/clusters/silicon-saxony/edit", 200),
+    ("/clusters/silicon-saxony/history", 200),
+]
+
+
+@pytest.fixture(scope="module")
+def world(default_store_template, tmp_path_factory):
+    """The default dataset with a blitz session (participants, a meeting request, an outcome), a round
+    table and a working group written through the API, and an editor of Silicon Saxony who saved once."""
+    import shutil
+
+    from clusterkg.webapp import create_app
+    from clusterkg.webapp.pages import register
+
+    store = shutil.copytree(default_store_template, tmp_path_factory.mktemp("languages-events") / "store")
+    application = create_app({"STORE": str(store), "ADMIN_TOKEN": TOKEN, "QUERY_WORKERS": 1, "TESTING": True})
+    register(application)
+    api = application.test_client(use_cookies=False)
+    auth = {"Authorization": f"Bearer {TOKEN}", "Accept": "application/json"}
+    writes = [
+        ("/api/events", {"kind": "blitz_session", "id": EVENT, "name": "Languages blitz", "date": "2026-05-04",
+                         "start_time": "10:00", "place": "Dresden", "organiser": "silicon-saxony", "slots": "3",
+                         "tables": "2"}),
+        (f"/api/events/{EVENT}/participants", {"participant": "cluster/silicon-saxony", "role": "presenter",
+                                               "offers": "chips", "offers_competencies": "semiconductor-devices"}),
+        (f"/api/events/{EVENT}/participants", {"participant": "cluster/medicon-valley", "role": "participant",
+                                               "looks_for": "sensors", "available_slots": "1; 2"}),
+        (f"/api/events/{EVENT}/participants", {"participant": "org/fraunhofer-ikts", "role": "participant"}),
+        (f"/api/events/{EVENT}/requests", {"by": "cluster/medicon-valley", "with": "cluster/silicon-saxony",
+                                           "note": "sensors"}),
+        (f"/api/events/{EVENT}/outcomes", {"kind": "opportunity", "label": "Joint sensor line",
+                                           "competencies": "semiconductor-devices"}),
+        ("/api/events", {"kind": "round_table", "id": "languages-table", "name": "Languages table",
+                         "date": "2026-06-01", "organiser": "silicon-saxony", "competencies": "semiconductor-devices"}),
+        ("/api/working-groups", {"name": "Languages group", "organiser": "silicon-saxony",
+                                 "competencies": "semiconductor-devices", "paid_membership": "true",
+                                 "members": ["fraunhofer-ikts", "globalfoundries"]}),
+    ]
+    for url, form in writes:
+        answer = api.post(url, data=form, headers=auth)
+        assert answer.status_code == 200, (url, answer.get_json())
+    editor = application.test_client()
+    invitation = application.extensions["clusterkg_accounts"].invite("editor@example.org", clusters=["silicon-saxony"],
+                                                                     name="Editor")
+    page = editor.get(f"/account/invitation/{invitation}").get_data(as_text=True)
+    password = "correct horse battery staple"
+    answer = editor.post(f"/account/invitation/{invitation}",
+                         data={"csrf_token": _csrf(page), "password": password, "repeat": password})
+    assert answer.status_code == 302
+    edit = editor.get("/clusters/silicon-saxony/edit").get_data(as_text=True)
+    saved = editor.post("/clusters/silicon-saxony/edit/profile", data={
+        "csrf_token": _csrf(edit), "clusters.name": "Silicon Saxony", "clusters.countries": "DE",
+        "clusters.source_url": "https://example.org/silicon-saxony", "clusters.source_quote": "Silicon Saxony"})
+    assert saved.status_code == 302, saved.get_data(as_text=True)
+    yield application, editor
+    application.extensions["clusterkg"].close()
+
+
+def _csrf(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+@pytest.mark.parametrize("path,status", EDITOR_PAGES, ids=[p for p, _ in EDITOR_PAGES])
+def test_the_events_and_editing_pages_render_in_both_languages(world, path, status):
+    """As a logged-in editor of Silicon Saxony (the edit link on the cluster's page, the account, the
+    history with the editor's save in it)."""
+    _both_languages(world[1], path, status)
+
+
+def test_the_login_and_invitation_pages_render_in_both_languages(world):
+    application, _ = world
+    _both_languages(application.test_client(use_cookies=False), "/account/login", 200)
+    token = application.extensions["clusterkg_accounts"].invite("new@example.org", clusters=["silicon-saxony"])
+    _both_languages(application.test_client(use_cookies=False), f"/account/invitation/{token}", 200)
+    _both_languages(application.test_client(use_cookies=False), "/account/invitation/no-such-token", 404)
+
+
+def test_the_event_page_in_russian_names_the_codes_and_counts(world):
+    html = world[1].get(f"/events/{EVENT}", headers={"Accept-Language": "ru"}).get_data(as_text=True)
+    assert "блиц-сессия" in html and "докладчик" in html and "возможность" in html
+    assert "3 слота по 20 мин" in html and "2 стола" in html
+    assert "Medicon Valley" in html and "просит о встрече с" in html

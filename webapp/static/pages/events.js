@@ -1,5 +1,6 @@
 // The events pages' writes: each form[data-write] posts with the credentials and shows the
-// located problems it gets back, or goes to the page the server names.
+// located problems it gets back, or goes to the page the server names. Its one message of its own
+// comes translated in the problems box's data-refused (templates/pages/_events.html).
 (function () {
   "use strict";
   var TOKEN_KEY = "clusterkg.writeToken";
@@ -13,7 +14,7 @@
     var box = form.querySelector(".problems");
     box.textContent = "";
     var title = document.createElement("p");
-    title.textContent = body.error || "the server refused the change";
+    title.textContent = body.error || box.dataset.refused;
     box.appendChild(title);
     if (body.problems && body.problems.length) {
       var list = document.createElement("ul");
