@@ -183,6 +183,9 @@ SCRIPT_MESSAGES: dict[str, dict[str, str]] = {
         "running": N_("Running…"),
         "loaded": N_("Loaded example: %(title)s. Press the run button."),
     },
+    "events": {
+        "refused": N_("the server refused the change"),
+    },
 }
 
 

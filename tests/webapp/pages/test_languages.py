@@ -3,6 +3,7 @@ left in English on the Russian page, the language switch on it, and numbers in t
 
 from __future__ import annotations
 
+import json
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -273,3 +274,12 @@ def test_the_event_page_in_russian_names_the_codes_and_counts(world):
     assert "блиц-сессия" in html and "докладчик" in html and "возможность" in html
     assert "3 слота по 20 мин" in html and "2 стола" in html
     assert "Medicon Valley" in html and "просит о встрече с" in html
+    config = json.loads(re.search(r'<script type="application/json" id="events-config">(.*?)</script>', html, re.S).group(1))
+    assert config["strings"]["refused"] == "сервер отклонил изменение"  # the script's own message
+
+
+def test_an_agenda_in_russian_names_its_items(world):
+    html = world[1].get(f"/events/{EVENT}/agenda/cluster/medicon-valley", headers={"Accept-Language": "ru"}).get_data(as_text=True)
+    assert "Встреча с Silicon Saxony" in html and "Презентации" in html
+    english = world[1].get(f"/events/{EVENT}/agenda/cluster/medicon-valley", headers={"Accept-Language": "en"})
+    assert "Meeting with Silicon Saxony" in english.get_data(as_text=True)

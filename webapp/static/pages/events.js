@@ -1,9 +1,11 @@
 // The events pages' writes: each form[data-write] posts with the credentials and shows the
-// located problems it gets back, or goes to the page the server names. Its one message of its own
-// comes translated in the problems box's data-refused (templates/pages/_events.html).
+// located problems it gets back, or goes to the page the server names. Its own messages come
+// translated in the page's #events-config (SCRIPT_MESSAGES["events"] in webapp/i18n.py).
 (function () {
   "use strict";
   var TOKEN_KEY = "clusterkg.writeToken";
+  var config = document.getElementById("events-config");
+  var strings = config ? JSON.parse(config.textContent).strings : {};
   var tokenInput = document.getElementById("write-token");
   if (tokenInput) {
     tokenInput.value = sessionStorage.getItem(TOKEN_KEY) || "";
@@ -14,7 +16,7 @@
     var box = form.querySelector(".problems");
     box.textContent = "";
     var title = document.createElement("p");
-    title.textContent = body.error || box.dataset.refused;
+    title.textContent = body.error || strings.refused;
     box.appendChild(title);
     if (body.problems && body.problems.length) {
       var list = document.createElement("ul");
