@@ -26,7 +26,7 @@ from clusterkg.graph.projection import (
     changes_between,
     refresh,
 )
-from clusterkg.graph import projection as projection_module
+from clusterkg.graph import projection_refresh as refresh_module
 from clusterkg.graph.store import DATA_VERSION_PREDICATE, META_GRAPH, OxigraphStore, sparql_term
 from clusterkg.graph.synthetic import SyntheticSpec, write_synthetic
 
@@ -283,9 +283,9 @@ def test_changes_are_read_along_the_chain_of_writes(synthetic):
 
 
 def count_calls(monkeypatch, name: str) -> list:
-    """Count calls of a real function of the projection module (it still runs)."""
-    calls, real_function = [], getattr(projection_module, name)
-    monkeypatch.setattr(projection_module, name, lambda *args, **kwargs: calls.append(1) or real_function(*args, **kwargs))
+    """Count calls of a real function where the refresh module calls it (it still runs)."""
+    calls, real_function = [], getattr(refresh_module, name)
+    monkeypatch.setattr(refresh_module, name, lambda *args, **kwargs: calls.append(1) or real_function(*args, **kwargs))
     return calls
 
 
