@@ -48,9 +48,10 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+from rdflib import Literal
 
-from clusterkg.graph.errors import AmbiguousName, ClusterNotFound, NotFound
-from clusterkg.graph.store import KnowledgeStore
+from clusterkg.graph.errors import AmbiguousName, ClusterNotFound, InvalidInput, NotFound
+from clusterkg.graph.store import KnowledgeStore, SparqlProtocolStore, sparql_term
 from clusterkg.ontology.namespace import CKG as _CKG_TERMS, ORG as _ORG_TERMS, sparql_prefixes
 
 __all__ = [
@@ -352,22 +353,30 @@ def _cluster_edges(p: Projection, among: list[int] | None = None) -> list[tuple[
 # Every query is a SELECT read as CSV bytes by pandas' C parser, its IRIs mapped to row numbers
 # with vectorised index lookups (one Python object per cell was the bottleneck at 300,000
 # organisations and 1.2M claims). ``%(values)s`` is where a VALUES block restricts a query to
-# some resources: a page of competencies in a full build, the changed resources in a refresh.
+# some resources: a page of subjects in a paged build, the changed resources in a refresh.
 #
-# At European scale most of the time goes into the store turning its stored terms back into
-# strings (about 2 µs per term on pyoxigraph): so each query returns only the columns it needs,
-# a term from a short closed list (a competency level, an affiliation type, an organisation
-# type) comes back as its position in that list, and the two joins over a million rows
-# (claim levels, affiliations) are written as joins of one-pattern subqueries, which pyoxigraph
-# evaluates as hash joins (a third of the time of its nested-loop plan). The claim scan, the
-# largest result, is fetched in pages of :data:`PAGE_COMPETENCIES` competencies, so no one
-# answer holds all claims; pages run in parallel (pyoxigraph releases the GIL; a remote server
-# answers in parallel).
+# At European scale most of the time goes into the store finding and turning its stored terms
+# back into strings (2-4 µs per IRI on pyoxigraph, measured): so each query returns only the
+# columns it needs, a term from a short closed list (a competency level, an affiliation type,
+# an organisation type) comes back as its position in that list, the two largest answers (the
+# claims and their levels) name competencies by row number (``?c_row``, from a VALUES block
+# that pairs each competency's IRI with its row), claim levels that weigh 1 are not read at all,
+# and the two joins over a million rows (claim levels, affiliations) are written as joins of
+# one-pattern subqueries, which pyoxigraph evaluates as hash joins (a third of the time of its
+# nested-loop plan). The claim scan is fetched in pages of :data:`PAGE_COMPETENCIES`
+# competencies; pages run in parallel (pyoxigraph releases the GIL).
+#
+# Against a remote server (or whenever ``page_size`` is given) every answer is paged instead
+# (:func:`_fetch_paged`): the subjects of each kind are listed in keyset pages (``ORDER BY``,
+# ``LIMIT``, then ``FILTER(STR(?s) > last)``), and every other query is asked for one page of
+# subjects at a time, so no response is larger than a page of subjects and their facts.
 
 #: competencies per page of the claim scan (about 300,000 rows per page at European scale)
 PAGE_COMPETENCIES = 2_500
 #: queries run at once
 FETCH_THREADS = 4
+#: subjects per page when the projection is built from a remote server (see :func:`_fetch_paged`)
+REMOTE_PAGE_SIZE = 10_000
 
 _LEVELS = tuple(LEVEL_WEIGHTS)
 _LEVEL_WEIGHT_ARRAY = np.array([LEVEL_WEIGHTS[i] for i in _LEVELS])
@@ -385,6 +394,9 @@ def _position_of(variable: str, iris: tuple[str, ...]) -> str:
 
 
 _LEVEL = _position_of("?l", _LEVELS)
+#: the levels that change a claim's weight, with their positions (a level weighing 1 changes nothing)
+_WEIGHTY_LEVELS = "VALUES (?l ?level_code) { " + " ".join(
+    f"(<{level}> {i})" for i, level in enumerate(_LEVELS) if LEVEL_WEIGHTS[level] != 1.0) + " }"
 _TIE_TYPE = _position_of("?t", _TIE_TYPES)
 _ORG_TYPE = _position_of("?t", _ORG_TYPES)
 _PARTNERSHIP_LEVELS = " ".join(f"<{t}>" for t in PARTNERSHIP_LEVELS)
@@ -406,8 +418,8 @@ QUERIES = {
     "competency_industries": "SELECT ?s ?v WHERE { %(values)s ?s a ckg:Competency ; ckg:appliedIn ?v }",
     "competency_alt_labels": "SELECT ?s ?v WHERE { %(values)s ?s a ckg:Competency ; skos:altLabel ?v }",
     "claims": "SELECT ?o ?c WHERE { %(values)s ?o ckg:hasCompetency ?c }",
-    "claim_levels": "SELECT ?o ?c ?level_code WHERE { %(values)s ?o ckg:qualifiedCompetency ?q . ?q ckg:competency ?c ; ckg:level ?l BIND("
-                    + _LEVEL + " AS ?level_code) }",
+    "claim_levels": "SELECT ?o ?c ?level_code WHERE { %(values)s ?o ckg:qualifiedCompetency ?q . ?q ckg:competency ?c ; ckg:level ?l . "
+                    + _WEIGHTY_LEVELS + " }",
     "ties": "SELECT ?a ?c ?o ?type_code WHERE { %(values)s ?a ckg:affiliationType ?t ; ckg:cluster ?c ; ckg:organisation ?o BIND("
             + _TIE_TYPE + " AS ?type_code) }",
     "needs": "SELECT ?h ?c WHERE { %(values)s ?h ckg:needsCompetency ?c }",
@@ -426,8 +438,10 @@ QUERIES = {
 """The projection's queries; ``%(values)s`` takes a VALUES block (see :func:`_fetch`)."""
 
 WHOLE_STORE = {
-    "claim_levels": "SELECT ?o ?c ?level_code WHERE { { SELECT ?q ?c WHERE { ?q ckg:competency ?c } } "
-                    "{ SELECT ?q ?level_code WHERE { ?q ckg:level ?l BIND(" + _LEVEL + " AS ?level_code) } } "
+    # ``%(competency_rows)s``: VALUES (?c ?c_row) pairing every competency with its row
+    "claims": "SELECT ?o ?c_row WHERE { %(competency_rows)s ?o ckg:hasCompetency ?c }",
+    "claim_levels": "SELECT ?o ?c_row ?level_code WHERE { { SELECT ?q ?c_row WHERE { %(competency_rows)s ?q ckg:competency ?c } } "
+                    "{ SELECT ?q ?level_code WHERE { " + _WEIGHTY_LEVELS + " ?q ckg:level ?l } } "
                     "{ SELECT ?o ?q WHERE { ?o ckg:qualifiedCompetency ?q } } }",
     "ties": "SELECT ?a ?c ?o ?type_code WHERE { { SELECT ?a ?type_code WHERE { ?a ckg:affiliationType ?t BIND(" + _TIE_TYPE + " AS ?type_code) } } "
             "{ SELECT ?a ?c WHERE { ?a ckg:cluster ?c } } { SELECT ?a ?o WHERE { ?a ckg:organisation ?o } } }",
@@ -440,11 +454,17 @@ def _values(variable: str, iris) -> str:
     return f"VALUES ?{variable} {{ {' '.join(f'<{iri}>' for iri in iris)} }}"
 
 
-def _fetch(store: KnowledgeStore, name: str, variable: str | None = None, iris=(), whole: bool = False) -> pd.DataFrame:
+def _row_values(variable: str, iris, first: int = 0) -> str:
+    """``VALUES (?variable ?variable_row) { (<iri> first) ... }``: each IRI with its row number."""
+    return f"VALUES (?{variable} ?{variable}_row) {{ {' '.join(f'(<{iri}> {first + i})' for i, iri in enumerate(iris))} }}"
+
+
+def _fetch(store: KnowledgeStore, name: str, variable: str | None = None, iris=(), whole: bool = False,
+           competency_rows: str = "") -> pd.DataFrame:
     """One query of :data:`QUERIES` as a DataFrame of strings, restricted to ``?variable`` in ``iris``."""
     text = WHOLE_STORE[name] if whole and name in WHOLE_STORE else QUERIES[name]
-    query = PREFIXES + text.replace("%(values)s", _values(variable, iris) if variable else "")
-    data = store.query_bytes(query, "text/csv")
+    text = text.replace("%(values)s", _values(variable, iris) if variable else "")
+    data = store.query_bytes(PREFIXES + text.replace("%(competency_rows)s", competency_rows), "text/csv")
     return _read_csv(data)
 
 
@@ -452,9 +472,14 @@ def _fetch(store: KnowledgeStore, name: str, variable: str | None = None, iris=(
 _CODE_COLUMNS = ("level_code", "type_code", "kind_code")
 
 
+def _integer_column(column: str) -> bool:
+    """Codes and row numbers (``?c_row``: the row of ``?c``) are integers; everything else strings."""
+    return column in _CODE_COLUMNS or column.endswith("_row")
+
+
 def _read_csv(data: bytes) -> pd.DataFrame:
     header = data.split(b"\n", 1)[0].decode("utf-8").strip().split(",")
-    types = {column: (np.int64 if column in _CODE_COLUMNS else object) for column in header if column}
+    types = {column: (np.int64 if _integer_column(column) else object) for column in header if column}
     return pd.read_csv(io.BytesIO(data), dtype=types, keep_default_na=False, na_filter=False, encoding="utf-8")
 
 
@@ -481,22 +506,82 @@ def _fetch_any(store: KnowledgeStore, name: str, restrictions: list[tuple[str, l
 
 def _empty(name: str) -> pd.DataFrame:
     select = QUERIES[name].split("WHERE", 1)[0]
-    return pd.DataFrame({column: pd.Series(dtype=np.int64 if column in _CODE_COLUMNS else object)
+    return pd.DataFrame({column: pd.Series(dtype=np.int64 if _integer_column(column) else object)
                          for column in re.findall(r"\?(\w+)", select)})
 
 
-def _fetch_all(store: KnowledgeStore) -> dict[str, pd.DataFrame]:
-    """Every query of :data:`QUERIES` a build needs, concurrently, as DataFrames of strings."""
-    building = [name for name in QUERIES if name not in ("claims", "kinds", "claim_owners", "referrers")]
-    first = ("claim_levels", "ties")  # the longest, started first so both cores stay busy
+def _fetch_all(store: KnowledgeStore, page_size: int | None = None) -> dict[str, pd.DataFrame]:
+    """Every query of :data:`QUERIES` a build needs, as DataFrames: whole-store queries run
+    concurrently, or, with a ``page_size``, paged (:func:`_fetch_paged`)."""
+    if page_size is not None:
+        return _fetch_paged(store, page_size)
+    building = [name for name in QUERIES if name not in ("claims", "claim_levels", "kinds", "claim_owners", "referrers")]
     with ThreadPoolExecutor(max_workers=FETCH_THREADS) as pool:
         futures = {name: pool.submit(_fetch, store, name, whole=True)
-                   for name in sorted(building, key=lambda n: n not in first)}
+                   for name in sorted(building, key=lambda n: n != "ties")}  # the longest first
         competencies = sorted(set(futures["competencies"].result()["s"]))
-        pages = [competencies[i:i + PAGE_COMPETENCIES] for i in range(0, len(competencies), PAGE_COMPETENCIES)]
-        claim_pages = [pool.submit(_fetch, store, "claims", "c", page) for page in pages]
+        futures["claim_levels"] = pool.submit(_fetch, store, "claim_levels", whole=True,
+                                              competency_rows=_row_values("c", competencies))
+        pages = range(0, len(competencies), PAGE_COMPETENCIES)
+        claim_pages = [pool.submit(_fetch, store, "claims", whole=True,
+                                   competency_rows=_row_values("c", competencies[i:i + PAGE_COMPETENCIES], i)) for i in pages]
         frames = {name: future.result() for name, future in futures.items()}
         frames["claims"] = pd.concat([f.result() for f in claim_pages], ignore_index=True) if pages else _empty("claims")
+    return frames
+
+
+#: the type of each kind of subject a paged build lists first
+_LISTED = {"clusters": "ckg:Cluster", "organisations": "org:FormalOrganization", "competencies": "ckg:Competency",
+           "industries": "ckg:Industry", "partnerships": "ckg:Partnership", "resources": "ckg:SharedResource",
+           "developments": "ckg:Development"}
+#: each query of a paged build: the variable a page restricts, and the kinds whose subjects fill the pages
+_PAGED_BY = {
+    "labels": ("s", ("clusters", "organisations")), "countries": ("s", ("clusters", "organisations")),
+    "regions": ("s", ("clusters", "organisations")), "cluster_industries": ("s", ("clusters",)),
+    "cluster_alt_labels": ("s", ("clusters",)), "organisation_types": ("s", ("organisations",)),
+    "industries": ("s", ("industries",)), "competencies": ("s", ("competencies",)),
+    "competency_industries": ("s", ("competencies",)), "competency_alt_labels": ("s", ("competencies",)),
+    "claims": ("o", ("organisations",)), "claim_levels": ("o", ("organisations",)), "ties": ("o", ("organisations",)),
+    "needs": ("h", ("clusters", "organisations")), "partnerships": ("p", ("partnerships",)),
+    "resources": ("r", ("resources",)), "developments": ("d", ("developments",)),
+}
+
+
+def _list_subjects(store: KnowledgeStore, type_name: str, page_size: int) -> list[str]:
+    """Every IRI of a type, sorted, read in keyset pages of ``page_size``."""
+    subjects: list[str] = []
+    after = ""
+    while True:
+        query = (f"{PREFIXES}SELECT ?s WHERE {{ ?s a {type_name} FILTER(isIRI(?s) && STR(?s) > {sparql_term(Literal(after))}) }} "
+                 f"ORDER BY STR(?s) LIMIT {page_size}")
+        page = _read_csv(store.query_bytes(query, "text/csv"))["s"].tolist()
+        subjects += page
+        if len(page) < page_size:
+            return sorted(set(subjects))
+        after = page[-1]
+
+
+def _fetch_paged(store: KnowledgeStore, page_size: int) -> dict[str, pd.DataFrame]:
+    """The same frames as a whole-store fetch, read so that no answer is large.
+
+    Subjects are listed per kind in keyset pages; every query then runs once per page of
+    ``page_size`` subjects (a VALUES block), so each answer holds at most a page of subjects
+    with their facts (the claims of 10,000 organisations, not of all of them).
+    """
+    if page_size < 1:
+        raise InvalidInput(f"page size must be a positive number of subjects (or 0: no pages), not {page_size}")
+    with ThreadPoolExecutor(max_workers=FETCH_THREADS) as pool:
+        listed = {kind: pool.submit(_list_subjects, store, type_name, page_size) for kind, type_name in _LISTED.items()}
+        subjects = {kind: future.result() for kind, future in listed.items()}
+        futures = {}
+        for name, (variable, kinds) in _PAGED_BY.items():
+            iris = [iri for kind in kinds for iri in subjects[kind]]
+            futures[name] = [pool.submit(_fetch, store, name, variable, iris[i:i + page_size])
+                             for i in range(0, len(iris), page_size)]
+        frames = {name: pd.concat([f.result() for f in pages], ignore_index=True) if pages else _empty(name)
+                  for name, pages in futures.items()}
+    frames["clusters"] = pd.DataFrame({"s": pd.Series(subjects["clusters"], dtype=object)})
+    frames["organisations"] = pd.DataFrame({"s": pd.Series(subjects["organisations"], dtype=object)})
     return frames
 
 
@@ -679,10 +764,17 @@ def _partnership_table(frame: pd.DataFrame, c_positions: dict[str, int]) -> pd.D
     )
 
 
-def build_projection(store: KnowledgeStore) -> Projection:
-    """Read everything the analyses need from ``store`` (see :data:`QUERIES`)."""
+def build_projection(store: KnowledgeStore, page_size: int | None = None) -> Projection:
+    """Read everything the analyses need from ``store`` (see :data:`QUERIES`).
+
+    ``page_size``: read every answer in pages of that many subjects (see :func:`_fetch_paged`);
+    0 reads each answer whole; by default a remote server is read in pages of
+    :data:`REMOTE_PAGE_SIZE` and the embedded store whole. Either way the projection is the same.
+    """
     version = store.data_version()
-    f = _fetch_all(store)
+    if page_size is None:
+        page_size = REMOTE_PAGE_SIZE if isinstance(store, SparqlProtocolStore) else 0
+    f = _fetch_all(store, page_size if page_size != 0 else None)
 
     c_index, o_index = _entity_index(f["clusters"]), _entity_index(f["organisations"])
     i_index, k_index = _entity_index(f["industries"]), _entity_index(f["competencies"])
@@ -716,10 +808,16 @@ def _labels(*frames: pd.DataFrame) -> dict[str, str]:
 
 def _pair_positions(frame: pd.DataFrame, left: str, left_index: pd.Index, right: str, right_index: pd.Index):
     """Row numbers of the (left, right) pairs whose both ends are known; and which rows those are."""
-    rows = left_index.get_indexer(frame[left]) if len(frame) else np.array([], dtype=np.int64)
-    cols = right_index.get_indexer(frame[right]) if len(frame) else np.array([], dtype=np.int64)
+    rows, cols = _positions(frame, left, left_index), _positions(frame, right, right_index)
     keep = (rows >= 0) & (cols >= 0)
     return rows[keep], cols[keep], keep
+
+
+def _positions(frame: pd.DataFrame, column: str, index: pd.Index) -> np.ndarray:
+    """Row numbers of the IRIs in ``column`` (-1 where unknown), or the ``column_row`` the store gave."""
+    if column + "_row" in frame:
+        return frame[column + "_row"].to_numpy(dtype=np.int64)
+    return index.get_indexer(frame[column]) if len(frame) else np.array([], dtype=np.int64)
 
 
 def _depths(broader: np.ndarray) -> np.ndarray:
