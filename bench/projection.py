@@ -3,6 +3,11 @@
     python bench/projection.py                   # 3,000 clusters, 300,000 organisations, 10,000 competencies
     python bench/projection.py --clusters 300 --organisations 30000 --competencies 1000   # a quick run
     python bench/projection.py --store DIR       # an existing on-disk store of the synthetic graph
+    python bench/projection.py --store DIR --baseline OLD.py   # also an earlier builder, side by side
+
+``--baseline`` takes a copy of an earlier ``graph/projection.py`` (``git show REV:graph/projection.py
+> OLD.py``): its full build runs in the same process right after this one's, on the same store,
+and both are checked equal.
 
 In one process, side by side on the same store:
 1. a full build of the projection (seconds, peak RSS);
@@ -18,7 +23,9 @@ unless ``--store`` is given; with ``--store`` the change is undone at the end.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -85,16 +92,37 @@ def same(a, b) -> bool:
             and a.labels == b.labels)
 
 
-def measure(store_path: Path) -> dict:
-    from clusterkg.graph.projection import build_projection, refresh
+def load_average() -> float:
+    return round(os.getloadavg()[0], 1)
+
+
+def baseline_builder(path: Path):
+    """``build_projection`` of an earlier copy of the projection module."""
+    spec = importlib.util.spec_from_file_location("baseline_projection", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.build_projection
+
+
+def measure(store_path: Path, baseline: Path | None = None) -> dict:
+    from clusterkg.graph.projection import build_projection
+    from clusterkg.graph.projection_refresh import refresh
     from clusterkg.graph.store import OxigraphStore
 
     store = OxigraphStore(store_path)
-    figures: dict = {}
+    figures: dict = {"load_average_before": load_average()}
     cpu = time.process_time()
     projection, figures["full_build_s"] = timed(build_projection, store)
     figures["full_build_cpu_s"] = round(time.process_time() - cpu, 1)  # all threads; the machine may be shared
     figures["peak_rss_after_full_build_mib"] = round(peak_rss_mib())
+    figures["load_average_after_full_build"] = load_average()
+    if baseline is not None:
+        cpu = time.process_time()
+        earlier, figures["baseline_full_build_s"] = timed(baseline_builder(baseline), store)
+        figures["baseline_full_build_cpu_s"] = round(time.process_time() - cpu, 1)
+        figures["load_average_after_baseline"] = load_average()
+        figures["baseline_equal"] = same(projection, earlier)
+        del earlier
     figures["organisations"], figures["clusters"] = len(projection.organisations), len(projection.clusters)
     figures["competencies"], figures["org_competency_links"] = len(projection.competencies), int(projection.org_competency.nnz)
     _, figures["cluster_graph_s"] = timed(projection.cluster_graph)  # built once; a refresh patches it
@@ -122,16 +150,21 @@ def main() -> None:
     parser.add_argument("--competencies", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--store", type=Path, help="an existing on-disk store (changed, then restored)")
+    parser.add_argument("--baseline", type=Path, help="an earlier graph/projection.py to build with, side by side")
     args = parser.parse_args()
     if args.store:
-        print(json.dumps(measure(args.store), indent=2))
-        return
-    with tempfile.TemporaryDirectory(prefix="clusterkg-bench-") as workdir:
-        print("load:", json.dumps(load(args, Path(workdir))), flush=True)
-        figures = measure(Path(workdir) / "store")
+        figures = measure(args.store, args.baseline)
+    else:
+        with tempfile.TemporaryDirectory(prefix="clusterkg-bench-") as workdir:
+            print("load:", json.dumps(load(args, Path(workdir))), flush=True)
+            figures = measure(Path(workdir) / "store", args.baseline)
     print(json.dumps(figures, indent=2))
     print("\ntargets:")
-    print(f"  full build {figures['full_build_s']} s (target <= 30 s), peak RSS {figures['peak_rss_mib']} MiB")
+    print(f"  full build {figures['full_build_s']} s wall, {figures['full_build_cpu_s']} s CPU (target <= 30 s), "
+          f"peak RSS {figures['peak_rss_mib']} MiB")
+    if args.baseline:
+        print(f"  baseline full build {figures['baseline_full_build_s']} s wall, {figures['baseline_full_build_cpu_s']} s CPU; "
+              f"equal: {figures['baseline_equal']}")
     for step in ("add", "remove"):
         f = figures[f"{step}_member_and_two_claims"]
         print(f"  {step} a member and two claims: refresh {f['refresh_s']} s (target <= 1 s) vs full build "

@@ -3,10 +3,12 @@ command line and for several web fronts in front of one SPARQL server."""
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import pickle
 import threading
+import uuid
 from pathlib import Path
 
 from clusterkg.graph.projection import Projection, build_projection
@@ -15,8 +17,12 @@ from clusterkg.graph.store import KnowledgeStore
 
 __all__ = ["ProjectionCache", "load_or_build"]
 
-# ---------------------------------------------------------------------------------------------
-# Caching: once per data version, in memory and (for the CLI) on disk
+# One file per store and data version, ``projection-<store>-<version>.pickle``: written to a
+# temporary file and renamed over (a reader never sees half a file), built under an exclusive
+# lock on ``projection-<store>.lock`` (several processes wanting the same version wait for one
+# build and then read its file). Stores are told apart by their description (the path of an
+# on-disk store, the URL of a server); an in-memory store is never cached on disk, as two of
+# them cannot be told apart.
 
 
 class ProjectionCache:
@@ -24,7 +30,9 @@ class ProjectionCache:
 
     After a write it refreshes the projection it holds (:func:`catch_up`), or builds it afresh
     when the history cannot say what changed. Thread-safe: concurrent requests after a write
-    wait for one refresh.
+    wait for one refresh. With a ``cache_dir`` it shares its projections with every process
+    using the same directory and store (several web fronts before one SPARQL server): a
+    version one of them has built is read from disk by the others.
     """
 
     def __init__(self, store: KnowledgeStore, cache_dir: str | Path | None = None):
@@ -39,38 +47,62 @@ class ProjectionCache:
         if current is not None and current.version == version:
             return current
         with self._lock:
-            if self._projection is None:
-                self._projection = load_or_build(self.store, self.cache_dir)
-            elif self._projection.version != self.store.data_version():
-                self._projection = catch_up(self._projection, self.store)
+            current = self._projection
+            if current is None or current.version != self.store.data_version():
+                self._projection = load_or_build(self.store, self.cache_dir, earlier=current)
             return self._projection
 
 
-def load_or_build(store: KnowledgeStore, cache_dir: str | Path | None) -> Projection:
+def load_or_build(store: KnowledgeStore, cache_dir: str | Path | None, earlier: Projection | None = None) -> Projection:
     """The projection for the store's current data version, from the disk cache if present.
 
-    A cached projection of an earlier version is brought up to date (:func:`catch_up`).
+    Otherwise ``earlier`` (a projection held in memory) or the newest cached one of this store
+    is brought up to date (:func:`catch_up`), or the projection is built afresh; then it is
+    written to the cache for the other processes.
     """
-    if cache_dir is None:
-        return build_projection(store)
+    store_key = _store_key(store)
+    if cache_dir is None or store_key is None:
+        return catch_up(earlier, store) if earlier is not None else build_projection(store)
+    directory = Path(cache_dir)
     version = store.data_version()
-    store_key = hashlib.sha256(store.description.encode()).hexdigest()[:12]
-    path = _cache_path(cache_dir, store_key, version)
-    projection = _load(path)
+    projection = _load(_cache_path(directory, store_key, version))
     if projection is not None and projection.version == version:
         return projection
-    earlier = [p for p in map(_load, sorted(Path(cache_dir).glob(f"projection-{store_key}-*.pickle"))) if p is not None]
-    projection = catch_up(earlier[0], store) if earlier else build_projection(store)
-    path = _cache_path(cache_dir, store_key, projection.version)
-    Path(cache_dir).mkdir(parents=True, exist_ok=True)
-    for old in Path(cache_dir).glob(f"projection-{store_key}-*.pickle"):  # this store's old versions
+    directory.mkdir(parents=True, exist_ok=True)
+    with open(directory / f"projection-{store_key}.lock", "a+b") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, or the process dies
+        version = store.data_version()
+        projection = _load(_cache_path(directory, store_key, version))  # built while we waited?
+        if projection is not None and projection.version == version:
+            return projection
+        if earlier is None:
+            cached = [p for p in map(_load, sorted(directory.glob(f"projection-{store_key}-*.pickle"))) if p is not None]
+            earlier = cached[0] if cached else None
+        projection = catch_up(earlier, store) if earlier is not None else build_projection(store)
+        _save(projection, directory, store_key)
+    return projection
+
+
+def _store_key(store: KnowledgeStore) -> str | None:
+    """A short name for the store in cache file names; None for a store in memory."""
+    if getattr(store, "path", "") is None:
+        return None
+    return hashlib.sha256(store.description.replace("read-only ", "").encode()).hexdigest()[:12]
+
+
+def _save(projection: Projection, directory: Path, store_key: str) -> None:
+    """Write ``projection`` atomically and drop this store's other versions."""
+    path = _cache_path(directory, store_key, projection.version)
+    temporary = directory / f".{path.name}.{uuid.uuid4().hex}.tmp"
+    try:
+        with open(temporary, "wb") as handle:
+            pickle.dump(projection, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+    for old in directory.glob(f"projection-{store_key}-*.pickle"):  # a reader that has one open keeps it
         if old != path:
             old.unlink(missing_ok=True)
-    temporary = path.with_suffix(f".{os.getpid()}.tmp")
-    with open(temporary, "wb") as handle:
-        pickle.dump(projection, handle, protocol=pickle.HIGHEST_PROTOCOL)
-    temporary.replace(path)
-    return projection
 
 
 def _cache_path(cache_dir: str | Path, store_key: str, version: str) -> Path:

@@ -45,7 +45,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     ``STORE`` (a directory, or ``":memory:"``), ``KNOWLEDGE_STORE`` (an opened store to serve),
     ``ENDPOINT``, ``UPDATE_ENDPOINT``, ``GRAPH_STORE_ENDPOINT``, ``ENDPOINT_TOKEN`` (a remote
     server), ``QUERY_TIMEOUT``, ``MAX_ROWS``, ``ADMIN_TOKEN``, ``QUERY_WORKERS``, ``QUERY_CACHE``,
-    ``QUERY_RESERVE`` (idle query workers kept ready beside the busy ones; default 3).
+    ``QUERY_RESERVE`` (idle query workers kept ready beside the busy ones; default 3),
+    ``PROJECTION_CACHE`` (the directory where analytic projections are shared between processes,
+    by default the ``cache`` setting; empty: kept in memory only).
 
     The app closes its query workers and its store itself, when it is garbage-collected or the
     interpreter exits; callers that want them gone sooner call
@@ -70,6 +72,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         ADMIN_TOKEN=get_setting("admin_token"),
         QUERY_WORKERS=get_setting("query_workers"),
         QUERY_CACHE=get_setting("query_cache"),
+        PROJECTION_CACHE=get_setting("cache"),
         JSON_SORT_KEYS=False,
     )
     if test_config:
@@ -83,6 +86,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         query_workers=int(app.config["QUERY_WORKERS"]),
         query_cache=int(app.config.get("QUERY_CACHE", 0)),
         query_reserve=int(app.config.get("QUERY_RESERVE", 3)),
+        projection_cache=app.config.get("PROJECTION_CACHE") or None,
     )
     ckg.init_app(app)
     weakref.finalize(app, ckg.close)  # also runs at interpreter exit

@@ -303,9 +303,18 @@ def test_the_cache_refreshes_when_the_history_lists_the_change(synthetic, monkey
     assert_same(after, build_projection(synthetic))
 
 
-def test_the_disk_cache_catches_up_from_an_earlier_version(synthetic, tmp_path, monkeypatch):
+@pytest.fixture()
+def synthetic_on_disk(synthetic_nt, tmp_path):
+    store = OxigraphStore(tmp_path / "store")  # stores in memory are not cached on disk
+    store.insert_ntriples(synthetic_nt)
+    yield store
+    store.close()
+
+
+def test_the_disk_cache_catches_up_from_an_earlier_version(synthetic_on_disk, tmp_path, monkeypatch):
     from clusterkg.graph.projection import load_or_build
 
+    synthetic = synthetic_on_disk
     load_or_build(synthetic, tmp_path)
     org = URIRef(NEW + "organisation/disk-test")
     recorded_write(synthetic, insert=[(org, RDF_TYPE, URIRef("http://www.w3.org/ns/org#FormalOrganization"))])
