@@ -104,6 +104,7 @@ def test_cache_rebuilds_after_a_write(disk_store, tmp_path):
     disk_store.insert_graph(graph)
     second = cache.get()
     assert second is not first and len(second.clusters) == 1
+    cache.wait_saved()  # written in the background
     assert len(list(tmp_path.glob("projection-*.pickle"))) == 1
     again = load_or_build(disk_store, tmp_path)  # from the disk cache
     assert len(again.clusters) == 1 and again.version == second.version
