@@ -100,6 +100,7 @@ def baseline_builder(path: Path):
     """``build_projection`` of an earlier copy of the projection module."""
     spec = importlib.util.spec_from_file_location("baseline_projection", path)
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
     return module.build_projection
 
@@ -116,6 +117,7 @@ def measure(store_path: Path, baseline: Path | None = None) -> dict:
     figures["full_build_cpu_s"] = round(time.process_time() - cpu, 1)  # all threads; the machine may be shared
     figures["peak_rss_after_full_build_mib"] = round(peak_rss_mib())
     figures["load_average_after_full_build"] = load_average()
+    print("so far:", json.dumps(figures), flush=True)
     if baseline is not None:
         cpu = time.process_time()
         earlier, figures["baseline_full_build_s"] = timed(baseline_builder(baseline), store)

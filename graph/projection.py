@@ -401,15 +401,16 @@ QUERIES = {
     "cluster_industries": "SELECT ?s ?v WHERE { %(values)s ?s a ckg:Cluster ; ckg:industry ?v }",
     "cluster_alt_labels": "SELECT ?s ?v WHERE { %(values)s ?s a ckg:Cluster ; skos:altLabel ?v }",
     "organisations": "SELECT ?s WHERE { %(values)s ?s a org:FormalOrganization }",
-    "organisation_types": "SELECT ?s ?type_code WHERE { %(values)s VALUES ?t { " + " ".join(f"<{t}>" for t in _ORG_TYPES)
-                          + " } ?s a ?t BIND(" + _ORG_TYPE + " AS ?type_code) }",
+    "organisation_types": "SELECT ?s ?type_code WHERE { %(values)s ?s a ?t FILTER(?t IN (" + ", ".join(f"<{t}>" for t in _ORG_TYPES)
+                          + ")) BIND(" + _ORG_TYPE + " AS ?type_code) }",
     "industries": "SELECT ?s ?label ?scheme WHERE { %(values)s ?s a ckg:Industry OPTIONAL { ?s skos:prefLabel ?label } OPTIONAL { ?s skos:inScheme ?scheme } }",
     "competencies": "SELECT ?s ?label ?broader WHERE { %(values)s ?s a ckg:Competency OPTIONAL { ?s skos:prefLabel ?label } OPTIONAL { ?s skos:broader ?broader } }",
     "competency_industries": "SELECT ?s ?v WHERE { %(values)s ?s a ckg:Competency ; ckg:appliedIn ?v }",
     "competency_alt_labels": "SELECT ?s ?v WHERE { %(values)s ?s a ckg:Competency ; skos:altLabel ?v }",
     "claims": "SELECT ?o ?c WHERE { %(values)s ?o ckg:hasCompetency ?c }",
-    "claim_levels": "SELECT ?o ?c ?level_code WHERE { %(values)s ?o ckg:qualifiedCompetency ?q . ?q ckg:competency ?c ; ckg:level ?l . "
-                    + _WEIGHTY_LEVELS + " }",
+    # (a second VALUES block here, for the levels, made pyoxigraph scan every claim per page)
+    "claim_levels": "SELECT ?o ?c ?level_code WHERE { %(values)s ?o ckg:qualifiedCompetency ?q . ?q ckg:competency ?c ; ckg:level ?l BIND("
+                    + _LEVEL + " AS ?level_code) }",
     "ties": "SELECT ?a ?c ?o ?type_code WHERE { %(values)s ?a ckg:affiliationType ?t ; ckg:cluster ?c ; ckg:organisation ?o BIND("
             + _TIE_TYPE + " AS ?type_code) }",
     "needs": "SELECT ?h ?c WHERE { %(values)s ?h ckg:needsCompetency ?c }",
@@ -428,6 +429,8 @@ QUERIES = {
 """The projection's queries; ``%(values)s`` takes a VALUES block (see :func:`_fetch`)."""
 
 WHOLE_STORE = {
+    "organisation_types": "SELECT ?s ?type_code WHERE { VALUES ?t { " + " ".join(f"<{t}>" for t in _ORG_TYPES)
+                          + " } ?s a ?t BIND(" + _ORG_TYPE + " AS ?type_code) }",
     # ``%(competency_rows)s``: VALUES (?c ?c_row) pairing every competency with its row
     "claims": "SELECT ?o ?c_row WHERE { %(competency_rows)s ?o ckg:hasCompetency ?c }",
     "claim_levels": "SELECT ?o ?c_row ?level_code WHERE { { SELECT ?q ?c_row WHERE { %(competency_rows)s ?q ckg:competency ?c } } "
@@ -436,7 +439,10 @@ WHOLE_STORE = {
     "ties": "SELECT ?a ?c ?o ?type_code WHERE { { SELECT ?a ?type_code WHERE { ?a ckg:affiliationType ?t BIND(" + _TIE_TYPE + " AS ?type_code) } } "
             "{ SELECT ?a ?c WHERE { ?a ckg:cluster ?c } } { SELECT ?a ?o WHERE { ?a ckg:organisation ?o } } }",
 }
-"""The same answers as :data:`QUERIES` over the whole store, as hash joins (see above)."""
+"""The same answers as :data:`QUERIES` over the whole store, in the forms pyoxigraph evaluates
+fastest over everything: hash joins of one-pattern subqueries, lookups by type, competencies by
+row (see above). A paged build or a refresh uses :data:`QUERIES`, which start from the subjects
+of its VALUES block (one VALUES block per query: with two, pyoxigraph loops over every pair)."""
 
 
 
