@@ -357,9 +357,9 @@ def _cluster_edges(p: Projection, among: list[int] | None = None) -> list[tuple[
 # competencies; pages run in parallel (pyoxigraph releases the GIL).
 #
 # Against a remote server (or whenever ``page_size`` is given) every answer is paged instead
-# (:func:`_fetch_paged`): the subjects of each kind are listed in keyset pages (``ORDER BY``,
-# ``LIMIT``, then ``FILTER(STR(?s) > last)``), and every other query is asked for one page of
-# subjects at a time, so no response is larger than a page of subjects and their facts.
+# (:func:`_fetch_paged`): the subjects of each kind are listed in pages (:func:`_list_subjects`),
+# and every other query is asked for one page of subjects at a time, so no response is larger
+# than a page of subjects and their facts.
 
 #: competencies per page of the claim scan (about 300,000 rows per page at European scale)
 PAGE_COMPETENCIES = 2_500
@@ -544,11 +544,35 @@ _PAGED_BY = {
 
 
 def _list_subjects(store: KnowledgeStore, type_name: str, page_size: int) -> list[str]:
-    """Every IRI of a type, sorted, read in keyset pages of ``page_size``."""
+    """Every IRI of a type, sorted, read in pages of ``page_size``.
+
+    Pages are ``OFFSET``/``LIMIT`` slices of the unsorted answer (at 30,000 organisations 0.09 s
+    of CPU, against 3.1 s for keyset pages, which sort the whole answer for every page). An
+    unsorted answer need not come in the same order twice, so the pages are checked against
+    the count of subjects, and read again in keyset order if they missed any.
+    """
+    pattern = f"?s a {type_name} FILTER(isIRI(?s))"
+    subjects: set[str] = set()
+    offset = 0
+    while True:
+        page = _read_csv(store.query_bytes(f"{PREFIXES}SELECT ?s WHERE {{ {pattern} }} OFFSET {offset} LIMIT {page_size}",
+                                           "text/csv"))["s"].tolist()
+        subjects.update(page)
+        offset += len(page)
+        if len(page) < page_size:
+            break
+    counted = _read_csv(store.query_bytes(f"{PREFIXES}SELECT (COUNT(DISTINCT ?s) AS ?n_row) WHERE {{ {pattern} }}", "text/csv"))
+    if len(subjects) == int(counted["n_row"].iat[0]):  # all of them: each page holds only subjects of the type
+        return sorted(subjects)
+    return _list_subjects_in_order(store, pattern, page_size)
+
+
+def _list_subjects_in_order(store: KnowledgeStore, pattern: str, page_size: int) -> list[str]:
+    """The subjects ``?s`` of ``pattern`` in keyset pages: sorted, each after the last of the page before."""
     subjects: list[str] = []
     after = ""
     while True:
-        query = (f"{PREFIXES}SELECT ?s WHERE {{ ?s a {type_name} FILTER(isIRI(?s) && STR(?s) > {sparql_term(Literal(after))}) }} "
+        query = (f"{PREFIXES}SELECT ?s WHERE {{ {pattern} FILTER(STR(?s) > {sparql_term(Literal(after))}) }} "
                  f"ORDER BY STR(?s) LIMIT {page_size}")
         page = _read_csv(store.query_bytes(query, "text/csv"))["s"].tolist()
         subjects += page
@@ -560,7 +584,7 @@ def _list_subjects(store: KnowledgeStore, type_name: str, page_size: int) -> lis
 def _fetch_paged(store: KnowledgeStore, page_size: int) -> dict[str, pd.DataFrame]:
     """The same frames as a whole-store fetch, read so that no answer is large.
 
-    Subjects are listed per kind in keyset pages; every query then runs once per page of
+    Subjects are listed per kind in pages; every query then runs once per page of
     ``page_size`` subjects (a VALUES block), so each answer holds at most a page of subjects
     with their facts (the claims of 10,000 organisations, not of all of them).
     """

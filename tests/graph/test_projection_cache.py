@@ -11,6 +11,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 from clusterkg.graph.synthetic import SyntheticSpec, write_synthetic
 
 CKG = "https://w3id.org/clusterkg/ns#"
@@ -46,7 +48,14 @@ def one_cached_file(other_than: int | None = None) -> int:
         time.sleep(0.1)
 
 
-def test_a_write_through_one_front_is_seen_by_the_other(oxigraph_server, remote_store, clusterkg_serve):
+@pytest.fixture()
+def emptied_after(remote_store):
+    yield remote_store
+    remote_store.clear()  # the server is shared: leave it empty
+
+
+def test_a_write_through_one_front_is_seen_by_the_other(oxigraph_server, emptied_after, clusterkg_serve):
+    remote_store = emptied_after
     buffer = io.BytesIO()
     write_synthetic(SyntheticSpec(clusters=8, organisations=120, competencies=30, seed=5), buffer)
     remote_store.insert_ntriples(buffer.getvalue())
