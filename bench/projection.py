@@ -4,6 +4,7 @@
     python bench/projection.py --clusters 300 --organisations 30000 --competencies 1000   # a quick run
     python bench/projection.py --store DIR       # an existing on-disk store of the synthetic graph
     python bench/projection.py --store DIR --baseline OLD.py   # also an earlier builder, side by side
+    python bench/projection.py --store DIR --served  # built from `oxigraph serve-read-only`: paged vs whole
 
 ``--baseline`` takes a copy of an earlier ``graph/projection.py`` (``git show REV:graph/projection.py
 > OLD.py``): its full build runs in the same process right after this one's, on the same store,
@@ -145,6 +146,40 @@ def measure(store_path: Path, baseline: Path | None = None) -> dict:
     return figures
 
 
+def served(store_path: Path) -> dict:
+    """The store behind a real ``oxigraph serve-read-only`` on loopback: paged build vs whole build."""
+    import socket
+    import urllib.request
+
+    from clusterkg.graph.projection import REMOTE_PAGE_SIZE, build_projection
+    from clusterkg.graph.store import SparqlProtocolStore
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    binary = str(Path(sys.executable).parent / "oxigraph")  # pip install oxigraph puts it beside python
+    server = subprocess.Popen([binary, "serve-read-only", "--location", str(store_path), "--bind", f"127.0.0.1:{port}"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/query"
+    try:
+        for _ in range(200):  # bounded: 40 s
+            try:
+                urllib.request.urlopen(urllib.request.Request(url, data=b"ASK {}", headers={"Content-Type": "application/sparql-query"}), timeout=1)
+                break
+            except OSError:
+                time.sleep(0.2)
+        remote = SparqlProtocolStore(url, timeout=3600)
+        figures = {"load_average_before": load_average(), "page_size": REMOTE_PAGE_SIZE}
+        paged, figures["paged_build_s"] = timed(build_projection, remote)
+        whole, figures["whole_build_s"] = timed(build_projection, remote, 0)
+        figures["load_average_after"] = load_average()
+        figures["equal"] = same(paged, whole)
+        return figures
+    finally:
+        server.terminate()
+        server.wait(30)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clusters", type=int, default=3000)
@@ -153,7 +188,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--store", type=Path, help="an existing on-disk store (changed, then restored)")
     parser.add_argument("--baseline", type=Path, help="an earlier graph/projection.py to build with, side by side")
+    parser.add_argument("--served", action="store_true", help="with --store: build from the store served by oxigraph")
     args = parser.parse_args()
+    if args.served and args.store:
+        print(json.dumps(served(args.store), indent=2))
+        return
     if args.store:
         figures = measure(args.store, args.baseline)
     else:
