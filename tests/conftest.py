@@ -18,6 +18,7 @@ Stable fixtures for all test modules (keep their names and behaviour):
     ``with clusterkg_serve(store_dir, admin_token=None) as url:`` runs ``clusterkg serve`` as a
     user does (the console script beside the running Python) on 127.0.0.1 and a free port,
     waits until ``/sparql`` answers, and stops it with SIGTERM afterwards (exit code 0).
+    ``clusterkg_serve(None, endpoint=query_url)`` serves a remote SPARQL server instead.
     ``clusterkg_serve_for_module`` is the same for a server shared by a test module.
 ``any_store``
     Each of the three above in turn (params ``memory``, ``disk``, ``remote``), so one test
@@ -157,14 +158,15 @@ def _clusterkg_serve(log_dir: Path):
     assert binary is not None, f"no `clusterkg` console script beside {sys.executable}: pip install -e ."
 
     @contextmanager
-    def serve(store: Path | str, admin_token: str | None = None) -> Iterator[str]:
+    def serve(store: Path | str | None, admin_token: str | None = None, endpoint: str | None = None) -> Iterator[str]:
         port = _free_port()
         env = {k: v for k, v in os.environ.items() if k != "CLUSTERKG_ADMIN_TOKEN"}
         if admin_token:
             env["CLUSTERKG_ADMIN_TOKEN"] = admin_token
         log_path = log_dir / f"serve-{port}.log"
         with open(log_path, "wb") as log:
-            process = subprocess.Popen([binary, "--store", str(store), "serve", "--host", "127.0.0.1",
+            where = ["--endpoint", endpoint] if endpoint else ["--store", str(store)]
+            process = subprocess.Popen([binary, *where, "serve", "--host", "127.0.0.1",
                                         "--port", str(port), "--threads", "4"],
                                        stdout=log, stderr=subprocess.STDOUT, env=env)
         url = f"http://127.0.0.1:{port}"

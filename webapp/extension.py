@@ -26,9 +26,10 @@ class ClusterKG:
 
     def __init__(self, store: KnowledgeStore, *, query_timeout: float, max_rows: int,
                  admin_token: str | None, query_workers: int, query_cache: int = 0,
-                 query_reserve: int = 3):
+                 query_reserve: int = 3, projection_cache: str | None = None):
         self.store = store
-        self.projections = ProjectionCache(store)
+        # with a directory, fronts before one SPARQL server share their projections through it
+        self.projections = ProjectionCache(store, projection_cache)
         self.query_timeout = query_timeout
         self.max_rows = max_rows
         self.admin_token = admin_token or None
