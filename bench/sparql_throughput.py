@@ -5,8 +5,9 @@ graph (~1M triples by default) into a temporary on-disk store, serves that same 
 servers in turn on 127.0.0.1, and drives each from ``wrk`` (8 connections, fixed duration) with
 two workloads: one small GROUP BY SELECT repeated, and the mixed workload, the same query shape
 over 1,000 texts (another cluster and another literal in each, so no answer cache helps). It
-runs ``clusterkg serve`` with the answer cache on and off, and prints requests/s and the ratios
-to Oxigraph. Every safety feature of clusterkg stays on (SERVICE/LOAD check, worker processes
+runs ``clusterkg serve`` with the answer cache on and off, for each ``--processes`` count (front
+processes: ``clusterkg serve --processes N``; default 1 and 4, side by side in one run), and
+prints requests/s and the ratios to Oxigraph. Every safety feature of clusterkg stays on (SERVICE/LOAD check, worker processes
 with the time limit, row cap, content negotiation). Needs the ``wrk`` and ``oxigraph`` binaries.
 """
 
@@ -107,6 +108,7 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--serve-threads", type=int, default=8, help="clusterkg serve --threads")
     parser.add_argument("--workers", type=int, default=None, help="CLUSTERKG_QUERY_WORKERS (default: the setting)")
+    parser.add_argument("--processes", default="1,4", help="front process counts to run, comma-separated")
     args = parser.parse_args()
     os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"  # the venv's oxigraph
     for binary in ("wrk", "oxigraph"):
@@ -130,28 +132,33 @@ def main() -> int:
         results = {}
         clusterkg = Path(sys.executable).with_name("clusterkg")
 
-        # ours twice: with the answer cache (the default) and with it off (every query reaches a worker)
-        for label, cache in (("clusterkg serve", None), ("clusterkg serve, cache off", "0")):
-            env = dict(os.environ)
-            if args.workers:
-                env["CLUSTERKG_QUERY_WORKERS"] = str(args.workers)
-            if cache is not None:
-                env["CLUSTERKG_QUERY_CACHE"] = cache
-            port = free_port()
-            ours = subprocess.Popen(
-                [str(clusterkg), "--store", str(store_dir), "serve", "--port", str(port),
-                 "--threads", str(args.serve_threads)],
-                env=env, stderr=subprocess.DEVNULL,
-            )
-            try:
-                url = f"http://127.0.0.1:{port}/sparql?query={query}"
-                print(f"{label} answer:", wait_for(url, ours)[:300])
-                results[label] = run_wrk(url, args.seconds, args.connections, args.threads)
-                script = mixed_script(Path(scratch), "/sparql", clusters)
-                results[label + ", mixed"] = run_wrk(
-                    f"http://127.0.0.1:{port}/sparql", args.seconds, args.connections, args.threads, script)
-            finally:
-                stop(ours)
+        # ours with the answer cache (the default) and with it off (every query reaches a worker),
+        # for each count of front processes
+        labels = []
+        for processes in [int(n) for n in args.processes.split(",")]:
+            for cache in (None, "0"):
+                label = f"clusterkg serve x{processes}" + (", cache off" if cache else "")
+                labels.append(label)
+                env = dict(os.environ)
+                if args.workers:
+                    env["CLUSTERKG_QUERY_WORKERS"] = str(args.workers)
+                if cache is not None:
+                    env["CLUSTERKG_QUERY_CACHE"] = cache
+                port = free_port()
+                ours = subprocess.Popen(
+                    [str(clusterkg), "--store", str(store_dir), "serve", "--port", str(port),
+                     "--threads", str(args.serve_threads), "--processes", str(processes)],
+                    env=env, stderr=subprocess.DEVNULL,
+                )
+                try:
+                    url = f"http://127.0.0.1:{port}/sparql?query={query}"
+                    print(f"{label} answer:", wait_for(url, ours, 180)[:300])
+                    results[label] = run_wrk(url, args.seconds, args.connections, args.threads)
+                    script = mixed_script(Path(scratch), "/sparql", clusters)
+                    results[label + ", mixed"] = run_wrk(
+                        f"http://127.0.0.1:{port}/sparql", args.seconds, args.connections, args.threads, script)
+                finally:
+                    stop(ours)
 
         port = free_port()
         theirs = subprocess.Popen(
@@ -170,7 +177,7 @@ def main() -> int:
 
     for name, rate in results.items():
         print(f"{name:34s} {rate:10.1f} requests/s")
-    for label in ("clusterkg serve", "clusterkg serve, cache off"):
+    for label in labels:
         for workload in ("", ", mixed"):
             ratio = results[label + workload] / results["oxigraph serve-read-only" + workload]
             print(f"ratio {label + workload} / oxigraph{workload}: {ratio:.2f} (target >= 0.50)")

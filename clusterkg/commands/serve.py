@@ -67,7 +67,7 @@ def serve(ctx: click.Context, host: str, port: int, threads: int, processes: int
         except (OSError, RuntimeError) as error:
             ckg.close()
             raise click.ClickException(f"cannot start the server: {error}") from error
-        ckg.write_listeners.append(readers.counter.bump)
+        readers.connect_writer(ckg)
         server = waitress.create_server(app, sockets=[public, readers.private], threads=threads, ident="clusterkg")
         port = public.getsockname()[1]
     else:
