@@ -31,6 +31,7 @@ __all__ = [
     "Token",
     "check_query",
     "check_update",
+    "data_subjects",
     "has_dataset_clause",
     "tokens",
     "with_using_graphs",
@@ -108,6 +109,39 @@ def check_query(query: str) -> None:
 def check_update(update: str) -> None:
     """Raise :class:`RemoteAccessRefused` if the update uses ``LOAD`` or ``SERVICE``."""
     _check(update, "parseUpdate")
+
+
+def data_subjects(update: str) -> list[str] | None:
+    """The subject IRIs an update made only of ``INSERT DATA`` / ``DELETE DATA`` writes to, so
+    its history can list the resources it changed (and the analytic projection catch up on
+    those alone); ``None`` for any other update, a blank-node subject, or text rdflib cannot
+    parse: then the history lists nothing and readers treat everything as changed.
+
+    >>> data_subjects("PREFIX ex: <http://ex/> INSERT DATA { ex:a ex:p 1 . GRAPH ex:g { ex:b ex:p 2 } }")
+    ['http://ex/a', 'http://ex/b']
+    >>> data_subjects("DELETE WHERE { ?s ?p ?o }") is None
+    True
+    """
+    from rdflib import URIRef
+    from rdflib.plugins.sparql.algebra import translateUpdate
+    from rdflib.plugins.sparql.parser import parseUpdate
+
+    try:
+        operations = translateUpdate(parseUpdate(update)).algebra
+    except Exception:  # noqa: BLE001 (pyparsing and rdflib raise many kinds; then: not listed)
+        return None
+    subjects: set[str] = set()
+    for operation in operations:
+        if operation.name not in ("InsertData", "DeleteData"):
+            return None
+        triples = list(operation.get("triples") or [])
+        for quads in (operation.get("quads") or {}).values():
+            triples += quads
+        for subject, _, _ in triples:
+            if not isinstance(subject, URIRef):
+                return None
+            subjects.add(str(subject))
+    return sorted(subjects)
 
 
 # --------------------------------------------------------------------------- protocol USING
