@@ -20,6 +20,7 @@ import os
 import re
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -109,6 +110,7 @@ def main() -> int:
     parser.add_argument("--serve-threads", type=int, default=8, help="clusterkg serve --threads")
     parser.add_argument("--workers", type=int, default=None, help="CLUSTERKG_QUERY_WORKERS (default: the setting)")
     parser.add_argument("--processes", default="1,4", help="front process counts to run, comma-separated")
+    parser.add_argument("--rounds", type=int, default=1, help="repeat every measurement; medians are reported")
     args = parser.parse_args()
     os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"  # the venv's oxigraph
     for binary in ("wrk", "oxigraph"):
@@ -129,57 +131,57 @@ def main() -> int:
                 "SELECT ?c WHERE { ?c a <https://w3id.org/clusterkg/ns#Cluster> }")[1]]
             print(f"loaded {count} triples into {store_dir} in {time.monotonic() - started:.1f} s")
         query = urllib.parse.quote(QUERY, safe="")
-        results = {}
+        results: dict[str, list[float]] = {}
         clusterkg = Path(sys.executable).with_name("clusterkg")
+        counts = [int(n) for n in args.processes.split(",")]
+        labels = [f"clusterkg serve x{n}" + (", cache off" if cache else "") for n in counts for cache in (None, "0")]
 
-        # ours with the answer cache (the default) and with it off (every query reaches a worker),
-        # for each count of front processes
-        labels = []
-        for processes in [int(n) for n in args.processes.split(",")]:
-            for cache in (None, "0"):
-                label = f"clusterkg serve x{processes}" + (", cache off" if cache else "")
-                labels.append(label)
-                env = dict(os.environ)
-                if args.workers:
-                    env["CLUSTERKG_QUERY_WORKERS"] = str(args.workers)
-                if cache is not None:
-                    env["CLUSTERKG_QUERY_CACHE"] = cache
-                port = free_port()
-                ours = subprocess.Popen(
-                    [str(clusterkg), "--store", str(store_dir), "serve", "--port", str(port),
-                     "--threads", str(args.serve_threads), "--processes", str(processes)],
-                    env=env, stderr=subprocess.DEVNULL,
-                )
-                try:
-                    url = f"http://127.0.0.1:{port}/sparql?query={query}"
-                    print(f"{label} answer:", wait_for(url, ours, 180)[:300])
-                    results[label] = run_wrk(url, args.seconds, args.connections, args.threads)
-                    script = mixed_script(Path(scratch), "/sparql", clusters)
-                    results[label + ", mixed"] = run_wrk(
-                        f"http://127.0.0.1:{port}/sparql", args.seconds, args.connections, args.threads, script)
-                finally:
-                    stop(ours)
+        def measure(label: str, process: subprocess.Popen, path: str) -> None:
+            base = f"http://127.0.0.1:{port}{path}"
+            print(f"{label} answer:", wait_for(f"{base}?query={query}", process, 180)[:300])
+            results.setdefault(label, []).append(run_wrk(f"{base}?query={query}", args.seconds, args.connections, args.threads))
+            script = mixed_script(Path(scratch), path, clusters)
+            results.setdefault(label + ", mixed", []).append(
+                run_wrk(base, args.seconds, args.connections, args.threads, script))
 
-        port = free_port()
-        theirs = subprocess.Popen(
-            ["oxigraph", "serve-read-only", "--location", str(store_directory(store_dir)), "--bind", f"127.0.0.1:{port}"],
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            url = f"http://127.0.0.1:{port}/query?query={query}"
-            print("oxigraph answer:", wait_for(url, theirs)[:300])
-            results["oxigraph serve-read-only"] = run_wrk(url, args.seconds, args.connections, args.threads)
-            script = mixed_script(Path(scratch), "/query", clusters)
-            results["oxigraph serve-read-only, mixed"] = run_wrk(
-                f"http://127.0.0.1:{port}/query", args.seconds, args.connections, args.threads, script)
-        finally:
-            stop(theirs)
+        # rounds, each: ours with the answer cache (the default) and with it off (every query
+        # reaches a worker) for each count of front processes, then Oxigraph; on a shared machine
+        # the median of a few interleaved rounds says more than one long run
+        for _ in range(args.rounds):
+            for processes in counts:
+                for cache in (None, "0"):
+                    env = dict(os.environ)
+                    if args.workers:
+                        env["CLUSTERKG_QUERY_WORKERS"] = str(args.workers)
+                    if cache is not None:
+                        env["CLUSTERKG_QUERY_CACHE"] = cache
+                    port = free_port()
+                    ours = subprocess.Popen(
+                        [str(clusterkg), "--store", str(store_dir), "serve", "--port", str(port),
+                         "--threads", str(args.serve_threads), "--processes", str(processes)],
+                        env=env, stderr=subprocess.DEVNULL,
+                    )
+                    try:
+                        measure(f"clusterkg serve x{processes}" + (", cache off" if cache else ""), ours, "/sparql")
+                    finally:
+                        stop(ours)
+            port = free_port()
+            theirs = subprocess.Popen(
+                ["oxigraph", "serve-read-only", "--location", str(store_directory(store_dir)),
+                 "--bind", f"127.0.0.1:{port}"],
+                stderr=subprocess.DEVNULL,
+            )
+            try:
+                measure("oxigraph serve-read-only", theirs, "/query")
+            finally:
+                stop(theirs)
 
-    for name, rate in results.items():
-        print(f"{name:34s} {rate:10.1f} requests/s")
+    median = {name: statistics.median(rates) for name, rates in results.items()}
+    for name, rates in results.items():
+        print(f"{name:38s} {median[name]:10.1f} requests/s (median of {', '.join(f'{r:.0f}' for r in rates)})")
     for label in labels:
         for workload in ("", ", mixed"):
-            ratio = results[label + workload] / results["oxigraph serve-read-only" + workload]
+            ratio = median[label + workload] / median["oxigraph serve-read-only" + workload]
             print(f"ratio {label + workload} / oxigraph{workload}: {ratio:.2f} (target >= 0.50)")
     return 0
 
