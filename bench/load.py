@@ -242,6 +242,7 @@ def main() -> int:
     parser.add_argument("--timeout", type=float, default=3, help="CLUSTERKG_QUERY_TIMEOUT")
     parser.add_argument("--workers", type=int, default=2, help="CLUSTERKG_QUERY_WORKERS")
     parser.add_argument("--threads", type=int, default=8, help="clusterkg serve --threads")
+    parser.add_argument("--processes", type=int, default=1, help="clusterkg serve --processes (front processes)")
     parser.add_argument("--backend", choices=["embedded", "remote"], default="embedded")
     parser.add_argument("--organisations", type=int, default=2000)
     parser.add_argument("--clusters", type=int, default=20)
@@ -253,6 +254,7 @@ def main() -> int:
     from clusterkg.graph.synthetic import SyntheticSpec, write_synthetic
 
     processes = []
+    log = None
     with tempfile.TemporaryDirectory(prefix="clusterkg-load-") as scratch:
         store, data = Path(scratch) / "store", Path(scratch) / "data.nt"
         count = write_synthetic(SyntheticSpec(clusters=args.clusters, organisations=args.organisations,
@@ -276,13 +278,21 @@ def main() -> int:
                 env.update(CLUSTERKG_UPDATE_ENDPOINT=f"{base}/update", CLUSTERKG_GRAPH_STORE_ENDPOINT=f"{base}/store")
                 target = ["--endpoint", f"{base}/query"]
             port = free_port()
+            log = open(Path(scratch) / "serve.log", "wb")
             processes.append(subprocess.Popen(
-                [str(clusterkg), *target, "serve", "--port", str(port), "--threads", str(args.threads)],
-                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+                [str(clusterkg), *target, "serve", "--port", str(port), "--threads", str(args.threads),
+                 "--processes", str(args.processes)],
+                env=env, stdout=log, stderr=subprocess.STDOUT))
             wait_for(port, processes[-1])
             if args.scenario == "runaway":
-                return runaway(port, args.timeout)
-            return mixed(port, args.clients, args.seconds, ids)
+                outcome = runaway(port, args.timeout)
+            else:
+                outcome = mixed(port, args.clients, args.seconds, ids)
+            if outcome:
+                errors = [line for line in (Path(scratch) / "serve.log").read_text(errors="replace").splitlines()
+                          if "Error" in line or "error" in line]
+                print("server log, lines naming an error (first 10):", *errors[:10], sep="\n  ")
+            return outcome
         finally:
             for process in reversed(processes):
                 process.terminate()
@@ -291,6 +301,8 @@ def main() -> int:
                 except subprocess.TimeoutExpired:
                     process.kill()
                     process.wait()
+            if log is not None:
+                log.close()
 
 
 if __name__ == "__main__":
