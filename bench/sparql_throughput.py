@@ -7,8 +7,12 @@ two workloads: one small GROUP BY SELECT repeated, and the mixed workload, the s
 over 1,000 texts (another cluster and another literal in each, so no answer cache helps). It
 runs ``clusterkg serve`` with the answer cache on and off, for each ``--processes`` count (front
 processes: ``clusterkg serve --processes N``; default 1 and 4, side by side in one run), and
-prints requests/s and the ratios to Oxigraph. Every safety feature of clusterkg stays on (SERVICE/LOAD check, worker processes
-with the time limit, row cap, content negotiation). Needs the ``wrk`` and ``oxigraph`` binaries.
+prints requests/s and the ratios to Oxigraph (medians over ``--rounds``), and the CPU time per
+request of the busiest front process and of all the server's processes (read from ``/proc``):
+on a machine shared with other work those say more than requests/s, since one front can use
+at most one core (the GIL). Every safety feature of clusterkg stays on (SERVICE/LOAD check,
+worker processes with the time limit, row cap, content negotiation). Needs the ``wrk`` and
+``oxigraph`` binaries.
 """
 
 from __future__ import annotations
@@ -90,6 +94,39 @@ def run_wrk(url: str, seconds: int, connections: int, threads: int, script: Path
     return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
 
 
+def cpu_seconds(root: int) -> dict[int, float]:
+    """CPU seconds (user + system) used so far by ``root`` and every process below it, by pid."""
+    parents, used = {}, {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry.name)] = int(fields[1])
+        used[int(entry.name)] = (int(fields[11]) + int(fields[12])) / tick
+    tree, grown = {root}, True
+    while grown:
+        below = {pid for pid, parent in parents.items() if parent in tree} - tree
+        grown = bool(below)
+        tree |= below
+    return {pid: used[pid] for pid in tree if pid in used}
+
+
+def readers_of(root: int, tree: dict[int, float]) -> set[int]:
+    """The reader fronts among ``root``'s processes (their command line names the fronts module)."""
+    found = set()
+    for pid in tree:
+        try:
+            if b"clusterkg.webapp.fronts" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                found.add(pid)
+        except OSError:
+            pass
+    return found
+
+
 def stop(process: subprocess.Popen) -> None:
     process.terminate()
     try:
@@ -132,6 +169,7 @@ def main() -> int:
             print(f"loaded {count} triples into {store_dir} in {time.monotonic() - started:.1f} s")
         query = urllib.parse.quote(QUERY, safe="")
         results: dict[str, list[float]] = {}
+        cpu: dict[str, list[tuple[float, float]]] = {}
         clusterkg = Path(sys.executable).with_name("clusterkg")
         counts = [int(n) for n in args.processes.split(",")]
         labels = [f"clusterkg serve x{n}" + (", cache off" if cache else "") for n in counts for cache in (None, "0")]
@@ -139,10 +177,19 @@ def main() -> int:
         def measure(label: str, process: subprocess.Popen, path: str) -> None:
             base = f"http://127.0.0.1:{port}{path}"
             print(f"{label} answer:", wait_for(f"{base}?query={query}", process, 180)[:300])
-            results.setdefault(label, []).append(run_wrk(f"{base}?query={query}", args.seconds, args.connections, args.threads))
+            time.sleep(2)  # (reader fronts start beside the first; let them settle)
             script = mixed_script(Path(scratch), path, clusters)
-            results.setdefault(label + ", mixed", []).append(
-                run_wrk(base, args.seconds, args.connections, args.threads, script))
+            for workload, url, lua in (("", f"{base}?query={query}", None), (", mixed", base, script)):
+                before = cpu_seconds(process.pid)
+                rate = run_wrk(url, args.seconds, args.connections, args.threads, lua)
+                after = cpu_seconds(process.pid)
+                requests = rate * args.seconds
+                # per request: CPU of the busiest front process (one core at most: the GIL) and of all
+                fronts = [pid for pid in after if pid == process.pid or pid in readers_of(process.pid, after)]
+                busiest = max(after[pid] - before.get(pid, 0.0) for pid in fronts)
+                total = sum(after[pid] - before.get(pid, 0.0) for pid in after)
+                results.setdefault(label + workload, []).append(rate)
+                cpu.setdefault(label + workload, []).append((busiest / requests * 1e3, total / requests * 1e3))
 
         # rounds, each: ours with the answer cache (the default) and with it off (every query
         # reaches a worker) for each count of front processes, then Oxigraph; on a shared machine
@@ -178,7 +225,10 @@ def main() -> int:
 
     median = {name: statistics.median(rates) for name, rates in results.items()}
     for name, rates in results.items():
-        print(f"{name:38s} {median[name]:10.1f} requests/s (median of {', '.join(f'{r:.0f}' for r in rates)})")
+        front = statistics.median(c[0] for c in cpu[name])
+        total = statistics.median(c[1] for c in cpu[name])
+        print(f"{name:38s} {median[name]:10.1f} requests/s (median of {', '.join(f'{r:.0f}' for r in rates)}); "
+              f"CPU ms per request: busiest front {front:.2f}, all processes {total:.2f}")
     for label in labels:
         for workload in ("", ", mixed"):
             ratio = median[label + workload] / median["oxigraph serve-read-only" + workload]
