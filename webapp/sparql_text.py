@@ -111,36 +111,47 @@ def check_update(update: str) -> None:
     _check(update, "parseUpdate")
 
 
+_DATA_SUBJECTS_LIMIT = 32 << 10  # a larger update (a bulk load) is not read for its subjects: not listed
+
+
 def data_subjects(update: str) -> list[str] | None:
     """The subject IRIs an update made only of ``INSERT DATA`` / ``DELETE DATA`` writes to, so
     its history can list the resources it changed (and the analytic projection catch up on
-    those alone); ``None`` for any other update, a blank-node subject, or text rdflib cannot
-    parse: then the history lists nothing and readers treat everything as changed.
+    those alone); ``None`` for any other update, a blank-node subject, text over 32 KiB or text
+    that does not parse: then the history lists nothing and readers treat everything as changed.
+
+    The lexer checks the operations; pyoxigraph (fast, unlike rdflib's parser: 2 s for 13 KB)
+    then runs the update, each ``DELETE DATA`` turned into ``INSERT DATA``, on an empty
+    in-memory store, which ends up holding exactly the triples named.
 
     >>> data_subjects("PREFIX ex: <http://ex/> INSERT DATA { ex:a ex:p 1 . GRAPH ex:g { ex:b ex:p 2 } }")
     ['http://ex/a', 'http://ex/b']
     >>> data_subjects("DELETE WHERE { ?s ?p ?o }") is None
     True
     """
-    from rdflib import URIRef
-    from rdflib.plugins.sparql.algebra import translateUpdate
-    from rdflib.plugins.sparql.parser import parseUpdate
+    import pyoxigraph as ox
 
+    if len(update) > _DATA_SUBJECTS_LIMIT:
+        return None
+    pieces, last = [], 0
+    for operation in _operations(list(tokens(update))):
+        body = without_prologue(operation)
+        words = [t.text.upper() if t.kind == "word" else "" for t in body[:2]]
+        if words not in (["INSERT", "DATA"], ["DELETE", "DATA"]):
+            return None
+        if words[0] == "DELETE":
+            pieces += [update[last:body[0].start], "INSERT"]
+            last = body[0].end
+    scratch = ox.Store()
     try:
-        operations = translateUpdate(parseUpdate(update)).algebra
-    except Exception:  # noqa: BLE001 (pyparsing and rdflib raise many kinds; then: not listed)
+        scratch.update("".join(pieces) + update[last:])
+    except (SyntaxError, ValueError, OSError, RuntimeError):
         return None
     subjects: set[str] = set()
-    for operation in operations:
-        if operation.name not in ("InsertData", "DeleteData"):
+    for quad in scratch:
+        if not isinstance(quad.subject, ox.NamedNode):
             return None
-        triples = list(operation.get("triples") or [])
-        for quads in (operation.get("quads") or {}).values():
-            triples += quads
-        for subject, _, _ in triples:
-            if not isinstance(subject, URIRef):
-                return None
-            subjects.add(str(subject))
+        subjects.add(quad.subject.value)
     return sorted(subjects)
 
 
