@@ -23,7 +23,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -297,10 +297,15 @@ class KnowledgeStore(abc.ABC):
     # transaction as the data (one SPARQL Update, or one swapped generation on disk), so a crash
     # can never leave new data with an old version, or a version without its data.
 
-    def update(self, sparql_update: str, *, agent: str | None = None) -> None:
-        """Run a SPARQL 1.1 Update, the new data version and its history record as one write."""
+    def update(self, sparql_update: str, *, agent: str | None = None, changed: Iterable[str] | None = None) -> None:
+        """Run a SPARQL 1.1 Update, the new data version and its history record as one write.
+
+        ``changed``: the subject IRIs it writes to, when the caller knows them (the history lists
+        them; ``None``: not listed)."""
         self._require_writable()
-        self.commit_update(sparql_update, self._activity("update", agent))
+        activity = self._activity("update", agent)
+        activity.changed = changed
+        self.commit_update(sparql_update, activity)
 
     def insert_graph(self, graph: rdflib.Graph, *, agent: str | None = None) -> None:
         """Add every triple of ``graph`` to the default graph, or none if anything fails."""

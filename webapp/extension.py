@@ -34,6 +34,7 @@ class ClusterKG:
         self.max_rows = max_rows
         self.admin_token = admin_token or None
         self._write_lock = threading.Lock()
+        self.write_listeners: list[Callable[[], None]] = []  # called after every write (other fronts)
         self.runner = _runner_for(store, query_workers, query_timeout, query_reserve)
         if query_cache > 0 and isinstance(store, OxigraphStore):
             # (a remote server may be written by other clients: its answers are never cached)
@@ -48,6 +49,8 @@ class ClusterKG:
                 return action(self.store)
             finally:
                 self.runner.data_changed()
+                for listener in self.write_listeners:
+                    listener()
 
     def close(self) -> None:
         """Stop the query workers and release the store; closing twice is fine."""
