@@ -16,17 +16,16 @@ After every write the writer raises a counter in a small shared file (:class:`Wr
 a reader compares it at the start of each request and, when it moved, reopens its view of the
 store and tells its query workers, so a write is seen by every front at its next request.
 
-The analytic projection is shared too (:class:`SharedProjections`): a write whose changed
-resources the history lists is caught up by each front on its own (cheap); after any other write
-(a SPARQL Update does not list them) one front builds the projection afresh and leaves it on
-disk, and the others load it instead of building it again.
+The analytic projection is shared too, through the projection cache's directory
+(:class:`~clusterkg.graph.projection_cache.ProjectionCache` with a ``cache_dir``): a write whose
+changed resources the history lists is caught up by each front on its own (cheap); after any
+other write one front builds the projection afresh and leaves it on disk, and the others wait
+for the file and load it instead of building it again.
 """
 
 from __future__ import annotations
 
 import argparse
-import fcntl
-import hashlib
 import http.client
 import select
 import shutil
@@ -37,7 +36,6 @@ import io
 import logging
 import mmap
 import os
-import pickle
 import signal
 import socket
 import struct
@@ -46,7 +44,9 @@ import threading
 import urllib.parse
 from pathlib import Path
 
-__all__ = ["Readers", "SharedProjections", "WriteCounter", "WriteForwarder", "follow_writes", "listening_socket",
+from clusterkg.graph.projection_cache import ProjectionCache
+
+__all__ = ["Readers", "WriteCounter", "WriteForwarder", "follow_writes", "listening_socket",
            "may_write"]
 
 log = logging.getLogger(__name__)
@@ -106,90 +106,6 @@ def follow_writes(app, counter: WriteCounter) -> None:
                 ckg.store.reopen()
                 ckg.runner.data_changed()
                 seen[0] = now
-
-
-LOCK_SECONDS = 300  # longest wait for another front's build of the projection; then build it here
-
-
-class SharedProjections:
-    """The fronts' projection cache: one projection per data version, built once for all fronts.
-
-    Same interface as :class:`~clusterkg.graph.projection.ProjectionCache` (``get()``), which
-    each front would otherwise use on its own: N fronts would build the projection N times
-    after every write the history cannot describe.
-    """
-
-    def __init__(self, store, folder: str | Path):
-        self.store = store
-        self.folder = Path(folder)
-        self._projection = None
-        self._lock = threading.Lock()
-
-    def get(self):
-        current = self._projection
-        if current is not None and current.version == self.store.data_version():
-            return current
-        with self._lock:
-            version = self.store.data_version()
-            if self._projection is None or self._projection.version != version:
-                self._projection = self._caught_up(self._projection, version)
-            return self._projection
-
-    def _caught_up(self, current, version: str):
-        from clusterkg.graph.projection import build_projection, changes_between, refresh
-
-        if current is not None:
-            changed = changes_between(self.store, current.version, version)
-            if changed is not None:
-                return refresh(current, self.store, changed, version=version)
-        path = self.folder / f"projection-{hashlib.sha256(version.encode()).hexdigest()[:16]}.pickle"
-        with _exclusive(self.folder / "projection.lock", LOCK_SECONDS):
-            projection = _unpickled(path)
-            if projection is not None and projection.version == version:
-                return projection
-            projection = build_projection(self.store)
-            if projection.version == version:  # (not when a write came in between)
-                temporary = path.with_suffix(f".{os.getpid()}.tmp")
-                with open(temporary, "wb") as handle:
-                    pickle.dump(projection, handle, protocol=pickle.HIGHEST_PROTOCOL)
-                temporary.replace(path)
-                for old in self.folder.glob("projection-*.pickle"):
-                    if old != path:
-                        old.unlink(missing_ok=True)
-            return projection
-
-
-class _exclusive:
-    """An exclusive lock on ``path`` between processes, waited for ``seconds`` at most (then
-    the block runs without it: the work is done twice, never wrong)."""
-
-    def __init__(self, path: Path, seconds: float):
-        self.path, self.seconds = path, seconds
-
-    def __enter__(self):
-        self.handle = open(self.path, "a+b")
-        deadline = time.monotonic() + self.seconds
-        while True:
-            try:
-                fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                return self
-            except OSError:
-                if time.monotonic() > deadline:
-                    log.warning("another front held %s for %s s; going on without it", self.path, self.seconds)
-                    return self
-                time.sleep(0.02)
-
-    def __exit__(self, *exc) -> None:
-        self.handle.close()  # releases the lock
-
-
-def _unpickled(path: Path):
-    """The projection another front left at ``path``; None if absent or partial."""
-    try:
-        with open(path, "rb") as handle:
-            return pickle.load(handle)
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, ValueError):
-        return None
 
 
 def may_write(environ: dict) -> bool:
@@ -334,7 +250,7 @@ class Readers:
     def connect_writer(self, ckg) -> None:
         """Wire the writer's app state to the readers: they hear of each write and share its projections."""
         ckg.write_listeners.append(self.counter.bump)
-        ckg.projections = SharedProjections(ckg.store, self.folder)
+        ckg.projections = ProjectionCache(ckg.store, self.folder)
 
     @property
     def writer_port(self) -> int:
@@ -422,7 +338,7 @@ def _reader_main(argv: list[str]) -> int:
     counter = WriteCounter(args.counter)
     app = create_app({"KNOWLEDGE_STORE": SnapshotStore.read_only(args.store)})
     ckg = app.extensions["clusterkg"]
-    ckg.projections = SharedProjections(ckg.store, counter.path.parent)
+    ckg.projections = ProjectionCache(ckg.store, counter.path.parent)
     follow_writes(app, counter)
     server = waitress.create_server(WriteForwarder(app, args.writer_port), sockets=[listening],
                                     threads=args.threads, ident="clusterkg")

@@ -231,16 +231,17 @@ def test_pages_of_a_reader_show_a_write_at_the_next_request(fronts):
 
 
 def test_fronts_build_each_projection_once_and_catch_up_listed_changes_alone(store_path, tmp_path, monkeypatch):
-    from clusterkg.graph import projection as projection_module
+    from clusterkg.graph import projection_cache, projection_refresh
     from clusterkg.graph.importer import import_files
     from clusterkg.graph.store import OxigraphStore
-    from clusterkg.webapp.fronts import SharedProjections
 
     builds = []
-    real_build = projection_module.build_projection
-    monkeypatch.setattr(projection_module, "build_projection", lambda store: builds.append(1) or real_build(store))
+    real_build = projection_cache.build_projection
+    for module in (projection_cache, projection_refresh):
+        monkeypatch.setattr(module, "build_projection", lambda store: builds.append(1) or real_build(store))
     with OxigraphStore(store_path) as store:
-        first, second = SharedProjections(store, tmp_path), SharedProjections(store, tmp_path)
+        # two fronts' caches: the same store, the same cache directory (as `serve --processes` sets up)
+        first, second = projection_cache.ProjectionCache(store, tmp_path), projection_cache.ProjectionCache(store, tmp_path)
         assert first.get().version == second.get().version == store.data_version()
         assert len(builds) == 1, "the second front loads what the first built"
         # a SPARQL Update does not list what it changed: one build, shared
