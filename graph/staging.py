@@ -11,9 +11,15 @@ Where the main store lives decides how the staging store is made:
   checked with it), the ``rdf:type`` of every node referenced but not described, and the class
   hierarchy; committing sends one SPARQL Update (data, version and history together).
 
-In both, :data:`~clusterkg.graph.shacl_sparql.FOCUS_GRAPH` marks the batch subjects, and with
-``replace`` the earlier descriptions of the batch subjects (their triples as subject, with
+With ``replace`` the earlier descriptions of the batch subjects (their triples as subject, with
 blank-node closures) are gone before the batch goes in. What other resources say about them stays.
+
+The checks look only at the batch's focus nodes (its subjects, :attr:`Staging.focus`). A batch
+that is at least as large as the store it goes into is checked with whole-graph passes whose rows
+are then kept for the focus nodes alone (cheapest: nothing else to write or look up). A smaller
+batch also gets its focus nodes marked in :data:`~clusterkg.graph.shacl_sparql.FOCUS_GRAPH`
+(:attr:`Staging.focus_graph`), so the checks skip the rest of the store early; so does every
+scratch store, whose context pull-in reads the marks.
 """
 
 from __future__ import annotations
@@ -85,6 +91,8 @@ class Staging:
     batch: ParsedBatch
     replace: bool
     changed: list[str]  # IRIs of the batch subjects
+    focus: set = field(default_factory=set)  # pyoxigraph terms of the nodes to check
+    focus_graph: str | None = None  # the named graph marking ``focus`` in ``store``, if marked
     generation: object = None  # disk: the new generation
     scratch: Path | None = None  # memory/remote: a temporary directory, if on disk
     added: int = 0
@@ -119,26 +127,27 @@ def stage(main: KnowledgeStore | None, batch: ParsedBatch, work: Path, *, replac
     changed = sorted(s.value for s in subjects if isinstance(s, ox.NamedNode))
     inserts = list(batch.ntriples)
     loads = inserts + ([f.partial for f in batch.files if f.partial] if batch.problems else [])
-    focus = subjects | set().union(*(f.partial_subjects for f in batch.files)) if batch.files else set()
+    focus = subjects.union(*(f.partial_subjects for f in batch.files))
     # a read-only opener (a dry run) cannot make a generation: it stages like a remote store
     on_disk = isinstance(main, OxigraphStore) and main.path is not None and main.writable
     if on_disk:
         generation = main.begin_generation()
-        staging = Staging(main, generation.store, batch, replace, changed, generation=generation, inserts=inserts)
+        staging = Staging(main, generation.store, batch, replace, changed, focus, generation=generation,
+                          inserts=inserts)
     else:
         size = sum(path.stat().st_size for path in loads)
         scratch = Path(tempfile.mkdtemp(prefix="clusterkg-staging-", dir=work)) if size > _LARGE_BATCH else None
         store = ox.Store(str(scratch)) if scratch is not None else ox.Store()
-        staging = Staging(main, store, batch, replace, changed, scratch=scratch, inserts=inserts)
+        staging = Staging(main, store, batch, replace, changed, focus, scratch=scratch, inserts=inserts)
     try:
-        _fill(staging, loads, focus, work, on_disk)
+        _fill(staging, loads, work, on_disk)
     except BaseException:
         staging.discard()
         raise
     return staging
 
 
-def _fill(staging: Staging, loads: list[Path], focus: set, work: Path, on_disk: bool) -> None:
+def _fill(staging: Staging, loads: list[Path], work: Path, on_disk: bool) -> None:
     store, main, changed = staging.store, staging.main, staging.changed
     if main is not None and changed:
         for chunk in _chunks(changed):
@@ -156,11 +165,15 @@ def _fill(staging: Staging, loads: list[Path], focus: set, work: Path, on_disk: 
         if staging.replace:  # (a neighbour pulled in may be a batch subject, described as it was)
             store.update(description_deletes(changed))
     before = _count(store)
+    if not on_disk or staging.batch.triples < before:
+        staging.focus_graph = FOCUS_GRAPH
     try:
+        # lenient: the files are pyoxigraph's own N-Triples of terms it already checked
         for path in loads:
-            store.bulk_load(path=str(path), format=ox.RdfFormat.N_TRIPLES)
-        store.bulk_load(path=str(_focus_ntriples(focus, work / "focus.nt")), format=ox.RdfFormat.N_TRIPLES,
-                        to_graph=ox.NamedNode(FOCUS_GRAPH))
+            store.bulk_load(path=str(path), format=ox.RdfFormat.N_TRIPLES, lenient=True)
+        if staging.focus_graph is not None:
+            store.bulk_load(path=str(_focus_ntriples(staging.focus, work / "focus.nt")), format=ox.RdfFormat.N_TRIPLES,
+                            to_graph=ox.NamedNode(FOCUS_GRAPH), lenient=True)
     except (OSError, SyntaxError) as error:
         raise StoreError(f"cannot stage the batch: {error}") from error
     delta = _count(store) - before
