@@ -124,6 +124,7 @@ class _Planned:
     template: str
     reads: tuple[tuple[str | None, str | None, ConstraintQuery], ...]
     value_column: bool = True  # False: a value reported is the focus node itself
+    probe: str | None = None  # an ASK true when the query may have rows (run first: cheap)
 
     def sparql(self, focus_graph: str | None) -> str:
         return _with_focus(self.template, focus_graph)
@@ -167,6 +168,8 @@ class CompiledShapes:
     def _run(store, plan: list[_Planned], focus_graph: str | None, threads: int) -> list[ShapeViolation]:
         def run(planned: _Planned) -> list[ShapeViolation]:
             found = []
+            if planned.probe is not None and not store.query(_with_focus(planned.probe, focus_graph)):
+                return found
             for row in store.query(planned.sparql(focus_graph)):
                 focus = row["focus"]
                 for flag, target, query in planned.reads:
@@ -263,24 +266,22 @@ def _plan(checks: list[_Check], queries: list[ConstraintQuery]) -> list[_Planned
         flags = _columns(conditions, "c")
         targets = _columns([c.targets for c, _ in group], "t")
         binds = "\n    ".join(_flag(cond, name) for cond, name in flags.items())
-        template = (
-            f"{prefix}SELECT ?focus ?value {_vars(flags)} {_vars(targets)} WHERE {{\n"
-            f"  {{ SELECT ?focus ?value {_vars(flags)} WHERE {{\n    {step}\n    {binds}\n"
-            f"    FILTER({_vars(flags, ' || ')})\n  }} }}\n  {FOCUS_MARKER}\n  {_target_joins(targets)}\n}}"
-        )
+        flagged = (f"{{ SELECT ?focus ?value {_vars(flags)} WHERE {{\n    {step}\n    {binds}\n"
+                   f"    FILTER({_vars(flags, ' || ')})\n  }} }}\n  {FOCUS_MARKER}")
+        template = (f"{prefix}SELECT ?focus ?value {_vars(flags)} {_vars(targets)} WHERE {{\n"
+                    f"  {flagged}\n  {_target_joins(targets)}\n}}")
         reads = tuple((flags[cond], targets[c.targets], q) for cond, (c, q) in zip(conditions, group))
-        plan.append(_Planned(template, reads))
+        plan.append(_Planned(template, reads, probe=f"{prefix}ASK {{\n  {flagged}\n}}"))
     for pattern, group in by_pattern.items():
         # the same pattern (e.g. two values of rdfs:label) checked for several shapes
         if len(group) == 1:
             plan.append(_Planned(group[0][1].template, ((None, None, group[0][1]),)))
             continue
         targets = _columns([c.targets for c, _ in group], "t")
-        template = (
-            f"{prefix}SELECT ?focus {_vars(targets)} WHERE {{\n"
-            f"  {{ SELECT DISTINCT ?focus WHERE {{ {pattern} }} }}\n  {FOCUS_MARKER}\n  {_target_joins(targets)}\n}}"
-        )
-        plan.append(_Planned(template, tuple((None, targets[c.targets], q) for c, q in group)))
+        found = f"{{ SELECT DISTINCT ?focus WHERE {{ {pattern} }} }}\n  {FOCUS_MARKER}"
+        template = f"{prefix}SELECT ?focus {_vars(targets)} WHERE {{\n  {found}\n  {_target_joins(targets)}\n}}"
+        plan.append(_Planned(template, tuple((None, targets[c.targets], q) for c, q in group),
+                             probe=f"{prefix}ASK {{\n  {found}\n}}"))
     return plan
 
 
@@ -303,7 +304,8 @@ def _target_joins(targets: dict[str, str]) -> str:
     An OPTIONAL join with each shape's target set, computed once, rather than an EXISTS per row:
     a pass over a predicate keeps many rows before the targets decide (every ``schema:startDate``
     that is no ``xsd:date`` is a row, though only projects need one), and an EXISTS per row cost
-    several times more (measured: 1.35 s against 0.28 s on 27,601 rows).
+    several times more (measured: 1.35 s against 0.28 s on 27,601 rows). The target sets are
+    computed even for no rows, so the pass's ASK probe runs first and most passes stop there.
     """
     return "\n  ".join(f"OPTIONAL {{ SELECT DISTINCT ?focus (true AS ?{name}) WHERE {{ {t} }} }}"
                        for t, name in targets.items())
