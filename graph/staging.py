@@ -24,6 +24,7 @@ scratch store, whose context pull-in reads the marks.
 
 from __future__ import annotations
 
+import io
 import shutil
 import tempfile
 from collections.abc import Iterable
@@ -45,6 +46,7 @@ OLD_GRAPH = "https://w3id.org/clusterkg/graph/staging-replaced"
 
 _CHUNK = 1000
 _LARGE_BATCH = 256 * 1024 * 1024  # bytes of N-Triples above which a scratch store goes to disk
+_LOAD_SLICE = 48 * 1024 * 1024  # bytes of N-Triples per bulk load (about 300 MiB of memory each)
 _CLOSURE = (
     "?s ?p ?o OPTIONAL { FILTER(isBlank(?o)) ?o ?p1 ?o1 "
     "OPTIONAL { FILTER(isBlank(?o1)) ?o1 ?p2 ?o2 } }"
@@ -73,6 +75,41 @@ def description_deletes(iris: list[str]) -> str:
             f"DELETE {{ ?s ?p ?o }} WHERE {{ {values} ?s ?p ?o }}",
         ]
     return " ;\n".join(operations)
+
+
+class _Slice(io.RawIOBase):
+    """Bytes of an open file up to ``end`` (a line boundary): one slice for one bulk load."""
+
+    def __init__(self, handle, end: int) -> None:
+        self.handle, self.end = handle, end
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        data = self.handle.read(max(min(len(buffer), self.end - self.handle.tell()), 0))
+        buffer[:len(data)] = data
+        return len(data)
+
+
+def _bulk_load(store: ox.Store, path: Path, graph: ox.NamedNode | None = None) -> None:
+    """``bulk_load`` of an N-Triples file in slices of whole lines.
+
+    pyoxigraph's bulk loader holds about six times its input in memory (855 MiB for a 144 MiB
+    file, 1.7 GiB at 10M triples); slices bound that at any size, at the same speed.
+    Leniently: the files are pyoxigraph's own N-Triples of terms it already checked.
+    """
+    size = path.stat().st_size
+    with open(path, "rb") as handle:
+        start = 0
+        while start < size:
+            handle.seek(min(start + _LOAD_SLICE, size))
+            handle.readline()
+            end = handle.tell()
+            handle.seek(start)
+            store.bulk_load(input=io.BufferedReader(_Slice(handle, end), 1 << 20), format=ox.RdfFormat.N_TRIPLES,
+                            to_graph=graph or ox.DefaultGraph(), lenient=True)
+            start = end
 
 
 def _focus_ntriples(subjects: Iterable, target: Path) -> Path:
@@ -168,12 +205,10 @@ def _fill(staging: Staging, loads: list[Path], work: Path, on_disk: bool) -> Non
     if not on_disk or staging.batch.triples < before:
         staging.focus_graph = FOCUS_GRAPH
     try:
-        # lenient: the files are pyoxigraph's own N-Triples of terms it already checked
         for path in loads:
-            store.bulk_load(path=str(path), format=ox.RdfFormat.N_TRIPLES, lenient=True)
+            _bulk_load(store, path)
         if staging.focus_graph is not None:
-            store.bulk_load(path=str(_focus_ntriples(staging.focus, work / "focus.nt")), format=ox.RdfFormat.N_TRIPLES,
-                            to_graph=ox.NamedNode(FOCUS_GRAPH), lenient=True)
+            _bulk_load(store, _focus_ntriples(staging.focus, work / "focus.nt"), ox.NamedNode(FOCUS_GRAPH))
     except (OSError, SyntaxError) as error:
         raise StoreError(f"cannot stage the batch: {error}") from error
     delta = _count(store) - before

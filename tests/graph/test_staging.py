@@ -75,3 +75,19 @@ def test_a_batch_smaller_than_the_store_is_checked_through_the_focus_graph(disk_
     label.write_text(f'<{CLUSTER}> <http://www.w3.org/2000/01/rdf-schema#comment> "a note"@en .\n')
     assert import_files([label], disk_store, progress=False).added == 1
     assert not disk_store.ask(f"ASK {{ GRAPH <{FOCUS_GRAPH}> {{ ?s ?p ?o }} }}")  # the marks never reach the store
+
+
+def test_bulk_loading_in_slices_loads_every_line_once(tmp_path, monkeypatch):
+    import pyoxigraph as ox
+
+    from clusterkg.graph import staging
+
+    lines = [f'<https://example.org/n{i}> <https://example.org/p> "value {i} {"x" * (i % 37)}" .\n' for i in range(500)]
+    path = tmp_path / "batch.nt"
+    path.write_text("".join(lines))
+    monkeypatch.setattr(staging, "_LOAD_SLICE", 1000)  # ~15 lines a slice, cut mid-line
+    store = ox.Store()
+    staging._bulk_load(store, path, ox.NamedNode("https://example.org/g"))
+    expected = set(ox.parse(path=str(path), format=ox.RdfFormat.N_TRIPLES))
+    loaded = {ox.Triple(q.subject, q.predicate, q.object) for q in store}
+    assert len(store) == 500 and loaded == {ox.Triple(t.subject, t.predicate, t.object) for t in expected}
