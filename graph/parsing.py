@@ -61,7 +61,8 @@ class ParsedBatch:
 
     @property
     def subjects(self) -> set:
-        return set().union(*(f.subjects for f in self.files)) if self.files else set()
+        """Every file's subjects (one file: its own set, not a copy; do not change it)."""
+        return self.files[0].subjects if len(self.files) == 1 else set().union(*(f.subjects for f in self.files))
 
     @property
     def triples(self) -> int:

@@ -164,7 +164,8 @@ def stage(main: KnowledgeStore | None, batch: ParsedBatch, work: Path, *, replac
     changed = sorted(s.value for s in subjects if isinstance(s, ox.NamedNode))
     inserts = list(batch.ntriples)
     loads = inserts + ([f.partial for f in batch.files if f.partial] if batch.problems else [])
-    focus = subjects.union(*(f.partial_subjects for f in batch.files))
+    partial = [f.partial_subjects for f in batch.files if f.partial_subjects]
+    focus = subjects.union(*partial) if partial else subjects  # (no copy of a large set)
     # a read-only opener (a dry run) cannot make a generation: it stages like a remote store
     on_disk = isinstance(main, OxigraphStore) and main.path is not None and main.writable
     if on_disk:
@@ -186,7 +187,7 @@ def stage(main: KnowledgeStore | None, batch: ParsedBatch, work: Path, *, replac
 
 def _fill(staging: Staging, loads: list[Path], work: Path, on_disk: bool) -> None:
     store, main, changed = staging.store, staging.main, staging.changed
-    if main is not None and changed:
+    if main is not None and changed and (staging.replace or not on_disk):  # (a generation has the rest)
         for chunk in _chunks(changed):
             values = _values(chunk)
             if on_disk:
