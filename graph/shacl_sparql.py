@@ -28,7 +28,13 @@ fixture and compares verdicts and messages), including its quirks:
 Cost: the grouped passes scan the default graph (a predicate's triples, a shape's targets), so
 validation time follows the size of the default graph, not the number of focus candidates: load
 the batch and the context it needs (the types of what it references) into a staging store
-rather than validating a few focus nodes inside a large store.
+rather than validating a few focus nodes inside a large store. The focus graph's test runs once
+per row of a pass, which costs more than the pass itself when most nodes are candidates: with
+``focus_graph=None`` and a filter on the results the same check is cheaper then (what the
+importer does for a batch at least as large as its store). Within a pass, tests that many rows
+need (is the focus a target of the shape, is a value an instance of a ``sh:class``) are OPTIONAL
+joins with the set computed once, not an EXISTS per row; a pass over a predicate first asks
+whether any row breaks a condition at all, and most stop there.
 
 Every construct is listed in ``_COMPONENTS``/``_ALLOWED``; a shapes graph using anything else
 (``sh:sparql``, ``sh:closed``, a sequence path, ``sh:severity``, ...) is refused by

@@ -18,7 +18,7 @@ The checks look only at the batch's focus nodes (its subjects, :attr:`Staging.fo
 that is at least as large as the store it goes into is checked with whole-graph passes whose rows
 are then kept for the focus nodes alone (cheapest: nothing else to write or look up). A smaller
 batch also gets its focus nodes marked in :data:`~clusterkg.graph.shacl_sparql.FOCUS_GRAPH`
-(:attr:`Staging.focus_graph`), so the checks skip the rest of the store early; so does every
+(:attr:`Staging.focus_graph`), so the per-node tests run on those nodes only; so does every
 scratch store, whose context pull-in reads the marks.
 """
 
