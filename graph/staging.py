@@ -33,7 +33,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from clusterkg.graph.history import Activity
+from clusterkg.graph.history import MAX_LISTED_RESOURCES, Activity
 from clusterkg.graph.parsing import ParsedBatch
 from clusterkg.graph.shacl_sparql import FOCUS_CLASS, FOCUS_GRAPH
 from clusterkg.graph.store import KnowledgeStore, OxigraphStore, StoreError
@@ -127,7 +127,7 @@ class Staging:
     store: ox.Store
     batch: ParsedBatch
     replace: bool
-    changed: list[str]  # IRIs of the batch subjects
+    changed: list[str] | None  # IRIs of the batch subjects (None: too many to list, not needed)
     focus: set = field(default_factory=set)  # pyoxigraph terms of the nodes to check
     focus_graph: str | None = None  # the named graph marking ``focus`` in ``store``, if marked
     generation: object = None  # disk: the new generation
@@ -161,13 +161,17 @@ class Staging:
 def stage(main: KnowledgeStore | None, batch: ParsedBatch, work: Path, *, replace: bool = False) -> Staging:
     """Build the staging store of ``batch`` over ``main`` (``None``: the batch alone)."""
     subjects = batch.subjects
-    changed = sorted(s.value for s in subjects if isinstance(s, ox.NamedNode))
+    # a read-only opener (a dry run) cannot make a generation: it stages like a remote store
+    on_disk = isinstance(main, OxigraphStore) and main.path is not None and main.writable
+    # the IRIs, sorted (millions of strings at 10M): a generation without replacement needs them
+    # only for the history, which lists at most MAX_LISTED_RESOURCES
+    named = sum(1 for s in subjects if type(s) is ox.NamedNode)
+    changed = sorted(s.value for s in subjects if type(s) is ox.NamedNode) \
+        if replace or not on_disk or named <= MAX_LISTED_RESOURCES else None
     inserts = list(batch.ntriples)
     loads = inserts + ([f.partial for f in batch.files if f.partial] if batch.problems else [])
     partial = [f.partial_subjects for f in batch.files if f.partial_subjects]
     focus = subjects.union(*partial) if partial else subjects  # (no copy of a large set)
-    # a read-only opener (a dry run) cannot make a generation: it stages like a remote store
-    on_disk = isinstance(main, OxigraphStore) and main.path is not None and main.writable
     if on_disk:
         generation = main.begin_generation()
         staging = Staging(main, generation.store, batch, replace, changed, focus, generation=generation,
