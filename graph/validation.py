@@ -3,7 +3,7 @@
 The staging store (see :mod:`clusterkg.graph.staging`) holds the data after the change in its
 default graph; the nodes the batch describes (its subjects) are the focus nodes, given as a set
 and, for a batch small beside the store, also marked in
-:data:`~clusterkg.graph.shacl_sparql.FOCUS_GRAPH` so the queries can skip other nodes early.
+:data:`~clusterkg.graph.shacl_sparql.FOCUS_GRAPH` so per-node tests run on them alone.
 Only rows about a focus node count: the store's earlier state is not the batch's fault. Three
 kinds of check run on it, and *every* problem is reported, each located by file and row or line:
 
@@ -80,8 +80,6 @@ CLASS_NAMES = {
     CKG.Cluster: "cluster",
     ORG.FormalOrganization: "organisation",
 }
-
-
 
 
 @dataclass(frozen=True)
