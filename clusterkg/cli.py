@@ -20,6 +20,7 @@ from clusterkg import __version__
 from clusterkg.commands.base import UserError, opened_store
 from clusterkg.commands.changes import delete, history
 from clusterkg.commands.cooperation import applications, disseminate, recommend
+from clusterkg.commands.events import blitz, events, project_group, roundtable
 from clusterkg.commands.identify import identify
 from clusterkg.commands.ingest import ingest
 from clusterkg.commands.network import brokers, communities, matchmake
@@ -256,6 +257,9 @@ def generate(ctx: click.Context, clusters: int, organisations: int, competencies
 # The toolkit verbs live in ``clusterkg.commands``, one module per family.
 for _command in (gaps_command, partners_command, recommend, applications, disseminate, communities, brokers,
                  matchmake, identify, serve, delete, history, ingest):
+    cli.add_command(_command)
+# The organisational tools (events): round tables, project working groups, blitz sessions.
+for _command in (roundtable, project_group, events, blitz):
     cli.add_command(_command)
 
 

@@ -213,7 +213,9 @@ def reference(kind: str, check: Callable[[str], str] = check_id) -> ValueType:
     def format(term: object) -> str:
         return str(term).rsplit("/", 1)[-1]
 
-    return ValueType(parse, format, f"a {kind} id")
+    vt = ValueType(parse, format, f"a {kind} id")
+    object.__setattr__(vt, "kind", kind)  # lets the export keep only this kind's IRIs in the column
+    return vt
 
 
 def choice(options: dict[str, URIRef]) -> ValueType:
@@ -645,6 +647,172 @@ SHEETS: dict[str, Sheet] = {
 }
 
 
+# >>> Events (blitz sessions, round tables, project working groups) >>>
+# The sheets of the organisational tools (README "Events"). Events are recorded by the cluster
+# team, so their source URL is optional.
+
+TIME_OF_DAY = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
+EVENT_KINDS = {"blitz_session": CKG.BlitzSession, "round_table": CKG.RoundTable}
+EVENT_ROLES = {
+    "presenter": CKG.EventPresenter,
+    "participant": CKG.EventParticipant,
+    "stakeholder": CKG.EventStakeholder,
+    "moderator": CKG.EventModerator,
+}
+OUTCOME_KINDS = {"challenge": CKG.Challenge, "opportunity": CKG.Opportunity}
+
+
+def _date(value: str) -> Literal:
+    if not DATE.fullmatch(value):
+        raise ValueError(f"expected a date (YYYY-MM-DD), ASCII digits, got {_shown(value)}")
+    return Literal(_check_date(value), datatype=XSD.date)
+
+
+def _time_of_day(value: str) -> Literal:
+    if not TIME_OF_DAY.fullmatch(value):
+        raise ValueError(f"expected a time of day HH:MM on a 24-hour clock (e.g. 09:30), got {_shown(value)}")
+    return Literal(value)
+
+
+def _boolean(value: str) -> Literal:
+    if value not in ("true", "false"):
+        raise ValueError(f"expected true or false, got {_shown(value)}")
+    return Literal(value == "true")
+
+
+def _positive(value: str) -> Literal:
+    number = _integer(value)
+    if int(number) < 1:
+        raise ValueError(f"expected a whole number of at least 1, got {_shown(value)}")
+    return number
+
+
+DATE_ONLY = ValueType(_date, _format_literal, "YYYY-MM-DD")
+TIME_VALUE = ValueType(_time_of_day, _format_literal, "HH:MM")
+BOOLEAN = ValueType(_boolean, lambda term: "true" if term.toPython() is True else "false", "true or false")
+POSITIVE = ValueType(_positive, _format_literal, "a whole number of at least 1")
+EVENT = reference("event")
+PARTNERSHIP = reference("partnership")
+
+
+def _holder(row: dict[str, str], prefix: str = "") -> str:
+    """``cluster-{id}`` or ``org-{id}``: the part of a composed id that names a cluster or organisation."""
+    cluster, organisation = row.get(f"{prefix}cluster", ""), row.get(f"{prefix}organisation", "")
+    return f"cluster-{cluster}" if cluster else f"org-{organisation}"
+
+
+def _one_of(prefix: str) -> Callable[[dict[str, str]], Iterator[tuple[str, str]]]:
+    def check(row: dict[str, str]) -> Iterator[tuple[str, str]]:
+        if bool(row.get(f"{prefix}cluster")) == bool(row.get(f"{prefix}organisation")):
+            yield f"{prefix}cluster, {prefix}organisation", "exactly one of the two must be filled"
+    return check
+
+
+def _not_oneself(row: dict[str, str]) -> Iterator[tuple[str, str]]:
+    if _holder(row, "by_") == _holder(row, "with_") and (row.get("by_cluster") or row.get("by_organisation")):
+        yield "with_cluster, with_organisation", "a participant cannot ask to meet itself"
+
+
+EVENT_SHEETS = [
+    Sheet(
+        "events",
+        "event",
+        (CKG.Event, SCHEMA.Event),
+        key=lambda row: row.get("id", ""),
+        key_columns=("id",),
+        columns=(
+            Column("kind", RDF.type, choice(EVENT_KINDS), required=True),
+            Column("name", RDFS.label, TEXT, required=True),
+            Column("date", SCHEMA.startDate, DATE_ONLY, required=True),
+            Column("end_date", SCHEMA.endDate, DATE_ONLY),
+            Column("start_time", CKG.startTime, TIME_VALUE),
+            Column("place", SCHEMA.location, TEXT),
+            Column("organiser", SCHEMA.organizer, CLUSTER, required=True),
+            Column("competencies", CKG.relatedCompetency, COMPETENCY, multi=True),
+            Column("industries", CKG.industry, INDUSTRY, multi=True),
+            Column("tables", CKG.tableCount, POSITIVE),
+            Column("slots", CKG.slotCount, POSITIVE),
+            Column("slot_minutes", CKG.slotMinutes, POSITIVE),
+            Column("presentation_minutes", CKG.presentationMinutes, INTEGER),
+            Column("description", DCTERMS.description, TEXT),
+            *_optional_source(),
+        ),
+    ),
+    Sheet(
+        "event_participants",
+        "attendance",
+        (CKG.EventAttendance,),
+        key=lambda row: KEY_JOINER.join((row.get("event", ""), _holder(row))),
+        key_columns=(),
+        columns=(
+            Column("event", CKG.event, EVENT, required=True),
+            Column("cluster", CKG.attendee, CLUSTER),
+            Column("organisation", CKG.attendee, ORGANISATION),
+            Column("role", CKG.eventRole, choice(EVENT_ROLES), required=True),
+            Column("offers", CKG.offersText, TEXT),
+            Column("looks_for", CKG.seeksText, TEXT),
+            Column("offers_competencies", CKG.offersCompetency, COMPETENCY, multi=True),
+            Column("looks_for_competencies", CKG.seeksCompetency, COMPETENCY, multi=True),
+            Column("available_slots", CKG.availableSlot, POSITIVE, multi=True),
+        ),
+        checks=(_one_of(""),),
+    ),
+    Sheet(
+        "meeting_requests",
+        "meeting-request",
+        (CKG.MeetingRequest,),
+        key=lambda row: KEY_JOINER.join((row.get("event", ""), _holder(row, "by_"), _holder(row, "with_"))),
+        key_columns=(),
+        columns=(
+            Column("event", CKG.event, EVENT, required=True),
+            Column("by_cluster", CKG.requestedBy, CLUSTER),
+            Column("by_organisation", CKG.requestedBy, ORGANISATION),
+            Column("with_cluster", CKG.requestedWith, CLUSTER),
+            Column("with_organisation", CKG.requestedWith, ORGANISATION),
+            Column("note", DCTERMS.description, TEXT),
+        ),
+        checks=(_one_of("by_"), _one_of("with_"), _not_oneself),
+    ),
+    Sheet(
+        "event_outcomes",
+        "outcome",
+        (CKG.EventOutcome,),
+        key=lambda row: row.get("id", ""),
+        key_columns=("id",),
+        columns=(
+            Column("event", CKG.event, EVENT, required=True),
+            Column("kind", CKG.outcomeKind, choice(OUTCOME_KINDS), required=True),
+            Column("label", RDFS.label, TEXT, required=True),
+            Column("description", DCTERMS.description, TEXT),
+            Column("competencies", CKG.relatedCompetency, COMPETENCY, required=True, multi=True),
+            Column("partnerships", CKG.ledTo, PARTNERSHIP, multi=True),
+        ),
+    ),
+    Sheet(
+        "working_groups",
+        "working-group",
+        (CKG.ProjectWorkingGroup,),
+        key=lambda row: row.get("id", ""),
+        key_columns=("id",),
+        columns=(
+            Column("name", RDFS.label, TEXT, required=True),
+            Column("organiser", SCHEMA.organizer, CLUSTER),
+            Column("competencies", CKG.relatedCompetency, COMPETENCY, required=True, multi=True),
+            Column("industries", CKG.industry, INDUSTRY, multi=True),
+            Column("members", ORG.hasMember, ORGANISATION, required=True, multi=True),
+            Column("start", SCHEMA.startDate, YEAR_OR_DATE),
+            Column("end", SCHEMA.endDate, YEAR_OR_DATE),
+            Column("paid_membership", CKG.paidMembership, BOOLEAN),
+            Column("project", CKG.ledTo, PARTNERSHIP),
+            Column("description", DCTERMS.description, TEXT),
+            *_optional_source(),
+        ),
+    ),
+]
+SHEETS.update((sheet.name, sheet) for sheet in EVENT_SHEETS)
+# <<< Events <<<
+
+
 # ---------------------------------------------------------------------------------------------
 # Reading: rows -> RDF, with every problem located.
 
@@ -895,7 +1063,7 @@ def graph_to_rows(graph: Graph, sheet: Sheet) -> Iterator[dict[str, str]]:
             options = getattr(column.value, "options", None)
             if options is not None:
                 terms = [t for t in terms if t in options]
-            if column.inverse:
+            if column.inverse or getattr(column.value, "kind", None):
                 kind_prefix = _reference_prefix(column)
                 terms = [t for t in terms if str(t).startswith(kind_prefix)]
             cells = sorted({column.value.format(t) for t in terms})

@@ -217,6 +217,42 @@ class CKG(DefinedNamespace):
     MatchAutomatic: URIRef  # accepted on its score
     # <<< Open data <<<
 
+    # >>> Events (blitz sessions, round tables, project working groups) >>>
+    Event: URIRef  # cooperation event (schema:Event)
+    BlitzSession: URIRef  # blitz session
+    RoundTable: URIRef  # technology round table
+    EventAttendance: URIRef  # a participant's attendance, role and profile
+    MeetingRequest: URIRef  # request for a 1:1 meeting
+    EventOutcome: URIRef  # challenge or opportunity found at an event
+    ProjectWorkingGroup: URIRef  # long-term thematic group
+    attendee: URIRef  # attendance -> cluster or organisation
+    event: URIRef  # attendance, request or outcome -> event
+    eventRole: URIRef  # attendance -> role concept
+    offersCompetency: URIRef  # attendance -> competency offered
+    seeksCompetency: URIRef  # attendance -> competency looked for
+    requestedBy: URIRef  # meeting request -> who asks
+    requestedWith: URIRef  # meeting request -> whom
+    outcomeKind: URIRef  # outcome -> challenge / opportunity
+    ledTo: URIRef  # outcome or working group -> partnership
+    offersText: URIRef  # profile: offers, as text
+    seeksText: URIRef  # profile: looks for, as text
+    availableSlot: URIRef  # meeting slot an attendee is free
+    slotMinutes: URIRef  # minutes per meeting slot
+    slotCount: URIRef  # number of meeting slots
+    tableCount: URIRef  # tables (blitz) or seats (round table)
+    presentationMinutes: URIRef  # minutes per presentation
+    paidMembership: URIRef  # working group membership is paid
+    startTime: URIRef  # local start time of an event (HH:MM)
+    EventRoleScheme: URIRef  # roles at an event
+    EventPresenter: URIRef  # presenter
+    EventParticipant: URIRef  # participant
+    EventStakeholder: URIRef  # stakeholder
+    EventModerator: URIRef  # moderator
+    OutcomeKindScheme: URIRef  # kinds of outcome
+    Challenge: URIRef  # challenge
+    Opportunity: URIRef  # opportunity
+    # <<< Events <<<
+
 
 #: prefix -> namespace IRI as a plain string, for code that needs strings (pyoxigraph terms,
 #: SPARQL ``PREFIX`` lines, JSON-LD contexts, CURIEs); derived from the namespaces above.

@@ -54,7 +54,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from flask import Flask
 
     from clusterkg.webapp import explorer, graph_store, pages, sparql
-    from clusterkg.webapp import importing
+    from clusterkg.webapp import i18n, importing
     from clusterkg.webapp.errors import register_error_handlers
     from clusterkg.webapp.extension import ClusterKG
 
@@ -87,6 +87,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     ckg.init_app(app)
     weakref.finalize(app, ckg.close)  # also runs at interpreter exit
     register_error_handlers(app)
+    i18n.init_app(app)  # the interface's language per request (webapp/i18n.py)
     app.register_blueprint(sparql.bp)
     app.register_blueprint(graph_store.bp)
     app.register_blueprint(importing.bp)

@@ -185,6 +185,69 @@ PATHS["/api/import"] = {"post": {
                           "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}}}}
 
 
+# --- events: blitz sessions, round tables, project groups (clusterkg.webapp.pages.events) --------
+_EVENT = _param("event_id", "an event id (e.g. optics-meets-chips)", where="path")
+_AGENDA = [_EVENT, _param("kind", "cluster or org", where="path"), _param("pid", "the participant's id", where="path")]
+PATHS.update({
+    **_twin("/events", "The recorded blitz sessions and round tables, newest first, and the project working groups",
+            "{events: [{iri, id, label, kind, date, organiser}], working_groups: [{iri, id, label, members, paid, project}]} "
+            "(clusterkg.graph.events)", []),
+    **_twin("/events/{event_id}", "An event with its participants, meeting requests and outcomes",
+            "{event, participants, requests, outcomes} (clusterkg.webapp.pages.events)", [_EVENT], errors=(400, 404)),
+    **_twin("/events/{event_id}/plan", "A blitz session's timetable: presentations, then 1:1 meetings at tables",
+            "BlitzPlan.to_json(), clusterkg.graph.analysis.blitz", [_EVENT], errors=(400, 404)),
+    **_twin("/events/{event_id}/agenda/{kind}/{pid}", "One participant's agenda (printable page)",
+            "{event, participant, items: [{start, end, what, with, table, why}]}", _AGENDA, errors=(400, 404)),
+    **_twin("/roundtable", "A round table's invitation list where the themes meet",
+            "RoundTablePlan.to_json(), clusterkg.graph.analysis.roundtable",
+            [_param("theme", "a competency or industry (id, IRI or name), two or more", repeated=True),
+             _param("size", "seats (2-100)", "integer")], errors=(400,)),
+    **_twin("/project-group", "Candidate members of a project working group on a theme",
+            "ProjectGroup.to_json(), clusterkg.graph.analysis.project_groups",
+            [_param("theme", "a competency or industry (id, IRI or name)", required=True),
+             _param("size", "at most this many members (2-100)", "integer")], errors=(400,)),
+})
+PATHS["/events/{event_id}/plan.csv"] = {"get": {
+    "summary": "A blitz session's timetable as CSV (BlitzPlan.to_frame())", "parameters": [_EVENT],
+    "responses": {"200": {"description": "one row per presentation and meeting",
+                          "content": {"text/csv": {"schema": {"type": "string"}}}}, **_errors(400, 404)}}}
+PATHS["/events/{event_id}/agenda/{kind}/{pid}.ics"] = {"get": {
+    "summary": "One participant's agenda as an iCalendar file (RFC 5545)", "parameters": _AGENDA,
+    "responses": {"200": {"description": "one VEVENT per item",
+                          "content": {"text/calendar": {"schema": {"type": "string"}}}}, **_errors(400, 404)}}}
+
+
+def _event_write(summary: str, fields: str, path_parameters: list[dict]) -> dict:
+    return {"post": {
+        "summary": summary + " (write authorisation: Bearer <admin token>); validated import, all or nothing",
+        "description": f"Form fields (application/x-www-form-urlencoded), named as the sheet columns: {fields}. "
+                       "JSON: {ok: true, url}; on problems 400 with {ok: false, error, status, problems: [{file, location, field, message}]}.",
+        "parameters": [*path_parameters, _param("Authorization", "Bearer <admin token>", where="header", required=True)],
+        "responses": {"200": {"description": "recorded", "content": {"application/json": {"schema": {"type": "object"}}}},
+                      "400": {"description": "the located problems; nothing was written",
+                              "content": {"application/json": {"schema": {"type": "object"}}}},
+                      "401": {"description": "missing or wrong credentials",
+                              "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+                      "403": {"description": "writes are disabled",
+                              "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}}}}
+
+
+PATHS["/api/events"] = _event_write(
+    "Create an event", "the events sheet (id optional: made from the name); invite (repeated, role|cluster/ID or "
+    "role|org/ID) registers participants in the same batch", [])
+PATHS["/api/working-groups"] = _event_write(
+    "Record a project working group", "the working_groups sheet (id optional: made from the name; members repeated)", [])
+PATHS["/api/events/{event_id}/participants"] = _event_write(
+    "Register a participant", "participant (cluster/ID or org/ID) and the event_participants sheet's role, offers, "
+    "looks_for, offers_competencies, looks_for_competencies, available_slots", [_EVENT])
+PATHS["/api/events/{event_id}/requests"] = _event_write(
+    "Request a 1:1 meeting", "by and with (cluster/ID or org/ID), note", [_EVENT])
+PATHS["/api/events/{event_id}/outcomes"] = _event_write(
+    "Record an outcome", "the event_outcomes sheet; need_of (cluster/ID or org/ID) also records an opportunity "
+    "as that participant's declared need of its competencies, development_of (org/ID) as that organisation's "
+    "development (for the market check), both with the event as source", [_EVENT])
+
+
 def document() -> dict:
     return {
         "openapi": "3.0.3",

@@ -14,7 +14,7 @@ import click
 
 from clusterkg.settings import SettingError, data_location, get_setting
 
-__all__ = ["UserError", "load_projection", "opened_store", "setting"]
+__all__ = ["UserError", "load_projection", "opened_store", "run_analysis", "setting"]
 
 
 class UserError(click.ClickException):
@@ -106,3 +106,13 @@ def load_projection(store):
     from clusterkg.graph.projection import load_or_build
 
     return load_or_build(store, setting("cache"))
+
+
+def run_analysis(function, *args, **kwargs):
+    """``function(*args, **kwargs)``, a :class:`~clusterkg.graph.errors.ClusterKGError` becoming a user error."""
+    from clusterkg.graph.errors import ClusterKGError
+
+    try:
+        return function(*args, **kwargs)
+    except ClusterKGError as error:
+        raise UserError(str(error)) from error

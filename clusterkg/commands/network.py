@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import click
 
-from clusterkg.commands.base import UserError, load_projection, opened_store
+from clusterkg.commands.base import load_projection, opened_store, run_analysis
 from clusterkg.output import FORMAT_OPTION, emit
 
 __all__ = ["communities", "brokers", "matchmake"]
@@ -20,13 +20,7 @@ def _projection(ctx: click.Context):
         return load_projection(store)
 
 
-def _run(function, *args, **kwargs):
-    from clusterkg.graph.errors import ClusterKGError
-
-    try:
-        return function(*args, **kwargs)
-    except ClusterKGError as error:
-        raise UserError(str(error)) from error
+_run = run_analysis
 
 
 @click.command()

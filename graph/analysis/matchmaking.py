@@ -96,6 +96,8 @@ __all__ = [
     "MeetingPlan",
     "resolve_participant",
     "complementarity",
+    "participant_profiles",
+    "describe_meeting",
     "plan_meetings",
 ]
 
@@ -187,15 +189,18 @@ def _participant(projection: Projection, kind: str, row: int, name: str) -> dict
             "label": frame["label"].iat[row], "name": name}
 
 
-def complementarity(projection: Projection, entities: list[tuple[str, int]]) -> np.ndarray:
+def complementarity(projection: Projection, entities: list[tuple[str, int]],
+                    profiles: tuple[sp.csr_matrix, sp.csr_matrix] | None = None) -> np.ndarray:
     """``score[i, j]`` of each pair of participants ``(kind, row)``: symmetric, zero diagonal.
 
     Sparse products over the participants' rows only: ``offer = has·s·1ᵀ + b·(has·s)·needsᵀ
     - (has·s)·hasᵀ - b·(has·s)·(has∘needs)ᵀ`` is, for each pair, the specificity ``s`` of what
     ``i`` has and ``j`` lacks, raised by ``b`` (:data:`NEED_BONUS`) where ``j`` needs it; the
-    score is ``sqrt(offer[i, j] × offer[j, i])`` times the familiarity factor.
+    score is ``sqrt(offer[i, j] × offer[j, i])`` times the familiarity factor. ``profiles``
+    (``has``, ``needs``) replaces :func:`participant_profiles`, e.g. with what participants
+    declared for an event added (:mod:`clusterkg.graph.analysis.blitz`).
     """
-    has, needs = _profiles(projection, entities)
+    has, needs = profiles if profiles is not None else participant_profiles(projection, entities)
     valued = has @ sp.diags(projection.competency_specificity)
     offer = (np.asarray(valued.sum(axis=1)) + NEED_BONUS * (valued @ needs.T).toarray()
              - (valued @ has.T).toarray() - NEED_BONUS * (valued @ has.multiply(needs).T).toarray())
@@ -207,7 +212,7 @@ def complementarity(projection: Projection, entities: list[tuple[str, int]]) -> 
     return np.maximum(score, 0.0)
 
 
-def _profiles(p: Projection, entities: list[tuple[str, int]]) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+def participant_profiles(p: Projection, entities: list[tuple[str, int]]) -> tuple[sp.csr_matrix, sp.csr_matrix]:
     """0/1 matrices participants × competencies: what each has (with broader ones), and needs."""
     has = sp.vstack([p.cluster_competency[row] if kind == "cluster" else p.org_competency_up[row]
                      for kind, row in entities]).tocsr()
@@ -272,7 +277,7 @@ def plan_meetings(projection: Projection, participants: list[str], rounds: int) 
 
     people = tuple(_participant(projection, kind, row, name) for (kind, row), name in zip(entities, names))
     score = complementarity(projection, entities)
-    has, needs = _profiles(projection, entities)
+    has, needs = participant_profiles(projection, entities)
     met: set[tuple[int, int]] = set()
     sat_out = [0] * n
     schedule = []
@@ -303,7 +308,7 @@ def plan_meetings(projection: Projection, participants: list[str], rounds: int) 
 
 def _round(p: Projection, people, entities, score, has, needs, number: int, pairs: list[tuple[int, int]]) -> Round:
     matched = {i for pair in pairs for i in pair}
-    meetings = sorted((_meeting(p, people, entities, score, has, needs, i, j) for i, j in pairs), key=lambda m: -m.score)
+    meetings = sorted((describe_meeting(p, people, entities, score, has, needs, i, j) for i, j in pairs), key=lambda m: -m.score)
     return Round(number, tuple(meetings), tuple(person for i, person in enumerate(people) if i not in matched))
 
 
@@ -331,7 +336,8 @@ def _best_matching(score: np.ndarray, present: list[int], met: set[tuple[int, in
     return nx.max_weight_matching(graph, maxcardinality=True, weight="weight")
 
 
-def _meeting(p: Projection, people, entities, score, has, needs, i: int, j: int) -> Meeting:
+def describe_meeting(p: Projection, people, entities, score, has, needs, i: int, j: int) -> Meeting:
+    """The meeting of participants ``i`` and ``j``: what each offers the other, and why meet."""
     a_offers = _offers(p, has, needs, i, j)
     b_offers = _offers(p, has, needs, j, i)
     a, b = people[i]["label"], people[j]["label"]

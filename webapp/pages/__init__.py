@@ -11,6 +11,7 @@ blueprint          pages
 ``entities``       ``/organisations/<id>``, ``/competencies/<id>``, ``/resource?iri=``
 ``partner_search`` ``/partner-search`` (+ ``.json``, ``.csv``)
 ``toolkit``        ``/market-check``, ``/communities``, ``/blitz``
+``events``         ``/events``, ``/events/<id>`` (+ plan, agendas, ``.ics``), ``/roundtable``, ``/project-group``
 ``linked_data``    ``/id/<kind>/<id>`` (see :mod:`clusterkg.webapp.linked_data`)
 ``openapi``        ``/api/openapi.json``
 =================  ======================================================================
@@ -22,17 +23,17 @@ from flask import Flask, Response
 
 __all__ = ["register", "BLUEPRINTS"]
 
-BLUEPRINTS = ("pages", "clusters", "entities", "partner_search", "toolkit", "linked_data", "openapi")
+BLUEPRINTS = ("pages", "clusters", "entities", "partner_search", "toolkit", "events", "linked_data", "openapi")
 
 
 def register(app: Flask) -> None:
     """Register every page blueprint on ``app`` (once)."""
     from clusterkg.webapp import linked_data, openapi
-    from clusterkg.webapp.pages import clusters, entities, home, partner_search, toolkit
+    from clusterkg.webapp.pages import clusters, entities, events, home, partner_search, toolkit
 
     if "pages" in app.blueprints:
         return
-    for module in (home, clusters, entities, partner_search, toolkit, linked_data, openapi):
+    for module in (home, clusters, entities, partner_search, toolkit, events, linked_data, openapi):
         app.register_blueprint(module.bp)
     app.add_url_rule("/favicon.ico", "favicon", _no_icon)
 

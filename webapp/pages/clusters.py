@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import numpy as np
 from flask import request, url_for
+from flask_babel import gettext
 
 from clusterkg.graph.analysis.applications import find_applications
 from clusterkg.graph.analysis.gaps import find_gaps
@@ -208,7 +209,10 @@ def _partnerships(p: Projection, row: int) -> list[dict]:
 
 
 def cluster_drawing(p: Projection, row: int, members: list[dict], recommendations: dict) -> dict:
-    """The cluster, its organisations (up to a cap), partner clusters and recommended ones."""
+    """The cluster, its organisations (up to a cap), partner clusters and recommended ones.
+
+    Its words (tooltip keys, edge labels) are in the request's language: it is drawn for a page only.
+    """
     drawing = Drawing()
     focus = p.clusters["iri"].iat[row]
     drawing.add(node(focus, p.clusters["label"].iat[row], "cluster", entity_url(focus), size=12))
@@ -219,17 +223,17 @@ def cluster_drawing(p: Projection, row: int, members: list[dict], recommendation
                 break
             organisation = member["organisation"]
             drawing.add(node(organisation["iri"], organisation["label"], "organisation", entity_url(organisation["iri"]),
-                             {"tie": group["heading"].lower()}))
-            drawing.connect(edge(focus, organisation["iri"], "members", group["heading"]))
+                             {gettext("tie"): gettext(group["heading"]).lower()}))
+            drawing.connect(edge(focus, organisation["iri"], "members", gettext(group["heading"])))
             shown += 1
     for other, labels in p.partners_of(row).items():
         iri = p.clusters["iri"].iat[other]
         drawing.add(node(iri, p.clusters["label"].iat[other], "cluster", entity_url(iri),
-                         {"partners via": ", ".join(labels)}, size=4))
+                         {gettext("partners via"): ", ".join(labels)}, size=4))
         drawing.connect(edge(focus, iri, "partners", "; ".join(labels)))
     for item in recommendations.get("items", []):
-        drawing.add(node(item["iri"], item["label"], "recommended", entity_url(item["iri"]), {"why": item["why"]}, size=4))
-        drawing.connect(edge(focus, item["iri"], "recommended", "recommended partner", dashes=True))
+        drawing.add(node(item["iri"], item["label"], "recommended", entity_url(item["iri"]), {gettext("why"): item["why"]}, size=4))
+        drawing.connect(edge(focus, item["iri"], "recommended", gettext("recommended partner"), dashes=True))
     return drawing.to_json()
 
 

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from collections.abc import Iterable
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
+from flask_babel import gettext
 
 from clusterkg.graph.errors import ClusterKGError, InvalidInput, NotFound, StoreFailure
 from clusterkg.graph.projection import Projection, local_name
@@ -95,7 +96,7 @@ def _page_error(error: ClusterKGError):
     message = str(error)
     if isinstance(error, StoreFailure):  # names the store's path or server: for the log only
         current_app.logger.error("store failure during %s: %s", request.path, error)
-        message = "the knowledge store could not answer (the reason is in the server's log); try again later"
+        message = gettext("the knowledge store could not answer (the reason is in the server's log); try again later")
     if wants_json():
         return error_response(message, status, getattr(error, "headers", None))
     html = render_template("pages/error.html", message=message, status=status)
@@ -187,8 +188,9 @@ def parameter(name: str):
 
 # -- references and links ------------------------------------------------------------------------
 
-_KIND_ENDPOINTS = {"cluster": "clusters.profile", "org": "entities.organisation", "competency": "entities.competency"}
-_KIND_ARGS = {"cluster": "cluster_id", "org": "organisation_id", "competency": "competency_id"}
+_KIND_ENDPOINTS = {"cluster": "clusters.profile", "org": "entities.organisation", "competency": "entities.competency",
+                   "event": "events.event"}
+_KIND_ARGS = {"cluster": "cluster_id", "org": "organisation_id", "competency": "competency_id", "event": "event_id"}
 _DATA_IRI = re.compile(r"^https://w3id\.org/clusterkg/id/([a-z]+)/([^/#?]+)$")
 
 

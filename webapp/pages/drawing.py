@@ -20,6 +20,7 @@ import json
 from pyvis.network import Network
 
 from clusterkg.graph.explorer_model import PHYSICS_THRESHOLD
+from clusterkg.webapp.i18n import term_names
 
 __all__ = ["KIND_COLORS", "Drawing", "edge", "node", "vis_options"]
 
@@ -89,4 +90,5 @@ class Drawing:
         kinds = {n["kind"] for n in nodes}
         return {"nodes": nodes, "edges": list(self.edges.values()), "physics": True,
                 "options": vis_options(nodes, True), "height": self.height, "colors": KIND_COLORS,
-                "legend": [{"kind": kind, "color": color} for kind, color in KIND_COLORS.items() if kind in kinds]}
+                "legend": [{"kind": kind, "color": color} for kind, color in KIND_COLORS.items() if kind in kinds],
+                "kindNames": term_names(kinds)}  # the kinds in the request's language, for tooltips

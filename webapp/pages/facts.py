@@ -11,6 +11,7 @@ from rdflib import Literal, URIRef
 from clusterkg.graph.projection import local_name
 from clusterkg.ontology.namespace import CKG as _CKG
 from clusterkg.ontology.namespace import PREFIXES as ALL_PREFIXES
+from clusterkg.webapp.i18n import N_
 from clusterkg.webapp.pages import reads
 
 __all__ = [
@@ -33,14 +34,15 @@ CKG = str(_CKG)
 PREFIXES = {name: namespace for name, namespace in ALL_PREFIXES.items() if name != "id"}
 _SPARQL_PREFIXES = "".join(f"PREFIX {name}: <{iri}>\n" for name, iri in PREFIXES.items())
 
-#: affiliation type concept -> (key, heading), in the order a profile lists them
+#: affiliation type concept -> (key, heading), in the order a profile lists them; the pages
+#: translate the heading where they show it (JSON keeps it in English)
 AFFILIATION_TYPES = {
-    CKG + "FoundingMember": ("founding_member", "Founding members"),
-    CKG + "BoardMember": ("board_member", "Board members"),
-    CKG + "Member": ("member", "Members"),
-    CKG + "Resident": ("resident", "Residents"),
-    CKG + "ProjectPartner": ("project_partner", "Project partners"),
-    CKG + "LocatedInRegion": ("located_in_region", "Located in the cluster's region"),
+    CKG + "FoundingMember": ("founding_member", N_("Founding members")),
+    CKG + "BoardMember": ("board_member", N_("Board members")),
+    CKG + "Member": ("member", N_("Members")),
+    CKG + "Resident": ("resident", N_("Residents")),
+    CKG + "ProjectPartner": ("project_partner", N_("Project partners")),
+    CKG + "LocatedInRegion": ("located_in_region", N_("Located in the cluster's region")),
 }
 
 

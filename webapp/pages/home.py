@@ -14,10 +14,12 @@ JSON twin (``/index.json`` or ``/`` with ``Accept: application/json``)::
 from __future__ import annotations
 
 from flask import request, url_for
+from flask_babel import gettext
 
 from clusterkg.graph.names import fold_name, spelling_key
 from clusterkg.graph.stats import CLUSTER_COUNTRIES, ORDER, STATS_QUERY
 from clusterkg.webapp.extension import state
+from clusterkg.webapp.i18n import term
 from clusterkg.webapp.pages import reads
 from clusterkg.webapp.pages.common import page_blueprint, projection, respond, twin_route
 
@@ -89,9 +91,11 @@ def _detail(p, kind: str, row: int) -> str:
     if kind == "clusters":
         return ", ".join(p.clusters["countries"].iat[row])
     if kind == "organisations":
-        return " · ".join(x for x in (p.organisations["type"].iat[row].replace("_", " "), p.organisations["country"].iat[row]) if x)
+        return " · ".join(x for x in (term(p.organisations["type"].iat[row]), p.organisations["country"].iat[row]) if x)
     broader = int(p.competencies["broader"].iat[row])
-    return f"under {p.competencies['label'].iat[broader]}" if broader >= 0 else "top competency"
+    if broader < 0:
+        return gettext("top competency")
+    return gettext("under %(competency)s", competency=p.competencies["label"].iat[broader])
 
 
 def stats(version: str) -> dict[str, int]:

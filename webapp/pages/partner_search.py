@@ -29,6 +29,7 @@ from dataclasses import replace
 from urllib.parse import urlencode
 
 from flask import Response, request, url_for
+from flask_babel import gettext
 
 from clusterkg.graph.analysis.gaps import find_gaps
 from clusterkg.graph.analysis.templates import list_templates
@@ -81,7 +82,7 @@ def run_search(p: Projection) -> dict:
              "limit": limit, "gaps": gap_limit}
     result = {"asked": asked, "row": None, "offered": None, "selected": [], "search": None, "sparql": None, "message": None}
     if not cluster:
-        result["message"] = "choose a cluster to see its gaps"
+        result["message"] = gettext("choose a cluster to see its gaps")
         return result
     row = p.resolve_cluster(cluster)  # an unknown cluster is a 404 with the closest names
     result["row"] = row
@@ -101,7 +102,7 @@ def run_search(p: Projection) -> dict:
                            f"{p.clusters['label'].iat[row]} ({', '.join(offered) or 'none'})")
     result["selected"] = ticked
     if offered and not ticked:
-        result["message"] = "no gap ticked: tick at least one gap competency to search partners for it"
+        result["message"] = gettext("no gap ticked: tick at least one gap competency to search partners for it")
         return result
     selected = replace(report, combined=tuple(g for g in report.combined if g.competency_id in ticked))
     with parameter("filters"):
@@ -126,23 +127,24 @@ def _body(result: dict) -> dict:
 
 
 def result_drawing(p: Projection, data: dict) -> dict:
-    """The cluster, the gap competencies searched for, the partners covering them and their clusters."""
+    """The cluster, the gap competencies searched for, the partners covering them and their clusters
+    (its words in the request's language: it is drawn for the page only)."""
     drawing = Drawing()
     focus = data["cluster"]["iri"]
     drawing.add(node(focus, data["cluster"]["label"], "cluster", entity_url(focus), size=12))
     for competency in data["gap"]["competencies"]:
         drawing.add(node(competency["iri"], competency["label"], "competency", entity_url(competency["iri"]),
-                         {"gap of": data["cluster"]["label"]}, size=3))
-        drawing.connect(edge(focus, competency["iri"], "lacks", "lacks", dashes=True))
+                         {gettext("gap of"): data["cluster"]["label"]}, size=3))
+        drawing.connect(edge(focus, competency["iri"], "lacks", gettext("lacks"), dashes=True))
     for partner in data["partners"][:GRAPH_PARTNER_CAP]:
         organisation = partner["organisation"]
         drawing.add(node(organisation["iri"], organisation["label"], "organisation", entity_url(organisation["iri"]),
-                         {"why": partner["why"]}))
+                         {gettext("why"): partner["why"]}))
         for cover in partner["covers"]:
-            drawing.connect(edge(organisation["iri"], cover["competency"]["iri"], "has", "has " + cover["competency"]["label"]))
+            drawing.connect(edge(organisation["iri"], cover["competency"]["iri"], "has", gettext("has %(competency)s", competency=cover["competency"]["label"])))
         for cluster in partner["clusters"]:
             drawing.add(node(cluster["iri"], cluster["label"], "cluster", entity_url(cluster["iri"]), size=4))
-            drawing.connect(edge(organisation["iri"], cluster["iri"], "tied to", "tied to " + cluster["label"]))
+            drawing.connect(edge(organisation["iri"], cluster["iri"], "tied to", gettext("tied to %(cluster)s", cluster=cluster["label"])))
     return drawing.to_json()
 
 

@@ -5,14 +5,15 @@
   "use strict";
 
   // A tooltip element: the label, the kind (and country), then each detail line.
-  function tooltip(n) {
+  // kindNames: the kinds in the page's language (from the page), else the kind as it is.
+  function tooltip(n, kindNames) {
     var box = document.createElement("div");
     box.className = "graph-tooltip";
     var head = document.createElement("strong");
     head.textContent = n.label;
     box.appendChild(head);
     var kind = document.createElement("div");
-    kind.textContent = n.kind + (n.country ? " · " + n.country : "");
+    kind.textContent = ((kindNames && kindNames[n.kind]) || n.kind) + (n.country ? " · " + n.country : "");
     box.appendChild(kind);
     Object.keys(n.detail || {}).forEach(function (key) {
       var line = document.createElement("div");
@@ -30,11 +31,11 @@
   }
 
   // A node of the app's shape as a vis-network node: coloured by kind, sized by its size.
-  function visNode(n, colours) {
+  function visNode(n, colours, kindNames) {
     var node = Object.assign({}, n, {
       value: Math.max(1, n.size || 1),
       color: colours[n.kind] || colours.resource,
-      title: tooltip(n),
+      title: tooltip(n, kindNames),
       shape: n.kind === "group" ? "square" : "dot"
     });
     if (n.x === undefined) { delete node.x; delete node.y; }
@@ -55,7 +56,7 @@
     var source = document.getElementById(container.getAttribute("data-graph"));
     if (!source) return;
     var graph = JSON.parse(source.textContent);
-    var nodes = new vis.DataSet(graph.nodes.map(function (n) { return visNode(n, graph.colors); }));
+    var nodes = new vis.DataSet(graph.nodes.map(function (n) { return visNode(n, graph.colors, graph.kindNames); }));
     var edges = new vis.DataSet(graph.edges.map(visEdge));
     var network = new vis.Network(container, { nodes: nodes, edges: edges }, graph.options);
     network.on("click", function (event) {

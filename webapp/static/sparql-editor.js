@@ -4,6 +4,13 @@
   "use strict";
   var config = JSON.parse(document.getElementById("clusterkg-sparql-config").textContent);
   var stateBox = document.getElementById("query-state");
+  // The interface's strings, translated by the page (webapp/i18n.py): t("key", {name: value}).
+  var strings = config.strings || {};
+  function t(key, values) {
+    return (strings[key] || key).replace(/%\((\w+)\)s/g, function (whole, name) {
+      return values && name in values ? String(values[name]) : whole;
+    });
+  }
 
   // Off: the prefix.cc ("prefixes") and LOV ("property", "class") autocompleters call the
   // internet; only variable-name completion stays. Set on the shared defaults object, because
@@ -34,36 +41,36 @@
   }
 
   function describe(yasqe, response, duration) {
-    var seconds = (duration / 1000).toFixed(2) + " s";
+    var seconds = t("seconds", { seconds: (duration / 1000).toFixed(2) });
     var failed = response instanceof Error || !response || response.status >= 400;
     var r = response && response.response ? response.response : response;
     if (failed) {
       var body = r && r.body, status = r && r.status;
       var message = body && body.error ? body.error : (r && r.text) || String(response);
       if (status === 503 && /timed out/.test(message)) {
-        show("Timed out after " + config.timeout + " s: " + message, "error");
+        show(t("timedOut", { seconds: config.timeout, message: message }), "error");
       } else {
-        show("Error" + (status ? " " + status : "") + ": " + message, "error");
+        show(t("error", { status: status || "", message: message }), "error");
       }
       return;
     }
     var truncated = header(r, config.truncatedHeader);
     var data = r.body;
     if (data && typeof data.boolean === "boolean") {
-      show("Answer: " + data.boolean + " (" + seconds + ")");
+      show(t("answer", { answer: data.boolean, time: seconds }));
     } else if (data && data.results && data.results.bindings) {
       var n = data.results.bindings.length;
       if (truncated) {
-        show("Truncated at " + truncated + " rows: the query has more results; add a LIMIT or narrow it (" + seconds + ").", "warning");
+        show(t("truncatedRows", { count: truncated, time: seconds }), "warning");
       } else if (n === 0) {
-        show("No results (" + seconds + ").");
+        show(t("noResults", { time: seconds }));
       } else {
-        show(n + " row" + (n === 1 ? "" : "s") + " (" + seconds + ").");
+        show(t("rows", { count: n, time: seconds }));
       }
     } else if (truncated) {
-      show("Truncated at " + truncated + " triples (" + seconds + ").", "warning");
+      show(t("truncatedTriples", { count: truncated, time: seconds }), "warning");
     } else {
-      show("Done (" + seconds + ").");
+      show(t("done", { time: seconds }));
     }
   }
 
@@ -71,7 +78,7 @@
     var yasqe = tab && tab.getYasqe();
     if (yasqe && !yasqe.clusterkgHooked) {
       yasqe.clusterkgHooked = true;
-      yasqe.on("query", function () { show("Running…"); });
+      yasqe.on("query", function () { show(t("running")); });
       yasqe.on("queryResponse", describe);
     }
   }
@@ -88,7 +95,7 @@
     var chosen = config.examples.filter(function (e) { return e.name === picker.value; })[0];
     if (chosen) {
       yasgui.getTab().setQuery(chosen.query);
-      show("Loaded example: " + chosen.title + ". Press the run button.");
+      show(t("loaded", { title: chosen.title }));
     }
   });
 })();

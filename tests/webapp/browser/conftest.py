@@ -7,8 +7,9 @@ Fixtures:
     A closed on-disk store initialised with the ontology and the default dataset (once per
     session); copy it before writing to it.
 ``serve``
-    ``serve(store_path) -> base URL``: start another server (all blueprints that expose
-    ``register(app)``); stopped at the end of the session.
+    ``serve(store_path, admin_token=None) -> base URL``: start another server (all blueprints
+    that expose ``register(app)``; writes allowed with ``admin_token``); stopped at the end of
+    the session.
 ``live_server``
     Base URL of the session's server on a copy of the default dataset.
 ``browser``
@@ -41,8 +42,8 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 BLUEPRINT_PACKAGES = ("clusterkg.webapp.explorer", "clusterkg.webapp.pages")
 
 
-def build_app(store_path: Path | str):
-    app = create_app({"STORE": str(store_path), "ADMIN_TOKEN": None, "QUERY_WORKERS": 2})
+def build_app(store_path: Path | str, admin_token: str | None = None):
+    app = create_app({"STORE": str(store_path), "ADMIN_TOKEN": admin_token, "QUERY_WORKERS": 2})
     for name in BLUEPRINT_PACKAGES:
         try:
             module = importlib.import_module(name)
@@ -75,8 +76,8 @@ def _started_servers() -> Iterator[list]:
 
 @pytest.fixture(scope="session")
 def serve(_started_servers: list):
-    def start(store_path: Path | str) -> str:
-        app = build_app(store_path)
+    def start(store_path: Path | str, admin_token: str | None = None) -> str:
+        app = build_app(store_path, admin_token)
         server = waitress.create_server(app, host="127.0.0.1", port=0, threads=8)
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()

@@ -7,6 +7,15 @@
   var payload = config.payload;
   var colours = config.kindColors;
   var EXPAND_LIMIT = 50;
+  // The interface's strings, translated by the page (webapp/i18n.py): t("key", {name: value}).
+  var strings = config.strings || {};
+  // a data code (a node kind, a relation) in the page's language, else as it is
+  function name(code) { return (config.names || {})[code] || code; }
+  function t(key, values) {
+    return (strings[key] || key).replace(/%\((\w+)\)s/g, function (whole, name) {
+      return values && name in values ? String(values[name]) : whole;
+    });
+  }
 
   var params = new URLSearchParams(window.location.search);
   var state = {
@@ -29,7 +38,7 @@
 
   // ------------------------------------------------------------------ nodes for vis-network (graph.js)
 
-  function visNode(n) { return window.ClusterkgGraph.visNode(n, colours); }
+  function visNode(n) { return window.ClusterkgGraph.visNode(n, colours, config.names); }
   var visEdge = window.ClusterkgGraph.visEdge;
 
   var nodes = new vis.DataSet(payload.nodes.map(visNode));
@@ -61,10 +70,10 @@
   });
 
   function describe() {
-    var how = payload.physics ? "physics layout" : "layout computed on the server (" + payload.layout + "), physics off";
-    return nodeView.length + " of " + nodes.length + " nodes shown, " + edges.length + " edges · " + how +
-      (payload.aggregated ? " · aggregated: square nodes stand for groups, expand them to see inside" : "") +
-      (payload.truncated ? " · the query result was cut at the row limit" : "");
+    var how = payload.physics ? t("physics") : t("serverLayout", { layout: payload.layout });
+    return t("shown", { shown: nodeView.length, total: nodes.length, edges: edges.length }) + " · " + how +
+      (payload.aggregated ? " · " + t("aggregated") : "") +
+      (payload.truncated ? " · " + t("truncated") : "");
   }
 
   // ------------------------------------------------------------------ the URL holds the view
@@ -123,7 +132,7 @@
         refresh();
       });
       label.appendChild(box);
-      label.appendChild(document.createTextNode(" " + kind + " (" + kinds[kind] + ")"));
+      label.appendChild(document.createTextNode(" " + name(kind) + " (" + kinds[kind] + ")"));
       kindBox.appendChild(label);
     });
     Array.prototype.slice.call(document.querySelectorAll("#legend li[data-kind]")).forEach(function (li) {
@@ -172,7 +181,7 @@
       tr.tabIndex = 0;
       tr.setAttribute("data-id", r.id);
       if (r.id === state.selected) tr.className = "selected";
-      [r.kind, r.label, r.country, String(r.degree)].forEach(function (text) {
+      [name(r.kind), r.label, r.country, String(r.degree)].forEach(function (text) {
         var td = document.createElement("td");
         td.textContent = text;
         tr.appendChild(td);
@@ -230,21 +239,21 @@
     if (focus && nodeView.get(id)) network.focus(id, { scale: 1.0, animation: false });
     panel.hidden = false;
     document.getElementById("details-title").textContent = n.label;
-    document.getElementById("details-kind").textContent = n.kind + (n.iri ? " · " + n.iri : "");
+    document.getElementById("details-kind").textContent = name(n.kind) + (n.iri ? " · " + n.iri : "");
     var facts = document.getElementById("details-facts");
     facts.textContent = "";
-    if (n.country) fact(facts, "country", n.country);
-    Object.keys(n.detail || {}).forEach(function (key) { fact(facts, key, n.detail[key]); });
+    if (n.country) fact(facts, name("country"), n.country);
+    Object.keys(n.detail || {}).forEach(function (key) { fact(facts, name(key), n.detail[key]); });
     if (n.industries && n.industries.length) {
       var labels = payload.industry_labels || {};
-      fact(facts, "industries", n.industries.map(function (i) { return labels[i] || i; }).join(", "));
+      fact(facts, name("industries"), n.industries.map(function (i) { return labels[i] || i; }).join(", "));
     }
     var link = document.getElementById("details-link");
     if (n.url) { link.href = n.url; link.hidden = false; } else { link.removeAttribute("href"); link.hidden = true; }
     relationsList.textContent = "";
     var countsButton = document.getElementById("details-counts");
     countsButton.hidden = !(n.expand || /^(cluster|organisation|competency|industry|country):/.test(id));
-    countsButton.textContent = n.expand ? "Expand this group" : "Expand neighbours…";
+    countsButton.textContent = n.expand ? t("expandGroup") : t("expandNeighbours");
     Array.prototype.slice.call(tableBody.querySelectorAll("tr.selected")).forEach(function (tr) { tr.className = ""; });
     var row = tableBody.querySelector('tr[data-id="' + CSS.escape(id) + '"]');
     if (row) row.className = "selected";
@@ -267,7 +276,7 @@
       expand(nodeId, relation, offset, EXPAND_LIMIT, group).then(function (page) {
         li.remove();
         if (page && page.next_offset !== null) {
-          relationsList.appendChild(relationButton(nodeId, relation, "+" + page.remaining + " more " + relation, page.next_offset, null));
+          relationsList.appendChild(relationButton(nodeId, relation, t("more", { count: page.remaining, relation: name(relation) }), page.next_offset, null));
         }
       }, function () { button.disabled = false; });
     });
@@ -291,17 +300,17 @@
       expand(n.expand.node, n.expand.relation, 0, EXPAND_LIMIT, n.id);
       return;
     }
-    status("Counting neighbours of " + n.label + "…");
+    status(t("counting", { label: n.label }));
     fetchJson(config.api + "?node=" + encodeURIComponent(n.id)).then(function (body) {
       relationsList.textContent = "";
       body.counts.forEach(function (item) {
         var relation = item.relation, count = item.count;
-        var li = relationButton(n.id, relation, relation + " " + count, 0, null);
+        var li = relationButton(n.id, relation, name(relation) + " " + count, 0, null);
         if (!count) li.querySelector("button").disabled = true;
         relationsList.appendChild(li);
       });
       status(describe());
-    }, function (error) { status("Could not count neighbours: " + error.message, "error"); });
+    }, function (error) { status(t("countFailed", { error: error.message }), "error"); });
   });
 
   // ------------------------------------------------------------------ expansions and undo
@@ -353,19 +362,19 @@
     undoButton.disabled = false;
     fillFilters();
     refresh();
-    status("Added " + added.length + " nodes (" + page.relation + " of " + page.source.label + ", " +
-           (page.offset + page.nodes.length) + " of " + page.total + ") · " + describe());
+    status(t("added", { count: added.length, relation: name(page.relation), label: page.source.label,
+                      shown: page.offset + page.nodes.length, total: page.total }) + " · " + describe());
   }
 
   function expand(nodeId, relation, offset, limit, group) {
     var url = config.api + "?node=" + encodeURIComponent(nodeId) + "&relation=" + encodeURIComponent(relation) +
       "&offset=" + offset + "&limit=" + limit;
-    status("Expanding " + relation + "…");
+    status(t("expanding", { relation: name(relation) }));
     return fetchJson(url).then(function (page) {
       apply(page, group || null, [nodeId, relation, offset, limit, group || null]);
       return page;
     }, function (error) {
-      status("Could not expand: " + error.message, "error");
+      status(t("expandFailed", { error: error.message }), "error");
       throw error;
     });
   }
@@ -390,14 +399,14 @@
   (payload.more || []).forEach(function (m) {
     var button = document.createElement("button");
     button.type = "button";
-    button.textContent = "+" + (m.total - m.shown) + " more " + m.relation;
+    button.textContent = t("more", { count: m.total - m.shown, relation: name(m.relation) });
     var offset = m.shown;
     button.addEventListener("click", function () {
       button.disabled = true;
       expand(m.node, m.relation, offset, EXPAND_LIMIT, null).then(function (page) {
         if (page.next_offset === null) { button.remove(); return; }
         offset = page.next_offset;
-        button.textContent = "+" + page.remaining + " more " + m.relation;
+        button.textContent = t("more", { count: page.remaining, relation: name(m.relation) });
         button.disabled = false;
       }, function () { button.disabled = false; });
     });
@@ -415,9 +424,9 @@
       var ax = String(a.label).toLowerCase(), bx = String(b.label).toLowerCase();
       return (ax === text ? 0 : ax.indexOf(text) === 0 ? 1 : 2) - (bx === text ? 0 : bx.indexOf(text) === 0 ? 1 : 2);
     });
-    if (!matches.length) { status("No node shown matches “" + text + "”.", "warning"); return; }
+    if (!matches.length) { status(t("noMatch", { text: text }), "warning"); return; }
     select(matches[0].id, true);
-    status("Found " + matches.length + " match" + (matches.length === 1 ? "" : "es") + "; showing “" + matches[0].label + "”.");
+    status(t("found", { count: matches.length, label: matches[0].label }));
   });
 
   // ------------------------------------------------------------------ start: restore from the URL

@@ -1,0 +1,196 @@
+"""The interface's language: English or Russian, chosen per request, kept in the URL and a cookie.
+
+The language of a request is, in order: ``?lang=`` (so a shared link shows the language it was
+copied in), the ``lang`` cookie (set whenever ``?lang=`` names a language, so it stays while a
+person browses), the browser's ``Accept-Language``, English. An unknown ``?lang=`` is a 400
+naming the languages offered.
+
+Messages come from the catalogues in ``webapp/translations/<lang>/LC_MESSAGES/messages.po``,
+compiled to the ``.mo`` beside it when the catalogue changes (``pybabel compile``, see the
+README), never at run time. Templates use ``_()``, ``ngettext()`` and ``{% trans %}``; numbers go
+through Flask-Babel's filters (``numberformat``, ``decimalformat``) so "1,234.5" reads "1 234,5"
+in Russian.
+
+Front-end scripts get their strings from the page: :func:`script_strings` returns a script's
+table, translated, and the template writes it as JSON for the script to read.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from babel import Locale
+from flask import Flask, Response, request
+from flask_babel import Babel, gettext
+
+from clusterkg.graph.errors import InvalidInput
+
+__all__ = [
+    "LANGUAGES", "COOKIE", "TERMS", "SCRIPT_MESSAGES", "N_", "init_app", "current_language", "language_url",
+    "script_strings", "term", "term_names",
+]
+
+#: the interface languages, the first the default
+LANGUAGES = ("en", "ru")
+#: the cookie that keeps the chosen language
+COOKIE = "lang"
+_COOKIE_AGE = 365 * 24 * 3600
+
+
+def N_(message: str) -> str:
+    """Marks a message for extraction where it is defined; it is translated where it is shown.
+
+    >>> N_("Members")
+    'Members'
+    """
+    return message
+
+
+def _asked() -> str | None:
+    value = request.args.get("lang", "").strip().lower()
+    return value if value in LANGUAGES else None
+
+
+def current_language() -> str:
+    """The request's interface language (see the module's docstring for the order)."""
+    asked = _asked()
+    if asked:
+        return asked
+    kept = request.cookies.get(COOKIE, "")
+    if kept in LANGUAGES:
+        return kept
+    return request.accept_languages.best_match(LANGUAGES) or LANGUAGES[0]
+
+
+def _check_lang_parameter() -> None:
+    value = request.args.get("lang")
+    if value is not None and value.strip().lower() not in LANGUAGES:
+        raise InvalidInput(f"parameter 'lang' must be one of {', '.join(LANGUAGES)}, not {value!r}")
+
+
+def _keep_language(response: Response) -> Response:
+    """Set the cookie when ``?lang=`` chose a language; HTML varies with the language asked."""
+    asked = _asked()
+    if asked and request.cookies.get(COOKIE) != asked:
+        response.set_cookie(COOKIE, asked, max_age=_COOKIE_AGE, samesite="Lax", httponly=True)
+    if response.mimetype == "text/html":
+        response.vary.update(("Accept-Language", "Cookie"))
+    return response
+
+
+def language_url(code: str) -> str:
+    """This page in another language: the same path and parameters, ``lang`` set to ``code``."""
+    params = [(k, v) for k, v in request.args.items(multi=True) if k != "lang"] + [("lang", code)]
+    return request.script_root + request.path + "?" + urlencode(params)
+
+
+def _languages() -> list[dict]:
+    """The switch: each language named in itself ("English", "Русский")."""
+    return [{"code": code, "name": Locale.parse(code).get_display_name(code).capitalize(), "url": language_url(code)}
+            for code in LANGUAGES]
+
+
+# -- codes of the data shown as words ------------------------------------------------------------
+
+#: a code from the data (an organisation type, a drawing's node kind, a count of the home page,
+#: a gap lens, a partnership or community level) -> its name; translated by the ``term`` filter
+TERMS: dict[str, str] = {
+    # organisation types (clusterkg.graph.projection.ORGANISATION_TYPES)
+    "sme": N_("SME"), "large_enterprise": N_("large enterprise"), "university": N_("university"),
+    "research_institute": N_("research institute"), "technopark": N_("technopark"),
+    "public_body": N_("public body"), "association": N_("association"), "investor": N_("investor"),
+    "cluster_organisation": N_("cluster organisation"), "hospital": N_("hospital"), "other": N_("other"),
+    # node kinds of the drawings (clusterkg.webapp.pages.drawing.KIND_COLORS)
+    "cluster": N_("cluster"), "organisation": N_("organisation"), "competency": N_("competency"),
+    "industry": N_("industry"), "country": N_("country"), "group": N_("group"), "resource": N_("resource"),
+    "recommended": N_("recommended"),
+    # the explorer's relations (clusterkg.graph.explorer_model.RELATIONS; the others are named above)
+    "members": N_("members"), "partners": N_("partners"), "needs": N_("needs"), "holders": N_("holders"),
+    "broader": N_("broader"), "narrower": N_("narrower"),
+    # what the graph holds (clusterkg.graph.stats.ORDER and the home page's extra counts)
+    "clusters": N_("clusters"), "organisations": N_("organisations"), "affiliations": N_("affiliations"),
+    "memberships": N_("memberships"), "competencies": N_("competencies"), "competency claims": N_("competency claims"),
+    "competency needs": N_("competency needs"), "industries": N_("industries"), "countries": N_("countries"),
+    "regions": N_("regions"), "partnerships": N_("partnerships"), "cluster policies": N_("cluster policies"),
+    "shared resources": N_("shared resources"), "developments": N_("developments"),
+    "countries with clusters": N_("countries with clusters"), "triples": N_("triples"),
+    # gap lenses (clusterkg.graph.analysis.gaps)
+    "target": N_("value chain"), "peers": N_("peers"), "demand": N_("declared needs"),
+    # partnership and community levels
+    "cooperation_agreement": N_("cooperation agreement"), "cross_cluster_project": N_("cross-cluster project"),
+    "super_regional_cluster": N_("super-regional cluster"), "meta_cluster": N_("meta-cluster"),
+    "regional": N_("regional"),
+    # where a market check took its competencies from (clusterkg.graph.analysis.dissemination)
+    "development": N_("from the development"), "developer": N_("from the developer"), "given": N_("as given"),
+    # competency levels
+    "basic": N_("basic"), "advanced": N_("advanced"), "leading": N_("leading"),
+}
+
+
+def term(code: str | None) -> str:
+    """A data code as a word in the request's language; an unknown code with ``_`` read as spaces.
+
+    The name is only for people: JSON twins keep the code.
+    """
+    text = str(code or "")
+    return gettext(TERMS[text]) if text in TERMS else text.replace("_", " ")
+
+
+# -- the strings of the front-end scripts --------------------------------------------------------
+
+#: script -> key -> message (``%(name)s`` placeholders, filled by the script)
+SCRIPT_MESSAGES: dict[str, dict[str, str]] = {
+    "explorer": {
+        "expandGroup": N_("Expand this group"),
+        "expandNeighbours": N_("Expand neighbours…"),
+        "counting": N_("Counting neighbours of %(label)s…"),
+        "countFailed": N_("Could not count neighbours: %(error)s"),
+        "added": N_("Nodes added: %(count)s (%(relation)s of %(label)s, %(shown)s of %(total)s)."),
+        "expanding": N_("Expanding %(relation)s…"),
+        "expandFailed": N_("Could not expand: %(error)s"),
+        "noMatch": N_("No node shown matches “%(text)s”."),
+        "found": N_("Matches: %(count)s; showing “%(label)s”."),
+        "more": N_("+%(count)s more %(relation)s"),
+        "shown": N_("%(shown)s of %(total)s nodes shown, %(edges)s edges"),
+        "physics": N_("physics layout"),
+        "serverLayout": N_("layout computed on the server (%(layout)s), physics off"),
+        "aggregated": N_("aggregated: square nodes stand for groups, expand them to see inside"),
+        "truncated": N_("the query result was cut at the row limit"),
+    },
+    "sparql": {
+        "timedOut": N_("Timed out after %(seconds)s s: %(message)s"),
+        "error": N_("Error %(status)s: %(message)s"),
+        "answer": N_("Answer: %(answer)s (%(time)s)"),
+        "truncatedRows": N_("Truncated at %(count)s rows: the query has more results; add a LIMIT or narrow it (%(time)s)."),
+        "noResults": N_("No results (%(time)s)."),
+        "rows": N_("Rows: %(count)s (%(time)s)."),
+        "seconds": N_("%(seconds)s s"),
+        "truncatedTriples": N_("Truncated at %(count)s triples (%(time)s)."),
+        "done": N_("Done (%(time)s)."),
+        "running": N_("Running…"),
+        "loaded": N_("Loaded example: %(title)s. Press the run button."),
+    },
+}
+
+
+def term_names(codes=None) -> dict[str, str]:
+    """``{code: name}`` for a script that shows data codes (node kinds, relations); every term by default."""
+    return {str(code): term(code) for code in (TERMS if codes is None else codes)}
+
+
+def script_strings(script: str) -> dict[str, str]:
+    """A script's messages in the request's language, for the page to hand over as JSON."""
+    return {key: gettext(message) for key, message in SCRIPT_MESSAGES[script].items()}
+
+
+def init_app(app: Flask) -> None:
+    """Flask-Babel on ``app`` with the language chosen per request, and the switch's helpers."""
+    Babel(app, locale_selector=current_language, default_translation_directories="translations")
+    app.before_request(_check_lang_parameter)
+    app.after_request(_keep_language)
+    app.add_template_filter(term, "term")
+
+    @app.context_processor
+    def _language_helpers() -> dict:
+        return {"current_language": current_language, "languages": _languages, "script_strings": script_strings,
+                "term_names": term_names}
