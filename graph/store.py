@@ -892,8 +892,10 @@ class SparqlProtocolStore(KnowledgeStore):
     record), so the server applies data and version atomically; the Graph Store URL is used
     for reading the default graph. Without ``update_url`` the store is read-only. For ``oxigraph serve`` the URLs are ``/query``, ``/update`` and ``/store``.
 
-    Servers that make the default graph the union of all graphs (Virtuoso, or Oxigraph
-    started with ``--union-default-graph``) also show :data:`META_GRAPH` in queries.
+    Servers that make the default graph the union of all graphs (Oxigraph started with
+    ``--union-default-graph``) also show :data:`META_GRAPH` in queries. Virtuoso is spoken to
+    with ``default_graph`` set (see :mod:`clusterkg.graph.endpoints` for how it deviates from
+    SPARQL 1.1 and what this class does about it).
 
     Parameters
     ----------
@@ -907,7 +909,13 @@ class SparqlProtocolStore(KnowledgeStore):
         Extra HTTP headers for every request, e.g. ``Authorization``.
     timeout : float
         Seconds to wait for the server on each request.
+    default_graph : str, optional
+        A named graph that holds the data in place of the default graph, sent as
+        ``default-graph-uri`` with every query and update (Virtuoso).
     """
+
+    #: graphs Virtuoso keeps for itself (IRI prefixes): a clear never drops them
+    _SYSTEM_GRAPHS = ("http://www.openlinksw.com/", "http://www.w3.org/ns/ldp#", "http://localuriqaserver/")
 
     def __init__(
         self,
@@ -916,6 +924,7 @@ class SparqlProtocolStore(KnowledgeStore):
         graph_store_url: str | None = None,
         headers: Mapping[str, str] | None = None,
         timeout: float = 30,
+        default_graph: str | None = None,
     ) -> None:
         for what, url in (("query", query_url), ("update", update_url), ("Graph Store", graph_store_url)):
             if url is not None and urllib.parse.urlsplit(url).scheme not in ("http", "https"):
@@ -925,6 +934,7 @@ class SparqlProtocolStore(KnowledgeStore):
         self.graph_store_url = graph_store_url
         self.headers = dict(headers or {})
         self.timeout = timeout
+        self.default_graph = default_graph
 
     @property
     def description(self) -> str:
@@ -957,6 +967,12 @@ class SparqlProtocolStore(KnowledgeStore):
         request = urllib.request.Request(url, data=body, method=method, headers=headers)
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                if response.headers.get("X-SPARQL-MaxRows"):  # Virtuoso cut the result short
+                    raise StoreError(
+                        f"{url} returned only the first {response.headers['X-SPARQL-MaxRows']} rows "
+                        "(the server's result limit, Virtuoso's [SPARQL] ResultSetMaxRows): "
+                        "the answer is incomplete"
+                    )
                 return response.read(), response.headers.get_content_type()
         except urllib.error.HTTPError as error:
             with error:
@@ -968,11 +984,24 @@ class SparqlProtocolStore(KnowledgeStore):
             reason = getattr(error, "reason", error)
             raise StoreError(f"{method} {url} failed: cannot reach the server: {reason}") from error
 
+    def _form(self, operation: str, text: str) -> bytes:
+        """The form-encoded body of a query or update (``operation``), with the dataset
+        parameters a ``default_graph`` needs. Form-encoded because Virtuoso never answers a
+        ``POST`` of ``application/sparql-query``; every SPARQL 1.1 server takes this form."""
+        fields = [(operation, text)]
+        if self.default_graph is not None:  # Virtuoso
+            from clusterkg.graph.endpoints import blank_nodes_as_templates, dataset_parameters
+
+            if operation == "update":
+                fields = [(operation, blank_nodes_as_templates(text))]
+            fields += dataset_parameters(text, self.default_graph)
+        return urllib.parse.urlencode(fields).encode("ascii")
+
     def _query(self, query: str, accept: str) -> tuple[bytes, str]:
         return self._request(
             self.query_url,
-            body=query.encode("utf-8"),
-            content_type="application/sparql-query",
+            body=self._form("query", query),
+            content_type="application/x-www-form-urlencoded",
             accept=accept,
         )
 
@@ -1049,9 +1078,20 @@ class SparqlProtocolStore(KnowledgeStore):
     def _update(self, sparql_update: str) -> None:
         self._request(
             self.update_url,
-            body=sparql_update.encode("utf-8"),
-            content_type="application/sparql-update",
+            body=self._form("update", sparql_update),
+            content_type="application/x-www-form-urlencoded",
         )
+
+    def _clear(self, activity: Activity) -> None:
+        if self.default_graph is None:
+            return super()._clear(activity)
+        # Virtuoso: DROP ALL would reach its system graphs and fails on graphs not created
+        # explicitly, so drop the data graph and every graph of ours one by one.
+        _, rows = self._select_values("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")
+        graphs = [self.default_graph] + [
+            g for (g,) in rows if g and g != self.default_graph and not g.startswith(self._SYSTEM_GRAPHS)
+        ]
+        self.commit_update(" ;\n".join(f"DROP SILENT GRAPH <{g}>" for g in graphs), activity)
 
     def _close(self) -> None:
         pass
@@ -1092,4 +1132,5 @@ def open_store(
 
     headers = {"Authorization": f"Bearer {token}"} if token else None
     urls = derive_endpoints(endpoint, update_endpoint, graph_store_endpoint, headers)
-    return SparqlProtocolStore(urls.query, None if read_only else urls.update, urls.graph_store, headers=headers)
+    return SparqlProtocolStore(urls.query, None if read_only else urls.update, urls.graph_store, headers=headers,
+                               default_graph=urls.default_graph)

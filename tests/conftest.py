@@ -14,12 +14,21 @@ Stable fixtures for all test modules (keep their names and behaviour):
 ``remote_store``
     A :class:`~clusterkg.graph.store.SparqlProtocolStore` on that server, emptied before the
     test (the server is shared: never rely on data from another test).
+``virtuoso_server``
+    Session-wide real Virtuoso (Debian's ``virtuoso-opensource``) on 127.0.0.1, free HTTP and
+    SQL ports, a temporary database: a :class:`~clusterkg.graph.virtuoso.LocalVirtuoso` with
+    ``query_url`` and ``connect()``.
+``virtuoso_store``
+    A ``SparqlProtocolStore`` on that server, emptied before the test.
+``remote_server``
+    Each real server in turn (params ``oxigraph``, ``virtuoso``), for tests of what a user
+    does against "a SPARQL server": both have ``query_url`` and ``connect()``.
 ``clusterkg_serve``
     ``with clusterkg_serve(store_dir, admin_token=None) as url:`` runs ``clusterkg serve`` as a
     user does (the console script beside the running Python) on 127.0.0.1 and a free port,
     waits until ``/sparql`` answers, and stops it with SIGTERM afterwards (exit code 0).
 ``any_store``
-    Each of the three above in turn (params ``memory``, ``disk``, ``remote``), so one test
+    Each store above in turn (params ``memory``, ``disk``, ``remote``, ``virtuoso``), so one test
     checks that every backend behaves the same. Tests that must know the backend can use
     ``isinstance(any_store, OxigraphStore)``, but should rarely have to.
 """
@@ -204,7 +213,29 @@ def remote_store(oxigraph_server: OxigraphServer) -> Iterator[SparqlProtocolStor
         yield store
 
 
-@pytest.fixture(params=["memory", "disk", "remote"])
+@pytest.fixture(scope="session")
+def virtuoso_server(tmp_path_factory: pytest.TempPathFactory):
+    from clusterkg.graph.virtuoso import LocalVirtuoso, virtuoso_binaries
+
+    if virtuoso_binaries() is None:
+        pytest.skip("Virtuoso is not installed (apt-get install virtuoso-opensource)")
+    with LocalVirtuoso(tmp_path_factory.mktemp("virtuoso"), _free_port(), _free_port()) as server:
+        yield server
+
+
+@pytest.fixture
+def virtuoso_store(virtuoso_server) -> Iterator[SparqlProtocolStore]:
+    with virtuoso_server.connect(timeout=30) as store:
+        store.clear()
+        yield store
+
+
+@pytest.fixture(params=["oxigraph", "virtuoso"])
+def remote_server(request: pytest.FixtureRequest):
+    return request.getfixturevalue(f"{request.param}_server")
+
+
+@pytest.fixture(params=["memory", "disk", "remote", "virtuoso"])
 def any_store(request: pytest.FixtureRequest) -> KnowledgeStore:
     return request.getfixturevalue(f"{request.param}_store")
 
