@@ -1056,10 +1056,35 @@ class SparqlProtocolStore(KnowledgeStore):
             raise StoreError(f"cannot parse the {media_type} sent by {self.query_url}: {error}") from error
 
     def _query_bytes(self, query: str, media_type: str) -> bytes:
+        if self.default_graph is not None:
+            return self._rewritten_bytes(query, media_type)
         body, answered = self._query(query, media_type)
         if answered != media_type:
             raise StoreError(f"asked {self.query_url} for {media_type}, got {answered}")
         return body
+
+    def _rewritten_bytes(self, query: str, media_type: str) -> bytes:
+        """Virtuoso's own serialisations stray from the standards (a TSV header of quoted
+        names, JSON-LD that does not round-trip, a comment in empty N-Triples, results as
+        Turtle for a SELECT): ask for SPARQL JSON or N-Triples and let pyoxigraph write the
+        format asked for."""
+        from clusterkg.graph.sparql_text import query_form
+
+        graph_form = query_form(query) in ("CONSTRUCT", "DESCRIBE")
+        if graph_form != (media_type in GRAPH_MEDIA_TYPES):
+            raise StoreError(f"{media_type} does not fit a {query_form(query) or 'query'} query")
+        if graph_form:
+            body, answered = self._query(query, "application/n-triples")
+            source = ox.RdfFormat.N_TRIPLES
+        else:
+            body, answered = self._query(query, "application/sparql-results+json")
+            source = ox.QueryResultsFormat.JSON
+        try:
+            if graph_form:
+                return ox.serialize(ox.parse(body, format=source), format=GRAPH_MEDIA_TYPES[media_type])
+            return ox.parse_query_results(body, format=source).serialize(format=RESULTS_MEDIA_TYPES[media_type])
+        except (SyntaxError, ValueError) as error:
+            raise StoreError(f"cannot read the {answered} sent by {self.query_url}: {error}") from error
 
     def _dump(self, media_type: str) -> bytes:
         if self.graph_store_url is None:
