@@ -35,6 +35,9 @@ handled here and in :class:`~clusterkg.graph.store.SparqlProtocolStore`, nowhere
 - ``INSERT DATA`` refuses blank nodes ("not allowed in a constant clause"):
   :func:`blank_nodes_as_templates` sends such a block as ``INSERT { ... } WHERE {}``, which
   SPARQL 1.1 defines to do the same (one new blank node per label).
+- A ``*`` property path loses its zero-length matches when the query also has ``ORDER BY``
+  (a wrong answer, no error): :func:`star_paths_spelled_out` writes ``p*`` as the equivalent
+  ``(p+|<unused>?)``, which it answers right.
 - ``DROP ALL`` fails on graphs it did not create explicitly and would reach its system graphs:
   the store drops its own graphs one by one instead.
 - A ``POST`` with ``Content-Type: application/sparql-query`` is never answered (Virtuoso issue
@@ -47,6 +50,7 @@ handled here and in :class:`~clusterkg.graph.store.SparqlProtocolStore`, nowhere
 
 from __future__ import annotations
 
+import re
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
@@ -57,7 +61,8 @@ import pyoxigraph as ox
 
 from clusterkg.graph.sparql_text import expand_escapes, tokens
 
-__all__ = ["Endpoints", "VIRTUOSO_DEFAULT_GRAPH", "blank_nodes_as_templates", "dataset_parameters", "derive_endpoints",
+__all__ = ["Endpoints", "VIRTUOSO_DEFAULT_GRAPH", "blank_nodes_as_templates", "dataset_parameters",
+           "star_paths_spelled_out", "derive_endpoints",
            "from_layout", "from_service_description"]
 
 VIRTUOSO_DEFAULT_GRAPH = "https://w3id.org/clusterkg/graph/default"
@@ -215,6 +220,34 @@ def blank_nodes_as_templates(update: str) -> str:
     for start, end, replacement in reversed(edits):
         update = update[:start] + replacement + update[end:]
     return update
+
+
+_ZERO_LENGTH = "<https://w3id.org/clusterkg/ns#zeroLengthPath>"  # a predicate no triple uses
+_STARRED = re.compile(r"(<[^<>\s]*>|[A-Za-z_][\w.-]*:[^\s/|^*()<>]*)\*")  # a path element with its *
+
+
+def star_paths_spelled_out(text: str) -> str:
+    """Each ``p*`` (``p`` an IRI, a prefixed name or ``a``) written as ``(p+|<unused>?)``: the
+    same paths, one or more steps or none (see the module docstring).
+
+    >>> star_paths_spelled_out('SELECT * { ?o ex:has/skos:broader* ?c . ?c ?p "x*" } ORDER BY ?c')
+    'SELECT * { ?o ex:has/(skos:broader+|<https://w3id.org/clusterkg/ns#zeroLengthPath>?) ?c . ?c ?p "x*" } ORDER BY ?c'
+    """
+    if "*" not in text:
+        return text
+    toks = list(tokens(text))
+    edits = []  # (start, end, predicate)
+    for before, star in zip(toks, toks[1:]):
+        if star.text == "*" and star.start == before.end and (
+                before.kind == "iri" or (before.kind == "word" and before.text == "a")):
+            edits.append((before.start, star.end, before.text))
+    for token in toks:  # the reader takes "ex:has/skos:broader*" as one prefixed name
+        if token.kind == "word" and ":" in token.text and "*" in token.text:
+            for match in _STARRED.finditer(token.text):
+                edits.append((token.start + match.start(), token.start + match.end(), match.group(1)))
+    for start, end, predicate in sorted(edits, reverse=True):
+        text = f"{text[:start]}({predicate}+|{_ZERO_LENGTH}?){text[end:]}"
+    return text
 
 
 def _probe(query_url: str, headers: Mapping[str, str]) -> tuple[str | None, bytes]:

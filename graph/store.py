@@ -990,10 +990,11 @@ class SparqlProtocolStore(KnowledgeStore):
         ``POST`` of ``application/sparql-query``; every SPARQL 1.1 server takes this form."""
         fields = [(operation, text)]
         if self.default_graph is not None:  # Virtuoso
-            from clusterkg.graph.endpoints import blank_nodes_as_templates, dataset_parameters
+            from clusterkg.graph.endpoints import (blank_nodes_as_templates, dataset_parameters,
+                                                   star_paths_spelled_out)
 
-            if operation == "update":
-                fields = [(operation, blank_nodes_as_templates(text))]
+            sent = star_paths_spelled_out(text)
+            fields = [(operation, blank_nodes_as_templates(sent) if operation == "update" else sent)]
             fields += dataset_parameters(text, self.default_graph)
         return urllib.parse.urlencode(fields).encode("ascii")
 
@@ -1101,11 +1102,82 @@ class SparqlProtocolStore(KnowledgeStore):
         return url + ("&" if "?" in url else "?") + "default"
 
     def _update(self, sparql_update: str) -> None:
-        self._request(
-            self.update_url,
-            body=self._form("update", sparql_update),
-            content_type="application/x-www-form-urlencoded",
-        )
+        staged: list[str] = []
+        if self.default_graph is not None and len(sparql_update) > self._DATA_BLOCK_LIMIT:
+            sparql_update, staged = self._staged(sparql_update)
+        try:
+            self._request(
+                self.update_url,
+                body=self._form("update", sparql_update),
+                content_type="application/x-www-form-urlencoded",
+            )
+        finally:
+            if staged:  # moved into place by the update above, or left over from a failure
+                self._drop(staged)
+
+    def _drop(self, graphs: list[str]) -> None:
+        self._request(self.update_url, body=self._form("update", " ;\n".join(f"DROP SILENT GRAPH <{g}>" for g in graphs)),
+                      content_type="application/x-www-form-urlencoded")
+
+    #: characters of ``INSERT DATA`` Virtuoso takes in one request, and triples per staging request
+    #: (its SPARQL compiler refuses data whose generated SQL passes 10,000 lines)
+    _DATA_BLOCK_LIMIT, _STAGE_CHUNK = 100_000, 1_000
+
+    def _staged(self, sparql_update: str) -> tuple[str, list[str]]:
+        """Virtuoso: the triples of each large ``INSERT DATA`` sent ahead in chunks into private
+        staging graphs, and the block replaced by one copy from them, so the update itself
+        stays small and still changes data, version and history in one request.
+
+        Returns the rewritten update and the staging graphs (to drop afterwards). Triples with
+        blank nodes stay in the update (a blank node label means one node only within one
+        request).
+        """
+        toks = list(tokens(sparql_update))
+        prologue = " ".join(f"PREFIX {toks[i + 1].text} {toks[i + 2].text}" for i in range(len(toks) - 2)
+                            if toks[i].text.upper() == "PREFIX" and toks[i + 2].kind == "iri")
+        pieces, position, staged = [], 0, []
+        run_id = uuid.uuid4().hex
+        i = 0
+        while i < len(toks) - 2:
+            if not (toks[i].text.upper() == "INSERT" and toks[i + 1].text.upper() == "DATA" and toks[i + 2].text == "{"):
+                i += 1
+                continue
+            depth = 0
+            for j in range(i + 2, len(toks)):
+                depth += (toks[j].text == "{") - (toks[j].text == "}")
+                if depth == 0:
+                    break
+            inner = sparql_update[toks[i + 2].end:toks[j].start]
+            if len(inner) > self._DATA_BLOCK_LIMIT:
+                try:
+                    quads = list(ox.parse(prologue + "\n" + inner, format=ox.RdfFormat.TRIG))
+                except SyntaxError as error:
+                    raise StoreError(f"nothing written to {self.description}: cannot read an INSERT DATA block: {error}") from error
+                keep = [q for q in quads if isinstance(q.subject, ox.BlankNode) or isinstance(q.object, ox.BlankNode)]
+                plain = [q for q in quads if not (isinstance(q.subject, ox.BlankNode) or isinstance(q.object, ox.BlankNode))]
+                moves = []
+                targets = {q.graph_name for q in plain}
+                stage_of = {t: f"urn:clusterkg:staging:{run_id}:{len(staged) + n}" for n, t in enumerate(targets)}
+                staged += stage_of.values()
+                try:
+                    for start in range(0, len(plain), self._STAGE_CHUNK):
+                        chunk = [ox.Quad(q.subject, q.predicate, q.object, ox.NamedNode(stage_of[q.graph_name]))
+                                 for q in plain[start:start + self._STAGE_CHUNK]]
+                        self._request(self.update_url, body=self._form("update", _insert_data(chunk)),
+                                      content_type="application/x-www-form-urlencoded")
+                except StoreError:
+                    self._drop(staged)
+                    raise
+                for target, stage in stage_of.items():
+                    into = self.default_graph if isinstance(target, ox.DefaultGraph) else target.value
+                    moves.append(f"INSERT {{ GRAPH <{into}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{stage}> {{ ?s ?p ?o }} }}")
+                if keep:
+                    moves.append(_insert_data(keep))
+                pieces += [sparql_update[position:toks[i].start], " ;\n".join(moves) or "CLEAR SILENT GRAPH <urn:clusterkg:nothing>"]
+                position = toks[j].end
+            i = j + 1
+        pieces.append(sparql_update[position:])
+        return "".join(pieces), staged
 
     def _clear(self, activity: Activity) -> None:
         if self.default_graph is None:
