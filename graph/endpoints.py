@@ -269,11 +269,10 @@ def derive_endpoints(query_url: str, update: str | None = None, graph_store: str
     """The endpoints to use: ``update``/``graph_store`` when given, else derived.
 
     Oxigraph's and Fuseki's layouts are known from the path alone; for anything else the
-    server is asked once (see the module docstring). An unreachable server is not an error
+    server is asked once (see the module docstring), even when both URLs are given: Virtuoso
+    also needs its default graph named. An unreachable server is not an error
     here: the URL's layout is used and the first query reports the failure.
     """
-    if update is not None and graph_store is not None:
-        return Endpoints(query_url, update, graph_store, "settings")
     derived = from_layout(query_url)
     if derived.server not in ("Oxigraph", "Fuseki"):
         server_header, description = _probe(query_url, headers or {})

@@ -1115,6 +1115,33 @@ class SparqlProtocolStore(KnowledgeStore):
             if staged:  # moved into place by the update above, or left over from a failure
                 self._drop(staged)
 
+    def _chunks(self, quads: list[ox.Quad]) -> Iterator[list[ox.Quad]]:
+        """``quads`` in chunks of about :attr:`_STAGE_CHUNK`, never splitting a group of
+        triples joined by blank nodes."""
+        parent: dict[ox.BlankNode, ox.BlankNode] = {}
+
+        def root(node: ox.BlankNode) -> ox.BlankNode:
+            while parent.setdefault(node, node) != node:
+                node = parent[node]
+            return node
+
+        groups: dict[object, list[ox.Quad]] = {}
+        for q in quads:
+            blanks = [t for t in (q.subject, q.object) if isinstance(t, ox.BlankNode)]
+            if len(blanks) == 2:
+                parent[root(blanks[0])] = root(blanks[1])
+        for n, q in enumerate(quads):
+            blank = next((t for t in (q.subject, q.object) if isinstance(t, ox.BlankNode)), None)
+            groups.setdefault(n if blank is None else root(blank), []).append(q)
+        chunk: list[ox.Quad] = []
+        for group in groups.values():
+            if chunk and len(chunk) + len(group) > self._STAGE_CHUNK:
+                yield chunk
+                chunk = []
+            chunk += group
+        if chunk:
+            yield chunk
+
     def _drop(self, graphs: list[str]) -> None:
         self._request(self.update_url, body=self._form("update", " ;\n".join(f"DROP SILENT GRAPH <{g}>" for g in graphs)),
                       content_type="application/x-www-form-urlencoded")
@@ -1128,9 +1155,9 @@ class SparqlProtocolStore(KnowledgeStore):
         staging graphs, and the block replaced by one copy from them, so the update itself
         stays small and still changes data, version and history in one request.
 
-        Returns the rewritten update and the staging graphs (to drop afterwards). Triples with
-        blank nodes stay in the update (a blank node label means one node only within one
-        request).
+        Returns the rewritten update and the staging graphs (to drop afterwards). A blank node
+        label names one node only within one request, so triples sharing blank nodes travel in
+        the same chunk; the copy keeps the nodes it finds.
         """
         toks = list(tokens(sparql_update))
         prologue = " ".join(f"PREFIX {toks[i + 1].text} {toks[i + 2].text}" for i in range(len(toks) - 2)
@@ -1153,26 +1180,20 @@ class SparqlProtocolStore(KnowledgeStore):
                     quads = list(ox.parse(prologue + "\n" + inner, format=ox.RdfFormat.TRIG))
                 except SyntaxError as error:
                     raise StoreError(f"nothing written to {self.description}: cannot read an INSERT DATA block: {error}") from error
-                keep = [q for q in quads if isinstance(q.subject, ox.BlankNode) or isinstance(q.object, ox.BlankNode)]
-                plain = [q for q in quads if not (isinstance(q.subject, ox.BlankNode) or isinstance(q.object, ox.BlankNode))]
-                moves = []
-                targets = {q.graph_name for q in plain}
+                targets = {q.graph_name for q in quads}
                 stage_of = {t: f"urn:clusterkg:staging:{run_id}:{len(staged) + n}" for n, t in enumerate(targets)}
                 staged += stage_of.values()
                 try:
-                    for start in range(0, len(plain), self._STAGE_CHUNK):
+                    for chunk in self._chunks(quads):
                         chunk = [ox.Quad(q.subject, q.predicate, q.object, ox.NamedNode(stage_of[q.graph_name]))
-                                 for q in plain[start:start + self._STAGE_CHUNK]]
+                                 for q in chunk]
                         self._request(self.update_url, body=self._form("update", _insert_data(chunk)),
                                       content_type="application/x-www-form-urlencoded")
                 except StoreError:
                     self._drop(staged)
                     raise
-                for target, stage in stage_of.items():
-                    into = self.default_graph if isinstance(target, ox.DefaultGraph) else target.value
-                    moves.append(f"INSERT {{ GRAPH <{into}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{stage}> {{ ?s ?p ?o }} }}")
-                if keep:
-                    moves.append(_insert_data(keep))
+                moves = [f"INSERT {{ GRAPH <{self.default_graph if isinstance(target, ox.DefaultGraph) else target.value}> "
+                         f"{{ ?s ?p ?o }} }} WHERE {{ GRAPH <{stage}> {{ ?s ?p ?o }} }}" for target, stage in stage_of.items()]
                 pieces += [sparql_update[position:toks[i].start], " ;\n".join(moves) or "CLEAR SILENT GRAPH <urn:clusterkg:nothing>"]
                 position = toks[j].end
             i = j + 1
