@@ -10,7 +10,7 @@ server                 query URL             update URL          Graph Store URL
 Oxigraph (``serve``)   ``/query``            ``/update``         ``/store``
 Apache Jena Fuseki     ``/ds/sparql``,       ``/ds/update``      ``/ds/data``
                        ``/ds/query``
-Virtuoso               ``/sparql``           ``/sparql``         — (``INSERT DATA``)
+Virtuoso               ``/sparql``           ``/sparql``         ``/sparql-graph-crud``
 ``clusterkg serve``    ``/sparql``           ``/sparql``         ``/store``
 =====================  ====================  ==================  ===================
 
@@ -38,6 +38,8 @@ handled here and in :class:`~clusterkg.graph.store.SparqlProtocolStore`, nowhere
 - A ``*`` property path loses its zero-length matches when the query also has ``ORDER BY``
   (a wrong answer, no error): :func:`star_paths_spelled_out` writes ``p*`` as the equivalent
   ``(p+|<unused>?)``, which it answers right.
+- Its Graph Store (``/sparql-graph-crud``) reads ``?default`` as the union of all graphs: the
+  store only writes there, into staging graphs; it reads through queries.
 - ``DROP ALL`` fails on graphs it did not create explicitly and would reach its system graphs:
   the store drops its own graphs one by one instead.
 - A ``POST`` with ``Content-Type: application/sparql-query`` is never answered (Virtuoso issue
@@ -101,7 +103,7 @@ def from_layout(query_url: str, server_header: str | None = None) -> Endpoints:
     >>> from_layout("http://localhost:3030/ds/query").graph_store
     'http://localhost:3030/ds/data'
     >>> from_layout("http://localhost:8890/sparql", "Virtuoso/07.20.3240 (Linux) x86_64-pc-linux-gnu")
-    Endpoints(query='http://localhost:8890/sparql', update='http://localhost:8890/sparql', graph_store=None, server='Virtuoso', default_graph='https://w3id.org/clusterkg/graph/default')
+    Endpoints(query='http://localhost:8890/sparql', update='http://localhost:8890/sparql', graph_store='http://localhost:8890/sparql-graph-crud', server='Virtuoso', default_graph='https://w3id.org/clusterkg/graph/default')
     >>> from_layout("http://127.0.0.1:5000/sparql", "clusterkg")
     Endpoints(query='http://127.0.0.1:5000/sparql', update='http://127.0.0.1:5000/sparql', graph_store='http://127.0.0.1:5000/store', server='clusterkg serve', default_graph=None)
     >>> from_layout("https://example.org/api/v1/search").update is None
@@ -111,7 +113,7 @@ def from_layout(query_url: str, server_header: str | None = None) -> Endpoints:
     segments = [s for s in urlsplit(query_url).path.split("/") if s]
     oxigraph = Endpoints(query_url, _sibling(query_url, "update"), _sibling(query_url, "store"), "Oxigraph")
     fuseki = Endpoints(query_url, _sibling(query_url, "update"), _sibling(query_url, "data"), "Fuseki")
-    virtuoso = Endpoints(query_url, query_url, None, "Virtuoso", VIRTUOSO_DEFAULT_GRAPH)
+    virtuoso = Endpoints(query_url, query_url, _sibling(query_url, "sparql-graph-crud"), "Virtuoso", VIRTUOSO_DEFAULT_GRAPH)
     if product == "oxigraph":
         return oxigraph
     if "fuseki" in product:

@@ -22,7 +22,7 @@ import urllib.request
 from pathlib import Path
 from types import TracebackType
 
-from clusterkg.graph.endpoints import VIRTUOSO_DEFAULT_GRAPH
+from clusterkg.graph.endpoints import VIRTUOSO_DEFAULT_GRAPH, from_layout
 from clusterkg.graph.store import SparqlProtocolStore, StoreError
 
 __all__ = ["LocalVirtuoso", "virtuoso_binaries"]
@@ -107,8 +107,9 @@ class LocalVirtuoso:
 
     def connect(self, timeout: float = 30) -> SparqlProtocolStore:
         """A client of this server, laid out as :mod:`clusterkg.graph.endpoints` derives it."""
-        return SparqlProtocolStore(self.query_url, self.query_url, None, timeout=timeout,
-                                   default_graph=VIRTUOSO_DEFAULT_GRAPH)
+        urls = from_layout(self.query_url, "Virtuoso")
+        return SparqlProtocolStore(urls.query, urls.update, urls.graph_store, timeout=timeout,
+                                   default_graph=urls.default_graph)
 
     def start(self) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)

@@ -40,7 +40,7 @@ def test_an_unreachable_server_of_unknown_layout_is_read_only_not_an_error():
 def test_virtuoso_is_told_by_its_server_header(virtuoso_server, virtuoso_store):
     """Virtuoso answers at /sparql like `clusterkg serve`; its data lives in a named graph."""
     urls = derive_endpoints(virtuoso_server.query_url)
-    assert (urls.server, urls.update, urls.graph_store) == ("Virtuoso", virtuoso_server.query_url, None)
+    assert (urls.server, urls.update) == ("Virtuoso", virtuoso_server.query_url)
     assert urls.default_graph == VIRTUOSO_DEFAULT_GRAPH
     explicit = derive_endpoints(virtuoso_server.query_url, update=virtuoso_server.query_url, graph_store="http://127.0.0.1:9/g")
     assert explicit.default_graph == VIRTUOSO_DEFAULT_GRAPH  # explicit URLs do not lose it
