@@ -984,19 +984,22 @@ class SparqlProtocolStore(KnowledgeStore):
             reason = getattr(error, "reason", error)
             raise StoreError(f"{method} {url} failed: cannot reach the server: {reason}") from error
 
-    def _form(self, operation: str, text: str) -> bytes:
-        """The form-encoded body of a query or update (``operation``), with the dataset
-        parameters a ``default_graph`` needs. Form-encoded because Virtuoso never answers a
-        ``POST`` of ``application/sparql-query``; every SPARQL 1.1 server takes this form."""
-        fields = [(operation, text)]
-        if self.default_graph is not None:  # Virtuoso
-            from clusterkg.graph.endpoints import (blank_nodes_as_templates, dataset_parameters,
-                                                   star_paths_spelled_out)
+    def protocol_fields(self, operation: str, text: str, *, dataset: bool = True) -> list[tuple[str, str]]:
+        """The form fields that send a query or update (``operation``) to this server: the text
+        as this server needs it and, with ``dataset``, the dataset parameters a
+        ``default_graph`` needs (Virtuoso; see :mod:`clusterkg.graph.endpoints`). Sent
+        form-encoded because Virtuoso never answers a ``POST`` of ``application/sparql-query``;
+        every SPARQL 1.1 server takes this form."""
+        if self.default_graph is None:
+            return [(operation, text)]
+        from clusterkg.graph.endpoints import blank_nodes_as_templates, dataset_parameters, star_paths_spelled_out
 
-            sent = star_paths_spelled_out(text)
-            fields = [(operation, blank_nodes_as_templates(sent) if operation == "update" else sent)]
-            fields += dataset_parameters(text, self.default_graph)
-        return urllib.parse.urlencode(fields).encode("ascii")
+        sent = star_paths_spelled_out(text)
+        fields = [(operation, blank_nodes_as_templates(sent) if operation == "update" else sent)]
+        return fields + (dataset_parameters(text, self.default_graph) if dataset else [])
+
+    def _form(self, operation: str, text: str) -> bytes:
+        return urllib.parse.urlencode(self.protocol_fields(operation, text)).encode("ascii")
 
     def _query(self, query: str, accept: str) -> tuple[bytes, str]:
         return self._request(

@@ -547,7 +547,7 @@ class RemoteQueryRunner:
     ACCEPT = "application/sparql-results+json, application/n-triples;q=0.9, text/turtle;q=0.5"
 
     def __init__(self, query_url: str, headers: dict[str, str] | None = None, timeout: float = 10.0,
-                 max_running: int = 16):
+                 max_running: int = 16, fields=None):
         parts = urllib.parse.urlsplit(query_url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise QueryFailed(f"not an http(s) SPARQL endpoint URL: {query_url!r}", 500)
@@ -557,6 +557,8 @@ class RemoteQueryRunner:
         self.max_running = max_running
         self._slots = threading.BoundedSemaphore(max_running)
         self._parts = parts
+        # (operation, text, dataset=) -> form fields: the store's way of sending a query
+        self._fields = fields or (lambda operation, text, dataset=True: [(operation, text)])
 
     def data_changed(self) -> None:
         """Nothing to do: the server always answers from its current data."""
@@ -584,10 +586,12 @@ class RemoteQueryRunner:
         connection = connection_type(self._parts.hostname, self._parts.port, timeout=self.timeout)
         # relative IRIs resolve against our endpoint's URL; a BASE of the query's own comes later and wins
         text = f"BASE <{job.base_iri}>\n{job.query}" if job.base_iri else job.query
-        headers = {**self.headers, "Content-Type": "application/sparql-query; charset=utf-8", "Accept": self.ACCEPT}
+        headers = {**self.headers, "Content-Type": "application/x-www-form-urlencoded", "Accept": self.ACCEPT}
+        own_dataset = job.default_graphs is not None or job.named_graphs is not None
+        body = urllib.parse.urlencode(self._fields("query", text, dataset=not own_dataset)).encode("ascii")
         reader = response = None
         try:
-            connection.request("POST", self._target(job), body=text.encode("utf-8"), headers=headers)
+            connection.request("POST", self._target(job), body=body, headers=headers)
             connection.sock.settimeout(max(0.01, deadline - time.monotonic()))
             response = connection.getresponse()
             if response.status != 200:
