@@ -38,7 +38,6 @@ import os
 import pickle
 import re
 import threading
-import unicodedata
 from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field, replace
@@ -56,6 +55,7 @@ from clusterkg.graph.errors import AmbiguousName, ClusterNotFound, InvalidInput,
 from clusterkg.graph.store import KnowledgeStore, sparql_term
 from clusterkg.graph.history import HISTORY_GRAPH
 from clusterkg.graph.iris import iri_error
+from clusterkg.graph.names import fold_name
 from clusterkg.ontology.namespace import CKG as _CKG_TERMS, ORG as _ORG_TERMS, PROV as _PROV_TERMS, sparql_prefixes
 
 __all__ = [
@@ -290,16 +290,6 @@ class Projection:
             if data.get("partnerships"):
                 result[other] = list(data["partnerships"])
         return result
-
-
-def fold_name(text: str) -> str:
-    """A name reduced for matching: ASCII, lower case, words separated by single spaces.
-
-    >>> fold_name("  Pôle Mer-Méditerranée ")
-    'pole mer mediterranee'
-    """
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
-    return re.sub(r"[^a-z0-9]+", " ", ascii_text).strip()
 
 
 def _build_cluster_graph(p: Projection) -> nx.Graph:

@@ -27,6 +27,7 @@ Stable fixtures for all test modules (keep their names and behaviour):
     ``with clusterkg_serve(store_dir, admin_token=None) as url:`` runs ``clusterkg serve`` as a
     user does (the console script beside the running Python) on 127.0.0.1 and a free port,
     waits until ``/sparql`` answers, and stops it with SIGTERM afterwards (exit code 0).
+    ``clusterkg_serve_for_module`` is the same for a server shared by a test module.
 ``any_store``
     Each store above in turn (params ``memory``, ``disk``, ``remote``, ``virtuoso``), so one test
     checks that every backend behaves the same. Tests that must know the backend can use
@@ -159,9 +160,8 @@ def oxigraph_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Oxigra
                 process.wait()
 
 
-@pytest.fixture
-def clusterkg_serve(tmp_path: Path):
-    """Start ``clusterkg serve`` on a store directory, as a user would; see the module docstring."""
+def _clusterkg_serve(log_dir: Path):
+    """``serve(store, admin_token)``: a context manager running ``clusterkg serve`` as a user would."""
     binary = find_tool("clusterkg")
     assert binary is not None, f"no `clusterkg` console script beside {sys.executable}: pip install -e ."
 
@@ -171,7 +171,7 @@ def clusterkg_serve(tmp_path: Path):
         env = {k: v for k, v in os.environ.items() if k != "CLUSTERKG_ADMIN_TOKEN"}
         if admin_token:
             env["CLUSTERKG_ADMIN_TOKEN"] = admin_token
-        log_path = tmp_path / f"serve-{port}.log"
+        log_path = log_dir / f"serve-{port}.log"
         with open(log_path, "wb") as log:
             process = subprocess.Popen([binary, "--store", str(store), "serve", "--host", "127.0.0.1",
                                         "--port", str(port), "--threads", "4"],
@@ -192,6 +192,18 @@ def clusterkg_serve(tmp_path: Path):
                 process.wait()
 
     return serve
+
+
+@pytest.fixture
+def clusterkg_serve(tmp_path: Path):
+    """Start ``clusterkg serve`` on a store directory, as a user would; see the module docstring."""
+    return _clusterkg_serve(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def clusterkg_serve_for_module(tmp_path_factory: pytest.TempPathFactory):
+    """``clusterkg_serve`` for a server that a whole test module shares."""
+    return _clusterkg_serve(tmp_path_factory.mktemp("serve"))
 
 
 @pytest.fixture

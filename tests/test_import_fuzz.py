@@ -25,10 +25,14 @@ import io
 import json
 import random
 import re
+import shutil
 import socket
 import subprocess
 import sys
 import threading
+import urllib.error
+import urllib.parse
+import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +41,8 @@ import pytest
 from click.testing import CliRunner
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, XSD
+from werkzeug.datastructures import FileStorage, MultiDict
+from werkzeug.test import encode_multipart
 
 from clusterkg.cli import cli
 from clusterkg.graph.sheets import INTEGER, SHEETS, URL_VALUE, YEAR_ONLY, YEAR_OR_DATE, Sheet
@@ -423,6 +429,104 @@ def check_case(world: World, recipe: Recipe) -> None:
 @pytest.mark.parametrize("recipe", recipes(), ids=lambda r: r.id)
 def test_import_keeps_its_promises(world, recipe):
     check_case(world, recipe)
+
+
+# ---------------------------------------------------------------------------------------------
+# The same cases through the admin's HTTP import (``POST /api/import``) of a live ``clusterkg serve``.
+
+HTTP_TOKEN = "fuzz-admin-token"
+#: every kind in every format, its first case (and the CSV kinds' second): the HTTP layer adds the
+#: upload, the answer's shape and the server staying up; the mutations' variety is the CLI's part
+HTTP_CASES = [r for r in recipes() if r.number < (2 if r.fmt == "csv" else 1)]
+#: uploads whose file name is the attack: a path, a hidden or unknown suffix
+HTTP_NAMES = ["../../../etc/clusters.csv", "..\\clusters.csv", "/tmp/fuzz.ttl", "clusters.exe", ".csv", "fuzz.ttl\x00.csv"]
+STORE_SIZE = "SELECT (COUNT(*) AS ?n) WHERE { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }"
+
+
+@dataclass
+class Site:
+    url: str
+    last: int = 0  # quads (default graph and named graphs, the history included) after the previous case
+
+    def call(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None) -> tuple[int, bytes]:
+        request = urllib.request.Request(self.url + path, data=body, method=method, headers=headers or {})
+        try:
+            with urllib.request.urlopen(request, timeout=120) as reply:
+                return reply.status, reply.read()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read()
+
+    def post(self, files: list[tuple[str, bytes]]) -> tuple[int, bytes]:
+        fields = MultiDict([("files", FileStorage(io.BytesIO(data), filename=name)) for name, data in files])
+        boundary, body = encode_multipart(fields)
+        return self.call("POST", "/api/import", body, {
+            "Content-Type": f"multipart/form-data; boundary={boundary}", "Authorization": f"Bearer {HTTP_TOKEN}"})
+
+    def ask(self, query: str) -> int:
+        status, body = self.call("GET", "/sparql?query=" + urllib.parse.quote(query),
+                                 headers={"Accept": "application/sparql-results+json"})
+        assert status == 200, body[:500]
+        return int(json.loads(body)["results"]["bindings"][0]["n"]["value"])
+
+    def size(self) -> int:
+        return self.ask(STORE_SIZE)
+
+
+@pytest.fixture(scope="module")
+def site(world, clusterkg_serve_for_module, tmp_path_factory) -> Iterator[Site]:
+    """A live server on a copy of the fuzz store (the default dataset)."""
+    store = tmp_path_factory.mktemp("http") / "store"
+    shutil.copytree(world.store, store)
+    with clusterkg_serve_for_module(store, admin_token=HTTP_TOKEN) as url:
+        site = Site(url)
+        site.last = site.size()
+        yield site
+
+
+def check_http_case(world: World, site: Site, name: str, data: bytes, expect: str, where: str,
+                    whole_file: bool = False) -> None:
+    """The promises of :func:`check_case` over HTTP; ``whole_file`` lets a problem be about the file
+    as a whole (its name or type) rather than one of its rows or lines."""
+    connections = world.listener.connections
+    status, body = site.post([(name, data)])
+    before, site.last = site.last, site.size()  # the server still answers
+    assert status in (200, 400), f"{where}: HTTP {status}\n{body[:2000]!r}"
+    answer = json.loads(body)
+    assert world.listener.connections == connections, f"{where}: connected to the listener on 127.0.0.1"
+    assert MARKER.encode() not in body, f"{where}: a file outside the inputs was read into the answer"
+    assert site.last == before or site.ask(
+        f"SELECT (COUNT(*) AS ?n) WHERE {{ ?s ?p ?o FILTER(CONTAINS(STR(?s), '{MARKER}') || "
+        f"CONTAINS(STR(?o), '{MARKER}')) }}") == 0, f"{where}: a file outside the inputs was read into the store"
+    if expect != EITHER:
+        assert status == (400 if expect == REJECT else 200), f"{where}: expected to {expect}\n{body[:2000]!r}"
+    if status == 400:
+        assert answer["ok"] is False and answer["error"], f"{where}: {answer}"
+        assert site.last == before, f"{where}: a rejected import changed the store"
+        problems = answer.get("problems", [])
+        located = r"(row|line) [0-9]+" + ("|" if whole_file else "")
+        unlocated = [p for p in problems if not re.fullmatch(located, p.get("location") or "")]
+        assert not unlocated, f"{where}: problems without a row or line: {unlocated[:5]}"
+        assert all(Path(p["file"]).name == p["file"] for p in problems), f"{where}: a server path in {problems[:3]}"
+    else:
+        assert answer["ok"] is True, f"{where}: {answer}"
+        # the history's quads come on top of the data's
+        assert site.last >= before + answer["added"] - answer["removed"], f"{where}: {answer}, {before} → {site.last}"
+
+
+@pytest.mark.parametrize("recipe", HTTP_CASES, ids=lambda r: r.id)
+def test_http_import_keeps_its_promises(world, site, recipe):
+    file_name, data, expect = recipe.build(world)
+    check_http_case(world, site, file_name, data, expect, f"HTTP case {recipe.id}: {file_name}")
+
+
+@pytest.mark.parametrize("name", HTTP_NAMES)
+def test_http_import_file_names_are_never_paths(world, site, name):
+    """The upload's name only picks the format: no path of it is followed, nothing lands outside."""
+    header, rows = real_rows("clusters")
+    data = to_csv(header, rows[:1]).encode()
+    before = sorted(p.name for p in world.outside.parent.iterdir())
+    check_http_case(world, site, name, data, EITHER, f"HTTP upload named {name!r}", whole_file=True)
+    assert sorted(p.name for p in world.outside.parent.iterdir()) == before
 
 
 # ---------------------------------------------------------------------------------------------

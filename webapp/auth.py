@@ -12,10 +12,13 @@ from clusterkg.webapp.extension import state
 __all__ = ["require_admin"]
 
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="clusterkg"'}
+ADMIN_AGENT = "admin"
+"""The history's agent for writes made with the admin token (whoever holds it is the admin)."""
 
 
-def require_admin() -> None:
-    """Raise 403 if writes are disabled, 401 if the credentials are missing or wrong."""
+def require_admin() -> str:
+    """The agent the write is recorded under; raise 403 if writes are disabled, 401 if the
+    credentials are missing or wrong."""
     token = state().admin_token
     if not token:
         raise ApiError("writes are disabled on this server: no admin token is configured (CLUSTERKG_ADMIN_TOKEN)", 403)
@@ -24,3 +27,4 @@ def require_admin() -> None:
         raise ApiError("writing needs 'Authorization: Bearer <admin token>'", 401, _CHALLENGE)
     if not hmac.compare_digest(given.strip().encode(), token.encode()):
         raise ApiError("wrong admin token", 401, _CHALLENGE)
+    return ADMIN_AGENT

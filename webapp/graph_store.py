@@ -70,9 +70,9 @@ def _triples_from_body(base_iri: str) -> str:
     return ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES).decode("utf-8")
 
 
-def _write(update: str) -> None:
+def _write(update: str, agent: str) -> None:
     try:
-        state().write(lambda store: store.update(update))
+        state().write(lambda store: store.update(update, agent=agent))
     except StoreError as error:
         raise ApiError(str(error), 400) from error
 
@@ -84,11 +84,11 @@ def graph_store():
     graph = _target()
     if request.method in ("GET", "HEAD"):
         return _read(graph)
-    require_admin()
+    agent = require_admin()
     if request.method == "DELETE":
         if graph is not None and not _exists(graph):
             raise ApiError(f"no graph {graph}", 404)
-        _write("DROP DEFAULT" if graph is None else f"DROP GRAPH {graph}")
+        _write("DROP DEFAULT" if graph is None else f"DROP GRAPH {graph}", agent)
         return Response(status=204)
     base = graph[1:-1] if graph else request.base_url
     data = _triples_from_body(base)
@@ -97,18 +97,18 @@ def graph_store():
         lambda body: f"INSERT DATA {{ GRAPH {graph} {{ {body} }} }}")
     if request.method == "PUT":
         drop = "DROP SILENT DEFAULT" if graph is None else f"DROP SILENT GRAPH {graph}"
-        _write(f"{drop} ;\n{into(data)}")
+        _write(f"{drop} ;\n{into(data)}", agent)
     else:
-        _write(into(data))
+        _write(into(data), agent)
     return Response(status=204 if existed else 201)
 
 
 def _create_graph() -> Response:
     """POST to the store itself: a new graph with a server-chosen IRI (Location header)."""
-    require_admin()
+    agent = require_admin()
     iri = request.url_root + "store/graphs/" + uuid.uuid4().hex
     data = _triples_from_body(iri)
-    _write(f"INSERT DATA {{ GRAPH <{iri}> {{ {data} }} }}")
+    _write(f"INSERT DATA {{ GRAPH <{iri}> {{ {data} }} }}", agent)
     return Response(status=201, headers={"Location": iri})
 
 

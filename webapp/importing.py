@@ -26,8 +26,6 @@ __all__ = ["bp"]
 bp = Blueprint("importing", __name__)
 
 _TRUE = {"1", "true", "yes", "on"}
-AGENT = "admin"
-"""The history's agent for imports over HTTP: the only writer is whoever holds the admin token."""
 
 
 def _flag(name: str) -> bool:
@@ -39,7 +37,7 @@ def _flag(name: str) -> bool:
 
 @bp.route("/api/import", methods=["POST"])
 def import_endpoint():
-    require_admin()
+    agent = require_admin()
     dry_run, replace = _flag("dry_run"), _flag("replace")
     uploads = request.files.getlist("files")
     if not uploads:
@@ -47,6 +45,9 @@ def import_endpoint():
     names = [Path(upload.filename or "").name for upload in uploads]
     if any(not name for name in names):
         raise ApiError("every uploaded file needs a file name (it decides the format)", 400)
+    for name in names:
+        if not name.isprintable() or len(name.encode()) > 255:
+            raise ApiError(f"uploaded file name {name!r}: expected at most 255 bytes of printable characters", 400)
     if len(set(names)) != len(names):
         raise ApiError("two uploaded files have the same name", 400)
     with tempfile.TemporaryDirectory(prefix="clusterkg-upload-") as folder:
@@ -58,7 +59,7 @@ def import_endpoint():
         shown = {str(path): name for path, name in zip(paths, names)}
         try:
             report = state().write(lambda store: import_files(
-                paths, store, dry_run=dry_run, replace=replace, agent=AGENT, progress=False, names=names))
+                paths, store, dry_run=dry_run, replace=replace, agent=agent, progress=False, names=names))
         except ValidationFailed as failure:
             problems = [{**p.as_dict(), "file": shown.get(p.file, p.file)} for p in failure.problems]
             response = jsonify({"ok": False, "status": 400, "problems": problems,

@@ -145,7 +145,7 @@ def _query(query: str, params) -> Response:
 
 
 def _update(update: str, params) -> Response:
-    require_admin()
+    agent = require_admin()
     check_update(update)
     # relative IRIs resolve against the endpoint's URL (a BASE carries over to later operations)
     text = f"BASE <{request.base_url}>\n" + with_using_graphs(
@@ -154,7 +154,7 @@ def _update(update: str, params) -> Response:
         list(params.getlist("using-named-graph-uri")),
     )
     try:
-        state().write(lambda store: store.update(text))
+        state().write(lambda store: store.update(text, agent=agent))
     except StoreError as error:
         raise ApiError(str(error), 400) from error
     response = Response(b'{"ok":true}', status=200, content_type="application/json")

@@ -90,3 +90,30 @@ def test_bad_graph_store_requests(gsp, raw, query, body, ctype, status):
     method = "GET" if body is None else "PUT"
     reply = raw.request(method, f"{server}/store{query}", body, headers)
     assert reply.status == status and reply.json()["status"] == status
+
+
+AGENTS = """PREFIX prov: <http://www.w3.org/ns/prov#> PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+SELECT ?agent (COUNT(?activity) AS ?n) WHERE { GRAPH <https://w3id.org/clusterkg/graph/history> {
+  ?activity prov:wasAssociatedWith ?who . ?who rdfs:label ?agent } } GROUP BY ?agent"""
+
+
+def test_writes_over_http_are_recorded_as_the_admins(gsp, raw):
+    """Whoever holds the admin token is the admin: the history names that agent, not the OS user
+    the server runs as, for Graph Store writes and SPARQL Update alike — one record per write."""
+    server, auth = gsp
+
+    def agents() -> dict[str, int]:
+        reply = raw.request("GET", f"{server}/sparql?query={raw.quote(AGENTS)}",
+                            headers={"Accept": "application/sparql-results+json"})
+        return {b["agent"]["value"]: int(b["n"]["value"]) for b in reply.json()["results"]["bindings"]}
+
+    before = agents()
+    url = f"{server}/store?graph={raw.quote(G)}"
+    assert raw.request("PUT", url, TURTLE, {**auth, "Content-Type": "text/turtle"}).status == 201
+    update = "INSERT DATA { <http://example.org/a> <http://example.org/p> <http://example.org/e> }"
+    reply = raw.request("POST", f"{server}/sparql", update, {**auth, "Content-Type": "application/sparql-update"})
+    assert reply.status == 200, reply.body
+    after = agents()
+    assert after.get("admin", 0) == before.get("admin", 0) + 2
+    assert {agent: n for agent, n in after.items() if agent != "admin"} == {
+        agent: n for agent, n in before.items() if agent != "admin"}

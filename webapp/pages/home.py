@@ -13,11 +13,9 @@ JSON twin (``/index.json`` or ``/`` with ``Accept: application/json``)::
 
 from __future__ import annotations
 
-import re
-import unicodedata
-
 from flask import request, url_for
 
+from clusterkg.graph.names import fold_name, spelling_key
 from clusterkg.graph.stats import CLUSTER_COUNTRIES, ORDER, STATS_QUERY
 from clusterkg.webapp.extension import state
 from clusterkg.webapp.pages import reads
@@ -31,35 +29,54 @@ RESULTS_PER_KIND = 25
 TRIPLES = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 
 
-def fold(text: str) -> str:
-    """Lower-case ASCII words, so "Medicon" finds "medicon-valley" and "Ségur" finds "segur".
+KINDS = {"clusters": ("clusters", "clusters.profile", "cluster_id"),
+         "organisations": ("organisations", "entities.organisation", "organisation_id"),
+         "competencies": ("competencies", "entities.competency", "competency_id")}
 
-    >>> fold("  Pôle Optique / Rhône-Alpes ")
-    'pole optique rhone alpes'
+
+def _names(p) -> dict[str, list[tuple[str, list[str], list[str]]]]:
+    """Per kind and row: (folded label, folds, spelling keys) of its name, other names and id.
+
+    Folding every name (any script to ASCII) costs more than a request should pay, so it is
+    done once per data version.
     """
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
-    return re.sub(r"[^a-z0-9]+", " ", ascii_text).strip()
+    cache = state().__dict__.setdefault("_home_names", {})
+    if p.version not in cache:
+        index = {}
+        for kind, (attribute, _, _) in KINDS.items():
+            frame = getattr(p, attribute)
+            alts = frame["alt_labels"] if "alt_labels" in frame else [()] * len(frame)
+            rows = []
+            for label, identifier, others in zip(frame["label"], frame["id"], alts):
+                names = [label, identifier, *others]
+                rows.append((fold_name(label), [fold_name(n) for n in names], [spelling_key(n) for n in names]))
+            index[kind] = rows
+        cache.clear()
+        cache[p.version] = index
+    return cache[p.version]
 
 
 def search(p, text: str, limit: int = RESULTS_PER_KIND) -> dict[str, list[dict]]:
-    """Clusters, organisations and competencies whose name, other names or id contain ``text``.
+    """Clusters, organisations and competencies whose name, other names or id contain ``text``,
+    in any script: "фармацевтический", "Tekhnopolis" and "Technopolis" all find what they name.
 
-    Names starting with the text come first, then by name.
+    Names starting with the text come first, then names holding it as written (accents and
+    case aside), then those that only match another spelling of it (:func:`spelling_key`);
+    within each, by name.
     """
-    wanted = fold(text)
-    results: dict[str, list[dict]] = {"clusters": [], "organisations": [], "competencies": []}
+    wanted, wanted_key = fold_name(text), spelling_key(text)
+    results: dict[str, list[dict]] = {kind: [] for kind in KINDS}
     if not wanted:
         return results
-    frames = {"clusters": (p.clusters, "clusters.profile", "cluster_id"),
-              "organisations": (p.organisations, "entities.organisation", "organisation_id"),
-              "competencies": (p.competencies, "entities.competency", "competency_id")}
-    for kind, (frame, endpoint, argument) in frames.items():
-        alts = frame["alt_labels"] if "alt_labels" in frame else [()] * len(frame)
+    for kind, rows in _names(p).items():
+        attribute, endpoint, argument = KINDS[kind]
+        frame = getattr(p, attribute)
         hits = []
-        for row, (label, identifier, others) in enumerate(zip(frame["label"], frame["id"], alts)):
-            names = [fold(label), fold(identifier)] + [fold(a) for a in others]
-            if any(wanted in name for name in names):
-                hits.append((not fold(label).startswith(wanted), label.lower(), row))
+        for row, (label, folds, keys) in enumerate(rows):
+            if any(wanted in name for name in folds):
+                hits.append((0 if label.startswith(wanted) else 1, label, row))
+            elif any(wanted_key in key for key in keys):
+                hits.append((2, label, row))
         for _, _, row in sorted(hits)[:limit]:
             item = {"iri": frame["iri"].iat[row], "id": frame["id"].iat[row], "label": frame["label"].iat[row],
                     "url": url_for(endpoint, **{argument: frame["id"].iat[row]})}

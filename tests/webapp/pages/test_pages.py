@@ -74,6 +74,26 @@ def test_search_folds_accents_and_finds_competencies(client):
     assert data["results"]["competencies"], "a competency about cleanrooms exists in the data"
 
 
+def test_search_in_russian_finds_competencies_by_their_russian_names(client):
+    """The taxonomy's Russian alternative labels are searchable as typed, in any case."""
+    data = client.get("/index.json?q=ФАРМАЦЕВТИЧЕСКОЕ").get_json()
+    assert "pharmaceutical-manufacturing" in [c["id"] for c in data["results"]["competencies"]]
+    data = client.get("/index.json?q=микроэлектроника").get_json()
+    assert [c["id"] for c in data["results"]["competencies"]][0] == "microelectronics-semiconductors"
+
+
+def test_search_meets_latin_and_cyrillic_spellings_of_one_name(client):
+    """"Технополис" and its transliteration "Tekhnopolis" find the Latin-named Technopolis Moscow;
+    a transliterated Russian label ("mikroelektronika") finds the competency it names."""
+    for text in ("Технополис", "Tekhnopolis", "technopolis"):
+        found = [c["id"] for c in client.get("/index.json", query_string={"q": text}).get_json()["results"]["clusters"]]
+        assert "technopolis-moscow" in found, (text, found)
+    data = client.get("/index.json?q=mikroelektronika").get_json()
+    assert "microelectronics-semiconductors" in [c["id"] for c in data["results"]["competencies"]]
+    exact = client.get("/index.json?q=Academpark").get_json()["results"]["clusters"]
+    assert exact and exact[0]["id"] == "novosibirsk-academpark"
+
+
 def test_cluster_list_filters_and_sorts(client, projection):
     everything = client.get("/clusters.json").get_json()
     assert everything["count"] == len(projection.clusters)
