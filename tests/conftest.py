@@ -99,9 +99,10 @@ class OxigraphServer:
     def store_url(self) -> str:
         return self.base_url + "/store"
 
-    def connect(self) -> SparqlProtocolStore:
-        """A new client of this server (a second one sees the same data)."""
-        return SparqlProtocolStore(self.query_url, self.update_url, self.store_url, timeout=10)
+    def connect(self, timeout: float = 60) -> SparqlProtocolStore:
+        """A new client of this server (a second one sees the same data). The time limit
+        allows clearing the ~260k triples of a full ``init`` on a busy machine (seen > 10 s)."""
+        return SparqlProtocolStore(self.query_url, self.update_url, self.store_url, timeout=timeout)
 
 
 def _free_port() -> int:
