@@ -14,6 +14,15 @@ Stable fixtures for all test modules (keep their names and behaviour):
 ``remote_store``
     A :class:`~clusterkg.graph.store.SparqlProtocolStore` on that server, emptied before the
     test (the server is shared: never rely on data from another test).
+``virtuoso_server``
+    Session-wide real Virtuoso (Debian's ``virtuoso-opensource``) on 127.0.0.1, free HTTP and
+    SQL ports, a temporary database: a :class:`~clusterkg.graph.virtuoso.LocalVirtuoso` with
+    ``query_url`` and ``connect()``.
+``virtuoso_store``
+    A ``SparqlProtocolStore`` on that server, emptied before the test.
+``remote_server``
+    Each real server in turn (params ``oxigraph``, ``virtuoso``), for tests of what a user
+    does against "a SPARQL server": both have ``query_url`` and ``connect()``.
 ``clusterkg_serve``
     ``with clusterkg_serve(store_dir, admin_token=None) as url:`` runs ``clusterkg serve`` as a
     user does (the console script beside the running Python) on 127.0.0.1 and a free port,
@@ -21,7 +30,7 @@ Stable fixtures for all test modules (keep their names and behaviour):
     ``clusterkg_serve(None, endpoint=query_url)`` serves a remote SPARQL server instead.
     ``clusterkg_serve_for_module`` is the same for a server shared by a test module.
 ``any_store``
-    Each of the three above in turn (params ``memory``, ``disk``, ``remote``), so one test
+    Each store above in turn (params ``memory``, ``disk``, ``remote``, ``virtuoso``), so one test
     checks that every backend behaves the same. Tests that must know the backend can use
     ``isinstance(any_store, OxigraphStore)``, but should rarely have to.
 """
@@ -91,9 +100,10 @@ class OxigraphServer:
     def store_url(self) -> str:
         return self.base_url + "/store"
 
-    def connect(self) -> SparqlProtocolStore:
-        """A new client of this server (a second one sees the same data)."""
-        return SparqlProtocolStore(self.query_url, self.update_url, self.store_url, timeout=10)
+    def connect(self, timeout: float = 60) -> SparqlProtocolStore:
+        """A new client of this server (a second one sees the same data). The time limit
+        allows clearing the ~260k triples of a full ``init`` on a busy machine (seen > 10 s)."""
+        return SparqlProtocolStore(self.query_url, self.update_url, self.store_url, timeout=timeout)
 
 
 def _free_port() -> int:
@@ -218,7 +228,29 @@ def remote_store(oxigraph_server: OxigraphServer) -> Iterator[SparqlProtocolStor
         yield store
 
 
-@pytest.fixture(params=["memory", "disk", "remote"])
+@pytest.fixture(scope="session")
+def virtuoso_server(tmp_path_factory: pytest.TempPathFactory):
+    from clusterkg.graph.virtuoso import LocalVirtuoso, virtuoso_binaries
+
+    if virtuoso_binaries() is None:
+        pytest.skip("Virtuoso is not installed (apt-get install virtuoso-opensource)")
+    with LocalVirtuoso(tmp_path_factory.mktemp("virtuoso"), _free_port(), _free_port()) as server:
+        yield server
+
+
+@pytest.fixture
+def virtuoso_store(virtuoso_server) -> Iterator[SparqlProtocolStore]:
+    with virtuoso_server.connect(timeout=30) as store:
+        store.clear()
+        yield store
+
+
+@pytest.fixture(params=["oxigraph", "virtuoso"])
+def remote_server(request: pytest.FixtureRequest):
+    return request.getfixturevalue(f"{request.param}_server")
+
+
+@pytest.fixture(params=["memory", "disk", "remote", "virtuoso"])
 def any_store(request: pytest.FixtureRequest) -> KnowledgeStore:
     return request.getfixturevalue(f"{request.param}_store")
 

@@ -66,7 +66,8 @@ def _runner_for(store: KnowledgeStore, workers: int, timeout: float, reserve: in
     from clusterkg.webapp import query_runner
 
     if isinstance(store, SparqlProtocolStore):
-        return query_runner.RemoteQueryRunner(store.query_url, store.headers, timeout=timeout)
+        return query_runner.RemoteQueryRunner(store.query_url, store.headers, timeout=timeout,
+                                              fields=store.protocol_fields)
     if not isinstance(store, OxigraphStore):
         raise TypeError(f"no query runner for {type(store).__name__}")
     if store.path is not None:

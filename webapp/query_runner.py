@@ -48,7 +48,7 @@ import pyoxigraph as ox
 from clusterkg.graph.errors import ClusterKGError
 from clusterkg.graph.store import GRAPH_MEDIA_TYPES, META_GRAPH, RESULTS_MEDIA_TYPES, store_directory
 from clusterkg.webapp.negotiation import GRAPH_FORMATS, RESULT_FORMATS, choose
-from clusterkg.graph.sparql_text import has_dataset_clause
+from clusterkg.graph.sparql_text import has_dataset_clause, query_form
 
 __all__ = [
     "QueryAnswer",
@@ -547,9 +547,10 @@ class RemoteQueryRunner:
     """
 
     ACCEPT = "application/sparql-results+json, application/n-triples;q=0.9, text/turtle;q=0.5"
+    GRAPH_ACCEPT = "application/n-triples, text/turtle;q=0.5"
 
     def __init__(self, query_url: str, headers: dict[str, str] | None = None, timeout: float = 10.0,
-                 max_running: int = 16):
+                 max_running: int = 16, fields=None):
         parts = urllib.parse.urlsplit(query_url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise QueryFailed(f"not an http(s) SPARQL endpoint URL: {query_url!r}", 500)
@@ -559,6 +560,8 @@ class RemoteQueryRunner:
         self.max_running = max_running
         self._slots = threading.BoundedSemaphore(max_running)
         self._parts = parts
+        # (operation, text, dataset=) -> form fields: the store's way of sending a query
+        self._fields = fields or (lambda operation, text, dataset=True: [(operation, text)])
 
     def data_changed(self) -> None:
         """Nothing to do: the server always answers from its current data."""
@@ -586,10 +589,14 @@ class RemoteQueryRunner:
         connection = connection_type(self._parts.hostname, self._parts.port, timeout=self.timeout)
         # relative IRIs resolve against our endpoint's URL; a BASE of the query's own comes later and wins
         text = f"BASE <{job.base_iri}>\n{job.query}" if job.base_iri else job.query
-        headers = {**self.headers, "Content-Type": "application/sparql-query; charset=utf-8", "Accept": self.ACCEPT}
+        # graphs as N-Triples only: Virtuoso answers a CONSTRUCT asked for SPARQL JSON with a table
+        accept = self.GRAPH_ACCEPT if query_form(job.query) in ("CONSTRUCT", "DESCRIBE") else self.ACCEPT
+        headers = {**self.headers, "Content-Type": "application/x-www-form-urlencoded", "Accept": accept}
+        own_dataset = job.default_graphs is not None or job.named_graphs is not None
+        body = urllib.parse.urlencode(self._fields("query", text, dataset=not own_dataset)).encode("ascii")
         reader = response = None
         try:
-            connection.request("POST", self._target(job), body=text.encode("utf-8"), headers=headers)
+            connection.request("POST", self._target(job), body=body, headers=headers)
             connection.sock.settimeout(max(0.01, deadline - time.monotonic()))
             response = connection.getresponse()
             if response.status != 200:
@@ -598,6 +605,11 @@ class RemoteQueryRunner:
                     raise QueryTimedOut(self.timeout)
                 status = 400 if 400 <= response.status < 500 else 502
                 raise QueryFailed(f"the SPARQL server answered HTTP {response.status}: {message}", status)
+            if response.headers.get("X-SQL-State") == "S1TAT":  # Virtuoso's partial "anytime" answer
+                raise QueryTimedOut(self.timeout)
+            if response.headers.get("X-SPARQL-MaxRows"):  # Virtuoso cut it at its ResultSetMaxRows
+                raise QueryFailed("the SPARQL server returned only the first "
+                                  f"{response.headers['X-SPARQL-MaxRows']} rows (its own result limit)", 502)
             media = response.headers.get_content_type()
             reader = io.BufferedReader(_DeadlineReader(response, connection.sock, deadline), 1 << 16)
             if media in RESULTS_MEDIA_TYPES:
