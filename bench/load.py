@@ -5,9 +5,12 @@ Not a test: run it by hand. It writes a synthetic graph into a temporary on-disk
 optionally a real ``oxigraph serve`` behind it (``--backend remote``), then runs a scenario:
 
 ``--scenario mixed`` (default)
-    ``--clients`` threads for ``--seconds`` seconds, each sending in turn a SPARQL SELECT and a
-    CONSTRUCT with a different literal per request, a cluster page and the cluster list as JSON.
-    Prints p50 / p95 / p99 per kind, requests/s and errors.
+    ``--clients`` threads for ``--seconds`` seconds, each cycling through the issue's mix: a SPARQL
+    SELECT and a CONSTRUCT with a different literal per request, a cluster page (HTML), the
+    partner-search JSON of a cluster, the explorer's ego-network JSON and the cluster list as
+    JSON; 2% of the requests are authorised writes (a SPARQL ``INSERT DATA`` of one new triple
+    with the admin token). Prints p50 / p95 / p99 per kind, requests/s and errors, then asks the
+    server for every acknowledged write: a write answered 2xx but missing afterwards is lost.
 ``--scenario runaway``
     Four runaway queries at once (a four-way cartesian product whose filter never holds) while a
     fifth client sends a small query every 200 ms. Prints when each runaway was stopped and with
@@ -41,6 +44,10 @@ CKG = "https://w3id.org/clusterkg/ns#"
 RUNAWAY = ("SELECT * WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l "
            "FILTER(STRLEN(CONCAT(STR(?a), STR(?d), STR(?g), STR(?j))) < 0) }")
 MAX_REQUESTS = 200_000  # a hard bound on any scenario, whatever its duration
+TOKEN = "load-benchmark-token"
+KINDS = ("select", "construct", "page", "partners", "explorer", "json")
+WRITE_SHARE = 50  # one request in 50 is a write: 2%
+WRITTEN = "urn:clusterkg:load:written"
 
 
 def free_port() -> int:
@@ -94,25 +101,42 @@ def mixed(port: int, clients: int, seconds: float, cluster_ids: list[str]) -> in
     deadline = time.monotonic() + seconds
     budget = iter(range(MAX_REQUESTS))
 
+    acknowledged: list[str] = []
+
+    def request(number: int, step: int) -> tuple[str, int, bytes, float]:
+        cluster = cluster_ids[(number + step) % len(cluster_ids)]
+        local = cluster.rsplit("/", 1)[-1]
+        if (number * 7 + step) % WRITE_SHARE == 0:  # 2% authorised writes, each a new triple
+            mark = f"urn:clusterkg:load:{number}-{step}"
+            status, body, took = call(port, "POST", "/sparql", f"INSERT DATA {{ <{mark}> <{WRITTEN}> {step} }}", {
+                "Content-Type": "application/sparql-update", "Authorization": f"Bearer {TOKEN}"})
+            if 200 <= status < 300:
+                with lock:
+                    acknowledged.append(mark)
+            return "write", status, body, took
+        kind = KINDS[step % len(KINDS)]
+        if kind == "select":  # a different text per request: no cache could answer it
+            query = (f'SELECT ?org ?type WHERE {{ ?org <{CKG}affiliatedWith> <{cluster}> ; a ?type '
+                     f'FILTER(STR(?org) != "x{step}") }} LIMIT 50')
+            return (kind, *sparql(port, query))
+        if kind == "construct":
+            query = f'CONSTRUCT {{ <{cluster}> ?p ?o }} WHERE {{ <{cluster}> ?p ?o FILTER(STR(?o) != "x{step}") }}'
+            return (kind, *sparql(port, query, "application/n-triples"))
+        if kind == "page":
+            return (kind, *call(port, "GET", "/clusters/" + local))
+        if kind == "partners":
+            return (kind, *call(port, "GET", "/partner-search.json?cluster=" + local))
+        if kind == "explorer":
+            return (kind, *call(port, "GET", f"/api/graph/ego?cluster={local}&limit=150"))
+        return (kind, *call(port, "GET", "/clusters", headers={"Accept": "application/json"}))
+
     def client(number: int) -> None:
         for step in budget:
             if time.monotonic() >= deadline:
                 return
-            cluster = cluster_ids[(number + step) % len(cluster_ids)]
-            kind = ("select", "construct", "page", "json")[step % 4]
-            if kind == "select":  # a different text per request: no cache could answer it
-                query = (f'SELECT ?org ?type WHERE {{ ?org <{CKG}affiliatedWith> <{cluster}> ; a ?type '
-                         f'FILTER(STR(?org) != "x{step}") }} LIMIT 50')
-                status, body, took = sparql(port, query)
-            elif kind == "construct":
-                query = f'CONSTRUCT {{ <{cluster}> ?p ?o }} WHERE {{ <{cluster}> ?p ?o FILTER(STR(?o) != "x{step}") }}'
-                status, body, took = sparql(port, query, "application/n-triples")
-            elif kind == "page":
-                status, body, took = call(port, "GET", "/clusters/" + cluster.rsplit("/", 1)[-1])
-            else:
-                status, body, took = call(port, "GET", "/clusters", headers={"Accept": "application/json"})
+            kind, status, body, took = request(number, step)
             with lock:
-                if status == 200:
+                if 200 <= status < 300:
                     latencies[kind].append(took)
                 else:
                     errors[kind].append(f"{status} {body[:120]!r}")
@@ -128,7 +152,7 @@ def mixed(port: int, clients: int, seconds: float, cluster_ids: list[str]) -> in
     print(f"{clients} clients x {seconds:g} s: {total} requests, {total / elapsed:.1f} requests/s")
     print(f"{'kind':10s} {'n':>6s} {'p50 ms':>8s} {'p95 ms':>8s} {'p99 ms':>8s} {'errors':>7s}")
     every = []
-    for kind in ("select", "construct", "page", "json"):
+    for kind in (*KINDS, "write"):
         values = latencies[kind]
         every += values
         if values:
@@ -140,7 +164,22 @@ def mixed(port: int, clients: int, seconds: float, cluster_ids: list[str]) -> in
     for kind, messages in errors.items():
         if messages:
             print(f"errors ({kind}): {len(messages)}, first: {messages[0]}")
-    return 1 if any(errors.values()) else 0
+    lost = lost_writes(port, acknowledged)
+    print(f"writes: {len(acknowledged)} acknowledged, {len(lost)} lost" + (f" (first: {lost[0]})" if lost else ""))
+    worst = max((percentile(v, .95) for v in latencies.values() if v), default=0.0)
+    held = not any(errors.values()) and not lost and worst <= 0.3
+    print(f"goals {'hold' if held else 'missed'} (0 errors, 0 lost writes, p95 <= 300 ms for every kind; "
+          f"worst p95 {worst * 1e3:.0f} ms)")
+    return 0 if held else 1
+
+
+def lost_writes(port: int, marks: list[str]) -> list[str]:
+    """The acknowledged writes the server no longer holds (asked once the load has stopped)."""
+    status, body, _ = sparql(port, f"SELECT ?s WHERE {{ ?s <{WRITTEN}> ?n }}")
+    if status != 200:
+        raise SystemExit(f"cannot check the writes: HTTP {status} {body[:200]!r}")
+    held = {row["s"]["value"] for row in json.loads(body)["results"]["bindings"]}
+    return [mark for mark in marks if mark not in held]
 
 
 def runaway(port: int, limit: float, count: int = 4, interval: float = 0.2) -> int:
@@ -203,6 +242,7 @@ def main() -> int:
     parser.add_argument("--timeout", type=float, default=3, help="CLUSTERKG_QUERY_TIMEOUT")
     parser.add_argument("--workers", type=int, default=2, help="CLUSTERKG_QUERY_WORKERS")
     parser.add_argument("--threads", type=int, default=8, help="clusterkg serve --threads")
+    parser.add_argument("--processes", type=int, default=1, help="clusterkg serve --processes (front processes)")
     parser.add_argument("--backend", choices=["embedded", "remote"], default="embedded")
     parser.add_argument("--organisations", type=int, default=2000)
     parser.add_argument("--clusters", type=int, default=20)
@@ -214,6 +254,7 @@ def main() -> int:
     from clusterkg.graph.synthetic import SyntheticSpec, write_synthetic
 
     processes = []
+    log = None
     with tempfile.TemporaryDirectory(prefix="clusterkg-load-") as scratch:
         store, data = Path(scratch) / "store", Path(scratch) / "data.nt"
         count = write_synthetic(SyntheticSpec(clusters=args.clusters, organisations=args.organisations,
@@ -223,6 +264,7 @@ def main() -> int:
             ids = [row[0] for row in opened.select_values(f"SELECT ?c WHERE {{ ?c a <{CKG}Cluster> }}")[1]]
         print(f"{count} synthetic triples, {len(ids)} clusters; backend: {args.backend}")
         env = {**os.environ, "CLUSTERKG_QUERY_TIMEOUT": str(args.timeout), "CLUSTERKG_QUERY_CACHE": "0",
+               "CLUSTERKG_ADMIN_TOKEN": TOKEN,
                "CLUSTERKG_QUERY_WORKERS": str(args.workers), "CLUSTERKG_CACHE": str(Path(scratch) / "cache")}
         target = ["--store", str(store)]
         try:
@@ -236,13 +278,21 @@ def main() -> int:
                 env.update(CLUSTERKG_UPDATE_ENDPOINT=f"{base}/update", CLUSTERKG_GRAPH_STORE_ENDPOINT=f"{base}/store")
                 target = ["--endpoint", f"{base}/query"]
             port = free_port()
+            log = open(Path(scratch) / "serve.log", "wb")
             processes.append(subprocess.Popen(
-                [str(clusterkg), *target, "serve", "--port", str(port), "--threads", str(args.threads)],
-                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+                [str(clusterkg), *target, "serve", "--port", str(port), "--threads", str(args.threads),
+                 "--processes", str(args.processes)],
+                env=env, stdout=log, stderr=subprocess.STDOUT))
             wait_for(port, processes[-1])
             if args.scenario == "runaway":
-                return runaway(port, args.timeout)
-            return mixed(port, args.clients, args.seconds, ids)
+                outcome = runaway(port, args.timeout)
+            else:
+                outcome = mixed(port, args.clients, args.seconds, ids)
+            if outcome:
+                errors = [line for line in (Path(scratch) / "serve.log").read_text(errors="replace").splitlines()
+                          if "Error" in line or "error" in line]
+                print("server log, lines naming an error (first 10):", *errors[:10], sep="\n  ")
+            return outcome
         finally:
             for process in reversed(processes):
                 process.terminate()
@@ -251,6 +301,8 @@ def main() -> int:
                 except subprocess.TimeoutExpired:
                     process.kill()
                     process.wait()
+            if log is not None:
+                log.close()
 
 
 if __name__ == "__main__":

@@ -187,6 +187,8 @@ SETTINGS: dict[str, Setting] = {
         ),
         Setting("query_workers", "positive_count", "2",
                 "Worker processes that run SPARQL queries for the web endpoint (on-disk stores)."),
+        Setting("processes", "positive_count", "1",
+                "Front processes of `clusterkg serve` on an on-disk store: one writes, the others read."),
         Setting(
             "accounts", "path", None,
             "SQLite file of the editors' accounts (default: `<store>.accounts.sqlite3` beside an "

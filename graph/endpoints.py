@@ -10,7 +10,7 @@ server                 query URL             update URL          Graph Store URL
 Oxigraph (``serve``)   ``/query``            ``/update``         ``/store``
 Apache Jena Fuseki     ``/ds/sparql``,       ``/ds/update``      ``/ds/data``
                        ``/ds/query``
-Virtuoso               ``/sparql``           ``/sparql``         — (``INSERT DATA``)
+Virtuoso               ``/sparql``           ``/sparql``         ``/sparql-graph-crud``
 ``clusterkg serve``    ``/sparql``           ``/sparql``         ``/store``
 =====================  ====================  ==================  ===================
 
@@ -21,10 +21,38 @@ description decides: when it lists ``sd:SPARQL11Update`` the query URL takes upd
 Settings given explicitly (``CLUSTERKG_UPDATE_ENDPOINT``, ``CLUSTERKG_GRAPH_STORE_ENDPOINT``)
 always win. Without an update URL the store is read-only; without a Graph Store URL inserts
 are sent as ``INSERT DATA``.
+
+Virtuoso differs from SPARQL 1.1 in ways a client must know (7.2, Debian's package), all
+handled here and in :class:`~clusterkg.graph.store.SparqlProtocolStore`, nowhere else:
+
+- Its default graph is the union of every graph, its own system graphs included, and it cannot
+  write to an unnamed default graph (``INSERT DATA`` without ``GRAPH`` is an error). So the data
+  lives in one named graph, :data:`VIRTUOSO_DEFAULT_GRAPH`, sent as ``default-graph-uri`` with
+  every request (:attr:`Endpoints.default_graph`).
+- With a default graph given, ``GRAPH <iri>`` sees only graphs also given as
+  ``named-graph-uri`` (while ``GRAPH ?g`` still sees every graph): :func:`dataset_parameters`
+  names each graph the text mentions after ``GRAPH``.
+- ``INSERT DATA`` refuses blank nodes ("not allowed in a constant clause"):
+  :func:`blank_nodes_as_templates` sends such a block as ``INSERT { ... } WHERE {}``, which
+  SPARQL 1.1 defines to do the same (one new blank node per label).
+- A ``*`` property path loses its zero-length matches when the query also has ``ORDER BY``
+  (a wrong answer, no error): :func:`star_paths_spelled_out` writes ``p*`` as the equivalent
+  ``(p+|<unused>?)``, which it answers right.
+- Its Graph Store (``/sparql-graph-crud``) reads ``?default`` as the union of all graphs: the
+  store only writes there, into staging graphs; it reads through queries.
+- ``DROP ALL`` fails on graphs it did not create explicitly and would reach its system graphs:
+  the store drops its own graphs one by one instead.
+- A ``POST`` with ``Content-Type: application/sparql-query`` is never answered (Virtuoso issue
+  842): queries are sent form-encoded, which every SPARQL 1.1 server takes.
+- Results are silently cut at the ini's ``[SPARQL] ResultSetMaxRows``; a cut result carries an
+  ``X-SPARQL-MaxRows`` header, which the store turns into an error.
+- Updates need ``GRANT SPARQL_UPDATE TO "SPARQL"`` on ``/sparql`` (anonymous), or its
+  authenticated ``/sparql-auth`` endpoint.
 """
 
 from __future__ import annotations
 
+import re
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
@@ -33,7 +61,14 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pyoxigraph as ox
 
-__all__ = ["Endpoints", "derive_endpoints", "from_layout", "from_service_description"]
+from clusterkg.graph.sparql_text import expand_escapes, tokens
+
+__all__ = ["Endpoints", "VIRTUOSO_DEFAULT_GRAPH", "blank_nodes_as_templates", "dataset_parameters",
+           "star_paths_spelled_out", "derive_endpoints",
+           "from_layout", "from_service_description"]
+
+VIRTUOSO_DEFAULT_GRAPH = "https://w3id.org/clusterkg/graph/default"
+"""The named graph that plays the default graph on Virtuoso (see the module docstring)."""
 
 PROBE_TIMEOUT_S = 5
 _SD = "http://www.w3.org/ns/sparql-service-description#"
@@ -47,6 +82,7 @@ class Endpoints:
     update: str | None
     graph_store: str | None
     server: str = "unknown"
+    default_graph: str | None = None  # a named graph standing in for the default graph
 
 
 def _sibling(url: str, segment: str) -> str:
@@ -61,15 +97,15 @@ def from_layout(query_url: str, server_header: str | None = None) -> Endpoints:
     and, when known, the ``Server`` response header.
 
     >>> from_layout("http://127.0.0.1:7878/query")
-    Endpoints(query='http://127.0.0.1:7878/query', update='http://127.0.0.1:7878/update', graph_store='http://127.0.0.1:7878/store', server='Oxigraph')
+    Endpoints(query='http://127.0.0.1:7878/query', update='http://127.0.0.1:7878/update', graph_store='http://127.0.0.1:7878/store', server='Oxigraph', default_graph=None)
     >>> from_layout("http://localhost:3030/ds/sparql")
-    Endpoints(query='http://localhost:3030/ds/sparql', update='http://localhost:3030/ds/update', graph_store='http://localhost:3030/ds/data', server='Fuseki')
+    Endpoints(query='http://localhost:3030/ds/sparql', update='http://localhost:3030/ds/update', graph_store='http://localhost:3030/ds/data', server='Fuseki', default_graph=None)
     >>> from_layout("http://localhost:3030/ds/query").graph_store
     'http://localhost:3030/ds/data'
     >>> from_layout("http://localhost:8890/sparql", "Virtuoso/07.20.3240 (Linux) x86_64-pc-linux-gnu")
-    Endpoints(query='http://localhost:8890/sparql', update='http://localhost:8890/sparql', graph_store=None, server='Virtuoso')
+    Endpoints(query='http://localhost:8890/sparql', update='http://localhost:8890/sparql', graph_store='http://localhost:8890/sparql-graph-crud', server='Virtuoso', default_graph='https://w3id.org/clusterkg/graph/default')
     >>> from_layout("http://127.0.0.1:5000/sparql", "clusterkg")
-    Endpoints(query='http://127.0.0.1:5000/sparql', update='http://127.0.0.1:5000/sparql', graph_store='http://127.0.0.1:5000/store', server='clusterkg serve')
+    Endpoints(query='http://127.0.0.1:5000/sparql', update='http://127.0.0.1:5000/sparql', graph_store='http://127.0.0.1:5000/store', server='clusterkg serve', default_graph=None)
     >>> from_layout("https://example.org/api/v1/search").update is None
     True
     """
@@ -77,7 +113,7 @@ def from_layout(query_url: str, server_header: str | None = None) -> Endpoints:
     segments = [s for s in urlsplit(query_url).path.split("/") if s]
     oxigraph = Endpoints(query_url, _sibling(query_url, "update"), _sibling(query_url, "store"), "Oxigraph")
     fuseki = Endpoints(query_url, _sibling(query_url, "update"), _sibling(query_url, "data"), "Fuseki")
-    virtuoso = Endpoints(query_url, query_url, None, "Virtuoso")
+    virtuoso = Endpoints(query_url, query_url, _sibling(query_url, "sparql-graph-crud"), "Virtuoso", VIRTUOSO_DEFAULT_GRAPH)
     if product == "oxigraph":
         return oxigraph
     if "fuseki" in product:
@@ -121,6 +157,101 @@ def from_service_description(query_url: str, turtle: bytes) -> Endpoints:
     return Endpoints(query_url, query_url if services else None, None, "service description")
 
 
+def dataset_parameters(text: str, default_graph: str) -> list[tuple[str, str]]:
+    """Protocol parameters that make ``default_graph`` the default graph of a query or update
+    and keep every graph the text names after ``GRAPH`` reachable (see the module docstring).
+
+    A text with its own ``FROM`` / ``USING`` clauses keeps its own dataset.
+
+    >>> dataset_parameters('PREFIX m: <http://x/> SELECT * { GRAPH m:g { ?s ?p ?o } GRAPH <http://y> {} }', "http://d")
+    [('default-graph-uri', 'http://d'), ('named-graph-uri', 'http://x/g'), ('named-graph-uri', 'http://y')]
+    >>> dataset_parameters("SELECT * FROM <http://a> { ?s ?p ?o }", "http://d")
+    []
+    """
+    toks = list(tokens(expand_escapes(text)))
+    words = [t.text.upper() if t.kind == "word" else "" for t in toks]
+    if "FROM" in words or "USING" in words:
+        return []
+    prefixes = {toks[i + 1].text: toks[i + 2].text[1:-1] for i, word in enumerate(words[:-2])
+                if word == "PREFIX" and toks[i + 2].kind == "iri"}
+    named: list[str] = []
+    for i, word in enumerate(words[:-1]):
+        after = toks[i + 1]
+        if word != "GRAPH":
+            continue
+        if after.kind == "iri":
+            iri = after.text[1:-1]
+        elif after.kind == "word" and ":" in after.text:
+            prefix, _, local = after.text.partition(":")
+            if prefix + ":" not in prefixes:
+                continue
+            iri = prefixes[prefix + ":"] + local
+        else:
+            continue
+        if iri not in named:
+            named.append(iri)
+    return [("default-graph-uri", default_graph), *(("named-graph-uri", iri) for iri in named)]
+
+
+def blank_nodes_as_templates(update: str) -> str:
+    """Each ``INSERT DATA { ... }`` holding a blank node rewritten as ``INSERT { ... } WHERE {}``.
+
+    >>> blank_nodes_as_templates('INSERT DATA { <a> <b> _:x . _:x <c> "INSERT DATA {" } ; INSERT DATA { <a> <b> <c> }')
+    'INSERT { <a> <b> _:x . _:x <c> "INSERT DATA {" } WHERE {} ; INSERT DATA { <a> <b> <c> }'
+    """
+    if "_:" not in update and "[" not in update:
+        return update
+    toks = list(tokens(update))
+    edits: list[tuple[int, int, str]] = []  # (start, end, replacement), in order
+    i = 0
+    while i < len(toks) - 2:
+        if not (toks[i].text.upper() == "INSERT" and toks[i + 1].text.upper() == "DATA" and toks[i + 2].text == "{"):
+            i += 1
+            continue
+        depth, j, blank = 0, i + 2, False
+        for j in range(i + 2, len(toks)):
+            text = toks[j].text
+            depth += (text == "{") - (text == "}")
+            blank = blank or text.startswith("_:") or text == "["
+            if depth == 0:
+                break
+        if blank:
+            edits.append((toks[i + 1].start, toks[i + 2].start, ""))  # drop DATA
+            edits.append((toks[j].end, toks[j].end, " WHERE {}"))
+        i = j + 1
+    for start, end, replacement in reversed(edits):
+        update = update[:start] + replacement + update[end:]
+    return update
+
+
+_ZERO_LENGTH = "<https://w3id.org/clusterkg/ns#zeroLengthPath>"  # a predicate no triple uses
+_STARRED = re.compile(r"(<[^<>\s]*>|[A-Za-z_][\w.-]*:[^\s/|^*()<>]*)\*")  # a path element with its *
+
+
+def star_paths_spelled_out(text: str) -> str:
+    """Each ``p*`` (``p`` an IRI, a prefixed name or ``a``) written as ``(p+|<unused>?)``: the
+    same paths, one or more steps or none (see the module docstring).
+
+    >>> star_paths_spelled_out('SELECT * { ?o ex:has/skos:broader* ?c . ?c ?p "x*" } ORDER BY ?c')
+    'SELECT * { ?o ex:has/(skos:broader+|<https://w3id.org/clusterkg/ns#zeroLengthPath>?) ?c . ?c ?p "x*" } ORDER BY ?c'
+    """
+    if "*" not in text:
+        return text
+    toks = list(tokens(text))
+    edits = []  # (start, end, predicate)
+    for before, star in zip(toks, toks[1:]):
+        if star.text == "*" and star.start == before.end and (
+                before.kind == "iri" or (before.kind == "word" and before.text == "a")):
+            edits.append((before.start, star.end, before.text))
+    for token in toks:  # the reader takes "ex:has/skos:broader*" as one prefixed name
+        if token.kind == "word" and ":" in token.text and "*" in token.text:
+            for match in _STARRED.finditer(token.text):
+                edits.append((token.start + match.start(), token.start + match.end(), match.group(1)))
+    for start, end, predicate in sorted(edits, reverse=True):
+        text = f"{text[:start]}({predicate}+|{_ZERO_LENGTH}?){text[end:]}"
+    return text
+
+
 def _probe(query_url: str, headers: Mapping[str, str]) -> tuple[str | None, bytes]:
     """``GET`` the query URL without a query: (its ``Server`` header, its service description)."""
     request = urllib.request.Request(query_url, headers={**headers, "Accept": "text/turtle"})
@@ -140,11 +271,10 @@ def derive_endpoints(query_url: str, update: str | None = None, graph_store: str
     """The endpoints to use: ``update``/``graph_store`` when given, else derived.
 
     Oxigraph's and Fuseki's layouts are known from the path alone; for anything else the
-    server is asked once (see the module docstring). An unreachable server is not an error
+    server is asked once (see the module docstring), even when both URLs are given: Virtuoso
+    also needs its default graph named. An unreachable server is not an error
     here: the URL's layout is used and the first query reports the failure.
     """
-    if update is not None and graph_store is not None:
-        return Endpoints(query_url, update, graph_store, "settings")
     derived = from_layout(query_url)
     if derived.server not in ("Oxigraph", "Fuseki"):
         server_header, description = _probe(query_url, headers or {})

@@ -90,7 +90,7 @@ def import_files(
         try:
             bar.update()
             bar.set_postfix_str("checking references, shapes and consistency")
-            problems = batch.problems + check_staging(staging.store, batch)
+            problems = batch.problems + check_staging(staging.store, batch, staging.focus, staging.focus_graph)
             bar.update()
             if problems:
                 raise ValidationFailed(problems)

@@ -61,7 +61,8 @@ class ParsedBatch:
 
     @property
     def subjects(self) -> set:
-        return set().union(*(f.subjects for f in self.files)) if self.files else set()
+        """Every file's subjects (one file: its own set, not a copy; do not change it)."""
+        return self.files[0].subjects if len(self.files) == 1 else set().union(*(f.subjects for f in self.files))
 
     @property
     def triples(self) -> int:
@@ -140,15 +141,17 @@ def _parse_rdf(path: Path, name: str, fmt: ox.RdfFormat, target: Path, problems:
         return None
     subjects = parsed.subjects
     count = 0
-    ill_typed: list[ox.Literal] = []
+    wrong: list[ox.Literal] = []  # the first ill-typed literals (checked as they stream by)
 
     def triples() -> Iterator[ox.Quad]:
         nonlocal count
         for quad in ox.parse(path=str(path), format=fmt, base_iri=path.resolve().as_uri(),
                              rename_blank_nodes=True, without_named_graphs=True):
             subjects.add(quad.subject)
-            if type(quad.object) is ox.Literal and quad.object.datatype.value in _LEXICAL_FORMS:
-                ill_typed.append(quad.object)
+            literal = quad.object
+            if type(literal) is ox.Literal and literal.datatype.value in _LEXICAL_FORMS \
+                    and len(wrong) < _MAX_REPORTED and not _well_typed(literal):
+                wrong.append(literal)
             count += 1
             yield quad
 
@@ -163,16 +166,16 @@ def _parse_rdf(path: Path, name: str, fmt: ox.RdfFormat, target: Path, problems:
         target.unlink(missing_ok=True)
         problems.append(Problem(name, "", "", f"cannot read the file: {error}"))
         return None
-    wrong = [literal for literal in ill_typed if not _well_typed(literal)]
     if wrong:
         target.unlink(missing_ok=True)
-        problems.extend(_ill_typed_problem(name, path, literal) for literal in wrong[:100])
+        problems.extend(_ill_typed_problem(name, path, literal) for literal in wrong)
         return None
     parsed.ntriples, parsed.triples = target, count
     return parsed
 
 
 _XSD = "http://www.w3.org/2001/XMLSchema#"
+_MAX_REPORTED = 100  # ill-typed literals reported per file
 _ZONE = r"(Z|[+-][0-9]{2}:[0-9]{2})?"
 #: Lexical forms (ASCII digits only) of the datatypes the ontology uses; the store keeps an
 #: ill-typed literal as it is, so it is refused here, where the file and line are known.

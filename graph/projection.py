@@ -1,8 +1,10 @@
 """The analytic projection: the knowledge graph as sparse matrices and a small networkx graph.
 
 Built from the store through SPARQL (so it works the same on the embedded store and a remote
-server), once per data version, and cached; after a small write it is refreshed rather than
-rebuilt (:func:`refresh`, driven by the history of writes, :func:`changes_between`). Heavy
+server), once per data version. This module holds the projection and its full build; after a
+small write it is refreshed rather than rebuilt (:mod:`clusterkg.graph.projection_refresh`,
+driven by the history of writes), and it is cached per data version in memory and on disk
+(:mod:`clusterkg.graph.projection_cache`). Both are importable from here too. Heavy
 scoring is sparse linear algebra on matrices taken from it; networkx holds only the small
 derived cluster graph (partnerships, shared members) for structural analyses. The organisation
 side of the bipartite graph is never projected (measured at European scale: networkx's
@@ -32,31 +34,25 @@ Rows and columns:
 
 from __future__ import annotations
 
-import hashlib
 import io
-import os
-import pickle
+import importlib
 import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass, field, replace
-from pathlib import Path
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 import networkx as nx
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-
 from rdflib import Literal
 
 from clusterkg.graph.errors import AmbiguousName, ClusterNotFound, InvalidInput, NotFound
-from clusterkg.graph.store import KnowledgeStore, sparql_term
-from clusterkg.graph.history import HISTORY_GRAPH
-from clusterkg.graph.iris import iri_error
 from clusterkg.graph.names import fold_name
-from clusterkg.ontology.namespace import CKG as _CKG_TERMS, ORG as _ORG_TERMS, PROV as _PROV_TERMS, sparql_prefixes
+from clusterkg.graph.store import KnowledgeStore, SparqlProtocolStore, sparql_term
+from clusterkg.ontology.namespace import CKG as _CKG_TERMS, ORG as _ORG_TERMS, sparql_prefixes
 
 __all__ = [
     "AFFILIATION_WEIGHTS",
@@ -348,22 +344,30 @@ def _cluster_edges(p: Projection, among: list[int] | None = None) -> list[tuple[
 # Every query is a SELECT read as CSV bytes by pandas' C parser, its IRIs mapped to row numbers
 # with vectorised index lookups (one Python object per cell was the bottleneck at 300,000
 # organisations and 1.2M claims). ``%(values)s`` is where a VALUES block restricts a query to
-# some resources: a page of competencies in a full build, the changed resources in a refresh.
+# some resources: a page of subjects in a paged build, the changed resources in a refresh.
 #
-# At European scale most of the time goes into the store turning its stored terms back into
-# strings (about 2 µs per term on pyoxigraph): so each query returns only the columns it needs,
-# a term from a short closed list (a competency level, an affiliation type, an organisation
-# type) comes back as its position in that list, and the two joins over a million rows
-# (claim levels, affiliations) are written as joins of one-pattern subqueries, which pyoxigraph
-# evaluates as hash joins (a third of the time of its nested-loop plan). The claim scan, the
-# largest result, is fetched in pages of :data:`PAGE_COMPETENCIES` competencies, so no one
-# answer holds all claims; pages run in parallel (pyoxigraph releases the GIL; a remote server
-# answers in parallel).
+# At European scale most of the time goes into the store finding and turning its stored terms
+# back into strings (2-4 µs per IRI on pyoxigraph, measured): so each query returns only the
+# columns it needs, a term from a short closed list (a competency level, an affiliation type,
+# an organisation type) comes back as its position in that list, the two largest answers (the
+# claims and their levels) name competencies by row number (``?c_row``, from a VALUES block
+# that pairs each competency's IRI with its row), claim levels that weigh 1 are not read at all,
+# and the two joins over a million rows (claim levels, affiliations) are written as joins of
+# one-pattern subqueries, which pyoxigraph evaluates as hash joins (a third of the time of its
+# nested-loop plan). The claim scan is fetched in pages of :data:`PAGE_COMPETENCIES`
+# competencies; pages run in parallel (pyoxigraph releases the GIL).
+#
+# Against a remote server (or whenever ``page_size`` is given) every answer is paged instead
+# (:func:`_fetch_paged`): the subjects of each kind are listed in pages (:func:`_list_subjects`),
+# and every other query is asked for one page of subjects at a time, so no response is larger
+# than a page of subjects and their facts.
 
 #: competencies per page of the claim scan (about 300,000 rows per page at European scale)
 PAGE_COMPETENCIES = 2_500
 #: queries run at once
 FETCH_THREADS = 4
+#: subjects per page when the projection is built from a remote server (see :func:`_fetch_paged`)
+REMOTE_PAGE_SIZE = 10_000
 
 _LEVELS = tuple(LEVEL_WEIGHTS)
 _LEVEL_WEIGHT_ARRAY = np.array([LEVEL_WEIGHTS[i] for i in _LEVELS])
@@ -381,6 +385,9 @@ def _position_of(variable: str, iris: tuple[str, ...]) -> str:
 
 
 _LEVEL = _position_of("?l", _LEVELS)
+#: the levels that change a claim's weight, with their positions (a level weighing 1 changes nothing)
+_WEIGHTY_LEVELS = "VALUES (?l ?level_code) { " + " ".join(
+    f"(<{level}> {i})" for i, level in enumerate(_LEVELS) if LEVEL_WEIGHTS[level] != 1.0) + " }"
 _TIE_TYPE = _position_of("?t", _TIE_TYPES)
 _ORG_TYPE = _position_of("?t", _ORG_TYPES)
 _PARTNERSHIP_LEVELS = " ".join(f"<{t}>" for t in PARTNERSHIP_LEVELS)
@@ -395,13 +402,14 @@ QUERIES = {
     "cluster_industries": "SELECT ?s ?v WHERE { %(values)s ?s a ckg:Cluster ; ckg:industry ?v }",
     "cluster_alt_labels": "SELECT ?s ?v WHERE { %(values)s ?s a ckg:Cluster ; skos:altLabel ?v }",
     "organisations": "SELECT ?s WHERE { %(values)s ?s a org:FormalOrganization }",
-    "organisation_types": "SELECT ?s ?type_code WHERE { %(values)s VALUES ?t { " + " ".join(f"<{t}>" for t in _ORG_TYPES)
-                          + " } ?s a ?t BIND(" + _ORG_TYPE + " AS ?type_code) }",
+    "organisation_types": "SELECT ?s ?type_code WHERE { %(values)s ?s a ?t FILTER(?t IN (" + ", ".join(f"<{t}>" for t in _ORG_TYPES)
+                          + ")) BIND(" + _ORG_TYPE + " AS ?type_code) }",
     "industries": "SELECT ?s ?label ?scheme WHERE { %(values)s ?s a ckg:Industry OPTIONAL { ?s skos:prefLabel ?label } OPTIONAL { ?s skos:inScheme ?scheme } }",
     "competencies": "SELECT ?s ?label ?broader WHERE { %(values)s ?s a ckg:Competency OPTIONAL { ?s skos:prefLabel ?label } OPTIONAL { ?s skos:broader ?broader } }",
     "competency_industries": "SELECT ?s ?v WHERE { %(values)s ?s a ckg:Competency ; ckg:appliedIn ?v }",
     "competency_alt_labels": "SELECT ?s ?v WHERE { %(values)s ?s a ckg:Competency ; skos:altLabel ?v }",
     "claims": "SELECT ?o ?c WHERE { %(values)s ?o ckg:hasCompetency ?c }",
+    # (a second VALUES block here, for the levels, made pyoxigraph scan every claim per page)
     "claim_levels": "SELECT ?o ?c ?level_code WHERE { %(values)s ?o ckg:qualifiedCompetency ?q . ?q ckg:competency ?c ; ckg:level ?l BIND("
                     + _LEVEL + " AS ?level_code) }",
     "ties": "SELECT ?a ?c ?o ?type_code WHERE { %(values)s ?a ckg:affiliationType ?t ; ckg:cluster ?c ; ckg:organisation ?o BIND("
@@ -422,13 +430,20 @@ QUERIES = {
 """The projection's queries; ``%(values)s`` takes a VALUES block (see :func:`_fetch`)."""
 
 WHOLE_STORE = {
-    "claim_levels": "SELECT ?o ?c ?level_code WHERE { { SELECT ?q ?c WHERE { ?q ckg:competency ?c } } "
-                    "{ SELECT ?q ?level_code WHERE { ?q ckg:level ?l BIND(" + _LEVEL + " AS ?level_code) } } "
+    "organisation_types": "SELECT ?s ?type_code WHERE { VALUES ?t { " + " ".join(f"<{t}>" for t in _ORG_TYPES)
+                          + " } ?s a ?t BIND(" + _ORG_TYPE + " AS ?type_code) }",
+    # ``%(competency_rows)s``: VALUES (?c ?c_row) pairing every competency with its row
+    "claims": "SELECT ?o ?c_row WHERE { %(competency_rows)s ?o ckg:hasCompetency ?c }",
+    "claim_levels": "SELECT ?o ?c_row ?level_code WHERE { { SELECT ?q ?c_row WHERE { %(competency_rows)s ?q ckg:competency ?c } } "
+                    "{ SELECT ?q ?level_code WHERE { " + _WEIGHTY_LEVELS + " ?q ckg:level ?l } } "
                     "{ SELECT ?o ?q WHERE { ?o ckg:qualifiedCompetency ?q } } }",
     "ties": "SELECT ?a ?c ?o ?type_code WHERE { { SELECT ?a ?type_code WHERE { ?a ckg:affiliationType ?t BIND(" + _TIE_TYPE + " AS ?type_code) } } "
             "{ SELECT ?a ?c WHERE { ?a ckg:cluster ?c } } { SELECT ?a ?o WHERE { ?a ckg:organisation ?o } } }",
 }
-"""The same answers as :data:`QUERIES` over the whole store, as hash joins (see above)."""
+"""The same answers as :data:`QUERIES` over the whole store, in the forms pyoxigraph evaluates
+fastest over everything: hash joins of one-pattern subqueries, lookups by type, competencies by
+row (see above). A paged build or a refresh uses :data:`QUERIES`, which start from the subjects
+of its VALUES block (one VALUES block per query: with two, pyoxigraph loops over every pair)."""
 
 
 
@@ -436,11 +451,17 @@ def _values(variable: str, iris) -> str:
     return f"VALUES ?{variable} {{ {' '.join(f'<{iri}>' for iri in iris)} }}"
 
 
-def _fetch(store: KnowledgeStore, name: str, variable: str | None = None, iris=(), whole: bool = False) -> pd.DataFrame:
+def _row_values(variable: str, iris, first: int = 0) -> str:
+    """``VALUES (?variable ?variable_row) { (<iri> first) ... }``: each IRI with its row number."""
+    return f"VALUES (?{variable} ?{variable}_row) {{ {' '.join(f'(<{iri}> {first + i})' for i, iri in enumerate(iris))} }}"
+
+
+def _fetch(store: KnowledgeStore, name: str, variable: str | None = None, iris=(), whole: bool = False,
+           competency_rows: str = "") -> pd.DataFrame:
     """One query of :data:`QUERIES` as a DataFrame of strings, restricted to ``?variable`` in ``iris``."""
     text = WHOLE_STORE[name] if whole and name in WHOLE_STORE else QUERIES[name]
-    query = PREFIXES + text.replace("%(values)s", _values(variable, iris) if variable else "")
-    data = store.query_bytes(query, "text/csv")
+    text = text.replace("%(values)s", _values(variable, iris) if variable else "")
+    data = store.query_bytes(PREFIXES + text.replace("%(competency_rows)s", competency_rows), "text/csv")
     return _read_csv(data)
 
 
@@ -448,9 +469,14 @@ def _fetch(store: KnowledgeStore, name: str, variable: str | None = None, iris=(
 _CODE_COLUMNS = ("level_code", "type_code", "kind_code")
 
 
+def _integer_column(column: str) -> bool:
+    """Codes and row numbers (``?c_row``: the row of ``?c``) are integers; everything else strings."""
+    return column in _CODE_COLUMNS or column.endswith("_row")
+
+
 def _read_csv(data: bytes) -> pd.DataFrame:
     header = data.split(b"\n", 1)[0].decode("utf-8").strip().split(",")
-    types = {column: (np.int64 if column in _CODE_COLUMNS else object) for column in header if column}
+    types = {column: (np.int64 if _integer_column(column) else object) for column in header if column}
     return pd.read_csv(io.BytesIO(data), dtype=types, keep_default_na=False, na_filter=False, encoding="utf-8")
 
 
@@ -477,22 +503,106 @@ def _fetch_any(store: KnowledgeStore, name: str, restrictions: list[tuple[str, l
 
 def _empty(name: str) -> pd.DataFrame:
     select = QUERIES[name].split("WHERE", 1)[0]
-    return pd.DataFrame({column: pd.Series(dtype=np.int64 if column in _CODE_COLUMNS else object)
+    return pd.DataFrame({column: pd.Series(dtype=np.int64 if _integer_column(column) else object)
                          for column in re.findall(r"\?(\w+)", select)})
 
 
-def _fetch_all(store: KnowledgeStore) -> dict[str, pd.DataFrame]:
-    """Every query of :data:`QUERIES` a build needs, concurrently, as DataFrames of strings."""
-    building = [name for name in QUERIES if name not in ("claims", "kinds", "claim_owners", "referrers")]
-    first = ("claim_levels", "ties")  # the longest, started first so both cores stay busy
+def _fetch_all(store: KnowledgeStore, page_size: int | None = None) -> dict[str, pd.DataFrame]:
+    """Every query of :data:`QUERIES` a build needs, as DataFrames: whole-store queries run
+    concurrently, or, with a ``page_size``, paged (:func:`_fetch_paged`)."""
+    if page_size is not None:
+        return _fetch_paged(store, page_size)
+    building = [name for name in QUERIES if name not in ("claims", "claim_levels", "kinds", "claim_owners", "referrers")]
     with ThreadPoolExecutor(max_workers=FETCH_THREADS) as pool:
         futures = {name: pool.submit(_fetch, store, name, whole=True)
-                   for name in sorted(building, key=lambda n: n not in first)}
+                   for name in sorted(building, key=lambda n: n != "ties")}  # the longest first
         competencies = sorted(set(futures["competencies"].result()["s"]))
-        pages = [competencies[i:i + PAGE_COMPETENCIES] for i in range(0, len(competencies), PAGE_COMPETENCIES)]
-        claim_pages = [pool.submit(_fetch, store, "claims", "c", page) for page in pages]
+        futures["claim_levels"] = pool.submit(_fetch, store, "claim_levels", whole=True,
+                                              competency_rows=_row_values("c", competencies))
+        pages = range(0, len(competencies), PAGE_COMPETENCIES)
+        claim_pages = [pool.submit(_fetch, store, "claims", whole=True,
+                                   competency_rows=_row_values("c", competencies[i:i + PAGE_COMPETENCIES], i)) for i in pages]
         frames = {name: future.result() for name, future in futures.items()}
         frames["claims"] = pd.concat([f.result() for f in claim_pages], ignore_index=True) if pages else _empty("claims")
+    return frames
+
+
+#: the type of each kind of subject a paged build lists first
+_LISTED = {"clusters": "ckg:Cluster", "organisations": "org:FormalOrganization", "competencies": "ckg:Competency",
+           "industries": "ckg:Industry", "partnerships": "ckg:Partnership", "resources": "ckg:SharedResource",
+           "developments": "ckg:Development"}
+#: each query of a paged build: the variable a page restricts, and the kinds whose subjects fill the pages
+_PAGED_BY = {
+    "labels": ("s", ("clusters", "organisations")), "countries": ("s", ("clusters", "organisations")),
+    "regions": ("s", ("clusters", "organisations")), "cluster_industries": ("s", ("clusters",)),
+    "cluster_alt_labels": ("s", ("clusters",)), "organisation_types": ("s", ("organisations",)),
+    "industries": ("s", ("industries",)), "competencies": ("s", ("competencies",)),
+    "competency_industries": ("s", ("competencies",)), "competency_alt_labels": ("s", ("competencies",)),
+    "claims": ("o", ("organisations",)), "claim_levels": ("o", ("organisations",)), "ties": ("o", ("organisations",)),
+    "needs": ("h", ("clusters", "organisations")), "partnerships": ("p", ("partnerships",)),
+    "resources": ("r", ("resources",)), "developments": ("d", ("developments",)),
+}
+
+
+def _list_subjects(store: KnowledgeStore, type_name: str, page_size: int) -> list[str]:
+    """Every IRI of a type, sorted, read in pages of ``page_size``.
+
+    Pages are ``OFFSET``/``LIMIT`` slices of the unsorted answer (at 30,000 organisations 0.09 s
+    of CPU, against 3.1 s for keyset pages, which sort the whole answer for every page). An
+    unsorted answer need not come in the same order twice, so the pages are checked against
+    the count of subjects, and read again in keyset order if they missed any.
+    """
+    pattern = f"?s a {type_name} FILTER(isIRI(?s))"
+    subjects: set[str] = set()
+    offset = 0
+    while True:
+        page = _read_csv(store.query_bytes(f"{PREFIXES}SELECT ?s WHERE {{ {pattern} }} OFFSET {offset} LIMIT {page_size}",
+                                           "text/csv"))["s"].tolist()
+        subjects.update(page)
+        offset += len(page)
+        if len(page) < page_size:
+            break
+    counted = _read_csv(store.query_bytes(f"{PREFIXES}SELECT (COUNT(DISTINCT ?s) AS ?n_row) WHERE {{ {pattern} }}", "text/csv"))
+    if len(subjects) == int(counted["n_row"].iat[0]):  # all of them: each page holds only subjects of the type
+        return sorted(subjects)
+    return _list_subjects_in_order(store, pattern, page_size)
+
+
+def _list_subjects_in_order(store: KnowledgeStore, pattern: str, page_size: int) -> list[str]:
+    """The subjects ``?s`` of ``pattern`` in keyset pages: sorted, each after the last of the page before."""
+    subjects: list[str] = []
+    after = ""
+    while True:
+        query = (f"{PREFIXES}SELECT ?s WHERE {{ {pattern} FILTER(STR(?s) > {sparql_term(Literal(after))}) }} "
+                 f"ORDER BY STR(?s) LIMIT {page_size}")
+        page = _read_csv(store.query_bytes(query, "text/csv"))["s"].tolist()
+        subjects += page
+        if len(page) < page_size:
+            return sorted(set(subjects))
+        after = page[-1]
+
+
+def _fetch_paged(store: KnowledgeStore, page_size: int) -> dict[str, pd.DataFrame]:
+    """The same frames as a whole-store fetch, read so that no answer is large.
+
+    Subjects are listed per kind in pages; every query then runs once per page of
+    ``page_size`` subjects (a VALUES block), so each answer holds at most a page of subjects
+    with their facts (the claims of 10,000 organisations, not of all of them).
+    """
+    if page_size < 1:
+        raise InvalidInput(f"page size must be a positive number of subjects (or 0: no pages), not {page_size}")
+    with ThreadPoolExecutor(max_workers=FETCH_THREADS) as pool:
+        listed = {kind: pool.submit(_list_subjects, store, type_name, page_size) for kind, type_name in _LISTED.items()}
+        subjects = {kind: future.result() for kind, future in listed.items()}
+        futures = {}
+        for name, (variable, kinds) in _PAGED_BY.items():
+            iris = [iri for kind in kinds for iri in subjects[kind]]
+            futures[name] = [pool.submit(_fetch, store, name, variable, iris[i:i + page_size])
+                             for i in range(0, len(iris), page_size)]
+        frames = {name: pd.concat([f.result() for f in pages], ignore_index=True) if pages else _empty(name)
+                  for name, pages in futures.items()}
+    frames["clusters"] = pd.DataFrame({"s": pd.Series(subjects["clusters"], dtype=object)})
+    frames["organisations"] = pd.DataFrame({"s": pd.Series(subjects["organisations"], dtype=object)})
     return frames
 
 
@@ -675,10 +785,17 @@ def _partnership_table(frame: pd.DataFrame, c_positions: dict[str, int]) -> pd.D
     )
 
 
-def build_projection(store: KnowledgeStore) -> Projection:
-    """Read everything the analyses need from ``store`` (see :data:`QUERIES`)."""
+def build_projection(store: KnowledgeStore, page_size: int | None = None) -> Projection:
+    """Read everything the analyses need from ``store`` (see :data:`QUERIES`).
+
+    ``page_size``: read every answer in pages of that many subjects (see :func:`_fetch_paged`);
+    0 reads each answer whole; by default a remote server is read in pages of
+    :data:`REMOTE_PAGE_SIZE` and the embedded store whole. Either way the projection is the same.
+    """
     version = store.data_version()
-    f = _fetch_all(store)
+    if page_size is None:
+        page_size = REMOTE_PAGE_SIZE if isinstance(store, SparqlProtocolStore) else 0
+    f = _fetch_all(store, page_size if page_size != 0 else None)
 
     c_index, o_index = _entity_index(f["clusters"]), _entity_index(f["organisations"])
     i_index, k_index = _entity_index(f["industries"]), _entity_index(f["competencies"])
@@ -720,10 +837,16 @@ def _labels(*frames: pd.DataFrame) -> dict[str, str]:
 
 def _pair_positions(frame: pd.DataFrame, left: str, left_index: pd.Index, right: str, right_index: pd.Index):
     """Row numbers of the (left, right) pairs whose both ends are known; and which rows those are."""
-    rows = left_index.get_indexer(frame[left]) if len(frame) else np.array([], dtype=np.int64)
-    cols = right_index.get_indexer(frame[right]) if len(frame) else np.array([], dtype=np.int64)
+    rows, cols = _positions(frame, left, left_index), _positions(frame, right, right_index)
     keep = (rows >= 0) & (cols >= 0)
     return rows[keep], cols[keep], keep
+
+
+def _positions(frame: pd.DataFrame, column: str, index: pd.Index) -> np.ndarray:
+    """Row numbers of the IRIs in ``column`` (-1 where unknown), or the ``column_row`` the store gave."""
+    if column + "_row" in frame:
+        return frame[column + "_row"].to_numpy(dtype=np.int64)
+    return index.get_indexer(frame[column]) if len(frame) else np.array([], dtype=np.int64)
 
 
 def _depths(broader: np.ndarray) -> np.ndarray:
@@ -771,332 +894,6 @@ def _grouped_developments(frame: pd.DataFrame, o_positions: dict[str, int], k_po
                         columns=["iri", "label", "organisation", "competencies", "industries"])
 
 
-# ---------------------------------------------------------------------------------------------
-# Refreshing after a small change
-#
-# A write records which resources it changed (see :func:`changes_between`). A refresh re-asks
-# the store only about those: the rows of changed clusters and organisations, the columns of
-# changed competencies, the ties of changed affiliations, the partnerships, resources and
-# developments that name a changed thing; everything else is carried over, renumbered when
-# things were added or removed (rows stay sorted by IRI, as in a full build). The result is
-# the projection a full build would give (a test checks it field by field).
-
-_KINDS = ("cluster", "organisation", "competency", "industry", "partnership", "resource", "development")
-
-
-@dataclass
-class _Renumbering:
-    """Old rows -> new rows of one kind of thing after a change."""
-
-    old: np.ndarray  # IRIs, sorted
-    new: np.ndarray  # IRIs, sorted
-    touched: np.ndarray  # new row numbers whose content is fetched again
-    identity: bool
-
-    @classmethod
-    def of(cls, old: np.ndarray, now: set[str], was: set[str], also: set[str] = frozenset()) -> _Renumbering:
-        """``now``/``was``: changed IRIs of this kind now and before; ``also``: others to fetch again."""
-        removed, added = was - now, now - was
-        new = old
-        if removed:
-            new = new[~np.isin(new, list(removed))]
-        if added:
-            ordered = np.array(sorted(added), dtype=object)
-            new = np.insert(new, np.searchsorted(new, ordered), ordered)
-        renumbering = cls(old, new, np.array([], dtype=np.int64), not removed and not added)
-        renumbering.touched = renumbering.positions(sorted(now | (also - removed)))
-        return renumbering
-
-    def positions(self, iris) -> np.ndarray:
-        """New row numbers of the ``iris`` that exist (the rest are left out)."""
-        iris = np.array(list(iris), dtype=object)
-        if not len(iris) or not len(self.new):
-            return np.array([], dtype=np.int64)
-        found = np.searchsorted(self.new, iris).clip(0, len(self.new) - 1)
-        return np.unique(found[self.new[found] == iris]).astype(np.int64)
-
-    def take(self) -> np.ndarray:
-        """For each new row, the old row it continues (-1 where added or fetched again)."""
-        if self.identity:
-            take = np.arange(len(self.new), dtype=np.int64)
-        elif not len(self.old):
-            take = np.full(len(self.new), -1, dtype=np.int64)
-        else:
-            found = np.searchsorted(self.old, self.new).clip(0, len(self.old) - 1)
-            take = np.where(self.old[found] == self.new, found, -1).astype(np.int64)
-        take[self.touched] = -1
-        return take
-
-    def moved(self) -> np.ndarray:
-        """For each old row, its new row number (-1 where removed)."""
-        if self.identity:
-            return np.arange(len(self.old), dtype=np.int64)
-        if not len(self.new):
-            return np.full(len(self.old), -1, dtype=np.int64)
-        found = np.searchsorted(self.new, self.old).clip(0, len(self.new) - 1)
-        return np.where(self.new[found] == self.old, found, -1).astype(np.int64)
-
-    @property
-    def index(self) -> pd.Index:
-        return pd.Index(self.new, dtype=object)
-
-
-def _take_rows(matrix: sp.csr_matrix, take: np.ndarray) -> sp.csr_matrix:
-    """Row ``j`` of the result is row ``take[j]`` of ``matrix``, empty where ``take[j] < 0``."""
-    matrix = matrix.tocsr()
-    lengths = np.zeros(len(take), dtype=np.int64)
-    starts = np.zeros(len(take), dtype=np.int64)
-    valid = take >= 0
-    lengths[valid] = np.diff(matrix.indptr)[take[valid]]
-    starts[valid] = matrix.indptr[take[valid]]
-    indptr = np.zeros(len(take) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=indptr[1:])
-    gather = np.arange(indptr[-1], dtype=np.int64) + np.repeat(starts - indptr[:-1], lengths)
-    return sp.csr_matrix((matrix.data[gather], matrix.indices[gather], indptr), shape=(len(take), matrix.shape[1]))
-
-
-def _only_rows(matrix: sp.csr_matrix, rows: np.ndarray) -> sp.csr_matrix:
-    """``matrix`` with every row but ``rows`` empty."""
-    take = np.full(matrix.shape[0], -1, dtype=np.int64)
-    take[rows] = rows
-    return _take_rows(matrix, take)
-
-
-def _replace_rows(matrix: sp.csr_matrix, rows: np.ndarray, block: sp.csr_matrix) -> sp.csr_matrix:
-    """``matrix`` with its ``rows`` (sorted) replaced by those of ``block``: copies, no arithmetic."""
-    if not len(rows):
-        return matrix
-    data, indices, start = [], [], 0
-    for r in rows.tolist():
-        data += [matrix.data[matrix.indptr[start]:matrix.indptr[r]], block.data[block.indptr[r]:block.indptr[r + 1]]]
-        indices += [matrix.indices[matrix.indptr[start]:matrix.indptr[r]], block.indices[block.indptr[r]:block.indptr[r + 1]]]
-        start = r + 1
-    data.append(matrix.data[matrix.indptr[start]:])
-    indices.append(matrix.indices[matrix.indptr[start]:])
-    lengths = np.diff(matrix.indptr)
-    lengths[rows] = np.diff(block.indptr)[rows]
-    indptr = np.zeros(len(lengths) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=indptr[1:])
-    return sp.csr_matrix((np.concatenate(data), np.concatenate(indices), indptr), shape=matrix.shape)
-
-
-def _patched(matrix: sp.csr_matrix, rows: _Renumbering, columns: _Renumbering, block: sp.csr_matrix) -> sp.csr_matrix:
-    """``matrix`` renumbered, its touched rows and columns made of ``block``'s entries."""
-    if rows.identity and columns.identity and not len(columns.touched):
-        return _replace_rows(matrix, rows.touched, block)
-    return (_carried(matrix, rows, columns) + block).tocsr()
-
-
-def _cluster_competency_rows(cluster_org: sp.csr_matrix, org_competency_up: sp.csr_matrix, rows: np.ndarray) -> sp.csr_matrix:
-    """:func:`_cluster_competency` for ``rows`` only (the rest empty), reading only their members."""
-    sub = _only_rows(cluster_org, rows)
-    members = np.unique(sub.indices)
-    narrow = sp.csr_matrix((sub.data, np.searchsorted(members, sub.indices), sub.indptr), shape=(sub.shape[0], len(members)))
-    return (narrow @ (org_competency_up[members] > 0).astype(np.float64)).tocsr()
-
-
-def _carried(matrix: sp.csr_matrix, rows: _Renumbering, columns: _Renumbering) -> sp.csr_matrix:
-    """``matrix`` renumbered, without the rows and columns that are fetched again."""
-    result = _take_rows(matrix, rows.take())
-    if columns.identity and not len(columns.touched):
-        return result
-    take = columns.take()
-    moved = np.full(matrix.shape[1], -1, dtype=np.int64)
-    moved[take[take >= 0]] = np.flatnonzero(take >= 0)
-    coo = result.tocoo()
-    cols = moved[coo.col]
-    keep = cols >= 0
-    return sp.csr_matrix((coo.data[keep], (coo.row[keep], cols[keep])), shape=(result.shape[0], len(columns.new)))
-
-
-def _with_rows(table: pd.DataFrame, rows: _Renumbering, fresh: pd.DataFrame) -> pd.DataFrame:
-    """``table`` renumbered, its touched rows replaced by ``fresh`` (one row per touched row, in order)."""
-    if rows.identity:
-        result = table.copy()
-        if len(fresh):
-            for j, column in enumerate(table.columns):
-                result.iloc[rows.touched, j] = fresh[column].to_numpy(dtype=object)
-        return result
-    take = rows.take()
-    columns = {}
-    for column in table.columns:
-        values = table[column].to_numpy(dtype=object)
-        result = values[take.clip(0)] if len(values) else np.empty(len(take), dtype=object)
-        if len(fresh):
-            result[rows.touched] = fresh[column].to_numpy(dtype=object)
-        columns[column] = result
-    return pd.DataFrame(columns, columns=table.columns)
-
-
-def refresh(projection: Projection, store: KnowledgeStore, changed_iris, version: str | None = None) -> Projection:
-    """The projection of ``store`` now, from an earlier ``projection`` and what changed since.
-
-    ``changed_iris`` are the subjects of every triple added or removed since
-    ``projection.version`` (as the history records them, see :func:`changes_between`). Only
-    those are asked about again; the result equals a full :func:`build_projection` of the store
-    (``projection`` itself is left as it was). A changed IRI the projection does not know and
-    the store does not hold (a removed source, a removed claim) changes nothing; an IRI that is
-    not a well-formed IRI is an :class:`InvalidInput`. ``version`` is the data version the
-    changes lead to (read from the store, before anything else, when not given).
-    """
-    changed = sorted(set(changed_iris))
-    for iri in changed:
-        reason = iri_error(iri)
-        if reason is not None:
-            raise InvalidInput(f"not an IRI: {iri!r} (a changed resource must be an absolute IRI: {reason})")
-    version = store.data_version() if version is None else version  # read before the data
-    p = projection
-    if not changed:
-        unchanged = replace(p, version=version)
-        unchanged._memo.update(p._memo)  # the same data: everything derived still holds
-        return unchanged
-
-    with ThreadPoolExecutor(max_workers=FETCH_THREADS) as pool:
-        first = {name: pool.submit(_fetch, store, name, variable, changed)
-                 for name, variable in (("kinds", "s"), ("claim_owners", "s"), ("referrers", "x"))}
-        kinds, owners, referrers = (first[name].result() for name in ("kinds", "claim_owners", "referrers"))
-    now = {kind: set(kinds["s"][_codes(kinds["kind_code"]) == code]) for code, kind in enumerate(_KINDS)}
-    tables = {"cluster": p.clusters, "organisation": p.organisations, "competency": p.competencies,
-              "industry": p.industries, "partnership": p.partnerships, "resource": p.resources,
-              "development": p.developments}
-    old = {kind: table["iri"].to_numpy(dtype=object) for kind, table in tables.items()}
-    was = {kind: _present(old[kind], changed) for kind in _KINDS}
-    for code, kind in enumerate(_KINDS):
-        if code >= 4:
-            was[kind] |= set(referrers["s"][_codes(referrers["kind_code"]) == code])
-
-    clusters = _Renumbering.of(old["cluster"], now["cluster"], was["cluster"])
-    organisations = _Renumbering.of(old["organisation"], now["organisation"], was["organisation"],
-                                    _present(old["organisation"], set(owners["o"])))
-    vocabulary_changed = bool(now["competency"] | was["competency"] | now["industry"] | was["industry"])
-    c_touched, o_touched = list(clusters.new[clusters.touched]), list(organisations.new[organisations.touched])
-    k_touched = sorted(now["competency"])
-    others = {kind: sorted(now[kind] | was[kind]) for kind in ("partnership", "resource", "development")}
-
-    jobs = {
-        "labels": ("labels", [("s", c_touched + o_touched)]),
-        "countries": ("countries", [("s", c_touched + o_touched)]),
-        "regions": ("regions", [("s", c_touched + o_touched)]),
-        "cluster_industries": ("cluster_industries", [("s", c_touched)]),
-        "cluster_alt_labels": ("cluster_alt_labels", [("s", c_touched)]),
-        "organisation_types": ("organisation_types", [("s", o_touched)]),
-        "claims": ("claims", [("o", o_touched), ("c", k_touched)]),
-        "claim_levels": ("claim_levels", [("o", o_touched), ("c", k_touched)]),
-        "ties": ("ties", [("c", c_touched), ("o", o_touched), ("a", changed)]),
-        "needs": ("needs", [("h", c_touched + o_touched), ("c", k_touched)]),
-        "partnerships": ("partnerships", [("p", others["partnership"])]),
-        "resources": ("resources", [("r", others["resource"])]),
-        "developments": ("developments", [("d", others["development"])]),
-    }
-    with ThreadPoolExecutor(max_workers=FETCH_THREADS) as pool:
-        futures = {key: pool.submit(_fetch_any, store, name, restrictions) for key, (name, restrictions) in jobs.items()}
-        if vocabulary_changed:  # competencies and industries are few: read them again in full
-            for name in ("competencies", "competency_industries", "competency_alt_labels", "industries"):
-                futures[name] = pool.submit(_fetch, store, name)
-        f = {key: future.result() for key, future in futures.items()}
-
-    if vocabulary_changed:
-        competency_index = _entity_index(f["competencies"])
-        competency_table = _competency_table(f, competency_index)
-        industry_table = _industry_table(f, _entity_index(f["industries"]))
-        new_k = competency_index.to_numpy(dtype=object)
-        same = len(new_k) == len(old["competency"]) and bool((new_k == old["competency"]).all())
-        competencies = _Renumbering(old["competency"], new_k, np.array([], dtype=np.int64), same)
-        competencies.touched = competencies.positions(k_touched)
-    else:
-        competency_table, industry_table = p.competencies, p.industries
-        competencies = _Renumbering(old["competency"], old["competency"], np.array([], dtype=np.int64), True)
-    c_index, o_index, k_index = clusters.index, organisations.index, competencies.index
-
-    cluster_table = _with_rows(p.clusters, clusters, _cluster_table(f, pd.Index(c_touched, dtype=object)))
-    organisation_table = _with_rows(p.organisations, organisations, _organisation_table(f, pd.Index(o_touched, dtype=object)))
-
-    org_competency = _patched(p.org_competency, organisations, competencies,
-                              _claim_matrix(f["claims"], f["claim_levels"], _Sorted(o_index), _Sorted(k_index)))
-    up = _ancestor_matrix(competency_table["broader"].to_numpy())
-    if vocabulary_changed:
-        org_competency_up = _upward(org_competency, up)
-    else:
-        org_competency_up = _patched(p.org_competency_up, organisations, competencies,
-                                     _upward(_only_rows(org_competency, organisations.touched), up))
-
-    # ties: drop those of touched clusters, organisations and affiliations; renumber the rest
-    ties = p.ties
-    gone = (np.isin(ties["cluster"].to_numpy(), _rows_of(clusters, old["cluster"], was["cluster"] | now["cluster"]))
-            | np.isin(ties["organisation"].to_numpy(), _rows_of(organisations, old["organisation"], set(o_touched) | was["organisation"]))
-            | np.isin(ties["key"].to_numpy(), _hash(np.array(changed, dtype=object))))
-    kept = ties[~gone]
-    kept = kept.assign(cluster=clusters.moved()[kept["cluster"].to_numpy()],
-                       organisation=organisations.moved()[kept["organisation"].to_numpy()])
-    fresh_ties = _tie_table(f["ties"], _Sorted(c_index), _Sorted(o_index))
-    tie_table = pd.concat([kept, fresh_ties], ignore_index=True)
-    cluster_org = _cluster_org(tie_table, len(c_index), len(o_index))
-
-    # clusters whose profile may differ: tied before or after to anything touched
-    affected = set(clusters.moved()[ties["cluster"].to_numpy()[gone]].tolist()) | set(fresh_ties["cluster"].tolist())
-    affected |= set(clusters.touched.tolist())
-    if len(organisations.touched):
-        affected |= set(cluster_org[:, organisations.touched].tocoo().row.tolist())
-    affected.discard(-1)
-    if vocabulary_changed or not clusters.identity:
-        cluster_competency = _cluster_competency(cluster_org, org_competency_up)
-    else:
-        rows = np.array(sorted(affected), dtype=np.int64)
-        cluster_competency = _replace_rows(p.cluster_competency, rows, _cluster_competency_rows(cluster_org, org_competency_up, rows))
-    cluster_needs = _patched(p.cluster_needs, clusters, competencies, _need_matrix(f["needs"], _Sorted(c_index), _Sorted(k_index)))
-    org_needs = _patched(p.org_needs, organisations, competencies, _need_matrix(f["needs"], _Sorted(o_index), _Sorted(k_index)))
-
-    c_positions = _Sorted(clusters.new)
-    o_positions = _Sorted(organisations.new)
-    k_positions = _Sorted(competencies.new)
-    maps = {"clusters": clusters.moved(), "organisation": organisations.moved(), "competencies": competencies.moved()}
-    partnerships = _spliced(p.partnerships, others["partnership"], _partnership_table(f["partnerships"], c_positions),
-                            {"clusters": maps["clusters"]})
-    resources = _spliced(p.resources, others["resource"], _grouped_items(f["resources"], o_positions, k_positions),
-                         {"organisation": maps["organisation"], "competencies": maps["competencies"]})
-    developments = _spliced(p.developments, others["development"], _grouped_developments(f["developments"], o_positions, k_positions),
-                            {"organisation": maps["organisation"], "competencies": maps["competencies"]})
-
-    result = Projection(
-        version=version, clusters=cluster_table, organisations=organisation_table, competencies=competency_table,
-        industries=industry_table, org_competency=org_competency, org_competency_up=org_competency_up,
-        cluster_org=cluster_org, cluster_competency=cluster_competency, cluster_needs=cluster_needs, org_needs=org_needs,
-        partnerships=partnerships, resources=resources, developments=developments,
-        labels=_patched_labels(p, was, now, vocabulary_changed, cluster_table, organisation_table, competency_table,
-                               industry_table, clusters.touched, organisations.touched), ties=tie_table,
-    )
-    _with_evidence(store, result)
-    old_graph = p._memo.get("projection.cluster_graph")
-    if old_graph is not None and clusters.identity:
-        touched_partnerships = set(others["partnership"])
-        for table in (p.partnerships, partnerships):
-            for row in table.itertuples():
-                if row.iri in touched_partnerships:
-                    affected |= set(row.clusters)
-        result._memo["projection.cluster_graph"] = _patched_cluster_graph(old_graph, result, sorted(affected), clusters.touched)
-    return result
-
-
-def _patched_labels(p: Projection, was: dict, now: dict, vocabulary_changed: bool, clusters: pd.DataFrame,
-                    organisations: pd.DataFrame, competencies: pd.DataFrame, industries: pd.DataFrame,
-                    touched_clusters: np.ndarray, touched_organisations: np.ndarray) -> dict[str, str]:
-    """``p.labels`` without what was removed, with the labels of what was read again."""
-    labels = dict(p.labels)
-    for kind in ("cluster", "organisation"):
-        for iri in was[kind] - now[kind]:
-            labels.pop(iri, None)
-    if vocabulary_changed:
-        for frame in (p.competencies, p.industries):
-            for iri in frame["iri"].tolist():
-                labels.pop(iri, None)
-    labels.update(zip(clusters["iri"].to_numpy()[touched_clusters].tolist(), clusters["label"].to_numpy()[touched_clusters].tolist()))
-    labels.update(zip(organisations["iri"].to_numpy()[touched_organisations].tolist(),
-                      organisations["label"].to_numpy()[touched_organisations].tolist()))
-    if vocabulary_changed:
-        labels.update(_labels(competencies, industries))
-    return labels
-
-
 class _Sorted:
     """Row numbers of IRIs in a sorted IRI array, by binary search.
 
@@ -1132,199 +929,16 @@ class _Sorted:
         return i
 
 
-def _present(sorted_iris: np.ndarray, iris) -> set[str]:
-    """Those of ``iris`` in ``sorted_iris``."""
-    iris = np.array(sorted(iris), dtype=object)
-    if not len(iris) or not len(sorted_iris):
-        return set()
-    found = np.searchsorted(sorted_iris, iris).clip(0, len(sorted_iris) - 1)
-    return set(iris[sorted_iris[found] == iris])
+#: names that live in the refresh and cache modules, importable from here as before
+_ELSEWHERE = {
+    "refresh": "projection_refresh", "changes_between": "projection_refresh", "catch_up": "projection_refresh",
+    "MAX_CHAIN": "projection_refresh", "MAX_CHANGED": "projection_refresh", "HISTORY_GRAPH": "projection_refresh",
+    "ProjectionCache": "projection_cache", "load_or_build": "projection_cache",
+}
 
 
-def _rows_of(renumbering: _Renumbering, old: np.ndarray, iris: set[str]) -> np.ndarray:
-    """Old row numbers of ``iris``."""
-    iris_array = np.array(sorted(iris), dtype=object)
-    if not len(iris_array) or not len(old):
-        return np.array([], dtype=np.int64)
-    found = np.searchsorted(old, iris_array).clip(0, len(old) - 1)
-    return found[old[found] == iris_array].astype(np.int64)
-
-
-def _spliced(table: pd.DataFrame, refetched: list[str], fresh: pd.DataFrame, renumber: dict[str, np.ndarray]) -> pd.DataFrame:
-    """``table`` without the ``refetched`` rows, its row numbers renumbered, plus ``fresh``; by IRI."""
-    kept = table[~table["iri"].isin(refetched)].copy()
-    for column, moved in renumber.items():
-        if column == "organisation":
-            values = kept[column].to_numpy(dtype=np.int64)
-            kept[column] = np.where(values >= 0, moved[values.clip(0)] if len(moved) else -1, -1)
-        else:
-            kept[column] = [tuple(sorted(int(moved[i]) for i in items if moved[i] >= 0)) for items in kept[column]]
-    return pd.concat([kept, fresh], ignore_index=True).sort_values("iri", ignore_index=True) if len(fresh) else kept.reset_index(drop=True)
-
-
-def _patched_cluster_graph(old: nx.Graph, p: Projection, affected: list[int], touched: np.ndarray) -> nx.Graph:
-    """``old`` with the nodes of ``touched`` clusters and the edges of ``affected`` ones made anew.
-
-    Copying a graph of 60,000 edges takes longer than the rest of a refresh, so the new graph
-    shares the old one's neighbour dictionaries and copies only those it changes (networkx
-    keeps them in ``_node`` and ``_adj``; both graphs are read-only once made).
-    """
-    nodes, adjacency = dict(old._node), dict(old._adj)
-    own: set[int] = set()
-
-    def writable(node: int) -> dict:
-        if node not in own:
-            adjacency[node] = dict(adjacency[node])
-            own.add(node)
-        return adjacency[node]
-
-    for i in touched.tolist():
-        nodes[i] = _cluster_node(p, i)
-    for a in affected:
-        for b in list(adjacency[a]):
-            writable(b).pop(a, None)
-        adjacency[a] = {}
-        own.add(a)
-    for a, b, data in _cluster_edges(p, affected):
-        writable(a)[b] = data
-        writable(b)[a] = data
-    graph = nx.Graph()
-    graph.graph.update(old.graph)
-    graph._node, graph._adj = nodes, adjacency
-    return graph
-
-
-# ---------------------------------------------------------------------------------------------
-# What changed: the history of writes
-#
-# Every write records itself in the named graph :data:`HISTORY_GRAPH` as a ``prov:Activity``
-# with the data version it made (``ckg:dataVersion``), the one it started from
-# (``ckg:previousDataVersion``) and, when there are at most 10,000, the IRI of every subject
-# whose triples it added or removed (``ckg:changedResource``). Following these links back from
-# the store's version to a cached projection's version gives what a refresh must re-read.
-
-#: links of the history followed back before giving up and building afresh
-MAX_CHAIN = 100
-#: changed resources beyond which a full build is as cheap as a refresh
-MAX_CHANGED = 10_000
-
-_PROV_ACTIVITY = str(_PROV_TERMS.Activity)
-_LINK_QUERY = f"""SELECT ?activity ?previous ?resource WHERE {{ GRAPH <{HISTORY_GRAPH}> {{
-  ?activity a <{_PROV_ACTIVITY}> ; <{CKG}dataVersion> %s ; <{CKG}previousDataVersion> ?previous .
-  OPTIONAL {{ ?activity <{CKG}changedResource> ?resource }} }} }}"""
-
-
-def changes_between(store: KnowledgeStore, old_version: str, new_version: str) -> set[str] | None:
-    """The IRIs of the resources changed from ``old_version`` to ``new_version``, by the history.
-
-    ``None`` when the history cannot tell: a link is missing or ambiguous, a write did not list
-    its changed resources (it lists none above 10,000), or the chain is longer than
-    :data:`MAX_CHAIN` links or :data:`MAX_CHANGED` resources. Then only a full build is safe.
-    """
-    changed: set[str] = set()
-    version = new_version
-    for _ in range(MAX_CHAIN):
-        if version == old_version:
-            return changed
-        _, rows = store.select_values(_LINK_QUERY % sparql_term(Literal(version)))
-        activities: dict[str, tuple[set, set]] = {}
-        for activity, previous, resource in rows:
-            previous_versions, resources = activities.setdefault(activity, (set(), set()))
-            previous_versions.add(previous)
-            if resource is not None:
-                resources.add(resource)
-        previous = {v for previous_versions, _ in activities.values() for v in previous_versions}
-        if len(previous) != 1 or any(not resources for _, resources in activities.values()):
-            return None
-        for _, resources in activities.values():
-            changed |= resources
-        if len(changed) > MAX_CHANGED:
-            return None
-        version = previous.pop()
-    return None
-
-
-def catch_up(projection: Projection, store: KnowledgeStore) -> Projection:
-    """The projection of the store's current version: refreshed from ``projection`` when the
-    history lists what changed since its version, built afresh otherwise."""
-    version = store.data_version()
-    if projection.version == version:
-        return projection
-    changed = changes_between(store, projection.version, version)
-    if changed is None:
-        return build_projection(store)
-    return refresh(projection, store, changed, version=version)
-
-
-# ---------------------------------------------------------------------------------------------
-# Caching: once per data version, in memory and (for the CLI) on disk
-
-
-class ProjectionCache:
-    """Holds the projection of one store and keeps it up to date with the data version.
-
-    After a write it refreshes the projection it holds (:func:`catch_up`), or builds it afresh
-    when the history cannot say what changed. Thread-safe: concurrent requests after a write
-    wait for one refresh.
-    """
-
-    def __init__(self, store: KnowledgeStore, cache_dir: str | Path | None = None):
-        self.store = store
-        self.cache_dir = Path(cache_dir) if cache_dir else None
-        self._projection: Projection | None = None
-        self._lock = threading.Lock()
-
-    def get(self) -> Projection:
-        version = self.store.data_version()
-        current = self._projection
-        if current is not None and current.version == version:
-            return current
-        with self._lock:
-            if self._projection is None:
-                self._projection = load_or_build(self.store, self.cache_dir)
-            elif self._projection.version != self.store.data_version():
-                self._projection = catch_up(self._projection, self.store)
-            return self._projection
-
-
-def load_or_build(store: KnowledgeStore, cache_dir: str | Path | None) -> Projection:
-    """The projection for the store's current data version, from the disk cache if present.
-
-    A cached projection of an earlier version is brought up to date (:func:`catch_up`).
-    """
-    if cache_dir is None:
-        return build_projection(store)
-    version = store.data_version()
-    store_key = hashlib.sha256(store.description.encode()).hexdigest()[:12]
-    path = _cache_path(cache_dir, store_key, version)
-    projection = _load(path)
-    if projection is not None and projection.version == version:
-        return projection
-    earlier = [p for p in map(_load, sorted(Path(cache_dir).glob(f"projection-{store_key}-*.pickle"))) if p is not None]
-    projection = catch_up(earlier[0], store) if earlier else build_projection(store)
-    path = _cache_path(cache_dir, store_key, projection.version)
-    Path(cache_dir).mkdir(parents=True, exist_ok=True)
-    for old in Path(cache_dir).glob(f"projection-{store_key}-*.pickle"):  # this store's old versions
-        if old != path:
-            old.unlink(missing_ok=True)
-    temporary = path.with_suffix(f".{os.getpid()}.tmp")
-    with open(temporary, "wb") as handle:
-        pickle.dump(projection, handle, protocol=pickle.HIGHEST_PROTOCOL)
-    temporary.replace(path)
-    return projection
-
-
-def _cache_path(cache_dir: str | Path, store_key: str, version: str) -> Path:
-    return Path(cache_dir) / f"projection-{store_key}-{hashlib.sha256(version.encode()).hexdigest()[:12]}.pickle"
-
-
-def _load(path: Path) -> Projection | None:
-    """The projection pickled at ``path``; None if absent, partial or of an older layout."""
-    try:
-        with open(path, "rb") as handle:
-            projection = pickle.load(handle)
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, ValueError):
-        return None
-    if not isinstance(projection, Projection) or not hasattr(projection, "ties") or projection.__dict__.get("evidence") is None:
-        return None
-    return projection
+def __getattr__(name: str):
+    """``from clusterkg.graph.projection import refresh`` etc.: loaded on first use (they import this module)."""
+    if name in _ELSEWHERE:
+        return getattr(importlib.import_module(f"clusterkg.graph.{_ELSEWHERE[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

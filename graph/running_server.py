@@ -113,6 +113,24 @@ class SnapshotStore(OxigraphStore):
     def read_only(cls, path: str | Path) -> SnapshotStore:
         return _again(lambda: super(SnapshotStore, cls).read_only(path))
 
+    def reopen(self) -> None:
+        """See the store as it is now (a reader front calls it after the writer wrote).
+
+        Requests already reading keep the old snapshot until they finish; the swap is one
+        assignment, so a concurrent read never finds no store.
+        """
+        self._store = _again(lambda: OxigraphStore.read_only(self.path)._store)
+
+    def data_version(self) -> str:
+        """The snapshot's version, read once per snapshot: it cannot change under an opener."""
+        store, known = self._store, getattr(self, "_version", None)
+        if known is not None and store is not None and known[0] is store:
+            return known[1]
+        version = super().data_version()
+        if self._store is store:  # (no reopen meanwhile: the version belongs to this snapshot)
+            self._version = (store, version)
+        return version
+
     def _reopened(self, read: Callable[..., T], *args, **kwargs) -> T:
         def attempt() -> T:
             if self._store is None:

@@ -28,7 +28,13 @@ fixture and compares verdicts and messages), including its quirks:
 Cost: the grouped passes scan the default graph (a predicate's triples, a shape's targets), so
 validation time follows the size of the default graph, not the number of focus candidates: load
 the batch and the context it needs (the types of what it references) into a staging store
-rather than validating a few focus nodes inside a large store.
+rather than validating a few focus nodes inside a large store. The focus graph's test runs once
+per row of a pass, which costs more than the pass itself when most nodes are candidates: with
+``focus_graph=None`` and a filter on the results the same check is cheaper then (what the
+importer does for a batch at least as large as its store). Within a pass, tests that many rows
+need (is the focus a target of the shape, is a value an instance of a ``sh:class``) are OPTIONAL
+joins with the set computed once, not an EXISTS per row; a pass over a predicate first asks
+whether any row breaks a condition at all, and most stop there.
 
 Every construct is listed in ``_COMPONENTS``/``_ALLOWED``; a shapes graph using anything else
 (``sh:sparql``, ``sh:closed``, a sequence path, ``sh:severity``, ...) is refused by
@@ -124,6 +130,7 @@ class _Planned:
     template: str
     reads: tuple[tuple[str | None, str | None, ConstraintQuery], ...]
     value_column: bool = True  # False: a value reported is the focus node itself
+    probe: str | None = None  # an ASK true when the query may have rows (run first: cheap)
 
     def sparql(self, focus_graph: str | None) -> str:
         return _with_focus(self.template, focus_graph)
@@ -167,6 +174,8 @@ class CompiledShapes:
     def _run(store, plan: list[_Planned], focus_graph: str | None, threads: int) -> list[ShapeViolation]:
         def run(planned: _Planned) -> list[ShapeViolation]:
             found = []
+            if planned.probe is not None and not store.query(_with_focus(planned.probe, focus_graph)):
+                return found
             for row in store.query(planned.sparql(focus_graph)):
                 focus = row["focus"]
                 for flag, target, query in planned.reads:
@@ -262,28 +271,50 @@ def _plan(checks: list[_Check], queries: list[ConstraintQuery]) -> list[_Planned
         conditions = [_canonical(_rename(c.violation.condition, c.violation.value, "?value")) for c, _ in group]
         flags = _columns(conditions, "c")
         targets = _columns([c.targets for c, _ in group], "t")
-        binds = "\n    ".join(f"BIND(COALESCE({cond}, false) AS ?{name})" for cond, name in flags.items())
-        target_binds = "\n  ".join(f"BIND(EXISTS {{ {t} }} AS ?{name})" for t, name in targets.items())
-        template = (
-            f"{prefix}SELECT ?focus ?value {_vars(flags)} {_vars(targets)} WHERE {{\n"
-            f"  {{ SELECT ?focus ?value {_vars(flags)} WHERE {{\n    {step}\n    {binds}\n"
-            f"    FILTER({_vars(flags, ' || ')})\n  }} }}\n  {FOCUS_MARKER}\n  {target_binds}\n}}"
-        )
+        binds = "\n    ".join(_flag(cond, name) for cond, name in flags.items())
+        flagged = (f"{{ SELECT ?focus ?value {_vars(flags)} WHERE {{\n    {step}\n    {binds}\n"
+                   f"    FILTER({_vars(flags, ' || ')})\n  }} }}\n  {FOCUS_MARKER}")
+        template = (f"{prefix}SELECT ?focus ?value {_vars(flags)} {_vars(targets)} WHERE {{\n"
+                    f"  {flagged}\n  {_target_joins(targets)}\n}}")
         reads = tuple((flags[cond], targets[c.targets], q) for cond, (c, q) in zip(conditions, group))
-        plan.append(_Planned(template, reads))
+        plan.append(_Planned(template, reads, probe=f"{prefix}ASK {{\n  {flagged}\n}}"))
     for pattern, group in by_pattern.items():
         # the same pattern (e.g. two values of rdfs:label) checked for several shapes
         if len(group) == 1:
             plan.append(_Planned(group[0][1].template, ((None, None, group[0][1]),)))
             continue
         targets = _columns([c.targets for c, _ in group], "t")
-        target_binds = "\n  ".join(f"BIND(EXISTS {{ {t} }} AS ?{name})" for t, name in targets.items())
-        template = (
-            f"{prefix}SELECT ?focus {_vars(targets)} WHERE {{\n"
-            f"  {{ SELECT DISTINCT ?focus WHERE {{ {pattern} }} }}\n  {FOCUS_MARKER}\n  {target_binds}\n}}"
-        )
-        plan.append(_Planned(template, tuple((None, targets[c.targets], q) for c, q in group)))
+        found = f"{{ SELECT DISTINCT ?focus WHERE {{ {pattern} }} }}\n  {FOCUS_MARKER}"
+        template = f"{prefix}SELECT ?focus {_vars(targets)} WHERE {{\n  {found}\n  {_target_joins(targets)}\n}}"
+        plan.append(_Planned(template, tuple((None, targets[c.targets], q) for c, q in group),
+                             probe=f"{prefix}ASK {{\n  {found}\n}}"))
     return plan
+
+
+def _flag(condition: str, name: str) -> str:
+    """Bind ``?name`` to whether ``?value`` breaks ``condition`` (in a pass over a predicate).
+
+    An ``sh:class`` test becomes an OPTIONAL join with the class's instances, computed once:
+    an EXISTS per value cost more than the whole scan (every competency claim's competency).
+    """
+    match = _CLASS_CONDITION.fullmatch(condition)
+    if match is None:
+        return f"BIND(COALESCE({condition}, false) AS ?{name})"
+    instances = f"?value {_iri(RDF.type)}/{_iri(RDFS.subClassOf)}* {match.group(1)}"
+    return f"OPTIONAL {{ SELECT DISTINCT ?value (true AS ?k{name}) WHERE {{ {instances} }} }}\n    BIND(!BOUND(?k{name}) AS ?{name})"
+
+
+def _target_joins(targets: dict[str, str]) -> str:
+    """Columns true where ``?focus`` is a target of each pattern (unbound where it is not).
+
+    An OPTIONAL join with each shape's target set, computed once, rather than an EXISTS per row:
+    a pass over a predicate keeps many rows before the targets decide (every ``schema:startDate``
+    that is no ``xsd:date`` is a row, though only projects need one), and an EXISTS per row cost
+    several times more (measured: 1.35 s against 0.28 s on 27,601 rows). The target sets are
+    computed even for no rows, so the pass's ASK probe runs first and most passes stop there.
+    """
+    return "\n  ".join(f"OPTIONAL {{ SELECT DISTINCT ?focus (true AS ?{name}) WHERE {{ {t} }} }}"
+                       for t, name in targets.items())
 
 
 def _columns(texts: list[str], stem: str) -> dict[str, str]:
@@ -671,10 +702,14 @@ def _equals(compiler, shape, focus, fresh):
         yield _Violation(f"{{ {mine} FILTER NOT EXISTS {{ {theirs} }} }} UNION {{ {theirs} FILTER NOT EXISTS {{ {mine} }} }}", value)
 
 
+#: ``sh:class``'s test: the direct type first (the same answer; the common case needs no path).
+_CLASS_TEST = "(NOT EXISTS {{ {v} <%s> {cls} }} && NOT EXISTS {{ {v} <%s>/<%s>* {cls} }})" % (RDF.type, RDF.type, RDFS.subClassOf)
+#: The same test on a pass's ``?value``, recognised to run it as a join (see :func:`_flag`).
+_CLASS_CONDITION = re.compile(re.escape(_CLASS_TEST.format(v="?value", cls="\0")).replace(re.escape("\0"), "(<[^<>]+>)"))
+
+
 def _class(compiler, shape, v, fresh):
-    cls = _term(shape.one(SH["class"]))
-    # the direct type first: the same answer, and the common case needs no path evaluation
-    return f"(NOT EXISTS {{ {v} {_iri(RDF.type)} {cls} }} && NOT EXISTS {{ {v} {_iri(RDF.type)}/{_iri(RDFS.subClassOf)}* {cls} }})"
+    return _CLASS_TEST.format(v=v, cls=_term(shape.one(SH["class"])))
 
 
 def _datatype(compiler, shape, v, fresh):

@@ -23,7 +23,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -297,10 +297,15 @@ class KnowledgeStore(abc.ABC):
     # transaction as the data (one SPARQL Update, or one swapped generation on disk), so a crash
     # can never leave new data with an old version, or a version without its data.
 
-    def update(self, sparql_update: str, *, agent: str | None = None) -> None:
-        """Run a SPARQL 1.1 Update, the new data version and its history record as one write."""
+    def update(self, sparql_update: str, *, agent: str | None = None, changed: Iterable[str] | None = None) -> None:
+        """Run a SPARQL 1.1 Update, the new data version and its history record as one write.
+
+        ``changed``: the subject IRIs it writes to, when the caller knows them (the history lists
+        them; ``None``: not listed)."""
         self._require_writable()
-        self.commit_update(sparql_update, self._activity("update", agent))
+        activity = self._activity("update", agent)
+        activity.changed = changed
+        self.commit_update(sparql_update, activity)
 
     def insert_graph(self, graph: rdflib.Graph, *, agent: str | None = None) -> None:
         """Add every triple of ``graph`` to the default graph, or none if anything fails."""
@@ -892,8 +897,10 @@ class SparqlProtocolStore(KnowledgeStore):
     record), so the server applies data and version atomically; the Graph Store URL is used
     for reading the default graph. Without ``update_url`` the store is read-only. For ``oxigraph serve`` the URLs are ``/query``, ``/update`` and ``/store``.
 
-    Servers that make the default graph the union of all graphs (Virtuoso, or Oxigraph
-    started with ``--union-default-graph``) also show :data:`META_GRAPH` in queries.
+    Servers that make the default graph the union of all graphs (Oxigraph started with
+    ``--union-default-graph``) also show :data:`META_GRAPH` in queries. Virtuoso is spoken to
+    with ``default_graph`` set (see :mod:`clusterkg.graph.endpoints` for how it deviates from
+    SPARQL 1.1 and what this class does about it).
 
     Parameters
     ----------
@@ -907,7 +914,13 @@ class SparqlProtocolStore(KnowledgeStore):
         Extra HTTP headers for every request, e.g. ``Authorization``.
     timeout : float
         Seconds to wait for the server on each request.
+    default_graph : str, optional
+        A named graph that holds the data in place of the default graph, sent as
+        ``default-graph-uri`` with every query and update (Virtuoso).
     """
+
+    #: graphs Virtuoso keeps for itself (IRI prefixes): a clear never drops them
+    _SYSTEM_GRAPHS = ("http://www.openlinksw.com/", "http://www.w3.org/ns/ldp#", "http://localuriqaserver/")
 
     def __init__(
         self,
@@ -916,6 +929,7 @@ class SparqlProtocolStore(KnowledgeStore):
         graph_store_url: str | None = None,
         headers: Mapping[str, str] | None = None,
         timeout: float = 30,
+        default_graph: str | None = None,
     ) -> None:
         for what, url in (("query", query_url), ("update", update_url), ("Graph Store", graph_store_url)):
             if url is not None and urllib.parse.urlsplit(url).scheme not in ("http", "https"):
@@ -925,6 +939,7 @@ class SparqlProtocolStore(KnowledgeStore):
         self.graph_store_url = graph_store_url
         self.headers = dict(headers or {})
         self.timeout = timeout
+        self.default_graph = default_graph
 
     @property
     def description(self) -> str:
@@ -957,6 +972,12 @@ class SparqlProtocolStore(KnowledgeStore):
         request = urllib.request.Request(url, data=body, method=method, headers=headers)
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                if response.headers.get("X-SPARQL-MaxRows"):  # Virtuoso cut the result short
+                    raise StoreError(
+                        f"{url} returned only the first {response.headers['X-SPARQL-MaxRows']} rows "
+                        "(the server's result limit, Virtuoso's [SPARQL] ResultSetMaxRows): "
+                        "the answer is incomplete"
+                    )
                 return response.read(), response.headers.get_content_type()
         except urllib.error.HTTPError as error:
             with error:
@@ -968,11 +989,28 @@ class SparqlProtocolStore(KnowledgeStore):
             reason = getattr(error, "reason", error)
             raise StoreError(f"{method} {url} failed: cannot reach the server: {reason}") from error
 
+    def protocol_fields(self, operation: str, text: str, *, dataset: bool = True) -> list[tuple[str, str]]:
+        """The form fields that send a query or update (``operation``) to this server: the text
+        as this server needs it and, with ``dataset``, the dataset parameters a
+        ``default_graph`` needs (Virtuoso; see :mod:`clusterkg.graph.endpoints`). Sent
+        form-encoded because Virtuoso never answers a ``POST`` of ``application/sparql-query``;
+        every SPARQL 1.1 server takes this form."""
+        if self.default_graph is None:
+            return [(operation, text)]
+        from clusterkg.graph.endpoints import blank_nodes_as_templates, dataset_parameters, star_paths_spelled_out
+
+        sent = star_paths_spelled_out(text)
+        fields = [(operation, blank_nodes_as_templates(sent) if operation == "update" else sent)]
+        return fields + (dataset_parameters(text, self.default_graph) if dataset else [])
+
+    def _form(self, operation: str, text: str) -> bytes:
+        return urllib.parse.urlencode(self.protocol_fields(operation, text)).encode("ascii")
+
     def _query(self, query: str, accept: str) -> tuple[bytes, str]:
         return self._request(
             self.query_url,
-            body=query.encode("utf-8"),
-            content_type="application/sparql-query",
+            body=self._form("query", query),
+            content_type="application/x-www-form-urlencoded",
             accept=accept,
         )
 
@@ -1027,13 +1065,38 @@ class SparqlProtocolStore(KnowledgeStore):
             raise StoreError(f"cannot parse the {media_type} sent by {self.query_url}: {error}") from error
 
     def _query_bytes(self, query: str, media_type: str) -> bytes:
+        if self.default_graph is not None:
+            return self._rewritten_bytes(query, media_type)
         body, answered = self._query(query, media_type)
         if answered != media_type:
             raise StoreError(f"asked {self.query_url} for {media_type}, got {answered}")
         return body
 
+    def _rewritten_bytes(self, query: str, media_type: str) -> bytes:
+        """Virtuoso's own serialisations stray from the standards (a TSV header of quoted
+        names, JSON-LD that does not round-trip, a comment in empty N-Triples, results as
+        Turtle for a SELECT): ask for SPARQL JSON or N-Triples and let pyoxigraph write the
+        format asked for."""
+        from clusterkg.graph.sparql_text import query_form
+
+        graph_form = query_form(query) in ("CONSTRUCT", "DESCRIBE")
+        if graph_form != (media_type in GRAPH_MEDIA_TYPES):
+            raise StoreError(f"{media_type} does not fit a {query_form(query) or 'query'} query")
+        if graph_form:
+            body, answered = self._query(query, "application/n-triples")
+            source = ox.RdfFormat.N_TRIPLES
+        else:
+            body, answered = self._query(query, "application/sparql-results+json")
+            source = ox.QueryResultsFormat.JSON
+        try:
+            if graph_form:
+                return ox.serialize(ox.parse(body, format=source), format=GRAPH_MEDIA_TYPES[media_type])
+            return ox.parse_query_results(body, format=source).serialize(format=RESULTS_MEDIA_TYPES[media_type])
+        except (SyntaxError, ValueError) as error:
+            raise StoreError(f"cannot read the {answered} sent by {self.query_url}: {error}") from error
+
     def _dump(self, media_type: str) -> bytes:
-        if self.graph_store_url is None:
+        if self.graph_store_url is None or self.default_graph is not None:  # Virtuoso's is the union
             return self._query_bytes(_DUMP_QUERY, media_type)
         body, answered = self._request(self._default_graph_url(), method="GET", accept=media_type)
         if answered != media_type:
@@ -1047,11 +1110,124 @@ class SparqlProtocolStore(KnowledgeStore):
         return url + ("&" if "?" in url else "?") + "default"
 
     def _update(self, sparql_update: str) -> None:
-        self._request(
-            self.update_url,
-            body=sparql_update.encode("utf-8"),
-            content_type="application/sparql-update",
-        )
+        staged: list[str] = []
+        if self.default_graph is not None and len(sparql_update) > self._DATA_BLOCK_LIMIT:
+            sparql_update, staged = self._staged(sparql_update)
+        try:
+            self._request(
+                self.update_url,
+                body=self._form("update", sparql_update),
+                content_type="application/x-www-form-urlencoded",
+            )
+        finally:
+            if staged:  # moved into place by the update above, or left over from a failure
+                self._drop(staged)
+
+    def _chunks(self, quads: list[ox.Quad]) -> Iterator[list[ox.Quad]]:
+        """``quads`` in chunks of about :attr:`_STAGE_CHUNK`, never splitting a group of
+        triples joined by blank nodes."""
+        parent: dict[ox.BlankNode, ox.BlankNode] = {}
+
+        def root(node: ox.BlankNode) -> ox.BlankNode:
+            while parent.setdefault(node, node) != node:
+                node = parent[node]
+            return node
+
+        groups: dict[object, list[ox.Quad]] = {}
+        for q in quads:
+            blanks = [t for t in (q.subject, q.object) if isinstance(t, ox.BlankNode)]
+            if len(blanks) == 2:
+                parent[root(blanks[0])] = root(blanks[1])
+        for n, q in enumerate(quads):
+            blank = next((t for t in (q.subject, q.object) if isinstance(t, ox.BlankNode)), None)
+            groups.setdefault(n if blank is None else root(blank), []).append(q)
+        chunk: list[ox.Quad] = []
+        size = self._STAGE_CHUNK if self.graph_store_url is None else self._STAGE_CHUNK_GRAPH_STORE
+        for group in groups.values():
+            if chunk and len(chunk) + len(group) > size:
+                yield chunk
+                chunk = []
+            chunk += group
+        if chunk:
+            yield chunk
+
+    def _drop(self, graphs: list[str]) -> None:
+        self._request(self.update_url, body=self._form("update", " ;\n".join(f"DROP SILENT GRAPH <{g}>" for g in graphs)),
+                      content_type="application/x-www-form-urlencoded")
+
+    #: characters of ``INSERT DATA`` Virtuoso takes in one request, and triples per staging request
+    #: (its SPARQL compiler refuses data whose generated SQL passes 10,000 lines)
+    _DATA_BLOCK_LIMIT, _STAGE_CHUNK = 100_000, 1_000
+    _STAGE_CHUNK_GRAPH_STORE = 20_000  # triples per POST to the Graph Store
+
+    def _staged(self, sparql_update: str) -> tuple[str, list[str]]:
+        """Virtuoso: the triples of each large ``INSERT DATA`` sent ahead in chunks into private
+        staging graphs, and the block replaced by one copy from them, so the update itself
+        stays small and still changes data, version and history in one request.
+
+        Returns the rewritten update and the staging graphs (to drop afterwards). A blank node
+        label names one node only within one request, so triples sharing blank nodes travel in
+        the same chunk; the copy keeps the nodes it finds.
+        """
+        toks = list(tokens(sparql_update))
+        prologue = " ".join(f"PREFIX {toks[i + 1].text} {toks[i + 2].text}" for i in range(len(toks) - 2)
+                            if toks[i].text.upper() == "PREFIX" and toks[i + 2].kind == "iri")
+        pieces, position, staged = [], 0, []
+        run_id = uuid.uuid4().hex
+        i = 0
+        while i < len(toks) - 2:
+            if not (toks[i].text.upper() == "INSERT" and toks[i + 1].text.upper() == "DATA" and toks[i + 2].text == "{"):
+                i += 1
+                continue
+            depth = 0
+            for j in range(i + 2, len(toks)):
+                depth += (toks[j].text == "{") - (toks[j].text == "}")
+                if depth == 0:
+                    break
+            inner = sparql_update[toks[i + 2].end:toks[j].start]
+            if len(inner) > self._DATA_BLOCK_LIMIT:
+                try:
+                    quads = list(ox.parse(prologue + "\n" + inner, format=ox.RdfFormat.TRIG))
+                except SyntaxError as error:
+                    raise StoreError(f"nothing written to {self.description}: cannot read an INSERT DATA block: {error}") from error
+                targets = {q.graph_name for q in quads}
+                stage_of = {t: f"urn:clusterkg:staging:{run_id}:{len(staged) + n}" for n, t in enumerate(targets)}
+                staged += stage_of.values()
+                try:
+                    for chunk in self._chunks(quads):
+                        if self.graph_store_url is None:
+                            chunk = [ox.Quad(q.subject, q.predicate, q.object, ox.NamedNode(stage_of[q.graph_name]))
+                                     for q in chunk]
+                            self._request(self.update_url, body=self._form("update", _insert_data(chunk)),
+                                          content_type="application/x-www-form-urlencoded")
+                            continue
+                        for target in {q.graph_name for q in chunk}:  # Graph Store: one POST per graph, much faster
+                            triples = [ox.Triple(q.subject, q.predicate, q.object) for q in chunk if q.graph_name == target]
+                            url = self.graph_store_url + ("&" if "?" in self.graph_store_url else "?") + \
+                                urllib.parse.urlencode({"graph": stage_of[target]})
+                            self._request(url, body=ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES),
+                                          content_type="application/n-triples")
+                except StoreError:
+                    self._drop(staged)
+                    raise
+                moves = [f"INSERT {{ GRAPH <{self.default_graph if isinstance(target, ox.DefaultGraph) else target.value}> "
+                         f"{{ ?s ?p ?o }} }} WHERE {{ GRAPH <{stage}> {{ ?s ?p ?o }} }}" for target, stage in stage_of.items()]
+                pieces += [sparql_update[position:toks[i].start], " ;\n".join(moves) or "CLEAR SILENT GRAPH <urn:clusterkg:nothing>"]
+                position = toks[j].end
+            i = j + 1
+        pieces.append(sparql_update[position:])
+        return "".join(pieces), staged
+
+    def _clear(self, activity: Activity) -> None:
+        if self.default_graph is None:
+            return super()._clear(activity)
+        # Virtuoso: DROP ALL would reach its system graphs and fails on graphs not created
+        # explicitly, so drop the data graph and every graph of ours one by one.
+        _, rows = self._select_values("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")
+        graphs = [self.default_graph] + [
+            g for (g,) in rows if g and g != self.default_graph and not g.startswith(self._SYSTEM_GRAPHS)
+        ]
+        self.commit_update(" ;\n".join(f"DROP SILENT GRAPH <{g}>" for g in graphs), activity)
 
     def _close(self) -> None:
         pass
@@ -1092,4 +1268,5 @@ def open_store(
 
     headers = {"Authorization": f"Bearer {token}"} if token else None
     urls = derive_endpoints(endpoint, update_endpoint, graph_store_endpoint, headers)
-    return SparqlProtocolStore(urls.query, None if read_only else urls.update, urls.graph_store, headers=headers)
+    return SparqlProtocolStore(urls.query, None if read_only else urls.update, urls.graph_store, headers=headers,
+                               default_graph=urls.default_graph)

@@ -14,13 +14,23 @@ Stable fixtures for all test modules (keep their names and behaviour):
 ``remote_store``
     A :class:`~clusterkg.graph.store.SparqlProtocolStore` on that server, emptied before the
     test (the server is shared: never rely on data from another test).
+``virtuoso_server``
+    Session-wide real Virtuoso (Debian's ``virtuoso-opensource``) on 127.0.0.1, free HTTP and
+    SQL ports, a temporary database: a :class:`~clusterkg.graph.virtuoso.LocalVirtuoso` with
+    ``query_url`` and ``connect()``.
+``virtuoso_store``
+    A ``SparqlProtocolStore`` on that server, emptied before the test.
+``remote_server``
+    Each real server in turn (params ``oxigraph``, ``virtuoso``), for tests of what a user
+    does against "a SPARQL server": both have ``query_url`` and ``connect()``.
 ``clusterkg_serve``
     ``with clusterkg_serve(store_dir, admin_token=None) as url:`` runs ``clusterkg serve`` as a
     user does (the console script beside the running Python) on 127.0.0.1 and a free port,
     waits until ``/sparql`` answers, and stops it with SIGTERM afterwards (exit code 0).
+    ``clusterkg_serve(None, endpoint=query_url)`` serves a remote SPARQL server instead.
     ``clusterkg_serve_for_module`` is the same for a server shared by a test module.
 ``any_store``
-    Each of the three above in turn (params ``memory``, ``disk``, ``remote``), so one test
+    Each store above in turn (params ``memory``, ``disk``, ``remote``, ``virtuoso``), so one test
     checks that every backend behaves the same. Tests that must know the backend can use
     ``isinstance(any_store, OxigraphStore)``, but should rarely have to.
 """
@@ -90,9 +100,10 @@ class OxigraphServer:
     def store_url(self) -> str:
         return self.base_url + "/store"
 
-    def connect(self) -> SparqlProtocolStore:
-        """A new client of this server (a second one sees the same data)."""
-        return SparqlProtocolStore(self.query_url, self.update_url, self.store_url, timeout=10)
+    def connect(self, timeout: float = 60) -> SparqlProtocolStore:
+        """A new client of this server (a second one sees the same data). The time limit
+        allows clearing the ~260k triples of a full ``init`` on a busy machine (seen > 10 s)."""
+        return SparqlProtocolStore(self.query_url, self.update_url, self.store_url, timeout=timeout)
 
 
 def _free_port() -> int:
@@ -157,14 +168,15 @@ def _clusterkg_serve(log_dir: Path):
     assert binary is not None, f"no `clusterkg` console script beside {sys.executable}: pip install -e ."
 
     @contextmanager
-    def serve(store: Path | str, admin_token: str | None = None) -> Iterator[str]:
+    def serve(store: Path | str | None, admin_token: str | None = None, endpoint: str | None = None) -> Iterator[str]:
         port = _free_port()
         env = {k: v for k, v in os.environ.items() if k != "CLUSTERKG_ADMIN_TOKEN"}
         if admin_token:
             env["CLUSTERKG_ADMIN_TOKEN"] = admin_token
         log_path = log_dir / f"serve-{port}.log"
         with open(log_path, "wb") as log:
-            process = subprocess.Popen([binary, "--store", str(store), "serve", "--host", "127.0.0.1",
+            where = ["--endpoint", endpoint] if endpoint else ["--store", str(store)]
+            process = subprocess.Popen([binary, *where, "serve", "--host", "127.0.0.1",
                                         "--port", str(port), "--threads", "4"],
                                        stdout=log, stderr=subprocess.STDOUT, env=env)
         url = f"http://127.0.0.1:{port}"
@@ -216,7 +228,29 @@ def remote_store(oxigraph_server: OxigraphServer) -> Iterator[SparqlProtocolStor
         yield store
 
 
-@pytest.fixture(params=["memory", "disk", "remote"])
+@pytest.fixture(scope="session")
+def virtuoso_server(tmp_path_factory: pytest.TempPathFactory):
+    from clusterkg.graph.virtuoso import LocalVirtuoso, virtuoso_binaries
+
+    if virtuoso_binaries() is None:
+        pytest.skip("Virtuoso is not installed (apt-get install virtuoso-opensource)")
+    with LocalVirtuoso(tmp_path_factory.mktemp("virtuoso"), _free_port(), _free_port()) as server:
+        yield server
+
+
+@pytest.fixture
+def virtuoso_store(virtuoso_server) -> Iterator[SparqlProtocolStore]:
+    with virtuoso_server.connect(timeout=30) as store:
+        store.clear()
+        yield store
+
+
+@pytest.fixture(params=["oxigraph", "virtuoso"])
+def remote_server(request: pytest.FixtureRequest):
+    return request.getfixturevalue(f"{request.param}_server")
+
+
+@pytest.fixture(params=["memory", "disk", "remote", "virtuoso"])
 def any_store(request: pytest.FixtureRequest) -> KnowledgeStore:
     return request.getfixturevalue(f"{request.param}_store")
 

@@ -24,14 +24,14 @@ MINI = [str(p) for p in sorted((DATA_DIR / "mini").glob("*.csv"))]
 VERBS = ["init", "import", "validate", "export", "query", "stats", "generate", "identify", "communities", "brokers", "matchmake", "recommend", "applications", "disseminate", "gaps", "partners"]
 
 
-@pytest.fixture(params=["embedded", "oxigraph-server"])
+@pytest.fixture(params=["embedded", "oxigraph-server", "virtuoso-server"])
 def run(request, tmp_path):
     """Invoke the CLI on a store of its own: an embedded one in tmp_path, or an emptied
-    ``oxigraph serve`` named by its query URL alone (the update and Graph Store URLs derived)."""
+    ``oxigraph serve`` or Virtuoso named by its query URL alone (the rest derived)."""
     if request.param == "embedded":
         where = ["--store", str(tmp_path / "store")]
     else:
-        server = request.getfixturevalue("oxigraph_server")
+        server = request.getfixturevalue(request.param.replace("-", "_"))
         with server.connect() as store:
             store.clear()
         where = ["--endpoint", server.query_url]

@@ -46,7 +46,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     ``ENDPOINT``, ``UPDATE_ENDPOINT``, ``GRAPH_STORE_ENDPOINT``, ``ENDPOINT_TOKEN`` (a remote
     server), ``QUERY_TIMEOUT``, ``MAX_ROWS``, ``ADMIN_TOKEN``, ``QUERY_WORKERS``, ``QUERY_CACHE``,
     ``QUERY_RESERVE`` (idle query workers kept ready beside the busy ones; default 3),
-    ``ACCOUNTS`` (the accounts database, see :mod:`clusterkg.webapp.accounts`), ``SECRET_KEY``.
+    ``ACCOUNTS`` (the accounts database, see :mod:`clusterkg.webapp.accounts`), ``SECRET_KEY``,
+    ``PROJECTION_CACHE`` (the directory where analytic projections are shared between processes,
+    by default the ``cache`` setting; empty: kept in memory only).
 
     The app closes its query workers and its store itself, when it is garbage-collected or the
     interpreter exits; callers that want them gone sooner call
@@ -73,6 +75,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         QUERY_CACHE=get_setting("query_cache"),
         ACCOUNTS=get_setting("accounts"),
         SECRET_KEY=get_setting("secret_key"),
+        PROJECTION_CACHE=get_setting("cache"),
         JSON_SORT_KEYS=False,
     )
     if test_config:
@@ -86,6 +89,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         query_workers=int(app.config["QUERY_WORKERS"]),
         query_cache=int(app.config.get("QUERY_CACHE", 0)),
         query_reserve=int(app.config.get("QUERY_RESERVE", 3)),
+        projection_cache=app.config.get("PROJECTION_CACHE") or None,
     )
     ckg.init_app(app)
     weakref.finalize(app, ckg.close)  # also runs at interpreter exit

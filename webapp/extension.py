@@ -26,13 +26,15 @@ class ClusterKG:
 
     def __init__(self, store: KnowledgeStore, *, query_timeout: float, max_rows: int,
                  admin_token: str | None, query_workers: int, query_cache: int = 0,
-                 query_reserve: int = 3):
+                 query_reserve: int = 3, projection_cache: str | None = None):
         self.store = store
-        self.projections = ProjectionCache(store)
+        # with a directory, fronts before one SPARQL server share their projections through it
+        self.projections = ProjectionCache(store, projection_cache)
         self.query_timeout = query_timeout
         self.max_rows = max_rows
         self.admin_token = admin_token or None
         self._write_lock = threading.Lock()
+        self.write_listeners: list[Callable[[], None]] = []  # called after every write (other fronts)
         self.runner = _runner_for(store, query_workers, query_timeout, query_reserve)
         if query_cache > 0 and isinstance(store, OxigraphStore):
             # (a remote server may be written by other clients: its answers are never cached)
@@ -47,6 +49,8 @@ class ClusterKG:
                 return action(self.store)
             finally:
                 self.runner.data_changed()
+                for listener in self.write_listeners:
+                    listener()
 
     def close(self) -> None:
         """Stop the query workers and release the store; closing twice is fine."""
@@ -62,7 +66,8 @@ def _runner_for(store: KnowledgeStore, workers: int, timeout: float, reserve: in
     from clusterkg.webapp import query_runner
 
     if isinstance(store, SparqlProtocolStore):
-        return query_runner.RemoteQueryRunner(store.query_url, store.headers, timeout=timeout)
+        return query_runner.RemoteQueryRunner(store.query_url, store.headers, timeout=timeout,
+                                              fields=store.protocol_fields)
     if not isinstance(store, OxigraphStore):
         raise TypeError(f"no query runner for {type(store).__name__}")
     if store.path is not None:

@@ -27,7 +27,7 @@ from clusterkg.graph.media_types import MEDIA_TYPES
 from clusterkg.ontology.namespace import DCT, RDF
 from clusterkg.webapp.negotiation import GRAPH_FORMATS, RESULT_FORMATS, choose
 from clusterkg.webapp.query_runner import QueryJob
-from clusterkg.webapp.sparql_text import check_query, check_update, with_using_graphs
+from clusterkg.webapp.sparql_text import check_query, check_update, data_subjects, with_using_graphs
 
 __all__ = ["bp", "example_queries"]
 
@@ -154,7 +154,8 @@ def _update(update: str, params) -> Response:
         list(params.getlist("using-named-graph-uri")),
     )
     try:
-        state().write(lambda store: store.update(text, agent=agent))
+        # (an INSERT/DELETE DATA names what it changes: the history lists it, pages catch up cheaply)
+        state().write(lambda store: store.update(text, agent=agent, changed=data_subjects(text)))
     except StoreError as error:
         raise ApiError(str(error), 400) from error
     response = Response(b'{"ok":true}', status=200, content_type="application/json")

@@ -31,6 +31,7 @@ __all__ = [
     "Token",
     "check_query",
     "check_update",
+    "data_subjects",
     "has_dataset_clause",
     "tokens",
     "with_using_graphs",
@@ -108,6 +109,50 @@ def check_query(query: str) -> None:
 def check_update(update: str) -> None:
     """Raise :class:`RemoteAccessRefused` if the update uses ``LOAD`` or ``SERVICE``."""
     _check(update, "parseUpdate")
+
+
+_DATA_SUBJECTS_LIMIT = 32 << 10  # a larger update (a bulk load) is not read for its subjects: not listed
+
+
+def data_subjects(update: str) -> list[str] | None:
+    """The subject IRIs an update made only of ``INSERT DATA`` / ``DELETE DATA`` writes to, so
+    its history can list the resources it changed (and the analytic projection catch up on
+    those alone); ``None`` for any other update, a blank-node subject, text over 32 KiB or text
+    that does not parse: then the history lists nothing and readers treat everything as changed.
+
+    The lexer checks the operations; pyoxigraph (fast, unlike rdflib's parser: 2 s for 13 KB)
+    then runs the update, each ``DELETE DATA`` turned into ``INSERT DATA``, on an empty
+    in-memory store, which ends up holding exactly the triples named.
+
+    >>> data_subjects("PREFIX ex: <http://ex/> INSERT DATA { ex:a ex:p 1 . GRAPH ex:g { ex:b ex:p 2 } }")
+    ['http://ex/a', 'http://ex/b']
+    >>> data_subjects("DELETE WHERE { ?s ?p ?o }") is None
+    True
+    """
+    import pyoxigraph as ox
+
+    if len(update) > _DATA_SUBJECTS_LIMIT:
+        return None
+    pieces, last = [], 0
+    for operation in _operations(list(tokens(update))):
+        body = without_prologue(operation)
+        words = [t.text.upper() if t.kind == "word" else "" for t in body[:2]]
+        if words not in (["INSERT", "DATA"], ["DELETE", "DATA"]):
+            return None
+        if words[0] == "DELETE":
+            pieces += [update[last:body[0].start], "INSERT"]
+            last = body[0].end
+    scratch = ox.Store()
+    try:
+        scratch.update("".join(pieces) + update[last:])
+    except (SyntaxError, ValueError, OSError, RuntimeError):
+        return None
+    subjects: set[str] = set()
+    for quad in scratch:
+        if not isinstance(quad.subject, ox.NamedNode):
+            return None
+        subjects.add(quad.subject.value)
+    return sorted(subjects)
 
 
 # --------------------------------------------------------------------------- protocol USING

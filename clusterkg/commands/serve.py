@@ -25,13 +25,17 @@ LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 @click.option("--port", type=click.IntRange(0, 65535), default=lambda: int(get_setting("port")),
               show_default="5000 [env CLUSTERKG_PORT]", help="Port (0: any free port, printed at start).")
 @click.option("--threads", type=click.IntRange(1, 256), default=8, show_default=True, help="Request threads.")
+@click.option("--processes", type=click.IntRange(1, 64), default=lambda: int(get_setting("processes")),
+              show_default="1 [env CLUSTERKG_PROCESSES]",
+              help="Front processes sharing the port (on-disk store): this one writes, the others read.")
 @click.pass_context
-def serve(ctx: click.Context, host: str, port: int, threads: int) -> None:
+def serve(ctx: click.Context, host: str, port: int, threads: int, processes: int) -> None:
     """Serve the web pages, the SPARQL endpoint (/sparql) and the Graph Store (/store).
 
     Read-only unless CLUSTERKG_ADMIN_TOKEN is set; writes then need
     'Authorization: Bearer <token>'. Queries stop after CLUSTERKG_QUERY_TIMEOUT seconds
-    and return at most CLUSTERKG_MAX_ROWS rows.
+    and return at most CLUSTERKG_MAX_ROWS rows. With --processes N, N-1 more front processes
+    answer reads beside this one and hand writes to it (clusterkg.webapp.fronts).
     """
     import waitress
 
@@ -45,22 +49,40 @@ def serve(ctx: click.Context, host: str, port: int, threads: int) -> None:
     try:
         where = data_location(options.get("store"), options.get("endpoint"))
         endpoint, location = where.endpoint, where.store
+        on_disk = endpoint is None and not where.in_memory
+        if processes > 1 and not on_disk:
+            raise click.UsageError("--processes above 1 needs an on-disk store (--store DIR), not "
+                                   + ("a remote endpoint" if endpoint else "an in-memory one"))
         app = create_app({"STORE": None if endpoint else str(location), "ENDPOINT": endpoint})
     except (StoreError, OSError, ValueError, ClusterKGError) as error:
         raise click.ClickException(f"cannot start the server: {error}") from error
     ckg = app.extensions["clusterkg"]
-    server = waitress.create_server(app, host=host, port=port, threads=threads, ident="clusterkg")
+    readers = None
+    if processes > 1:
+        from clusterkg.webapp.fronts import Readers, listening_socket
+
+        try:
+            public = listening_socket(host, port)
+            readers = Readers(location, public, processes - 1, threads)
+        except (OSError, RuntimeError) as error:
+            ckg.close()
+            raise click.ClickException(f"cannot start the server: {error}") from error
+        readers.connect_writer(ckg)
+        server = waitress.create_server(app, sockets=[public, readers.private], threads=threads, ident="clusterkg")
+        port = public.getsockname()[1]
+    else:
+        server = waitress.create_server(app, host=host, port=port, threads=threads, ident="clusterkg")
+        port = server.effective_port
     if host not in LOOPBACK:
         click.echo(f"warning: listening on {host}, not only on this machine", err=True)
     writes = "writes need the admin token" if ckg.admin_token else "read-only (no CLUSTERKG_ADMIN_TOKEN)"
-    click.echo(f"clusterkg serving the {ckg.store.description} at http://{host}:{server.effective_port}/ "
-               f"(SPARQL /sparql, Graph Store /store; {writes})", err=True)
+    fronts = f"; {processes} processes: this one writes, pids {readers.pids()} read" if readers else ""
+    click.echo(f"clusterkg serving the {ckg.store.description} at http://{host}:{port}/ "
+               f"(SPARQL /sparql, Graph Store /store; {writes}{fronts})", err=True)
     # stop cleanly: the app closes its query workers and flushes its store at exit
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     # the note in the store directory lets `clusterkg import`/`init` write through this server
-    on_disk = endpoint is None and not where.in_memory
-    note = announced(location, host, server.effective_port, bool(ckg.admin_token)) if on_disk \
-        else contextlib.nullcontext()
+    note = announced(location, host, port, bool(ckg.admin_token)) if on_disk else contextlib.nullcontext()
     try:
         with note:
             server.run()
@@ -68,3 +90,5 @@ def serve(ctx: click.Context, host: str, port: int, threads: int) -> None:
         pass
     finally:
         server.close()
+        if readers is not None:
+            readers.stop()

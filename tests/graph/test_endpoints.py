@@ -6,7 +6,7 @@ The layouts of Fuseki and Virtuoso are checked by the doctests of ``graph/endpoi
 
 from __future__ import annotations
 
-from clusterkg.graph.endpoints import derive_endpoints
+from clusterkg.graph.endpoints import VIRTUOSO_DEFAULT_GRAPH, derive_endpoints
 from clusterkg.graph.store import open_store
 
 TRIPLE = b'<https://example.org/s> <https://example.org/p> "o" .\n'
@@ -35,3 +35,16 @@ def test_explicit_urls_win(oxigraph_server):
 def test_an_unreachable_server_of_unknown_layout_is_read_only_not_an_error():
     urls = derive_endpoints("http://127.0.0.1:9/repositories/ckg")  # nothing listens on port 9
     assert (urls.update, urls.graph_store) == (None, None)
+
+
+def test_virtuoso_is_told_by_its_server_header(virtuoso_server, virtuoso_store):
+    """Virtuoso answers at /sparql like `clusterkg serve`; its data lives in a named graph."""
+    urls = derive_endpoints(virtuoso_server.query_url)
+    assert (urls.server, urls.update) == ("Virtuoso", virtuoso_server.query_url)
+    assert urls.default_graph == VIRTUOSO_DEFAULT_GRAPH
+    explicit = derive_endpoints(virtuoso_server.query_url, update=virtuoso_server.query_url, graph_store="http://127.0.0.1:9/g")
+    assert explicit.default_graph == VIRTUOSO_DEFAULT_GRAPH  # explicit URLs do not lose it
+    with open_store(endpoint=virtuoso_server.query_url) as store:
+        store.insert_ntriples(TRIPLE)
+        assert store.triple_count() == 1
+        assert store.ask("ASK { GRAPH <%s> { ?s ?p \"o\" } }" % VIRTUOSO_DEFAULT_GRAPH)

@@ -92,21 +92,28 @@ def test_ambiguous_and_unknown_names_list_candidates(world):
     assert caught.value.candidates == ["Alpha Valley [alpha-valley]"]
 
 
-def test_cache_rebuilds_after_a_write(memory_store, tmp_path):
+def test_cache_rebuilds_after_a_write(disk_store, tmp_path):
     from clusterkg.graph.sheets import build_rows
 
     graph, _ = build_rows("countries", [{"code": "DE", "name": "Germany"}])
-    memory_store.insert_graph(graph)
-    cache = ProjectionCache(memory_store, tmp_path)
+    disk_store.insert_graph(graph)
+    cache = ProjectionCache(disk_store, tmp_path)
     first = cache.get()
     assert cache.get() is first
     graph, _ = build_rows("clusters", [{"id": "c", "name": "C", "countries": "DE", "source_url": "https://example.org/c"}])
-    memory_store.insert_graph(graph)
+    disk_store.insert_graph(graph)
     second = cache.get()
     assert second is not first and len(second.clusters) == 1
+    cache.wait_saved()  # written in the background
     assert len(list(tmp_path.glob("projection-*.pickle"))) == 1
-    again = load_or_build(memory_store, tmp_path)  # from the disk cache
+    again = load_or_build(disk_store, tmp_path)  # from the disk cache
     assert len(again.clusters) == 1 and again.version == second.version
+
+
+def test_a_store_in_memory_is_not_cached_on_disk(memory_store, tmp_path):
+    """Two stores in memory have the same description: a file could not say whose it is."""
+    ProjectionCache(memory_store, tmp_path).get()
+    assert not list(tmp_path.iterdir())
 
 
 def test_default_dataset_projection(default_projection):

@@ -1,5 +1,5 @@
 """``clusterkg serve`` as a user runs it (the console script): it answers on the loopback, on the
-embedded store and in front of a real ``oxigraph serve``, and stops on SIGTERM."""
+embedded store and in front of a real ``oxigraph serve`` or Virtuoso, and stops on SIGTERM."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
+from clusterkg.graph.store import OxigraphStore
 
 CLUSTERKG = str(Path(sys.executable).with_name("clusterkg"))
 
@@ -47,14 +49,21 @@ def _wait_for(url: str, process: subprocess.Popen, log: Path) -> bytes:
     raise AssertionError(f"clusterkg serve did not answer: {log.read_text()}")
 
 
-@pytest.mark.parametrize("where", ["embedded", "remote"])
-def test_serve_answers_and_stops(store_path, tmp_path, oxigraph, where):
+@pytest.mark.parametrize("where", ["embedded", "remote", "virtuoso"])
+def test_serve_answers_and_stops(store_path, tmp_path, oxigraph, where, request):
     env = {k: v for k, v in os.environ.items() if k != "CLUSTERKG_ADMIN_TOKEN"}
     target = ["--store", str(store_path)]
     if where == "remote":
         base = oxigraph(store_path)
         target = ["--endpoint", f"{base}/query"]
         env.update(CLUSTERKG_UPDATE_ENDPOINT=f"{base}/update", CLUSTERKG_GRAPH_STORE_ENDPOINT=f"{base}/store")
+    if where == "virtuoso":  # the store's data copied into a real Virtuoso; its URLs derived
+        with OxigraphStore.read_only(store_path) as source:
+            data = source.dump("application/n-triples")
+        store = request.getfixturevalue("virtuoso_store")
+        store.insert_ntriples(data)
+        base = store.query_url.removesuffix("/sparql")
+        target = ["--endpoint", store.query_url]
     port = _free_port()
     log_path = tmp_path / "serve.log"
     with open(log_path, "wb") as log:
@@ -77,5 +86,5 @@ def test_serve_answers_and_stops(store_path, tmp_path, oxigraph, where):
                 process.wait()
     text = log_path.read_text()
     assert f"127.0.0.1:{port}" in text and "read-only (no CLUSTERKG_ADMIN_TOKEN)" in text
-    if where == "remote":
-        assert f"SPARQL server {base}/query" in text
+    if where != "embedded":
+        assert f"SPARQL server {target[1]}" in text

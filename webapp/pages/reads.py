@@ -16,11 +16,9 @@ from dataclasses import dataclass
 from rdflib.query import Result
 from rdflib.term import Node
 
-from clusterkg.graph.errors import InvalidInput
-from clusterkg.graph.store import GRAPH_MEDIA_TYPES, RESULTS_MEDIA_TYPES, _with_bindings
+from clusterkg.graph.store import _with_bindings
 from clusterkg.webapp.extension import state
 from clusterkg.webapp.query_runner import QueryAnswer, QueryJob
-from clusterkg.graph.sparql_text import tokens
 
 __all__ = ["Rows", "answer", "ask", "select"]
 
@@ -48,28 +46,7 @@ def answer(query: str, accept: str, bindings: dict[str, Node] | None = None,
     ckg = state()
     job = QueryJob(_with_bindings(query, bindings), accept=accept, base_iri=base_iri,
                    max_rows=min(max_rows or ckg.max_rows, ckg.max_rows))
-    if ckg.runner is not None:
-        return ckg.runner.run(job)
-    # A store without a runner (a remote server, until it has one) keeps its own limits:
-    # the server's, and the HTTP timeout of the connection.
-    form = _form(job.query)
-    fitting = RESULTS_MEDIA_TYPES if form in ("SELECT", "ASK") else GRAPH_MEDIA_TYPES
-    offered = [part.split(";")[0].strip() for part in accept.split(",")]
-    media_type = next((m for m in offered if m in fitting), None)
-    if media_type is None:
-        raise InvalidInput(f"a {form} query cannot be answered in {accept}")
-    return QueryAnswer(media_type, ckg.store.query_bytes(job.query, media_type), form)
-
-
-def _form(query: str) -> str:
-    """SELECT, ASK or CONSTRUCT (for DESCRIBE too): the query form's keyword."""
-    for token in tokens(query):
-        word = token.text.upper() if token.kind == "word" else ""
-        if word in ("SELECT", "ASK"):
-            return word
-        if word in ("CONSTRUCT", "DESCRIBE"):
-            return "CONSTRUCT"
-    raise InvalidInput("not a SPARQL query: no SELECT, ASK, CONSTRUCT or DESCRIBE")
+    return ckg.runner.run(job)
 
 
 def select(query: str, bindings: dict[str, Node] | None = None, max_rows: int | None = None) -> Rows:

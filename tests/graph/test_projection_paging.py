@@ -1,0 +1,90 @@
+"""The projection built in pages from a real ``oxigraph serve``: no answer is large, and the
+result equals the build that reads every answer whole."""
+
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+import pytest
+
+from clusterkg.graph.errors import InvalidInput
+from clusterkg.graph import projection
+from clusterkg.graph.projection import build_projection
+from clusterkg.graph.store import SparqlProtocolStore
+from clusterkg.graph.synthetic import SyntheticSpec, write_synthetic
+
+PAGE = 7
+
+
+class CountingStore(SparqlProtocolStore):
+    """The real protocol store, noting how many rows each answer had."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.answers: list[tuple[str, int]] = []
+
+    def _query_bytes(self, query: str, media_type: str) -> bytes:
+        body = super()._query_bytes(query, media_type)
+        self.answers.append((query, body.count(b"\n") - 1))  # CSV: a header, then a line per row
+        return body
+
+
+@pytest.fixture()
+def served(oxigraph_server, remote_store):
+    """A CountingStore on the test server, holding a small synthetic graph."""
+    buffer = io.BytesIO()
+    write_synthetic(SyntheticSpec(clusters=12, organisations=300, competencies=60, seed=3), buffer)
+    remote_store.insert_ntriples(buffer.getvalue())
+    yield CountingStore(oxigraph_server.query_url, timeout=30)
+    remote_store.clear()  # the server is shared: leave it empty
+
+
+def largest_degree(store: SparqlProtocolStore) -> int:
+    """The most triples any one resource is the subject of (bounds the rows one subject gives)."""
+    _, rows = store.select_values("SELECT (MAX(?n) AS ?m) WHERE { { SELECT ?s (COUNT(*) AS ?n) WHERE { "
+                                  "?s ?p ?o } GROUP BY ?s } }")
+    return int(rows[0][0])
+
+
+def test_paged_build_equals_the_whole_build_and_no_answer_is_large(served):
+    whole = build_projection(served, page_size=0)
+    whole_largest = max(rows for _, rows in served.answers)
+    served.answers.clear()
+    paged = build_projection(served, page_size=PAGE)
+
+    assert paged.version == whole.version
+    for name in ("clusters", "organisations", "competencies", "industries", "partnerships", "resources", "developments"):
+        pd.testing.assert_frame_equal(getattr(paged, name), getattr(whole, name), obj=name)
+    ordered = lambda ties: ties.sort_values(list(ties.columns), ignore_index=True)  # noqa: E731 (rows in no order)
+    pd.testing.assert_frame_equal(ordered(paged.ties), ordered(whole.ties), obj="ties")
+    for name in ("org_competency", "org_competency_up", "cluster_org", "cluster_competency", "cluster_needs", "org_needs"):
+        a, b = getattr(paged, name), getattr(whole, name)
+        assert a.shape == b.shape and (a != b).nnz == 0, name
+    assert paged.labels == whole.labels and paged.org_competency.nnz > 1000 and len(paged.organisations) >= 300
+
+    listings = [rows for query, rows in served.answers if "LIMIT" in query]
+    details = [rows for query, rows in served.answers if "LIMIT" not in query and "COUNT" not in query]
+    assert len(listings) > 300 / PAGE and max(listings) <= PAGE
+    assert max(details) <= PAGE * largest_degree(served) < whole_largest
+
+
+def test_the_remote_store_is_read_in_pages_by_default(served):
+    build_projection(served)
+    assert any("LIMIT" in query for query, _ in served.answers)
+    served.answers.clear()
+    build_projection(served, page_size=0)
+    assert not any("LIMIT" in query for query, _ in served.answers)
+
+
+def test_subjects_listed_in_slices_and_in_keyset_order_agree(served):
+    slices = projection._list_subjects(served, "org:FormalOrganization", PAGE)
+    ordered = projection._list_subjects_in_order(served, "?s a org:FormalOrganization FILTER(isIRI(?s))", PAGE)
+    assert slices == ordered and len(ordered) >= 300
+    assert any("ORDER BY" in query for query, _ in served.answers)
+    assert max(rows for query, rows in served.answers if "LIMIT" in query) <= PAGE
+
+
+def test_a_page_size_below_one_is_refused(served):
+    with pytest.raises(InvalidInput, match="page size must be a positive number"):
+        build_projection(served, page_size=-3)

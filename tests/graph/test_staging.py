@@ -1,0 +1,93 @@
+"""Staging checks only the batch's focus nodes, whichever way it marks them (by batch size)."""
+
+from pathlib import Path
+
+import pytest
+
+from clusterkg.graph.importer import import_files
+from clusterkg.graph.parsing import parse_files
+from clusterkg.graph.problems import ValidationFailed
+from clusterkg.graph.shacl_sparql import FOCUS_GRAPH
+from clusterkg.graph.staging import stage
+
+DATA_DIR = Path(__file__).parent.parent / "data"
+MINI = sorted((DATA_DIR / "mini").glob("*.csv"))
+CLUSTER = "https://w3id.org/clusterkg/id/cluster/silicon-saxony"
+
+#: Written with a raw update (no checks): a cluster without its required values, pointing at a
+#: country nobody describes, ending before it starts. Not the fault of any later batch.
+EARLIER_PROBLEMS = """
+PREFIX ckg: <https://w3id.org/clusterkg/ns#>
+PREFIX schema: <https://schema.org/>
+PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>
+INSERT DATA {
+  <https://example.org/broken-cluster> a ckg:Cluster ; ckg:country <https://example.org/nowhere> ;
+      schema:startDate "2010"^^xsd:gYear ; schema:endDate "2001"^^xsd:gYear .
+}
+"""
+
+
+def _bad_count(tmp_path: Path) -> Path:
+    path = tmp_path / "count.ttl"
+    path.write_text(
+        "@prefix ckg: <https://w3id.org/clusterkg/ns#> .\n"
+        "@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .\n"
+        f'<{CLUSTER}> ckg:memberCount "-5"^^xsd:integer .\n'
+    )
+    return path
+
+
+def _mode(store, paths, tmp_path: Path) -> str | None:
+    work = tmp_path / "mode"
+    work.mkdir(exist_ok=True)
+    staging = stage(store, parse_files(paths, work), work)
+    try:
+        return staging.focus_graph
+    finally:
+        staging.discard()
+
+
+def _problems(paths, store) -> list[str]:
+    with pytest.raises(ValidationFailed) as caught:
+        import_files(paths, store, progress=False)
+    return [str(p) for p in caught.value.problems]
+
+
+def test_a_batch_larger_than_the_store_is_checked_whole_graph_on_its_own_nodes(disk_store, tmp_path):
+    disk_store.update(EARLIER_PROBLEMS)
+    batch = [*MINI, _bad_count(tmp_path)]
+    assert _mode(disk_store, batch, tmp_path) is None  # whole-graph passes, filtered to the batch
+    lines = _problems(batch, disk_store)
+    # (located at the first file describing the cluster: its row in clusters.csv)
+    assert lines and all("memberCount" in line and "silicon-saxony" in line for line in lines), lines
+    report = import_files(MINI, disk_store, progress=False)  # the earlier problems stay unreported
+    assert report.added > 100
+
+
+def test_a_batch_smaller_than_the_store_is_checked_through_the_focus_graph(disk_store, tmp_path):
+    import_files(MINI, disk_store, progress=False)
+    disk_store.update(EARLIER_PROBLEMS)
+    addition = _bad_count(tmp_path)
+    assert _mode(disk_store, [addition], tmp_path) == FOCUS_GRAPH
+    lines = _problems([addition], disk_store)
+    assert lines and all(line.startswith(f"{addition}: line 3: ckg:memberCount: ") for line in lines), lines
+    label = tmp_path / "label.ttl"
+    label.write_text(f'<{CLUSTER}> <http://www.w3.org/2000/01/rdf-schema#comment> "a note"@en .\n')
+    assert import_files([label], disk_store, progress=False).added == 1
+    assert not disk_store.ask(f"ASK {{ GRAPH <{FOCUS_GRAPH}> {{ ?s ?p ?o }} }}")  # the marks never reach the store
+
+
+def test_bulk_loading_in_slices_loads_every_line_once(tmp_path, monkeypatch):
+    import pyoxigraph as ox
+
+    from clusterkg.graph import staging
+
+    lines = [f'<https://example.org/n{i}> <https://example.org/p> "value {i} {"x" * (i % 37)}" .\n' for i in range(500)]
+    path = tmp_path / "batch.nt"
+    path.write_text("".join(lines))
+    monkeypatch.setattr(staging, "_LOAD_SLICE", 1000)  # ~15 lines a slice, cut mid-line
+    store = ox.Store()
+    staging._bulk_load(store, path, ox.NamedNode("https://example.org/g"))
+    expected = set(ox.parse(path=str(path), format=ox.RdfFormat.N_TRIPLES))
+    loaded = {ox.Triple(q.subject, q.predicate, q.object) for q in store}
+    assert len(store) == 500 and loaded == {ox.Triple(t.subject, t.predicate, t.object) for t in expected}
