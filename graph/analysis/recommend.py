@@ -80,7 +80,8 @@ JSON (``Recommendations.to_json()``)::
 
 Examples
 --------
-Two clusters of one industry, each with what the other lacks, rank first for each other:
+Two clusters of one industry, each with what the other lacks, rank first for each other; a third
+of the same industry and country that holds what A holds follows on common ground alone:
 
 >>> from clusterkg.graph.projection import build_projection
 >>> from clusterkg.graph.sheets import build_rows
@@ -100,10 +101,12 @@ Two clusters of one industry, each with what the other lacks, rank first for eac
 >>> for sheet, sheet_rows in rows.items():
 ...     store.insert_graph(build_rows(sheet, sheet_rows, sheet + ".csv")[0])
 >>> result = recommend_clusters(build_projection(store), "a")
->>> [item.label for item in result.items]
-['B']
+>>> [(item.label, item.complementarity > 0) for item in result.items]
+[('B', True), ('C', False)]
 >>> result.items[0].why
-'they have Optics which you lack; you have Chips which they lack; both in Electronics'
+'they have Optics which you lack; you have Chips which they lack; both in Electronics; same country (DE)'
+>>> result.items[1].why
+'both in Electronics; same country (DE)'
 """
 
 from __future__ import annotations
