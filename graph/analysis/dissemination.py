@@ -267,7 +267,7 @@ def disseminate(
             under_grand = q.holds_csc[:, [grand]].toarray().ravel() > 0
             related[under_grand & ~under_parent & ~held[:, j], j] = COUSIN_WEIGHT
     # applied: the most specific industry of B in which k is applied, relative to the most specific industry
-    weight = q.industry_weight / q.industry_weight.max()
+    weight = q.industry_weight / q.industry_weight.max() if q.industry_weight.size else q.industry_weight
     applied_in = q.applied[:, chosen].toarray() > 0  # industries x chosen
     cluster_industry = q.cluster_industry.toarray() > 0  # small: clusters x industries
     applied = np.zeros((n_clusters, chosen.size))

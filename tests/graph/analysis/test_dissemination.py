@@ -98,6 +98,16 @@ def test_a_development_without_competencies_uses_the_developers(planted):
     assert result.items == ()
 
 
+def test_a_graph_without_industries_still_answers(make_projection):
+    """No industry anywhere (a graph of clusters and needs only): the need alone is the reason."""
+    world = {key: value for key, value in WORLD.items() if key != "industries"}
+    world["clusters"] = [{k: v for k, v in c.items() if k != "industries"} for c in WORLD["clusters"]]
+    world["competencies"] = [{k: v for k, v in c.items() if k != "industries"} for c in WORLD["competencies"]]
+    world["developments"] = [{k: v for k, v in d.items() if k != "industries"} for d in WORLD["developments"]]
+    result = disseminate(make_projection(world), "chip-lab")
+    assert ids(result)[:2] == ["farm", "medclub"] and "needs Microfluidics" in result.items[0].why
+
+
 def test_a_development_without_any_competency_is_an_error(planted):
     with pytest.raises(InvalidInput, match="lists no competencies and neither does its developer"):
         disseminate(planted, "orphan")
