@@ -35,7 +35,10 @@ from clusterkg.graph.events import (EventRecord, event_iri, list_events, list_wo
                                     read_event, record_rows)
 from clusterkg.graph.problems import ValidationFailed
 from clusterkg.graph.sheets import EVENT_KINDS, EVENT_ROLES, OUTCOME_KINDS, SHEETS, slugify
+from clusterkg.webapp.accounts.rights import current_actor, row_problems
 from clusterkg.webapp.auth import require_admin
+from clusterkg.webapp.editing.writes import sheet_text
+from clusterkg.webapp.errors import ApiError
 from clusterkg.webapp.extension import state
 from clusterkg.webapp.pages import reads
 from clusterkg.webapp.pages.common import arg_int, page_blueprint, parameter, projection, ref, respond, twin_route
@@ -45,13 +48,34 @@ __all__ = ["bp", "authorise_write"]
 bp = page_blueprint("events", __name__)
 
 
-def authorise_write() -> str:
+def authorise_write(organiser: str, rows: dict[str, list[dict]]) -> str:
     """Allow a write from the events pages, or raise (401/403); returns the history's agent.
 
-    The one place the events pages decide who may write: today the admin token
-    (:func:`clusterkg.webapp.auth.require_admin`); switch it here to editor accounts.
+    A write carries a bearer token, never only the session cookie (so no other site can make a
+    logged-in browser send one): the admin token, or a person's API token (from ``/account``).
+    An editor writes the events and working groups their clusters organise (``organiser``, a
+    cluster id); the needs and developments an outcome adds follow the editing rules, row by row.
     """
-    return require_admin()
+    if not request.headers.get("Authorization", "").strip():
+        raise ApiError("writing needs 'Authorization: Bearer <the admin token, or your API token from /account>'",
+                       401, {"WWW-Authenticate": 'Bearer realm="clusterkg"'})
+    actor = current_actor()
+    if actor is None or actor.admin:
+        return require_admin() if actor is None else actor.name
+    if not organiser or not actor.may_edit(organiser):
+        mine = ", ".join(sorted(actor.clusters)) or "none"
+        raise ApiError(f"{actor.name} may write only events and groups organised by their clusters ({mine}), "
+                       f"not by {organiser or 'no cluster'!r}", 403)
+    sheets = {f"{sheet}.csv": sheet_text(sheet, rows[sheet]) for sheet in ("needs", "developments") if sheet in rows}
+    problems = row_problems(actor, sheets, state().store) if sheets else []
+    if problems:
+        raise ApiError("; ".join(f"{p.file}: {p.location}: {p.field}: {p.message}" for p in problems), 403)
+    return actor.name
+
+
+def _organiser(event_id: str) -> str:
+    """The id of the cluster that organises a recorded event ("" if none)."""
+    return _event(event_id).organiser.rsplit("/", 1)[-1]
 
 
 def _select(query, bindings):
@@ -198,8 +222,8 @@ def _participant_fields(row: dict[str, str], field: str, cluster: str, organisat
     row[cluster if kind == "cluster" else organisation] = identifier
 
 
-def _record(rows: dict[str, list[dict]], url: str):
-    agent = authorise_write()
+def _record(rows: dict[str, list[dict]], url: str, organiser: str):
+    agent = authorise_write(organiser, rows)
     try:
         state().write(lambda store: record_rows(store, rows, agent=agent))
     except ValidationFailed as failure:
@@ -224,7 +248,8 @@ def create_event():
         if kind not in ("cluster", "org") or not identifier:
             raise InvalidInput(f"field 'invite': expected role|cluster/ID or role|org/ID, got {value!r}")
         invited.append({"event": row["id"], "role": role, ("cluster" if kind == "cluster" else "organisation"): identifier})
-    return _record({"events": [row], "event_participants": invited}, url_for("events.event", event_id=row["id"]))
+    return _record({"events": [row], "event_participants": invited}, url_for("events.event", event_id=row["id"]),
+                   row.get("organiser", ""))
 
 
 @bp.route("/api/working-groups", methods=["POST"])
@@ -232,7 +257,7 @@ def create_working_group():
     row = _form("working_groups")
     if not row.get("id") and row.get("name"):
         row["id"] = slugify(row["name"])[:60].strip("-")
-    return _record({"working_groups": [row]}, url_for("events.list"))
+    return _record({"working_groups": [row]}, url_for("events.list"), row.get("organiser", ""))
 
 
 @bp.route("/api/events/<event_id>/participants", methods=["POST"])
@@ -240,7 +265,7 @@ def register(event_id: str):
     event_iri(event_id)
     row = _form("event_participants", event=event_id)
     _participant_fields(row, "participant", "cluster", "organisation")
-    return _record({"event_participants": [row]}, url_for("events.event", event_id=event_id))
+    return _record({"event_participants": [row]}, url_for("events.event", event_id=event_id), _organiser(event_id))
 
 
 @bp.route("/api/events/<event_id>/requests", methods=["POST"])
@@ -249,7 +274,7 @@ def request_meeting(event_id: str):
     row = _form("meeting_requests", event=event_id)
     _participant_fields(row, "by", "by_cluster", "by_organisation")
     _participant_fields(row, "with", "with_cluster", "with_organisation")
-    return _record({"meeting_requests": [row]}, url_for("events.event", event_id=event_id))
+    return _record({"meeting_requests": [row]}, url_for("events.event", event_id=event_id), _organiser(event_id))
 
 
 @bp.route("/api/events/<event_id>/outcomes", methods=["POST"])
@@ -277,4 +302,4 @@ def record_outcome(event_id: str):
         rows["developments"] = [{"id": row.get("id", ""), "organisation": developer["organisation"],
                                  "label": row.get("label", ""), "description": row.get("description", ""),
                                  "competencies": row.get("competencies", ""), "source_url": iri}]
-    return _record(rows, url_for("events.event", event_id=event_id))
+    return _record(rows, url_for("events.event", event_id=event_id), _organiser(event_id))

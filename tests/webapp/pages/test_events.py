@@ -47,6 +47,28 @@ def test_writes_need_the_credentials(app, client):
     assert triples(app) == before
 
 
+def test_an_editor_writes_the_events_of_their_own_clusters_with_their_api_token(app, client):
+    """A cluster manager is not the admin: their personal API token writes the events their
+    cluster organises, and nothing else; a token is needed (the session cookie alone is not)."""
+    accounts = app.extensions["clusterkg_accounts"]
+    account = accounts.accept(accounts.invite("manager@photon.example", clusters=["photon-valley"]), "long enough password")
+    editor = {"Authorization": f"Bearer {accounts.new_api_token(account.id)}", "Accept": "application/json"}
+    event = {"kind": "round_table", "name": "Editors table", "date": "2026-06-01"}
+    before = triples(app)
+    refused = client.post("/api/events", headers=editor, data={**event, "organiser": "chip-coast"})
+    assert refused.status_code == 403 and "photon-valley" in refused.get_json()["error"]
+    assert triples(app) == before
+    created = client.post("/api/events", headers=editor, data={**event, "organiser": "photon-valley"})
+    assert created.status_code == 200, created.get_json()
+    joined = client.post("/api/events/editors-table/participants", headers=editor,
+                         data={"participant": "org/lumen", "role": "participant"})
+    assert joined.status_code == 200, joined.get_json()
+    history = app.extensions["clusterkg"].store.select(
+        "SELECT ?agent WHERE { GRAPH <https://w3id.org/clusterkg/graph/history> { ?a "
+        "<http://www.w3.org/ns/prov#wasAssociatedWith> [ <http://www.w3.org/2000/01/rdf-schema#label> ?agent ] } }")
+    assert "manager" in {str(row[0]) for row in history.rows}
+
+
 def test_blitz_end_to_end_through_the_api(app, client):
     created = client.post("/api/events", headers=AUTH, data={
         "kind": "blitz_session", "name": "Light and silicon", "date": "2026-05-04", "start_time": "10:00",
