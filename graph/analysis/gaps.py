@@ -370,6 +370,12 @@ def _peers(p: Projection, row: int, has: np.ndarray, specificity: np.ndarray, k:
         "weight": round(float(weight[c]), 6), "similarity": round(float(similarity[c]), 6),
         "industry_similarity": round(float(industry_similarity[c]), 6), "shared_industries": int(shared[c]),
     } for c in peers]
+    explain = _peer_explainer(p, clusters, peers, weight, share, specificity, "peer clusters")
+    return _Lens(np.where(mask, share * specificity, 0.0), mask, explain), peer_info, None
+
+
+def _peer_explainer(p: Projection, clusters, peers, weight, share, specificity, who: str, basis: str | None = None):
+    """``explain(column)`` of a peer lens: which of the weighted ``peers`` hold the competency."""
     columns = holdings_by_competency(p)
 
     def explain(column: int) -> tuple[dict, str]:
@@ -378,13 +384,15 @@ def _peers(p: Projection, row: int, has: np.ndarray, specificity: np.ndarray, k:
         having = having[np.argsort(-weight[having], kind="stable")]
         shown = [clusters.label[c] for c in having[:5]]
         more = f" and {len(having) - 5} more" if len(having) > 5 else ""
-        return ({"share": round(float(share[column]), 6), "specificity": round(float(specificity[column]), 6),
-                 "peers_having": int(len(having)), "peers": int(len(peers)),
-                 "having": [{"iri": clusters.iri[c], "id": clusters.id[c], "label": clusters.label[c],
-                             "weight": round(float(weight[c]), 6)} for c in having[:_SHOWN_EVIDENCE]]},
-                f"{len(having)} of {len(peers)} peer clusters have it (weighted share {share[column]:.2f}): {', '.join(shown)}{more}")
+        evidence = {"share": round(float(share[column]), 6), "specificity": round(float(specificity[column]), 6),
+                    "peers_having": int(len(having)), "peers": int(len(peers)),
+                    **({"basis": basis} if basis else {}),
+                    "having": [{"iri": clusters.iri[c], "id": clusters.id[c], "label": clusters.label[c],
+                                "weight": round(float(weight[c]), 6)} for c in having[:_SHOWN_EVIDENCE]]}
+        return evidence, (f"{len(having)} of {len(peers)} {who} have it "
+                          f"(weighted share {share[column]:.2f}): {', '.join(shown)}{more}")
 
-    return _Lens(np.where(mask, share * specificity, 0.0), mask, explain), peer_info, None
+    return explain
 
 
 def _industry_peers(p: Projection, row: int, has: np.ndarray, specificity: np.ndarray, k: int, min_share: float):
@@ -409,20 +417,8 @@ def _industry_peers(p: Projection, row: int, has: np.ndarray, specificity: np.nd
     peer_info = [{"iri": clusters.iri[c], "id": clusters.id[c], "label": clusters.label[c],
                   "weight": round(float(weight[c]), 6), "similarity": 0.0,
                   "industry_similarity": round(float(closeness[c]), 6), "shared_industries": 0} for c in peers]
-    columns = holdings_by_competency(p)
-
-    def explain(column: int) -> tuple[dict, str]:
-        holders = columns.indices[columns.indptr[column]:columns.indptr[column + 1]]
-        having = holders[weight[holders] > 0]
-        having = having[np.argsort(-weight[having], kind="stable")]
-        shown = [clusters.label[c] for c in having[:5]]
-        more = f" and {len(having) - 5} more" if len(having) > 5 else ""
-        return ({"share": round(float(share[column]), 6), "specificity": round(float(specificity[column]), 6),
-                 "peers_having": int(len(having)), "peers": int(len(peers)), "basis": "industries",
-                 "having": [{"iri": clusters.iri[c], "id": clusters.id[c], "label": clusters.label[c],
-                             "weight": round(float(weight[c]), 6)} for c in having[:_SHOWN_EVIDENCE]]},
-                f"{len(having)} of {len(peers)} clusters of the same or related industries have it "
-                f"(weighted share {share[column]:.2f}): {', '.join(shown)}{more}")
+    explain = _peer_explainer(p, clusters, peers, weight, share, specificity,
+                              "clusters of the same or related industries", basis="industries")
 
     note = "no competency is recorded for this cluster: its peers are the clusters closest by industry"
     return _Lens(np.where(mask, share * specificity, 0.0), mask, explain), peer_info, note
