@@ -138,6 +138,28 @@ def backend(request: pytest.FixtureRequest) -> str:
     return request.param
 
 
+def stop_server(server, thread: threading.Thread) -> None:
+    """Stop a waitress server run in ``thread``: its sockets are closed inside the server's own
+    loop thread (closed from outside while the loop selects on them, the loop fails with EBADF)."""
+    server.task_dispatcher.shutdown(timeout=5)  # no request thread may touch the server after close
+
+    def close_all():  # runs inside the server's loop thread; the loop then ends
+        for channel in list(server._map.values()):
+            channel.close()
+
+    try:
+        server.trigger.pull_trigger(close_all)
+    except OSError:  # the loop already ended and closed its trigger: close what is left here
+        close_all()
+    thread.join(5)
+
+
+@pytest.fixture(scope="session")
+def stop_waitress():
+    """:func:`stop_server`, for test modules below this folder."""
+    return stop_server
+
+
 def _servers(backend: str) -> Iterator[Callable[..., str]]:
     started, remotes = [], []
 
@@ -159,17 +181,7 @@ def _servers(backend: str) -> Iterator[Callable[..., str]]:
 
     yield start
     for server, thread, app in started:
-        server.task_dispatcher.shutdown(timeout=5)  # no request thread may touch the server after close
-
-        def close_all(server=server):  # runs inside the server's loop thread; the loop then ends
-            for channel in list(server._map.values()):
-                channel.close()
-
-        try:
-            server.trigger.pull_trigger(close_all)
-        except OSError:  # the loop already ended and closed its trigger: close what is left here
-            close_all()
-        thread.join(5)
+        stop_server(server, thread)
         app.extensions["clusterkg"].close()
     for process in remotes:
         process.terminate()

@@ -64,13 +64,11 @@ def default_store_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def _started_servers() -> Iterator[list]:
+def _started_servers(stop_waitress) -> Iterator[list]:
     started: list = []
     yield started
     for server, thread, app, _ in started:
-        server.task_dispatcher.shutdown(timeout=5)
-        server.close()
-        thread.join(5)
+        stop_waitress(server, thread)
         app.extensions["clusterkg"].close()
 
 

@@ -142,7 +142,7 @@ def default_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def editing_server(default_store: Path, tmp_path: Path) -> Iterator:
+def editing_server(default_store: Path, tmp_path: Path, stop_waitress) -> Iterator:
     started = []
 
     def start(**config) -> EditingServer:
@@ -157,18 +157,6 @@ def editing_server(default_store: Path, tmp_path: Path) -> Iterator:
 
     yield start
     for server, thread, app in started:
-        server.task_dispatcher.shutdown(timeout=5)
-
-        # closed inside the server's loop thread (as tests/webapp/conftest.py does): a socket
-        # closed from here while the loop selects on it fails that thread with EBADF
-        def close_all(server=server):
-            for channel in list(server._map.values()):
-                channel.close()
-
-        try:
-            server.trigger.pull_trigger(close_all)
-        except OSError:  # the loop already ended and closed its trigger: close what is left here
-            close_all()
-        thread.join(5)
+        stop_waitress(server, thread)
         app.extensions["clusterkg"].close()
         app.extensions["clusterkg_accounts"].close()

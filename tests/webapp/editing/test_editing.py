@@ -206,7 +206,7 @@ def re_fields(html: str, form_id: str) -> list[tuple[str, str]]:
     return fields
 
 
-def test_editing_and_revert_work_in_front_of_a_remote_sparql_server(default_store, tmp_path):
+def test_editing_and_revert_work_in_front_of_a_remote_sparql_server(default_store, tmp_path, stop_waitress):
     """The same save, history and revert on an app in front of a real `oxigraph serve` on loopback."""
     import shutil
     import threading
@@ -242,10 +242,7 @@ def test_editing_and_revert_work_in_front_of_a_remote_sparql_server(default_stor
                                {"csrf_token": history.csrf(), "activity": activity}).status == 302
             assert editing.data() == before
         finally:
-            server.task_dispatcher.shutdown(timeout=5)
-            # closed inside the server's loop thread: closed from here, its select fails with EBADF
-            server.trigger.pull_trigger(lambda: [channel.close() for channel in list(server._map.values())])
-            thread.join(5)
+            stop_waitress(server, thread)
             app.extensions["clusterkg"].close()
     finally:
         process.terminate()
