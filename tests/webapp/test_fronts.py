@@ -85,7 +85,7 @@ def _marks(url: str) -> list[str]:
 
 
 @pytest.fixture
-def fronts(store_path, monkeypatch):
+def fronts(store_path, monkeypatch, stop_waitress):
     """A writer app in this process on its private port only, and one reader process on the public socket."""
     monkeypatch.setenv("CLUSTERKG_QUERY_WORKERS", "1")
     app = create_app({"STORE": str(store_path), "ADMIN_TOKEN": TOKEN, "QUERY_WORKERS": 1, "QUERY_RESERVE": 1,
@@ -101,8 +101,7 @@ def fronts(store_path, monkeypatch):
         yield f"http://127.0.0.1:{public.getsockname()[1]}", readers, ckg
     finally:
         readers.stop()
-        server.close()
-        thread.join(10)
+        stop_waitress(server, thread)
         ckg.close()
         public.close()
 
