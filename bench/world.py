@@ -12,7 +12,8 @@ Steps, each in a child process so wall time and peak RSS are its own:
    for ``--samples`` random clusters (p50/p95);
 5. unless ``--no-virtuoso``: Virtuoso's bulk loader (``ld_dir`` + ``rdf_loader_run``) into a
    private Virtuoso on 127.0.0.1 (``clusterkg.graph.virtuoso``), then step 4 through the SPARQL
-   protocol against it; Virtuoso's own peak RSS is read from ``/proc``.
+   protocol against it (projection pages of ``--virtuoso-page-size`` subjects); Virtuoso's own
+   peak RSS is read from ``/proc``.
 
 Targets (issue 11 §3): partner search p95 <= 50 ms, RSS <= 6 GiB, import <= 2x bulk load,
 projection <= 90 s.
@@ -34,6 +35,10 @@ from pathlib import Path
 
 import numpy as np
 
+#: Virtuoso 7.2 cannot compile a VALUES block of 4,096 terms or more (SP030 "Too many arguments"),
+#: nor a UNION of smaller ones (its memory pool overflows, or the answer is wrong): the projection's
+#: default page of 10,000 subjects fails there, so the benchmark pages by this many
+VIRTUOSO_PAGE_SIZE = 2_000
 FULL = {"clusters": 10_000, "organisations": 1_000_000, "competencies": 30_000}
 BULK_LOAD = (
     "import sys, pyoxigraph as ox; s = ox.Store(sys.argv[1]); "
@@ -65,7 +70,7 @@ def phase_query(args) -> dict:
 
     store = open_store(args.store, endpoint=args.endpoint, read_only=True)
     start = time.perf_counter()
-    projection = build_projection(store)
+    projection = build_projection(store, page_size=args.page_size)
     build_s = time.perf_counter() - start
     rng = np.random.default_rng(args.seed)
     picks = rng.choice(len(projection.clusters), size=min(args.samples, len(projection.clusters)), replace=False)
@@ -113,6 +118,9 @@ def main() -> None:
     parser.add_argument("--no-virtuoso", action="store_true", help="skip the Virtuoso steps")
     parser.add_argument("--virtuoso-memory-mib", type=int, default=3072)
     parser.add_argument("--keep", metavar="DIR", help="work in DIR and keep it")
+    parser.add_argument("--virtuoso-page-size", type=int, default=VIRTUOSO_PAGE_SIZE,
+                        help=f"subjects per page of the projection's queries to Virtuoso (default {VIRTUOSO_PAGE_SIZE})")
+    parser.add_argument("--page-size", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--phase", choices=["query"], help=argparse.SUPPRESS)
     parser.add_argument("--store", help=argparse.SUPPRESS)
     parser.add_argument("--endpoint", help=argparse.SUPPRESS)
@@ -165,7 +173,8 @@ def main() -> None:
                 print(f"{'Virtuoso bulk loader':<44}{loaded:>9.1f} s", flush=True)
                 with server.connect() as store:  # the loader does not version: one write gives it one
                     store.update("INSERT DATA { <urn:clusterkg:bench> <urn:clusterkg:bench> 1 }")
-                remote = json.loads(step("projection + toolkit, through Virtuoso", [*me, "--endpoint", server.query_url]))
+                remote = json.loads(step("projection + toolkit, through Virtuoso",
+                                         [*me, "--endpoint", server.query_url, "--page-size", str(args.virtuoso_page_size)]))
                 remote["virtuoso_peak_rss_mib"] = round(_vm_hwm_mib(server.process.pid))
                 print("  ", remote, flush=True)
 

@@ -30,8 +30,10 @@ handled here and in :class:`~clusterkg.graph.store.SparqlProtocolStore`, nowhere
   lives in one named graph, :data:`VIRTUOSO_DEFAULT_GRAPH`, sent as ``default-graph-uri`` with
   every request (:attr:`Endpoints.default_graph`).
 - With a default graph given, ``GRAPH <iri>`` sees only graphs also given as
-  ``named-graph-uri`` (while ``GRAPH ?g`` still sees every graph): :func:`dataset_parameters`
-  names each graph the text mentions after ``GRAPH``.
+  ``named-graph-uri`` (while ``GRAPH ?g`` still sees every graph, Virtuoso's own and the graph
+  standing in for the default graph included): :func:`dataset_parameters` names each graph
+  the text mentions after ``GRAPH`` and, for a ``GRAPH ?g``, the store's own named graphs
+  (as an embedded store shows them: without the bookkeeping graph).
 - ``INSERT DATA`` refuses blank nodes ("not allowed in a constant clause"):
   :func:`blank_nodes_as_templates` sends such a block as ``INSERT { ... } WHERE {}``, which
   SPARQL 1.1 defines to do the same (one new blank node per label).
@@ -41,11 +43,27 @@ handled here and in :class:`~clusterkg.graph.store.SparqlProtocolStore`, nowhere
 - Its Graph Store (``/sparql-graph-crud``) reads ``?default`` as the union of all graphs: the
   store only writes there, into staging graphs; it reads through queries.
 - ``DROP ALL`` fails on graphs it did not create explicitly and would reach its system graphs:
-  the store drops its own graphs one by one instead.
+  the store drops its own graphs one by one instead. ``DROP GRAPH <g>`` and ``DROP DEFAULT``
+  fail the same way ("has not been explicitly created"), while ``CLEAR`` works on every graph:
+  :func:`drops_as_clears` sends them as ``CLEAR``, the same on a server where a graph exists
+  only through its triples.
 - A ``POST`` with ``Content-Type: application/sparql-query`` is never answered (Virtuoso issue
   842): queries are sent form-encoded, which every SPARQL 1.1 server takes.
-- Results are silently cut at the ini's ``[SPARQL] ResultSetMaxRows``; a cut result carries an
-  ``X-SPARQL-MaxRows`` header, which the store turns into an error.
+- ``SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }`` can take a minute on a small store
+  (seen after a clear and a reload) where ``... GROUP BY ?g`` takes milliseconds: the store
+  lists graphs with the latter.
+- Results are silently cut at the ini's ``[SPARQL] ResultSetMaxRows`` (or a request's ``maxrows``
+  parameter); a cut SELECT result carries an ``X-SPARQL-MaxRows`` header (also when exactly
+  that many rows existed), a cut CONSTRUCT or DESCRIBE result nothing at all. A query stopped at
+  its time limit (the ini's ``MaxQueryExecutionTime`` or a request's ``timeout``) is answered
+  ``200`` with the rows found so far and ``X-SQL-State: S1TAT`` (an "anytime" result).
+  :func:`incomplete_answer` reads both headers: the store refuses such an answer, the web
+  app's endpoint flags it as cut at its row cap or reports its time limit. The endpoint asks
+  for at most one row more than its row cap (``maxrows``; Virtuoso builds the whole answer
+  before it sends the first byte: 10 s for 60,000 rows on the shared test machine, 0.1 s for
+  26), so a graph answer cut there is seen as cut; a ``ResultSetMaxRows`` below
+  ``CLUSTERKG_MAX_ROWS`` would cut graph answers unseen (``docs/deployment.md``).
+- ``SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }`` can take a minute on a small store
 - Updates need ``GRANT SPARQL_UPDATE TO "SPARQL"`` on ``/sparql`` (anonymous), or its
   authenticated ``/sparql-auth`` endpoint.
 """
@@ -55,7 +73,7 @@ from __future__ import annotations
 import re
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from urllib.parse import urlsplit, urlunsplit
 
@@ -63,8 +81,8 @@ import pyoxigraph as ox
 
 from clusterkg.graph.sparql_text import expand_escapes, tokens
 
-__all__ = ["Endpoints", "VIRTUOSO_DEFAULT_GRAPH", "blank_nodes_as_templates", "dataset_parameters",
-           "star_paths_spelled_out", "derive_endpoints",
+__all__ = ["Endpoints", "NO_NAMED_GRAPH", "VIRTUOSO_DEFAULT_GRAPH", "blank_nodes_as_templates", "dataset_parameters",
+           "star_paths_spelled_out", "derive_endpoints", "drops_as_clears", "incomplete_answer",
            "from_layout", "from_service_description"]
 
 VIRTUOSO_DEFAULT_GRAPH = "https://w3id.org/clusterkg/graph/default"
@@ -157,14 +175,26 @@ def from_service_description(query_url: str, turtle: bytes) -> Endpoints:
     return Endpoints(query_url, query_url if services else None, None, "service description")
 
 
-def dataset_parameters(text: str, default_graph: str) -> list[tuple[str, str]]:
+NO_NAMED_GRAPH = "urn:clusterkg:no-named-graph"
+"""Named as the only named graph when there is none: without any ``named-graph-uri``,
+Virtuoso's ``GRAPH ?g`` would see every graph."""
+
+
+def dataset_parameters(text: str, default_graph: str,
+                       named_graphs: Callable[[], list[str]] | None = None) -> list[tuple[str, str]]:
     """Protocol parameters that make ``default_graph`` the default graph of a query or update
     and keep every graph the text names after ``GRAPH`` reachable (see the module docstring).
+    When the text has ``GRAPH ?var``, ``named_graphs()`` (asked only then) lists the graphs it
+    may see.
 
     A text with its own ``FROM`` / ``USING`` clauses keeps its own dataset.
 
     >>> dataset_parameters('PREFIX m: <http://x/> SELECT * { GRAPH m:g { ?s ?p ?o } GRAPH <http://y> {} }', "http://d")
     [('default-graph-uri', 'http://d'), ('named-graph-uri', 'http://x/g'), ('named-graph-uri', 'http://y')]
+    >>> dataset_parameters("SELECT * { GRAPH ?g { ?s ?p ?o } }", "http://d", lambda: ["http://g1"])
+    [('default-graph-uri', 'http://d'), ('named-graph-uri', 'http://g1')]
+    >>> dataset_parameters("SELECT * { GRAPH $g { ?s ?p ?o } }", "http://d", lambda: [])
+    [('default-graph-uri', 'http://d'), ('named-graph-uri', 'urn:clusterkg:no-named-graph')]
     >>> dataset_parameters("SELECT * FROM <http://a> { ?s ?p ?o }", "http://d")
     []
     """
@@ -175,9 +205,13 @@ def dataset_parameters(text: str, default_graph: str) -> list[tuple[str, str]]:
     prefixes = {toks[i + 1].text: toks[i + 2].text[1:-1] for i, word in enumerate(words[:-2])
                 if word == "PREFIX" and toks[i + 2].kind == "iri"}
     named: list[str] = []
+    variable_graph = False
     for i, word in enumerate(words[:-1]):
         after = toks[i + 1]
         if word != "GRAPH":
+            continue
+        if after.kind == "var":
+            variable_graph = True
             continue
         if after.kind == "iri":
             iri = after.text[1:-1]
@@ -190,6 +224,8 @@ def dataset_parameters(text: str, default_graph: str) -> list[tuple[str, str]]:
             continue
         if iri not in named:
             named.append(iri)
+    if variable_graph and named_graphs is not None:
+        named += [iri for iri in named_graphs() if iri not in named] or [NO_NAMED_GRAPH]
     return [("default-graph-uri", default_graph), *(("named-graph-uri", iri) for iri in named)]
 
 
@@ -224,6 +260,27 @@ def blank_nodes_as_templates(update: str) -> str:
     return update
 
 
+def drops_as_clears(update: str) -> str:
+    """Each ``DROP [SILENT] GRAPH <g>`` / ``DROP [SILENT] DEFAULT`` written as ``CLEAR`` (see the
+    module docstring); ``DROP ALL`` / ``DROP NAMED`` and text in strings are left alone.
+
+    >>> drops_as_clears('DROP GRAPH <http://g> ; DROP SILENT DEFAULT ; INSERT DATA { <a> <b> "DROP GRAPH" }')
+    'CLEAR GRAPH <http://g> ; CLEAR SILENT DEFAULT ; INSERT DATA { <a> <b> "DROP GRAPH" }'
+    """
+    if "DROP" not in update.upper():
+        return update
+    toks = list(tokens(update))
+    starts = []
+    for i, token in enumerate(toks[:-1]):
+        if token.kind == "word" and token.text.upper() == "DROP":
+            following = toks[i + 2] if toks[i + 1].text.upper() == "SILENT" and i + 2 < len(toks) else toks[i + 1]
+            if following.text.upper() in ("GRAPH", "DEFAULT"):
+                starts.append(token.start)
+    for start in reversed(starts):
+        update = update[:start] + "CLEAR" + update[start + 4:]
+    return update
+
+
 _ZERO_LENGTH = "<https://w3id.org/clusterkg/ns#zeroLengthPath>"  # a predicate no triple uses
 _STARRED = re.compile(r"(<[^<>\s]*>|[A-Za-z_][\w.-]*:[^\s/|^*()<>]*)\*")  # a path element with its *
 
@@ -250,6 +307,23 @@ def star_paths_spelled_out(text: str) -> str:
     for start, end, predicate in sorted(edits, reverse=True):
         text = f"{text[:start]}({predicate}+|{_ZERO_LENGTH}?){text[end:]}"
     return text
+
+
+def incomplete_answer(headers: Mapping[str, str]) -> str | None:
+    """Whether a server's ``200`` answer is only part of the answer, by its headers (Virtuoso:
+    see the module docstring): ``"time"`` (stopped at a time limit), ``"rows"`` (cut at a row
+    limit) or ``None`` (complete, as far as the headers say).
+
+    >>> incomplete_answer({"X-SQL-State": "S1TAT", "X-SQL-Message": "RC...: Returning incomplete results"})
+    'time'
+    >>> incomplete_answer({"X-SPARQL-MaxRows": "50"}), incomplete_answer({"Content-Type": "text/csv"})
+    ('rows', None)
+    """
+    if headers.get("X-SQL-State") == "S1TAT":
+        return "time"
+    if headers.get("X-SPARQL-MaxRows"):
+        return "rows"
+    return None
 
 
 def _probe(query_url: str, headers: Mapping[str, str]) -> tuple[str | None, bytes]:

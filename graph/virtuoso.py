@@ -69,8 +69,8 @@ Charset = UTF-8
 
 [SPARQL]
 ResultSetMaxRows = {rows}
-MaxQueryExecutionTime = 600
-MaxQueryCostEstimationTime = 600
+MaxQueryExecutionTime = {seconds}
+MaxQueryCostEstimationTime = {estimate}
 """
 
 
@@ -84,10 +84,15 @@ class LocalVirtuoso:
     """``with LocalVirtuoso(directory, http_port, sql_port) as server:`` a running Virtuoso.
 
     ``memory_mib`` sizes its page buffers (8 KiB each; Virtuoso's guide: about two thirds of
-    the memory it may use).
+    the memory it may use). ``result_rows``, ``max_query_seconds`` and ``max_estimate_seconds``
+    are the ini's ``[SPARQL]`` limits: the row count at which it cuts every result, the run
+    time after which it stops a query (answering with what it has, an "anytime" result), and
+    the estimated run time above which it refuses a query unrun (0: never).
     """
 
-    def __init__(self, directory: Path, http_port: int, sql_port: int, *, memory_mib: int = 256) -> None:
+    def __init__(self, directory: Path, http_port: int, sql_port: int, *, memory_mib: int = 256,
+                 result_rows: int = RESULT_ROWS_LIMIT, max_query_seconds: int = 600,
+                 max_estimate_seconds: int = 600) -> None:
         binaries = virtuoso_binaries()
         if binaries is None:
             raise StoreError("Virtuoso is not installed (apt-get install virtuoso-opensource)")
@@ -95,6 +100,7 @@ class LocalVirtuoso:
         self.directory = Path(directory).resolve()
         self.http_port, self.sql_port = http_port, sql_port
         self.buffers = max(2_000, memory_mib * 1024 // 8 * 2 // 3)
+        self.limits = {"rows": result_rows, "seconds": max_query_seconds, "estimate": max_estimate_seconds}
         self.process: subprocess.Popen | None = None
 
     @property
@@ -115,8 +121,7 @@ class LocalVirtuoso:
         self.directory.mkdir(parents=True, exist_ok=True)
         ini = self.directory / "virtuoso.ini"
         ini.write_text(_INI.format(dir=self.directory, sql_port=self.sql_port, http_port=self.http_port,
-                                   buffers=self.buffers, dirty_buffers=self.buffers * 3 // 4,
-                                   rows=RESULT_ROWS_LIMIT))
+                                   buffers=self.buffers, dirty_buffers=self.buffers * 3 // 4, **self.limits))
         with open(self.directory / "stdout.log", "wb") as out:
             self.process = subprocess.Popen([self.server_binary, "+foreground", "+configfile", str(ini)],
                                             cwd=self.directory, stdout=out, stderr=subprocess.STDOUT)
@@ -129,7 +134,12 @@ class LocalVirtuoso:
                 raise StoreError(f"Virtuoso did not answer on {self.query_url} within "
                                  f"{START_TIMEOUT_S} s: {self._log_tail()}")
             time.sleep(0.2)
-        self.sql('GRANT SPARQL_UPDATE TO "SPARQL";')
+        try:
+            self.sql('GRANT SPARQL_UPDATE TO "SPARQL";')
+        except StoreError as error:
+            if "already have role" not in str(error):  # (a database started before: granted then)
+                self.stop()
+                raise
 
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:

@@ -18,6 +18,9 @@ Stable fixtures for all test modules (keep their names and behaviour):
     Session-wide real Virtuoso (Debian's ``virtuoso-opensource``) on 127.0.0.1, free HTTP and
     SQL ports, a temporary database: a :class:`~clusterkg.graph.virtuoso.LocalVirtuoso` with
     ``query_url`` and ``connect()``.
+``spare_virtuoso_server``
+    A second one like it, for data that must not replace what ``virtuoso_server`` shows
+    (the web app's tests: one for the servers a module shares, this one for single tests).
 ``virtuoso_store``
     A ``SparqlProtocolStore`` on that server, emptied before the test.
 ``remote_server``
@@ -228,14 +231,28 @@ def remote_store(oxigraph_server: OxigraphServer) -> Iterator[SparqlProtocolStor
         yield store
 
 
-@pytest.fixture(scope="session")
-def virtuoso_server(tmp_path_factory: pytest.TempPathFactory):
+def _local_virtuoso(tmp_path_factory: pytest.TempPathFactory, **settings):
+    """A Virtuoso that runs every query until a time limit stops it: its refusal of queries it
+    estimates too long is off (``max_estimate_seconds=0``), so the time limits are what a
+    runaway query meets, as on the other backends."""
     from clusterkg.graph.virtuoso import LocalVirtuoso, virtuoso_binaries
 
     if virtuoso_binaries() is None:
         pytest.skip("Virtuoso is not installed (apt-get install virtuoso-opensource)")
-    with LocalVirtuoso(tmp_path_factory.mktemp("virtuoso"), _free_port(), _free_port()) as server:
+    settings = {"max_estimate_seconds": 0, **settings}
+    with LocalVirtuoso(tmp_path_factory.mktemp("virtuoso"), _free_port(), _free_port(), **settings) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def virtuoso_server(tmp_path_factory: pytest.TempPathFactory):
+    yield from _local_virtuoso(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def spare_virtuoso_server(tmp_path_factory: pytest.TempPathFactory):
+    """A second session-wide Virtuoso, for a test that needs its own beside ``virtuoso_server``."""
+    yield from _local_virtuoso(tmp_path_factory)
 
 
 @pytest.fixture

@@ -48,6 +48,7 @@ import pyoxigraph as ox
 from clusterkg.graph.errors import ClusterKGError
 from clusterkg.graph.store import GRAPH_MEDIA_TYPES, META_GRAPH, RESULTS_MEDIA_TYPES, store_directory
 from clusterkg.webapp.negotiation import GRAPH_FORMATS, RESULT_FORMATS, choose
+from clusterkg.graph.endpoints import incomplete_answer
 from clusterkg.graph.sparql_text import has_dataset_clause, query_form
 
 __all__ = [
@@ -561,7 +562,7 @@ class RemoteQueryRunner:
         self._slots = threading.BoundedSemaphore(max_running)
         self._parts = parts
         # (operation, text, dataset=) -> form fields: the store's way of sending a query
-        self._fields = fields or (lambda operation, text, dataset=True: [(operation, text)])
+        self._fields = fields or (lambda operation, text, dataset=True, rows=None: [(operation, text)])
 
     def data_changed(self) -> None:
         """Nothing to do: the server always answers from its current data."""
@@ -593,7 +594,8 @@ class RemoteQueryRunner:
         accept = self.GRAPH_ACCEPT if query_form(job.query) in ("CONSTRUCT", "DESCRIBE") else self.ACCEPT
         headers = {**self.headers, "Content-Type": "application/x-www-form-urlencoded", "Accept": accept}
         own_dataset = job.default_graphs is not None or job.named_graphs is not None
-        body = urllib.parse.urlencode(self._fields("query", text, dataset=not own_dataset)).encode("ascii")
+        fields = self._fields("query", text, dataset=not own_dataset, rows=job.max_rows + 1)  # (one more: "cut?")
+        body = urllib.parse.urlencode(fields).encode("ascii")
         reader = response = None
         try:
             connection.request("POST", self._target(job), body=body, headers=headers)
@@ -605,11 +607,9 @@ class RemoteQueryRunner:
                     raise QueryTimedOut(self.timeout)
                 status = 400 if 400 <= response.status < 500 else 502
                 raise QueryFailed(f"the SPARQL server answered HTTP {response.status}: {message}", status)
-            if response.headers.get("X-SQL-State") == "S1TAT":  # Virtuoso's partial "anytime" answer
+            cut = incomplete_answer(response.headers)  # a partial answer said so (Virtuoso): never shown as whole
+            if cut == "time":
                 raise QueryTimedOut(self.timeout)
-            if response.headers.get("X-SPARQL-MaxRows"):  # Virtuoso cut it at its ResultSetMaxRows
-                raise QueryFailed("the SPARQL server returned only the first "
-                                  f"{response.headers['X-SPARQL-MaxRows']} rows (its own result limit)", 502)
             media = response.headers.get_content_type()
             reader = io.BufferedReader(_DeadlineReader(response, connection.sock, deadline), 1 << 16)
             if media in RESULTS_MEDIA_TYPES:
@@ -618,7 +618,8 @@ class RemoteQueryRunner:
                 results = ox.parse(reader, GRAPH_MEDIA_TYPES[media])
             else:
                 raise QueryFailed(f"the SPARQL server answered {media}, which is neither SPARQL results nor RDF", 502)
-            return serialize_results(results, job)
+            answer = serialize_results(results, job)
+            return replace(answer, truncated=True) if cut == "rows" else answer
         except QueryFailed:
             raise
         except (OSError, SyntaxError, ValueError, http.client.HTTPException) as error:

@@ -2,12 +2,17 @@
 
 ``serve_app(store_path, **config)`` starts one and returns its base URL; every server started
 in a test is stopped (and its query workers killed) after it. Tests that take ``serve_app`` or
-``server`` run twice (``backend``): the app on the embedded store, and the app in front of a
-real ``oxigraph serve`` on 127.0.0.1 that opened the same store directory.
+``server`` run three times (``backend``): the app on the embedded store, the app in front of a
+real ``oxigraph serve`` on 127.0.0.1 that opened the same store directory, and the app in front
+of a real Virtuoso on 127.0.0.1 holding a copy of the store's data (loaded through the store's
+own write path; its URLs derived from the query URL as a user's would be). Two Virtuoso servers
+serve the whole session: one for the servers a module shares, one for the servers of single
+tests, so a test's fresh copy never replaces the data its module's server shows.
 """
 
 from __future__ import annotations
 
+import hashlib
 import http.client
 import json
 import shutil
@@ -132,10 +137,32 @@ def oxigraph() -> Iterator[Callable[[Path], str]]:
         process.wait(10)
 
 
-@pytest.fixture(scope="module", params=["embedded", "remote"])
+@pytest.fixture(scope="module", params=["embedded", "remote", "virtuoso"])
 def backend(request: pytest.FixtureRequest) -> str:
-    """Where the served data lives: the embedded store, or a real ``oxigraph serve`` behind the app."""
+    """Where the served data lives: the embedded store, a real ``oxigraph serve`` or a real
+    Virtuoso behind the app."""
     return request.param
+
+
+_LOADED: dict[str, tuple[str, str]] = {}  # Virtuoso query URL -> (digest of the data, its data version)
+
+
+def copy_into_virtuoso(server, store: Path) -> str:
+    """Make ``server`` (a :class:`~clusterkg.graph.virtuoso.LocalVirtuoso`) hold the data of the
+    on-disk store at ``store`` and nothing else; returns the query URL to serve.
+
+    Loading takes seconds, so it is skipped when the server already holds the same data
+    unchanged: the same data was loaded last and the data version (which every write through
+    a clusterkg store changes, the app's included) is still the one the load left."""
+    with OxigraphStore.read_only(store) as source:
+        data = source.dump("application/n-triples")
+    digest = hashlib.sha256(data).hexdigest()
+    with server.connect(timeout=120) as target:
+        if _LOADED.get(server.query_url) != (digest, target.data_version()):
+            target.clear()
+            target.insert_ntriples(data)
+            _LOADED[server.query_url] = (digest, target.data_version())
+    return server.query_url
 
 
 def stop_server(server, thread: threading.Thread) -> None:
@@ -160,7 +187,7 @@ def stop_waitress():
     return stop_server
 
 
-def _servers(backend: str) -> Iterator[Callable[..., str]]:
+def _servers(backend: str, request: pytest.FixtureRequest) -> Iterator[Callable[..., str]]:
     started, remotes = [], []
 
     def start(store: Path | str, **config) -> str:
@@ -171,6 +198,10 @@ def _servers(backend: str) -> Iterator[Callable[..., str]]:
             remotes.append(process)
             config.update(STORE=None, ENDPOINT=f"{base}/query", UPDATE_ENDPOINT=f"{base}/update",
                           GRAPH_STORE_ENDPOINT=f"{base}/store")
+        elif backend == "virtuoso":
+            shared = request.scope == "module"
+            virtuoso = request.getfixturevalue("virtuoso_server" if shared else "spare_virtuoso_server")
+            config.update(STORE=None, ENDPOINT=copy_into_virtuoso(virtuoso, Path(store)))
         app = create_app(config)
         server = waitress.create_server(app, host="127.0.0.1", port=0, threads=8)
         thread = threading.Thread(target=server.run, daemon=True)
