@@ -55,8 +55,9 @@ handled here and in :class:`~clusterkg.graph.store.SparqlProtocolStore`, nowhere
 - Results are silently cut at the ini's ``[SPARQL] ResultSetMaxRows`` (or a request's ``maxrows``
   parameter); a cut SELECT result carries an ``X-SPARQL-MaxRows`` header (also when exactly
   that many rows existed), a cut CONSTRUCT or DESCRIBE result nothing at all. A query stopped at
-  its time limit (the ini's ``MaxQueryExecutionTime`` or a request's ``timeout``) is answered
-  ``200`` with the rows found so far and ``X-SQL-State: S1TAT`` (an "anytime" result).
+  a request's ``timeout`` is answered ``200`` with the rows found so far and ``X-SQL-State:
+  S1TAT`` (an "anytime" result); at the ini's ``MaxQueryExecutionTime`` it fails ("SR171:
+  Transaction timed out").
   :func:`incomplete_answer` reads both headers: the store refuses such an answer, the web
   app's endpoint flags it as cut at its row cap or reports its time limit. The endpoint asks
   for at most one row more than its row cap (``maxrows``; Virtuoso builds the whole answer
