@@ -15,6 +15,7 @@ import json
 import os
 import re
 import time
+import urllib.parse
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -23,9 +24,11 @@ from typing import TypeVar
 
 import rdflib
 
+from clusterkg.graph.history import Activity
 from clusterkg.graph.store import OxigraphStore, SparqlProtocolStore, StoreError
 
 __all__ = [
+    "ACTIVITY_FIELD",
     "NOTE_NAME",
     "RunningServer",
     "ServerBackedStore",
@@ -38,6 +41,11 @@ __all__ = [
 
 NOTE_NAME = "clusterkg-serve.json"
 """The file ``clusterkg serve`` keeps in the store directory while it runs."""
+
+ACTIVITY_FIELD = "clusterkg-activity"
+"""The form field of a SPARQL Update to ``clusterkg serve`` that carries the write's own history
+record (:meth:`Activity.to_json`): the server records that one activity instead of a generic
+"update", so an import made beside a running server appears once in the history, as itself."""
 
 T = TypeVar("T")
 _READ_ATTEMPTS = 30  # (each write now also records its history: compactions come more often)
@@ -211,6 +219,14 @@ class ServerBackedStore(SparqlProtocolStore):
         if self._current is not None:
             self._current.close()
             self._current = None
+
+    def commit_update(self, sparql_update: str, activity: Activity) -> None:
+        """Send the update with its activity: the server adds the version change and the record
+        (as the admin token's agent) in the same transaction, and no second record of its own."""
+        self._require_writable()
+        fields = self.protocol_fields("update", sparql_update) + [(ACTIVITY_FIELD, activity.to_json())]
+        self._request(self.update_url, body=urllib.parse.urlencode(fields).encode("utf-8"),
+                      content_type="application/x-www-form-urlencoded")
 
     # reads: the directory, read-only
 
