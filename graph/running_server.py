@@ -11,16 +11,17 @@ runs (its URL, process id and whether it takes writes) and removes it when it st
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
 import time
 import urllib.parse
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import BinaryIO, TypeVar
 
 import rdflib
 
@@ -169,6 +170,15 @@ class SnapshotStore(OxigraphStore):
     def _dump(self, media_type: str) -> bytes:
         return self._reopened(super()._dump, media_type)
 
+    def _dump_to(self, output: BinaryIO, media_type: str, prefixes: Mapping[str, str]) -> None:
+        """Read whole, then written: a read retried after a compaction must not have written half."""
+        def read() -> bytes:
+            buffer = io.BytesIO()
+            OxigraphStore._dump_to(self, buffer, media_type, prefixes)
+            return buffer.getvalue()
+
+        output.write(self._reopened(read))
+
 
 def _again(action: Callable[[], T]) -> T:
     """``action()``, repeated after a short pause while it fails because files of the snapshot
@@ -251,6 +261,9 @@ class ServerBackedStore(SparqlProtocolStore):
 
     def _dump(self, media_type: str) -> bytes:
         return self._read(lambda store: store.dump(media_type))
+
+    def _dump_to(self, output: BinaryIO, media_type: str, prefixes: Mapping[str, str]) -> None:
+        self._read(lambda store: store.dump_to(output, media_type, prefixes))
 
     def _close(self) -> None:
         self._stale()
