@@ -1001,8 +1001,8 @@ class SparqlProtocolStore(KnowledgeStore):
                     )
                 if cut == "time":
                     raise StoreError(
-                        f"{url} stopped the query at its time limit (Virtuoso's [SPARQL] "
-                        "MaxQueryExecutionTime) and returned what it had found: the answer is incomplete"
+                        f"{url} stopped the query at a time limit and returned what it had found "
+                        "(Virtuoso's \"anytime\" answer): the answer is incomplete"
                     )
                 return response.read(), response.headers.get_content_type()
         except urllib.error.HTTPError as error:

@@ -86,8 +86,8 @@ class LocalVirtuoso:
     ``memory_mib`` sizes its page buffers (8 KiB each; Virtuoso's guide: about two thirds of
     the memory it may use). ``result_rows``, ``max_query_seconds`` and ``max_estimate_seconds``
     are the ini's ``[SPARQL]`` limits: the row count at which it cuts every result, the run
-    time after which it stops a query (answering with what it has, an "anytime" result), and
-    the estimated run time above which it refuses a query unrun (0: never).
+    time after which a query fails ("Transaction timed out"), and the estimated run time above
+    which it refuses a query unrun (0: never).
     """
 
     def __init__(self, directory: Path, http_port: int, sql_port: int, *, memory_mib: int = 256,
