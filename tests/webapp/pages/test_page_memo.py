@@ -109,3 +109,23 @@ def test_the_memo_is_bounded_in_entries_and_bytes():
     assert memo.get(8, lambda: "made again") == "made again"
     huge = memo.get("huge", lambda: "z" * 1000, size=len)  # larger than the budget: answered, not kept
     assert huge == "z" * 1000 and memo.bytes <= 100 and memo.get("huge", lambda: "again") == "again"
+
+
+def test_partner_search_json_sees_a_write_at_once(app):
+    client = app.test_client(use_cookies=False)
+    url = f"/partner-search.json?cluster={CLUSTER}&limit=100"
+    before = client.get(url).get_json()
+    assert client.get(url).get_json() == before  # the second from the memo
+    wanted = before["selected"][:3]
+    organisation = ID + "org/memo-gap-filler"
+    claims = " ".join(
+        f"<{organisation}> <{CKG}hasCompetency> <{ID}competency/{competency}> ; "
+        f"<{CKG}qualifiedCompetency> <{organisation}-claim-{n}> . "
+        f"<{organisation}-claim-{n}> <{CKG}competency> <{ID}competency/{competency}> ; <{CKG}level> <{CKG}LevelLeading> ."
+        for n, competency in enumerate(wanted))
+    _update(app, f"""INSERT DATA {{
+      <{organisation}> a <http://www.w3.org/ns/org#FormalOrganization>, <{CKG}SME> ;
+          <http://www.w3.org/2000/01/rdf-schema#label> "Memo Gap Filler" ; <{CKG}country> <{ID}country/FR> . {claims} }}""")
+    partners = [p["organisation"]["iri"] for p in client.get(url).get_json()["partners"]]
+    assert organisation not in [p["organisation"]["iri"] for p in before["partners"]]
+    assert organisation in partners
