@@ -103,7 +103,7 @@ def import_files(
             shown = list(names) if names is not None else [str(p) for p in paths]
             activity.files = [(name, file_digest(path)) for name, path in zip(shown, paths)]
             # the exact triples, kept with the record when small, make the change revertible
-            activity.delta = import_delta(store, batch.ntriples, staging.changed, replace=replace,
+            activity.delta = import_delta(store, batch.ntriples, staging.replaced,
                                           expected=staging.added + staging.removed)
             staging.commit(activity)
             bar.update()
