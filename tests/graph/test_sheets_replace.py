@@ -192,3 +192,31 @@ def test_a_rejected_replacement_changes_nothing(store, tmp_path):
         _import(store, tmp_path, "affiliations.csv", bad, replace=True)
     assert {p.location for p in failure.value.problems} == {"row 4"}
     assert _data(store) == before
+
+
+def test_clusterkg_import_replace_of_a_needs_sheet(tmp_path):
+    """The same through the command line, on an on-disk store."""
+    from click.testing import CliRunner
+
+    from clusterkg.cli import cli
+
+    def run(*args: str):
+        return CliRunner().invoke(cli, ["--store", str(tmp_path / "store"), *args], catch_exceptions=False)
+
+    def needs() -> list[str]:
+        answer = run("query", f"SELECT ?c WHERE {{ <{ID}cluster/silicon-saxony> <{CKG}needsCompetency> ?c }} ORDER BY ?c",
+                     "--format", "csv")
+        return [line.rsplit("/", 1)[-1] for line in answer.output.splitlines()[1:]]
+
+    assert run("init").exit_code == 0
+    (tmp_path / "needs.csv").write_text(NEEDS, encoding="utf-8")
+    assert run("import", str(tmp_path / "needs.csv")).exit_code == 0
+    assert needs() == ["chip-design", "cleanroom-technology"]
+    (tmp_path / "needs.csv").write_text(NEEDS.splitlines()[0] + "\n" + NEEDS.splitlines()[2] + "\n", encoding="utf-8")
+    result = run("import", "--replace", str(tmp_path / "needs.csv"))
+    assert result.exit_code == 0, result.output
+    assert "replaced triples removed" in result.output
+    assert needs() == ["cleanroom-technology"]
+    members = run("query", f"SELECT (COUNT(*) AS ?n) WHERE {{ ?o <{CKG}affiliatedWith> <{ID}cluster/silicon-saxony> }}",
+                  "--format", "csv")
+    assert members.output.splitlines()[1] == "22"

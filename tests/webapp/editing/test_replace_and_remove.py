@@ -55,6 +55,8 @@ def test_a_replacement_upload_makes_the_cluster_s_needs_the_rows_and_keeps_the_r
                    f"silicon-saxony,,specialty-chemicals,chemicals,2099-06-30,{SOURCE},we need chemicals\n")
     preview, commit = _upload(editor, page, "needs.csv", replacement, "replace")
     assert preview.status == 200 and "Valid." in preview.text and "(replace)" in preview.text
+    # what it would do: the new need's 8 triples (its 6, its link, its shortcut), the earlier two needs' 15
+    assert "8 would be added, 15 removed (replace)" in " ".join(preview.text.split())
     assert commit.status == 302
     assert _needs(server) == {"specialty-chemicals"}  # the earlier rows are gone
     assert _members(server, "silicon-saxony") == members  # the rest of the cluster is intact
