@@ -34,6 +34,15 @@ def _lenses_of(page, base: str, competency_label: str) -> str:
     return " ".join(row.all_inner_texts())
 
 
+def _revert_newest(page, base: str, count: int) -> None:
+    """On the history page: revert Anna's ``count`` newest changes, one by one, newest first."""
+    for _ in range(count):
+        page.locator("#history tbody tr").filter(has=page.get_by_role("button", name="Revert")).filter(
+            has_text="Anna Editor").filter(has_not_text="undoes").first.get_by_role("button", name="Revert").click()
+        page.wait_for_url(base + "/clusters/silicon-saxony/history")
+        assert "Reverted:" in page.locator(".notice").inner_text()
+
+
 def test_an_editor_adds_a_member_declares_a_need_sees_partners_and_reverts(page, editing_site, tmp_path):
     base, app = editing_site
     before = _data(app)
@@ -101,11 +110,7 @@ def test_an_editor_adds_a_member_declares_a_need_sees_partners_and_reverts(page,
     rows = page.locator("#history tbody tr")
     assert "Anna Editor" in rows.nth(0).inner_text() and "Anna Editor" in rows.nth(1).inner_text()
     page.screenshot(path=tmp_path / "editing-4-history.png", full_page=True)
-    for _ in range(2):
-        page.locator("#history tbody tr").filter(has=page.get_by_role("button", name="Revert")).filter(
-            has_text="Anna Editor").filter(has_not_text="undoes").first.get_by_role("button", name="Revert").click()
-        page.wait_for_url(base + "/clusters/silicon-saxony/history")
-        assert "Reverted:" in page.locator(".notice").inner_text()
+    _revert_newest(page, base, 2)
     page.screenshot(path=tmp_path / "editing-5-reverted.png", full_page=True)
     assert _data(app) == before  # the graph as before
     assert "demand" not in _lenses_of(page, base, "Chip design & EDA")
@@ -217,10 +222,6 @@ def test_an_editor_removes_a_row_replaces_a_sheet_after_its_preview_and_reverts(
     page.goto(base + "/clusters/silicon-saxony/history")
     assert [page.locator("#history tbody tr").nth(i).locator("td").nth(1).inner_text() for i in range(4)] == [
         "replace", "remove", "import", "import"]
-    for _ in range(4):
-        page.locator("#history tbody tr").filter(has=page.get_by_role("button", name="Revert")).filter(
-            has_text="Anna Editor").filter(has_not_text="undoes").first.get_by_role("button", name="Revert").click()
-        page.wait_for_url(base + "/clusters/silicon-saxony/history")
-        assert "Reverted:" in page.locator(".notice").inner_text()
+    _revert_newest(page, base, 4)
     page.screenshot(path=tmp_path / "editing-11-history-reverted.png", full_page=True)
     assert _data(app) == before
