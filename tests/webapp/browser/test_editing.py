@@ -192,7 +192,7 @@ def test_an_editor_removes_a_row_replaces_a_sheet_after_its_preview_and_reverts(
     assert "Removed:" in page.locator(".notice").inner_text()
     assert page.locator("#rows-needs tbody tr").all_inner_texts() == [
         page.locator("#rows-needs tbody tr").filter(has_text="chip-design").inner_text()]
-    page.screenshot(path=tmp_path / "editing-8-row-removed.png", full_page=True)
+    page.locator("#rows").screenshot(path=tmp_path / "editing-8-row-removed.png")
     assert "demand" not in _lenses_of(page, base, "Cleanroom facilities")
 
     # replace the cluster's needs by a sheet: the preview first, then the commit
@@ -216,7 +216,7 @@ def test_an_editor_removes_a_row_replaces_a_sheet_after_its_preview_and_reverts(
     rows = page.locator("#rows-needs tbody tr").all_inner_texts()
     assert len(rows) == 1 and "specialty-chemicals" in rows[0] and "2099-06-30" in rows[0]
     assert page.locator("#members tbody tr").count() == 22  # the rest of the cluster is intact
-    page.screenshot(path=tmp_path / "editing-10-replaced.png", full_page=True)
+    page.locator("#rows").screenshot(path=tmp_path / "editing-10-replaced.png")
 
     # the history lists the four changes; reverted newest first, the graph is as before
     page.goto(base + "/clusters/silicon-saxony/history")
