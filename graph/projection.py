@@ -457,9 +457,10 @@ def _row_values(variable: str, iris, first: int = 0) -> str:
 
 
 def _fetch(store: KnowledgeStore, name: str, variable: str | None = None, iris=(), whole: bool = False,
-           competency_rows: str = "") -> pd.DataFrame:
-    """One query of :data:`QUERIES` as a DataFrame of strings, restricted to ``?variable`` in ``iris``."""
-    text = WHOLE_STORE[name] if whole and name in WHOLE_STORE else QUERIES[name]
+           competency_rows: str = "", queries: dict[str, str] | None = None) -> pd.DataFrame:
+    """One query of :data:`QUERIES` (or of ``queries``) as a DataFrame of strings, restricted to
+    ``?variable`` in ``iris``."""
+    text = queries[name] if queries is not None else WHOLE_STORE[name] if whole and name in WHOLE_STORE else QUERIES[name]
     text = text.replace("%(values)s", _values(variable, iris) if variable else "")
     data = store.query_bytes(PREFIXES + text.replace("%(competency_rows)s", competency_rows), "text/csv")
     return _read_csv(data)
@@ -480,7 +481,8 @@ def _read_csv(data: bytes) -> pd.DataFrame:
     return pd.read_csv(io.BytesIO(data), dtype=types, keep_default_na=False, na_filter=False, encoding="utf-8")
 
 
-def _fetch_any(store: KnowledgeStore, name: str, restrictions: list[tuple[str, list[str]]]) -> pd.DataFrame:
+def _fetch_any(store: KnowledgeStore, name: str, restrictions: list[tuple[str, list[str]]],
+               queries: dict[str, str] | None = None) -> pd.DataFrame:
     """The rows of ``name`` where any ``?variable`` is in its IRIs, each row once.
 
     One query per restriction; a row found by an earlier restriction is dropped from the later
@@ -491,18 +493,18 @@ def _fetch_any(store: KnowledgeStore, name: str, restrictions: list[tuple[str, l
     for variable, iris in restrictions:
         if not iris:
             continue
-        frame = _fetch(store, name, variable, iris)
+        frame = _fetch(store, name, variable, iris, queries=queries)
         for seen_variable, seen in earlier:
             frame = frame[~frame[seen_variable].isin(seen)]
         frames.append(frame)
         earlier.append((variable, set(iris)))
     if not frames:
-        return _empty(name)
+        return _empty(name, queries)
     return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
 
 
-def _empty(name: str) -> pd.DataFrame:
-    select = QUERIES[name].split("WHERE", 1)[0]
+def _empty(name: str, queries: dict[str, str] | None = None) -> pd.DataFrame:
+    select = (QUERIES if queries is None else queries)[name].split("WHERE", 1)[0]
     return pd.DataFrame({column: pd.Series(dtype=np.int64 if _integer_column(column) else object)
                          for column in re.findall(r"\?(\w+)", select)})
 
