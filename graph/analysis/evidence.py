@@ -2,8 +2,8 @@
 
 The projection (``graph/projection.py``) holds what the analyses score; this module reads, with a
 few SPARQL queries over the same store and at the same moment (once per data version: the
-projection keeps it in its ``evidence`` field and rebuilds it on every refresh), the evidence
-the answers cite:
+projection keeps it in its ``evidence`` field; a refresh of the projection re-reads only the
+evidence its change touched, see :func:`refresh_evidence`), the evidence the answers cite:
 
 - **Project participation** (CORDIS Horizon 2020, ``ckg:Participation``): organisations ×
   projects, which participations were as coordinator, each project's years and programme part.
