@@ -94,7 +94,8 @@ def test_a_participation_and_a_new_project(world):
     one, two = URIRef(ID + "participation/evidence-test-1"), URIRef(ID + "participation/evidence-test-2")
     insert = [(one, RDF_TYPE, c("Participation")), (one, c("project"), project), (one, c("organisation"), org),
               (one, c("participationRole"), c("RoleCoordinator")),
-              (new_project, RDF_TYPE, c("Project")), (new_project, URIRef("https://schema.org/startDate"), Literal("2031-01-01", datatype=XSD.date)),
+              (new_project, RDF_TYPE, c("Project")),
+              (new_project, URIRef("https://schema.org/startDate"), Literal("2031-01-01", datatype=XSD.date)),
               (two, RDF_TYPE, c("Participation")), (two, c("project"), new_project), (two, c("organisation"), URIRef(record)),
               (two, c("participationRole"), c("RoleParticipant"))]
     _, after = there_and_back(world, insert=insert)
