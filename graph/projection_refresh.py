@@ -39,8 +39,10 @@ __all__ = ["HISTORY_GRAPH", "MAX_CHAIN", "MAX_CHANGED", "catch_up", "changes_bet
 # the store only about those: the rows of changed clusters and organisations, the columns of
 # changed competencies, the ties of changed affiliations, the partnerships, resources and
 # developments that name a changed thing; everything else is carried over, renumbered when
-# things were added or removed (rows stay sorted by IRI, as in a full build). The result is
-# the projection a full build would give (a test checks it field by field).
+# things were added or removed (rows stay sorted by IRI, as in a full build). The evidence is
+# refreshed the same way, from the same renumberings (``analysis/evidence.py``,
+# ``refresh_evidence``). The result is the projection a full build would give (a test checks
+# it field by field, evidence included).
 
 _KINDS = ("cluster", "organisation", "competency", "industry", "partnership", "resource", "development")
 
