@@ -107,7 +107,7 @@ _T = TypeVar("_T")
 
 def local_name(iri: str) -> str:
     """The id part of a data IRI: ``.../id/cluster/silicon-saxony`` -> ``silicon-saxony``."""
-    return iri.rsplit("/", 1)[-1].rsplit("#", 1)[-1]
+    return iri.rpartition("/")[2].rpartition("#")[2]  # partition, not split: no list (600,000 calls per build)
 
 
 @dataclass
@@ -459,9 +459,10 @@ def _row_values(variable: str, iris, first: int = 0) -> str:
 
 
 def _fetch(store: KnowledgeStore, name: str, variable: str | None = None, iris=(), whole: bool = False,
-           competency_rows: str = "") -> pd.DataFrame:
-    """One query of :data:`QUERIES` as a DataFrame of strings, restricted to ``?variable`` in ``iris``."""
-    text = WHOLE_STORE[name] if whole and name in WHOLE_STORE else QUERIES[name]
+           competency_rows: str = "", queries: dict[str, str] | None = None) -> pd.DataFrame:
+    """One query of :data:`QUERIES` (or of ``queries``) as a DataFrame of strings, restricted to
+    ``?variable`` in ``iris``."""
+    text = queries[name] if queries is not None else WHOLE_STORE[name] if whole and name in WHOLE_STORE else QUERIES[name]
     text = text.replace("%(values)s", _values(variable, iris) if variable else "")
     data = store.query_bytes(PREFIXES + text.replace("%(competency_rows)s", competency_rows), "text/csv")
     return _read_csv(data)
@@ -482,7 +483,8 @@ def _read_csv(data: bytes) -> pd.DataFrame:
     return pd.read_csv(io.BytesIO(data), dtype=types, keep_default_na=False, na_filter=False, encoding="utf-8")
 
 
-def _fetch_any(store: KnowledgeStore, name: str, restrictions: list[tuple[str, list[str]]]) -> pd.DataFrame:
+def _fetch_any(store: KnowledgeStore, name: str, restrictions: list[tuple[str, list[str]]],
+               queries: dict[str, str] | None = None) -> pd.DataFrame:
     """The rows of ``name`` where any ``?variable`` is in its IRIs, each row once.
 
     One query per restriction; a row found by an earlier restriction is dropped from the later
@@ -493,18 +495,18 @@ def _fetch_any(store: KnowledgeStore, name: str, restrictions: list[tuple[str, l
     for variable, iris in restrictions:
         if not iris:
             continue
-        frame = _fetch(store, name, variable, iris)
+        frame = _fetch(store, name, variable, iris, queries=queries)
         for seen_variable, seen in earlier:
             frame = frame[~frame[seen_variable].isin(seen)]
         frames.append(frame)
         earlier.append((variable, set(iris)))
     if not frames:
-        return _empty(name)
+        return _empty(name, queries)
     return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
 
 
-def _empty(name: str) -> pd.DataFrame:
-    select = QUERIES[name].split("WHERE", 1)[0]
+def _empty(name: str, queries: dict[str, str] | None = None) -> pd.DataFrame:
+    select = (QUERIES if queries is None else queries)[name].split("WHERE", 1)[0]
     return pd.DataFrame({column: pd.Series(dtype=np.int64 if _integer_column(column) else object)
                          for column in re.findall(r"\?(\w+)", select)})
 
@@ -617,7 +619,7 @@ def _first(frame: pd.DataFrame, index: pd.Index, column: str = "v") -> np.ndarra
     values = np.full(len(index), "", dtype=object)
     if not len(frame):
         return values
-    positions = index.get_indexer(frame["s"])
+    positions = index.get_indexer(_iris(frame, "s"))
     found = positions >= 0
     positions, chosen = positions[found], frame[column].to_numpy(dtype=object)[found]
     several = pd.Series(positions).duplicated(keep=False).to_numpy()
@@ -633,7 +635,7 @@ def _grouped(frame: pd.DataFrame, index: pd.Index, transform=lambda v: v) -> lis
     """All values per entity of ``index``, sorted, as tuples."""
     groups: list[list] = [[] for _ in range(len(index))]
     if len(frame):
-        positions = index.get_indexer(frame["s"])
+        positions = index.get_indexer(_iris(frame, "s"))
         found = positions >= 0
         for position, value in zip(positions[found].tolist(), frame["v"].to_numpy(dtype=object)[found].tolist()):
             groups[position].append(transform(value))
@@ -668,7 +670,7 @@ def _organisation_table(f: dict[str, pd.DataFrame], index: pd.Index) -> pd.DataF
     codes = np.full(len(index), len(_ORG_TYPES), dtype=np.int64)  # "other" where none is known
     types = f["organisation_types"]
     if len(types):
-        positions, found = index.get_indexer(types["s"]), _codes(types["type_code"])
+        positions, found = index.get_indexer(_iris(types, "s")), _codes(types["type_code"])
         keep = (positions >= 0) & (found >= 0)
         np.minimum.at(codes, positions[keep], found[keep])  # the first in the list where several
     names = [ORGANISATION_TYPES[t] for t in _ORG_TYPES] + ["other"]
@@ -848,7 +850,13 @@ def _positions(frame: pd.DataFrame, column: str, index: pd.Index) -> np.ndarray:
     """Row numbers of the IRIs in ``column`` (-1 where unknown), or the ``column_row`` the store gave."""
     if column + "_row" in frame:
         return frame[column + "_row"].to_numpy(dtype=np.int64)
-    return index.get_indexer(frame[column]) if len(frame) else np.array([], dtype=np.int64)
+    return index.get_indexer(_iris(frame, column)) if len(frame) else np.array([], dtype=np.int64)
+
+
+def _iris(frame: pd.DataFrame, column: str) -> np.ndarray:
+    """A column of IRIs as an object array: pandas looks an array up in an index a third
+    faster than a Series (0.45 s against 0.7 s for 1.2M IRIs among 300,000, measured)."""
+    return frame[column].to_numpy(dtype=object)
 
 
 def _depths(broader: np.ndarray) -> np.ndarray:

@@ -51,6 +51,24 @@ def assert_same(refreshed: Projection, built: Projection) -> None:
         assert (a != b).nnz == 0, name
     assert refreshed.labels == built.labels
     assert_same_graph(refreshed.cluster_graph(), built.cluster_graph())
+    assert_same_evidence(refreshed.evidence, built.evidence)
+
+
+EVIDENCE_MATRICES = ("org_project", "coordinated", "claim_basis", "industry_related")
+EVIDENCE_ARRAYS = ("project_iris", "project_years", "project_parts", "same_as", "relatedness_keys")
+
+
+def assert_same_evidence(refreshed, built) -> None:
+    """The evidence field by field (participations are one row per participation, in no order)."""
+    for name in EVIDENCE_MATRICES:
+        a, b = getattr(refreshed, name), getattr(built, name)
+        assert a.shape == b.shape, name
+        assert (a != b).nnz == 0, name
+    for name in EVIDENCE_ARRAYS:
+        assert np.array_equal(getattr(refreshed, name), getattr(built, name)), name
+    ordered = lambda t: t.sort_values(list(t.columns), ignore_index=True)  # noqa: E731
+    pd.testing.assert_frame_equal(ordered(refreshed.participations), ordered(built.participations), check_dtype=False,
+                                  obj="participations")
 
 
 def assert_same_graph(a, b) -> None:
@@ -93,12 +111,17 @@ def synthetic_nt() -> bytes:
     return buffer.getvalue()
 
 
-@pytest.fixture()
-def synthetic(synthetic_nt):
+def loaded(ntriples: bytes):
+    """A fixture's store: a new in-memory store holding ``ntriples``, closed after the test."""
     store = OxigraphStore()
-    store.insert_ntriples(synthetic_nt)
+    store.insert_ntriples(ntriples)
     yield store
     store.close()
+
+
+@pytest.fixture()
+def synthetic(synthetic_nt):
+    yield from loaded(synthetic_nt)
 
 
 @pytest.fixture(scope="module")
@@ -110,10 +133,7 @@ def real_dump() -> bytes:
 
 @pytest.fixture()
 def real(real_dump):
-    store = OxigraphStore()
-    store.insert_ntriples(real_dump)
-    yield store
-    store.close()
+    yield from loaded(real_dump)
 
 
 @pytest.fixture(params=["synthetic", "real"])
