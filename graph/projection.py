@@ -425,7 +425,8 @@ QUERIES = {
     # claim is (a claim's level is said of the claim, not of its organisation)
     "kinds": "SELECT ?s ?kind_code WHERE { %(values)s VALUES (?t ?kind_code) { (ckg:Cluster 0) (org:FormalOrganization 1) (ckg:Competency 2) "
              "(ckg:Industry 3) (ckg:Partnership 4) (ckg:SharedResource 5) (ckg:Development 6) } ?s a ?t }",
-    "claim_owners": "SELECT ?s ?o WHERE { %(values)s ?o ckg:qualifiedCompetency ?s }",
+    # (and whose need a changed need is: its until-date decides whether the holder needs it)
+    "claim_owners": "SELECT ?s ?o WHERE { %(values)s ?o ckg:qualifiedCompetency|ckg:qualifiedNeed ?s }",
     "referrers": "SELECT DISTINCT ?s ?kind_code WHERE { %(values)s ?s ckg:participant|ckg:offeredBy|ckg:developedBy|ckg:relatedCompetency ?x . "
                  "VALUES (?t ?kind_code) { (ckg:Partnership 4) (ckg:SharedResource 5) (ckg:Development 6) } ?s a ?t }",
 }

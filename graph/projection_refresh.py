@@ -228,7 +228,7 @@ def refresh(projection: Projection, store: KnowledgeStore, changed_iris, version
         if code >= 4:
             was[kind] |= set(referrers["s"][_codes(referrers["kind_code"]) == code])
 
-    clusters = _Renumbering.of(old["cluster"], now["cluster"], was["cluster"])
+    clusters = _Renumbering.of(old["cluster"], now["cluster"], was["cluster"], _present(old["cluster"], set(owners["o"])))
     organisations = _Renumbering.of(old["organisation"], now["organisation"], was["organisation"],
                                     _present(old["organisation"], set(owners["o"])))
     vocabulary_changed = bool(now["competency"] | was["competency"] | now["industry"] | was["industry"])
@@ -285,7 +285,7 @@ def refresh(projection: Projection, store: KnowledgeStore, changed_iris, version
 
     # ties: drop those of touched clusters, organisations and affiliations; renumber the rest
     ties = p.ties
-    gone = (np.isin(ties["cluster"].to_numpy(), _rows_of(clusters, old["cluster"], was["cluster"] | now["cluster"]))
+    gone = (np.isin(ties["cluster"].to_numpy(), _rows_of(clusters, old["cluster"], set(c_touched) | was["cluster"]))
             | np.isin(ties["organisation"].to_numpy(), _rows_of(organisations, old["organisation"], set(o_touched) | was["organisation"]))
             | np.isin(ties["key"].to_numpy(), _hash(np.array(changed, dtype=object))))
     kept = ties[~gone]

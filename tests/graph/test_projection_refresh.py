@@ -29,6 +29,7 @@ from clusterkg.graph.projection import (
 from clusterkg.graph import projection_refresh as refresh_module
 from clusterkg.graph.store import DATA_VERSION_PREDICATE, META_GRAPH, OxigraphStore, sparql_term
 from clusterkg.graph.synthetic import SyntheticSpec, write_synthetic
+from clusterkg.ontology.namespace import SCHEMA, XSD
 
 CKG = "https://w3id.org/clusterkg/ns#"
 RDF_TYPE = URIRef("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
@@ -171,6 +172,22 @@ def test_an_added_member_with_two_claims(store):
     after = refreshed_equals_built(store, before, change(store, insert=insert))
     assert after.cluster_org[0, outsider] == 1.0
     assert all(after.org_competency[outsider, k] == 1.25 for k in new_competencies)
+
+
+def test_a_need_whose_last_day_passed(store):
+    """Only the need's ``schema:validThrough`` changes: its holder no longer needs the competency."""
+    first = build_projection(store)
+    holder, competency = URIRef(first.clusters.iri.iat[0]), URIRef(first.competencies.iri.iat[0])
+    need, until = URIRef(NEW + "need/refresh-test"), URIRef(SCHEMA.validThrough)
+    change(store, insert=[(holder, c("qualifiedNeed"), need), (holder, c("needsCompetency"), competency),
+                          (need, RDF_TYPE, c("CompetencyNeed")), (need, c("competency"), competency),
+                          (need, until, Literal("2999-12-31", datatype=XSD.date))])
+    before = build_projection(store)
+    assert before.cluster_needs[0, 0] > 0
+    after = refreshed_equals_built(store, before, change(
+        store, delete=[(need, until, Literal("2999-12-31", datatype=XSD.date))],
+        insert=[(need, until, Literal("2001-01-01", datatype=XSD.date))]))
+    assert after.cluster_needs[0, 0] == 0
 
 
 def test_removed_claims_and_a_changed_level(store):
