@@ -31,7 +31,9 @@ the batch and the context it needs (the types of what it references) into a stag
 rather than validating a few focus nodes inside a large store. The focus graph's test runs once
 per row of a pass, which costs more than the pass itself when most nodes are candidates: with
 ``focus_graph=None`` and a filter on the results the same check is cheaper then (what the
-importer does for a batch at least as large as its store). Within a pass, tests that many rows
+importer does for a batch at least as large as its store). For a few marked nodes in a large
+store, ``violations(..., focused=True)`` runs each constraint's own query starting from the
+marks instead, so the cost follows the number of focus nodes. Within a pass, tests that many rows
 need (is the focus a target of the shape, is a value an instance of a ``sh:class``) are OPTIONAL
 joins with the set computed once, not an EXISTS per row; a pass over a predicate first asks
 whether any row breaks a condition at all, and most stop there.

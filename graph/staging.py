@@ -19,7 +19,9 @@ that is at least as large as the store it goes into is checked with whole-graph 
 are then kept for the focus nodes alone (cheapest: nothing else to write or look up). A smaller
 batch also gets its focus nodes marked in :data:`~clusterkg.graph.shacl_sparql.FOCUS_GRAPH`
 (:attr:`Staging.focus_graph`), so the per-node tests run on those nodes only; so does every
-scratch store, whose context pull-in reads the marks.
+scratch store, whose context pull-in reads the marks. A marked focus also takes in the nodes
+whose verdict the batch changes without describing them (:func:`_add_neighbours`); a batch as
+large as the store is checked on its subjects alone.
 """
 
 from __future__ import annotations
