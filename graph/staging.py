@@ -49,7 +49,7 @@ OLD_GRAPH = "https://w3id.org/clusterkg/graph/staging-replaced"
 _CHUNK = 1000
 _LARGE_BATCH = 256 * 1024 * 1024  # bytes of N-Triples above which a scratch store goes to disk
 _LOAD_SLICE = 48 * 1024 * 1024  # bytes of N-Triples per bulk load (about 300 MiB of memory each)
-_SMALL_LOAD = 1024 * 1024  # bytes of N-Triples up to which a plain (transactional) load is quicker
+_SMALL_LOAD = 1024 * 1024  # bytes of N-Triples up to which one transaction of parsed terms is quicker
 _CLOSURE = (
     "?s ?p ?o OPTIONAL { FILTER(isBlank(?o)) ?o ?p1 ?o1 "
     "OPTIONAL { FILTER(isBlank(?o1)) ?o1 ?p2 ?o2 } }"
@@ -103,8 +103,13 @@ def _bulk_load(store: ox.Store, path: Path, graph: ox.NamedNode | None = None) -
     Leniently: the files are pyoxigraph's own N-Triples of terms it already checked.
     """
     size = path.stat().st_size
-    if size <= _SMALL_LOAD:  # one transaction: bulk_load's own setup costs ~0.1 s, more than the data
-        store.load(path=path, format=ox.RdfFormat.N_TRIPLES, to_graph=graph or ox.DefaultGraph(), lenient=True)
+    if size <= _SMALL_LOAD:
+        # one transaction (bulk_load's own setup costs ~0.1 s, more than the data), of the parsed
+        # terms: the blank nodes keep their labels, so they match the batch's subjects (load and
+        # bulk_load give every blank node a new label)
+        target = graph or ox.DefaultGraph()
+        store.extend(ox.Quad(q.subject, q.predicate, q.object, target)
+                     for q in ox.parse(path=str(path), format=ox.RdfFormat.N_TRIPLES, lenient=True))
         return
     with open(path, "rb") as handle:
         start = 0

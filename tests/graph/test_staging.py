@@ -104,3 +104,14 @@ def test_a_small_file_is_loaded_whole_and_exactly(tmp_path):
     store = ox.Store()
     staging._bulk_load(store, path)
     assert len(store) == 50 and {q.object.value for q in store} == {f"b{i}" for i in range(50)}  # labels kept
+
+
+def test_a_blank_node_claim_in_a_small_rdf_file_is_checked(disk_store, tmp_path):
+    # its blank node must be the batch's own in the staging store, or its shapes go unchecked
+    import_files(MINI, disk_store, progress=False)
+    claim = tmp_path / "claim.ttl"
+    claim.write_text("@prefix ckg: <https://w3id.org/clusterkg/ns#> .\n"
+                     "<https://w3id.org/clusterkg/id/competency/x> a ckg:Competency .\n"
+                     "[] a ckg:CompetencyClaim ; ckg:competency <https://w3id.org/clusterkg/id/competency/x> .\n")
+    lines = _problems([claim], disk_store)
+    assert any("dct:source" in line and "a blank node" in line for line in lines), lines
