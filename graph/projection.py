@@ -414,7 +414,9 @@ QUERIES = {
                     + _LEVEL + " AS ?level_code) }",
     "ties": "SELECT ?a ?c ?o ?type_code WHERE { %(values)s ?a ckg:affiliationType ?t ; ckg:cluster ?c ; ckg:organisation ?o BIND("
             + _TIE_TYPE + " AS ?type_code) }",
-    "needs": "SELECT ?h ?c WHERE { %(values)s ?h ckg:needsCompetency ?c }",
+    # a need past its last day (schema:validThrough, compared as YYYY-MM-DD text) is no longer a need
+    "needs": "SELECT ?h ?c WHERE { %(values)s ?h ckg:needsCompetency ?c FILTER NOT EXISTS { ?h ckg:qualifiedNeed ?n . "
+             "?n ckg:competency ?c ; schema:validThrough ?until FILTER(STR(?until) < SUBSTR(STR(NOW()), 1, 10)) } }",
     "partnerships": "SELECT ?p ?label ?level ?c WHERE { %(values)s ?p a ckg:Partnership ; ckg:participant ?c OPTIONAL { ?p rdfs:label ?label } OPTIONAL { ?p a ?level VALUES ?level { "
                     + _PARTNERSHIP_LEVELS + " } } }",
     "resources": "SELECT ?r ?label ?kind ?o ?c WHERE { %(values)s ?r a ckg:SharedResource ; ckg:offeredBy ?o OPTIONAL { ?r rdfs:label ?label } OPTIONAL { ?r ckg:resourceKind ?kind } OPTIONAL { ?r ckg:relatedCompetency ?c } }",

@@ -11,8 +11,11 @@ Where the main store lives decides how the staging store is made:
   checked with it), the ``rdf:type`` of every node referenced but not described, and the class
   hierarchy; committing sends one SPARQL Update (data, version and history together).
 
-With ``replace`` the earlier descriptions of the batch subjects (their triples as subject, with
-blank-node closures) are gone before the batch goes in. What other resources say about them stays.
+With ``replace`` what the batch replaces is gone before the batch goes in: for an RDF file the
+earlier descriptions of its subjects (their triples as subject, with blank-node closures; what
+other resources say about them stays), for a CSV sheet what the sheet describes
+(:func:`clusterkg.graph.sheets.replaced_patterns`: its rows' cells, and a holder's earlier rows,
+such as a cluster's needs, but not the holder's other triples).
 
 The checks look only at the batch's focus nodes (its subjects, :attr:`Staging.focus`). A batch
 that is at least as large as the store it goes into is checked with whole-graph passes whose rows
@@ -138,7 +141,7 @@ class Staging:
     store: ox.Store
     batch: ParsedBatch
     replace: bool
-    changed: list[str] | None  # IRIs of the batch subjects (None: too many to list, not needed)
+    changed: list[str] | None  # IRIs of the changed resources (None: too many to list, not needed)
     focus: set = field(default_factory=set)  # pyoxigraph terms of the nodes to check
     focus_graph: str | None = None  # the named graph marking ``focus`` in ``store``, if marked
     generation: object = None  # disk: the new generation
@@ -147,6 +150,14 @@ class Staging:
     removed: int = 0
     size: int = 0  # quads in ``store`` once the batch is in
     inserts: list[Path] = field(default_factory=list)
+    described: list[str] = field(default_factory=list)  # replace: IRIs whose whole description goes
+
+    @property
+    def replaced(self) -> list[str]:
+        """SPARQL patterns binding ``?s ?p ?o`` to every earlier triple the replacement removes."""
+        if not self.replace:
+            return []
+        return [f"{_values(chunk)} ?s ?p ?o" for chunk in _chunks(self.described)] + self.batch.replaced_patterns
 
     def commit(self, activity: Activity) -> None:
         """Make the staged change the store's content, with version and ``activity``, atomically."""
@@ -155,7 +166,9 @@ class Staging:
             self.store.update(f"DROP SILENT GRAPH <{OLD_GRAPH}> ; DROP SILENT GRAPH <{FOCUS_GRAPH}>")
             self.main.commit_generation(self.generation, activity)
             return
-        parts = [description_deletes(self.changed)] if self.replace and self.changed else []
+        parts = [description_deletes(self.described)] if self.replace and self.described else []
+        if self.replace:
+            parts += [f"DELETE {{ ?s ?p ?o }} WHERE {{ {pattern} }}" for pattern in self.batch.replaced_patterns]
         data = b"".join(path.read_bytes() for path in self.inserts)
         if data.strip():
             parts.append("INSERT DATA {\n" + data.decode("utf-8") + "}")
@@ -180,6 +193,8 @@ def stage(main: KnowledgeStore | None, batch: ParsedBatch, work: Path, *, replac
     named = sum(1 for s in subjects if type(s) is ox.NamedNode)
     changed = sorted(s.value for s in subjects if type(s) is ox.NamedNode) \
         if replace or not on_disk or named <= MAX_LISTED_RESOURCES else None
+    # replace: an RDF file's subjects lose their descriptions, a sheet's rows what the sheet says
+    described = (changed if not any(f.is_sheet for f in batch.files) else batch.described) if replace else []
     inserts = list(batch.ntriples)
     loads = inserts + ([f.partial for f in batch.files if f.partial] if batch.problems else [])
     partial = [f.partial_subjects for f in batch.files if f.partial_subjects]
@@ -187,12 +202,13 @@ def stage(main: KnowledgeStore | None, batch: ParsedBatch, work: Path, *, replac
     if on_disk:
         generation = main.begin_generation()
         staging = Staging(main, generation.store, batch, replace, changed, focus, generation=generation,
-                          inserts=inserts)
+                          inserts=inserts, described=described)
     else:
         size = sum(path.stat().st_size for path in loads)
         scratch = Path(tempfile.mkdtemp(prefix="clusterkg-staging-", dir=work)) if size > _LARGE_BATCH else None
         store = ox.Store(str(scratch)) if scratch is not None else ox.Store()
-        staging = Staging(main, store, batch, replace, changed, focus, scratch=scratch, inserts=inserts)
+        staging = Staging(main, store, batch, replace, changed, focus, scratch=scratch, inserts=inserts,
+                          described=described)
     try:
         _fill(staging, loads, work, on_disk)
     except BaseException:
@@ -203,21 +219,14 @@ def stage(main: KnowledgeStore | None, batch: ParsedBatch, work: Path, *, replac
 
 def _fill(staging: Staging, loads: list[Path], work: Path, on_disk: bool) -> None:
     store, main, changed = staging.store, staging.main, staging.changed
-    if main is not None and changed and (staging.replace or not on_disk):  # (a generation has the rest)
+    if main is not None and changed and not on_disk:  # (a generation has the rest)
         for chunk in _chunks(changed):
-            values = _values(chunk)
-            if on_disk:
-                if staging.replace:
-                    store.update(f"INSERT {{ GRAPH <{OLD_GRAPH}> {{ {_CLOSURE_TEMPLATE} }} }} WHERE {{ {values} {_CLOSURE} }}")
-            else:
-                data = main.query_bytes(f"CONSTRUCT {{ {_CLOSURE_TEMPLATE} }} WHERE {{ {values} {_CLOSURE} }}",
-                                        "application/n-triples")
-                target = ox.NamedNode(OLD_GRAPH) if staging.replace else ox.DefaultGraph()
-                store.load(data, format=ox.RdfFormat.N_TRIPLES, to_graph=target)
-        if not on_disk:
-            _pull_neighbourhood(staging)
-        if staging.replace:  # (a neighbour pulled in may be a batch subject, described as it was)
-            store.update(description_deletes(changed))
+            data = main.query_bytes(f"CONSTRUCT {{ {_CLOSURE_TEMPLATE} }} WHERE {{ {_values(chunk)} {_CLOSURE} }}",
+                                    "application/n-triples")
+            store.load(data, format=ox.RdfFormat.N_TRIPLES)
+        _pull_neighbourhood(staging)
+    if main is not None and staging.replace:
+        _take_out_replaced(staging, on_disk)
     before = len(store)  # every quad (cheaper than a SPARQL count); only the loads below add any
     if not on_disk or staging.batch.triples < before:
         staging.focus_graph = FOCUS_GRAPH
@@ -245,7 +254,8 @@ def _fill(staging: Staging, loads: list[Path], work: Path, on_disk: bool) -> Non
 def _add_neighbours(staging: Staging, on_disk: bool) -> None:
     """Add to the focus the nodes whose verdict the batch can change besides its subjects'.
 
-    Which ones the shapes say (:class:`~clusterkg.graph.shacl_sparql.Reach`): the objects of a
+    With ``replace``, every node that loses triples. Then which ones the shapes say
+    (:class:`~clusterkg.graph.shacl_sparql.Reach`): the objects of a
     batch subject's triples on an inverse path (a claim gets a second holder), whether the
     triple is added or replaced away; the nodes pointing at a batch subject whose types the
     batch changes, where a shape tests those types (``sh:class``); and the nodes pointing at a
@@ -256,6 +266,8 @@ def _add_neighbours(staging: Staging, on_disk: bool) -> None:
     store, main, reach = staging.store, staging.main, compile_shapes().reach
     marked = f"GRAPH <{FOCUS_GRAPH}> {{ ?s a <{FOCUS_CLASS}> }}"
     found: set = set()
+    if staging.replace:  # a resource a replacement takes triples from (a holder's earlier rows) changes too
+        found |= {row[0] for row in store.query(f"SELECT DISTINCT ?s WHERE {{ GRAPH <{OLD_GRAPH}> {{ ?s ?p ?o }} }}")}
     if reach.inverse:
         old = f" UNION {{ GRAPH <{OLD_GRAPH}> {{ ?s ?p ?o }} }}" if staging.replace else ""
         found |= {row[0] for row in store.query(
@@ -276,17 +288,17 @@ def _add_neighbours(staging: Staging, on_disk: bool) -> None:
     store.extend([ox.Quad(node, kind, candidate, graph) for node in extra])
     if main is not None and not on_disk:
         iris = sorted(n.value for n in extra if type(n) is ox.NamedNode)
-        replaced = staging.batch.subjects if staging.replace else ()
+        replaced = ox.NamedNode(OLD_GRAPH)
         for chunk in _chunks(iris):
             values = _values(chunk)
-            data = main.query_bytes(f"CONSTRUCT {{ {_CLOSURE_TEMPLATE} }} WHERE {{ {values} {_CLOSURE} }}",
-                                    "application/n-triples")
-            store.load(data, format=ox.RdfFormat.N_TRIPLES)
-            if reach.inverse:  # who else points at them (not what a replacement took away)
-                data = main.query_bytes(f"CONSTRUCT {{ ?o ?p ?s }} WHERE {{ {values} VALUES ?p {{ "
-                                        f"{_iris(reach.inverse)} }} ?o ?p ?s }}", "application/n-triples")
+            queries = [f"CONSTRUCT {{ {_CLOSURE_TEMPLATE} }} WHERE {{ {values} {_CLOSURE} }}"]
+            if reach.inverse:  # who else points at them
+                queries.append(f"CONSTRUCT {{ ?o ?p ?s }} WHERE {{ {values} VALUES ?p {{ {_iris(reach.inverse)} }} ?o ?p ?s }}")
+            for query in queries:  # as the store has them, less what a replacement took away
+                data = main.query_bytes(query, "application/n-triples")
                 store.extend(ox.Quad(t.subject, t.predicate, t.object)
-                             for t in ox.parse(data, format=ox.RdfFormat.N_TRIPLES) if t.subject not in replaced)
+                             for t in ox.parse(data, format=ox.RdfFormat.N_TRIPLES)
+                             if ox.Quad(t.subject, t.predicate, t.object, replaced) not in store)
 
 
 def _retyped(staging: Staging) -> list[str]:
@@ -304,6 +316,31 @@ def _retyped(staging: Staging) -> list[str]:
 
 def _iris(iris: Iterable[str]) -> str:
     return " ".join(f"<{iri}>" for iri in sorted(iris))
+
+
+def _take_out_replaced(staging: Staging, on_disk: bool) -> None:
+    """Copy what the replacement removes into :data:`OLD_GRAPH` (to count it), then remove it.
+
+    The patterns are read from the store as it was (the generation, or the main store), so a
+    holder's earlier rows are found even when the staging store never held them; the resources
+    they leave are added to :attr:`Staging.changed`.
+    """
+    store, old = staging.store, ox.NamedNode(OLD_GRAPH)
+    queries = [(_CLOSURE_TEMPLATE, f"{_values(chunk)} {_CLOSURE}") for chunk in _chunks(staging.described)]
+    queries += [("?s ?p ?o .", pattern) for pattern in staging.batch.replaced_patterns]
+    for template, where in queries:
+        if on_disk:
+            store.update(f"INSERT {{ GRAPH {old} {{ {template} }} }} WHERE {{ {where} }}")
+        else:
+            data = staging.main.query_bytes(f"CONSTRUCT {{ {template} }} WHERE {{ {where} }}", "application/n-triples")
+            store.load(data, format=ox.RdfFormat.N_TRIPLES, to_graph=old)
+    if staging.described:  # (a neighbour pulled in may be a batch subject, described as it was)
+        store.update(description_deletes(staging.described))
+    if staging.batch.replaced_patterns:
+        store.update(f"DELETE {{ ?s ?p ?o }} WHERE {{ GRAPH {old} {{ ?s ?p ?o }} }}")
+        gone = {row[0].value for row in store.query(
+            f"SELECT DISTINCT ?s WHERE {{ GRAPH {old} {{ ?s ?p ?o }} FILTER(isIRI(?s)) }}")}
+        staging.changed = sorted(set(staging.changed or ()) | gone)
 
 
 def _pull_neighbourhood(staging: Staging) -> None:
