@@ -254,8 +254,7 @@ def _fill(staging: Staging, loads: list[Path], work: Path, on_disk: bool) -> Non
 def _add_neighbours(staging: Staging, on_disk: bool) -> None:
     """Add to the focus the nodes whose verdict the batch can change besides its subjects'.
 
-    With ``replace``, every node that loses triples. Then which ones the shapes say
-    (:class:`~clusterkg.graph.shacl_sparql.Reach`): the objects of a
+    Which ones the shapes say (:class:`~clusterkg.graph.shacl_sparql.Reach`): the objects of a
     batch subject's triples on an inverse path (a claim gets a second holder), whether the
     triple is added or replaced away; the nodes pointing at a batch subject whose types the
     batch changes, where a shape tests those types (``sh:class``); and the nodes pointing at a
@@ -266,8 +265,6 @@ def _add_neighbours(staging: Staging, on_disk: bool) -> None:
     store, main, reach = staging.store, staging.main, compile_shapes().reach
     marked = f"GRAPH <{FOCUS_GRAPH}> {{ ?s a <{FOCUS_CLASS}> }}"
     found: set = set()
-    if staging.replace:  # a resource a replacement takes triples from (a holder's earlier rows) changes too
-        found |= {row[0] for row in store.query(f"SELECT DISTINCT ?s WHERE {{ GRAPH <{OLD_GRAPH}> {{ ?s ?p ?o }} }}")}
     if reach.inverse:
         old = f" UNION {{ GRAPH <{OLD_GRAPH}> {{ ?s ?p ?o }} }}" if staging.replace else ""
         found |= {row[0] for row in store.query(
@@ -370,9 +367,12 @@ def _pull_types(staging: Staging) -> None:
     untyped = sorted({row[0].value for row in store.query(
         "SELECT DISTINCT ?o WHERE { { ?s ?p ?o } UNION { GRAPH <%s> { ?o ?k ?f } } "
         "FILTER(isIRI(?o)) FILTER NOT EXISTS { ?o a ?t } }" % FOCUS_GRAPH)})
+    replaced = ox.NamedNode(OLD_GRAPH)
     for chunk in _chunks(untyped):
         data = main.query_bytes(f"CONSTRUCT {{ ?s a ?t }} WHERE {{ {_values(chunk)} ?s a ?t }}", "application/n-triples")
-        store.load(data, format=ox.RdfFormat.N_TRIPLES)
+        # (not the types a replacement took away: a removed claim marked as a neighbour is no claim)
+        store.extend(ox.Quad(t.subject, t.predicate, t.object) for t in ox.parse(data, format=ox.RdfFormat.N_TRIPLES)
+                     if ox.Quad(t.subject, t.predicate, t.object, replaced) not in store)
     hierarchy = main.query_bytes(f"CONSTRUCT {{ ?a <{RDFS.subClassOf}> ?b }} WHERE {{ ?a <{RDFS.subClassOf}> ?b }}",
                                  "application/n-triples")
     store.load(hierarchy, format=ox.RdfFormat.N_TRIPLES)
