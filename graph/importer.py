@@ -90,7 +90,8 @@ def import_files(
         try:
             bar.update()
             bar.set_postfix_str("checking references, shapes and consistency")
-            problems = batch.problems + check_staging(staging.store, batch, staging.focus, staging.focus_graph)
+            problems = batch.problems + check_staging(staging.store, batch, staging.focus, staging.focus_graph,
+                                                      staging.size)
             bar.update()
             if problems:
                 raise ValidationFailed(problems)

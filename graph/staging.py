@@ -22,7 +22,9 @@ that is at least as large as the store it goes into is checked with whole-graph 
 are then kept for the focus nodes alone (cheapest: nothing else to write or look up). A smaller
 batch also gets its focus nodes marked in :data:`~clusterkg.graph.shacl_sparql.FOCUS_GRAPH`
 (:attr:`Staging.focus_graph`), so the per-node tests run on those nodes only; so does every
-scratch store, whose context pull-in reads the marks.
+scratch store, whose context pull-in reads the marks. A marked focus also takes in the nodes
+whose verdict the batch changes without describing them (:func:`_add_neighbours`); a batch as
+large as the store is checked on its subjects alone.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ import pyoxigraph as ox
 
 from clusterkg.graph.history import MAX_LISTED_RESOURCES, Activity
 from clusterkg.graph.parsing import ParsedBatch
-from clusterkg.graph.shacl_sparql import FOCUS_CLASS, FOCUS_GRAPH
+from clusterkg.graph.shacl_sparql import FOCUS_CLASS, FOCUS_GRAPH, compile_shapes
 from clusterkg.graph.store import KnowledgeStore, OxigraphStore, StoreError
 from clusterkg.ontology.namespace import RDF, RDFS
 
@@ -50,6 +52,7 @@ OLD_GRAPH = "https://w3id.org/clusterkg/graph/staging-replaced"
 _CHUNK = 1000
 _LARGE_BATCH = 256 * 1024 * 1024  # bytes of N-Triples above which a scratch store goes to disk
 _LOAD_SLICE = 48 * 1024 * 1024  # bytes of N-Triples per bulk load (about 300 MiB of memory each)
+_SMALL_LOAD = 1024 * 1024  # bytes of N-Triples up to which one transaction of parsed terms is quicker
 _CLOSURE = (
     "?s ?p ?o OPTIONAL { FILTER(isBlank(?o)) ?o ?p1 ?o1 "
     "OPTIONAL { FILTER(isBlank(?o1)) ?o1 ?p2 ?o2 } }"
@@ -103,6 +106,14 @@ def _bulk_load(store: ox.Store, path: Path, graph: ox.NamedNode | None = None) -
     Leniently: the files are pyoxigraph's own N-Triples of terms it already checked.
     """
     size = path.stat().st_size
+    if size <= _SMALL_LOAD:
+        # one transaction (bulk_load's own setup costs ~0.1 s, more than the data), of the parsed
+        # terms: the blank nodes keep their labels, so they match the batch's subjects (load and
+        # bulk_load give every blank node a new label)
+        target = graph or ox.DefaultGraph()
+        store.extend(ox.Quad(q.subject, q.predicate, q.object, target)
+                     for q in ox.parse(path=str(path), format=ox.RdfFormat.N_TRIPLES, lenient=True))
+        return
     with open(path, "rb") as handle:
         start = 0
         while start < size:
@@ -137,6 +148,7 @@ class Staging:
     scratch: Path | None = None  # memory/remote: a temporary directory, if on disk
     added: int = 0
     removed: int = 0
+    size: int = 0  # quads in ``store`` once the batch is in
     inserts: list[Path] = field(default_factory=list)
     described: list[str] = field(default_factory=list)  # replace: IRIs whose whole description goes
 
@@ -225,15 +237,82 @@ def _fill(staging: Staging, loads: list[Path], work: Path, on_disk: bool) -> Non
             _bulk_load(store, _focus_ntriples(staging.focus, work / "focus.nt"), ox.NamedNode(FOCUS_GRAPH))
     except (OSError, SyntaxError) as error:
         raise StoreError(f"cannot stage the batch: {error}") from error
-    delta = len(store) - before - (len(staging.focus) if staging.focus_graph is not None else 0)  # (one mark each)
+    staging.size = len(store)
+    delta = staging.size - before - (len(staging.focus) if staging.focus_graph is not None else 0)  # (one mark each)
     if staging.replace:
         overlap = _graph_count(store, f"GRAPH <{OLD_GRAPH}> {{ ?s ?p ?o }} ?s ?p ?o")
         staging.added = delta - overlap
         staging.removed = _graph_count(store, f"GRAPH <{OLD_GRAPH}> {{ ?s ?p ?o }}") - overlap
     else:
         staging.added = delta
+    if staging.focus_graph is not None:
+        _add_neighbours(staging, on_disk)
     if main is not None and not on_disk:
         _pull_types(staging)
+
+
+def _add_neighbours(staging: Staging, on_disk: bool) -> None:
+    """Add to the focus the nodes whose verdict the batch can change besides its subjects'.
+
+    Which ones the shapes say (:class:`~clusterkg.graph.shacl_sparql.Reach`): the objects of a
+    batch subject's triples on an inverse path (a claim gets a second holder), whether the
+    triple is added or replaced away; the nodes pointing at a batch subject whose types the
+    batch changes, where a shape tests those types (``sh:class``); and the nodes pointing at a
+    batch subject where a nested shape reads its description. Each is marked like the
+    subjects; a scratch store also pulls in their descriptions and the triples pointing at
+    them on an inverse path, so their checks see what the store holds.
+    """
+    store, main, reach = staging.store, staging.main, compile_shapes().reach
+    marked = f"GRAPH <{FOCUS_GRAPH}> {{ ?s a <{FOCUS_CLASS}> }}"
+    found: set = set()
+    if reach.inverse:
+        old = f" UNION {{ GRAPH <{OLD_GRAPH}> {{ ?s ?p ?o }} }}" if staging.replace else ""
+        found |= {row[0] for row in store.query(
+            f"SELECT DISTINCT ?o WHERE {{ {marked} VALUES ?p {{ {_iris(reach.inverse)} }} "
+            f"{{ ?s ?p ?o }}{old} FILTER(!isLiteral(?o)) }}")}
+    if reach.description_readers:
+        found |= {row[0] for row in store.query(
+            f"SELECT DISTINCT ?x WHERE {{ {marked} VALUES ?p {{ {_iris(reach.description_readers)} }} ?x ?p ?s }}")}
+    if reach.type_readers:
+        for chunk in _chunks(_retyped(staging)):
+            found |= {row[0] for row in store.query(
+                f"SELECT DISTINCT ?x WHERE {{ {_values(chunk)} VALUES ?p {{ {_iris(reach.type_readers)} }} ?x ?p ?s }}")}
+    extra = found - staging.focus
+    if not extra:
+        return
+    staging.focus = staging.focus | extra  # (a new set: the batch's own stays as parsed)
+    kind, candidate, graph = ox.NamedNode(str(RDF.type)), ox.NamedNode(FOCUS_CLASS), ox.NamedNode(FOCUS_GRAPH)
+    store.extend([ox.Quad(node, kind, candidate, graph) for node in extra])
+    if main is not None and not on_disk:
+        iris = sorted(n.value for n in extra if type(n) is ox.NamedNode)
+        replaced = ox.NamedNode(OLD_GRAPH)
+        for chunk in _chunks(iris):
+            values = _values(chunk)
+            queries = [f"CONSTRUCT {{ {_CLOSURE_TEMPLATE} }} WHERE {{ {values} {_CLOSURE} }}"]
+            if reach.inverse:  # who else points at them
+                queries.append(f"CONSTRUCT {{ ?o ?p ?s }} WHERE {{ {values} VALUES ?p {{ {_iris(reach.inverse)} }} ?o ?p ?s }}")
+            for query in queries:  # as the store has them, less what a replacement took away
+                data = main.query_bytes(query, "application/n-triples")
+                store.extend(ox.Quad(t.subject, t.predicate, t.object)
+                             for t in ox.parse(data, format=ox.RdfFormat.N_TRIPLES)
+                             if ox.Quad(t.subject, t.predicate, t.object, replaced) not in store)
+
+
+def _retyped(staging: Staging) -> list[str]:
+    """The batch subjects (IRIs) whose types differ after the change from before it."""
+    store, main = staging.store, staging.main
+    subjects = sorted(s.value for s in staging.batch.subjects if type(s) is ox.NamedNode)
+    changed = []
+    for chunk in _chunks(subjects):
+        query = f"SELECT ?s ?t WHERE {{ {_values(chunk)} ?s a ?t }}"
+        after = {(row[0].value, row[1].value) for row in store.query(query)}
+        before = set() if main is None else set(main.select_values(query)[1])
+        changed += sorted({s for s, _ in after ^ before})
+    return changed
+
+
+def _iris(iris: Iterable[str]) -> str:
+    return " ".join(f"<{iri}>" for iri in sorted(iris))
 
 
 def _take_out_replaced(staging: Staging, on_disk: bool) -> None:
@@ -288,9 +367,12 @@ def _pull_types(staging: Staging) -> None:
     untyped = sorted({row[0].value for row in store.query(
         "SELECT DISTINCT ?o WHERE { { ?s ?p ?o } UNION { GRAPH <%s> { ?o ?k ?f } } "
         "FILTER(isIRI(?o)) FILTER NOT EXISTS { ?o a ?t } }" % FOCUS_GRAPH)})
+    replaced = ox.NamedNode(OLD_GRAPH)
     for chunk in _chunks(untyped):
         data = main.query_bytes(f"CONSTRUCT {{ ?s a ?t }} WHERE {{ {_values(chunk)} ?s a ?t }}", "application/n-triples")
-        store.load(data, format=ox.RdfFormat.N_TRIPLES)
+        # (not the types a replacement took away: a removed claim marked as a neighbour is no claim)
+        store.extend(ox.Quad(t.subject, t.predicate, t.object) for t in ox.parse(data, format=ox.RdfFormat.N_TRIPLES)
+                     if ox.Quad(t.subject, t.predicate, t.object, replaced) not in store)
     hierarchy = main.query_bytes(f"CONSTRUCT {{ ?a <{RDFS.subClassOf}> ?b }} WHERE {{ ?a <{RDFS.subClassOf}> ?b }}",
                                  "application/n-triples")
     store.load(hierarchy, format=ox.RdfFormat.N_TRIPLES)
