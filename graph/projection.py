@@ -366,8 +366,11 @@ def _cluster_edges(p: Projection, among: list[int] | None = None) -> list[tuple[
 PAGE_COMPETENCIES = 2_500
 #: queries run at once
 FETCH_THREADS = 4
+#: IRIs in one VALUES block at most: Virtuoso 7 cannot compile a block of 4,096 terms or more
+#: (error SP030), so pages and restrictions stay under it on every server
+VALUES_LIMIT = 4_000
 #: subjects per page when the projection is built from a remote server (see :func:`_fetch_paged`)
-REMOTE_PAGE_SIZE = 10_000
+REMOTE_PAGE_SIZE = VALUES_LIMIT
 
 _LEVELS = tuple(LEVEL_WEIGHTS)
 _LEVEL_WEIGHT_ARRAY = np.array([LEVEL_WEIGHTS[i] for i in _LEVELS])
@@ -463,6 +466,10 @@ def _fetch(store: KnowledgeStore, name: str, variable: str | None = None, iris=(
            competency_rows: str = "", queries: dict[str, str] | None = None) -> pd.DataFrame:
     """One query of :data:`QUERIES` (or of ``queries``) as a DataFrame of strings, restricted to
     ``?variable`` in ``iris``."""
+    if variable and len(iris) > VALUES_LIMIT:  # (each row names one IRI of the restriction: no row twice)
+        iris = list(iris)
+        return pd.concat([_fetch(store, name, variable, iris[start:start + VALUES_LIMIT], whole, competency_rows, queries)
+                          for start in range(0, len(iris), VALUES_LIMIT)], ignore_index=True)
     text = queries[name] if queries is not None else WHOLE_STORE[name] if whole and name in WHOLE_STORE else QUERIES[name]
     text = text.replace("%(values)s", _values(variable, iris) if variable else "")
     data = store.query_bytes(PREFIXES + text.replace("%(competency_rows)s", competency_rows), "text/csv")

@@ -26,6 +26,7 @@ from clusterkg.graph.projection import (
     changes_between,
     refresh,
 )
+from clusterkg.graph import projection as projection_module
 from clusterkg.graph import projection_refresh as refresh_module
 from clusterkg.graph.store import DATA_VERSION_PREDICATE, META_GRAPH, OxigraphStore, sparql_term
 from clusterkg.graph.synthetic import SyntheticSpec, write_synthetic
@@ -254,7 +255,11 @@ def test_a_changed_partnership_and_competency(store):
     refreshed_equals_built(store, before, changed)
 
 
-def test_many_changes_at_once(synthetic):
+@pytest.mark.parametrize("values_limit", [None, 7])
+def test_many_changes_at_once(synthetic, monkeypatch, values_limit):
+    """Also with the changed IRIs asked for in several VALUES blocks (Virtuoso takes < 4,096 terms)."""
+    if values_limit is not None:
+        monkeypatch.setattr(projection_module, "VALUES_LIMIT", values_limit)
     before = build_projection(synthetic)
     changed = set()
     for affiliation, in synthetic.select_values(f"SELECT ?a WHERE {{ ?a <{CKG}cluster> ?c }} ORDER BY ?a LIMIT 5")[1]:
