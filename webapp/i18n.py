@@ -21,13 +21,14 @@ from urllib.parse import urlencode
 
 from babel import Locale
 from flask import Flask, Response, request
-from flask_babel import Babel, gettext
+from flask_babel import Babel, format_decimal, gettext
 
+from clusterkg.graph.analysis.reasons import render
 from clusterkg.graph.errors import InvalidInput
 
 __all__ = [
     "LANGUAGES", "COOKIE", "TERMS", "SCRIPT_MESSAGES", "N_", "init_app", "current_language", "language_url",
-    "script_strings", "term", "term_names",
+    "say", "script_strings", "term", "term_names",
 ]
 
 #: the interface languages, the first the default
@@ -149,6 +150,12 @@ def term(code: str | None) -> str:
     return gettext(TERMS[text]) if text in TERMS else text.replace("_", " ")
 
 
+def say(text) -> str:
+    """An analysis's why-line or note in the request's language (see ``clusterkg.graph.analysis.reasons``):
+    its messages through the catalogue, its numbers written the locale's way; plain text as it is."""
+    return render(text, gettext, format_decimal) if text is not None else ""
+
+
 # -- the strings of the front-end scripts --------------------------------------------------------
 
 #: script -> key -> message (``%(name)s`` placeholders, filled by the script)
@@ -205,6 +212,7 @@ def init_app(app: Flask) -> None:
     app.before_request(_check_lang_parameter)
     app.after_request(_keep_language)
     app.add_template_filter(term, "term")
+    app.add_template_filter(say, "say")
 
     @app.context_processor
     def _language_helpers() -> dict:

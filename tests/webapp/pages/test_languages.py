@@ -3,6 +3,7 @@ left in English on the Russian page, the language switch on it, and numbers in t
 
 from __future__ import annotations
 
+import html as html_module
 import json
 import re
 from html.parser import HTMLParser
@@ -283,3 +284,43 @@ def test_an_agenda_in_russian_names_its_items(world):
     assert "Встреча с Silicon Saxony" in html and "Презентации" in html
     english = world[1].get(f"/events/{EVENT}/agenda/cluster/medicon-valley", headers={"Accept-Language": "en"})
     assert "Meeting with Silicon Saxony" in english.get_data(as_text=True)
+
+
+# -- the analyses' why-lines and notes --------------------------------------------------------------
+
+
+def _cells(html: str, css: str) -> list[str]:
+    return [" ".join(html_module.unescape(re.sub(r"<[^>]+>", " ", cell)).split())
+            for cell in re.findall(rf'<td class="{css}">(.*?)</td>', html, re.S)]
+
+
+def test_partner_why_lines_in_both_languages(client):
+    """The why-lines are said from their templates: Russian on the Russian page, English on the
+    English one and in the JSON twin (the API), the same facts in both."""
+    path = "/partner-search?cluster=silicon-saxony"
+    english = _cells(client.get(path + "&lang=en").get_data(as_text=True), "small why")
+    russian = _cells(client.get(path + "&lang=ru").get_data(as_text=True), "small why")
+    data = client.get("/partner-search.json?cluster=silicon-saxony&lang=ru").get_json()
+    assert len(english) == len(russian) == len(data["partners"]) > 3
+    assert [p["why"] for p in data["partners"]] == english
+    for en, ru in zip(english, russian):
+        assert en.startswith("covers ") and ru.startswith("покрывает: ")
+        for word in ("covers", "via ", "already partners", "shares", "worked with", "outside any cluster",
+                     "stated by its source", "inferred from", "domestic", "H2020 project"):
+            assert word not in ru, (word, ru)
+        for said, in_russian in (("worked with", "работала с вашими участниками"), ("already partners via", "уже сотрудничает"),
+                                 ("member(s) with this cluster", "общих участников с этим кластером"),
+                                 ("inferred from its cluster's specialisation", "выведено из специализации её кластера")):
+            assert (said in en) == (in_russian in ru), (said, en, ru)
+    assert any("общих участников" in ru for ru in russian) and any("выведено из" in ru for ru in russian)
+
+
+def test_gap_why_lines_and_recommendations_in_russian(client):
+    html = client.get("/partner-search?cluster=silicon-saxony&lang=ru").get_data(as_text=True)
+    gaps = [cell for cell in _cells(html, "small") if cell.startswith(("цепочка создания стоимости:", "сравнение с аналогами:",
+                                                                      "потребности:"))]
+    assert gaps and not any(word in cell for cell in gaps for word in ("peer clusters", "have it", "needed by", "required by"))
+    page = client.get("/clusters/silicon-saxony/recommendations?lang=ru").get_data(as_text=True)
+    lines = _cells(page, "small")
+    assert lines and all(re.search("[а-я]", line) for line in lines)
+    assert not any(word in line for line in lines for word in ("which you lack", "both in", "same country", "shared partner"))
