@@ -23,7 +23,7 @@ from babel import Locale
 from flask import Flask, Response, request
 from flask_babel import Babel, format_decimal, gettext
 
-from clusterkg.graph.analysis.reasons import render
+from clusterkg.graph.analysis.reasons import ORGANISATION_TYPE_WORDS, render
 from clusterkg.graph.errors import InvalidInput
 
 __all__ = [
@@ -96,11 +96,8 @@ def _languages() -> list[dict]:
 #: a code from the data (an organisation type, a drawing's node kind, a count of the home page,
 #: a gap lens, a partnership or community level) -> its name; translated by the ``term`` filter
 TERMS: dict[str, str] = {
-    # organisation types (clusterkg.graph.projection.ORGANISATION_TYPES)
-    "sme": N_("SME"), "large_enterprise": N_("large enterprise"), "university": N_("university"),
-    "research_institute": N_("research institute"), "technopark": N_("technopark"),
-    "public_body": N_("public body"), "association": N_("association"), "investor": N_("investor"),
-    "cluster_organisation": N_("cluster organisation"), "hospital": N_("hospital"), "other": N_("other"),
+    # organisation types (clusterkg.graph.projection.ORGANISATION_TYPES), worded as the why-lines word them
+    **ORGANISATION_TYPE_WORDS,
     # node kinds of the drawings (clusterkg.webapp.pages.drawing.KIND_COLORS)
     "cluster": N_("cluster"), "organisation": N_("organisation"), "competency": N_("competency"),
     "industry": N_("industry"), "country": N_("country"), "group": N_("group"), "resource": N_("resource"),

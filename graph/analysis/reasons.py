@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-__all__ = ["N_", "Reason", "and_list", "join", "messages", "reason", "render"]
+__all__ = ["N_", "ORGANISATION_TYPE_WORDS", "Reason", "and_list", "join", "messages", "reason", "render"]
 
 Translate = Callable[[str], "str | None"]
 
@@ -59,6 +59,15 @@ class Reason(str):
 
     def __reduce__(self):  # pickles (and copies) as what it is, not as a plain str
         return (Reason, (self.message, self.params, self.separator))
+
+
+#: an organisation type (``clusterkg.graph.projection.ORGANISATION_TYPES``' codes) as a word
+ORGANISATION_TYPE_WORDS = {
+    "sme": N_("SME"), "large_enterprise": N_("large enterprise"), "university": N_("university"),
+    "research_institute": N_("research institute"), "technopark": N_("technopark"), "public_body": N_("public body"),
+    "association": N_("association"), "investor": N_("investor"), "cluster_organisation": N_("cluster organisation"),
+    "hospital": N_("hospital"), "other": N_("other"),
+}
 
 
 def reason(message: str, /, **params) -> Reason:

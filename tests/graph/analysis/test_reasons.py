@@ -11,10 +11,15 @@ import pytest
 from babel.messages.pofile import read_po
 
 import clusterkg.webapp as webapp_package
+from clusterkg.graph.analysis.brokers import find_brokers
+from clusterkg.graph.analysis.dissemination import disseminate
 from clusterkg.graph.analysis.gaps import find_gaps
+from clusterkg.graph.analysis.matchmaking import plan_meetings
 from clusterkg.graph.analysis.partners import search_partners
 from clusterkg.graph.analysis.reasons import N_, Reason, and_list, join, messages, reason, render
+from clusterkg.graph.analysis.project_groups import find_project_group
 from clusterkg.graph.analysis.recommend import recommend_clusters
+from clusterkg.graph.analysis.roundtable import plan_round_table
 
 PO = Path(webapp_package.__file__).resolve().parent / "translations" / "ru" / "LC_MESSAGES" / "messages.po"
 
@@ -46,7 +51,7 @@ def test_render_translates_messages_and_writes_numbers_but_not_data():
 
 
 def test_every_message_the_analyses_use_is_translated(default_projection, russian):
-    """Run the partner search, the gaps and the recommendations over the real dataset: every message
+    """Run the analyses over the real dataset: every message
     of every why-line and note is in the Russian catalogue (a message built at run time, or not
     marked with N_(), would not be), and said in Russian it keeps none of its English words."""
     p = default_projection
@@ -61,9 +66,19 @@ def test_every_message_the_analyses_use_is_translated(default_projection, russia
         for line in lines:
             assert line == "" or isinstance(line, Reason), line
             used.update(messages(line))
+    table = plan_round_table(p, ["semiconductor-devices", "integrated-circuits"], size=8)
+    group = find_project_group(p, "semiconductor-devices", size=5)
+    meetings = plan_meetings(p, ["silicon-saxony", "medicon-valley", "technopolis-moscow", "fraunhofer-ikts"], 2)
+    lines = [b.why for b in find_brokers(p, limit=10).brokers] + [i["reason"] for i in table.invitees] \
+        + [t["why"] for t in table.talking_points] + [m["why"] for m in group.members] \
+        + [m.why for r in meetings.rounds for m in r.meetings] \
+        + [t.why for t in disseminate(p, "thrombodynamics-4d-prototype").items]
+    for line in lines:
+        assert isinstance(line, Reason), line
+        used.update(messages(line))
     missing = sorted(m for m in used if m not in russian)
     assert missing == []
-    assert len(used) >= 15  # the check saw the lines it is about
+    assert len(used) >= 40  # the check saw the lines it is about
     for message in used:
         english_words = {w for w in message.replace("%(", " ").split() if w.isalpha() and w.islower() and len(w) > 3}
         assert not english_words & set(russian[message].split()), message
