@@ -17,6 +17,7 @@ table, translated, and the template writes it as JSON for the script to read.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from urllib.parse import urlencode
 
 from babel import Locale
@@ -28,7 +29,7 @@ from clusterkg.graph.errors import InvalidInput
 
 __all__ = [
     "LANGUAGES", "COOKIE", "TERMS", "SCRIPT_MESSAGES", "N_", "init_app", "current_language", "language_url",
-    "say", "script_strings", "term", "term_names",
+    "localised_names", "name", "say", "script_strings", "term", "term_names",
 ]
 
 #: the interface languages, the first the default
@@ -153,6 +154,53 @@ def say(text) -> str:
     return render(text, gettext, format_decimal) if text is not None else ""
 
 
+# -- names from the data in the chosen language ---------------------------------------------------
+
+#: names of things in one language: a cluster's or organisation's ``rdfs:label``, a competency's or
+#: industry's ``skos:prefLabel``, else its first ``skos:altLabel`` (``?rank`` says which comes first)
+NAMES_QUERY = """PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+SELECT ?s ?name ?rank WHERE {
+  VALUES (?p ?rank) { (rdfs:label 0) (skos:prefLabel 0) (skos:altLabel 1) }
+  ?s ?p ?name FILTER(LANGMATCHES(LANG(?name), "%s"))
+}"""
+
+
+def localised_names(language: str) -> dict[str, str]:
+    """IRI -> its name in ``language``, for what the data names in it (read once per data version).
+
+    English is the data's own (untagged) name: the projection's ``label``; nothing to look up.
+    """
+    if language == LANGUAGES[0]:
+        return {}
+    from clusterkg.webapp.extension import state
+    from clusterkg.webapp.pages import reads
+    from clusterkg.webapp.pages.common import projection
+
+    version = projection().version
+    cache = state().__dict__.setdefault("_localised_names", {})
+    if cache.get("version") != version:
+        cache.clear()
+        cache["version"] = version
+    if language not in cache:
+        best: dict[str, tuple[int, str]] = {}
+        for subject, name, rank in reads.select(NAMES_QUERY % language).rows:
+            candidate = (int(rank), str(name))
+            if str(subject) not in best or candidate < best[str(subject)]:
+                best[str(subject)] = candidate
+        cache[language] = {iri: name for iri, (_, name) in best.items()}
+    return cache[language]
+
+
+def name(item) -> str:
+    """``item``'s name (``{"iri", "label"}``) in the request's language, its ``label`` where the data has none."""
+    label = item.get("label") if isinstance(item, Mapping) else None
+    iri = item.get("iri") if isinstance(item, Mapping) else None
+    if not iri:
+        return label or ""
+    return localised_names(current_language()).get(str(iri), label or "")
+
+
 # -- the strings of the front-end scripts --------------------------------------------------------
 
 #: script -> key -> message (``%(name)s`` placeholders, filled by the script)
@@ -210,6 +258,7 @@ def init_app(app: Flask) -> None:
     app.after_request(_keep_language)
     app.add_template_filter(term, "term")
     app.add_template_filter(say, "say")
+    app.add_template_filter(name, "name")
 
     @app.context_processor
     def _language_helpers() -> dict:

@@ -324,3 +324,38 @@ def test_gap_why_lines_and_recommendations_in_russian(client):
     lines = _cells(page, "small")
     assert lines and all(re.search("[а-я]", line) for line in lines)
     assert not any(word in line for line in lines for word in ("which you lack", "both in", "same country", "shared partner"))
+
+
+# -- names in the chosen language -----------------------------------------------------------------
+
+MOSCOW = "/clusters/moscow-innovation-cluster"
+
+
+def test_a_cluster_named_in_russian_shows_that_name_under_ru_and_english_under_en(client):
+    russian = client.get(MOSCOW + "?lang=ru").get_data(as_text=True)
+    english = client.get(MOSCOW + "?lang=en").get_data(as_text=True)
+    assert "<h1>Московский инновационный кластер</h1>" in russian
+    assert '<p class="muted" lang="en">Moscow Innovation Cluster</p>' in russian  # the English name beside it
+    assert "<h1>Moscow Innovation Cluster</h1>" in english and "<h1>Московский" not in english
+    listing = client.get("/clusters?country=RU&lang=ru").get_data(as_text=True)
+    assert ">Московский инновационный кластер</a>" in listing and ">Moscow Innovation Cluster</a>" not in listing
+    # the JSON twin keeps the data's (English) label: it is the API
+    assert client.get(MOSCOW + ".json?lang=ru").get_json()["cluster"]["label"] == "Moscow Innovation Cluster"
+
+
+def test_an_organisation_named_in_russian_in_the_partner_search(client):
+    """Aviakor's source names it «Авиакор-авиационный завод»: the Russian page links it by that name."""
+    html = client.get("/organisations/aviakor?lang=ru").get_data(as_text=True)
+    assert "<h1>Авиакор-авиационный завод</h1>" in html
+    assert "<h1>Aviakor</h1>" in client.get("/organisations/aviakor?lang=en").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("text,found", [("Московский инновационный кластер", "moscow-innovation-cluster"),
+                                        ("московский инновационный", "moscow-innovation-cluster"),
+                                        ("Moskovskii innovatsionnyi", "moscow-innovation-cluster"),
+                                        ("Сигнатек", "signatek"), ("Авиакор", "aviakor")])
+def test_search_finds_a_name_in_russian_whatever_the_page_language(client, text, found):
+    for lang in ("en", "ru"):
+        results = client.get("/index.json", query_string={"q": text, "lang": lang}).get_json()["results"]
+        ids = [r["id"] for kind in results.values() for r in kind]
+        assert found in ids[:3], (text, lang, ids[:5])
