@@ -131,15 +131,16 @@ def export(ctx: click.Context, fmt: str, output: str | None) -> None:
     """Export the whole graph as RDF, GraphML/GEXF (for Gephi) or the CSV sheets."""
     from clusterkg.graph.export import export_store
 
+    if fmt == "csv" and output is None:
+        raise UserError("the csv export writes one file per sheet: give a directory with --output")
     with opened_store(ctx, read_only=True) as store:
         try:
-            result = export_store(store, fmt, output)
+            result = export_store(store, fmt, output if output is not None else sys.stdout.buffer)
         except ValueError as error:
             raise UserError(str(error)) from error
     if fmt == "csv":
         click.echo(", ".join(f"{name}: {n}" for name, n in result.items()))
     elif output is None:
-        sys.stdout.buffer.write(result)
         sys.stdout.flush()
 
 

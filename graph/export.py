@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
+from typing import BinaryIO
 
 import networkx as nx
 from rdflib import Graph
@@ -28,40 +28,41 @@ _RDF_EXPORTS = {m.export: m for m in MEDIA_TYPES if m.export}
 PREFIXES = {name: NAMESPACES[name] for name in ("ckg", "id", "org", "skos", "schema", "dct")}
 
 
-def export_store(store: KnowledgeStore, fmt: str, output: str | Path | None) -> bytes | dict[str, int]:
-    """Export in ``fmt``; returns the bytes (file formats) or rows per sheet (``csv``).
+def export_store(store: KnowledgeStore, fmt: str, output: str | Path | BinaryIO) -> dict[str, int] | None:
+    """Export in ``fmt`` to ``output``: a file name or a binary stream for file formats, a
+    directory for ``csv`` (returns the rows per sheet).
 
-    ``output`` is a file for file formats (``None``: only return the bytes) and a directory,
-    required, for ``csv``.
+    N-Triples, Turtle and RDF/XML are streamed from an embedded store, so exporting a graph of
+    any size needs no more memory than a few rows; JSON-LD (compacted with the project's
+    prefixes by rdflib) and the network formats are built in memory first.
     """
     if fmt not in EXPORT_FORMATS:
         raise ValueError(f"unknown export format {fmt!r}; expected one of {', '.join(EXPORT_FORMATS)}")
     if fmt == "csv":
-        if output is None:
+        if not isinstance(output, (str, Path)):
             raise ValueError("the csv export writes one file per sheet: give a directory with --output")
         return write_sheets(_rdflib_graph(store), output)
-    data = _export_bytes(store, fmt)
-    if output is not None:
-        Path(output).write_bytes(data)
-    return data
-
-
-def _export_bytes(store: KnowledgeStore, fmt: str) -> bytes:
-    if fmt == "nt":
-        return store.dump("application/n-triples")
-    if fmt in _RDF_EXPORTS:  # through rdflib, for the project's prefixes
-        graph = _rdflib_graph(store)
-        rdflib_format = _RDF_EXPORTS[fmt].rdflib
-        if rdflib_format == "json-ld":
-            return graph.serialize(format="json-ld", context=PREFIXES, auto_compact=True).encode()
-        return graph.serialize(format=rdflib_format).encode()
-    network = store_to_networkx(store)
-    buffer = io.BytesIO()
-    if fmt == "graphml":
-        nx.write_graphml(network, buffer)
+    if isinstance(output, (str, Path)):
+        with open(output, "wb") as stream:
+            _export_to(store, fmt, stream)
     else:
-        nx.write_gexf(network, buffer)
-    return buffer.getvalue()
+        _export_to(store, fmt, output)
+    return None
+
+
+def _export_to(store: KnowledgeStore, fmt: str, output: BinaryIO) -> None:
+    if fmt in _RDF_EXPORTS and fmt != "jsonld":  # streamed, with the project's prefixes
+        store.dump_to(output, _RDF_EXPORTS[fmt].media_type, PREFIXES)
+        return
+    if fmt == "jsonld":  # rdflib, for a context that compacts IRIs with the project's prefixes
+        graph = _rdflib_graph(store)
+        output.write(graph.serialize(format="json-ld", context=PREFIXES, auto_compact=True).encode())
+        return
+    network = store_to_networkx(store)
+    if fmt == "graphml":
+        nx.write_graphml(network, output)
+    else:
+        nx.write_gexf(network, output)
 
 
 def _rdflib_graph(store: KnowledgeStore) -> Graph:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import getpass
 import hashlib
+import json
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -167,6 +168,38 @@ class Activity:
             quads += [ox.Quad(t.subject, t.predicate, t.object, added) for t in self.delta.added]
             quads += [ox.Quad(t.subject, t.predicate, t.object, removed) for t in self.delta.removed]
         return quads
+
+    def to_json(self) -> str:
+        """The activity as JSON, without its agent: how the command line hands the record of a
+        write to the ``clusterkg serve`` that holds the store (:meth:`from_json`), so the server
+        records it once, as the token's agent, in the write's own transaction."""
+        delta = None if self.delta is None else {
+            side: ox.serialize(list(triples), format=ox.RdfFormat.N_TRIPLES).decode("utf-8")
+            for side, triples in (("added", self.delta.added), ("removed", self.delta.removed))}
+        return json.dumps({"operation": self.operation, "files": [list(f) for f in self.files],
+                           "added": self.added, "removed": self.removed,
+                           "changed": None if self.changed is None else list(self.changed),
+                           "started": self.started.isoformat(), "delta": delta, "reverts": self.reverts})
+
+    @classmethod
+    def from_json(cls, text: str, agent: str) -> Activity:
+        """The activity :meth:`to_json` wrote, made by ``agent``; ``ValueError`` if malformed."""
+        try:
+            data = json.loads(text)
+            delta = data["delta"]
+            if delta is not None:
+                delta = Delta(*(tuple(ox.Triple(q.subject, q.predicate, q.object) for q in
+                                      ox.parse(delta[side].encode("utf-8"), format=ox.RdfFormat.N_TRIPLES))
+                                for side in ("added", "removed")))
+            return cls(str(data["operation"]), agent=agent,
+                       files=[(str(name), str(digest)) for name, digest in data["files"]],
+                       added=None if data["added"] is None else int(data["added"]),
+                       removed=None if data["removed"] is None else int(data["removed"]),
+                       changed=None if data["changed"] is None else [str(iri) for iri in data["changed"]],
+                       started=datetime.fromisoformat(data["started"]), delta=delta,
+                       reverts=None if data["reverts"] is None else str(data["reverts"]))
+        except (KeyError, TypeError, ValueError, SyntaxError) as error:
+            raise ValueError(f"not an activity record: {error}") from error
 
 
 @dataclass(frozen=True)

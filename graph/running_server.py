@@ -11,21 +11,25 @@ runs (its URL, process id and whether it takes writes) and removes it when it st
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
 import time
-from collections.abc import Callable, Iterator
+import urllib.parse
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import BinaryIO, TypeVar
 
 import rdflib
 
+from clusterkg.graph.history import Activity
 from clusterkg.graph.store import OxigraphStore, SparqlProtocolStore, StoreError
 
 __all__ = [
+    "ACTIVITY_FIELD",
     "NOTE_NAME",
     "RunningServer",
     "ServerBackedStore",
@@ -38,6 +42,11 @@ __all__ = [
 
 NOTE_NAME = "clusterkg-serve.json"
 """The file ``clusterkg serve`` keeps in the store directory while it runs."""
+
+ACTIVITY_FIELD = "clusterkg-activity"
+"""The form field of a SPARQL Update to ``clusterkg serve`` that carries the write's own history
+record (:meth:`Activity.to_json`): the server records that one activity instead of a generic
+"update", so an import made beside a running server appears once in the history, as itself."""
 
 T = TypeVar("T")
 _READ_ATTEMPTS = 30  # (each write now also records its history: compactions come more often)
@@ -161,6 +170,15 @@ class SnapshotStore(OxigraphStore):
     def _dump(self, media_type: str) -> bytes:
         return self._reopened(super()._dump, media_type)
 
+    def _dump_to(self, output: BinaryIO, media_type: str, prefixes: Mapping[str, str]) -> None:
+        """Read whole, then written: a read retried after a compaction must not have written half."""
+        def read() -> bytes:
+            buffer = io.BytesIO()
+            OxigraphStore._dump_to(self, buffer, media_type, prefixes)
+            return buffer.getvalue()
+
+        output.write(self._reopened(read))
+
 
 def _again(action: Callable[[], T]) -> T:
     """``action()``, repeated after a short pause while it fails because files of the snapshot
@@ -212,6 +230,14 @@ class ServerBackedStore(SparqlProtocolStore):
             self._current.close()
             self._current = None
 
+    def commit_update(self, sparql_update: str, activity: Activity) -> None:
+        """Send the update with its activity: the server adds the version change and the record
+        (as the admin token's agent) in the same transaction, and no second record of its own."""
+        self._require_writable()
+        fields = self.protocol_fields("update", sparql_update) + [(ACTIVITY_FIELD, activity.to_json())]
+        self._request(self.update_url, body=urllib.parse.urlencode(fields).encode("utf-8"),
+                      content_type="application/x-www-form-urlencoded")
+
     # reads: the directory, read-only
 
     def data_version(self) -> str:
@@ -235,6 +261,9 @@ class ServerBackedStore(SparqlProtocolStore):
 
     def _dump(self, media_type: str) -> bytes:
         return self._read(lambda store: store.dump(media_type))
+
+    def _dump_to(self, output: BinaryIO, media_type: str, prefixes: Mapping[str, str]) -> None:
+        self._read(lambda store: store.dump_to(output, media_type, prefixes))
 
     def _close(self) -> None:
         self._stale()

@@ -27,6 +27,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
+from typing import BinaryIO
 
 import pyoxigraph as ox
 import rdflib
@@ -281,6 +282,17 @@ class KnowledgeStore(abc.ABC):
         """The default graph serialised as one of :data:`GRAPH_MEDIA_TYPES`."""
         self._require_open()
         return self._dump(_graph_media_type(media_type))
+
+    def dump_to(self, output: BinaryIO, media_type: str = "application/n-triples",
+                prefixes: Mapping[str, str] | None = None) -> None:
+        """Write the default graph to ``output`` as one of :data:`GRAPH_MEDIA_TYPES`, with
+        ``prefixes`` where the syntax has them. An embedded store streams it (memory stays flat
+        at any size); other stores write what :meth:`dump` returns."""
+        self._require_open()
+        self._dump_to(output, _graph_media_type(media_type), prefixes or {})
+
+    def _dump_to(self, output: BinaryIO, media_type: str, prefixes: Mapping[str, str]) -> None:
+        output.write(self._dump(media_type))
 
     def data_version(self) -> str:
         """An opaque token that changes after every write; ``"0"`` if nothing was written.
@@ -764,6 +776,13 @@ class OxigraphStore(KnowledgeStore):
             return self._store.dump(
                 format=GRAPH_MEDIA_TYPES[media_type], from_graph=ox.DefaultGraph()
             )
+        except (OSError, ValueError) as error:
+            raise StoreError(f"cannot dump {self.description}: {error}") from error
+
+    def _dump_to(self, output: BinaryIO, media_type: str, prefixes: Mapping[str, str]) -> None:
+        try:
+            self._store.dump(output, format=GRAPH_MEDIA_TYPES[media_type], from_graph=ox.DefaultGraph(),
+                             prefixes=dict(prefixes))
         except (OSError, ValueError) as error:
             raise StoreError(f"cannot dump {self.description}: {error}") from error
 

@@ -330,9 +330,16 @@ def test_writes_go_through_the_running_server_with_the_admin_token(served_copy, 
         monkeypatch.setenv("CLUSTERKG_ADMIN_TOKEN", "s3cret")
         rejected = _cli(served_copy, "import", str(broken))
         assert rejected.exit_code == 1 and "nothing was written" in rejected.output
+        recorded = len(json.loads(_cli(served_copy, "history", "--format", "json", "--limit", "1000").output))
         imported = _cli(served_copy, "import", str(extra))
         assert imported.exit_code == 0, imported.output
         assert _server_asks(url, ANDORRA)  # the server wrote it
+        # recorded once, as the import it was (not again as the server's generic "update"), revertible
+        history = json.loads(_cli(served_copy, "history", "--format", "json", "--limit", "1000").output)
+        assert len(history) == recorded + 1, history[recorded:]
+        new = int(re.search(r"(\d+) new", imported.output).group(1))
+        assert (history[-1]["operation"], history[-1]["agent"], history[-1]["added"]) == ("import", "admin", new) != 0
+        assert history[-1]["files"] == [str(extra)] and history[-1]["revertible"]
         seen = _cli(served_copy, "query", ANDORRA)
         assert seen.output.strip() == "true", (seen.output, seen.exception)  # a new reader sees it
         again = _cli(served_copy, "init", "--no-open-data")  # 260k triples through the server: see issue 9

@@ -19,6 +19,8 @@ from importlib import resources
 import pyoxigraph as ox
 from flask import Blueprint, Response, render_template, request, url_for
 
+from clusterkg.graph.history import Activity
+from clusterkg.graph.running_server import ACTIVITY_FIELD
 from clusterkg.graph.store import StoreError
 from clusterkg.webapp.auth import require_admin
 from clusterkg.webapp.errors import ApiError
@@ -153,13 +155,29 @@ def _update(update: str, params) -> Response:
         list(params.getlist("using-graph-uri")),
         list(params.getlist("using-named-graph-uri")),
     )
+    activity = _recorded_activity(params, agent)
     try:
-        # (an INSERT/DELETE DATA names what it changes: the history lists it, pages catch up cheaply)
-        state().write(lambda store: store.update(text, agent=agent, changed=data_subjects(text)))
+        if activity is not None:
+            state().write(lambda store: store.commit_update(text, activity))
+        else:
+            # (an INSERT/DELETE DATA names what it changes: the history lists it, pages catch up cheaply)
+            state().write(lambda store: store.update(text, agent=agent, changed=data_subjects(text)))
     except StoreError as error:
         raise ApiError(str(error), 400) from error
     response = Response(b'{"ok":true}', status=200, content_type="application/json")
     return response
+
+
+def _recorded_activity(params, agent: str) -> Activity | None:
+    """The write's own history record, sent by the command line beside this server (see
+    :data:`ACTIVITY_FIELD`); ``None`` for any other client, whose update is recorded here."""
+    recorded = _one(params.getlist(ACTIVITY_FIELD), ACTIVITY_FIELD)
+    if recorded is None:
+        return None
+    try:
+        return Activity.from_json(recorded, agent)
+    except ValueError as error:
+        raise ApiError(f"the {ACTIVITY_FIELD} field: {error}", 400) from error
 
 
 def _no_query() -> Response:
