@@ -24,7 +24,7 @@ from babel import Locale
 from flask import Flask, Response, request
 from flask_babel import Babel, format_decimal, gettext
 
-from clusterkg.graph.analysis.reasons import ORGANISATION_TYPE_WORDS, render
+from clusterkg.graph.reasons import ORGANISATION_TYPE_WORDS, reason, render
 from clusterkg.graph.errors import InvalidInput
 
 __all__ = [
@@ -67,7 +67,8 @@ def current_language() -> str:
 def _check_lang_parameter() -> None:
     value = request.args.get("lang")
     if value is not None and value.strip().lower() not in LANGUAGES:
-        raise InvalidInput(f"parameter 'lang' must be one of {', '.join(LANGUAGES)}, not {value!r}")
+        raise InvalidInput(reason(N_("parameter 'lang' must be one of %(languages)s, not %(value)s"),
+                                  languages=list(LANGUAGES), value=repr(value)))
 
 
 def _keep_language(response: Response) -> Response:
@@ -149,7 +150,7 @@ def term(code: str | None) -> str:
 
 
 def say(text) -> str:
-    """An analysis's why-line or note in the request's language (see ``clusterkg.graph.analysis.reasons``):
+    """An analysis's why-line or note in the request's language (see ``clusterkg.graph.reasons``):
     its messages through the catalogue, its numbers written the locale's way; plain text as it is."""
     return render(text, gettext, format_decimal) if text is not None else ""
 

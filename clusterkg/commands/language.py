@@ -102,8 +102,8 @@ class Language:
         return format_decimal(value, locale=self.code)
 
     def say(self, value) -> str:
-        """A why-line or note (``clusterkg.graph.analysis.reasons``) in this language; other values as text."""
-        from clusterkg.graph.analysis.reasons import render
+        """A why-line or note (``clusterkg.graph.reasons``) in this language; other values as text."""
+        from clusterkg.graph.reasons import render
 
         return render(value, self._translations.gettext, self.number)
 
@@ -111,7 +111,7 @@ class Language:
         """``frame`` with its why-lines and notes said in this language, and its headers too if ``headers``."""
         if self.code == LANGUAGES[0]:
             return frame
-        from clusterkg.graph.analysis.reasons import Reason
+        from clusterkg.graph.reasons import Reason
 
         said = frame.copy()
         for column in said.columns:

@@ -49,7 +49,7 @@ def gaps_command(ctx: click.Context, cluster: str, lens: str, template_name: str
                  limit: int, fmt: str) -> None:
     """The competencies CLUSTER lacks, scored, with the evidence for each."""
     from clusterkg.graph.analysis.gaps import LENS_WORDS, find_gaps
-    from clusterkg.graph.analysis.reasons import reason
+    from clusterkg.graph.reasons import reason
     from clusterkg.graph.analysis.templates import load_template
     from clusterkg.graph.errors import ClusterKGError
 

@@ -54,7 +54,7 @@ import scipy.sparse as sp
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 from clusterkg.graph.analysis.matchmaking import complementarity, describe_meeting, participant_profiles
-from clusterkg.graph.analysis.reasons import N_, Reason, join, reason
+from clusterkg.graph.reasons import N_, Reason, join, reason
 from clusterkg.graph.errors import InvalidInput
 from clusterkg.graph.events import EventRecord, participant_key
 from clusterkg.graph.projection import Projection

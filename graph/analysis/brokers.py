@@ -82,7 +82,7 @@ import pandas as pd
 
 from clusterkg.graph.analysis.communities import (MEMBERSHIP_WEIGHT, cluster_descriptor, cluster_industries,
                                                   cluster_network, cluster_ref)
-from clusterkg.graph.analysis.reasons import N_, join, reason
+from clusterkg.graph.reasons import N_, join, reason
 from clusterkg.graph.errors import InvalidInput
 from clusterkg.graph.projection import Projection, local_name
 

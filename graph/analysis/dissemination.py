@@ -83,7 +83,7 @@ import numpy as np
 import pandas as pd
 
 from clusterkg.graph.analysis.profiles import BROAD_INDUSTRY_SCHEMES, competency_profiles, concept, row_indices
-from clusterkg.graph.analysis.reasons import N_, and_list, join, reason
+from clusterkg.graph.reasons import N_, and_list, join, reason
 from clusterkg.graph.errors import AmbiguousName, InvalidInput, NotFound
 from clusterkg.graph.projection import Projection, fold_name, local_name
 

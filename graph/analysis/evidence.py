@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from clusterkg.graph.analysis.reasons import N_, Reason, join, reason
+from clusterkg.graph.reasons import N_, Reason, join, reason
 from clusterkg.graph.store import KnowledgeStore
 from clusterkg.ontology.namespace import CKG, sparql_prefixes
 

@@ -94,7 +94,7 @@ import scipy.sparse as sp
 from clusterkg.graph.analysis.profiles import (Names, cluster_industry_matrix, dense_row, holdings,
                                                holdings_by_competency, industry_profiles, names, tfidf_profiles)
 from clusterkg.graph.analysis.evidence import choose_template, related_industry_profiles
-from clusterkg.graph.analysis.reasons import N_, Reason, join, reason
+from clusterkg.graph.reasons import N_, Reason, join, reason
 from clusterkg.graph.analysis.templates import Template, list_templates, load_template
 from clusterkg.graph.errors import InvalidInput
 from clusterkg.graph.projection import Projection

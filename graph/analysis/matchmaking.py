@@ -84,7 +84,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from clusterkg.graph.analysis.reasons import N_, Reason, join, reason
+from clusterkg.graph.reasons import N_, Reason, join, reason
 from clusterkg.graph.errors import AmbiguousName, InvalidInput, NotFound
 from clusterkg.graph.projection import Projection
 

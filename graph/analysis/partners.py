@@ -104,7 +104,7 @@ import scipy.sparse as sp
 from clusterkg.graph.analysis.evidence import BASIS, BASIS_WEIGHTS, TrackRecord, basis_label, evidence_of
 from clusterkg.graph.analysis.gaps import LENS_WORDS, GapReport, find_gaps, resolve_cluster_arg
 from clusterkg.graph.analysis.profiles import concept, names
-from clusterkg.graph.analysis.reasons import N_, Reason, join, reason
+from clusterkg.graph.reasons import N_, Reason, join, reason
 from clusterkg.graph.analysis.templates import Template
 from clusterkg.graph.errors import InvalidInput, NotFound
 from clusterkg.graph.projection import ORGANISATION_TYPES, Projection, local_name

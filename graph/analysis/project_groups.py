@@ -41,7 +41,7 @@ import pandas as pd
 from rdflib import URIRef
 
 from clusterkg.graph.analysis.roundtable import Theme, resolve_theme
-from clusterkg.graph.analysis.reasons import N_, join, reason
+from clusterkg.graph.reasons import N_, join, reason
 from clusterkg.graph.errors import InvalidInput
 from clusterkg.graph.projection import Projection
 from clusterkg.ontology.namespace import sparql_prefixes

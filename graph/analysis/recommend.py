@@ -120,7 +120,7 @@ import pandas as pd
 from clusterkg.graph.analysis.profiles import (BROAD_INDUSTRY_SCHEMES, competency_profiles, concept, dense_row,
                                                row_indices, top_competencies)
 from clusterkg.graph.analysis.evidence import cluster_collaboration, evidence_of, related_industry_profiles
-from clusterkg.graph.analysis.reasons import N_, Reason, and_list, join, reason
+from clusterkg.graph.reasons import N_, Reason, and_list, join, reason
 from clusterkg.graph.errors import InvalidInput
 from clusterkg.graph.projection import Projection
 

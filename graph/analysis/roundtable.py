@@ -47,7 +47,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from clusterkg.graph.analysis.reasons import N_, ORGANISATION_TYPE_WORDS, join, reason
+from clusterkg.graph.reasons import N_, ORGANISATION_TYPE_WORDS, join, reason
 from clusterkg.graph.errors import InvalidInput, NotFound
 from clusterkg.graph.projection import Projection
 

@@ -359,3 +359,36 @@ def test_search_finds_a_name_in_russian_whatever_the_page_language(client, text,
         results = client.get("/index.json", query_string={"q": text, "lang": lang}).get_json()["results"]
         ids = [r["id"] for kind in results.values() for r in kind]
         assert found in ids[:3], (text, lang, ids[:5])
+
+
+# -- error messages in the chosen language --------------------------------------------------------
+
+
+def test_an_error_keeps_its_english_text_and_code_and_says_its_message_in_the_language(client):
+    english = client.get("/clusters/no-such-cluster.json", headers={"Accept-Language": "en"})
+    russian = client.get("/clusters/no-such-cluster.json", headers={"Accept-Language": "ru"})
+    assert english.status_code == russian.status_code == 404
+    en, ru = english.get_json(), russian.get_json()
+    assert en["error"] == ru["error"] and en["error"].startswith("unknown cluster 'no-such-cluster'")
+    assert en["code"] == ru["code"] == "not_found"
+    assert en["message"] == en["error"]
+    assert ru["message"].startswith("не найдено: кластер 'no-such-cluster'") and "unknown" not in ru["message"]
+    page = client.get("/clusters/no-such-cluster?lang=ru").get_data(as_text=True)
+    assert "не найдено: кластер" in page and "unknown cluster" not in page
+
+
+def test_an_ambiguous_name_and_a_bad_parameter_in_russian(client):
+    answer = client.get("/partner-search.json?cluster=valley&lang=ru").get_json()
+    assert answer["code"] == "ambiguous_name" and "is ambiguous; it matches:" in answer["error"]
+    assert "название 'valley' неоднозначно, подходят:" in answer["message"]
+    bad = client.get("/clusters.json?lang=xx", headers={"Accept-Language": "ru"}).get_json()
+    assert bad["code"] == "invalid_input" and bad["error"] == "parameter 'lang' must be one of en, ru, not 'xx'"
+    assert bad["message"] == "параметр 'lang' должен быть одним из: en, ru, а не 'xx'"
+
+
+def test_an_http_error_of_the_server_in_russian(client):
+    answer = client.get("/no-such-page.json", headers={"Accept-Language": "ru", "Accept": "application/json"})
+    body = answer.get_json()
+    assert answer.status_code == 404 and body["code"] == "not_found"
+    assert body["message"] == "Здесь ничего нет: этот адрес не страница и не ресурс этого сервера."
+    assert body["error"] == "Nothing is here: the address is not a page or resource of this server."

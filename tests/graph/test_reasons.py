@@ -16,7 +16,7 @@ from clusterkg.graph.analysis.dissemination import disseminate
 from clusterkg.graph.analysis.gaps import find_gaps
 from clusterkg.graph.analysis.matchmaking import plan_meetings
 from clusterkg.graph.analysis.partners import search_partners
-from clusterkg.graph.analysis.reasons import N_, Reason, and_list, join, messages, reason, render
+from clusterkg.graph.reasons import N_, Reason, and_list, join, messages, reason, render
 from clusterkg.graph.analysis.project_groups import find_project_group
 from clusterkg.graph.analysis.recommend import recommend_clusters
 from clusterkg.graph.analysis.roundtable import plan_round_table
