@@ -18,18 +18,19 @@ table, translated, and the template writes it as JSON for the script to read.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date, datetime
 from urllib.parse import urlencode
 
 from babel import Locale
 from flask import Flask, Response, request
-from flask_babel import Babel, format_decimal, gettext
+from flask_babel import Babel, format_date, format_datetime, format_decimal, gettext
 
 from clusterkg.graph.reasons import ORGANISATION_TYPE_WORDS, reason, render
 from clusterkg.graph.errors import InvalidInput
 
 __all__ = [
     "LANGUAGES", "COOKIE", "TERMS", "SCRIPT_MESSAGES", "N_", "init_app", "current_language", "language_url",
-    "localised_names", "name", "say", "script_strings", "term", "term_names",
+    "day", "localised_names", "name", "say", "script_strings", "term", "term_names",
 ]
 
 #: the interface languages, the first the default
@@ -155,6 +156,20 @@ def say(text) -> str:
     return render(text, gettext, format_decimal) if text is not None else ""
 
 
+def day(value) -> str:
+    """A date of the data (``YYYY-MM-DD``, or a timestamp) written the locale's way ("4 May 2026",
+    "4 мая 2026 г."); a bare year, or anything else, as it is."""
+    text = str(value or "")
+    try:
+        if len(text) == 10:
+            return format_date(date.fromisoformat(text), "long")
+        if len(text) >= 16 and text[10] == "T":
+            return format_datetime(datetime.fromisoformat(text.replace("Z", "+00:00")), "medium")
+    except ValueError:
+        pass
+    return text
+
+
 # -- names from the data in the chosen language ---------------------------------------------------
 
 #: names of things in one language: a cluster's or organisation's ``rdfs:label``, a competency's or
@@ -260,6 +275,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(term, "term")
     app.add_template_filter(say, "say")
     app.add_template_filter(name, "name")
+    app.add_template_filter(day, "day")
 
     @app.context_processor
     def _language_helpers() -> dict:

@@ -392,3 +392,16 @@ def test_an_http_error_of_the_server_in_russian(client):
     assert answer.status_code == 404 and body["code"] == "not_found"
     assert body["message"] == "Здесь ничего нет: этот адрес не страница и не ресурс этого сервера."
     assert body["error"] == "Nothing is here: the address is not a page or resource of this server."
+
+
+def test_dates_are_written_the_locale_way(world):
+    """The blitz session of 2026-05-04: "May 4, 2026" in English, "4 мая 2026 г." in Russian; the
+    events table still sorts by the ISO date."""
+    editor = world[1]
+    english = editor.get(f"/events/{EVENT}", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    russian = editor.get(f"/events/{EVENT}", headers={"Accept-Language": "ru"}).get_data(as_text=True)
+    assert "May 4, 2026" in english and "4 мая 2026\u202fг." in russian
+    listing = editor.get("/events", headers={"Accept-Language": "ru"}).get_data(as_text=True)
+    assert '<td data-value="2026-05-04">4 мая 2026\u202fг.</td>' in listing
+    history = editor.get("/clusters/silicon-saxony/history", headers={"Accept-Language": "ru"}).get_data(as_text=True)
+    assert re.search(r'<td data-value="\d{4}-\d\d-\d\dT[^"]+">\d{1,2} [а-я]+\.? \d{4}\s*г\., \d\d:\d\d:\d\d</td>', history)
