@@ -11,7 +11,9 @@ import pytest
 from babel.messages.pofile import read_po
 
 import clusterkg.webapp as webapp_package
+from clusterkg.graph.analysis.applications import find_applications
 from clusterkg.graph.analysis.brokers import find_brokers
+from clusterkg.graph.analysis.communities import find_communities
 from clusterkg.graph.analysis.dissemination import disseminate
 from clusterkg.graph.analysis.gaps import find_gaps
 from clusterkg.graph.analysis.matchmaking import plan_meetings
@@ -72,7 +74,9 @@ def test_every_message_the_analyses_use_is_translated(default_projection, russia
     lines = [b.why for b in find_brokers(p, limit=10).brokers] + [i["reason"] for i in table.invitees] \
         + [t["why"] for t in table.talking_points] + [m["why"] for m in group.members] \
         + [m.why for r in meetings.rounds for m in r.meetings] \
-        + [t.why for t in disseminate(p, "thrombodynamics-4d-prototype").items]
+        + [t.why for t in disseminate(p, "thrombodynamics-4d-prototype").items] \
+        + [c.why for c in find_communities(p).communities] \
+        + [a.why for a in find_applications(p, "silicon-saxony").items]
     for line in lines:
         assert isinstance(line, Reason), line
         used.update(messages(line))
