@@ -1078,6 +1078,7 @@ def graph_to_rows(graph: Graph, sheet: Sheet) -> Iterator[dict[str, str]]:
     prefix = str(DATA[f"{sheet.kind}/"])
     predicates = [c.predicate for c in sheet.columns if not c.inverse]
     shared = {p for p in predicates if predicates.count(p) > 1}
+    claimed = {p: {getattr(c.value, "language", None) for c in sheet.columns if c.predicate == p} - {None} for p in shared}
     for node in nodes:
         if not str(node).startswith(prefix):
             continue  # only rows of this dataset's namespace round-trip through the sheets
@@ -1095,7 +1096,10 @@ def graph_to_rows(graph: Graph, sheet: Sheet) -> Iterator[dict[str, str]]:
                 terms = [t for t in terms if t in options]
             if column.predicate in shared:  # "name" and "name_ru" share rdfs:label: each reads its language
                 language = getattr(column.value, "language", None)
-                terms = [t for t in terms if not isinstance(t, Literal) or (t.language or None) == language]
+                if language is None:  # the plain column: every literal no sibling column claims
+                    terms = [t for t in terms if not isinstance(t, Literal) or t.language not in claimed[column.predicate]]
+                else:
+                    terms = [t for t in terms if not isinstance(t, Literal) or t.language == language]
             if column.inverse or getattr(column.value, "kind", None):
                 kind_prefix = _reference_prefix(column)
                 terms = [t for t in terms if str(t).startswith(kind_prefix)]
