@@ -525,7 +525,6 @@ SHEETS: dict[str, Sheet] = {
             key_columns=("id",),
             columns=(
                 Column("name", RDFS.label, TEXT, required=True),
-                Column("name_ru", RDFS.label, RUSSIAN),
                 Column("alt_names", SKOS.altLabel, TEXT, multi=True),
                 Column("countries", CKG.country, COUNTRY, required=True, multi=True),
                 Column("regions", CKG.region, REGION, multi=True),
@@ -538,6 +537,7 @@ SHEETS: dict[str, Sheet] = {
                 Column("member_count", CKG.memberCount, INTEGER),
                 Column("member_count_year", CKG.memberCountYear, YEAR_ONLY),
                 *_source_columns(),
+                Column("name_ru", RDFS.label, RUSSIAN),  # last: rows written by position keep their meaning
             ),
             checks=(_sourced_name,),
         ),
@@ -549,13 +549,13 @@ SHEETS: dict[str, Sheet] = {
             key_columns=("id",),
             columns=(
                 Column("name", RDFS.label, TEXT, required=True),
-                Column("name_ru", RDFS.label, RUSSIAN),
                 Column("type", RDF.type, choice(ORGANISATION_TYPES), required=True),
                 Column("country", CKG.country, COUNTRY),
                 Column("region", CKG.region, REGION),
                 Column("city", SCHEMA.addressLocality, TEXT),
                 Column("website", SCHEMA.url, URL_VALUE),
                 *_source_columns(),
+                Column("name_ru", RDFS.label, RUSSIAN),
             ),
             checks=(_sourced_name,),
         ),
