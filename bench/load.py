@@ -24,6 +24,7 @@ Every loop is bounded in count and time; only 127.0.0.1 is ever contacted.
 from __future__ import annotations
 
 from clusterkg.graph.store import store_directory
+from sparql_throughput import cpu_seconds  # (bench/ is on the path: this script's folder)
 
 import argparse
 import http.client
@@ -94,7 +95,7 @@ def wait_for(port: int, process: subprocess.Popen, path: str = "/sparql?query=AS
 # --------------------------------------------------------------------------- scenarios
 
 
-def mixed(port: int, clients: int, seconds: float, cluster_ids: list[str]) -> int:
+def mixed(port: int, clients: int, seconds: float, cluster_ids: list[str], server: int | None = None) -> int:
     latencies: dict[str, list[float]] = defaultdict(list)
     errors: dict[str, list[str]] = defaultdict(list)
     lock = threading.Lock()
@@ -141,6 +142,8 @@ def mixed(port: int, clients: int, seconds: float, cluster_ids: list[str]) -> in
                 else:
                     errors[kind].append(f"{status} {body[:120]!r}")
 
+    cpu_before = cpu_seconds(server) if server else {}
+    load_before = os.getloadavg()[0]
     started = time.monotonic()
     threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
     for thread in threads:
@@ -148,8 +151,16 @@ def mixed(port: int, clients: int, seconds: float, cluster_ids: list[str]) -> in
     for thread in threads:
         thread.join(seconds + 120)
     elapsed = time.monotonic() - started
+    cpu_after = cpu_seconds(server) if server else {}
     total = sum(len(v) for v in latencies.values()) + sum(len(v) for v in errors.values())
-    print(f"{clients} clients x {seconds:g} s: {total} requests, {total / elapsed:.1f} requests/s")
+    print(f"{clients} clients x {seconds:g} s: {total} requests, {total / elapsed:.1f} requests/s "
+          f"(load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after)")
+    if cpu_after and total:
+        # what the server spent, whatever else runs on the machine: the load-independent figure
+        used = {pid: cpu_after[pid] - cpu_before.get(pid, 0.0) for pid in cpu_after}
+        print(f"server CPU per request: {sum(used.values()) / total * 1e3:.1f} ms in all its processes "
+              f"({len(used)}), {max(used.values()) / total * 1e3:.1f} ms in the busiest; "
+              f"{sum(used.values()) / elapsed:.2f} cores busy on average")
     print(f"{'kind':10s} {'n':>6s} {'p50 ms':>8s} {'p95 ms':>8s} {'p99 ms':>8s} {'errors':>7s}")
     every = []
     for kind in (*KINDS, "write"):
@@ -287,7 +298,7 @@ def main() -> int:
             if args.scenario == "runaway":
                 outcome = runaway(port, args.timeout)
             else:
-                outcome = mixed(port, args.clients, args.seconds, ids)
+                outcome = mixed(port, args.clients, args.seconds, ids, processes[-1].pid)
             if outcome:
                 errors = [line for line in (Path(scratch) / "serve.log").read_text(errors="replace").splitlines()
                           if "Error" in line or "error" in line]

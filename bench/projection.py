@@ -8,12 +8,20 @@
 
 ``--baseline`` takes a copy of an earlier ``graph/projection.py`` (``git show REV:graph/projection.py
 > OLD.py``): its full build runs in the same process right after this one's, on the same store,
-and both are checked equal.
+and both are checked equal. That copy imports its sibling modules from this tree, so its
+evidence would be read by today's ``graph/analysis/evidence.py``: ``--baseline-evidence OLD_EVIDENCE.py``
+(``git show REV:graph/analysis/evidence.py``) makes it read the evidence with that copy instead,
+and also times that copy's evidence read beside each refresh (what the refresh of that revision
+did after patching the matrices: it read all the evidence again).
+
+The share of the evidence (``graph/analysis/evidence.py``) in the full build and in each refresh
+is printed beside the totals.
 
 In one process, side by side on the same store:
 1. a full build of the projection (seconds, peak RSS);
-2. a one-cluster change — a new member with two competency claims — then the incremental
-   refresh after it and a full build of the changed store, checked equal;
+2. a one-cluster change — a new member with two competency claims, one with a claim basis —
+   then the incremental refresh after it and a full build of the changed store, checked equal
+   (the evidence too);
 3. the change undone (the member and its two claims removed), refresh and full build again.
 
 Targets (issue "Import at scale", section 3): full build <= 30 s, refresh <= 1 s at European scale.
@@ -64,8 +72,9 @@ def timed(function, *args):
     return result, round(time.perf_counter() - start, 3)
 
 
-def one_cluster_change(projection) -> tuple[str, str]:
-    """A new member of cluster 0 with two claims it did not have: (insert, delete) data blocks."""
+def one_cluster_change(projection) -> tuple[str, list[str]]:
+    """A new member of cluster 0 with two claims it did not have, the first with a claim basis:
+    the triples, and the changed resources."""
     import numpy as np
 
     cluster = projection.clusters.iri.iat[0]
@@ -80,51 +89,110 @@ def one_cluster_change(projection) -> tuple[str, str]:
     for n, competency in enumerate(competencies):
         triples += [f"<{org}> <{CKG}hasCompetency> <{competency}> ; <{CKG}qualifiedCompetency> <{node}/claim-{n}> .",
                     f"<{node}/claim-{n}> a <{CKG}CompetencyClaim> ; <{CKG}competency> <{competency}> ; <{CKG}level> <{CKG}LevelLeading> ."]
+    triples.append(f"<{node}/claim-0> <{CKG}claimBasis> <{CKG}BasisStated> .")
     data = " ".join(triples)
     return data, [f"{node}/affiliation", org, f"{node}/claim-0", f"{node}/claim-1"]
 
 
+def same_matrices(a, b, names) -> bool:
+    return all(getattr(a, m).shape == getattr(b, m).shape and (getattr(a, m) != getattr(b, m)).nnz == 0 for m in names)
+
+
+def ordered(table):
+    return table.sort_values(list(table.columns), ignore_index=True)  # rows in no order
+
+
 def same(a, b) -> bool:
+    """The two projections equal field by field, their evidence too."""
+    import numpy as np
+
     matrices = ("org_competency", "org_competency_up", "cluster_org", "cluster_competency", "cluster_needs", "org_needs")
     tables = ("clusters", "organisations", "competencies", "industries", "partnerships", "resources", "developments")
-    ordered = lambda ties: ties.sort_values(list(ties.columns), ignore_index=True)  # noqa: E731 (rows in no order)
-    return (all(getattr(a, m).shape == getattr(b, m).shape and (getattr(a, m) != getattr(b, m)).nnz == 0 for m in matrices)
-            and all(getattr(a, t).equals(getattr(b, t)) for t in tables) and ordered(a.ties).equals(ordered(b.ties))
-            and a.labels == b.labels)
+    x, y = a.evidence, b.evidence
+    evidence = (same_matrices(x, y, ("org_project", "coordinated", "claim_basis", "industry_related"))
+                and all(np.array_equal(getattr(x, n), getattr(y, n)) for n in ("project_iris", "project_years", "project_parts", "same_as"))
+                and (getattr(x, "participations", None) is None or getattr(y, "participations", None) is None  # an older layout
+                     or ordered(x.participations).equals(ordered(y.participations))))
+    return (same_matrices(a, b, matrices) and all(getattr(a, t).equals(getattr(b, t)) for t in tables)
+            and ordered(a.ties).equals(ordered(b.ties)) and a.labels == b.labels and evidence)
 
 
 def load_average() -> float:
     return round(os.getloadavg()[0], 1)
 
 
-def baseline_builder(path: Path):
-    """``build_projection`` of an earlier copy of the projection module."""
-    spec = importlib.util.spec_from_file_location("baseline_projection", path)
+def load_module(name: str, path: Path):
+    spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
+    return module
+
+
+def baseline_builder(path: Path, evidence=None):
+    """``build_projection`` of an earlier copy of the projection module (reading the evidence
+    with ``evidence``, an earlier copy of the evidence module, when given)."""
+    module = load_module("baseline_projection", path)
+    if evidence is not None and hasattr(module, "_with_evidence"):
+        def with_evidence(store, projection):
+            projection.evidence = evidence.load_evidence(store, projection)
+            return projection
+        module._with_evidence = with_evidence
     return module.build_projection
 
 
-def measure(store_path: Path, baseline: Path | None = None, refresh_only: bool = False) -> dict:
+class EvidenceClock:
+    """Wall and CPU seconds spent in the evidence module's load and refresh, since the last ``take()``.
+
+    Wraps the module's two entry points (the projection looks them up there at each call)."""
+
+    def __init__(self):
+        from clusterkg.graph.analysis import evidence
+
+        self.wall = self.cpu = 0.0
+        for name in ("load_evidence", "refresh_evidence"):
+            setattr(evidence, name, self._timed(getattr(evidence, name)))
+
+    def _timed(self, function):
+        def timed_call(*args, **kwargs):
+            wall, cpu = time.perf_counter(), time.process_time()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                self.wall += time.perf_counter() - wall
+                self.cpu += time.process_time() - cpu
+        return timed_call
+
+    def take(self) -> dict:
+        figures = {"evidence_s": round(self.wall, 3), "evidence_cpu_s": round(self.cpu, 3)}
+        self.wall = self.cpu = 0.0
+        return figures
+
+
+def measure(store_path: Path, baseline: Path | None = None, refresh_only: bool = False,
+            baseline_evidence: Path | None = None) -> dict:
     from clusterkg.graph.projection import build_projection
     from clusterkg.graph.projection_refresh import refresh
     from clusterkg.graph.store import OxigraphStore
 
     store = OxigraphStore(store_path)
+    clock = EvidenceClock()
+    earlier_evidence = load_module("baseline_evidence", baseline_evidence) if baseline_evidence else None
     figures: dict = {"load_average_before": load_average()}
     cpu = time.process_time()
     projection, figures["full_build_s"] = timed(build_projection, store)
     figures["full_build_cpu_s"] = round(time.process_time() - cpu, 1)  # all threads; the machine may be shared
+    figures["full_build_evidence"] = clock.take()
     figures["peak_rss_after_full_build_mib"] = round(peak_rss_mib())
     figures["load_average_after_full_build"] = load_average()
     print("so far:", json.dumps(figures), flush=True)
     if baseline is not None:
         cpu = time.process_time()
-        earlier, figures["baseline_full_build_s"] = timed(baseline_builder(baseline), store)
+        earlier, figures["baseline_full_build_s"] = timed(baseline_builder(baseline, earlier_evidence), store)
         figures["baseline_full_build_cpu_s"] = round(time.process_time() - cpu, 1)
         figures["load_average_after_baseline"] = load_average()
         figures["baseline_equal"] = same(projection, earlier)
+        clock.take()  # the baseline's own evidence, when it reads it with today's module
         del earlier
     figures["organisations"], figures["clusters"] = len(projection.organisations), len(projection.clusters)
     figures["competencies"], figures["org_competency_links"] = len(projection.competencies), int(projection.org_competency.nnz)
@@ -136,9 +204,15 @@ def measure(store_path: Path, baseline: Path | None = None, refresh_only: bool =
         cpu = time.process_time()
         refreshed, refresh_s = timed(refresh, projection, store, changed)
         figures[f"{step}_member_and_two_claims"] = {
-            "refresh_s": refresh_s, "refresh_cpu_s": round(time.process_time() - cpu, 2), "load_average": load_average()}
+            "refresh_s": refresh_s, "refresh_cpu_s": round(time.process_time() - cpu, 2), "load_average": load_average(),
+            **clock.take()}
+        if earlier_evidence is not None:  # what the baseline's refresh did on top: read all the evidence again
+            cpu = time.process_time()
+            _, figures[f"{step}_member_and_two_claims"]["baseline_evidence_s"] = timed(earlier_evidence.load_evidence, store, refreshed)
+            figures[f"{step}_member_and_two_claims"]["baseline_evidence_cpu_s"] = round(time.process_time() - cpu, 2)
         if not refresh_only:
             rebuilt, rebuild_s = timed(build_projection, store)
+            clock.take()
             figures[f"{step}_member_and_two_claims"].update({
                 "full_build_s": rebuild_s, "speed-up": round(rebuild_s / max(refresh_s, 1e-6), 1),
                 "equal": same(refreshed, rebuilt) and refreshed.version == rebuilt.version})
@@ -191,6 +265,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--store", type=Path, help="an existing on-disk store (changed, then restored)")
     parser.add_argument("--baseline", type=Path, help="an earlier graph/projection.py to build with, side by side")
+    parser.add_argument("--baseline-evidence", type=Path, help="an earlier graph/analysis/evidence.py for the baseline")
     parser.add_argument("--refresh-only", action="store_true", help="no full build beside each refresh (no equality check)")
     parser.add_argument("--served", action="store_true", help="with --store: build from the store served by oxigraph")
     args = parser.parse_args()
@@ -198,14 +273,16 @@ def main() -> None:
         print(json.dumps(served(args.store), indent=2))
         return
     if args.store:
-        figures = measure(args.store, args.baseline, args.refresh_only)
+        figures = measure(args.store, args.baseline, args.refresh_only, args.baseline_evidence)
     else:
         with tempfile.TemporaryDirectory(prefix="clusterkg-bench-") as workdir:
             print("load:", json.dumps(load(args, Path(workdir))), flush=True)
-            figures = measure(Path(workdir) / "store", args.baseline, args.refresh_only)
+            figures = measure(Path(workdir) / "store", args.baseline, args.refresh_only, args.baseline_evidence)
     print(json.dumps(figures, indent=2))
     print("\ntargets:")
+    evidence = figures["full_build_evidence"]
     print(f"  full build {figures['full_build_s']} s wall, {figures['full_build_cpu_s']} s CPU (target <= 30 s), "
+          f"of which evidence {evidence['evidence_s']} s wall, {evidence['evidence_cpu_s']} s CPU; "
           f"peak RSS {figures['peak_rss_mib']} MiB")
     if args.baseline:
         print(f"  baseline full build {figures['baseline_full_build_s']} s wall, {figures['baseline_full_build_cpu_s']} s CPU; "
@@ -213,8 +290,10 @@ def main() -> None:
     for step in ("add", "remove"):
         f = figures[f"{step}_member_and_two_claims"]
         beside = f" vs full build {f['full_build_s']} s; equal: {f['equal']}" if "full_build_s" in f else ""
+        earlier = (f"; the baseline's evidence read on top: {f['baseline_evidence_s']} s wall, {f['baseline_evidence_cpu_s']} s CPU"
+                   if "baseline_evidence_s" in f else "")
         print(f"  {step} a member and two claims: refresh {f['refresh_s']} s wall, {f['refresh_cpu_s']} s CPU "
-              f"(target <= 1 s){beside}")
+              f"(target <= 1 s), of which evidence {f['evidence_s']} s wall, {f['evidence_cpu_s']} s CPU{beside}{earlier}")
 
 
 if __name__ == "__main__":

@@ -81,13 +81,15 @@ def wait_for(url: str, process: subprocess.Popen, seconds: float = 60) -> bytes:
             time.sleep(0.2)
 
 
-def run_wrk(url: str, seconds: int, connections: int, threads: int, script: Path | None = None) -> float:
+def run_wrk(url: str, seconds: int, connections: int, threads: int, script: Path | None = None,
+            show: bool = True) -> float:
     out = subprocess.run(
         ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency",
          "-H", "Accept: application/sparql-results+json", *(["-s", str(script)] if script else []), url],
         capture_output=True, text=True, check=True,
     ).stdout
-    print(out)
+    if show:
+        print(out)
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     if non_2xx:
         raise SystemExit(f"{non_2xx.group(1)} failed requests: the benchmark is not valid")
@@ -148,6 +150,9 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=None, help="CLUSTERKG_QUERY_WORKERS (default: the setting)")
     parser.add_argument("--processes", default="1,4", help="front process counts to run, comma-separated")
     parser.add_argument("--rounds", type=int, default=1, help="repeat every measurement; medians are reported")
+    parser.add_argument("--warmup", type=int, default=3,
+                        help="seconds of the mixed workload sent to each server before it is measured (0: none); "
+                             "clusterkg starts query workers on the first concurrent queries, once per server")
     args = parser.parse_args()
     os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"  # the venv's oxigraph
     for binary in ("wrk", "oxigraph"):
@@ -179,6 +184,8 @@ def main() -> int:
             print(f"{label} answer:", wait_for(f"{base}?query={query}", process, 180)[:300])
             time.sleep(2)  # (reader fronts start beside the first; let them settle)
             script = mixed_script(Path(scratch), path, clusters)
+            if args.warmup:  # (not measured: worker processes started on the first concurrent queries)
+                run_wrk(base, args.warmup, args.connections, args.threads, script, show=False)
             for workload, url, lua in (("", f"{base}?query={query}", None), (", mixed", base, script)):
                 before = cpu_seconds(process.pid)
                 rate = run_wrk(url, args.seconds, args.connections, args.threads, lua)

@@ -90,20 +90,21 @@ def import_files(
         try:
             bar.update()
             bar.set_postfix_str("checking references, shapes and consistency")
-            problems = batch.problems + check_staging(staging.store, batch, staging.focus, staging.focus_graph)
+            problems = batch.problems + check_staging(staging.store, batch, staging.focus, staging.focus_graph,
+                                                      staging.size)
             bar.update()
             if problems:
                 raise ValidationFailed(problems)
             before = store.triple_count() if store is not None else 0
             report = ImportReport(len(paths), batch.triples, before, before + staging.added - staging.removed,
                                   dry_run, staging.removed)
-            if dry_run:
-                return ImportReport(len(paths), batch.triples, before, before, True)
+            if dry_run:  # what it would do (the preview of an upload shows it)
+                return report
             bar.set_postfix_str("writing")
             shown = list(names) if names is not None else [str(p) for p in paths]
             activity.files = [(name, file_digest(path)) for name, path in zip(shown, paths)]
             # the exact triples, kept with the record when small, make the change revertible
-            activity.delta = import_delta(store, batch.ntriples, staging.changed, replace=replace,
+            activity.delta = import_delta(store, batch.ntriples, staging.replaced,
                                           expected=staging.added + staging.removed)
             staging.commit(activity)
             bar.update()

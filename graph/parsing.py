@@ -24,7 +24,7 @@ import pyoxigraph as ox
 from clusterkg.graph.iris import iri_error
 from clusterkg.graph.media_types import RDF_SUFFIXES
 from clusterkg.graph.problems import Problem
-from clusterkg.graph.sheets import read_sheet_file, sheet_for_file
+from clusterkg.graph.sheets import read_sheet_file, replaced_patterns, sheet_for_file
 from clusterkg.graph.store import _to_ox
 
 __all__ = ["ParsedBatch", "ParsedFile", "parse_files", "prefixes_of"]
@@ -46,6 +46,9 @@ class ParsedFile:
     origins: dict[str, str] = field(default_factory=dict)  # sheets: IRI -> "row N"
     columns: dict[str, str] = field(default_factory=dict)  # sheets: predicate IRI -> column
     triples: int = 0
+    #: sheets: SPARQL patterns (binding ?s ?p ?o) of what a replacement by this file removes
+    #: (:func:`~clusterkg.graph.sheets.replaced_patterns`); an RDF file replaces its subjects' descriptions
+    replaces: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -67,6 +70,16 @@ class ParsedBatch:
     @property
     def triples(self) -> int:
         return sum(f.triples for f in self.files)
+
+    @property
+    def described(self) -> list[str]:
+        """IRIs of the RDF files' subjects: a replacement removes their whole earlier descriptions."""
+        return sorted({s.value for f in self.files if not f.is_sheet for s in f.subjects if type(s) is ox.NamedNode})
+
+    @property
+    def replaced_patterns(self) -> list[str]:
+        """The sheets' patterns of what a replacement removes (see :attr:`ParsedFile.replaces`)."""
+        return [pattern for f in self.files for pattern in f.replaces]
 
 
 def parse_files(paths, work: Path) -> ParsedBatch:
@@ -106,6 +119,8 @@ def _parse_sheet(path: Path, name: str, target: Path, problems: list[Problem]) -
     columns = {str(c.predicate): c.name for c in (known.columns if known else ()) if c.predicate is not None}
     parsed = ParsedFile(name, path, True, origins={str(k): v for k, v in sheet.origins.items()}, columns=columns)
     parsed.ntriples, parsed.triples = target, _write_graph(sheet.graph, target, parsed, problems, parsed.subjects)
+    if known is not None:
+        parsed.replaces = replaced_patterns(known, sheet.graph)
     if len(sheet.partial):
         parsed.partial = target.with_suffix(".partial.nt")
         # rows with cell problems: already reported, so a term pyoxigraph refuses there is not again

@@ -107,7 +107,7 @@ _T = TypeVar("_T")
 
 def local_name(iri: str) -> str:
     """The id part of a data IRI: ``.../id/cluster/silicon-saxony`` -> ``silicon-saxony``."""
-    return iri.rsplit("/", 1)[-1].rsplit("#", 1)[-1]
+    return iri.rpartition("/")[2].rpartition("#")[2]  # partition, not split: no list (600,000 calls per build)
 
 
 @dataclass
@@ -417,7 +417,9 @@ QUERIES = {
                     + _LEVEL + " AS ?level_code) }",
     "ties": "SELECT ?a ?c ?o ?type_code WHERE { %(values)s ?a ckg:affiliationType ?t ; ckg:cluster ?c ; ckg:organisation ?o BIND("
             + _TIE_TYPE + " AS ?type_code) }",
-    "needs": "SELECT ?h ?c WHERE { %(values)s ?h ckg:needsCompetency ?c }",
+    # a need past its last day (schema:validThrough, compared as YYYY-MM-DD text) is no longer a need
+    "needs": "SELECT ?h ?c WHERE { %(values)s ?h ckg:needsCompetency ?c FILTER NOT EXISTS { ?h ckg:qualifiedNeed ?n . "
+             "?n ckg:competency ?c ; schema:validThrough ?until FILTER(STR(?until) < SUBSTR(STR(NOW()), 1, 10)) } }",
     "partnerships": "SELECT ?p ?label ?level ?c WHERE { %(values)s ?p a ckg:Partnership ; ckg:participant ?c OPTIONAL { ?p rdfs:label ?label } OPTIONAL { ?p a ?level VALUES ?level { "
                     + _PARTNERSHIP_LEVELS + " } } }",
     "resources": "SELECT ?r ?label ?kind ?o ?c WHERE { %(values)s ?r a ckg:SharedResource ; ckg:offeredBy ?o OPTIONAL { ?r rdfs:label ?label } OPTIONAL { ?r ckg:resourceKind ?kind } OPTIONAL { ?r ckg:relatedCompetency ?c } }",
@@ -426,7 +428,8 @@ QUERIES = {
     # claim is (a claim's level is said of the claim, not of its organisation)
     "kinds": "SELECT ?s ?kind_code WHERE { %(values)s VALUES (?t ?kind_code) { (ckg:Cluster 0) (org:FormalOrganization 1) (ckg:Competency 2) "
              "(ckg:Industry 3) (ckg:Partnership 4) (ckg:SharedResource 5) (ckg:Development 6) } ?s a ?t }",
-    "claim_owners": "SELECT ?s ?o WHERE { %(values)s ?o ckg:qualifiedCompetency ?s }",
+    # (and whose need a changed need is: its until-date decides whether the holder needs it)
+    "claim_owners": "SELECT ?s ?o WHERE { %(values)s ?o ckg:qualifiedCompetency|ckg:qualifiedNeed ?s }",
     "referrers": "SELECT DISTINCT ?s ?kind_code WHERE { %(values)s ?s ckg:participant|ckg:offeredBy|ckg:developedBy|ckg:relatedCompetency ?x . "
                  "VALUES (?t ?kind_code) { (ckg:Partnership 4) (ckg:SharedResource 5) (ckg:Development 6) } ?s a ?t }",
 }
@@ -460,9 +463,10 @@ def _row_values(variable: str, iris, first: int = 0) -> str:
 
 
 def _fetch(store: KnowledgeStore, name: str, variable: str | None = None, iris=(), whole: bool = False,
-           competency_rows: str = "") -> pd.DataFrame:
-    """One query of :data:`QUERIES` as a DataFrame of strings, restricted to ``?variable`` in ``iris``."""
-    text = WHOLE_STORE[name] if whole and name in WHOLE_STORE else QUERIES[name]
+           competency_rows: str = "", queries: dict[str, str] | None = None) -> pd.DataFrame:
+    """One query of :data:`QUERIES` (or of ``queries``) as a DataFrame of strings, restricted to
+    ``?variable`` in ``iris``."""
+    text = queries[name] if queries is not None else WHOLE_STORE[name] if whole and name in WHOLE_STORE else QUERIES[name]
     text = text.replace("%(values)s", _values(variable, iris) if variable else "")
     data = store.query_bytes(PREFIXES + text.replace("%(competency_rows)s", competency_rows), "text/csv")
     return _read_csv(data)
@@ -483,7 +487,8 @@ def _read_csv(data: bytes) -> pd.DataFrame:
     return pd.read_csv(io.BytesIO(data), dtype=types, keep_default_na=False, na_filter=False, encoding="utf-8")
 
 
-def _fetch_any(store: KnowledgeStore, name: str, restrictions: list[tuple[str, list[str]]]) -> pd.DataFrame:
+def _fetch_any(store: KnowledgeStore, name: str, restrictions: list[tuple[str, list[str]]],
+               queries: dict[str, str] | None = None) -> pd.DataFrame:
     """The rows of ``name`` where any ``?variable`` is in its IRIs, each row once.
 
     One query per restriction; a row found by an earlier restriction is dropped from the later
@@ -494,18 +499,18 @@ def _fetch_any(store: KnowledgeStore, name: str, restrictions: list[tuple[str, l
     for variable, iris in restrictions:
         if not iris:
             continue
-        frame = _fetch(store, name, variable, iris)
+        frame = _fetch(store, name, variable, iris, queries=queries)
         for seen_variable, seen in earlier:
             frame = frame[~frame[seen_variable].isin(seen)]
         frames.append(frame)
         earlier.append((variable, set(iris)))
     if not frames:
-        return _empty(name)
+        return _empty(name, queries)
     return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
 
 
-def _empty(name: str) -> pd.DataFrame:
-    select = QUERIES[name].split("WHERE", 1)[0]
+def _empty(name: str, queries: dict[str, str] | None = None) -> pd.DataFrame:
+    select = (QUERIES if queries is None else queries)[name].split("WHERE", 1)[0]
     return pd.DataFrame({column: pd.Series(dtype=np.int64 if _integer_column(column) else object)
                          for column in re.findall(r"\?(\w+)", select)})
 
@@ -618,7 +623,7 @@ def _first(frame: pd.DataFrame, index: pd.Index, column: str = "v") -> np.ndarra
     values = np.full(len(index), "", dtype=object)
     if not len(frame):
         return values
-    positions = index.get_indexer(frame["s"])
+    positions = index.get_indexer(_iris(frame, "s"))
     found = positions >= 0
     positions, chosen = positions[found], frame[column].to_numpy(dtype=object)[found]
     several = pd.Series(positions).duplicated(keep=False).to_numpy()
@@ -634,7 +639,7 @@ def _grouped(frame: pd.DataFrame, index: pd.Index, transform=lambda v: v) -> lis
     """All values per entity of ``index``, sorted, as tuples."""
     groups: list[list] = [[] for _ in range(len(index))]
     if len(frame):
-        positions = index.get_indexer(frame["s"])
+        positions = index.get_indexer(_iris(frame, "s"))
         found = positions >= 0
         for position, value in zip(positions[found].tolist(), frame["v"].to_numpy(dtype=object)[found].tolist()):
             groups[position].append(transform(value))
@@ -669,7 +674,7 @@ def _organisation_table(f: dict[str, pd.DataFrame], index: pd.Index) -> pd.DataF
     codes = np.full(len(index), len(_ORG_TYPES), dtype=np.int64)  # "other" where none is known
     types = f["organisation_types"]
     if len(types):
-        positions, found = index.get_indexer(types["s"]), _codes(types["type_code"])
+        positions, found = index.get_indexer(_iris(types, "s")), _codes(types["type_code"])
         keep = (positions >= 0) & (found >= 0)
         np.minimum.at(codes, positions[keep], found[keep])  # the first in the list where several
     names = [ORGANISATION_TYPES[t] for t in _ORG_TYPES] + ["other"]
@@ -849,7 +854,13 @@ def _positions(frame: pd.DataFrame, column: str, index: pd.Index) -> np.ndarray:
     """Row numbers of the IRIs in ``column`` (-1 where unknown), or the ``column_row`` the store gave."""
     if column + "_row" in frame:
         return frame[column + "_row"].to_numpy(dtype=np.int64)
-    return index.get_indexer(frame[column]) if len(frame) else np.array([], dtype=np.int64)
+    return index.get_indexer(_iris(frame, column)) if len(frame) else np.array([], dtype=np.int64)
+
+
+def _iris(frame: pd.DataFrame, column: str) -> np.ndarray:
+    """A column of IRIs as an object array: pandas looks an array up in an index a third
+    faster than a Series (0.45 s against 0.7 s for 1.2M IRIs among 300,000, measured)."""
+    return frame[column].to_numpy(dtype=object)
 
 
 def _depths(broader: np.ndarray) -> np.ndarray:

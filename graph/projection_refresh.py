@@ -25,7 +25,7 @@ from clusterkg.graph.projection import (
     CKG, FETCH_THREADS, Projection, _Sorted, _ancestor_matrix, _claim_matrix, _cluster_competency, _cluster_edges,
     _cluster_node, _cluster_org, _cluster_table, _codes, _competency_table, _entity_index, _fetch, _fetch_any,
     _grouped_developments, _grouped_items, _hash, _industry_table, _labels, _need_matrix, _organisation_table,
-    _partnership_table, _tie_table, _upward, _with_evidence, build_projection,
+    _partnership_table, _tie_table, _upward, build_projection,
 )
 from clusterkg.graph.store import KnowledgeStore, sparql_term
 from clusterkg.ontology.namespace import PROV as _PROV_TERMS
@@ -39,8 +39,10 @@ __all__ = ["HISTORY_GRAPH", "MAX_CHAIN", "MAX_CHANGED", "catch_up", "changes_bet
 # the store only about those: the rows of changed clusters and organisations, the columns of
 # changed competencies, the ties of changed affiliations, the partnerships, resources and
 # developments that name a changed thing; everything else is carried over, renumbered when
-# things were added or removed (rows stay sorted by IRI, as in a full build). The result is
-# the projection a full build would give (a test checks it field by field).
+# things were added or removed (rows stay sorted by IRI, as in a full build). The evidence is
+# refreshed the same way, from the same renumberings (``analysis/evidence.py``,
+# ``refresh_evidence``). The result is the projection a full build would give (a test checks
+# it field by field, evidence included).
 
 _KINDS = ("cluster", "organisation", "competency", "industry", "partnership", "resource", "development")
 
@@ -226,7 +228,7 @@ def refresh(projection: Projection, store: KnowledgeStore, changed_iris, version
         if code >= 4:
             was[kind] |= set(referrers["s"][_codes(referrers["kind_code"]) == code])
 
-    clusters = _Renumbering.of(old["cluster"], now["cluster"], was["cluster"])
+    clusters = _Renumbering.of(old["cluster"], now["cluster"], was["cluster"], _present(old["cluster"], set(owners["o"])))
     organisations = _Renumbering.of(old["organisation"], now["organisation"], was["organisation"],
                                     _present(old["organisation"], set(owners["o"])))
     vocabulary_changed = bool(now["competency"] | was["competency"] | now["industry"] | was["industry"])
@@ -283,7 +285,7 @@ def refresh(projection: Projection, store: KnowledgeStore, changed_iris, version
 
     # ties: drop those of touched clusters, organisations and affiliations; renumber the rest
     ties = p.ties
-    gone = (np.isin(ties["cluster"].to_numpy(), _rows_of(clusters, old["cluster"], was["cluster"] | now["cluster"]))
+    gone = (np.isin(ties["cluster"].to_numpy(), _rows_of(clusters, old["cluster"], set(c_touched) | was["cluster"]))
             | np.isin(ties["organisation"].to_numpy(), _rows_of(organisations, old["organisation"], set(o_touched) | was["organisation"]))
             | np.isin(ties["key"].to_numpy(), _hash(np.array(changed, dtype=object))))
     kept = ties[~gone]
@@ -326,7 +328,9 @@ def refresh(projection: Projection, store: KnowledgeStore, changed_iris, version
         labels=_patched_labels(p, was, now, vocabulary_changed, cluster_table, organisation_table, competency_table,
                                industry_table, clusters.touched, organisations.touched), ties=tie_table,
     )
-    _with_evidence(store, result)
+    from clusterkg.graph.analysis.evidence import refresh_evidence  # it imports this module
+
+    result.evidence = refresh_evidence(store, p.evidence, result, changed, organisations, competencies, vocabulary_changed)
     old_graph = p._memo.get("projection.cluster_graph")
     if old_graph is not None and clusters.identity:
         touched_partnerships = set(others["partnership"])

@@ -78,9 +78,12 @@ def _has_blank(triples: Iterable[ox.Triple]) -> bool:
     return any(isinstance(t.subject, ox.BlankNode) or isinstance(t.object, ox.BlankNode) for t in triples)
 
 
-def import_delta(store: KnowledgeStore, batch_files: Iterable[Path], changed: list[str], *, replace: bool,
+def import_delta(store: KnowledgeStore, batch_files: Iterable[Path], replaced: list[str], *,
                  expected: int) -> Delta | None:
-    """The exact triples an import is about to add and (with ``replace``) remove, or ``None``.
+    """The exact triples an import is about to add and remove, or ``None``.
+
+    ``replaced`` are the SPARQL patterns (binding ``?s ?p ?o``) of what a replacement removes
+    (:attr:`clusterkg.graph.staging.Staging.replaced`; none for an addition).
 
     Called by the importer after every check passed and before the commit, so the store is
     still as it was. ``expected`` is the staged count of triples added plus removed: above
@@ -97,14 +100,11 @@ def import_delta(store: KnowledgeStore, batch_files: Iterable[Path], changed: li
     if _has_blank(batch):
         return None
     removed: set[ox.Triple] = set()
-    if replace:
-        for chunk in _chunks(changed):
-            values = " ".join(str(ox.NamedNode(iri)) for iri in chunk)
-            old = _triples(store.query_bytes(
-                f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ VALUES ?s {{ {values} }} ?s ?p ?o }}", "application/n-triples"))
-            if _has_blank(old):
-                return None
-            removed.update(t for t in old if t not in batch)
+    for pattern in replaced:
+        old = _triples(store.query_bytes(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {pattern} }}", "application/n-triples"))
+        if _has_blank(old):
+            return None
+        removed.update(t for t in old if t not in batch)
     ordered = sorted(batch, key=str)
     added = set(ordered) - _present(store, ordered)
     return Delta(tuple(sorted(added, key=str)), tuple(sorted(removed, key=str)))

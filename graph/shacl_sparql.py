@@ -31,7 +31,9 @@ the batch and the context it needs (the types of what it references) into a stag
 rather than validating a few focus nodes inside a large store. The focus graph's test runs once
 per row of a pass, which costs more than the pass itself when most nodes are candidates: with
 ``focus_graph=None`` and a filter on the results the same check is cheaper then (what the
-importer does for a batch at least as large as its store). Within a pass, tests that many rows
+importer does for a batch at least as large as its store). For a few marked nodes in a large
+store, ``violations(..., focused=True)`` runs each constraint's own query starting from the
+marks instead, so the cost follows the number of focus nodes. Within a pass, tests that many rows
 need (is the focus a target of the shape, is a value an instance of a ``sh:class``) are OPTIONAL
 joins with the set computed once, not an EXISTS per row; a pass over a predicate first asks
 whether any row breaks a condition at all, and most stop there.
@@ -63,6 +65,7 @@ __all__ = [
     "FOCUS_CLASS",
     "ShapeViolation",
     "ConstraintQuery",
+    "Reach",
     "CompiledShapes",
     "UnsupportedShape",
     "compile_shapes",
@@ -113,12 +116,19 @@ class ConstraintQuery:
         return _with_focus(self.template, focus_graph)
 
 
-def _with_focus(template: str, focus_graph: str | None) -> str:
-    """The template with its ``#FOCUS`` line made the focus restriction (or left a comment)."""
+def _with_focus(template: str, focus_graph: str | None, first: bool = False) -> str:
+    """The template with its ``#FOCUS`` line made the focus restriction (or left a comment).
+
+    ``first``: the restriction is instead a join with the marks, put at the top of the query's
+    WHERE, so evaluation starts from the (few) marked nodes (see :meth:`CompiledShapes.violations`).
+    """
     if focus_graph is None:
         return template
-    restriction = f"FILTER EXISTS {{ GRAPH {_iri(focus_graph)} {{ ?focus a {_iri(FOCUS_CLASS)} }} }}"
-    return re.sub(rf"(?m)^(\s*){FOCUS_MARKER}$", lambda m: m.group(1) + restriction, template)
+    marks = f"GRAPH {_iri(focus_graph)} {{ ?focus a {_iri(FOCUS_CLASS)} }}"
+    if first:
+        template = re.sub(rf"(?m)^\s*{FOCUS_MARKER}\n", "", template)
+        return template.replace("WHERE {\n", f"WHERE {{\n  {marks}\n", 1)
+    return re.sub(rf"(?m)^(\s*){FOCUS_MARKER}$", lambda m: m.group(1) + f"FILTER EXISTS {{ {marks} }}", template)
 
 
 @dataclass(frozen=True)
@@ -131,9 +141,10 @@ class _Planned:
     reads: tuple[tuple[str | None, str | None, ConstraintQuery], ...]
     value_column: bool = True  # False: a value reported is the focus node itself
     probe: str | None = None  # an ASK true when the query may have rows (run first: cheap)
+    focus_first: bool = False  # start from the focus marks (see CompiledShapes.violations)
 
     def sparql(self, focus_graph: str | None) -> str:
-        return _with_focus(self.template, focus_graph)
+        return _with_focus(self.template, focus_graph, self.focus_first)
 
 
 class CompiledShapes:
@@ -146,8 +157,10 @@ class CompiledShapes:
     """
 
     def __init__(self, checks: list[_Check]) -> None:
+        self.reach = _reach(checks)
         self._queries = [_constraint_query(check) for check in checks]
         self._plan = _plan(checks, self._queries)
+        self._focused_plan = [_Planned(q.template, ((None, None, q),), focus_first=True) for q in self._queries]
 
     @property
     def queries(self) -> list[ConstraintQuery]:
@@ -155,13 +168,21 @@ class CompiledShapes:
         return list(self._queries)
 
     def violations(
-        self, store: pyoxigraph.Store, *, focus_graph: str | None = FOCUS_GRAPH, threads: int = 2
+        self, store: pyoxigraph.Store, *, focus_graph: str | None = FOCUS_GRAPH, threads: int = 2,
+        focused: bool = False,
     ) -> list[ShapeViolation]:
         """Every violation in the store's default graph, sorted; empty when it conforms.
 
         Queries run in a pool of ``threads`` (pyoxigraph releases the GIL while evaluating).
+        ``focused`` (with a ``focus_graph``): the same answer by another plan, for a few marked
+        nodes in a large store: each constraint's query on its own, starting from the marks, so
+        its cost follows the number of focus nodes rather than the size of the store (an
+        editor's one-row save in the default store: 0.1 s against 1-2 s for the grouped passes,
+        which scan a predicate's or a class's every triple).
         """
-        return self._run(store, self._plan, focus_graph, threads)
+        if focused and focus_graph is None:
+            raise ValueError("a focused validation needs the focus graph that marks its nodes")
+        return self._run(store, self._focused_plan if focused else self._plan, focus_graph, threads)
 
     def violations_one_by_one(
         self, store: pyoxigraph.Store, *, focus_graph: str | None = FOCUS_GRAPH, threads: int = 2
@@ -201,6 +222,37 @@ class CompiledShapes:
                 batches = list(pool.map(run, plan))
         unique = set(itertools.chain.from_iterable(batches))
         return sorted(unique, key=lambda v: (v.shape, v.path or "", v.message, v.focus, v.value or ""))
+
+
+@dataclass(frozen=True)
+class Reach:
+    """Which nodes' verdicts a triple ``s p o`` can change beyond its subject's (see the importer).
+
+    - ``inverse``: ``p`` is an inverse path or a ``sh:targetObjectsOf``: ``o``'s verdict too;
+    - ``type_readers``: a shape tests the types of ``p``'s values (``sh:class``): a change of
+      ``o``'s types changes ``s``'s verdict;
+    - ``description_readers``: a nested shape reads ``p``'s values' own triples: any change of
+      ``o``'s description changes ``s``'s verdict.
+    """
+
+    inverse: frozenset[str]
+    type_readers: frozenset[str]
+    description_readers: frozenset[str]
+
+
+def _reach(checks: list[_Check]) -> Reach:
+    inverse, types, descriptions = set(), set(), set()
+    for check in checks:
+        inverse.update(re.findall(r"\[\] <([^<>]+)> \?focus", check.targets))
+        if check.path is None:
+            continue
+        if check.path.startswith("^"):
+            inverse.add(check.path[1:])
+        elif check.reads == "types":
+            types.add(check.path)
+        elif check.reads == "description":
+            descriptions.add(check.path)
+    return Reach(frozenset(inverse), frozenset(types), frozenset(descriptions))
 
 
 def _true(term) -> bool:
@@ -280,11 +332,19 @@ def _plan(checks: list[_Check], queries: list[ConstraintQuery]) -> list[_Planned
         plan.append(_Planned(template, reads, probe=f"{prefix}ASK {{\n  {flagged}\n}}"))
     for pattern, group in by_pattern.items():
         # the same pattern (e.g. two values of rdfs:label) checked for several shapes
-        if len(group) == 1:
+        counted = group[0][0].violation.counted
+        if len(group) == 1 and counted is None:
             plan.append(_Planned(group[0][1].template, ((None, None, group[0][1]),)))
             continue
         targets = _columns([c.targets for c, _ in group], "t")
-        found = f"{{ SELECT DISTINCT ?focus WHERE {{ {pattern} }} }}\n  {FOCUS_MARKER}"
+        if counted is not None:
+            # a maximum count over a whole predicate: one grouped count, not a self-join of its
+            # triples (0.12 s against 0.34 s for the 95,388 claim holders at 1M triples)
+            step, value, count = counted
+            found = (f"{{ SELECT ?focus WHERE {{ {step} }} GROUP BY ?focus HAVING (COUNT(DISTINCT {value}) >= {count}) }}"
+                     f"\n  {FOCUS_MARKER}")
+        else:
+            found = f"{{ SELECT DISTINCT ?focus WHERE {{ {pattern} }} }}\n  {FOCUS_MARKER}"
         template = f"{prefix}SELECT ?focus {_vars(targets)} WHERE {{\n  {found}\n  {_target_joins(targets)}\n}}"
         plan.append(_Planned(template, tuple((None, targets[c.targets], q) for c, q in group),
                              probe=f"{prefix}ASK {{\n  {found}\n}}"))
@@ -437,6 +497,7 @@ class _Violation:
     test: str | None = None
     step: str | None = None
     condition: str | None = None
+    counted: tuple[str, str, int] | None = None  # a count: (step, its value variable, how many break it)
 
 
 def _focus_test(expression: str, value: str | None = None) -> _Violation:
@@ -453,6 +514,7 @@ class _Check:
     message: str
     targets: str
     violation: _Violation
+    reads: str = ""  # beyond the value term itself: "types" of the value, or its "description"
 
 
 class _Compiler:
@@ -567,7 +629,29 @@ class _Compiler:
                     if reporter.path == (str(RDF.type), False) and violation.test is None and violation.value is None:
                         # nearly every node has types: test the targets rather than scan them all
                         violation = _focus_test(f"EXISTS {{ {violation.pattern} }}")
-                    yield _Check(str(shape.node), reporter.path_text, _short(parameter), reporter.message, targets, violation)
+                    yield _Check(str(shape.node), reporter.path_text, _short(parameter), reporter.message, targets,
+                                 violation, self._reads(reporter, parameter))
+
+    def _reads(self, shape: _Shape, parameter: URIRef) -> str:
+        """What a constraint reads of a value node beyond the term: "", "types" or "description"."""
+        if parameter == SH["class"]:
+            return "types"
+        nested = {SH.node: lambda: [self.shape_param(shape, SH.node)], SH["not"]: lambda: [self.shape_param(shape, SH["not"])],
+                  SH.qualifiedValueShape: lambda: [self.shape_param(shape, SH.qualifiedValueShape)],
+                  SH["or"]: lambda: self.shape_list(shape, SH["or"]), SH.xone: lambda: self.shape_list(shape, SH.xone)}
+        if parameter not in nested:
+            return ""
+        reads = ""
+        for inner in nested[parameter]():
+            if inner.properties or inner.path is not None:
+                return "description"
+            for inner_parameter in _COMPONENTS:
+                if inner_parameter in inner.params:
+                    found = self._reads(inner, inner_parameter)
+                    if found == "description":
+                        return found
+                    reads = reads or found
+        return reads
 
     def _violations(self, shape: _Shape, parameter: URIRef, focus: str, fresh: _Vars) -> Iterator[_Violation]:
         """The ways ``focus`` breaks one constraint of ``shape`` (most constraints: one)."""
@@ -652,7 +736,10 @@ def _min_count(compiler, shape, focus, fresh):
 
 
 def _max_count(compiler, shape, focus, fresh):
-    yield _Violation(_at_least(shape, focus, _integer(shape, SH.maxCount) + 1, fresh))
+    count = _integer(shape, SH.maxCount) + 1
+    pattern = _at_least(shape, focus, count, fresh)
+    value = fresh()
+    yield _Violation(pattern, counted=(_values(shape, focus, value), value, count))
 
 
 def _qualified(compiler, shape, focus, fresh):

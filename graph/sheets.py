@@ -38,6 +38,8 @@ __all__ = [
     "read_sheet_file",
     "build_rows",
     "graph_to_rows",
+    "removal_patterns",
+    "replaced_patterns",
     "write_sheets",
     "slugify",
     "DATA",
@@ -171,6 +173,12 @@ def _year_or_date(value: str) -> Literal:
     return Literal(_check_date(value), datatype=XSD.date)
 
 
+def _date(value: str) -> Literal:
+    if not DATE.fullmatch(value):
+        raise ValueError(f"expected a date (YYYY-MM-DD), ASCII digits, got {_shown(value)}")
+    return Literal(_check_date(value), datatype=XSD.date)
+
+
 def _year(value: str) -> Literal:
     return Literal(_check_year(value), datatype=XSD.gYear)
 
@@ -207,6 +215,7 @@ object.__setattr__(ENGLISH, "language", "en")
 object.__setattr__(RUSSIAN, "language", "ru")
 YEAR_OR_DATE = ValueType(_year_or_date, _format_literal, "YYYY or YYYY-MM-DD")
 YEAR_ONLY = ValueType(_year, _format_literal, "YYYY")
+DATE_ONLY = ValueType(_date, _format_literal, "YYYY-MM-DD")
 INTEGER = ValueType(_integer, _format_literal, "a whole number")
 URL_VALUE = ValueType(_url, _format_literal, "an http(s) URL")
 NUTS_VALUE = ValueType(_nuts_code, _format_literal, "a NUTS code")
@@ -276,6 +285,16 @@ class Sheet:
     extra_columns: tuple[str, ...] = field(default=())  # cells used by `derive` only
     #: rules across cells of a row: each yields (column, message) for what is wrong
     checks: tuple[Callable[[dict[str, str]], Iterable[tuple[str, str]]], ...] = ()
+    #: columns naming whose rows these are: a replacement makes a named holder's rows exactly the
+    #: sheet's (see :func:`replaced_patterns`)
+    holders: tuple[str, ...] = ()
+    #: predicates `derive` states between a holder and another node (shortcuts such as
+    #: ``ckg:needsCompetency``), from the holder of an inverse holder column, else to the holder:
+    #: a holder's replaced rows take theirs along
+    derived: tuple[URIRef, ...] = ()
+    #: predicates and classes `derive` states on the row's own node
+    node_derived: tuple[URIRef, ...] = ()
+    node_types: tuple[URIRef, ...] = ()
 
     @property
     def column_names(self) -> list[str]:
@@ -466,6 +485,7 @@ SHEETS: dict[str, Sheet] = {
                 *_optional_source(),
             ),
             derive=_derive_country,
+            node_derived=(SKOS.inScheme,),
         ),
         Sheet(
             "regions",
@@ -480,6 +500,7 @@ SHEETS: dict[str, Sheet] = {
                 *_optional_source(),
             ),
             derive=_derive_region,
+            node_derived=(SKOS.inScheme, SKOS.exactMatch),
         ),
         Sheet(
             "industries",
@@ -500,6 +521,7 @@ SHEETS: dict[str, Sheet] = {
             ),
             derive=_derive_industry,
             checks=(_nace_notation,),
+            node_derived=(SKOS.topConceptOf,),  # (not skos:exactMatch: data/mappings/ add those too)
         ),
         Sheet(
             "competencies",
@@ -516,6 +538,7 @@ SHEETS: dict[str, Sheet] = {
                 *_optional_source(),
             ),
             derive=_derive_competency,
+            node_derived=(SKOS.inScheme, SKOS.topConceptOf),
         ),
         Sheet(
             "clusters",
@@ -577,6 +600,8 @@ SHEETS: dict[str, Sheet] = {
                 *_source_columns(),
             ),
             derive=_derive_affiliation,
+            holders=("cluster",),
+            derived=(CKG.affiliatedWith, ORG.memberOf, CKG.projectPartnerOf, CKG.locatedInRegionOf),
         ),
         Sheet(
             "organisation_competencies",
@@ -592,6 +617,8 @@ SHEETS: dict[str, Sheet] = {
                 *_source_columns(),
             ),
             derive=_derive_claim,
+            holders=("organisation",),
+            derived=(CKG.hasCompetency,),
         ),
         Sheet(
             "needs",
@@ -604,10 +631,13 @@ SHEETS: dict[str, Sheet] = {
                 Column("organisation", CKG.qualifiedNeed, ORGANISATION, inverse=True),
                 Column("competency", CKG.competency, COMPETENCY, required=True),
                 Column("description", DCTERMS.description, TEXT),
+                Column("valid_until", SCHEMA.validThrough, DATE_ONLY),  # the last day the need holds
                 *_source_columns(),
             ),
             derive=_derive_need,
             checks=(_one_holder,),
+            holders=("cluster", "organisation"),
+            derived=(CKG.needsCompetency,),
         ),
         Sheet(
             "partnerships",
@@ -625,6 +655,7 @@ SHEETS: dict[str, Sheet] = {
                 *_source_columns(),
             ),
             derive=_derive_partnership,
+            node_types=(ORG.OrganizationalCollaboration,),
         ),
         Sheet(
             "policies",
@@ -654,6 +685,7 @@ SHEETS: dict[str, Sheet] = {
                 Column("competencies", CKG.relatedCompetency, COMPETENCY, multi=True),
                 *_source_columns(),
             ),
+            holders=("organisation",),
         ),
         Sheet(
             "developments",
@@ -670,6 +702,7 @@ SHEETS: dict[str, Sheet] = {
                 Column("date", DCTERMS.date, YEAR_OR_DATE),
                 *_source_columns(),
             ),
+            holders=("organisation",),
         ),
     ]
 }
@@ -688,12 +721,6 @@ EVENT_ROLES = {
     "moderator": CKG.EventModerator,
 }
 OUTCOME_KINDS = {"challenge": CKG.Challenge, "opportunity": CKG.Opportunity}
-
-
-def _date(value: str) -> Literal:
-    if not DATE.fullmatch(value):
-        raise ValueError(f"expected a date (YYYY-MM-DD), ASCII digits, got {_shown(value)}")
-    return Literal(_check_date(value), datatype=XSD.date)
 
 
 def _time_of_day(value: str) -> Literal:
@@ -715,7 +742,6 @@ def _positive(value: str) -> Literal:
     return number
 
 
-DATE_ONLY = ValueType(_date, _format_literal, "YYYY-MM-DD")
 TIME_VALUE = ValueType(_time_of_day, _format_literal, "HH:MM")
 BOOLEAN = ValueType(_boolean, lambda term: "true" if term.toPython() is True else "false", "true or false")
 POSITIVE = ValueType(_positive, _format_literal, "a whole number of at least 1")
@@ -1066,6 +1092,108 @@ def _build(sheet: Sheet, rows: list[tuple[int, dict[str, str]]], file_name: str)
                 origins.setdefault(subject, where)  # e.g. an organisation's shortcut triples: its first row
             graph += derived
     return SheetResult(graph, problems, origins, partial)
+
+
+# ---------------------------------------------------------------------------------------------
+# Replacing: what the earlier version of a sheet's rows was, in the store.
+
+_REPLACE_CHUNK = 1000
+
+
+def replaced_patterns(sheet: Sheet, graph: Graph) -> list[str]:
+    """SPARQL patterns binding ``?s ?p ?o`` to the earlier triples that a replacement by these
+    rows (``graph``, built from the sheet) removes: what the sheet describes, nothing else.
+
+    - each row's own node loses the triples of the sheet's columns (and what it derives on the
+      node); what other sheets say about it stays (an organisation keeps its affiliations);
+    - each holder named in a holder column (the cluster of a need or an affiliation, the
+      organisation of a claim, a resource or a development) loses all its earlier rows of this
+      sheet, its links to them and the shortcuts they derived: "this cluster's needs are exactly
+      these rows". Its other triples, and other holders' rows, stay.
+
+    >>> graph, _ = build_rows("needs", [{"cluster": "x", "competency": "c", "source_url": "https://e.org"}])
+    >>> replaced_patterns(SHEETS["needs"], graph)[1]
+    'VALUES ?s { <https://w3id.org/clusterkg/id/cluster/x> } VALUES ?p { <https://w3id.org/clusterkg/ns#qualifiedNeed> } ?s ?p ?o'
+    """
+    prefix = str(DATA[f"{sheet.kind}/"])
+    nodes = sorted({n for n in graph.subjects(RDF.type, sheet.classes[0]) if str(n).startswith(prefix)})
+    if not nodes:
+        return []
+    predicates = {c.predicate for c in sheet.columns if not c.inverse and c.predicate != RDF.type}
+    predicates |= set(sheet.node_derived)
+    types = set(sheet.classes) | set(sheet.node_types)
+    for column in sheet.columns:
+        if column.predicate == RDF.type:
+            types |= set(getattr(column.value, "options", ()))
+    own = (f"FILTER(?p IN ({', '.join(p.n3() for p in sorted(predicates))}) || "
+           f"(?p = {RDF.type.n3()} && ?o IN ({', '.join(t.n3() for t in sorted(types))})))")
+    # (in this order: deleted one after the other, a pattern must not need what an earlier one removed)
+    patterns = []
+    kind = sheet.classes[0].n3()
+    derived = " ".join(p.n3() for p in sheet.derived)
+    columns = {c.name: c for c in sheet.columns}
+    for name in sheet.holders:
+        column = columns[name]
+        link = column.predicate.n3()
+        if column.inverse:
+            holders = {h for n in nodes for h in graph.subjects(column.predicate, n)}
+        else:
+            holders = {h for n in nodes for h in graph.objects(n, column.predicate)}
+        for chunk in _in_chunks(sorted(holders)):
+            values = " ".join(h.n3() for h in chunk)
+            row = f"?h {link} ?s" if column.inverse else f"?s {link} ?h"
+            patterns.append(f"VALUES ?h {{ {values} }} {row} . ?s a {kind} . ?s ?p ?o")  # its earlier rows
+            if column.inverse:  # its links to them
+                patterns.append(f"VALUES ?s {{ {values} }} VALUES ?p {{ {link} }} ?s ?p ?o")
+            if derived:  # the shortcuts they derived: from the holder (a need's), or to it (an affiliation's)
+                end = "?s" if column.inverse else "?o"
+                patterns.append(f"VALUES {end} {{ {values} }} VALUES ?p {{ {derived} }} ?s ?p ?o")
+    patterns += [f"VALUES ?s {{ {' '.join(n.n3() for n in chunk)} }} ?s ?p ?o {own}" for chunk in _in_chunks(nodes)]
+    return patterns
+
+
+#: The rows one can remove one by one (their kind in the IRI ``.../id/{kind}/{key}``), and the
+#: shortcut each states on its holder, which goes with it unless another row still stands behind it.
+REMOVABLE = ("affiliation", "claim", "need", "resource", "development")
+
+
+def removal_patterns(iri: str) -> list[str]:
+    """SPARQL patterns binding ``?s ?p ?o`` to what removing one row (by its node's IRI) removes:
+    the shortcuts no other row stands behind, the links to it, its description (in that order).
+
+    >>> len(removal_patterns(str(DATA["need/cluster-x--c"])))
+    3
+    """
+    kind = iri.removeprefix(str(DATA)).split("/", 1)[0] if iri.startswith(str(DATA)) else ""
+    if kind not in REMOVABLE:
+        raise ValueError(f"not a row that can be removed (expected the IRI of a {', '.join(REMOVABLE)}): {iri!r}")
+    row = URIRef(iri).n3()
+    patterns = []
+    if kind in ("need", "claim"):
+        link, shortcut = (CKG.qualifiedNeed, CKG.needsCompetency) if kind == "need" else \
+            (CKG.qualifiedCompetency, CKG.hasCompetency)
+        patterns.append(f"?s {link.n3()} {row} . {row} {CKG.competency.n3()} ?o . "
+                        f"VALUES ?p {{ {shortcut.n3()} }} ?s ?p ?o")
+    elif kind == "affiliation":
+        memberships = ", ".join(t.n3() for t in sorted(MEMBERSHIP_TYPES))
+        own_kind = f"{CKG.projectPartnerOf.n3()}, {CKG.locatedInRegionOf.n3()}"  # (one row each: the key has the kind)
+        patterns.append(
+            f"{row} {CKG.organisation.n3()} ?s ; {CKG.cluster.n3()} ?o ; {CKG.affiliationType.n3()} ?type . "
+            f"VALUES ?p {{ {' '.join(p.n3() for p in SHEETS['affiliations'].derived)} }} ?s ?p ?o "
+            f"FILTER(?p != {ORG.memberOf.n3()} || ?type IN ({memberships})) "
+            f"FILTER(?p != {CKG.projectPartnerOf.n3()} || ?type = {CKG.ProjectPartner.n3()}) "
+            f"FILTER(?p != {CKG.locatedInRegionOf.n3()} || ?type = {CKG.LocatedInRegion.n3()}) "
+            f"FILTER(?p IN ({own_kind}) || NOT EXISTS {{ ?other {CKG.organisation.n3()} ?s ; {CKG.cluster.n3()} ?o ; "
+            f"{CKG.affiliationType.n3()} ?t FILTER(?other != {row}) "
+            f"FILTER(?p != {ORG.memberOf.n3()} || ?t IN ({memberships})) }})")
+    patterns.append(f"VALUES ?o {{ {row} }} ?s ?p ?o")
+    patterns.append(f"VALUES ?s {{ {row} }} ?s ?p ?o")
+    return patterns
+
+
+def _in_chunks(items: list) -> Iterator[list]:
+    for start in range(0, len(items), _REPLACE_CHUNK):
+        yield items[start:start + _REPLACE_CHUNK]
 
 
 # ---------------------------------------------------------------------------------------------

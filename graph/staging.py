@@ -11,15 +11,20 @@ Where the main store lives decides how the staging store is made:
   checked with it), the ``rdf:type`` of every node referenced but not described, and the class
   hierarchy; committing sends one SPARQL Update (data, version and history together).
 
-With ``replace`` the earlier descriptions of the batch subjects (their triples as subject, with
-blank-node closures) are gone before the batch goes in. What other resources say about them stays.
+With ``replace`` what the batch replaces is gone before the batch goes in: for an RDF file the
+earlier descriptions of its subjects (their triples as subject, with blank-node closures; what
+other resources say about them stays), for a CSV sheet what the sheet describes
+(:func:`clusterkg.graph.sheets.replaced_patterns`: its rows' cells, and a holder's earlier rows,
+such as a cluster's needs, but not the holder's other triples).
 
 The checks look only at the batch's focus nodes (its subjects, :attr:`Staging.focus`). A batch
 that is at least as large as the store it goes into is checked with whole-graph passes whose rows
 are then kept for the focus nodes alone (cheapest: nothing else to write or look up). A smaller
 batch also gets its focus nodes marked in :data:`~clusterkg.graph.shacl_sparql.FOCUS_GRAPH`
 (:attr:`Staging.focus_graph`), so the per-node tests run on those nodes only; so does every
-scratch store, whose context pull-in reads the marks.
+scratch store, whose context pull-in reads the marks. A marked focus also takes in the nodes
+whose verdict the batch changes without describing them (:func:`_add_neighbours`); a batch as
+large as the store is checked on its subjects alone.
 """
 
 from __future__ import annotations
@@ -35,7 +40,7 @@ import pyoxigraph as ox
 
 from clusterkg.graph.history import MAX_LISTED_RESOURCES, Activity
 from clusterkg.graph.parsing import ParsedBatch
-from clusterkg.graph.shacl_sparql import FOCUS_CLASS, FOCUS_GRAPH
+from clusterkg.graph.shacl_sparql import FOCUS_CLASS, FOCUS_GRAPH, compile_shapes
 from clusterkg.graph.store import KnowledgeStore, OxigraphStore, StoreError
 from clusterkg.ontology.namespace import RDF, RDFS
 
@@ -47,6 +52,7 @@ OLD_GRAPH = "https://w3id.org/clusterkg/graph/staging-replaced"
 _CHUNK = 1000
 _LARGE_BATCH = 256 * 1024 * 1024  # bytes of N-Triples above which a scratch store goes to disk
 _LOAD_SLICE = 48 * 1024 * 1024  # bytes of N-Triples per bulk load (about 300 MiB of memory each)
+_SMALL_LOAD = 1024 * 1024  # bytes of N-Triples up to which one transaction of parsed terms is quicker
 _CLOSURE = (
     "?s ?p ?o OPTIONAL { FILTER(isBlank(?o)) ?o ?p1 ?o1 "
     "OPTIONAL { FILTER(isBlank(?o1)) ?o1 ?p2 ?o2 } }"
@@ -100,6 +106,14 @@ def _bulk_load(store: ox.Store, path: Path, graph: ox.NamedNode | None = None) -
     Leniently: the files are pyoxigraph's own N-Triples of terms it already checked.
     """
     size = path.stat().st_size
+    if size <= _SMALL_LOAD:
+        # one transaction (bulk_load's own setup costs ~0.1 s, more than the data), of the parsed
+        # terms: the blank nodes keep their labels, so they match the batch's subjects (load and
+        # bulk_load give every blank node a new label)
+        target = graph or ox.DefaultGraph()
+        store.extend(ox.Quad(q.subject, q.predicate, q.object, target)
+                     for q in ox.parse(path=str(path), format=ox.RdfFormat.N_TRIPLES, lenient=True))
+        return
     with open(path, "rb") as handle:
         start = 0
         while start < size:
@@ -127,14 +141,23 @@ class Staging:
     store: ox.Store
     batch: ParsedBatch
     replace: bool
-    changed: list[str] | None  # IRIs of the batch subjects (None: too many to list, not needed)
+    changed: list[str] | None  # IRIs of the changed resources (None: too many to list, not needed)
     focus: set = field(default_factory=set)  # pyoxigraph terms of the nodes to check
     focus_graph: str | None = None  # the named graph marking ``focus`` in ``store``, if marked
     generation: object = None  # disk: the new generation
     scratch: Path | None = None  # memory/remote: a temporary directory, if on disk
     added: int = 0
     removed: int = 0
+    size: int = 0  # quads in ``store`` once the batch is in
     inserts: list[Path] = field(default_factory=list)
+    described: list[str] = field(default_factory=list)  # replace: IRIs whose whole description goes
+
+    @property
+    def replaced(self) -> list[str]:
+        """SPARQL patterns binding ``?s ?p ?o`` to every earlier triple the replacement removes."""
+        if not self.replace:
+            return []
+        return [f"{_values(chunk)} ?s ?p ?o" for chunk in _chunks(self.described)] + self.batch.replaced_patterns
 
     def commit(self, activity: Activity) -> None:
         """Make the staged change the store's content, with version and ``activity``, atomically."""
@@ -143,7 +166,9 @@ class Staging:
             self.store.update(f"DROP SILENT GRAPH <{OLD_GRAPH}> ; DROP SILENT GRAPH <{FOCUS_GRAPH}>")
             self.main.commit_generation(self.generation, activity)
             return
-        parts = [description_deletes(self.changed)] if self.replace and self.changed else []
+        parts = [description_deletes(self.described)] if self.replace and self.described else []
+        if self.replace:
+            parts += [f"DELETE {{ ?s ?p ?o }} WHERE {{ {pattern} }}" for pattern in self.batch.replaced_patterns]
         data = b"".join(path.read_bytes() for path in self.inserts)
         if data.strip():
             parts.append("INSERT DATA {\n" + data.decode("utf-8") + "}")
@@ -168,6 +193,8 @@ def stage(main: KnowledgeStore | None, batch: ParsedBatch, work: Path, *, replac
     named = sum(1 for s in subjects if type(s) is ox.NamedNode)
     changed = sorted(s.value for s in subjects if type(s) is ox.NamedNode) \
         if replace or not on_disk or named <= MAX_LISTED_RESOURCES else None
+    # replace: an RDF file's subjects lose their descriptions, a sheet's rows what the sheet says
+    described = (changed if not any(f.is_sheet for f in batch.files) else batch.described) if replace else []
     inserts = list(batch.ntriples)
     loads = inserts + ([f.partial for f in batch.files if f.partial] if batch.problems else [])
     partial = [f.partial_subjects for f in batch.files if f.partial_subjects]
@@ -175,12 +202,13 @@ def stage(main: KnowledgeStore | None, batch: ParsedBatch, work: Path, *, replac
     if on_disk:
         generation = main.begin_generation()
         staging = Staging(main, generation.store, batch, replace, changed, focus, generation=generation,
-                          inserts=inserts)
+                          inserts=inserts, described=described)
     else:
         size = sum(path.stat().st_size for path in loads)
         scratch = Path(tempfile.mkdtemp(prefix="clusterkg-staging-", dir=work)) if size > _LARGE_BATCH else None
         store = ox.Store(str(scratch)) if scratch is not None else ox.Store()
-        staging = Staging(main, store, batch, replace, changed, focus, scratch=scratch, inserts=inserts)
+        staging = Staging(main, store, batch, replace, changed, focus, scratch=scratch, inserts=inserts,
+                          described=described)
     try:
         _fill(staging, loads, work, on_disk)
     except BaseException:
@@ -191,21 +219,14 @@ def stage(main: KnowledgeStore | None, batch: ParsedBatch, work: Path, *, replac
 
 def _fill(staging: Staging, loads: list[Path], work: Path, on_disk: bool) -> None:
     store, main, changed = staging.store, staging.main, staging.changed
-    if main is not None and changed and (staging.replace or not on_disk):  # (a generation has the rest)
+    if main is not None and changed and not on_disk:  # (a generation has the rest)
         for chunk in _chunks(changed):
-            values = _values(chunk)
-            if on_disk:
-                if staging.replace:
-                    store.update(f"INSERT {{ GRAPH <{OLD_GRAPH}> {{ {_CLOSURE_TEMPLATE} }} }} WHERE {{ {values} {_CLOSURE} }}")
-            else:
-                data = main.query_bytes(f"CONSTRUCT {{ {_CLOSURE_TEMPLATE} }} WHERE {{ {values} {_CLOSURE} }}",
-                                        "application/n-triples")
-                target = ox.NamedNode(OLD_GRAPH) if staging.replace else ox.DefaultGraph()
-                store.load(data, format=ox.RdfFormat.N_TRIPLES, to_graph=target)
-        if not on_disk:
-            _pull_neighbourhood(staging)
-        if staging.replace:  # (a neighbour pulled in may be a batch subject, described as it was)
-            store.update(description_deletes(changed))
+            data = main.query_bytes(f"CONSTRUCT {{ {_CLOSURE_TEMPLATE} }} WHERE {{ {_values(chunk)} {_CLOSURE} }}",
+                                    "application/n-triples")
+            store.load(data, format=ox.RdfFormat.N_TRIPLES)
+        _pull_neighbourhood(staging)
+    if main is not None and staging.replace:
+        _take_out_replaced(staging, on_disk)
     before = len(store)  # every quad (cheaper than a SPARQL count); only the loads below add any
     if not on_disk or staging.batch.triples < before:
         staging.focus_graph = FOCUS_GRAPH
@@ -216,15 +237,107 @@ def _fill(staging: Staging, loads: list[Path], work: Path, on_disk: bool) -> Non
             _bulk_load(store, _focus_ntriples(staging.focus, work / "focus.nt"), ox.NamedNode(FOCUS_GRAPH))
     except (OSError, SyntaxError) as error:
         raise StoreError(f"cannot stage the batch: {error}") from error
-    delta = len(store) - before - (len(staging.focus) if staging.focus_graph is not None else 0)  # (one mark each)
+    staging.size = len(store)
+    delta = staging.size - before - (len(staging.focus) if staging.focus_graph is not None else 0)  # (one mark each)
     if staging.replace:
         overlap = _graph_count(store, f"GRAPH <{OLD_GRAPH}> {{ ?s ?p ?o }} ?s ?p ?o")
         staging.added = delta - overlap
         staging.removed = _graph_count(store, f"GRAPH <{OLD_GRAPH}> {{ ?s ?p ?o }}") - overlap
     else:
         staging.added = delta
+    if staging.focus_graph is not None:
+        _add_neighbours(staging, on_disk)
     if main is not None and not on_disk:
         _pull_types(staging)
+
+
+def _add_neighbours(staging: Staging, on_disk: bool) -> None:
+    """Add to the focus the nodes whose verdict the batch can change besides its subjects'.
+
+    Which ones the shapes say (:class:`~clusterkg.graph.shacl_sparql.Reach`): the objects of a
+    batch subject's triples on an inverse path (a claim gets a second holder), whether the
+    triple is added or replaced away; the nodes pointing at a batch subject whose types the
+    batch changes, where a shape tests those types (``sh:class``); and the nodes pointing at a
+    batch subject where a nested shape reads its description. Each is marked like the
+    subjects; a scratch store also pulls in their descriptions and the triples pointing at
+    them on an inverse path, so their checks see what the store holds.
+    """
+    store, main, reach = staging.store, staging.main, compile_shapes().reach
+    marked = f"GRAPH <{FOCUS_GRAPH}> {{ ?s a <{FOCUS_CLASS}> }}"
+    found: set = set()
+    if reach.inverse:
+        old = f" UNION {{ GRAPH <{OLD_GRAPH}> {{ ?s ?p ?o }} }}" if staging.replace else ""
+        found |= {row[0] for row in store.query(
+            f"SELECT DISTINCT ?o WHERE {{ {marked} VALUES ?p {{ {_iris(reach.inverse)} }} "
+            f"{{ ?s ?p ?o }}{old} FILTER(!isLiteral(?o)) }}")}
+    if reach.description_readers:
+        found |= {row[0] for row in store.query(
+            f"SELECT DISTINCT ?x WHERE {{ {marked} VALUES ?p {{ {_iris(reach.description_readers)} }} ?x ?p ?s }}")}
+    if reach.type_readers:
+        for chunk in _chunks(_retyped(staging)):
+            found |= {row[0] for row in store.query(
+                f"SELECT DISTINCT ?x WHERE {{ {_values(chunk)} VALUES ?p {{ {_iris(reach.type_readers)} }} ?x ?p ?s }}")}
+    extra = found - staging.focus
+    if not extra:
+        return
+    staging.focus = staging.focus | extra  # (a new set: the batch's own stays as parsed)
+    kind, candidate, graph = ox.NamedNode(str(RDF.type)), ox.NamedNode(FOCUS_CLASS), ox.NamedNode(FOCUS_GRAPH)
+    store.extend([ox.Quad(node, kind, candidate, graph) for node in extra])
+    if main is not None and not on_disk:
+        iris = sorted(n.value for n in extra if type(n) is ox.NamedNode)
+        replaced = ox.NamedNode(OLD_GRAPH)
+        for chunk in _chunks(iris):
+            values = _values(chunk)
+            queries = [f"CONSTRUCT {{ {_CLOSURE_TEMPLATE} }} WHERE {{ {values} {_CLOSURE} }}"]
+            if reach.inverse:  # who else points at them
+                queries.append(f"CONSTRUCT {{ ?o ?p ?s }} WHERE {{ {values} VALUES ?p {{ {_iris(reach.inverse)} }} ?o ?p ?s }}")
+            for query in queries:  # as the store has them, less what a replacement took away
+                data = main.query_bytes(query, "application/n-triples")
+                store.extend(ox.Quad(t.subject, t.predicate, t.object)
+                             for t in ox.parse(data, format=ox.RdfFormat.N_TRIPLES)
+                             if ox.Quad(t.subject, t.predicate, t.object, replaced) not in store)
+
+
+def _retyped(staging: Staging) -> list[str]:
+    """The batch subjects (IRIs) whose types differ after the change from before it."""
+    store, main = staging.store, staging.main
+    subjects = sorted(s.value for s in staging.batch.subjects if type(s) is ox.NamedNode)
+    changed = []
+    for chunk in _chunks(subjects):
+        query = f"SELECT ?s ?t WHERE {{ {_values(chunk)} ?s a ?t }}"
+        after = {(row[0].value, row[1].value) for row in store.query(query)}
+        before = set() if main is None else set(main.select_values(query)[1])
+        changed += sorted({s for s, _ in after ^ before})
+    return changed
+
+
+def _iris(iris: Iterable[str]) -> str:
+    return " ".join(f"<{iri}>" for iri in sorted(iris))
+
+
+def _take_out_replaced(staging: Staging, on_disk: bool) -> None:
+    """Copy what the replacement removes into :data:`OLD_GRAPH` (to count it), then remove it.
+
+    The patterns are read from the store as it was (the generation, or the main store), so a
+    holder's earlier rows are found even when the staging store never held them; the resources
+    they leave are added to :attr:`Staging.changed`.
+    """
+    store, old = staging.store, ox.NamedNode(OLD_GRAPH)
+    queries = [(_CLOSURE_TEMPLATE, f"{_values(chunk)} {_CLOSURE}") for chunk in _chunks(staging.described)]
+    queries += [("?s ?p ?o .", pattern) for pattern in staging.batch.replaced_patterns]
+    for template, where in queries:
+        if on_disk:
+            store.update(f"INSERT {{ GRAPH {old} {{ {template} }} }} WHERE {{ {where} }}")
+        else:
+            data = staging.main.query_bytes(f"CONSTRUCT {{ {template} }} WHERE {{ {where} }}", "application/n-triples")
+            store.load(data, format=ox.RdfFormat.N_TRIPLES, to_graph=old)
+    if staging.described:  # (a neighbour pulled in may be a batch subject, described as it was)
+        store.update(description_deletes(staging.described))
+    if staging.batch.replaced_patterns:
+        store.update(f"DELETE {{ ?s ?p ?o }} WHERE {{ GRAPH {old} {{ ?s ?p ?o }} }}")
+        gone = {row[0].value for row in store.query(
+            f"SELECT DISTINCT ?s WHERE {{ GRAPH {old} {{ ?s ?p ?o }} FILTER(isIRI(?s)) }}")}
+        staging.changed = sorted(set(staging.changed or ()) | gone)
 
 
 def _pull_neighbourhood(staging: Staging) -> None:
@@ -254,9 +367,12 @@ def _pull_types(staging: Staging) -> None:
     untyped = sorted({row[0].value for row in store.query(
         "SELECT DISTINCT ?o WHERE { { ?s ?p ?o } UNION { GRAPH <%s> { ?o ?k ?f } } "
         "FILTER(isIRI(?o)) FILTER NOT EXISTS { ?o a ?t } }" % FOCUS_GRAPH)})
+    replaced = ox.NamedNode(OLD_GRAPH)
     for chunk in _chunks(untyped):
         data = main.query_bytes(f"CONSTRUCT {{ ?s a ?t }} WHERE {{ {_values(chunk)} ?s a ?t }}", "application/n-triples")
-        store.load(data, format=ox.RdfFormat.N_TRIPLES)
+        # (not the types a replacement took away: a removed claim marked as a neighbour is no claim)
+        store.extend(ox.Quad(t.subject, t.predicate, t.object) for t in ox.parse(data, format=ox.RdfFormat.N_TRIPLES)
+                     if ox.Quad(t.subject, t.predicate, t.object, replaced) not in store)
     hierarchy = main.query_bytes(f"CONSTRUCT {{ ?a <{RDFS.subClassOf}> ?b }} WHERE {{ ?a <{RDFS.subClassOf}> ?b }}",
                                  "application/n-triples")
     store.load(hierarchy, format=ox.RdfFormat.N_TRIPLES)

@@ -138,6 +138,7 @@ TERMS: dict[str, str] = {
     # the history's operations (clusterkg.graph.history: Activity of the importer, store, deletion, revert)
     "import": N_("import"), "replace": N_("replace"), "revert": N_("revert"), "delete": N_("delete"),
     "update": N_("update"), "load": N_("load"), "clear": N_("clear"),
+    "remove": N_("remove"),  # (clusterkg.webapp.editing.writes.remove_rows)
 }
 
 

@@ -293,6 +293,13 @@ PATHS["/api/clusters/{cluster_id}/upload"] = _editing_op(
     {"multipart/form-data": {"schema": {"type": "object", "required": ["files"], "properties": {
         "files": {"type": "array", "items": {"type": "string", "format": "binary"}},
         "dry_run": {"type": "boolean"}, "replace": {"type": "boolean"}}}}}, _SAVED)
+PATHS["/api/clusters/{cluster_id}/remove"] = _editing_op(
+    "Remove rows (affiliations, competency claims, needs, resources, developments) by their IRIs: one "
+    "validated, all-or-nothing, revertible change",
+    {"application/json": {"schema": {"type": "object", "required": ["rows"], "properties": {
+        "rows": {"type": "array", "items": {"type": "string"},
+                 "description": "IRIs such as https://w3id.org/clusterkg/id/need/cluster-x--chip-design"},
+        "dry_run": {"type": "boolean"}}}}}, _SAVED)
 PATHS["/api/clusters/{cluster_id}/history"] = _editing_op(
     "The changes that concern the cluster, newest first", None,
     "JSON: {cluster, changes: [{activity, operation, agent, started, ended, added, removed, version, files, "

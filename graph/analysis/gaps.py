@@ -19,7 +19,8 @@ document frequency among organisations): a rare capability missing matters more 
   Competencies with ``share < min_share`` are dropped, and so is a broader competency whose peer
   support comes entirely through a narrower gap already listed (it would repeat it).
 - **demand** — declared needs (``cluster_needs`` and the ``org_needs`` of tied organisations)
-  that nobody tied to the cluster meets. Strength 1 when the cluster itself declares the need,
+  that nobody tied to the cluster meets; a need past its ``valid_until`` day
+  (``schema:validThrough``) is not a current gap (the projection leaves it out). Strength 1 when the cluster itself declares the need,
   else the sum of the tie strengths of the members declaring it, capped at 1.
   ``score = strength × specificity``.
 

@@ -29,6 +29,7 @@ from clusterkg.graph.projection import (
 from clusterkg.graph import projection_refresh as refresh_module
 from clusterkg.graph.store import DATA_VERSION_PREDICATE, META_GRAPH, OxigraphStore, sparql_term
 from clusterkg.graph.synthetic import SyntheticSpec, write_synthetic
+from clusterkg.ontology.namespace import SCHEMA, XSD
 
 CKG = "https://w3id.org/clusterkg/ns#"
 RDF_TYPE = URIRef("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
@@ -51,6 +52,24 @@ def assert_same(refreshed: Projection, built: Projection) -> None:
         assert (a != b).nnz == 0, name
     assert refreshed.labels == built.labels
     assert_same_graph(refreshed.cluster_graph(), built.cluster_graph())
+    assert_same_evidence(refreshed.evidence, built.evidence)
+
+
+EVIDENCE_MATRICES = ("org_project", "coordinated", "claim_basis", "industry_related")
+EVIDENCE_ARRAYS = ("project_iris", "project_years", "project_parts", "same_as", "relatedness_keys")
+
+
+def assert_same_evidence(refreshed, built) -> None:
+    """The evidence field by field (participations are one row per participation, in no order)."""
+    for name in EVIDENCE_MATRICES:
+        a, b = getattr(refreshed, name), getattr(built, name)
+        assert a.shape == b.shape, name
+        assert (a != b).nnz == 0, name
+    for name in EVIDENCE_ARRAYS:
+        assert np.array_equal(getattr(refreshed, name), getattr(built, name)), name
+    ordered = lambda t: t.sort_values(list(t.columns), ignore_index=True)  # noqa: E731
+    pd.testing.assert_frame_equal(ordered(refreshed.participations), ordered(built.participations), check_dtype=False,
+                                  obj="participations")
 
 
 def assert_same_graph(a, b) -> None:
@@ -93,12 +112,17 @@ def synthetic_nt() -> bytes:
     return buffer.getvalue()
 
 
-@pytest.fixture()
-def synthetic(synthetic_nt):
+def loaded(ntriples: bytes):
+    """A fixture's store: a new in-memory store holding ``ntriples``, closed after the test."""
     store = OxigraphStore()
-    store.insert_ntriples(synthetic_nt)
+    store.insert_ntriples(ntriples)
     yield store
     store.close()
+
+
+@pytest.fixture()
+def synthetic(synthetic_nt):
+    yield from loaded(synthetic_nt)
 
 
 @pytest.fixture(scope="module")
@@ -110,10 +134,7 @@ def real_dump() -> bytes:
 
 @pytest.fixture()
 def real(real_dump):
-    store = OxigraphStore()
-    store.insert_ntriples(real_dump)
-    yield store
-    store.close()
+    yield from loaded(real_dump)
 
 
 @pytest.fixture(params=["synthetic", "real"])
@@ -151,6 +172,22 @@ def test_an_added_member_with_two_claims(store):
     after = refreshed_equals_built(store, before, change(store, insert=insert))
     assert after.cluster_org[0, outsider] == 1.0
     assert all(after.org_competency[outsider, k] == 1.25 for k in new_competencies)
+
+
+def test_a_need_whose_last_day_passed(store):
+    """Only the need's ``schema:validThrough`` changes: its holder no longer needs the competency."""
+    first = build_projection(store)
+    holder, competency = URIRef(first.clusters.iri.iat[0]), URIRef(first.competencies.iri.iat[0])
+    need, until = URIRef(NEW + "need/refresh-test"), URIRef(SCHEMA.validThrough)
+    change(store, insert=[(holder, c("qualifiedNeed"), need), (holder, c("needsCompetency"), competency),
+                          (need, RDF_TYPE, c("CompetencyNeed")), (need, c("competency"), competency),
+                          (need, until, Literal("2999-12-31", datatype=XSD.date))])
+    before = build_projection(store)
+    assert before.cluster_needs[0, 0] > 0
+    after = refreshed_equals_built(store, before, change(
+        store, delete=[(need, until, Literal("2999-12-31", datatype=XSD.date))],
+        insert=[(need, until, Literal("2001-01-01", datatype=XSD.date))]))
+    assert after.cluster_needs[0, 0] == 0
 
 
 def test_removed_claims_and_a_changed_level(store):

@@ -3,10 +3,12 @@ time limit and the row cap hold on our side of the connection whatever the serve
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import urllib.parse
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -178,5 +180,32 @@ def test_a_full_pool_answers_busy_with_retry_after(store_path):
             thread.join(30)
         assert [type(o.get("error")) for o in outcomes] == [QueryTimedOut, QueryTimedOut]
         assert _run(runner, QueryJob("ASK { ?s ?p ?o }"))["answer"].body  # and it serves again
+    finally:
+        runner.close()
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_one_query_at_a_time_stays_on_the_warm_worker(store_path):
+    """The worker freed last answers next (its caches are warm), not each idle worker in turn."""
+    from clusterkg.webapp.query_runner import ProcessQueryRunner
+
+    runner = ProcessQueryRunner(store_path, workers=2, timeout=10, reserve=2)
+    try:
+        for _ in range(600):  # bounded (30 s): until the four workers are ready
+            if runner._idle.qsize() == 4:
+                break
+            threading.Event().wait(0.05)
+        assert runner._idle.qsize() == 4
+        pids = [worker.process.pid for worker in runner._workers.values()]
+        before = {pid: _cpu_seconds(pid) for pid in pids}
+        for number in range(300):
+            query = f'SELECT (COUNT(*) AS ?n) WHERE {{ ?s a ?o FILTER(STR(?o) != "x{number}") }}'
+            assert runner.run(QueryJob(query, accept="application/sparql-results+json")).body
+        used = sorted((_cpu_seconds(pid) - before[pid] for pid in pids), reverse=True)
+        assert used[0] > 0.2 and sum(used[1:]) < 0.25 * used[0], used  # in turn, each would get a quarter
     finally:
         runner.close()

@@ -161,6 +161,8 @@ def foreign_resources(actor: Actor, iris: Iterable[str], store: KnowledgeStore, 
     for t in delta_triples:
         if t.predicate.value in (str(CKG.offeredBy), str(CKG.developedBy)):
             owners[t.subject.value] = t.object.value
+        elif t.predicate.value == str(CKG.affiliatedWith) and any(map(actor.may_edit, _ids([t.object.value], "cluster"))):
+            allowed |= _ids([t.subject.value], "org")  # one the change affiliates (or did) with their cluster
     foreign = []
     for iri in iris:
         kind, _, key = iri.removeprefix(str(DATA)).partition("/") if iri.startswith(str(DATA)) else ("", "", "")

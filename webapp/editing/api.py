@@ -7,6 +7,7 @@ with every located problem (400: invalid, 403: not yours) and writes nothing.
 - ``POST /api/clusters/<id>/rows`` ``{"sheets": {"needs": [{...}], ...}, "replace": false, "dry_run": false}``
 - ``POST /api/clusters/<id>/profile`` ``{"row": {...}, "dry_run": false}``
 - ``POST /api/clusters/<id>/upload`` multipart ``files`` with ``dry_run`` and ``replace``
+- ``POST /api/clusters/<id>/remove`` ``{"rows": ["<IRI of an affiliation, claim, need, resource or development>"], "dry_run": false}``
 - ``GET  /api/clusters/<id>/history``
 - ``POST /api/clusters/<id>/revert`` ``{"activity": "<IRI>"}``
 """
@@ -22,7 +23,7 @@ from flask import Blueprint, jsonify, request
 from clusterkg.graph.history import list_history
 from clusterkg.graph.problems import ValidationFailed
 from clusterkg.webapp.accounts.rights import require_actor
-from clusterkg.webapp.editing.writes import Saved, cluster_iri, revert, save_profile, save_sheets, sheet_text
+from clusterkg.webapp.editing.writes import Saved, cluster_iri, remove_rows, revert, save_profile, save_sheets, sheet_text
 from clusterkg.webapp.errors import ApiError
 from clusterkg.webapp.extension import state
 
@@ -104,6 +105,17 @@ def upload(cluster_id: str):
     replace = _flag(request.form.get("replace", ""), "replace")
     dry_run = _flag(request.form.get("dry_run", ""), "dry_run")
     return _answer(lambda: save_sheets(actor, files, replace=replace, dry_run=dry_run))
+
+
+@bp.route("/api/clusters/<cluster_id>/remove", methods=["POST"])
+def remove(cluster_id: str):
+    actor = _actor(cluster_id)
+    body = _json()
+    rows = body.get("rows")
+    if not isinstance(rows, list) or not rows or not all(isinstance(r, str) for r in rows):
+        raise ApiError('"rows" must be a list of the IRIs of the rows to remove', 400)
+    dry_run = _flag(body.get("dry_run"), "dry_run")
+    return _answer(lambda: remove_rows(actor, rows, dry_run=dry_run))
 
 
 @bp.route("/api/clusters/<cluster_id>/history")

@@ -18,11 +18,11 @@ from clusterkg.graph.problems import ValidationFailed
 from clusterkg.graph.history import list_history
 from clusterkg.graph.sheets import (AFFILIATION_TYPES, CLUSTER_STAGES, COMPETENCY_LEVELS, ORGANISATION_TYPES,
                                     RESOURCE_KINDS, SHEETS, graph_to_rows)
-from clusterkg.ontology.namespace import CKG, DATA, RDFS
+from clusterkg.ontology.namespace import CKG, DATA, DCT, RDFS, SCHEMA
 from clusterkg.graph.revert import read_delta
 from clusterkg.webapp.accounts.rights import foreign_resources, require_actor
 from clusterkg.webapp.accounts.views import check_csrf
-from clusterkg.webapp.editing.writes import cluster_iri, revert, save_profile, save_sheets, sheet_text
+from clusterkg.webapp.editing.writes import cluster_iri, remove_rows, revert, save_profile, save_sheets, sheet_text
 from clusterkg.webapp.errors import ApiError
 from clusterkg.webapp.extension import state
 from clusterkg.webapp.i18n import N_
@@ -41,7 +41,7 @@ class Field:
     required: bool = False
     choices: tuple[str, ...] = ()
     hint: str = ""
-    kind: str = "text"  # text, url, textarea, date-like text
+    kind: str = "text"  # text, url, textarea, date (YYYY-MM-DD), date-like text
     datalist: str = ""  # "members" or "competencies"
 
 
@@ -66,7 +66,9 @@ FORMS: dict[str, tuple[str, tuple[Field, ...]]] = {
         *_source("affiliations"))),
     "need": (N_("Declare a need"), (
         Field("needs", "competency", N_("Competency the cluster needs"), True, datalist="competencies"),
-        Field("needs", "description", N_("Why, and until when"), kind="textarea"),
+        Field("needs", "description", N_("Why"), kind="textarea"),
+        Field("needs", "valid_until", N_("Until when"), kind="date",
+              hint=N_("the last day the need holds (YYYY-MM-DD); after it, it is no longer counted as a gap")),
         *_source("needs"))),
     "claim": (N_("Add a competency claim of a member"), (
         Field("organisation_competencies", "organisation", N_("Organisation id"), True, datalist="members"),
@@ -118,13 +120,39 @@ def _profile(cluster_id: str) -> dict[str, str]:
 
 def _members(cluster_id: str) -> list[dict[str, str]]:
     node = cluster_iri(cluster_id)
-    _, rows = state().store.select_values(f"""SELECT ?org ?label ?type WHERE {{
+    _, rows = state().store.select_values(f"""SELECT ?org ?label ?type ?a WHERE {{
         ?a <{CKG.cluster}> <{node}> ; <{CKG.organisation}> ?org ; <{CKG.affiliationType}> ?type .
-        OPTIONAL {{ ?org <{RDFS.label}> ?label }} }} ORDER BY LCASE(STR(?label))""")
+        OPTIONAL {{ ?org <{RDFS.label}> ?label }} }} ORDER BY LCASE(STR(?label)) ?a""")
     kinds = {str(v): k for k, v in AFFILIATION_TYPES.items()}
     prefix = str(DATA["org/"])
     return [{"id": org[len(prefix):] if org.startswith(prefix) else org, "label": label or org,
-             "relation": kinds.get(kind, kind)} for org, label, kind in rows]
+             "relation": kinds.get(kind, kind), "iri": affiliation} for org, label, kind, affiliation in rows]
+
+
+def _removable_rows(cluster_id: str) -> dict[str, list[dict[str, str]]]:
+    """The rows an editor can remove one by one: the cluster's affiliations, its and its members'
+    needs, and its members' claims, resources and developments (IRI and what it says)."""
+    node = f"<{cluster_iri(cluster_id)}>"
+    member = f"?a <{CKG.cluster}> {node} ; <{CKG.organisation}> ?org ."
+    label = f"OPTIONAL {{ ?org <{RDFS.label}> ?who }}"
+    queries = {
+        "needs": f"""SELECT DISTINCT ?row ?who ?what ?until WHERE {{
+            {{ {node} <{CKG.qualifiedNeed}> ?row BIND({node} AS ?org) }} UNION {{ {member} ?org <{CKG.qualifiedNeed}> ?row }}
+            ?row <{CKG.competency}> ?what . {label} OPTIONAL {{ ?row <{SCHEMA.validThrough}> ?until }} }}""",
+        "claims": f"""SELECT DISTINCT ?row ?who ?what ?level WHERE {{ {member} ?org <{CKG.qualifiedCompetency}> ?row .
+            ?row <{CKG.competency}> ?what . {label} OPTIONAL {{ ?row <{CKG.level}> ?level }} }}""",
+        "resources": f"""SELECT DISTINCT ?row ?who ?what ?kind WHERE {{ {member} ?row <{CKG.offeredBy}> ?org .
+            OPTIONAL {{ ?row <{RDFS.label}> ?what }} {label} OPTIONAL {{ ?row <{CKG.resourceKind}> ?kind }} }}""",
+        "developments": f"""SELECT DISTINCT ?row ?who ?what ?date WHERE {{ {member} ?row <{CKG.developedBy}> ?org .
+            OPTIONAL {{ ?row <{RDFS.label}> ?what }} {label} OPTIONAL {{ ?row <{DCT.date}> ?date }} }}""",
+    }
+    codes = {str(iri): code for choices in (COMPETENCY_LEVELS, RESOURCE_KINDS) for code, iri in choices.items()}
+    out = {}
+    for kind, query in queries.items():
+        _, rows = state().store.select_values(query + " ORDER BY ?who ?what ?row")
+        out[kind] = [{"iri": r[0], "who": r[1] or "", "what": (r[2] or "").rsplit("/", 1)[-1],
+                      "more": codes.get(r[3] or "", r[3] or "")} for r in rows]
+    return out
 
 
 def _competencies() -> list[str]:
@@ -139,7 +167,7 @@ def _render(cluster_id: str, *, status: int = 200, problems=None, failed_form: s
     html = render_template(
         "editing/edit.html", cluster_id=cluster_id, label=_label(cluster_id), forms=FORMS,
         profile_fields=PROFILE_FIELDS, profile=_profile(cluster_id), members=members,
-        member_ids=sorted({m["id"] for m in members}), competencies=_competencies(),
+        member_ids=sorted({m["id"] for m in members}), competencies=_competencies(), rows=_removable_rows(cluster_id),
         problems=problems or [], failed_form=failed_form, values=values or {}, preview=preview,
         csrf=generate_csrf())
     return html, status
@@ -194,6 +222,21 @@ def save(cluster_id: str, form: str):
                   "The change is in the history, where it can be reverted.",
                   added=saved.report.added, removed=saved.report.removed))
     return redirect(url_for("editing.edit", cluster_id=cluster_id) + f"#{form}")
+
+
+@bp.route("/clusters/<cluster_id>/remove", methods=["POST"])
+def remove(cluster_id: str):
+    """Remove one row (its IRI in ``row``): one recorded, revertible change."""
+    check_csrf()
+    actor = require_actor(cluster_id)
+    try:
+        saved = remove_rows(actor, [request.form.get("row", "")])
+    except ValidationFailed as failure:
+        return _render(cluster_id, status=getattr(failure, "status", 400), problems=failure.problems,
+                       failed_form="rows")
+    flash(gettext("Removed: %(removed)s triple(s). The change is in the history, where it can be reverted.",
+                  removed=saved.report.removed))
+    return redirect(url_for("editing.edit", cluster_id=cluster_id) + "#rows")
 
 
 @bp.route("/clusters/<cluster_id>/upload", methods=["POST"])

@@ -15,21 +15,24 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from rdflib import Graph, URIRef
-from rdflib.namespace import RDF
+import pyoxigraph as ox
 
 from clusterkg.graph.errors import InvalidInput
-from clusterkg.graph.history import list_history
+from clusterkg.graph.history import Activity, list_history
 from clusterkg.graph.importer import ImportReport, import_files
+from clusterkg.graph.parsing import ParsedBatch, ParsedFile
 from clusterkg.graph.problems import Problem, ValidationFailed
-from clusterkg.graph.revert import CannotRevert, RevertReport, read_delta, revert_change
-from clusterkg.graph.sheets import SHEETS, build_rows
-from clusterkg.ontology.namespace import DATA
+from clusterkg.graph.revert import CannotRevert, RevertReport, import_delta, read_delta, revert_change
+from clusterkg.graph.sheets import SHEETS, build_rows, removal_patterns
+from clusterkg.graph.staging import stage
+from clusterkg.graph.store import KnowledgeStore
+from clusterkg.graph.validation import check_staging
+from clusterkg.ontology.namespace import CKG, DATA
 from clusterkg.webapp.accounts.rights import Actor, foreign_resources, row_problems
 from clusterkg.webapp.errors import ApiError
 from clusterkg.webapp.extension import state
 
-__all__ = ["Forbidden", "Saved", "cluster_iri", "revert", "save_profile", "save_sheets", "sheet_text"]
+__all__ = ["Forbidden", "Saved", "cluster_iri", "remove_rows", "revert", "save_profile", "save_sheets", "sheet_text"]
 
 
 class Forbidden(ValidationFailed):
@@ -108,31 +111,68 @@ def save_sheets(actor: Actor, files: dict[str, bytes], *, replace: bool = False,
 
 
 def save_profile(actor: Actor, cluster_id: str, row: dict[str, str], *, dry_run: bool = False) -> Saved:
-    """Replace the cluster's profile (the cells of its row in clusters.csv), keeping what else it says.
-
-    A plain replacement of the cluster would drop what other sheets say on it (its needs, its
-    derived links), so the batch is the new row plus every other triple the cluster has now.
-    """
+    """Replace the cluster's profile (the cells of its row in clusters.csv), keeping what else it
+    says (its needs, its members): a replacement by a sheet replaces only what the sheet describes."""
     row = {**row, "id": cluster_id}
     if not actor.may_edit(cluster_id):
         raise Forbidden([Problem("clusters.csv", "row 2", "id", f"you may not edit the cluster {cluster_id!r}")])
-    built, problems = build_rows("clusters", [row], "clusters.csv")
+    if not state().store.ask(f"ASK {{ <{cluster_iri(cluster_id)}> a <{CKG.Cluster}> }}"):
+        raise ApiError(f"unknown cluster {cluster_id!r}", 404)
+    _, problems = build_rows("clusters", [row], "clusters.csv")
     if problems:
         raise ValidationFailed(problems)
-    node = URIRef(cluster_iri(cluster_id))
-    sheet = SHEETS["clusters"]
-    owned = {c.predicate for c in sheet.columns} | {RDF.type}
-    current = state().store.construct(f"CONSTRUCT {{ <{node}> ?p ?o }} WHERE {{ <{node}> ?p ?o }}")
-    if not len(current):
-        raise ApiError(f"unknown cluster {cluster_id!r}", 404)
-    batch = Graph()
-    for triple in built:
-        batch.add(triple)
-    for s, p, o in current:
-        if p not in owned or (p == RDF.type and o not in sheet.classes):
-            batch.add((s, p, o))
-    data = batch.serialize(format="nt", encoding="utf-8")
-    return _import(actor, {"clusters-profile.nt": data}, replace=True, dry_run=dry_run)
+    return _import(actor, {"clusters.csv": sheet_text("clusters", [row]).encode()}, replace=True, dry_run=dry_run)
+
+
+def remove_rows(actor: Actor, iris: list[str], *, dry_run: bool = False) -> Saved:
+    """Remove rows (members' affiliations, claims, needs, resources, developments) by their IRIs:
+    one checked, recorded, revertible change, all or nothing (:func:`~clusterkg.graph.sheets.removal_patterns`)."""
+    iris = sorted(set(iris))
+    problems = []
+    for iri in iris:
+        try:
+            removal_patterns(iri)
+        except ValueError as error:
+            problems.append(Problem("", iri, "", str(error)))
+    if problems or not iris:
+        raise ValidationFailed(problems or [Problem("", "", "rows", "name at least one row to remove")])
+    store = state().store
+    missing = [iri for iri in iris if not store.ask(f"ASK {{ {ox.NamedNode(iri)} ?p ?o }}")]
+    if missing:
+        raise ApiError("no such row: " + ", ".join(missing), 404)
+    foreign = foreign_resources(actor, iris, store)
+    if foreign:
+        raise Forbidden([Problem("", iri, "", f"{actor.name} may not change this row") for iri in foreign])
+    report = state().write(lambda s: _remove(s, iris, actor.name, dry_run))
+    return Saved(report, state().store.data_version())
+
+
+def _remove(store: KnowledgeStore, iris: list[str], agent: str, dry_run: bool) -> ImportReport:
+    """The removal as an import of nothing that replaces the rows: staged, checked (on the rows'
+    holders), then committed with its delta; the same path as every import."""
+    values = " ".join(str(ox.NamedNode(iri)) for iri in iris)
+    _, rows = store.select_values(f"SELECT DISTINCT ?h WHERE {{ VALUES ?r {{ {values} }} {{ ?h ?p ?r }} UNION "
+                                  f"{{ ?r <{CKG.organisation}>|<{CKG.offeredBy}>|<{CKG.developedBy}> ?h }} }}")
+    with tempfile.TemporaryDirectory(prefix="clusterkg-remove-") as folder:
+        empty = Path(folder) / "nothing.nt"
+        empty.write_bytes(b"")
+        removal = ParsedFile("remove", empty, True, ntriples=empty, subjects={ox.NamedNode(r[0]) for r in rows},
+                             replaces=[p for iri in iris for p in removal_patterns(iri)])
+        batch = ParsedBatch([removal], [])
+        staging = stage(store, batch, Path(folder), replace=True)
+        try:
+            problems = check_staging(staging.store, batch, staging.focus, staging.focus_graph)
+            if problems:
+                raise ValidationFailed(problems)
+            before = store.triple_count()
+            report = ImportReport(0, 0, before, before - staging.removed, dry_run, staging.removed)
+            if not dry_run:
+                activity = Activity("remove", agent=agent)
+                activity.delta = import_delta(store, [], staging.replaced, expected=staging.removed)
+                staging.commit(activity)
+        finally:
+            staging.discard()
+    return report
 
 
 def revert(actor: Actor, cluster_id: str, activity: str) -> RevertReport:

@@ -38,18 +38,24 @@ JSON twins (``.json`` or ``Accept: application/json``):
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 import numpy as np
 from flask import request, url_for
 from flask_babel import gettext
+from markupsafe import Markup
 
 from clusterkg.graph.analysis.applications import find_applications
 from clusterkg.graph.analysis.gaps import find_gaps
 from clusterkg.graph.analysis.recommend import recommend_clusters
 from clusterkg.graph.errors import InvalidInput
 from clusterkg.graph.projection import Projection, local_name
+from clusterkg.webapp.i18n import current_language
 from clusterkg.webapp.pages import facts
 from clusterkg.webapp.pages.common import (
-    Lazy, arg_bool, arg_int, arg_list, entity_url, labelled, page_blueprint, parameter, projection, ref, respond, twin_route,
+    Lazy, arg_bool, arg_int, arg_list, entity_url, labelled, memo, page_blueprint, parameter, projection, ref, render_block,
+    respond, twin_route, wants_json,
 )
 from clusterkg.webapp.pages.drawing import Drawing, edge, node
 
@@ -241,26 +247,47 @@ def _row(p: Projection, cluster_id: str) -> int:
     return p.resolve_cluster(cluster_id)
 
 
-@twin_route(bp, "/clusters/<cluster_id>", "profile")
-def profile(cluster_id: str):
-    p = projection()
-    row = _row(p, cluster_id)
+def _profile_data(p: Projection, row: int) -> dict:
     iri = p.clusters["iri"].iat[row]
     members_rows = p.members_of(row)
-    members = _members(p, iri)
-    recommendations = recommend_clusters(p, p.clusters["id"].iat[row], limit=5).to_json()
-    data = {
+    return {
         "cluster": _profile_facts(p, row),
-        "members": members,
+        "members": _members(p, iri),
         "member_total": int(len(members_rows)),
         "competencies": _competencies(p, members_rows),
         "needs": _needs(p, row, members_rows),
         "partnerships": _partnerships(p, row),
         "gaps": find_gaps(p, row, lens="all", limit=10).to_json(),
-        "recommendations": recommendations,
+        "recommendations": recommend_clusters(p, p.clusters["id"].iat[row], limit=5).to_json(),
     }
-    return respond("pages/cluster.html", data, graph=Lazy(lambda: cluster_drawing(p, row, members, recommendations)),
-                   graph_cap=GRAPH_MEMBER_CAP)
+
+
+def _sections(data: dict, drawing: dict) -> Markup:
+    """The profile's sections below its facts (drawing, members, competencies, gaps, partners),
+    rendered once per content and language: a write elsewhere in the graph (a new data version)
+    leaves most profiles as they were, so their HTML is found again by its content's digest."""
+    digest = hashlib.sha256(json.dumps([data, drawing], sort_keys=True, default=str).encode()).hexdigest()
+    return memo().get(("cluster-sections", digest, current_language(), request.script_root),
+                      lambda: render_block("pages/cluster.html", "sections", {"m": "pages/_macros.html"}, data=data,
+                                           c=data["cluster"], graph=drawing, graph_cap=GRAPH_MEMBER_CAP),
+                      size=len)
+
+
+@twin_route(bp, "/clusters/<cluster_id>", "profile")
+def profile(cluster_id: str):
+    p = projection()
+    row = _row(p, cluster_id)
+    # per data version: the facts read from the store and the analyses (never changed in place)
+    data = memo().get(("cluster-data", p.version, row), lambda: _profile_data(p, row),
+                      size=lambda d: len(json.dumps(d, default=str)))
+    if wants_json():
+        return respond("pages/cluster.html", data)
+    # its words are in the request's language
+    drawing = memo().get(("cluster-drawing", p.version, row, current_language(), request.script_root),
+                         lambda: cluster_drawing(p, row, data["members"], data["recommendations"]),
+                         size=lambda d: len(json.dumps(d)))
+    return respond("pages/cluster.html", data, graph=drawing, graph_cap=GRAPH_MEMBER_CAP,
+                   sections=_sections(data, drawing))
 
 
 @twin_route(bp, "/clusters/<cluster_id>/recommendations", "recommendations")

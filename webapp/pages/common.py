@@ -9,12 +9,16 @@ one JSON error shape for JSON clients and with an HTML error page for browsers.
 from __future__ import annotations
 
 import re
+import threading
 import weakref
 from contextlib import contextmanager
-from collections.abc import Iterable
+from collections.abc import Callable, Hashable, Iterable
+from typing import TypeVar
 
+from cachetools import LRUCache
 from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
 from flask_babel import gettext
+from markupsafe import Markup
 
 from clusterkg.graph.errors import ClusterKGError, InvalidInput, NotFound, StoreFailure
 from clusterkg.graph.projection import Projection, local_name
@@ -30,6 +34,9 @@ __all__ = [
     "wants_json",
     "respond",
     "Lazy",
+    "Memo",
+    "memo",
+    "render_block",
     "json_rule",
     "twin_route",
     "arg_int",
@@ -77,6 +84,72 @@ def respond(template: str, data: dict, status: int = 200, **context) -> Response
     response.status_code = status
     response.headers["Vary"] = "Accept"
     return response
+
+
+T = TypeVar("T")
+
+
+class Memo:
+    """Page parts computed once and kept, bounded in entries and in size (least recently used out).
+
+    A key names everything the value depends on: the data version (or a digest of the content
+    itself), and for rendered HTML the language and the script root. So a write is seen at the
+    next request (its data version is new), and one language never answers for another. Values
+    are shared by concurrent requests: never change one in place.
+    """
+
+    def __init__(self, max_entries: int = 512, max_bytes: int = 64 << 20):
+        self.max_entries = max_entries
+        self._values = LRUCache(maxsize=max_bytes, getsizeof=lambda entry: entry[1])
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, make: Callable[[], T], size: Callable[[T], int] = lambda value: 1024) -> T:
+        """The value kept under ``key``, else ``make()`` kept with its ``size`` in bytes (a
+        value larger than the whole budget is returned, not kept). Two requests missing the same
+        key at once may both compute it: cheaper than making one wait on the other's lock."""
+        with self._lock:
+            entry = self._values.get(key)
+        if entry is not None:
+            return entry[0]
+        value = make()
+        weight = max(1, size(value))
+        if weight <= self._values.maxsize:
+            with self._lock:
+                self._values[key] = (value, weight)
+                while len(self._values) > self.max_entries:
+                    self._values.popitem()
+        return value
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    @property
+    def bytes(self) -> int:
+        return self._values.currsize
+
+
+def memo() -> Memo:
+    """The app's :class:`Memo` of page parts (one per app, made on first use)."""
+    found = current_app.extensions.get("clusterkg_page_memo")
+    if found is None:
+        found = current_app.extensions.setdefault("clusterkg_page_memo", Memo())
+    return found
+
+
+def render_block(template: str, block: str, imports: dict[str, str] | None = None, **context) -> Markup:
+    """One ``{% block %}`` of a page template, rendered alone with the app's template context
+    (its helpers, ``_``, the request's language): the part of a page worth keeping in a :class:`Memo`.
+
+    A block rendered alone does not run its template's top level: ``imports`` (name -> template)
+    are the ``{% import ... with context %}`` it needs, the block's other names come in ``context``.
+    """
+    app = current_app._get_current_object()
+    environment = app.jinja_env
+    compiled = environment.get_or_select_template(template)
+    app.update_template_context(context)
+    for name, path in (imports or {}).items():
+        context[name] = environment.get_template(path).make_module(context)
+    return Markup("".join(compiled.blocks[block](compiled.new_context(context))))
 
 
 def json_rule(rule: str) -> str:

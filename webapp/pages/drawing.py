@@ -15,6 +15,8 @@ HTML is never used (``show``/``write_html``/``generate_html`` write files and lo
 
 from __future__ import annotations
 
+import copy
+import functools
 import json
 
 from pyvis.network import Network
@@ -34,17 +36,23 @@ def vis_options(nodes: list[dict], physics: bool) -> dict:
     """vis-network options: physics for small drawings, fixed positions (``x``/``y``) for big ones.
 
     Above ``PHYSICS_THRESHOLD`` nodes the explorer sends positions (physics took 9 s to settle
-    500 nodes in headless Chromium on 2 cores; positions with physics off, 0.7 s).
+    500 nodes in headless Chromium on 2 cores; positions with physics off, 0.7 s). The options
+    depend on the node count only through two thresholds, so they are built once per case (a
+    pyvis ``Network`` cost ~6 ms a drawing) and each caller gets its own copy.
     """
+    return copy.deepcopy(_options(physics, len(nodes) > PHYSICS_THRESHOLD, physics and len(nodes) < 150))
+
+
+@functools.lru_cache(maxsize=8)
+def _options(physics: bool, many: bool, improved_layout: bool) -> dict:
     net = Network(directed=False)
-    net.nodes, net.edges = nodes, []
     if physics:
         net.barnes_hut(gravity=-3000, central_gravity=0.3, spring_length=120, spring_strength=0.04,
                        damping=0.3, overlap=0.1)
         net.options.physics.stabilization.iterations = 300  # bounded: small drawings only
     else:
         net.toggle_physics(False)
-    net.toggle_hide_edges_on_drag(len(nodes) > PHYSICS_THRESHOLD)
+    net.toggle_hide_edges_on_drag(many)
     options = json.loads(net.options.to_json())
     options["edges"]["smooth"] = {"enabled": True, "type": "continuous"} if physics else {"enabled": False}
     options["edges"]["color"] = {"color": "#9aa7b4", "highlight": "#24364b", "inherit": False}
@@ -52,7 +60,7 @@ def vis_options(nodes: list[dict], physics: bool) -> dict:
                                    "keyboard": {"enabled": False}})
     options["nodes"] = {"shape": "dot", "scaling": {"min": 6, "max": 40, "label": {"enabled": False}},
                         "font": {"size": 12, "face": "system-ui, sans-serif"}}
-    options["layout"] = {"improvedLayout": physics and len(nodes) < 150}
+    options["layout"] = {"improvedLayout": improved_layout}
     return options
 
 

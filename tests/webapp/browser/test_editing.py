@@ -34,6 +34,15 @@ def _lenses_of(page, base: str, competency_label: str) -> str:
     return " ".join(row.all_inner_texts())
 
 
+def _revert_newest(page, base: str, count: int) -> None:
+    """On the history page: revert Anna's ``count`` newest changes, one by one, newest first."""
+    for _ in range(count):
+        page.locator("#history tbody tr").filter(has=page.get_by_role("button", name="Revert")).filter(
+            has_text="Anna Editor").filter(has_not_text="undoes").first.get_by_role("button", name="Revert").click()
+        page.wait_for_url(base + "/clusters/silicon-saxony/history")
+        assert "Reverted:" in page.locator(".notice").inner_text()
+
+
 def test_an_editor_adds_a_member_declares_a_need_sees_partners_and_reverts(page, editing_site, tmp_path):
     base, app = editing_site
     before = _data(app)
@@ -81,7 +90,8 @@ def test_an_editor_adds_a_member_declares_a_need_sees_partners_and_reverts(page,
     # declare a need: the demand side
     form = page.locator("#form-need")
     form.locator("[name='needs.competency']").fill("chip-design")
-    form.locator("[name='needs.description']").fill("our members need chip design partners until 2027")
+    form.locator("[name='needs.description']").fill("our members need chip design partners")
+    form.locator("[name='needs.valid_until']").fill("2099-12-31")  # a date picker: until when
     form.locator("[name='needs.source_url']").fill("https://example.org/silicon-saxony-strategy")
     form.locator("[name='needs.source_quote']").fill("chip design is the gap we must close")
     form.get_by_role("button", name="Save").click()
@@ -100,11 +110,7 @@ def test_an_editor_adds_a_member_declares_a_need_sees_partners_and_reverts(page,
     rows = page.locator("#history tbody tr")
     assert "Anna Editor" in rows.nth(0).inner_text() and "Anna Editor" in rows.nth(1).inner_text()
     page.screenshot(path=tmp_path / "editing-4-history.png", full_page=True)
-    for _ in range(2):
-        page.locator("#history tbody tr").filter(has=page.get_by_role("button", name="Revert")).filter(
-            has_text="Anna Editor").filter(has_not_text="undoes").first.get_by_role("button", name="Revert").click()
-        page.wait_for_url(base + "/clusters/silicon-saxony/history")
-        assert "Reverted:" in page.locator(".notice").inner_text()
+    _revert_newest(page, base, 2)
     page.screenshot(path=tmp_path / "editing-5-reverted.png", full_page=True)
     assert _data(app) == before  # the graph as before
     assert "demand" not in _lenses_of(page, base, "Chip design & EDA")
@@ -149,3 +155,73 @@ def test_a_rejected_upload_shows_every_problem_and_changes_nothing(page, editing
                 ("403 (FORBIDDEN)", "400 (BAD REQUEST)")]
     assert page.console_errors == expected
     page.console_errors.clear()
+
+
+def _log_in(page, base: str, app) -> None:
+    token = app.extensions["clusterkg_accounts"].invite("anna@example.org", clusters=["silicon-saxony"],
+                                                       name="Anna Editor")
+    page.goto(f"{base}/account/invitation/{token}")
+    page.fill("input[name=password]", PASSWORD)
+    page.fill("input[name=repeat]", PASSWORD)
+    page.get_by_role("button", name="Set password and log in").click()
+    page.wait_for_url(base + "/account")
+
+
+def test_an_editor_removes_a_row_replaces_a_sheet_after_its_preview_and_reverts(page, editing_site, tmp_path):
+    base, app = editing_site
+    _log_in(page, base, app)
+    before = _data(app)
+    page.goto(base + "/clusters/silicon-saxony/edit")
+    for competency, until in (("chip-design", "2099-12-31"), ("cleanroom-technology", "")):
+        form = page.locator("#form-need")
+        form.locator("[name='needs.competency']").fill(competency)
+        if until:
+            form.locator("[name='needs.valid_until']").fill(until)
+        form.locator("[name='needs.source_url']").fill("https://example.org/silicon-saxony-strategy")
+        form.locator("[name='needs.source_quote']").fill(f"we need {competency}")
+        form.get_by_role("button", name="Save").click()
+        page.wait_for_url(re.compile(r"/edit#need$"))
+    needs = page.locator("#rows-needs tbody tr")
+    assert needs.count() == 2 and "2099-12-31" in needs.filter(has_text="chip-design").inner_text()
+    assert "demand" in _lenses_of(page, base, "Cleanroom facilities")
+
+    # remove one row: its button, one recorded change
+    page.goto(base + "/clusters/silicon-saxony/edit")
+    page.locator("#rows-needs tbody tr").filter(has_text="cleanroom-technology").get_by_role("button", name="Remove").click()
+    page.wait_for_url(re.compile(r"/edit#rows$"))
+    assert "Removed:" in page.locator(".notice").inner_text()
+    assert page.locator("#rows-needs tbody tr").all_inner_texts() == [
+        page.locator("#rows-needs tbody tr").filter(has_text="chip-design").inner_text()]
+    page.locator("#rows").screenshot(path=tmp_path / "editing-8-row-removed.png")
+    assert "demand" not in _lenses_of(page, base, "Cleanroom facilities")
+
+    # replace the cluster's needs by a sheet: the preview first, then the commit
+    sheet = tmp_path / "needs.csv"
+    sheet.write_text("cluster,organisation,competency,description,valid_until,source_url,source_quote\n"
+                     "silicon-saxony,,specialty-chemicals,process chemicals,2099-06-30,https://example.org/s,we need "
+                     "chemicals\n", encoding="utf-8")
+    page.goto(base + "/clusters/silicon-saxony/edit")
+    page.set_input_files("#form-upload input[type=file]", str(sheet))
+    page.locator("#form-upload").get_by_label("replace what these rows describe").check()
+    page.locator("#form-upload").get_by_role("button", name="Check").click()
+    preview = page.locator("#preview").inner_text()
+    page.locator("#upload").screenshot(path=tmp_path / "editing-9-replacement-preview.png")
+    assert "Valid." in preview and "Nothing is written until you commit." in preview
+    # the need that was left goes: its 5 triples (no "why" given), its link and its shortcut
+    assert "8 would be added, 7 removed (replace)" in preview
+    assert page.locator("#rows-needs tbody tr").count() == 1  # nothing written yet
+    page.locator("#preview").get_by_role("button", name="Commit").click()
+    page.wait_for_url(re.compile(r"/edit#upload$"))
+    assert "Imported:" in page.locator(".notice").inner_text()
+    rows = page.locator("#rows-needs tbody tr").all_inner_texts()
+    assert len(rows) == 1 and "specialty-chemicals" in rows[0] and "2099-06-30" in rows[0]
+    assert page.locator("#members tbody tr").count() == 22  # the rest of the cluster is intact
+    page.locator("#rows").screenshot(path=tmp_path / "editing-10-replaced.png")
+
+    # the history lists the four changes; reverted newest first, the graph is as before
+    page.goto(base + "/clusters/silicon-saxony/history")
+    assert [page.locator("#history tbody tr").nth(i).locator("td").nth(1).inner_text() for i in range(4)] == [
+        "replace", "remove", "import", "import"]
+    _revert_newest(page, base, 4)
+    page.screenshot(path=tmp_path / "editing-11-history-reverted.png", full_page=True)
+    assert _data(app) == before

@@ -1,0 +1,121 @@
+"""A small batch in the default store is checked from its focus nodes, with the whole-graph verdict.
+
+The default store (``clusterkg init``: curated sheets and open data, ~260,000 triples) takes
+each example of ``ontology/examples`` and each broken fixture as a batch; the checks run three
+ways on the same staged store: from the focus marks (each constraint's query starting at the
+marked nodes, what a small batch gets), as whole-graph passes filtered to the focus nodes, and
+the importer's own choice. The located problems must be the same. Then the nodes whose verdict
+a batch changes without being its subjects: a claim given a second holder, the claims of a
+competency retyped away.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from clusterkg.graph.dataset import initialise
+from clusterkg.graph.importer import import_files
+from clusterkg.graph.parsing import parse_files
+from clusterkg.graph.problems import ValidationFailed
+from clusterkg.graph.shacl_sparql import FOCUS_GRAPH
+from clusterkg.graph.staging import stage
+from clusterkg.graph.store import OxigraphStore
+from clusterkg.graph.validation import FOCUSED_SHARE, check_staging
+from clusterkg.ontology import example_files
+
+DATA_DIR = Path(__file__).parent.parent / "data"
+BATCHES = [*example_files("valid"), *example_files("invalid"),
+           *(p for p in sorted((DATA_DIR / "broken").glob("*")) if p.name != "syntax.ttl")]
+ID = "https://w3id.org/clusterkg/id/"
+CKG = "https://w3id.org/clusterkg/ns#"
+CLAIM = f"{ID}claim/grenoble-inp--engineering-education"  # (in the shipped open data)
+
+
+@pytest.fixture(scope="module")
+def default_store(tmp_path_factory):
+    with OxigraphStore(tmp_path_factory.mktemp("default") / "store") as store:
+        initialise(store, with_open_data=True, progress=False)
+        yield store
+
+
+def _three_ways(store, paths, work: Path, *, replace: bool = False) -> tuple[list[str], list[str], list[str]]:
+    """The problems found from the focus marks, by whole-graph passes, and as the importer chose."""
+    work.mkdir()
+    batch = parse_files(paths, work)
+    staging = stage(store, batch, work, replace=replace)
+    try:
+        assert staging.focus_graph == FOCUS_GRAPH and staging.focus
+        focused = check_staging(staging.store, batch, staging.focus, FOCUS_GRAPH, size=len(staging.focus) * FOCUSED_SHARE)
+        whole = check_staging(staging.store, batch, staging.focus, None)
+        chosen = check_staging(staging.store, batch, staging.focus, FOCUS_GRAPH, staging.size)
+    finally:
+        staging.discard()
+    return ([str(p) for p in batch.problems + focused], [str(p) for p in batch.problems + whole],
+            [str(p) for p in batch.problems + chosen])
+
+
+def _problems(store, paths, **options) -> list[str]:
+    before = store.triple_count()
+    with pytest.raises(ValidationFailed) as caught:
+        import_files(paths, store, progress=False, **options)
+    assert store.triple_count() == before
+    return [str(p) for p in caught.value.problems]
+
+
+def test_batches_found():
+    assert len(BATCHES) >= 30 and any(p.suffix == ".csv" for p in BATCHES)
+
+
+@pytest.mark.parametrize("path", BATCHES, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_focused_and_whole_graph_checks_agree(default_store, path, tmp_path):
+    focused, whole, chosen = _three_ways(default_store, [path], tmp_path / "work")
+    assert sorted(focused) == sorted(whole) == sorted(chosen)
+
+
+def test_the_invalid_batches_together_agree_and_are_rejected(default_store, tmp_path):
+    # (an agreement on nothing would prove little: most of them break something in this store
+    # too, though some only add to a node the store already describes well enough)
+    invalid = [p for p in BATCHES if p.parent.name != "valid"]
+    focused, whole, chosen = _three_ways(default_store, invalid, tmp_path / "work")
+    assert sorted(focused) == sorted(whole) == sorted(chosen)
+    named = {path for path in invalid if any(line.startswith(f"{path}: ") for line in focused)}
+    assert len(named) > len(invalid) / 2, sorted(set(invalid) - named)
+
+
+def test_a_small_addition_breaking_an_existing_cluster_is_caught(default_store, tmp_path):
+    addition = tmp_path / "count.ttl"
+    addition.write_text(f'<{ID}cluster/silicon-saxony> <{CKG}memberCount> "lots" .\n')
+    focused, whole, _ = _three_ways(default_store, [addition], tmp_path / "work")
+    assert sorted(focused) == sorted(whole)
+    lines = _problems(default_store, [addition])
+    assert lines and all(line.startswith(f"{addition}: line 1: ckg:memberCount: ") for line in lines), lines
+    assert set(lines) == set(focused)  # (the same message for two constraints is said once)
+
+
+def test_a_claim_given_a_second_holder_is_checked(default_store, tmp_path):
+    # the batch describes the organisation only; the claim it points at breaks "exactly one holder"
+    addition = tmp_path / "holder.ttl"
+    addition.write_text(f"<{ID}org/badger-meter> <{CKG}qualifiedCompetency> <{CLAIM}> .\n")
+    focused, whole, _ = _three_ways(default_store, [addition], tmp_path / "work")
+    assert sorted(focused) == sorted(whole)
+    lines = _problems(default_store, [addition])
+    assert any("belongs to exactly one organisation" in line and "grenoble-inp--engineering-education" in line
+               for line in lines), lines
+
+
+@pytest.mark.parametrize("where", ["disk", "memory"])
+def test_the_claims_of_a_competency_retyped_away_are_checked(default_store, where, tmp_path):
+    replacement = tmp_path / "retype.ttl"
+    replacement.write_text(f'<{ID}competency/engineering-education> a <{CKG}Industry> ;\n'
+                           f'    <http://www.w3.org/2000/01/rdf-schema#label> "Engineering education"@en .\n')
+    if where == "memory":  # a scratch store pulls in the claims pointing at it
+        with OxigraphStore() as store:
+            store.insert_ntriples(default_store.dump())
+            lines = _problems(store, [replacement], replace=True)
+    else:
+        focused, whole, _ = _three_ways(default_store, [replacement], tmp_path / "work", replace=True)
+        assert sorted(focused) == sorted(whole)
+        lines = _problems(default_store, [replacement], replace=True)
+    assert any("grenoble-inp--engineering-education" in line for line in lines), lines
