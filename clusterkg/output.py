@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Protocol
 
 import click
 
+from clusterkg.commands.language import LANG_OPTION, N_, current_language
+
 if TYPE_CHECKING:  # pandas is imported by the analyses themselves; `clusterkg --help` stays quick
     import pandas as pd
 
@@ -28,12 +30,13 @@ def emit(result: Result, fmt: str) -> None:
     if fmt == "json":
         click.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False, default=str))
         return
-    frame = result.to_frame()
+    language = current_language()  # --lang: the why-lines (and a table's headers) for people
+    frame = language.frame(result.to_frame(), headers=fmt == "table")
     if fmt == "csv":
         click.echo(frame.to_csv(index=False), nl=False)
         return
     if frame.empty:
-        click.echo("(no results)")
+        click.echo(language.gettext(N_("(no results)")))
         return
     shown = frame.copy()
     for column in shown.columns:
@@ -47,8 +50,12 @@ def _cell(value, limit: int = 50) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-#: the ``--format`` option every analysis verb shares
-FORMAT_OPTION = click.option(
+_FORMAT = click.option(
     "--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True,
     help="Output: a table for people, JSON (documented, stable) or CSV.",
 )
+
+
+def FORMAT_OPTION(function):
+    """The ``--format`` option every analysis verb shares, and ``--lang`` (the language of what it prints for people)."""
+    return LANG_OPTION(_FORMAT(function))

@@ -7,6 +7,8 @@ a 503 on the web, with the one error shape); anything else is a bug.
 
 from __future__ import annotations
 
+from clusterkg.graph.reasons import N_, reason
+
 __all__ = ["ClusterKGError", "NotFound", "ClusterNotFound", "AmbiguousName", "InvalidInput", "StoreFailure"]
 
 
@@ -23,8 +25,12 @@ class NotFound(ClusterKGError):
 
     def __init__(self, kind: str, name: str, candidates: list[str] | None = None):
         self.kind, self.name, self.candidates = kind, name, candidates or []
-        hint = f"; did you mean: {', '.join(self.candidates[:10])}" if self.candidates else ""
-        super().__init__(f"unknown {kind} {name!r}{hint}")
+        # a reason (the English text, said in the page's language where it is shown)
+        if self.candidates:
+            super().__init__(reason(N_("unknown %(kind)s %(name)s; did you mean: %(candidates)s"), kind=_kind(kind),
+                                    name=repr(name), candidates=self.candidates[:10]))
+        else:
+            super().__init__(reason(N_("unknown %(kind)s %(name)s"), kind=_kind(kind), name=repr(name)))
 
 
 class ClusterNotFound(NotFound):
@@ -39,8 +45,20 @@ class AmbiguousName(ClusterKGError):
 
     def __init__(self, kind: str, name: str, candidates: list[str]):
         self.kind, self.name, self.candidates = kind, name, candidates
-        shown = ", ".join(candidates[:15]) + (f" and {len(candidates) - 15} more" if len(candidates) > 15 else "")
-        super().__init__(f"{kind} name {name!r} is ambiguous; it matches: {shown}")
+        more = reason(N_(" and %(count)s more"), count=len(candidates) - 15) if len(candidates) > 15 else ""
+        super().__init__(reason(N_("%(kind)s name %(name)s is ambiguous; it matches: %(candidates)s%(more)s"),
+                                kind=_kind(kind), name=repr(name), candidates=list(candidates[:15]), more=more))
+
+
+#: the kinds of things a user names, as words of an error message
+KIND_WORDS = {"cluster": N_("cluster"), "organisation": N_("organisation"), "competency": N_("competency"),
+              "industry": N_("industry"), "country": N_("country"), "region": N_("region"), "template": N_("template"),
+              "development": N_("development"), "participant": N_("participant"), "event": N_("event"),
+              "theme": N_("theme"), "resource": N_("resource"), "change": N_("change")}
+
+
+def _kind(kind: str):
+    return reason(KIND_WORDS[kind]) if kind in KIND_WORDS else kind
 
 
 class InvalidInput(ClusterKGError):

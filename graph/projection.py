@@ -399,7 +399,10 @@ QUERIES = {
     "clusters": "SELECT ?s WHERE { %(values)s ?s a ckg:Cluster }",
     # attributes of every kind of thing at once: single-pattern scans are several times cheaper
     # than joining each with its type, and rows of other kinds are dropped by the index lookups
-    "labels": "SELECT ?s ?v WHERE { %(values)s ?s rdfs:label ?v }",
+    # the English name (untagged, or @en), else the one name there is; names in other languages
+    # beside an English one ("…"@ru) are read by the pages
+    "labels": "SELECT ?s ?v WHERE { %(values)s ?s rdfs:label ?v FILTER(LANG(?v) = \"\" || LANGMATCHES(LANG(?v), \"en\") "
+              "|| NOT EXISTS { ?s rdfs:label ?e FILTER(LANG(?e) = \"\" || LANGMATCHES(LANG(?e), \"en\")) }) }",
     "countries": "SELECT ?s ?v WHERE { %(values)s ?s ckg:country ?v }",
     "regions": "SELECT ?s ?v WHERE { %(values)s ?s ckg:region ?v }",
     "cluster_industries": "SELECT ?s ?v WHERE { %(values)s ?s a ckg:Cluster ; ckg:industry ?v }",

@@ -143,6 +143,10 @@ def _english_parse(value: str) -> Literal:
     return Literal(_text(value), lang="en")
 
 
+def _russian_parse(value: str) -> Literal:
+    return Literal(_text(value), lang="ru")
+
+
 def _format_literal(term: object) -> str:
     return str(term)
 
@@ -204,6 +208,11 @@ def _nuts_code(value: str) -> Literal:
 
 TEXT = ValueType(_text_parse, _format_literal, "text")
 ENGLISH = ValueType(_english_parse, _format_literal, "text")
+#: a name in Russian (``"…"@ru``), beside the untagged (English) one of the same predicate
+RUSSIAN = ValueType(_russian_parse, _format_literal, "text in Russian")
+# the language of the literals a text type writes, where two columns share a predicate
+object.__setattr__(ENGLISH, "language", "en")
+object.__setattr__(RUSSIAN, "language", "ru")
 YEAR_OR_DATE = ValueType(_year_or_date, _format_literal, "YYYY or YYYY-MM-DD")
 YEAR_ONLY = ValueType(_year, _format_literal, "YYYY")
 DATE_ONLY = ValueType(_date, _format_literal, "YYYY-MM-DD")
@@ -438,6 +447,16 @@ def _one_holder(row: dict[str, str]) -> Iterator[tuple[str, str]]:
         yield "cluster, organisation", "exactly one of the two must be filled"
 
 
+def _sourced_name(row: dict[str, str]) -> Iterator[tuple[str, str]]:
+    """A name in another language is data like any other: the row's source must give it, so it
+    must be found in the source quote (never a transliteration or a translation of our own)."""
+    name = " ".join(row.get("name_ru", "").split())
+    quote = " ".join(row.get("source_quote", "").split())
+    if name and name.casefold() not in quote.casefold():
+        yield "name_ru", (f"the Russian name {_shown(name)} is not in the source quote: quote the source where it "
+                          "gives this name (a name of our own, transliterated or translated, is not a source's name)")
+
+
 def _nace_notation(row: dict[str, str]) -> Iterator[tuple[str, str]]:
     """A NACE section's notation becomes the IRI of that section, so it must be a section letter."""
     notation = row.get("notation", "")
@@ -541,7 +560,9 @@ SHEETS: dict[str, Sheet] = {
                 Column("member_count", CKG.memberCount, INTEGER),
                 Column("member_count_year", CKG.memberCountYear, YEAR_ONLY),
                 *_source_columns(),
+                Column("name_ru", RDFS.label, RUSSIAN),  # last: rows written by position keep their meaning
             ),
+            checks=(_sourced_name,),
         ),
         Sheet(
             "organisations",
@@ -557,7 +578,9 @@ SHEETS: dict[str, Sheet] = {
                 Column("city", SCHEMA.addressLocality, TEXT),
                 Column("website", SCHEMA.url, URL_VALUE),
                 *_source_columns(),
+                Column("name_ru", RDFS.label, RUSSIAN),
             ),
+            checks=(_sourced_name,),
         ),
         Sheet(
             "affiliations",
@@ -1181,6 +1204,9 @@ def graph_to_rows(graph: Graph, sheet: Sheet) -> Iterator[dict[str, str]]:
     """Rows of one sheet recovered from a graph, sorted by id, cells in the sheet's format."""
     nodes = sorted(set(graph.subjects(RDF.type, sheet.classes[0])), key=str)
     prefix = str(DATA[f"{sheet.kind}/"])
+    predicates = [c.predicate for c in sheet.columns if not c.inverse]
+    shared = {p for p in predicates if predicates.count(p) > 1}
+    claimed = {p: {getattr(c.value, "language", None) for c in sheet.columns if c.predicate == p} - {None} for p in shared}
     for node in nodes:
         if not str(node).startswith(prefix):
             continue  # only rows of this dataset's namespace round-trip through the sheets
@@ -1196,6 +1222,12 @@ def graph_to_rows(graph: Graph, sheet: Sheet) -> Iterator[dict[str, str]]:
             options = getattr(column.value, "options", None)
             if options is not None:
                 terms = [t for t in terms if t in options]
+            if column.predicate in shared:  # "name" and "name_ru" share rdfs:label: each reads its language
+                language = getattr(column.value, "language", None)
+                if language is None:  # the plain column: every literal no sibling column claims
+                    terms = [t for t in terms if not isinstance(t, Literal) or t.language not in claimed[column.predicate]]
+                else:
+                    terms = [t for t in terms if not isinstance(t, Literal) or t.language == language]
             if column.inverse or getattr(column.value, "kind", None):
                 kind_prefix = _reference_prefix(column)
                 terms = [t for t in terms if str(t).startswith(kind_prefix)]

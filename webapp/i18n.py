@@ -17,17 +17,20 @@ table, translated, and the template writes it as JSON for the script to read.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import date, datetime
 from urllib.parse import urlencode
 
 from babel import Locale
 from flask import Flask, Response, request
-from flask_babel import Babel, gettext
+from flask_babel import Babel, format_date, format_datetime, format_decimal, gettext
 
+from clusterkg.graph.reasons import ORGANISATION_TYPE_WORDS, reason, render
 from clusterkg.graph.errors import InvalidInput
 
 __all__ = [
     "LANGUAGES", "COOKIE", "TERMS", "SCRIPT_MESSAGES", "N_", "init_app", "current_language", "language_url",
-    "script_strings", "term", "term_names",
+    "day", "localised_names", "name", "say", "script_strings", "term", "term_names",
 ]
 
 #: the interface languages, the first the default
@@ -65,7 +68,8 @@ def current_language() -> str:
 def _check_lang_parameter() -> None:
     value = request.args.get("lang")
     if value is not None and value.strip().lower() not in LANGUAGES:
-        raise InvalidInput(f"parameter 'lang' must be one of {', '.join(LANGUAGES)}, not {value!r}")
+        raise InvalidInput(reason(N_("parameter 'lang' must be one of %(languages)s, not %(value)s"),
+                                  languages=list(LANGUAGES), value=repr(value)))
 
 
 def _keep_language(response: Response) -> Response:
@@ -95,11 +99,8 @@ def _languages() -> list[dict]:
 #: a code from the data (an organisation type, a drawing's node kind, a count of the home page,
 #: a gap lens, a partnership or community level) -> its name; translated by the ``term`` filter
 TERMS: dict[str, str] = {
-    # organisation types (clusterkg.graph.projection.ORGANISATION_TYPES)
-    "sme": N_("SME"), "large_enterprise": N_("large enterprise"), "university": N_("university"),
-    "research_institute": N_("research institute"), "technopark": N_("technopark"),
-    "public_body": N_("public body"), "association": N_("association"), "investor": N_("investor"),
-    "cluster_organisation": N_("cluster organisation"), "hospital": N_("hospital"), "other": N_("other"),
+    # organisation types (clusterkg.graph.projection.ORGANISATION_TYPES), worded as the why-lines word them
+    **ORGANISATION_TYPE_WORDS,
     # node kinds of the drawings (clusterkg.webapp.pages.drawing.KIND_COLORS)
     "cluster": N_("cluster"), "organisation": N_("organisation"), "competency": N_("competency"),
     "industry": N_("industry"), "country": N_("country"), "group": N_("group"), "resource": N_("resource"),
@@ -148,6 +149,73 @@ def term(code: str | None) -> str:
     """
     text = str(code or "")
     return gettext(TERMS[text]) if text in TERMS else text.replace("_", " ")
+
+
+def say(text) -> str:
+    """An analysis's why-line or note in the request's language (see ``clusterkg.graph.reasons``):
+    its messages through the catalogue, its numbers written the locale's way; plain text as it is."""
+    return render(text, gettext, format_decimal) if text is not None else ""
+
+
+def day(value) -> str:
+    """A date of the data (``YYYY-MM-DD``, or a timestamp) written the locale's way ("4 May 2026",
+    "4 мая 2026 г."); a bare year, or anything else, as it is."""
+    text = str(value or "")
+    try:
+        if len(text) == 10:
+            return format_date(date.fromisoformat(text), "long")
+        if len(text) >= 16 and text[10] == "T":
+            return format_datetime(datetime.fromisoformat(text.replace("Z", "+00:00")), "medium")
+    except ValueError:
+        pass
+    return text
+
+
+# -- names from the data in the chosen language ---------------------------------------------------
+
+#: names of things in one language: a cluster's or organisation's ``rdfs:label``, a competency's or
+#: industry's ``skos:prefLabel``, else its first ``skos:altLabel`` (``?rank`` says which comes first)
+NAMES_QUERY = """PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+SELECT ?s ?name ?rank WHERE {
+  VALUES (?p ?rank) { (rdfs:label 0) (skos:prefLabel 0) (skos:altLabel 1) }
+  ?s ?p ?name FILTER(LANGMATCHES(LANG(?name), "%s"))
+}"""
+
+
+def localised_names(language: str) -> dict[str, str]:
+    """IRI -> its name in ``language``, for what the data names in it (read once per data version).
+
+    English is the data's own (untagged) name: the projection's ``label``; nothing to look up.
+    """
+    if language == LANGUAGES[0]:
+        return {}
+    from clusterkg.webapp.extension import state
+    from clusterkg.webapp.pages import reads
+    from clusterkg.webapp.pages.common import projection
+
+    version = projection().version
+    cache = state().__dict__.setdefault("_localised_names", {})
+    if cache.get("version") != version:
+        cache.clear()
+        cache["version"] = version
+    if language not in cache:
+        best: dict[str, tuple[int, str]] = {}
+        for subject, name, rank in reads.select(NAMES_QUERY % language).rows:
+            candidate = (int(rank), str(name))
+            if str(subject) not in best or candidate < best[str(subject)]:
+                best[str(subject)] = candidate
+        cache[language] = {iri: name for iri, (_, name) in best.items()}
+    return cache[language]
+
+
+def name(item) -> str:
+    """``item``'s name (``{"iri", "label"}``) in the request's language, its ``label`` where the data has none."""
+    label = item.get("label") if isinstance(item, Mapping) else None
+    iri = item.get("iri") if isinstance(item, Mapping) else None
+    if not iri:
+        return label or ""
+    return localised_names(current_language()).get(str(iri), label or "")
 
 
 # -- the strings of the front-end scripts --------------------------------------------------------
@@ -206,6 +274,9 @@ def init_app(app: Flask) -> None:
     app.before_request(_check_lang_parameter)
     app.after_request(_keep_language)
     app.add_template_filter(term, "term")
+    app.add_template_filter(say, "say")
+    app.add_template_filter(name, "name")
+    app.add_template_filter(day, "day")
 
     @app.context_processor
     def _language_helpers() -> dict:

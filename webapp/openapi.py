@@ -18,8 +18,12 @@ bp = Blueprint("openapi", __name__)
 ERROR_SCHEMA = {
     "type": "object",
     "required": ["ok", "error", "status"],
-    "properties": {"ok": {"type": "boolean", "enum": [False]}, "error": {"type": "string"},
-                   "status": {"type": "integer"}},
+    "properties": {"ok": {"type": "boolean", "enum": [False]},
+                   "error": {"type": "string", "description": "the message in English (the same in every language)"},
+                   "status": {"type": "integer"},
+                   "code": {"type": "string", "description": "the kind of error, for programs: not_found, ambiguous_name, "
+                                                             "invalid_input, store_failure, bad_request, http_NNN"},
+                   "message": {"type": "string", "description": "the message in the request's language (?lang=, cookie, Accept-Language)"}},
 }
 
 

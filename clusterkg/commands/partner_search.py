@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from clusterkg.commands.base import UserError, load_projection, opened_store
+from clusterkg.commands.language import N_, current_language
 from clusterkg.output import FORMAT_OPTION, emit
 
 __all__ = ["gaps_command", "partners_command"]
@@ -47,7 +48,8 @@ def _template_options(function):
 def gaps_command(ctx: click.Context, cluster: str, lens: str, template_name: str | None, template_file: str | None,
                  limit: int, fmt: str) -> None:
     """The competencies CLUSTER lacks, scored, with the evidence for each."""
-    from clusterkg.graph.analysis.gaps import find_gaps
+    from clusterkg.graph.analysis.gaps import LENS_WORDS, find_gaps
+    from clusterkg.graph.reasons import reason
     from clusterkg.graph.analysis.templates import load_template
     from clusterkg.graph.errors import ClusterKGError
 
@@ -60,14 +62,16 @@ def gaps_command(ctx: click.Context, cluster: str, lens: str, template_name: str
             raise UserError(str(error)) from error
     emit(result, fmt)
     if fmt == "table":
+        say = current_language()
         if result.template:
             t = result.template
-            click.echo(f"\ntemplate {t['label']}: {t['covered']} of {t['required']} required competencies covered "
-                       f"({t['covered_weight_share']:.0%} of the weight)")
+            click.echo("\n" + say.gettext(N_("template %(template)s: %(covered)s of %(required)s required competencies covered "
+                                             "(%(share)s of the weight)"), template=t["label"], covered=say.number(t["covered"]),
+                                          required=say.number(t["required"]), share=f"{t['covered_weight_share']:.0%}"))
         if result.peer_clusters:
-            click.echo("peers: " + ", ".join(p["label"] for p in result.peer_clusters))
+            click.echo(say.gettext(N_("peers: %(clusters)s"), clusters=", ".join(p["label"] for p in result.peer_clusters)))
         for lens_name, note in result.notes.items():
-            click.echo(f"note ({lens_name}): {note}")
+            click.echo(say.gettext(N_("note (%(lens)s): %(note)s"), lens=say.say(reason(LENS_WORDS[lens_name])), note=say.say(note)))
 
 
 @click.command(name="partners")
@@ -124,13 +128,15 @@ def partners_command(ctx: click.Context, cluster: str, competencies: tuple[str, 
 
 def _summary(result) -> None:
     """What the table cannot show: the smallest covering set, shareable resources, notes."""
+    say = current_language()
     cover = result.cover
     if cover.partners:
         names = ", ".join(entry["organisation"]["label"] for entry in cover.partners)
-        click.echo(f"\nsmallest covering set ({cover.covered_share:.0%} of the gap weight): {names}")
+        click.echo("\n" + say.gettext(N_("smallest covering set (%(share)s of the gap weight): %(organisations)s"),
+                                      share=f"{cover.covered_share:.0%}", organisations=names))
     if cover.uncovered:
-        click.echo("nobody found for: " + ", ".join(c["label"] for c in cover.uncovered))
+        click.echo(say.gettext(N_("nobody found for: %(competencies)s"), competencies=", ".join(c["label"] for c in cover.uncovered)))
     for match in result.resources:
-        click.echo(f"resource: {match.resource['label']} — {match.why}")
+        click.echo(say.gettext(N_("resource: %(resource)s — %(why)s"), resource=match.resource["label"], why=say.say(match.why)))
     for note in result.notes:
-        click.echo(f"note: {note}")
+        click.echo(say.gettext(N_("note: %(note)s"), note=say.say(note)))

@@ -80,7 +80,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from clusterkg.graph.analysis.profiles import competency_profiles, concept, join_labels, row_indices, top_competencies
+from clusterkg.graph.analysis.profiles import competency_profiles, concept, row_indices, top_competencies
+from clusterkg.graph.reasons import N_, Reason, and_list, join, reason
 from clusterkg.graph.errors import InvalidInput
 from clusterkg.graph.projection import Projection
 
@@ -183,7 +184,7 @@ def find_applications(projection: Projection, cluster: str, limit: int = 10, sch
     own_json = tuple(concept(p, "competency", k) for k in own)
     if own.size == 0:
         return Applications(cluster=concept(p, "cluster", me), limit=limit, scheme=scheme, competencies=(),
-                            items=(), note=f"no competencies are recorded for {p.clusters['label'].iat[me]}")
+                            items=(), note=reason(N_("no competencies are recorded for %(cluster)s"), cluster=p.clusters['label'].iat[me]))
 
     s = q.specificity[own]
     use = q.applied[:, own].toarray() + q.need_share[:, own] + HOLD_WEIGHT * q.hold_share[:, own]
@@ -260,16 +261,16 @@ def _clusters_to_approach(p, evidence: _Evidence, members, own, weights, partner
     return result
 
 
-def _why(competencies, applied, n_own, needed_by, held_by, n_members, clusters) -> str:
+def _why(competencies, applied, n_own, needed_by, held_by, n_members, clusters) -> Reason:
     parts = []
     if competencies:
-        parts.append(f"carried by {join_labels(list(competencies[:3]))}")
+        parts.append(reason(N_("carried by %(competencies)s"), competencies=and_list([c["label"] for c in competencies[:3]])))
     if applied:
-        parts.append(f"{applied} of your {n_own} competencies are applied here")
+        parts.append(reason(N_("%(count)s of your %(total)s competencies are applied here"), count=int(applied), total=int(n_own)))
     if needed_by:
-        parts.append(f"needed by {needed_by} of its {n_members} clusters")
+        parts.append(reason(N_("needed by %(count)s of its %(total)s clusters"), count=int(needed_by), total=int(n_members)))
     if held_by:
-        parts.append(f"used by {held_by} of its {n_members} clusters")
+        parts.append(reason(N_("used by %(count)s of its %(total)s clusters"), count=int(held_by), total=int(n_members)))
     if clusters:
-        parts.append(f"approach {', '.join(c['label'] for c in clusters[:3])}")
-    return "; ".join(parts)
+        parts.append(reason(N_("approach %(clusters)s"), clusters=[c["label"] for c in clusters[:3]]))
+    return join(parts)

@@ -54,6 +54,7 @@ import scipy.sparse as sp
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 from clusterkg.graph.analysis.matchmaking import complementarity, describe_meeting, participant_profiles
+from clusterkg.graph.reasons import N_, Reason, join, reason
 from clusterkg.graph.errors import InvalidInput
 from clusterkg.graph.events import EventRecord, participant_key
 from clusterkg.graph.projection import Projection
@@ -212,11 +213,12 @@ class BlitzPlan:
         self.participant(key)
         items = []
         if self.presentations:
-            speakers = ", ".join(self.label(p["participant"]) for p in self.presentations)
+            speakers = [self.label(p["participant"]) for p in self.presentations]
             mine = [p for p in self.presentations if p["participant"] == key]
             items.append({"start": self.presentations[0]["start"], "end": self.presentations[-1]["end"],
                           "what": "Presentations", "with": "", "table": "",
-                          "why": (f"you present at {mine[0]['start'][11:]}; " if mine else "") + f"speakers: {speakers}"})
+                          "why": join([reason(N_("you present at %(time)s"), time=mine[0]['start'][11:]) if mine else "",
+                                       reason(N_("speakers: %(speakers)s"), speakers=speakers)])})
         for m in self.meetings:
             if key in (m["a"], m["b"]):
                 other = m["b"] if m["a"] == key else m["a"]
@@ -304,7 +306,8 @@ def plan_blitz(projection: Projection, event: EventRecord, time_limit: float = 2
         by, with_ = participant_key(request.by), participant_key(request.with_)
         missing = [key for key in (by, with_) if key not in position]
         if missing:
-            unscheduled.append({"by": by, "with": with_, "reason": " and ".join(missing) + " not registered to meet at this event"})
+            unscheduled.append({"by": by, "with": with_, "reason": reason(N_("%(who)s not registered to meet at this event"),
+                                                                          who=join(missing, " and "))})
             continue
         i, j = position[by], position[with_]
         requests.append((i, j))
@@ -312,8 +315,8 @@ def plan_blitz(projection: Projection, event: EventRecord, time_limit: float = 2
     slotting = schedule_meetings(available, requests, weights, slots, tables, time_limit)
     for i, j in slotting.unscheduled:
         by = i if i in asked_by[(i, j)] else j
-        reason = _why_not(i, j, available, slotting, [people[x]["label"] for x in meeting_people], tables)
-        unscheduled.append({"by": keys[by], "with": keys[j if by == i else i], "reason": reason})
+        why_not = _why_not(i, j, available, slotting, [people[x]["label"] for x in meeting_people], tables)
+        unscheduled.append({"by": keys[by], "with": keys[j if by == i else i], "reason": why_not})
 
     meeting_rows = []
     meeting_people_rows = [people[i] for i in meeting_people]
@@ -321,32 +324,32 @@ def plan_blitz(projection: Projection, event: EventRecord, time_limit: float = 2
         described = describe_meeting(projection, meeting_people_rows, chosen_entities, weights, has, needs, i, j)
         askers = asked_by.get((i, j), set())
         requested = "both" if len(askers) == 2 else ("a" if i in askers else "b" if j in askers else "")
-        notes = [f"requested by {meeting_people_rows[k]['label']}" for k in sorted(askers)]
-        notes += [f"note: {r.note}" for r in event.requests
+        notes = [reason(N_("requested by %(who)s"), who=meeting_people_rows[k]['label']) for k in sorted(askers)]
+        notes += [reason(N_("note: %(note)s"), note=r.note) for r in event.requests
                   if r.note and {participant_key(r.by), participant_key(r.with_)} == {keys[i], keys[j]}]
         slot_row = slot_rows[s - 1]
         meeting_rows.append({"slot": s, "table": table, "start": slot_row["start"], "end": slot_row["end"],
                              "a": keys[i], "b": keys[j], "requested": requested, "score": described.score,
                              "a_offers": list(described.a_offers), "b_offers": list(described.b_offers),
-                             "why": "; ".join(notes + [described.why])})
+                             "why": join(notes + [described.why])})
     return BlitzPlan(event.to_json(), tuple(people), tuple(presentations), slot_rows, tuple(meeting_rows), tuple(unscheduled))
 
 
-def _why_not(i: int, j: int, available, slotting: Slotting, labels: list[str], tables: int) -> str:
+def _why_not(i: int, j: int, available, slotting: Slotting, labels: list[str], tables: int) -> Reason:
     """Why a request has no place: for each slot both are free, what fills it."""
     common = sorted(available[i] & available[j])
     if not common:
-        return "no slot in which both are free"
+        return reason(N_("no slot in which both are free"))
     partner = {(person, s): other for s, _, a, b in slotting.meetings for person, other in ((a, b), (b, a))}
     used = {s: sum(1 for m in slotting.meetings if m[0] == s) for s in common}
     reasons = []
     for s in common:
         if used[s] >= tables:
-            reasons.append(f"slot {s}: all {tables} table(s) taken")
+            reasons.append(reason(N_("slot %(slot)s: all %(tables)s table(s) taken"), slot=s, tables=tables))
         else:
-            taken = [f"{labels[x]} meets {labels[partner[(x, s)]]}" for x in (i, j) if (x, s) in partner]
-            reasons.append(f"slot {s}: " + ", ".join(taken))
-    return "every slot both are free is taken (" + "; ".join(reasons) + ")"
+            taken = [reason(N_("%(a)s meets %(b)s"), a=labels[x], b=labels[partner[(x, s)]]) for x in (i, j) if (x, s) in partner]
+            reasons.append(reason(N_("slot %(slot)s: %(taken)s"), slot=s, taken=taken))
+    return reason(N_("every slot both are free is taken (%(slots)s)"), slots=join(reasons))
 
 
 def _entity(p: Projection, iri: str) -> tuple[str, int]:

@@ -82,7 +82,7 @@ import pandas as pd
 
 from clusterkg.graph.analysis.communities import (MEMBERSHIP_WEIGHT, cluster_descriptor, cluster_industries,
                                                   cluster_network, cluster_ref)
-from clusterkg.graph.analysis.profiles import counted
+from clusterkg.graph.reasons import N_, join, reason
 from clusterkg.graph.errors import InvalidInput
 from clusterkg.graph.projection import Projection, local_name
 
@@ -237,16 +237,23 @@ def _cluster_broker(p: Projection, graph: nx.Graph, edge_scores: dict, cluster: 
     industries = _industry_labels(p, neighbours)
     parts = []
     if len(bridged) == 2:
-        parts.append(f"connects {cluster_descriptor(p, bridged[0])} and {cluster_descriptor(p, bridged[1])}")
+        parts.append(reason(N_("connects %(a)s and %(b)s"), a=cluster_descriptor(p, bridged[0]), b=cluster_descriptor(p, bridged[1])))
     elif bridged:
-        parts.append(f"ties {cluster_descriptor(p, bridged[0])} to the rest")
-    parts.append(f"on {score:.1%} of shortest paths between clusters")
-    parts.append(f"neighbours: {counted(len(neighbours), 'cluster')} in {counted(len(countries), 'country', 'countries')}"
-                 + (f", {counted(len(industries), 'industry', 'industries')}" if industries else ""))
+        parts.append(reason(N_("ties %(cluster)s to the rest"), cluster=cluster_descriptor(p, bridged[0])))
+    parts.append(reason(N_("on %(share)s of shortest paths between clusters"), share=f"{score:.1%}"))
+    clusters_said = reason(N_("%(count)s cluster") if len(neighbours) == 1 else N_("%(count)s clusters"), count=len(neighbours))
+    countries_said = reason(N_("%(count)s country") if len(countries) == 1 else N_("%(count)s countries"), count=len(countries))
+    if industries:
+        industries_said = reason(N_("%(count)s industry") if len(industries) == 1 else N_("%(count)s industries"),
+                                 count=len(industries))
+        parts.append(reason(N_("neighbours: %(clusters)s in %(countries)s, %(industries)s"), clusters=clusters_said,
+                            countries=countries_said, industries=industries_said))
+    else:
+        parts.append(reason(N_("neighbours: %(clusters)s in %(countries)s"), clusters=clusters_said, countries=countries_said))
     return Broker("cluster", row["iri"], row["id"], row["label"], round(float(score), 6),
                   tuple(cluster_ref(p, c) for c in bridged),
                   tuple(sorted({code for c in bridged for code in p.clusters['countries'].iat[c]})),
-                  tuple(_industry_labels(p, bridged)), None, "; ".join(parts))
+                  tuple(_industry_labels(p, bridged)), None, join(parts))
 
 
 def _organisation_brokers(p: Projection, graph: nx.Graph, edge_scores: dict, limit: int) -> list[Broker]:
@@ -273,18 +280,18 @@ def _organisation_broker(p: Projection, score: float, organisation: int, cluster
     row = p.organisations.iloc[organisation]
     _, a, b, share = max(contributions)
     countries = sorted({code for c in clusters for code in p.clusters["countries"].iat[c]})
-    parts = [f"connects {cluster_descriptor(p, a)} and {cluster_descriptor(p, b)}"]
+    parts = [reason(N_("connects %(a)s and %(b)s"), a=cluster_descriptor(p, a), b=cluster_descriptor(p, b))]
     if share >= 1 - 1e-9:
-        parts.append("the only tie between them")
+        parts.append(reason(N_("the only tie between them")))
     others = [c for c in clusters if c not in (a, b)]
     if others:
-        parts.append("also in " + ", ".join(cluster_descriptor(p, c) for c in others[:3])
-                     + (f" and {len(others) - 3} more" if len(others) > 3 else ""))
+        parts.append(reason(N_("also in %(clusters)s%(more)s"), clusters=[cluster_descriptor(p, c) for c in others[:3]],
+                            more=reason(N_(" and %(count)s more"), count=len(others) - 3) if len(others) > 3 else ""))
     if len(countries) > 1:
-        parts.append(f"spans {len(countries)} countries")
+        parts.append(reason(N_("spans %(count)s countries"), count=len(countries)))
     return Broker("organisation", row["iri"], row["id"], row["label"], round(float(score), 6),
                   tuple(cluster_ref(p, c) for c in clusters), tuple(countries), tuple(_industry_labels(p, clusters)),
-                  row["type"], "; ".join(parts))
+                  row["type"], join(parts))
 
 
 def _industry_labels(p: Projection, clusters) -> list[str]:

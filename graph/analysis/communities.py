@@ -86,7 +86,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from clusterkg.graph.analysis.profiles import cluster_industry_matrix, counted, industry_weights, unit_rows
+from clusterkg.graph.analysis.profiles import cluster_industry_matrix, industry_weights, unit_rows
+from clusterkg.graph.reasons import N_, join, reason
 from clusterkg.graph.errors import InvalidInput
 from clusterkg.graph.projection import Projection, local_name
 
@@ -319,11 +320,11 @@ def _describe(p: Projection, graph: nx.Graph, members: list[int], number: int) -
     shared_by_all = set.intersection(*(set(i) for i in per_cluster)) if per_cluster else set()
     cross_industry = len(members) > 1 and not shared_by_all and bool(industries)
     if len(countries) > 1:
-        level, level_text = "meta_cluster", "candidate meta-cluster"
+        level, level_text = "meta_cluster", reason(N_("candidate meta-cluster"))
     elif len(regions) > 1:
-        level, level_text = "super_regional_cluster", "candidate super-regional cluster"
+        level, level_text = "super_regional_cluster", reason(N_("candidate super-regional cluster"))
     else:
-        level, level_text = "regional", "one region"
+        level, level_text = "regional", reason(N_("one region"))
 
     internal = inside = 0.0
     ties = Counter()
@@ -357,24 +358,31 @@ def _describe(p: Projection, graph: nx.Graph, members: list[int], number: int) -
     if top_countries:
         label += " — " + ", ".join(top_countries)
 
-    where = ", ".join(c["code"] for c in country_items) or "unknown countries"
+    where = [c["code"] for c in country_items] or reason(N_("unknown countries"))
     if level == "super_regional_cluster":
-        where += f" ({len(region_items)} regions)"
-    parts = [f"{len(members)} clusters in {where} ({level_text})"]
+        where = reason(N_("%(countries)s (%(count)s regions)"), countries=where, count=len(region_items))
+    parts = [reason(N_("%(count)s clusters in %(where)s (%(level)s)"), count=len(members), where=where, level=level_text)]
     if industry_items:
-        parts.append(", ".join(f"{i['label']} ×{i['count']}" for i in industry_items[:3])
-                     + (" (cross-industry)" if cross_industry else ""))
+        shown = [f"{i['label']} ×{i['count']}" for i in industry_items[:3]]
+        parts.append(reason(N_("%(industries)s (cross-industry)"), industries=shown) if cross_industry
+                     else join(shown, ", "))
     if partnerships:
-        parts.append("already partners via " + ", ".join(x["label"] for x in partnerships[:3])
-                     + (f" and {len(partnerships) - 3} more" if len(partnerships) > 3 else ""))
-    evidence = [counted(ties["similar"], "similar-profile pair") if ties["similar"] else "",
-                counted(ties["shared_members"], "pair sharing members", "pairs sharing members") if ties["shared_members"] else ""]
-    if any(evidence):
-        parts.append("tied by " + " and ".join(e for e in evidence if e))
+        more = reason(N_(" and %(count)s more"), count=len(partnerships) - 3) if len(partnerships) > 3 else ""
+        parts.append(reason(N_("already partners via %(partnerships)s%(more)s"),
+                            partnerships=[x["label"] for x in partnerships[:3]], more=more))
+    evidence = []
+    if ties["similar"]:
+        evidence.append(reason(N_("%(count)s similar-profile pair") if ties["similar"] == 1 else N_("%(count)s similar-profile pairs"),
+                               count=int(ties["similar"])))
+    if ties["shared_members"]:
+        evidence.append(reason(N_("%(count)s pair sharing members") if ties["shared_members"] == 1
+                               else N_("%(count)s pairs sharing members"), count=int(ties["shared_members"])))
+    if evidence:
+        parts.append(reason(N_("tied by %(ties)s"), ties=join(evidence, " and ")))
     return Community(
         id=f"community-{number}", label=label, level=level, cross_industry=cross_industry,
         score=round(cohesion, 6), clusters=tuple(cluster_ref(p, c) for c in members),
         countries=country_items, regions=region_items, industries=industry_items,
         partnerships=tuple(partnerships), ties={k: int(ties[k]) for k in ("similar", "partners", "shared_members")},
-        why="; ".join(parts),
+        why=join(parts),
     )

@@ -82,7 +82,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from clusterkg.graph.analysis.profiles import BROAD_INDUSTRY_SCHEMES, competency_profiles, concept, join_labels, row_indices
+from clusterkg.graph.analysis.profiles import BROAD_INDUSTRY_SCHEMES, competency_profiles, concept, row_indices
+from clusterkg.graph.reasons import N_, and_list, join, reason
 from clusterkg.graph.errors import AmbiguousName, InvalidInput, NotFound
 from clusterkg.graph.projection import Projection, fold_name, local_name
 
@@ -293,21 +294,24 @@ def disseminate(
         b_industries = row_indices(q.cluster_industry, b)
         why_parts = []
         if needed:
-            why_parts.append(f"needs {join_labels([{'label': x} for x in needed[:_SHOWN]])}")
+            why_parts.append(reason(N_("needs %(competencies)s"), competencies=and_list(needed[:_SHOWN])))
         if near:
             siblings = _sibling_examples(p, q, b, chosen, related[b])
-            why_parts.append(f"works next to {join_labels([{'label': x} for x in near[:_SHOWN]])}" + (f" (holds {siblings})" if siblings else ""))
+            why_parts.append(reason(N_("works next to %(competencies)s (holds %(held)s)"), competencies=and_list(near[:_SHOWN]),
+                                    held=siblings) if siblings
+                             else reason(N_("works next to %(competencies)s"), competencies=and_list(near[:_SHOWN])))
         if used:
             j = next(j for j in by_weight if applied[b, j] > 0)
             where = [industry_labels[i] for i in sorted(b_industries, key=lambda i: -weight[i]) if applied_in[i, j]]
-            why_parts.append(f"{labels[chosen[j]]} is applied in {join_labels([{'label': x} for x in where[:2]])}")
+            why_parts.append(reason(N_("%(competency)s is applied in %(industries)s"), competency=labels[chosen[j]],
+                                    industries=and_list(where[:2])))
         if source == "developer":
-            why_parts.append("competencies of the developer (the development lists none)")
+            why_parts.append(reason(N_("competencies of the developer (the development lists none)")))
         items.append(DisseminationTarget(
             rank=rank, iri=p.clusters["iri"].iat[b], id=p.clusters["id"].iat[b], label=p.clusters["label"].iat[b],
             countries=tuple(p.clusters["countries"].iat[b]),
             industries=tuple(industry_labels[i] for i in b_industries), score=round(float(score[b]), 6),
-            needs=tuple(needed), related=tuple(near), applied=tuple(used), why="; ".join(why_parts),
+            needs=tuple(needed), related=tuple(near), applied=tuple(used), why=join(why_parts),
         ))
     return Dissemination(
         development=development_json, competency_source=source,
@@ -329,7 +333,7 @@ def _excluded(p: Projection, q, industries: list[int], own_clusters: np.ndarray)
     return excluded
 
 
-def _sibling_examples(p: Projection, q, cluster: int, chosen: np.ndarray, related_row: np.ndarray) -> str:
+def _sibling_examples(p: Projection, q, cluster: int, chosen: np.ndarray, related_row: np.ndarray) -> list[str]:
     """Up to two competencies ``cluster`` holds next to the related ones (same broader competency)."""
     broader = p.competencies["broader"].to_numpy()
     parents = set()
@@ -345,4 +349,4 @@ def _sibling_examples(p: Projection, q, cluster: int, chosen: np.ndarray, relate
             j, seen = broader[j], seen + 1
         if j >= 0 and j in parents:
             examples.append(p.competencies["label"].iat[k])
-    return ", ".join(examples[:2])
+    return examples[:2]

@@ -46,10 +46,11 @@ import scipy.sparse as sp
 
 from clusterkg.graph.projection import FETCH_THREADS, _Sorted, _fetch, _fetch_any, _hash
 from clusterkg.graph.projection_refresh import _Renumbering, _only_rows, _patched, _present
+from clusterkg.graph.reasons import N_, Reason, join, reason
 from clusterkg.graph.store import KnowledgeStore
 from clusterkg.ontology.namespace import CKG, sparql_prefixes
 
-__all__ = ["BASIS", "BASIS_LABELS", "BASIS_WEIGHTS", "Evidence", "TrackRecord", "choose_template",
+__all__ = ["BASIS", "BASIS_LABELS", "BASIS_WEIGHTS", "Evidence", "TrackRecord", "basis_label", "choose_template",
            "cluster_collaboration", "evidence_of", "load_evidence", "refresh_evidence", "related_industry_profiles"]
 
 #: the claim bases, in the order of their codes in :attr:`Evidence.claim_basis` (0 = no claim)
@@ -57,10 +58,17 @@ BASIS = ("unspecified", "stated", "cluster_specialisation", "programme_specialis
 BASIS_TERMS = {str(CKG.BasisStated): 1, str(CKG.BasisClusterSpecialisation): 2,
                str(CKG.BasisProgrammeSpecialisation): 3, str(CKG.BasisProjectParticipation): 4}
 #: how a claim of each basis is worded in a why-line
-BASIS_LABELS = {"unspecified": "claimed", "stated": "stated by its source",
-                "cluster_specialisation": "inferred from its cluster's specialisation",
-                "programme_specialisation": "inferred from its programme's specialisation",
-                "project_participation": "inferred from its project participation"}
+BASIS_LABELS = {"unspecified": N_("claimed"), "stated": N_("stated by its source"),
+                "cluster_specialisation": N_("inferred from its cluster's specialisation"),
+                "programme_specialisation": N_("inferred from its programme's specialisation"),
+                "project_participation": N_("inferred from its project participation")}
+
+
+def basis_label(basis: str) -> Reason:
+    """How a claim of ``basis`` is worded in a why-line, ready to translate."""
+    return reason(BASIS_LABELS[basis])
+
+
 #: how far a claim of each basis is trusted: a source that says it outweighs an inference
 #: (a claim without a basis is taken as its source's word, as the sheets' rule has always been)
 BASIS_WEIGHTS = {"unspecified": 1.0, "stated": 1.0, "cluster_specialisation": 0.6,
@@ -123,14 +131,20 @@ class TrackRecord:
                 "first_year": self.first_year, "last_year": self.last_year, "coordinated": self.coordinated,
                 "strength": round(self.strength, 6)}
 
-    def why(self, whom: str = "your members") -> str:
+    def why(self, whom: str | Reason | None = None) -> Reason:
         """``worked with 2 of your members in 3 H2020 projects (2016–2019), coordinated 1``."""
         n, k = len(self.partners), len(self.projects)
-        years = ""
-        if self.first_year is not None:
-            years = f" ({self.first_year})" if self.first_year == self.last_year else f" ({self.first_year}–{self.last_year})"
-        text = f"worked with {n} of {whom} in {k} H2020 project{'s' if k != 1 else ''}{years}"
-        return text + (f", coordinated {self.coordinated}" if self.coordinated else "")
+        whom = reason(N_("your members")) if whom is None else whom
+        if self.first_year is None:
+            years = ""
+        elif self.first_year == self.last_year:
+            years = reason(N_(" (%(year)s)"), year=str(self.first_year))
+        else:
+            years = reason(N_(" (%(first)s–%(last)s)"), first=str(self.first_year), last=str(self.last_year))
+        message = N_("worked with %(count)s of %(whom)s in %(projects)s H2020 project%(years)s") if k == 1 \
+            else N_("worked with %(count)s of %(whom)s in %(projects)s H2020 projects%(years)s")
+        text = reason(message, count=n, whom=whom, projects=k, years=years)
+        return join([text, reason(N_("coordinated %(count)s"), count=self.coordinated) if self.coordinated else ""], ", ")
 
 
 @dataclass

@@ -95,6 +95,7 @@ import scipy.sparse as sp
 from clusterkg.graph.analysis.profiles import (Names, cluster_industry_matrix, dense_row, holdings,
                                                holdings_by_competency, industry_profiles, names, tfidf_profiles)
 from clusterkg.graph.analysis.evidence import choose_template, related_industry_profiles
+from clusterkg.graph.reasons import N_, Reason, join, reason
 from clusterkg.graph.analysis.templates import Template, list_templates, load_template
 from clusterkg.graph.errors import InvalidInput
 from clusterkg.graph.projection import Projection
@@ -103,6 +104,8 @@ __all__ = ["Gap", "GapReport", "LENSES", "find_gaps", "resolve_cluster_arg", "te
 
 LENSES = ("target", "peers", "demand")
 COMBINATION_RULE = "sum of lens scores"
+#: a lens's name in the combined why-line ("peers: 3 of 4 peer clusters have it ...")
+LENS_WORDS = {"target": N_("target"), "peers": N_("peers"), "demand": N_("demand")}
 #: peers taken by profile similarity, on top of the clusters sharing an industry
 DEFAULT_PEERS_K = 10
 #: a competency fewer peers have (by weight) is not something "clusters like this one commonly have"
@@ -245,7 +248,7 @@ def find_gaps(projection: Projection, cluster: int | str, lens: str = "all",
 
     has = _cluster_has(projection, row)
     specificity = projection.competency_specificity
-    notes: dict[str, str] = {}
+    notes: dict[str, Reason] = {}
     found: dict[str, _Lens] = {}
     template_info, peer_info = None, []
 
@@ -253,14 +256,15 @@ def find_gaps(projection: Projection, cluster: int | str, lens: str = "all",
     chosen = None
     if "target" in lenses and template is None and cold:
         template, fit = choose_template(projection, row)
-        chosen = template and f"chosen for the cluster's industries (fit {fit:.2f}): no competency is recorded for it"
+        chosen = template and reason(N_("chosen for the cluster's industries (fit %(fit)s): no competency is recorded for it"),
+                                     fit=f"{fit:.2f}")
     if "target" in lenses:
         if template is None:
-            notes["target"] = "no template given: choose a value-chain template (CLI: --template NAME or --template-file CSV)"
+            notes["target"] = reason(N_("no template given: choose a value-chain template (CLI: --template NAME or --template-file CSV)"))
         else:
             found["target"], template_info = _target(projection, template, has, specificity, chosen)
             if not found["target"].mask.any():
-                notes["target"] = f"the cluster has every competency template {template.id!r} requires"
+                notes["target"] = reason(N_("the cluster has every competency template %(template)s requires"), template=repr(template.id))
     if "peers" in lenses:
         lens_found, peer_info, note = (_industry_peers if cold else _peers)(projection, row, has, specificity, peers_k, min_share)
         if lens_found is not None:
@@ -287,7 +291,8 @@ def find_gaps(projection: Projection, cluster: int | str, lens: str = "all",
             scores = {name: round(g.score, 6) for name, g in parts}
             combined.append(Gap(*_competency(projection, column), "combined", float(total[column]),
                                 {"lenses": list(scores), "scores": scores},
-                                " | ".join(f"{name}: {g.why}" for name, g in parts), int(column)))
+                                join((reason(N_("%(lens)s: %(why)s"), lens=reason(LENS_WORDS[name]), why=g.why)
+                                      for name, g in parts), " | "), int(column)))
     info = projection.clusters.iloc[row]
     return GapReport(
         cluster={"iri": info["iri"], "id": info["id"], "label": info["label"]},
@@ -317,13 +322,14 @@ def _target(p: Projection, template: Template, has: np.ndarray, specificity: np.
     mask[columns[missing]] = True
     requirement_of = dict(zip(columns.tolist(), template.requirements))
 
-    def explain(column: int) -> tuple[dict, str]:
+    def explain(column: int) -> tuple[dict, Reason]:
         requirement = requirement_of[column]
         return ({"template": template.id, "template_label": template.label, "step": requirement.step,
                  "weight": float(requirement.weight), "specificity": round(float(specificity[column]), 6),
                  "source_url": requirement.source_url, "source_quote": requirement.source_quote},
-                f"required by {template.label}, step {requirement.step!r} (weight {requirement.weight:g}); no tied organisation has it"
-                + (f"; template {chosen}" if chosen else ""))
+                join([reason(N_("required by %(template)s, step %(step)s (weight %(weight)s); no tied organisation has it"),
+                             template=template.label, step=repr(requirement.step), weight=f"{requirement.weight:g}"),
+                      reason(N_("template %(chosen)s"), chosen=chosen) if chosen else ""]))
 
     info = {
         "id": template.id, "label": template.label, "source": template.source,
@@ -339,7 +345,7 @@ def _peers(p: Projection, row: int, has: np.ndarray, specificity: np.ndarray, k:
     n_clusters = binary.shape[0]
     with_data = np.diff(binary.indptr) > 0
     if not with_data[row]:
-        return None, [], "no organisation tied to this cluster has a recorded competency, so it has no profile to compare"
+        return None, [], reason(N_("no organisation tied to this cluster has a recorded competency, so it has no profile to compare"))
     profiles = tfidf_profiles(p)
     similarity = _cosine_with(profiles, p.cached("gaps.tfidf_by_competency", lambda: profiles.tocsc()), row)
     industries = cluster_industry_matrix(p)
@@ -359,7 +365,7 @@ def _peers(p: Projection, row: int, has: np.ndarray, specificity: np.ndarray, k:
     keep = keep[closeness[keep] > 0]
     peers = pool[keep]
     if len(peers) == 0:
-        return None, [], "no peer cluster: none shares an industry or competencies with this one"
+        return None, [], reason(N_("no peer cluster: none shares an industry or competencies with this one"))
     weight = np.zeros(n_clusters)
     weight[peers] = closeness[keep]
     share = np.asarray(binary[peers].T @ weight[peers]).ravel() / weight[peers].sum()  # touches k rows only
@@ -371,27 +377,28 @@ def _peers(p: Projection, row: int, has: np.ndarray, specificity: np.ndarray, k:
         "weight": round(float(weight[c]), 6), "similarity": round(float(similarity[c]), 6),
         "industry_similarity": round(float(industry_similarity[c]), 6), "shared_industries": int(shared[c]),
     } for c in peers]
-    explain = _peer_explainer(p, clusters, peers, weight, share, specificity, "peer clusters")
+    explain = _peer_explainer(p, clusters, peers, weight, share, specificity, reason(N_("peer clusters")))
     return _Lens(np.where(mask, share * specificity, 0.0), mask, explain), peer_info, None
 
 
-def _peer_explainer(p: Projection, clusters, peers, weight, share, specificity, who: str, basis: str | None = None):
+def _peer_explainer(p: Projection, clusters, peers, weight, share, specificity, who: Reason, basis: str | None = None):
     """``explain(column)`` of a peer lens: which of the weighted ``peers`` hold the competency."""
     columns = holdings_by_competency(p)
 
-    def explain(column: int) -> tuple[dict, str]:
+    def explain(column: int) -> tuple[dict, Reason]:
         holders = columns.indices[columns.indptr[column]:columns.indptr[column + 1]]
         having = holders[weight[holders] > 0]
         having = having[np.argsort(-weight[having], kind="stable")]
         shown = [clusters.label[c] for c in having[:5]]
-        more = f" and {len(having) - 5} more" if len(having) > 5 else ""
+        more = reason(N_(" and %(count)s more"), count=len(having) - 5) if len(having) > 5 else ""
         evidence = {"share": round(float(share[column]), 6), "specificity": round(float(specificity[column]), 6),
                     "peers_having": int(len(having)), "peers": int(len(peers)),
                     **({"basis": basis} if basis else {}),
                     "having": [{"iri": clusters.iri[c], "id": clusters.id[c], "label": clusters.label[c],
                                 "weight": round(float(weight[c]), 6)} for c in having[:_SHOWN_EVIDENCE]]}
-        return evidence, (f"{len(having)} of {len(peers)} {who} have it "
-                          f"(weighted share {share[column]:.2f}): {', '.join(shown)}{more}")
+        return evidence, reason(N_("%(count)s of %(peers)s %(who)s have it (weighted share %(share)s): %(clusters)s%(more)s"),
+                                count=len(having), peers=len(peers), who=who, share=f"{share[column]:.2f}",
+                                clusters=shown, more=more)
 
     return explain
 
@@ -409,7 +416,7 @@ def _industry_peers(p: Projection, row: int, has: np.ndarray, specificity: np.nd
     ranked = np.argsort(-closeness, kind="stable")[:k]
     peers = ranked[closeness[ranked] > 0]
     if len(peers) == 0:
-        return None, [], "no competency is recorded for this cluster and no cluster with competency data shares or relates to its industries"
+        return None, [], reason(N_("no competency is recorded for this cluster and no cluster with competency data shares or relates to its industries"))
     weight = np.zeros(len(closeness))
     weight[peers] = closeness[peers]
     share = np.asarray(binary[peers].T @ weight[peers]).ravel() / weight[peers].sum()
@@ -419,9 +426,9 @@ def _industry_peers(p: Projection, row: int, has: np.ndarray, specificity: np.nd
                   "weight": round(float(weight[c]), 6), "similarity": 0.0,
                   "industry_similarity": round(float(closeness[c]), 6), "shared_industries": 0} for c in peers]
     explain = _peer_explainer(p, clusters, peers, weight, share, specificity,
-                              "clusters of the same or related industries", basis="industries")
+                              reason(N_("clusters of the same or related industries")), basis="industries")
 
-    note = "no competency is recorded for this cluster: its peers are the clusters closest by industry"
+    note = reason(N_("no competency is recorded for this cluster: its peers are the clusters closest by industry"))
     return _Lens(np.where(mask, share * specificity, 0.0), mask, explain), peer_info, note
 
 
@@ -434,24 +441,24 @@ def _demand(p: Projection, row: int, has: np.ndarray, specificity: np.ndarray):
     from_members = np.asarray(member_needs.T @ strength_of).ravel() if len(members) else np.zeros(len(declared))
     needed = declared | (from_members > 0)
     if not needed.any():
-        return None, "no declared needs for this cluster"
+        return None, reason(N_("no declared needs for this cluster"))
     strength = np.where(declared, 1.0, np.minimum(from_members, 1.0))
     mask = needed & ~has
     if not mask.any():
-        return None, "every declared need is met by an organisation tied to the cluster"
+        return None, reason(N_("every declared need is met by an organisation tied to the cluster"))
     by_competency = member_needs.tocsc()
     organisations = names(p, "organisation")
 
-    def explain(column: int) -> tuple[dict, str]:
+    def explain(column: int) -> tuple[dict, Reason]:
         local = by_competency.indices[by_competency.indptr[column]:by_competency.indptr[column + 1]]
         local = sorted(local, key=lambda i: (-strength_of[i], organisations.label[members[i]]))
         needers = [{"iri": organisations.iri[members[i]], "id": organisations.id[members[i]],
                     "label": organisations.label[members[i]], "tie": float(strength_of[i])} for i in local]
-        who = (["the cluster itself"] if declared[column] else []) + [n["label"] for n in needers[:5]]
-        more = f" and {len(needers) - 5} more" if len(needers) > 5 else ""
+        who = ([reason(N_("the cluster itself"))] if declared[column] else []) + [n["label"] for n in needers[:5]]
+        more = reason(N_(" and %(count)s more"), count=len(needers) - 5) if len(needers) > 5 else ""
         return ({"strength": round(float(strength[column]), 6), "specificity": round(float(specificity[column]), 6),
                  "declared_by_cluster": bool(declared[column]), "needed_by": needers[:_SHOWN_EVIDENCE]},
-                f"needed by {', '.join(who)}{more}; no tied organisation has it")
+                reason(N_("needed by %(who)s%(more)s; no tied organisation has it"), who=who, more=more))
 
     return _Lens(np.where(mask, strength * specificity, 0.0), mask, explain), None
 

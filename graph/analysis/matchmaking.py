@@ -84,6 +84,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from clusterkg.graph.reasons import N_, Reason, join, reason
 from clusterkg.graph.errors import AmbiguousName, InvalidInput, NotFound
 from clusterkg.graph.projection import Projection
 
@@ -159,7 +160,7 @@ class MeetingPlan:
             for m in r.meetings:
                 rows.append({"round": r.number, "a": m.a["label"], "b": m.b["label"], "score": m.score, "why": m.why})
             for p in r.sitting_out:
-                rows.append({"round": r.number, "a": p["label"], "b": "", "score": 0.0, "why": "sits out this round"})
+                rows.append({"round": r.number, "a": p["label"], "b": "", "score": 0.0, "why": reason(N_("sits out this round"))})
         return pd.DataFrame(rows, columns=["round", "a", "b", "score", "why"])
 
 
@@ -226,15 +227,17 @@ def _clusters_of(p: Projection, entity: tuple[str, int]) -> set[int]:
     return {row} if kind == "cluster" else {int(c) for c in p.clusters_of(row)}
 
 
-def _familiarity(p: Projection, a: tuple[str, int], b: tuple[str, int]) -> tuple[float, str]:
+def _familiarity(p: Projection, a: tuple[str, int], b: tuple[str, int]) -> tuple[float, Reason | str]:
     """How much of a meeting's value is kept when the two already know each other, and why."""
     shared = sorted(_clusters_of(p, a) & _clusters_of(p, b))
     if shared:
-        return SAME_CLUSTER_FACTOR, f"already together in {p.clusters['label'].iat[shared[0]]} (value ×{SAME_CLUSTER_FACTOR:g})"
+        return SAME_CLUSTER_FACTOR, reason(N_("already together in %(cluster)s (value ×%(factor)s)"),
+                                           cluster=p.clusters['label'].iat[shared[0]], factor=f"{SAME_CLUSTER_FACTOR:g}")
     if a[0] == b[0] == "cluster":
         partnerships = p.partners_of(a[1]).get(b[1])
         if partnerships:
-            return PARTNER_FACTOR, f"already partners via {partnerships[0]} (value ×{PARTNER_FACTOR:g})"
+            return PARTNER_FACTOR, reason(N_("already partners via %(partnership)s (value ×%(factor)s)"),
+                                          partnership=partnerships[0], factor=f"{PARTNER_FACTOR:g}")
     return 1.0, ""
 
 
@@ -342,14 +345,16 @@ def describe_meeting(p: Projection, people, entities, score, has, needs, i: int,
     b_offers = _offers(p, has, needs, j, i)
     a, b = people[i]["label"], people[j]["label"]
     if a_offers or b_offers:
-        parts = [f"{a} offers {', '.join(a_offers)}" if a_offers else f"{a} has nothing on record that {b} lacks",
-                 f"{b} offers {', '.join(b_offers)}" if b_offers else f"{b} has nothing on record that {a} lacks"]
+        parts = [reason(N_("%(a)s offers %(competencies)s"), a=a, competencies=list(a_offers)) if a_offers
+                 else reason(N_("%(a)s has nothing on record that %(b)s lacks"), a=a, b=b),
+                 reason(N_("%(a)s offers %(competencies)s"), a=b, competencies=list(b_offers)) if b_offers
+                 else reason(N_("%(a)s has nothing on record that %(b)s lacks"), a=b, b=a)]
     else:
-        parts = ["no complementary competencies on record: a chance to exchange profiles"]
+        parts = [reason(N_("no complementary competencies on record: a chance to exchange profiles"))]
     note = _familiarity(p, entities[i], entities[j])[1]
     if note:
         parts.append(note)
-    return Meeting(people[i], people[j], round(float(score[i, j]), 6), a_offers, b_offers, "; ".join(parts))
+    return Meeting(people[i], people[j], round(float(score[i, j]), 6), a_offers, b_offers, join(parts))
 
 
 def _offers(p: Projection, has: sp.csr_matrix, needs: sp.csr_matrix, giver: int, taker: int) -> tuple[str, ...]:

@@ -101,9 +101,10 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from clusterkg.graph.analysis.evidence import BASIS, BASIS_LABELS, BASIS_WEIGHTS, TrackRecord, evidence_of
-from clusterkg.graph.analysis.gaps import GapReport, find_gaps, resolve_cluster_arg
+from clusterkg.graph.analysis.evidence import BASIS, BASIS_WEIGHTS, TrackRecord, basis_label, evidence_of
+from clusterkg.graph.analysis.gaps import LENS_WORDS, GapReport, find_gaps, resolve_cluster_arg
 from clusterkg.graph.analysis.profiles import concept, names
+from clusterkg.graph.reasons import N_, Reason, join, reason
 from clusterkg.graph.analysis.templates import Template
 from clusterkg.graph.errors import InvalidInput, NotFound
 from clusterkg.graph.projection import ORGANISATION_TYPES, Projection, local_name
@@ -313,7 +314,7 @@ def search_partners(projection: Projection, cluster: int | str, competencies: Se
             raise InvalidInput(f"preference {name} must be a number >= 0, not {value!r}")
     row = resolve_cluster_arg(projection, cluster)
     p = projection
-    notes: list[str] = []
+    notes: list[Reason] = []
     eligible = _Eligibility(p, row, filters)  # checks the filters before any work
     specificity = p.competency_specificity
 
@@ -333,7 +334,7 @@ def search_partners(projection: Projection, cluster: int | str, competencies: Se
         columns = [g.competency_index for g in report.combined]
         weights = np.array([g.score for g in report.combined], dtype=np.float64)
         gap_source = {"source": "gaps", "lens": lens}
-        notes.extend(f"{name}: {note}" for name, note in report.notes.items())
+        notes.extend(reason(N_("%(lens)s: %(why)s"), lens=reason(LENS_WORDS[name]), why=note) for name, note in report.notes.items())
     columns = np.array(columns, dtype=np.int64)
     profile = p.cluster_competency.getrow(row)
     in_cluster = set(profile.indices[profile.data > 0].tolist())
@@ -344,7 +345,7 @@ def search_partners(projection: Projection, cluster: int | str, competencies: Se
     info = p.clusters.iloc[row]
     cluster_json = {"iri": info["iri"], "id": info["id"], "label": info["label"], "countries": list(info["countries"])}
     if len(columns) == 0:
-        notes.append("no missing competencies found, so there is nothing to search partners for")
+        notes.append(reason(N_("no missing competencies found, so there is nothing to search partners for")))
         return PartnerSearch(cluster_json, gap, (), Cover((), 0.0, ()), (), filters, preferences, 0, tuple(notes))
 
     total = float(weights.sum())
@@ -378,7 +379,7 @@ def search_partners(projection: Projection, cluster: int | str, competencies: Se
                                  float(coverage[position]), bool(domestic[position]), position in in_cover,
                                  eligible.track_record(o)))
     if not len(candidates):
-        notes.append("no organisation outside the cluster that passes the filters has any of these competencies")
+        notes.append(reason(N_("no organisation outside the cluster that passes the filters has any of these competencies")))
     resources = _resources(p, columns, weights, total, eligible, limit)
     return PartnerSearch(
         cluster=cluster_json, gap=gap, partners=tuple(partners),
@@ -562,20 +563,26 @@ def _partner(p: Projection, row: int, o: int, hit_columns, hit_weights, score: f
     parts = []
     for cover in covers:
         via = [v["label"] for v in cover["via"] if v["iri"] != cover["competency"]["iri"]]
-        known = "/".join(BASIS_LABELS[b] for b in cover["basis"] if b != "unspecified")
-        detail = ", ".join(x for x in ((f"via {', '.join(via)}" if via else ""), known) if x)
-        parts.append(cover["competency"]["label"] + (f" ({detail})" if detail else ""))
-    where = ", ".join(c["label"] for c in clusters) or "outside any cluster"
-    why = f"covers {', '.join(parts)}; {where}"
-    if organisation["country"]:
-        why += f" ({organisation['country']}{', domestic' if domestic else ''})"
+        known = join((basis_label(b) for b in cover["basis"] if b != "unspecified"), "/")
+        detail = join([reason(N_("via %(competencies)s"), competencies=via) if via else "", known], ", ")
+        parts.append(reason(N_("%(competency)s (%(detail)s)"), competency=cover["competency"]["label"], detail=detail)
+                     if detail else cover["competency"]["label"])
+    where = [c["label"] for c in clusters] or reason(N_("outside any cluster"))
+    if organisation["country"] and domestic:
+        where = reason(N_("%(clusters)s (%(country)s, domestic)"), clusters=where, country=organisation["country"])
+    elif organisation["country"]:
+        where = reason(N_("%(clusters)s (%(country)s)"), clusters=where, country=organisation["country"])
+    lines = [reason(N_("covers %(competencies)s"), competencies=parts), where]
     if track is not None:
-        why += f"; {track.why()}"
+        lines.append(track.why())
     for tie in ties:
         if tie["partnerships"]:
-            why += f"; {tie['cluster']['label']} already partners via {', '.join(tie['partnerships'])}"
+            lines.append(reason(N_("%(cluster)s already partners via %(partnerships)s"), cluster=tie["cluster"]["label"],
+                                partnerships=tie["partnerships"]))
         if tie["shared_members"]:
-            why += f"; {tie['cluster']['label']} shares {tie['shared_members']} member(s) with this cluster"
+            lines.append(reason(N_("%(cluster)s shares %(count)s member(s) with this cluster"),
+                                cluster=tie["cluster"]["label"], count=tie["shared_members"]))
+    why = join(lines)
     kinds = ["competency claims"] + (["project co-participation"] if track is not None else []) \
         + (["cluster ties"] if ties else [])
     return Partner(organisation, score, coverage, tuple(covers), tuple(clusters), tuple(ties), domestic, in_cover, why,
@@ -636,9 +643,16 @@ def _best(scores: np.ndarray, tie_break, limit: int) -> list[int]:
     return sorted(positions.tolist(), key=lambda i: (-scores[i], tie_break(i)))[:limit]
 
 
-def _kind_words(kind: str) -> str:
-    """``TestBed`` -> ``test bed`` for the why line."""
-    return re.sub(r"(?<!^)(?=[A-Z])", " ", kind).lower() if kind else "resource"
+#: a resource's kind (``ckg:resourceKind``'s local name) as words in a why-line
+RESOURCE_KIND_WORDS = {"Equipment": N_("equipment"), "Laboratory": N_("laboratory"), "TestBed": N_("test bed"),
+                       "PilotLine": N_("pilot line"), "Facility": N_("facility"), "Service": N_("service"), "": N_("resource")}
+
+
+def _kind_words(kind: str) -> Reason | str:
+    """``TestBed`` -> ``test bed`` for the why line (a kind not known here: its name split into words)."""
+    if kind in RESOURCE_KIND_WORDS:
+        return reason(RESOURCE_KIND_WORDS[kind])
+    return re.sub(r"(?<!^)(?=[A-Z])", " ", kind).lower()
 
 
 def _resources(p: Projection, columns: np.ndarray, weights: np.ndarray, total: float, eligible: _Eligibility,
@@ -664,9 +678,10 @@ def _resources(p: Projection, columns: np.ndarray, weights: np.ndarray, total: f
         resource = p.resources.iloc[r]
         covers = [concept(p, "competency", int(columns[h])) for h in hits]
         organisation = _organisation(p, o)
-        clusters = ", ".join(names(p, "cluster").label[int(c)] for c in _clusters_of(p, o))
+        clusters = [names(p, "cluster").label[int(c)] for c in _clusters_of(p, o)]
         found.append(ResourceMatch(
             {"iri": resource["iri"], "label": resource["label"], "kind": resource["kind"]}, organisation,
             tuple(covers), float(scores[position]),
-            f"{_kind_words(resource['kind'])} of {organisation['label']} ({clusters}) for {', '.join(c['label'] for c in covers)}"))
+            reason(N_("%(kind)s of %(organisation)s (%(clusters)s) for %(competencies)s"), kind=_kind_words(resource["kind"]),
+                   organisation=organisation["label"], clusters=clusters, competencies=[c["label"] for c in covers])))
     return found

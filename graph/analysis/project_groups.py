@@ -41,6 +41,7 @@ import pandas as pd
 from rdflib import URIRef
 
 from clusterkg.graph.analysis.roundtable import Theme, resolve_theme
+from clusterkg.graph.reasons import N_, join, reason
 from clusterkg.graph.errors import InvalidInput
 from clusterkg.graph.projection import Projection
 from clusterkg.ontology.namespace import sparql_prefixes
@@ -168,19 +169,22 @@ def _evidence(p: Projection, o: int, group: list[int], org_clusters: dict[int, s
         joint = projects.get(g, {}).get(o)
         if joint:
             titles = sorted(set(joint))
-            found.append(f"took part in {len(titles)} funded project(s) with {p.organisations['label'].iat[g]}"
-                         f" ({titles[0]}{', ...' if len(titles) > 1 else ''})")
+            found.append(reason(N_("took part in %(count)s funded project(s) with %(organisation)s (%(titles)s)"),
+                                count=len(titles), organisation=p.organisations['label'].iat[g],
+                                titles=[titles[0]] + (["..."] if len(titles) > 1 else [])))
             continue
         shared = mine & org_clusters[g]
         if shared:
-            found.append(f"shares {p.clusters['label'].iat[min(shared)]} with {p.organisations['label'].iat[g]}")
+            found.append(reason(N_("shares %(cluster)s with %(organisation)s"), cluster=p.clusters['label'].iat[min(shared)],
+                                organisation=p.organisations['label'].iat[g]))
             continue
         for c in sorted(mine):
             partners = p.partners_of(c)
             hit = next((d for d in sorted(org_clusters[g]) if d in partners), None)
             if hit is not None:
-                found.append(f"{p.clusters['label'].iat[c]} partners with {p.clusters['label'].iat[hit]} "
-                             f"({p.organisations['label'].iat[g]}) via {partners[hit][0]}")
+                found.append(reason(N_("%(cluster)s partners with %(other)s (%(organisation)s) via %(partnership)s"),
+                                    cluster=p.clusters['label'].iat[c], other=p.clusters['label'].iat[hit],
+                                    organisation=p.organisations['label'].iat[g], partnership=partners[hit][0]))
                 break
     return found
 
@@ -191,13 +195,14 @@ def _member(p, o, rank, fills, deepens, evidence, new_cluster, gain, org_cluster
     clusters = [{"iri": p.clusters["iri"].iat[c], "id": p.clusters["id"].iat[c], "label": p.clusters["label"].iat[c]}
                 for c in sorted(org_clusters[o], key=lambda c: p.clusters["label"].iat[c])]
     if filled:
-        parts = [f"fills {', '.join(filled[:_SHOWN])}" + (f" and {len(filled) - _SHOWN} more" if len(filled) > _SHOWN else "")]
+        more = reason(N_(" and %(count)s more"), count=len(filled) - _SHOWN) if len(filled) > _SHOWN else ""
+        parts = [reason(N_("fills %(competencies)s%(more)s"), competencies=filled[:_SHOWN], more=more)]
     else:
-        parts = ["adds depth in " + ", ".join(sorted(labels.iat[k] for k in deepens)[:_SHOWN])]
+        parts = [reason(N_("adds depth in %(competencies)s"), competencies=sorted(labels.iat[k] for k in deepens)[:_SHOWN])]
     if rank > 1 and new_cluster:
-        parts.append("brings " + ", ".join(c["label"] for c in clusters) + " into the group")
+        parts.append(reason(N_("brings %(clusters)s into the group"), clusters=[c["label"] for c in clusters]))
     parts += evidence[:2]
     return {"rank": rank, "iri": p.organisations["iri"].iat[o], "id": p.organisations["id"].iat[o],
             "label": p.organisations["label"].iat[o], "type": p.organisations["type"].iat[o],
             "country": p.organisations["country"].iat[o], "clusters": clusters, "fills": filled,
-            "evidence": evidence, "gain": round(gain, 6), "why": "; ".join(parts)}
+            "evidence": evidence, "gain": round(gain, 6), "why": join(parts)}

@@ -118,8 +118,9 @@ import numpy as np
 import pandas as pd
 
 from clusterkg.graph.analysis.profiles import (BROAD_INDUSTRY_SCHEMES, competency_profiles, concept, dense_row,
-                                               join_labels, row_indices, top_competencies)
+                                               row_indices, top_competencies)
 from clusterkg.graph.analysis.evidence import cluster_collaboration, evidence_of, related_industry_profiles
+from clusterkg.graph.reasons import N_, Reason, and_list, join, reason
 from clusterkg.graph.errors import InvalidInput
 from clusterkg.graph.projection import Projection
 
@@ -331,8 +332,9 @@ def recommend_clusters(projection: Projection, cluster: str, limit: int = 10, in
         ))
     note = None
     if mine.size == 0:
-        note = (f"no competencies are recorded for {p.clusters['label'].iat[me]}: complementarity cannot be measured, "
-                "so industries, project co-participation, the cluster graph and location rank candidates")
+        note = reason(N_("no competencies are recorded for %(cluster)s: complementarity cannot be measured, "
+                         "so industries, project co-participation, the cluster graph and location rank candidates"),
+                      cluster=p.clusters['label'].iat[me])
     return Recommendations(cluster=concept(p, "cluster", me), limit=limit, include_existing=include_existing,
                            items=tuple(items), note=note, score=SCORE_FORMULA)
 
@@ -345,13 +347,13 @@ def _proximity(p: Projection, me: int) -> np.ndarray:
                      for r, c in zip(p.clusters["regions"], p.clusters["countries"])])
 
 
-def _place(p: Projection, me: int, other: int, proximity: float) -> str:
+def _place(p: Projection, me: int, other: int, proximity: float) -> Reason | str:
     if proximity >= 1.0:
         shared = sorted(set(p.clusters["regions"].iat[me]) & set(p.clusters["regions"].iat[other]))
-        return "same region (" + ", ".join(p.labels.get(r, r.rsplit("/", 1)[-1]) for r in shared[:2]) + ")"
+        return reason(N_("same region (%(regions)s)"), regions=[p.labels.get(r, r.rsplit("/", 1)[-1]) for r in shared[:2]])
     if proximity > 0:
         shared = sorted(set(p.clusters["countries"].iat[me]) & set(p.clusters["countries"].iat[other]))
-        return f"same country ({', '.join(shared)})"
+        return reason(N_("same country (%(countries)s)"), countries=shared)
     return ""
 
 
@@ -396,30 +398,40 @@ def _resource_allocation(graph: nx.Graph, me: int, n: int) -> np.ndarray:
 
 
 def _why(offer, you_offer, shared_industries, shared_partners, shared_members, existing, together=None,
-         related=(), place="") -> str:
+         related=(), place="") -> Reason:
     parts = []
     if offer:
-        parts.append(f"they have {join_labels(offer)} which you lack")
+        parts.append(reason(N_("they have %(competencies)s which you lack"), competencies=_labels(offer)))
     if you_offer:
-        parts.append(f"you have {join_labels(you_offer)} which they lack")
+        parts.append(reason(N_("you have %(competencies)s which they lack"), competencies=_labels(you_offer)))
     if shared_industries:
-        parts.append(f"both in {join_labels(shared_industries[:2])}")
+        parts.append(reason(N_("both in %(industries)s"), industries=_labels(shared_industries[:2])))
     elif related:
-        parts.append("related industries (" + "; ".join(f"{a['label']} ~ {b['label']}" for a, b in related) + ")")
+        parts.append(reason(N_("related industries (%(pairs)s)"),
+                            pairs=join((f"{a['label']} ~ {b['label']}" for a, b in related), "; ")))
     if together:
         years = ""
         if together["first_year"] is not None:
             first, last = together["first_year"], together["last_year"]
-            years = f" ({first})" if first == last else f" ({first}–{last})"
+            years = reason(N_(" (%(year)s)"), year=str(first)) if first == last \
+                else reason(N_(" (%(first)s–%(last)s)"), first=str(first), last=str(last))
         n = together["projects"]
-        parts.append(f"members worked together in {n} H2020 project{'s' if n != 1 else ''}{years}")
+        message = N_("members worked together in %(projects)s H2020 project%(years)s") if n == 1 \
+            else N_("members worked together in %(projects)s H2020 projects%(years)s")
+        parts.append(reason(message, projects=n, years=years))
     if shared_partners:
         n = len(shared_partners)
-        parts.append(f"{n} shared partner{'s' if n > 1 else ''} ({', '.join(shared_partners[:3])}{', …' if n > 3 else ''})")
+        message = N_("%(count)s shared partner (%(partners)s)") if n == 1 else N_("%(count)s shared partners (%(partners)s)")
+        parts.append(reason(message, count=n, partners=list(shared_partners[:3]) + (["…"] if n > 3 else [])))
     if shared_members:
-        parts.append(f"{shared_members} shared member{'s' if shared_members > 1 else ''}")
+        message = N_("%(count)s shared member") if shared_members == 1 else N_("%(count)s shared members")
+        parts.append(reason(message, count=shared_members))
     if existing:
-        parts.append(f"already partners via {'; '.join(existing)}")
+        parts.append(reason(N_("already partners via %(partnerships)s"), partnerships=join(existing, "; ")))
     if place:
         parts.append(place)
-    return "; ".join(parts)
+    return join(parts)
+
+
+def _labels(items: list[dict]) -> Reason | str:
+    return and_list([item["label"] for item in items])

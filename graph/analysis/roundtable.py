@@ -47,6 +47,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from clusterkg.graph.reasons import N_, ORGANISATION_TYPE_WORDS, join, reason
 from clusterkg.graph.errors import InvalidInput, NotFound
 from clusterkg.graph.projection import Projection
 
@@ -166,7 +167,7 @@ def plan_round_table(p: Projection, themes: list[str], size: int = 12, stakehold
     note = None
     held = [t.label for t, column in zip(chosen, holders.T) if not column.any()]
     if held:
-        note = "no cluster holds " + ", ".join(held) + ": the table cannot span every theme"
+        note = reason(N_("no cluster holds %(themes)s: the table cannot span every theme"), themes=held)
     return RoundTablePlan(tuple(chosen), size, tuple(invitees), tuple(_talking_points(p, chosen, holders)), note)
 
 
@@ -250,15 +251,15 @@ def _cluster_invitee(p, themes, holders, holds_org, c: int, seated_for: int) -> 
     for t, theme in enumerate(themes):
         if holders[c, t] > 0:
             who = sorted(p.organisations["label"].iat[int(o)] for o in members if holds_org[int(o), t])
-            shown = ", ".join(who[:3]) + (f" and {len(who) - 3} more" if len(who) > 3 else "")
-            parts.append(f"holds {theme.label} ({shown})")
+            more = reason(N_(" and %(count)s more"), count=len(who) - 3) if len(who) > 3 else ""
+            parts.append(reason(N_("holds %(theme)s (%(who)s%(more)s)"), theme=theme.label, who=who[:3], more=more))
     industries = _industries(p, p.clusters["industries"].iat[c])
-    reason = f"seated for {themes[seated_for].label}: " + "; ".join(parts)
     if industries:
-        reason += f"; industry: {', '.join(industries)}"
+        parts.append(reason(N_("industry: %(industries)s"), industries=industries))
+    why = reason(N_("seated for %(theme)s: %(reasons)s"), theme=themes[seated_for].label, reasons=join(parts))
     return {"kind": "cluster", "iri": p.clusters["iri"].iat[c], "id": p.clusters["id"].iat[c],
             "label": p.clusters["label"].iat[c], "type": "cluster", "countries": list(p.clusters["countries"].iat[c]),
-            "industries": industries, "themes": [t.id for i, t in enumerate(themes) if holders[c, i] > 0], "reason": reason}
+            "industries": industries, "themes": [t.id for i, t in enumerate(themes) if holders[c, i] > 0], "reason": why}
 
 
 def _stakeholder_invitee(p, themes, holds_org, o: int, seated_clusters) -> dict:
@@ -270,15 +271,16 @@ def _stakeholder_invitee(p, themes, holds_org, o: int, seated_clusters) -> dict:
     for i, theme in enumerate(themes):
         if holds_org[o, i]:
             named = sorted(labels.iat[k] for k in own & set(theme.columns)) or [theme.label]
-            parts.append(f"holds {', '.join(named[:3])} ({theme.label})")
+            parts.append(reason(N_("holds %(competencies)s (%(theme)s)"), competencies=named[:3], theme=theme.label))
     if not parts:
         member_of = [p.clusters["label"].iat[c] for c in seated_clusters if o in set(int(x) for x in p.members_of(c))]
-        parts.append(f"investor in {', '.join(member_of)}, a cluster at the table")
+        parts.append(reason(N_("investor in %(clusters)s, a cluster at the table"), clusters=member_of))
     country = p.organisations["country"].iat[o]
-    reason = f"{kind.replace('_', ' ')}: " + "; ".join(parts) + (f"; {country}" if country else "")
+    kind_said = reason(ORGANISATION_TYPE_WORDS[kind]) if kind in ORGANISATION_TYPE_WORDS else kind.replace("_", " ")
+    why = reason(N_("%(kind)s: %(reasons)s"), kind=kind_said, reasons=join(parts + [country or ""]))
     return {"kind": "stakeholder", "iri": p.organisations["iri"].iat[o], "id": p.organisations["id"].iat[o],
             "label": p.organisations["label"].iat[o], "type": kind, "countries": [country] if country else [],
-            "industries": _org_industries(p, o), "themes": [t.id for t in held], "reason": reason}
+            "industries": _org_industries(p, o), "themes": [t.id for t in held], "reason": why}
 
 
 def _talking_points(p: Projection, themes: list[Theme], holders: np.ndarray) -> list[dict]:
@@ -292,9 +294,9 @@ def _talking_points(p: Projection, themes: list[Theme], holders: np.ndarray) -> 
     points, seen = [], set()
     shared = set(applied[0]).intersection(*applied[1:])
     for iri in sorted(shared, key=lambda i: (-min(c[i] for c in applied), p.labels.get(i, i))):
-        counts = ", ".join(f"{c[iri]} competencies of {t.label}" for t, c in zip(themes, applied))
+        counts = [reason(N_("%(count)s competencies of %(theme)s"), count=c[iri], theme=t.label) for t, c in zip(themes, applied)]
         points.append({"kind": "industry", "iri": iri, "label": p.labels.get(iri, iri),
-                       "why": f"every theme is applied here ({counts}): what can they do together for it?"})
+                       "why": reason(N_("every theme is applied here (%(counts)s): what can they do together for it?"), counts=counts)})
         seen.add(iri)
     for t, theme in enumerate(themes):
         for u, other in enumerate(themes):
@@ -302,11 +304,13 @@ def _talking_points(p: Projection, themes: list[Theme], holders: np.ndarray) -> 
                 continue
             for iri in sorted((set(applied[t]) & home[u]) - seen, key=lambda i: (-applied[t][i], p.labels.get(i, i))):
                 points.append({"kind": "industry", "iri": iri, "label": p.labels.get(iri, iri),
-                               "why": f"{theme.label} is applied in {p.labels.get(iri, iri)}, the industry of clusters holding {other.label}"})
+                               "why": reason(N_("%(theme)s is applied in %(industry)s, the industry of clusters holding %(other)s"),
+                                             theme=theme.label, industry=p.labels.get(iri, iri), other=other.label)})
                 seen.add(iri)
     for d in p.developments.itertuples():
         touched = [t.label for t in themes if set(d.competencies) & set(t.columns)]
         if touched:
             points.append({"kind": "development", "iri": d.iri, "label": d.label,
-                           "why": f"a development of {p.organisations['label'].iat[d.organisation]} in {', '.join(touched)}"})
+                           "why": reason(N_("a development of %(organisation)s in %(themes)s"),
+                                         organisation=p.organisations['label'].iat[d.organisation], themes=touched)})
     return points[:_TALKING_POINTS]

@@ -56,7 +56,7 @@ def test_every_error_has_one_json_shape(app, path, status):
     assert response.status_code == status
     assert response.is_json
     body = response.get_json()
-    assert set(body) == {"ok", "error", "status"}
+    assert set(body) == {"ok", "error", "status", "code", "message"}
     assert body["ok"] is False and body["status"] == status and body["error"]
 
 

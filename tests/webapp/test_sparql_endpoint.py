@@ -162,7 +162,7 @@ def test_bad_requests_are_4xx_json(server, raw, method, body, headers):
     url = f"{server}/sparql?query=ASK%20%7B" if method == "GET" else f"{server}/sparql"
     reply = raw.request(method, url, body, headers)
     assert 400 <= reply.status < 500
-    assert set(reply.json()) == {"ok", "error", "status"}
+    assert set(reply.json()) == {"ok", "error", "status", "code", "message"}
 
 
 # --------------------------------------------------------------------------- refusals

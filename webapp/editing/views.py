@@ -106,7 +106,7 @@ PROFILE_FIELDS = (
 
 
 def _label(cluster_id: str) -> str:
-    _, rows = state().store.select_values(f"SELECT ?l WHERE {{ <{cluster_iri(cluster_id)}> <{RDFS.label}> ?l }}")
+    _, rows = state().store.select_values(f"SELECT ?l WHERE {{ <{cluster_iri(cluster_id)}> <{RDFS.label}> ?l FILTER(LANG(?l) IN (\"\", \"en\")) }}")
     if not rows:
         raise ApiError(f"unknown cluster {cluster_id!r}", 404)
     return rows[0][0]

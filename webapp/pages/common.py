@@ -23,7 +23,8 @@ from markupsafe import Markup
 from clusterkg.graph.errors import ClusterKGError, InvalidInput, NotFound, StoreFailure
 from clusterkg.graph.projection import Projection, local_name
 from clusterkg.ontology.namespace import DATA
-from clusterkg.webapp.errors import error_response
+from clusterkg.webapp.errors import error_code, error_response, message_of
+from clusterkg.webapp.i18n import say
 from clusterkg.webapp.extension import state
 
 __all__ = [
@@ -167,13 +168,13 @@ def twin_route(bp: Blueprint, rule: str, endpoint: str):
 
 def _page_error(error: ClusterKGError):
     status = int(getattr(error, "status", 400))
-    message = str(error)
+    message = message_of(error)  # a reason, said in the page's language
     if isinstance(error, StoreFailure):  # names the store's path or server: for the log only
         current_app.logger.error("store failure during %s: %s", request.path, error)
         message = gettext("the knowledge store could not answer (the reason is in the server's log); try again later")
     if wants_json():
-        return error_response(message, status, getattr(error, "headers", None))
-    html = render_template("pages/error.html", message=message, status=status)
+        return error_response(message, status, getattr(error, "headers", None), error_code(error))
+    html = render_template("pages/error.html", message=say(message), status=status)
     return Response(html, status=status, content_type="text/html; charset=utf-8")
 
 

@@ -19,7 +19,7 @@ from flask_babel import gettext
 from clusterkg.graph.names import fold_name, spelling_key
 from clusterkg.graph.stats import CLUSTER_COUNTRIES, ORDER, STATS_QUERY
 from clusterkg.webapp.extension import state
-from clusterkg.webapp.i18n import term
+from clusterkg.webapp.i18n import LANGUAGES, localised_names, term
 from clusterkg.webapp.pages import reads
 from clusterkg.webapp.pages.common import page_blueprint, projection, respond, twin_route
 
@@ -45,12 +45,13 @@ def _names(p) -> dict[str, list[tuple[str, list[str], list[str]]]]:
     cache = state().__dict__.setdefault("_home_names", {})
     if p.version not in cache:
         index = {}
+        localised = [localised_names(code) for code in LANGUAGES[1:]]  # names in the other languages ("…"@ru)
         for kind, (attribute, _, _) in KINDS.items():
             frame = getattr(p, attribute)
             alts = frame["alt_labels"] if "alt_labels" in frame else [()] * len(frame)
             rows = []
-            for label, identifier, others in zip(frame["label"], frame["id"], alts):
-                names = [label, identifier, *others]
+            for label, identifier, others, iri in zip(frame["label"], frame["id"], alts, frame["iri"]):
+                names = [label, identifier, *others, *(names_in[iri] for names_in in localised if iri in names_in)]
                 rows.append((fold_name(label), [fold_name(n) for n in names], [spelling_key(n) for n in names]))
             index[kind] = rows
         cache.clear()

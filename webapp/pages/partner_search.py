@@ -46,6 +46,7 @@ from clusterkg.webapp.pages.common import (
 )
 from clusterkg.webapp.pages.drawing import Drawing, edge, node
 from clusterkg.webapp.pages.partner_sparql import partner_ranking_query
+from clusterkg.webapp.i18n import say
 
 __all__ = ["bp", "run_search"]
 
@@ -142,7 +143,7 @@ def result_drawing(p: Projection, data: dict) -> dict:
     for partner in data["partners"][:GRAPH_PARTNER_CAP]:
         organisation = partner["organisation"]
         drawing.add(node(organisation["iri"], organisation["label"], "organisation", entity_url(organisation["iri"]),
-                         {gettext("why"): partner["why"], gettext("evidence"): ", ".join(partner["evidence"]),
+                         {gettext("why"): say(partner["why"]), gettext("evidence"): ", ".join(partner["evidence"]),
                           **({gettext("tied to"): gettext("no cluster")} if partner["outside_clusters"] else {})}))
         for cover in partner["covers"]:
             drawing.connect(edge(organisation["iri"], cover["competency"]["iri"], "has", gettext("has %(competency)s", competency=cover["competency"]["label"])))

@@ -46,7 +46,7 @@
     var r = response && response.response ? response.response : response;
     if (failed) {
       var body = r && r.body, status = r && r.status;
-      var message = body && body.error ? body.error : (r && r.text) || String(response);
+      var message = body && (body.message || body.error) ? (body.message || body.error) : (r && r.text) || String(response);
       if (status === 503 && /timed out/.test(message)) {
         show(t("timedOut", { seconds: config.timeout, message: message }), "error");
       } else {

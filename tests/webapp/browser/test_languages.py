@@ -64,6 +64,12 @@ def test_partner_search_end_to_end_in_russian(page, live_server):
     assert page.get_by_role("heading", name="Наименьший покрывающий набор").is_visible()
     headers = page.locator("#partners thead th").all_text_contents()
     assert headers == ["Место", "Организация", "Тип", "Страна", "Оценка", "Покрытие", "Почему"]
+    # why each partner: said from its templates in Russian, the names from the data as they are
+    whys = page.locator("#partners tbody td.why").all_inner_texts()
+    assert whys and all(w.startswith("покрывает: ") for w in whys), whys
+    assert not [w for w in whys if re.search(r"\b(covers|via|already partners|shares|worked with|domestic)\b", w)], whys
+    gap_whys = page.locator("#gaps tbody td.small").all_inner_texts()
+    assert gap_whys and not [w for w in gap_whys if re.search(r"peer clusters|have it|needed by|required by", w)], gap_whys
     scores = page.locator("#partners tbody td.num:nth-child(5)").all_text_contents()
     assert scores and all(re.fullmatch(r"\d,\d{3}", s) for s in scores), scores  # a decimal comma
     # sorting still reads the numbers, not the localised text
@@ -79,6 +85,22 @@ def test_partner_search_end_to_end_in_russian(page, live_server):
     page.wait_for_selector("#partners tbody tr")
     assert _lang(page) == "en" and page.get_by_role("heading", name="Partners for Silicon Saxony").is_visible()
     assert parse_qs(urlsplit(page.url).query)["gap"] == query["gap"]
+
+
+def test_a_name_in_russian_is_found_and_shown(page, live_server):
+    """Searching the Russian name of a cluster whose source names it in Russian finds it; its page
+    is headed with that name, the English one beside it; in English, the English name."""
+    page.set_extra_http_headers(RUSSIAN)
+    page.goto(live_server + "/")
+    page.get_by_placeholder("например, полупроводники, Medicon, Fraunhofer").fill("Московский инновационный")
+    page.keyboard.press("Enter")
+    page.get_by_role("link", name="Московский инновационный кластер").first.click()
+    page.wait_for_url(re.compile(r"/clusters/moscow-innovation-cluster"))
+    assert page.get_by_role("heading", level=1).text_content() == "Московский инновационный кластер"
+    assert page.locator("h1 + p.muted").text_content() == "Moscow Innovation Cluster"
+    page.get_by_role("navigation", name="Язык").get_by_role("link", name="English").click()
+    page.wait_for_url(re.compile(r"lang=en"))
+    assert page.get_by_role("heading", level=1).text_content() == "Moscow Innovation Cluster"
 
 
 def test_the_explorer_in_russian(page, live_server):

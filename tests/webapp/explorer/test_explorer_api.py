@@ -112,7 +112,7 @@ def test_errors_have_the_one_shape(client, url, status, words):
     response = client.get(url)
     assert response.status_code == status
     body = response.get_json()
-    assert set(body) == {"ok", "error", "status"} and body["ok"] is False and body["status"] == status
+    assert set(body) == {"ok", "error", "status", "code", "message"} and body["ok"] is False and body["status"] == status
     assert words in body["error"]
 
 

@@ -11,7 +11,7 @@ def assert_error(response, status: int) -> str:
     assert response.status_code == status
     assert response.content_type == "application/json"
     body = response.get_json()
-    assert set(body) == {"ok", "error", "status"}
+    assert set(body) == {"ok", "error", "status", "code", "message"}
     assert body["ok"] is False and body["status"] == status and body["error"]
     return body["error"]
 

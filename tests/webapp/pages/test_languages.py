@@ -3,6 +3,7 @@ left in English on the Russian page, the language switch on it, and numbers in t
 
 from __future__ import annotations
 
+import html as html_module
 import json
 import re
 from html.parser import HTMLParser
@@ -283,3 +284,124 @@ def test_an_agenda_in_russian_names_its_items(world):
     assert "Встреча с Silicon Saxony" in html and "Презентации" in html
     english = world[1].get(f"/events/{EVENT}/agenda/cluster/medicon-valley", headers={"Accept-Language": "en"})
     assert "Meeting with Silicon Saxony" in english.get_data(as_text=True)
+
+
+# -- the analyses' why-lines and notes --------------------------------------------------------------
+
+
+def _cells(html: str, css: str) -> list[str]:
+    return [" ".join(html_module.unescape(re.sub(r"<[^>]+>", " ", cell)).split())
+            for cell in re.findall(rf'<td class="{css}">(.*?)</td>', html, re.S)]
+
+
+def test_partner_why_lines_in_both_languages(client):
+    """The why-lines are said from their templates: Russian on the Russian page, English on the
+    English one and in the JSON twin (the API), the same facts in both."""
+    path = "/partner-search?cluster=silicon-saxony"
+    english = _cells(client.get(path + "&lang=en").get_data(as_text=True), "small why")
+    russian = _cells(client.get(path + "&lang=ru").get_data(as_text=True), "small why")
+    data = client.get("/partner-search.json?cluster=silicon-saxony&lang=ru").get_json()
+    assert len(english) == len(russian) == len(data["partners"]) > 3
+    assert [p["why"] for p in data["partners"]] == english
+    for en, ru in zip(english, russian):
+        assert en.startswith("covers ") and ru.startswith("покрывает: ")
+        for word in ("covers", "via ", "already partners", "shares", "worked with", "outside any cluster",
+                     "stated by its source", "inferred from", "domestic", "H2020 project"):
+            assert word not in ru, (word, ru)
+        for said, in_russian in (("worked with", "работала с вашими участниками"), ("already partners via", "уже сотрудничает"),
+                                 ("member(s) with this cluster", "общих участников с этим кластером"),
+                                 ("inferred from its cluster's specialisation", "выведено из специализации её кластера")):
+            assert (said in en) == (in_russian in ru), (said, en, ru)
+    assert any("общих участников" in ru for ru in russian) and any("выведено из" in ru for ru in russian)
+
+
+def test_gap_why_lines_and_recommendations_in_russian(client):
+    html = client.get("/partner-search?cluster=silicon-saxony&lang=ru").get_data(as_text=True)
+    gaps = [cell for cell in _cells(html, "small") if cell.startswith(("цепочка создания стоимости:", "сравнение с аналогами:",
+                                                                      "потребности:"))]
+    assert gaps and not any(word in cell for cell in gaps for word in ("peer clusters", "have it", "needed by", "required by"))
+    page = client.get("/clusters/silicon-saxony/recommendations?lang=ru").get_data(as_text=True)
+    lines = _cells(page, "small")
+    assert lines and all(re.search("[а-я]", line) for line in lines)
+    assert not any(word in line for line in lines for word in ("which you lack", "both in", "same country", "shared partner"))
+
+
+# -- names in the chosen language -----------------------------------------------------------------
+
+MOSCOW = "/clusters/moscow-innovation-cluster"
+
+
+def test_a_cluster_named_in_russian_shows_that_name_under_ru_and_english_under_en(client):
+    russian = client.get(MOSCOW + "?lang=ru").get_data(as_text=True)
+    english = client.get(MOSCOW + "?lang=en").get_data(as_text=True)
+    assert "<h1>Московский инновационный кластер</h1>" in russian
+    assert '<p class="muted" lang="en">Moscow Innovation Cluster</p>' in russian  # the English name beside it
+    assert "<h1>Moscow Innovation Cluster</h1>" in english and "<h1>Московский" not in english
+    listing = client.get("/clusters?country=RU&lang=ru").get_data(as_text=True)
+    assert ">Московский инновационный кластер</a>" in listing and ">Moscow Innovation Cluster</a>" not in listing
+    # the JSON twin keeps the data's (English) label: it is the API
+    assert client.get(MOSCOW + ".json?lang=ru").get_json()["cluster"]["label"] == "Moscow Innovation Cluster"
+
+
+def test_an_organisation_named_in_russian_in_the_partner_search(client):
+    """Aviakor's source names it «Авиакор-авиационный завод»: the Russian page links it by that name."""
+    html = client.get("/organisations/aviakor?lang=ru").get_data(as_text=True)
+    assert "<h1>Авиакор-авиационный завод</h1>" in html
+    assert "<h1>Aviakor</h1>" in client.get("/organisations/aviakor?lang=en").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("text,found", [("Московский инновационный кластер", "moscow-innovation-cluster"),
+                                        ("московский инновационный", "moscow-innovation-cluster"),
+                                        ("Moskovskii innovatsionnyi", "moscow-innovation-cluster"),
+                                        ("Сигнатек", "signatek"), ("Авиакор", "aviakor")])
+def test_search_finds_a_name_in_russian_whatever_the_page_language(client, text, found):
+    for lang in ("en", "ru"):
+        results = client.get("/index.json", query_string={"q": text, "lang": lang}).get_json()["results"]
+        ids = [r["id"] for kind in results.values() for r in kind]
+        assert found in ids[:3], (text, lang, ids[:5])
+
+
+# -- error messages in the chosen language --------------------------------------------------------
+
+
+def test_an_error_keeps_its_english_text_and_code_and_says_its_message_in_the_language(client):
+    english = client.get("/clusters/no-such-cluster.json", headers={"Accept-Language": "en"})
+    russian = client.get("/clusters/no-such-cluster.json", headers={"Accept-Language": "ru"})
+    assert english.status_code == russian.status_code == 404
+    en, ru = english.get_json(), russian.get_json()
+    assert en["error"] == ru["error"] and en["error"].startswith("unknown cluster 'no-such-cluster'")
+    assert en["code"] == ru["code"] == "not_found"
+    assert en["message"] == en["error"]
+    assert ru["message"].startswith("не найдено: кластер 'no-such-cluster'") and "unknown" not in ru["message"]
+    page = client.get("/clusters/no-such-cluster?lang=ru").get_data(as_text=True)
+    assert "не найдено: кластер" in page and "unknown cluster" not in page
+
+
+def test_an_ambiguous_name_and_a_bad_parameter_in_russian(client):
+    answer = client.get("/partner-search.json?cluster=valley&lang=ru").get_json()
+    assert answer["code"] == "ambiguous_name" and "is ambiguous; it matches:" in answer["error"]
+    assert "название 'valley' неоднозначно, подходят:" in answer["message"]
+    bad = client.get("/clusters.json?lang=xx", headers={"Accept-Language": "ru"}).get_json()
+    assert bad["code"] == "invalid_input" and bad["error"] == "parameter 'lang' must be one of en, ru, not 'xx'"
+    assert bad["message"] == "параметр 'lang' должен быть одним из: en, ru, а не 'xx'"
+
+
+def test_an_http_error_of_the_server_in_russian(client):
+    answer = client.get("/no-such-page.json", headers={"Accept-Language": "ru", "Accept": "application/json"})
+    body = answer.get_json()
+    assert answer.status_code == 404 and body["code"] == "not_found"
+    assert body["message"] == "Здесь ничего нет: этот адрес не страница и не ресурс этого сервера."
+    assert body["error"] == "Nothing is here: the address is not a page or resource of this server."
+
+
+def test_dates_are_written_the_locale_way(world):
+    """The blitz session of 2026-05-04: "May 4, 2026" in English, "4 мая 2026 г." in Russian; the
+    events table still sorts by the ISO date."""
+    editor = world[1]
+    english = editor.get(f"/events/{EVENT}", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    russian = editor.get(f"/events/{EVENT}", headers={"Accept-Language": "ru"}).get_data(as_text=True)
+    assert "May 4, 2026" in english and "4 мая 2026\u202fг." in russian
+    listing = editor.get("/events", headers={"Accept-Language": "ru"}).get_data(as_text=True)
+    assert '<td data-value="2026-05-04">4 мая 2026\u202fг.</td>' in listing
+    history = editor.get("/clusters/silicon-saxony/history", headers={"Accept-Language": "ru"}).get_data(as_text=True)
+    assert re.search(r'<td data-value="\d{4}-\d\d-\d\dT[^"]+">\d{1,2} [а-я]+\.? \d{4}\s*г\., \d\d:\d\d:\d\d</td>', history)

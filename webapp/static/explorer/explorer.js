@@ -287,7 +287,7 @@
   function fetchJson(url) {
     return fetch(url, { headers: { Accept: "application/json" } }).then(function (response) {
       return response.json().then(function (body) {
-        if (!response.ok || body.ok === false) throw new Error(body.error || ("HTTP " + response.status));
+        if (!response.ok || body.ok === false) throw new Error(body.message || body.error || ("HTTP " + response.status));
         return body;
       });
     });

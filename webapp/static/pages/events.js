@@ -16,7 +16,7 @@
     var box = form.querySelector(".problems");
     box.textContent = "";
     var title = document.createElement("p");
-    title.textContent = body.error || strings.refused;
+    title.textContent = body.message || body.error || strings.refused;
     box.appendChild(title);
     if (body.problems && body.problems.length) {
       var list = document.createElement("ul");

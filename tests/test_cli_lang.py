@@ -1,0 +1,77 @@
+"""``--lang``: the analysis verbs print their text for people in Russian from the same catalogue
+as the pages; JSON stays the English API; the default comes from the environment."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from clusterkg.cli import cli
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory) -> Path:
+    """The README's store: `clusterkg init` with the bundled dataset (read only by these tests)."""
+    path = tmp_path_factory.mktemp("cli-lang") / "store"
+    result = CliRunner().invoke(cli, ["--store", str(path), "init"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return path
+
+
+def _run(store: Path, *args: str, env: dict | None = None) -> str:
+    environment = {"LANGUAGE": "", "LC_ALL": "", "LC_MESSAGES": "", "LANG": "C.UTF-8", **(env or {})}
+    result = CliRunner(env=environment).invoke(cli, ["--store", str(store), *args], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_partners_in_russian_headers_why_lines_and_summary(store):
+    english = _run(store, "partners", "silicon-saxony", "--limit", "5", "--lang", "en")
+    russian = _run(store, "partners", "silicon-saxony", "--limit", "5", "--lang", "ru")
+    assert english.splitlines()[0].split()[:3] == ["rank", "organisation_id", "organisation_label"]
+    header = russian.splitlines()[0]
+    assert "место" in header and "организация" in header and "почему" in header and "rank" not in header
+    assert "covers " in english and "покрывает: " in russian and "covers " not in russian
+    assert "smallest covering set" in english and "наименьший покрывающий набор" in russian
+    assert "smallest covering set" not in russian
+
+
+def test_csv_keeps_its_column_names_and_says_the_why_lines_in_the_language(store):
+    rows = list(csv.DictReader(io.StringIO(_run(store, "partners", "silicon-saxony", "--limit", "5", "--format", "csv",
+                                                "--lang", "ru"))))
+    english = list(csv.DictReader(io.StringIO(_run(store, "partners", "silicon-saxony", "--limit", "5", "--format", "csv"))))
+    assert rows and list(rows[0]) == list(english[0])  # the column names are the API
+    assert [r["organisation_id"] for r in rows] == [r["organisation_id"] for r in english]
+    assert all(r["why"].startswith("покрывает: ") for r in rows) and all(r["why"].startswith("covers ") for r in english)
+
+
+def test_json_is_the_same_in_every_language(store):
+    english = json.loads(_run(store, "gaps", "silicon-saxony", "--format", "json", "--lang", "en"))
+    russian = json.loads(_run(store, "gaps", "silicon-saxony", "--format", "json", "--lang", "ru"))
+    assert english == russian and english["combined"]
+
+
+def test_gaps_and_recommend_in_russian(store):
+    gaps = _run(store, "gaps", "silicon-saxony", "--limit", "5", "--lang", "ru")
+    assert "сравнение с аналогами: есть у" in gaps and "peer clusters have it" not in gaps
+    recommended = _run(store, "recommend", "silicon-saxony", "--limit", "5", "--format", "csv", "--lang", "ru")
+    whys = [row["why"] for row in csv.DictReader(io.StringIO(recommended))]
+    assert whys and not any("which you lack" in w or "both in" in w for w in whys)
+    assert any("оба в отрасли" in w or "чего нет у вас" in w for w in whys)
+
+
+def test_the_default_language_comes_from_the_environment(store):
+    russian = _run(store, "brokers", "--limit", "3", env={"LANG": "ru_RU.UTF-8"})
+    assert "связывает " in russian and "connects " not in russian
+    assert "connects " in _run(store, "brokers", "--limit", "3", env={"LANG": "de_DE.UTF-8"})
+    assert "connects " in _run(store, "brokers", "--limit", "3", "--lang", "en", env={"LC_ALL": "ru_RU.UTF-8"})
+
+
+def test_an_unknown_language_is_a_usage_error(store):
+    result = CliRunner().invoke(cli, ["--store", str(store), "gaps", "silicon-saxony", "--lang", "xx"])
+    assert result.exit_code == 2 and "'xx' is not one of 'en', 'ru'" in result.output
