@@ -17,17 +17,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyoxigraph as ox
 from tqdm import tqdm
 
 from clusterkg.graph.history import Activity, default_agent, file_digest
-from clusterkg.graph.parsing import parse_files
+from clusterkg.graph.parsing import ParsedBatch, ParsedFile, parse_files
 from clusterkg.graph.problems import ValidationFailed
 from clusterkg.graph.revert import import_delta
-from clusterkg.graph.staging import stage
+from clusterkg.graph.sheets import removal_patterns
+from clusterkg.graph.staging import Staging, stage
 from clusterkg.graph.store import KnowledgeStore
 from clusterkg.graph.validation import check_staging
+from clusterkg.ontology.namespace import CKG
 
-__all__ = ["ImportReport", "import_files", "validate_only"]
+__all__ = ["ImportReport", "import_files", "remove_rows", "validate_only"]
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,7 @@ def import_files(
     show = sys.stderr.isatty() if progress is None else progress
     dry_run = dry_run or store is None
     activity = Activity("replace" if replace else "import", agent=agent or default_agent())
+    shown = list(names) if names is not None else [str(p) for p in paths]
     with tempfile.TemporaryDirectory(prefix="clusterkg-import-") as work, \
             tqdm(total=4, desc="import", unit="step", disable=not show, file=sys.stderr) as bar:
         bar.set_postfix_str(f"parsing {len(paths)} file(s)")
@@ -87,30 +91,65 @@ def import_files(
         bar.update()
         bar.set_postfix_str("staging")
         staging = stage(store, batch, Path(work), replace=replace)
-        try:
-            bar.update()
+        bar.update()
+        return _check_and_write(store, batch, staging, activity, list(zip(shown, paths)), dry_run, bar)
+
+
+def remove_rows(store: KnowledgeStore, iris: Sequence[str], *, agent: str | None = None,
+                dry_run: bool = False) -> ImportReport:
+    """Remove sheet rows (members' affiliations, claims, needs, resources, developments) by their
+    IRIs, with the links to them and the shortcuts no other row still supports
+    (:func:`~clusterkg.graph.sheets.removal_patterns`, ``ValueError`` for an IRI that is no row).
+
+    The removal is an import of nothing that replaces the rows: staged, checked on the rows'
+    holders like any import, then written with its history record and delta (revertible), or
+    nothing is written.
+    """
+    replaces = [pattern for iri in iris for pattern in removal_patterns(iri)]
+    values = " ".join(str(ox.NamedNode(iri)) for iri in iris)
+    _, holders = store.select_values(f"SELECT DISTINCT ?h WHERE {{ VALUES ?r {{ {values} }} {{ ?h ?p ?r }} UNION "
+                                     f"{{ ?r <{CKG.organisation}>|<{CKG.offeredBy}>|<{CKG.developedBy}> ?h }} }}")
+    with tempfile.TemporaryDirectory(prefix="clusterkg-remove-") as work:
+        nothing = Path(work) / "nothing.nt"
+        nothing.write_bytes(b"")
+        removal = ParsedFile("remove", nothing, True, ntriples=nothing,
+                             subjects={ox.NamedNode(iri) for iri, in holders}, replaces=replaces)
+        batch = ParsedBatch([removal], [])
+        staging = stage(store, batch, Path(work), replace=True)
+        return _check_and_write(store, batch, staging, Activity("remove", agent=agent or default_agent()), [], dry_run)
+
+
+def _check_and_write(store: KnowledgeStore | None, batch: ParsedBatch, staging: Staging, activity: Activity,
+                     files: list[tuple[str, Path]], dry_run: bool, bar: tqdm | None = None) -> ImportReport:
+    """Every check on the staged change, then (unless ``dry_run``) the commit with ``activity``,
+    which records ``files`` (name, path) and, when small, the exact triples; the staging store
+    is discarded either way."""
+    try:
+        if bar is not None:
             bar.set_postfix_str("checking references, shapes and consistency")
-            problems = batch.problems + check_staging(staging.store, batch, staging.focus, staging.focus_graph,
-                                                      staging.size)
+        problems = batch.problems + check_staging(staging.store, batch, staging.focus, staging.focus_graph,
+                                                  staging.size)
+        if bar is not None:
             bar.update()
-            if problems:
-                raise ValidationFailed(problems)
-            before = store.triple_count() if store is not None else 0
-            report = ImportReport(len(paths), batch.triples, before, before + staging.added - staging.removed,
-                                  dry_run, staging.removed)
-            if dry_run:  # what it would do (the preview of an upload shows it)
-                return report
+        if problems:
+            raise ValidationFailed(problems)
+        before = store.triple_count() if store is not None else 0
+        report = ImportReport(len(files), batch.triples, before, before + staging.added - staging.removed,
+                              dry_run, staging.removed)
+        if dry_run:  # what it would do (the preview of an upload shows it)
+            return report
+        if bar is not None:
             bar.set_postfix_str("writing")
-            shown = list(names) if names is not None else [str(p) for p in paths]
-            activity.files = [(name, file_digest(path)) for name, path in zip(shown, paths)]
-            # the exact triples, kept with the record when small, make the change revertible
-            activity.delta = import_delta(store, batch.ntriples, staging.replaced,
-                                          expected=staging.added + staging.removed)
-            staging.commit(activity)
+        activity.files = [(name, file_digest(path)) for name, path in files]
+        # the exact triples, kept with the record when small, make the change revertible
+        activity.delta = import_delta(store, batch.ntriples, staging.replaced,
+                                      expected=staging.added + staging.removed)
+        staging.commit(activity)
+        if bar is not None:
             bar.update()
-        finally:
-            staging.discard()
-    return report
+        return report
+    finally:
+        staging.discard()
 
 
 def validate_only(paths: Sequence[str | Path], store: KnowledgeStore | None) -> ImportReport:

@@ -18,15 +18,12 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from clusterkg.graph.errors import InvalidInput
-from clusterkg.graph.history import Activity, list_history
+from clusterkg.graph.history import list_history
 from clusterkg.graph.importer import ImportReport, import_files
-from clusterkg.graph.parsing import ParsedBatch, ParsedFile
+from clusterkg.graph.importer import remove_rows as remove_from_store
 from clusterkg.graph.problems import Problem, ValidationFailed
-from clusterkg.graph.revert import CannotRevert, RevertReport, import_delta, read_delta, revert_change
+from clusterkg.graph.revert import CannotRevert, RevertReport, read_delta, revert_change
 from clusterkg.graph.sheets import SHEETS, build_rows, removal_patterns
-from clusterkg.graph.staging import stage
-from clusterkg.graph.store import KnowledgeStore
-from clusterkg.graph.validation import check_staging
 from clusterkg.ontology.namespace import CKG, DATA
 from clusterkg.webapp.accounts.rights import Actor, foreign_resources, row_problems
 from clusterkg.webapp.errors import ApiError
@@ -143,36 +140,8 @@ def remove_rows(actor: Actor, iris: list[str], *, dry_run: bool = False) -> Save
     foreign = foreign_resources(actor, iris, store)
     if foreign:
         raise Forbidden([Problem("", iri, "", f"{actor.name} may not change this row") for iri in foreign])
-    report = state().write(lambda s: _remove(s, iris, actor.name, dry_run))
+    report = state().write(lambda store: remove_from_store(store, iris, agent=actor.name, dry_run=dry_run))
     return Saved(report, state().store.data_version())
-
-
-def _remove(store: KnowledgeStore, iris: list[str], agent: str, dry_run: bool) -> ImportReport:
-    """The removal as an import of nothing that replaces the rows: staged, checked (on the rows'
-    holders), then committed with its delta; the same path as every import."""
-    values = " ".join(str(ox.NamedNode(iri)) for iri in iris)
-    _, rows = store.select_values(f"SELECT DISTINCT ?h WHERE {{ VALUES ?r {{ {values} }} {{ ?h ?p ?r }} UNION "
-                                  f"{{ ?r <{CKG.organisation}>|<{CKG.offeredBy}>|<{CKG.developedBy}> ?h }} }}")
-    with tempfile.TemporaryDirectory(prefix="clusterkg-remove-") as folder:
-        empty = Path(folder) / "nothing.nt"
-        empty.write_bytes(b"")
-        removal = ParsedFile("remove", empty, True, ntriples=empty, subjects={ox.NamedNode(r[0]) for r in rows},
-                             replaces=[p for iri in iris for p in removal_patterns(iri)])
-        batch = ParsedBatch([removal], [])
-        staging = stage(store, batch, Path(folder), replace=True)
-        try:
-            problems = check_staging(staging.store, batch, staging.focus, staging.focus_graph)
-            if problems:
-                raise ValidationFailed(problems)
-            before = store.triple_count()
-            report = ImportReport(0, 0, before, before - staging.removed, dry_run, staging.removed)
-            if not dry_run:
-                activity = Activity("remove", agent=agent)
-                activity.delta = import_delta(store, [], staging.replaced, expected=staging.removed)
-                staging.commit(activity)
-        finally:
-            staging.discard()
-    return report
 
 
 def revert(actor: Actor, cluster_id: str, activity: str) -> RevertReport:
