@@ -49,9 +49,11 @@ def store_to_networkx(store: KnowledgeStore) -> nx.MultiDiGraph:
     kinds = " ".join(f"<{iri}>" for iri in NODE_KINDS)
     _, rows = store.select_values(
         PREFIXES
-        + f"""SELECT ?node ?class (SAMPLE(?name) AS ?label) WHERE {{
+        # the English name where a node has names in several languages, else the one it has
+        + f"""SELECT ?node ?class (COALESCE(SAMPLE(?english), SAMPLE(?name)) AS ?label) WHERE {{
             VALUES ?class {{ {kinds} }}
             ?node a ?class .
+            OPTIONAL {{ ?node rdfs:label|skos:prefLabel ?english FILTER(LANG(?english) IN ("", "en")) }}
             OPTIONAL {{ ?node rdfs:label|skos:prefLabel ?name }}
         }} GROUP BY ?node ?class"""
     )
