@@ -536,6 +536,8 @@ SHEETS: dict[str, Sheet] = {
                 Column("alt_labels", SKOS.altLabel, TEXT, multi=True),
                 Column("definition", SKOS.definition, ENGLISH),
                 *_optional_source(),
+                # last: rows written by position keep their meaning
+                Column("alt_labels_ru", SKOS.altLabel, RUSSIAN, multi=True),
             ),
             derive=_derive_competency,
             node_derived=(SKOS.inScheme, SKOS.topConceptOf),

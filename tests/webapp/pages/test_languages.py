@@ -405,3 +405,11 @@ def test_dates_are_written_the_locale_way(world):
     assert '<td data-value="2026-05-04">4 мая 2026\u202fг.</td>' in listing
     history = editor.get("/clusters/silicon-saxony/history", headers={"Accept-Language": "ru"}).get_data(as_text=True)
     assert re.search(r'<td data-value="\d{4}-\d\d-\d\dT[^"]+">\d{1,2} [а-я]+\.? \d{4}\s*г\., \d\d:\d\d:\d\d</td>', history)
+
+
+def test_a_competency_is_named_by_its_russian_term_under_ru(client):
+    """The taxonomy's Russian terms (``alt_labels_ru``, ``skos:altLabel "…"@ru``) name a competency on Russian pages."""
+    russian = client.get("/competencies/integrated-circuits?lang=ru").get_data(as_text=True)
+    english = client.get("/competencies/integrated-circuits?lang=en").get_data(as_text=True)
+    assert re.search(r"<h1>(интегральные схемы|микросхемы)</h1>", russian), re.findall(r"<h1>.*?</h1>", russian)
+    assert "<h1>Integrated circuits</h1>" in english
