@@ -29,6 +29,7 @@ from pathlib import Path
 import pytest
 import waitress
 
+from clusterkg.graph.dataset import initialise
 from clusterkg.graph.store import OxigraphStore, store_directory
 from clusterkg.graph.synthetic import SyntheticSpec, write_synthetic
 from clusterkg.webapp import create_app
@@ -269,3 +270,13 @@ def raw():
     from types import SimpleNamespace
 
     return SimpleNamespace(request=request, quote=quote, token=TOKEN)
+
+
+@pytest.fixture(scope="session")
+def default_store_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A closed on-disk store with the ontology and the default dataset, made once per session
+    for the pages, editing and browser tests: copy it before writing to it."""
+    path = tmp_path_factory.mktemp("default-data") / "store"
+    with OxigraphStore(path) as store:
+        initialise(store, progress=False)
+    return path

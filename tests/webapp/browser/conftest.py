@@ -3,7 +3,7 @@ waitress server on 127.0.0.1 serving the real default dataset from an on-disk st
 
 Fixtures:
 
-``default_store_path``
+``default_store_template``
     A closed on-disk store initialised with the ontology and the default dataset (once per
     session); copy it before writing to it.
 ``serve``
@@ -31,8 +31,6 @@ from pathlib import Path
 import pytest
 import waitress
 
-from clusterkg.graph.dataset import initialise
-from clusterkg.graph.store import OxigraphStore
 from clusterkg.webapp import create_app
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -54,13 +52,6 @@ def build_app(store_path: Path | str, admin_token: str | None = None):
             register(app)
     return app
 
-
-@pytest.fixture(scope="session")
-def default_store_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("browser-default") / "store"
-    with OxigraphStore(path) as store:
-        initialise(store, progress=False)
-    return path
 
 
 @pytest.fixture(scope="session")
@@ -87,8 +78,8 @@ def serve(_started_servers: list):
 
 
 @pytest.fixture(scope="session")
-def live_server(serve, default_store_path: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
-    copy = shutil.copytree(default_store_path, tmp_path_factory.mktemp("browser-live") / "store")
+def live_server(serve, default_store_template: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
+    copy = shutil.copytree(default_store_template, tmp_path_factory.mktemp("browser-live") / "store")
     return serve(copy)
 
 

@@ -16,9 +16,9 @@ PAYLOAD = "<script>window.__xss=1</script><img src=x onerror=\"window.__xss=2\">
 
 
 @pytest.fixture
-def editing_site(serve, default_store_path, tmp_path, _started_servers):
+def editing_site(serve, default_store_template, tmp_path, _started_servers):
     """A server of its own (the flow writes), and the app behind it."""
-    copy = shutil.copytree(default_store_path, tmp_path / "store")
+    copy = shutil.copytree(default_store_template, tmp_path / "store")
     base = serve(copy)
     app = next(app for *_, app, url in _started_servers if url == base)
     return base, app

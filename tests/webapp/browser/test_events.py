@@ -11,9 +11,9 @@ TOKEN = "browser-test-token"
 
 
 @pytest.fixture(scope="module")
-def writable_server(serve, default_store_path, tmp_path_factory) -> str:
+def writable_server(serve, default_store_template, tmp_path_factory) -> str:
     """A server on a copy of the default dataset that accepts writes with :data:`TOKEN`."""
-    return serve(shutil.copytree(default_store_path, tmp_path_factory.mktemp("browser-events") / "store"), TOKEN)
+    return serve(shutil.copytree(default_store_template, tmp_path_factory.mktemp("browser-events") / "store"), TOKEN)
 
 
 def test_blitz_session_end_to_end(page, writable_server):

@@ -149,8 +149,8 @@ def test_a_query_result_is_drawn(page, live_server):
 
 
 @pytest.fixture(scope="module")
-def evil_server(serve, default_store_path, tmp_path_factory) -> str:
-    copy = shutil.copytree(default_store_path, tmp_path_factory.mktemp("browser-evil") / "store")
+def evil_server(serve, default_store_template, tmp_path_factory) -> str:
+    copy = shutil.copytree(default_store_template, tmp_path_factory.mktemp("browser-evil") / "store")
     with OxigraphStore(copy) as store:
         store.update(EVIL_UPDATE)
     return serve(copy)

@@ -91,8 +91,8 @@ def test_partner_search_end_to_end(page, live_server):
 
 
 @pytest.fixture(scope="module")
-def evil_server(serve, default_store_path, tmp_path_factory):
-    copy = shutil.copytree(default_store_path, tmp_path_factory.mktemp("browser-evil") / "store")
+def evil_server(serve, default_store_template, tmp_path_factory):
+    copy = shutil.copytree(default_store_template, tmp_path_factory.mktemp("browser-evil") / "store")
     rows = {
         "clusters": [{"id": "evil-cluster", "name": PAYLOAD, "countries": "DE", "industries": "ecosystem-electronics",
                       "source_url": SOURCE, "source_quote": PAYLOAD}],

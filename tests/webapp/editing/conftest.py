@@ -23,8 +23,6 @@ from pathlib import Path
 import pytest
 import waitress
 
-from clusterkg.graph.dataset import initialise
-from clusterkg.graph.store import OxigraphStore
 from clusterkg.webapp import create_app
 
 ADMIN_TOKEN = "editing-admin-token"
@@ -132,21 +130,12 @@ class EditingServer:
         return re.search(r'id="api-token">([^<]+)<', reply.text).group(1)
 
 
-@pytest.fixture(scope="session")
-def default_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A closed on-disk store with the ontology and the default dataset (copy before writing)."""
-    path = tmp_path_factory.mktemp("editing-default") / "store"
-    with OxigraphStore(path) as store:
-        initialise(store, progress=False)
-    return path
-
-
 @pytest.fixture
-def editing_server(default_store: Path, tmp_path: Path, stop_waitress) -> Iterator:
+def editing_server(default_store_template: Path, tmp_path: Path, stop_waitress) -> Iterator:
     started = []
 
     def start(**config) -> EditingServer:
-        copy = shutil.copytree(default_store, tmp_path / f"store-{len(started)}")
+        copy = shutil.copytree(default_store_template, tmp_path / f"store-{len(started)}")
         app = create_app({"STORE": str(copy), "ADMIN_TOKEN": ADMIN_TOKEN, "QUERY_WORKERS": 1,
                           "QUERY_RESERVE": 1, **config})
         server = waitress.create_server(app, host="127.0.0.1", port=0, threads=4)

@@ -206,7 +206,7 @@ def re_fields(html: str, form_id: str) -> list[tuple[str, str]]:
     return fields
 
 
-def test_editing_and_revert_work_in_front_of_a_remote_sparql_server(default_store, tmp_path, stop_waitress):
+def test_editing_and_revert_work_in_front_of_a_remote_sparql_server(default_store_template, tmp_path, stop_waitress):
     """The same save, history and revert on an app in front of a real `oxigraph serve` on loopback."""
     import shutil
     import threading
@@ -216,7 +216,7 @@ def test_editing_and_revert_work_in_front_of_a_remote_sparql_server(default_stor
     from clusterkg.webapp import create_app
     from tests.webapp.conftest import start_oxigraph
 
-    copy = shutil.copytree(default_store, tmp_path / "store")
+    copy = shutil.copytree(default_store_template, tmp_path / "store")
     process, base = start_oxigraph(copy)
     try:
         app = create_app({"STORE": None, "ENDPOINT": f"{base}/query", "UPDATE_ENDPOINT": f"{base}/update",

@@ -13,18 +13,8 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from clusterkg.graph.dataset import initialise
-from clusterkg.graph.store import OxigraphStore
 from clusterkg.webapp import create_app
 from clusterkg.webapp.pages import register
-
-
-@pytest.fixture(scope="session")
-def default_store_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("default-data") / "store"
-    with OxigraphStore(path) as store:
-        initialise(store, progress=False)
-    return path
 
 
 def make_app(template: Path, folder: Path) -> Flask:
