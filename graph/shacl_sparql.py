@@ -326,18 +326,24 @@ def _plan(checks: list[_Check], queries: list[ConstraintQuery]) -> list[_Planned
         plan.append(_Planned(template, reads, value_column=False))
     plan += [_joined_pass(test, group) for test, group in joined.items()]
     for step, group in by_step.items():
-        # one pass over the predicate's triples; each distinct condition once; the target
-        # tests only on the (few) rows where a condition fails
+        # one pass over the predicate's triples; each distinct condition once, on each distinct
+        # value (an expression reads the terms themselves, 1-6x the cost of the scan when run
+        # per triple: dct:source's 179,327 IRIs, 0.24 s, against 0.06 s on its distinct values);
+        # the (few) values that fail joined back to their triples; the target tests only there
         conditions = [_canonical(_rename(c.violation.condition, c.violation.value, "?value")) for c, _ in group]
         flags = _columns(conditions, "c")
         targets = _columns([c.targets for c, _ in group], "t")
         binds = "\n    ".join(_flag(cond, name) for cond, name in flags.items())
-        flagged = (f"{{ SELECT ?focus ?value {_vars(flags)} WHERE {{\n    {step}\n    {binds}\n"
-                   f"    FILTER({_vars(flags, ' || ')})\n  }} }}\n  {FOCUS_MARKER}")
-        template = (f"{prefix}SELECT ?focus ?value {_vars(flags)} {_vars(targets)} WHERE {{\n"
-                    f"  {flagged}\n  {_target_joins(targets)}\n}}")
+        # (a sh:class test alone reads no term: a join, cheaper on the triples than on a grouping)
+        values = step if all(_CLASS_CONDITION.fullmatch(c) for c in flags) else \
+            f"{{ SELECT ?value WHERE {{ {step} }} GROUP BY ?value }}"
+        failing = (f"{{ SELECT ?value {_vars(flags)} WHERE {{\n    {values}\n"
+                   f"    {binds}\n    FILTER({_vars(flags, ' || ')})\n  }} }}")
         reads = tuple((flags[cond], targets[c.targets], q) for cond, (c, q) in zip(conditions, group))
-        plan.append(_Planned(template, reads, probe=f"{prefix}ASK {{\n  {flagged}\n}}"))
+        wanted = " || ".join(sorted({f"(?{flag} && BOUND(?{target}))" for flag, target, _ in reads}))
+        template = (f"{prefix}SELECT ?focus ?value {_vars(flags)} {_vars(targets)} WHERE {{\n"
+                    f"  {failing}\n  {step}\n  {FOCUS_MARKER}\n  {_target_joins(targets)}\n  FILTER({wanted})\n}}")
+        plan.append(_Planned(template, reads, probe=f"{prefix}ASK {{\n  {failing}\n}}"))
     for pattern, group in by_pattern.items():
         # the same pattern (e.g. two values of rdfs:label) checked for several shapes
         counted = group[0][0].violation.counted
@@ -352,11 +358,15 @@ def _plan(checks: list[_Check], queries: list[ConstraintQuery]) -> list[_Planned
             step, value, count, key = counted
             found = (f"{{ SELECT ?focus WHERE {{ {step} }} GROUP BY ?focus{key} HAVING (COUNT(DISTINCT {value}) >= {count}) }}"
                      f"\n  {FOCUS_MARKER}")
+            # no node with two values, no node with too many: two counts, no grouping (0.03 s
+            # against 0.16 s for the grouped count of the claims' 96,131 ckg:competency triples)
+            probe = (f"{prefix}ASK {{ {{ SELECT (COUNT(*) AS ?n) (COUNT(DISTINCT ?focus) AS ?m) WHERE {{ {step} }} }} "
+                     "FILTER(?n != ?m) }")
         else:
             found = f"{{ SELECT DISTINCT ?focus WHERE {{ {pattern} }} }}\n  {FOCUS_MARKER}"
+            probe = f"{prefix}ASK {{\n  {found}\n}}"
         template = f"{prefix}SELECT ?focus {_vars(targets)} WHERE {{\n  {found}\n  {_target_joins(targets)}\n}}"
-        plan.append(_Planned(template, tuple((None, targets[c.targets], q) for c, q in group),
-                             probe=f"{prefix}ASK {{\n  {found}\n}}"))
+        plan.append(_Planned(template, tuple((None, targets[c.targets], q) for c, q in group), probe=probe))
     return plan
 
 
