@@ -353,7 +353,13 @@ def _plan(checks: list[_Check], queries: list[ConstraintQuery]) -> list[_Planned
         wanted = " || ".join(sorted({f"(?{flag} && BOUND(?{target}))" for flag, target, _ in reads}))
         template = (f"{prefix}SELECT ?focus ?value {_vars(flags)} {_vars(targets)} WHERE {{\n"
                     f"  {failing}\n  {step}\n  {FOCUS_MARKER}\n  {_target_joins(targets)}\n  FILTER({wanted})\n}}")
-        plan.append(_Planned(template, reads, probe=f"{prefix}ASK {{\n  {failing}\n}}"))
+        if all(_CLASS_CONDITION.fullmatch(c) for c in flags):
+            # only sh:class tests: is any value no instance, as anti-joins (0.13 s against 0.2 s
+            # for the claims' 95,388 ckg:qualifiedCompetency values at 1M triples)
+            probe = " UNION ".join(f"{{ {step} MINUS {{ {_instances(c)} }} }}" for c in flags)
+        else:
+            probe = failing
+        plan.append(_Planned(template, reads, probe=f"{prefix}ASK {{\n  {probe}\n}}"))
     for pattern, group in by_pattern.items():
         # the same pattern (e.g. two values of rdfs:label) checked for several shapes
         counted = group[0][0].violation.counted
@@ -485,11 +491,15 @@ def _flag(condition: str, name: str) -> str:
     An ``sh:class`` test becomes an OPTIONAL join with the class's instances, computed once:
     an EXISTS per value cost more than the whole scan (every competency claim's competency).
     """
-    match = _CLASS_CONDITION.fullmatch(condition)
-    if match is None:
+    if _CLASS_CONDITION.fullmatch(condition) is None:
         return f"BIND(COALESCE({condition}, false) AS ?{name})"
-    instances = f"?value {_iri(RDF.type)}/{_iri(RDFS.subClassOf)}* {match.group(1)}"
-    return f"OPTIONAL {{ SELECT DISTINCT ?value (true AS ?k{name}) WHERE {{ {instances} }} }}\n    BIND(!BOUND(?k{name}) AS ?{name})"
+    return (f"OPTIONAL {{ SELECT DISTINCT ?value (true AS ?k{name}) WHERE {{ {_instances(condition)} }} }}\n"
+            f"    BIND(!BOUND(?k{name}) AS ?{name})")
+
+
+def _instances(condition: str) -> str:
+    """The pattern binding ``?value`` to the instances of an ``sh:class`` test's class."""
+    return f"?value {_iri(RDF.type)}/{_iri(RDFS.subClassOf)}* {_CLASS_CONDITION.fullmatch(condition).group(1)}"
 
 
 def _target_joins(targets: dict[str, str], few: bool = False) -> str:
