@@ -108,7 +108,8 @@ def check_staging(store: ox.Store, batch: ParsedBatch, focus: set, focus_graph: 
     references = _reference_tasks(store, batch, focus, focus_graph)
     # every check is a query of its own: run them side by side (pyoxigraph releases the GIL while
     # it evaluates one), the shapes' passes first as the costliest
-    with ThreadPoolExecutor(max_workers=CHECK_THREADS) as pool:
+    threads = CHECK_THREADS if (len(store) if size is None else size) <= PARALLEL_CHECKS_MAX_QUADS else 1
+    with ThreadPoolExecutor(max_workers=threads) as pool:
         done = list(pool.map(lambda task: task(), [*shapes, *consistency, *references]))
     violations = sorted_violations(itertools.chain.from_iterable(done[:len(shapes)]))
     findings = [*itertools.chain.from_iterable(done[len(shapes) + len(consistency):]),
@@ -117,8 +118,12 @@ def check_staging(store: ox.Store, batch: ParsedBatch, focus: set, focus_graph: 
     return Locator(batch, store).locate(findings)
 
 
-#: Checks at once: two cores on the machines measured (each thread holds one query's join tables).
+#: Checks at once: two cores on the machines measured.
 CHECK_THREADS = 2
+#: Above this many quads in the staging store the checks run one at a time: each holds its
+#: query's join tables (at 10M triples up to 0.8 GiB), and two at once passed the memory budget
+#: (2.5 GiB peak against 1.5 GiB).
+PARALLEL_CHECKS_MAX_QUADS = 4_000_000
 
 
 #: A batch with at most one focus node per this many quads of the staging store runs the shapes
