@@ -422,3 +422,17 @@ def test_a_competency_without_a_russian_term_falls_back_to_english_under_ru(clie
     (its German and French names are not shown instead)."""
     russian = client.get("/competencies/energy-autarkic-sensors?lang=ru").get_data(as_text=True)
     assert "<h1>Energy-autarkic sensors</h1>" in russian, re.findall(r"<h1>.*?</h1>", russian)
+
+
+def test_the_partner_search_names_the_cluster_and_its_gaps_in_russian(client):
+    """A Russian-speaking manager of a cluster named in Russian sees its Russian name and the gap
+    competencies' Russian names (``label_ru``) on the partner search; English pages keep English."""
+    url = "/partner-search?cluster=samara-aerospace-cluster&pick=1"
+    russian = client.get(url + "&lang=ru").get_data(as_text=True)
+    assert "Пробелы кластера «Авиационно-космический кластер Самарской области» для поиска" in russian
+    assert '<label for="gap-1">спутники</label>' in russian
+    english = client.get(url + "&lang=en").get_data(as_text=True)
+    assert "Gaps of Samara aerospace cluster to search for" in english and '<label for="gap-1">Satellites &amp; satellite systems</label>' in english
+    found = client.get("/partner-search?searched=1&cluster=samara-aerospace-cluster&gap=satellites&lang=ru").get_data(as_text=True)
+    assert "<h2>Партнёры для кластера Авиационно-космический кластер Самарской области</h2>" in found
+    assert ">спутники</a>" in found  # the searched competencies, linked
