@@ -17,6 +17,7 @@ table, translated, and the template writes it as JSON for the script to read.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from datetime import date, datetime
 from urllib.parse import urlencode
@@ -153,8 +154,12 @@ def term(code: str | None) -> str:
 
 def say(text) -> str:
     """An analysis's why-line or note in the request's language (see ``clusterkg.graph.reasons``):
-    its messages through the catalogue, its numbers written the locale's way; plain text as it is."""
-    return render(text, gettext, format_decimal) if text is not None else ""
+    its messages through the catalogue, its numbers written the locale's way, the names of the
+    data in the language where the data has them (:func:`names_by_english`); other text as it is."""
+    if text is None:
+        return ""
+    renames = names_by_english(current_language())
+    return render(text, gettext, format_decimal, renames.get if renames else None)
 
 
 def day(value) -> str:
@@ -207,6 +212,28 @@ def localised_names(language: str) -> dict[str, str]:
                 best[str(subject)] = candidate
         cache[language] = {iri: name for iri, (_, name) in best.items()}
     return cache[language]
+
+
+def names_by_english(language: str) -> dict[str, str]:
+    """English name -> name in ``language``, for the why-lines, which carry names as English text.
+
+    Only a name that belongs to one thing is renamed: two organisations both called "Vertex" in
+    English stay "Vertex", rather than risk giving one of them the other's Russian name.
+    """
+    if language == LANGUAGES[0]:
+        return {}
+    from clusterkg.webapp.extension import state
+    from clusterkg.webapp.pages.common import projection
+
+    cache = state().__dict__.setdefault("_localised_names", {})
+    key = ("by_english", language)
+    names = localised_names(language)  # (also drops the cache of an older data version)
+    if key not in cache:
+        english = projection().labels
+        owners = Counter(english.values())
+        cache[key] = {english[iri]: local for iri, local in names.items()
+                      if iri in english and owners[english[iri]] == 1 and local != english[iri]}
+    return cache[key]
 
 
 def name(item) -> str:

@@ -436,3 +436,17 @@ def test_the_partner_search_names_the_cluster_and_its_gaps_in_russian(client):
     found = client.get("/partner-search?searched=1&cluster=samara-aerospace-cluster&gap=satellites&lang=ru").get_data(as_text=True)
     assert "<h2>Партнёры для кластера Авиационно-космический кластер Самарской области</h2>" in found
     assert ">спутники</a>" in found  # the searched competencies, linked
+
+
+def test_why_lines_name_the_data_in_the_page_language(client):
+    """A why-line's names (competencies, clusters) are said in Russian where the data names them in
+    Russian — not English names inside a Russian sentence; the English page and the JSON keep English."""
+    url = "/partner-search?searched=1&cluster=samara-aerospace-cluster&gap=satellites"
+    russian = _cells(client.get(url + "&lang=ru").get_data(as_text=True), "small why")
+    english = _cells(client.get(url + "&lang=en").get_data(as_text=True), "small why")
+    assert russian and len(russian) == len(english)
+    assert all(line.startswith("покрывает: спутники") for line in russian), russian[:3]
+    assert not any("Satellites & satellite systems" in line for line in russian)
+    assert all(line.startswith("covers Satellites & satellite systems") for line in english), english[:3]
+    data = client.get("/partner-search.json?cluster=samara-aerospace-cluster&gap=satellites&lang=ru").get_json()
+    assert all(p["why"].startswith("covers Satellites & satellite systems") for p in data["partners"])
