@@ -17,14 +17,16 @@ table, translated, and the template writes it as JSON for the script to read.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Mapping
 from datetime import date, datetime
 from urllib.parse import urlencode
 
 from babel import Locale
+from babel.numbers import get_decimal_symbol
 from flask import Flask, Response, request
-from flask_babel import Babel, format_date, format_datetime, format_decimal, gettext
+from flask_babel import Babel, format_date, format_datetime, format_decimal, get_locale, gettext
 
 from clusterkg.graph.reasons import ORGANISATION_TYPE_WORDS, reason, render
 from clusterkg.graph.errors import InvalidInput
@@ -152,6 +154,9 @@ def term(code: str | None) -> str:
     return gettext(TERMS[text]) if text in TERMS else text.replace("_", " ")
 
 
+_FIXED_DECIMAL = re.compile(r"-?\d+\.\d+")
+
+
 def say(text) -> str:
     """An analysis's why-line or note in the request's language (see ``clusterkg.graph.reasons``):
     its messages through the catalogue, its numbers written the locale's way, the names of the
@@ -159,7 +164,12 @@ def say(text) -> str:
     if text is None:
         return ""
     renames = names_by_english(current_language())
-    return render(text, gettext, format_decimal, renames.get if renames else None)
+    point = get_decimal_symbol(get_locale())
+
+    def rename(value: str) -> str | None:  # a figure with fixed decimals ("0.57") keeps them, in the locale's way
+        return value.replace(".", point) if _FIXED_DECIMAL.fullmatch(value) else renames.get(value)
+
+    return render(text, gettext, format_decimal, rename)
 
 
 def day(value) -> str:

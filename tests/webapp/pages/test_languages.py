@@ -320,6 +320,8 @@ def test_gap_why_lines_and_recommendations_in_russian(client):
     gaps = [cell for cell in _cells(html, "small") if cell.startswith(("цепочка создания стоимости:", "сравнение с аналогами:",
                                                                       "потребности:"))]
     assert gaps and not any(word in cell for cell in gaps for word in ("peer clusters", "have it", "needed by", "required by"))
+    # a figure with fixed decimals (the peers' weighted share) is written with the decimal comma
+    assert any(re.search(r"доля 0,\d\d\)", cell) for cell in gaps) and not any(re.search(r"\d\.\d", cell) for cell in gaps)
     page = client.get("/clusters/silicon-saxony/recommendations?lang=ru").get_data(as_text=True)
     lines = _cells(page, "small")
     assert lines and all(re.search("[а-я]", line) for line in lines)
