@@ -288,8 +288,10 @@ def profile(cluster_id: str):
     drawing = memo().get(("cluster-drawing", p.version, row, current_language(), request.script_root),
                          lambda: cluster_drawing(p, row, data["members"], data["recommendations"]),
                          size=lambda d: len(json.dumps(d)))
-    return respond("pages/cluster.html", data, graph=drawing, graph_cap=GRAPH_MEMBER_CAP,
-                   sections=_sections(data, drawing))
+    # (within a data version found by the version: no digest of the content to compute)
+    sections = memo().get(("cluster-sections-at", p.version, row, current_language(), request.script_root),
+                          lambda: _sections(data, drawing), size=len)
+    return respond("pages/cluster.html", data, graph=drawing, graph_cap=GRAPH_MEMBER_CAP, sections=sections)
 
 
 @twin_route(bp, "/clusters/<cluster_id>/recommendations", "recommendations")

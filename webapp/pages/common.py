@@ -34,6 +34,8 @@ __all__ = [
     "projection",
     "wants_json",
     "respond",
+    "json_bytes",
+    "json_answer",
     "Lazy",
     "Memo",
     "memo",
@@ -85,6 +87,17 @@ def respond(template: str, data: dict, status: int = 200, **context) -> Response
     response.status_code = status
     response.headers["Vary"] = "Accept"
     return response
+
+
+def json_bytes(value: object) -> bytes:
+    """``value`` encoded exactly as the app's JSON responses encode it: an answer kept encoded
+    (in a :class:`Memo`) is sent again without encoding it again (~1 ms for 100 KB)."""
+    return current_app.json.response(value).get_data()
+
+
+def json_answer(body: bytes) -> Response:
+    """What ``jsonify`` answers, from bytes made by :func:`json_bytes`."""
+    return current_app.response_class(body, mimetype=current_app.json.mimetype)
 
 
 T = TypeVar("T")
