@@ -380,10 +380,14 @@ _ORG_TYPES = tuple(ORGANISATION_TYPES)
 
 
 def _position_of(variable: str, iris: tuple[str, ...]) -> str:
-    """A SPARQL expression: where ``variable``'s value is in ``iris`` (0, 1, ...), or -1."""
+    """A SPARQL expression: where ``variable``'s value is in ``iris`` (0, 1, ...), or -1.
+
+    ``=``, not ``sameTerm``: Virtuoso 7.2 finds no stored IRI ``sameTerm`` a constant (every
+    organisation was "other" and every level and tie weighed 1 there); for IRIs they agree.
+    """
     expression = "-1"
     for i in reversed(range(len(iris))):
-        expression = f"IF(sameTerm({variable}, <{iris[i]}>), {i}, {expression})"
+        expression = f"IF({variable} = <{iris[i]}>, {i}, {expression})"
     return expression
 
 
@@ -475,8 +479,15 @@ def _fetch(store: KnowledgeStore, name: str, variable: str | None = None, iris=(
                           for start in range(0, len(iris), VALUES_LIMIT)], ignore_index=True)
     text = queries[name] if queries is not None else WHOLE_STORE[name] if whole and name in WHOLE_STORE else QUERIES[name]
     text = text.replace("%(values)s", _values(variable, iris) if variable else "")
-    data = store.query_bytes(PREFIXES + text.replace("%(competency_rows)s", competency_rows), "text/csv")
-    return _read_csv(data)
+    return _read_csv(_select_csv(store, PREFIXES + text.replace("%(competency_rows)s", competency_rows)))
+
+
+def _select_csv(store: KnowledgeStore, query: str) -> bytes:
+    """A SELECT's answer as CSV; from a SPARQL server as it writes it (Virtuoso writes CSV
+    several times faster than the JSON the store otherwise asks it for and rewrites)."""
+    if isinstance(store, SparqlProtocolStore):
+        return store.select_csv(query)
+    return store.query_bytes(query, "text/csv")
 
 
 #: result columns that hold a position in a closed list (see :func:`_position_of`)
@@ -489,7 +500,7 @@ def _integer_column(column: str) -> bool:
 
 
 def _read_csv(data: bytes) -> pd.DataFrame:
-    header = data.split(b"\n", 1)[0].decode("utf-8").strip().split(",")
+    header = [name.strip('"') for name in data.split(b"\n", 1)[0].decode("utf-8").strip().split(",")]  # (Virtuoso quotes it)
     types = {column: (np.int64 if _integer_column(column) else object) for column in header if column}
     return pd.read_csv(io.BytesIO(data), dtype=types, keep_default_na=False, na_filter=False, encoding="utf-8")
 
@@ -571,13 +582,12 @@ def _list_subjects(store: KnowledgeStore, type_name: str, page_size: int) -> lis
     subjects: set[str] = set()
     offset = 0
     while True:
-        page = _read_csv(store.query_bytes(f"{PREFIXES}SELECT ?s WHERE {{ {pattern} }} OFFSET {offset} LIMIT {page_size}",
-                                           "text/csv"))["s"].tolist()
+        page = _read_csv(_select_csv(store, f"{PREFIXES}SELECT ?s WHERE {{ {pattern} }} OFFSET {offset} LIMIT {page_size}"))["s"].tolist()
         subjects.update(page)
         offset += len(page)
         if len(page) < page_size:
             break
-    counted = _read_csv(store.query_bytes(f"{PREFIXES}SELECT (COUNT(DISTINCT ?s) AS ?n_row) WHERE {{ {pattern} }}", "text/csv"))
+    counted = _read_csv(_select_csv(store, f"{PREFIXES}SELECT (COUNT(DISTINCT ?s) AS ?n_row) WHERE {{ {pattern} }}"))
     if len(subjects) == int(counted["n_row"].iat[0]):  # all of them: each page holds only subjects of the type
         return sorted(subjects)
     return _list_subjects_in_order(store, pattern, page_size)
@@ -590,7 +600,7 @@ def _list_subjects_in_order(store: KnowledgeStore, pattern: str, page_size: int)
     while True:
         query = (f"{PREFIXES}SELECT ?s WHERE {{ {pattern} FILTER(STR(?s) > {sparql_term(Literal(after))}) }} "
                  f"ORDER BY STR(?s) LIMIT {page_size}")
-        page = _read_csv(store.query_bytes(query, "text/csv"))["s"].tolist()
+        page = _read_csv(_select_csv(store, query))["s"].tolist()
         subjects += page
         if len(page) < page_size:
             return sorted(set(subjects))
