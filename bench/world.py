@@ -76,6 +76,11 @@ def phase_query(args) -> dict:
     start = time.perf_counter()
     projection = build_projection(store, page_size=args.page_size)
     build_s = time.perf_counter() - start
+    if args.save_projection:  # for profiling the toolkit on it without building it again
+        import pickle
+
+        with open(args.save_projection, "wb") as handle:
+            pickle.dump(projection, handle, protocol=pickle.HIGHEST_PROTOCOL)
     rng = np.random.default_rng(args.seed)
     picks = rng.choice(len(projection.clusters), size=min(args.samples, len(projection.clusters)), replace=False)
     search_partners(projection, projection.clusters.iri.iat[int(picks[0])])  # first-call costs
@@ -139,6 +144,7 @@ def main() -> None:
     parser.add_argument("--phase", choices=["query"], help=argparse.SUPPRESS)
     parser.add_argument("--store", help=argparse.SUPPRESS)
     parser.add_argument("--endpoint", help=argparse.SUPPRESS)
+    parser.add_argument("--save-projection", metavar="FILE", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.phase:
         print(json.dumps(phase_query(args)))
