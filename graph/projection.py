@@ -373,9 +373,9 @@ VALUES_LIMIT = 4_000
 #: rows per answer at most when the projection is built from a remote server (see :func:`_fetch_paged`)
 REMOTE_PAGE_SIZE = 100_000
 #: subjects per VALUES block when a paged answer is read by subjects instead (see :func:`_fetch_paged`):
-#: Virtuoso compiles a block in time that grows faster than its size (per subject 0.1-0.2 ms at
-#: 250-1,000 terms, 0.45 ms at 2,000, measured)
-VALUES_PAGE = 1_000
+#: Virtuoso compiles a block in time that grows faster than its size (per organisation 0.1-0.2 ms
+#: at 250-1,000 terms, 0.45 ms at 2,000, measured)
+VALUES_PAGE = 500
 
 _LEVELS = tuple(LEVEL_WEIGHTS)
 _LEVEL_WEIGHT_ARRAY = np.array([LEVEL_WEIGHTS[i] for i in _LEVELS])
@@ -562,6 +562,11 @@ def _fetch_all(store: KnowledgeStore, page_size: int | None = None) -> dict[str,
 _LISTED = {"clusters": "ckg:Cluster", "organisations": "org:FormalOrganization", "competencies": "ckg:Competency",
            "industries": "ckg:Industry", "partnerships": "ckg:Partnership", "resources": "ckg:SharedResource",
            "developments": "ckg:Development"}
+#: the joins over a million rows, which a server cannot skip along an index: an OFFSET slice of
+#: them costs as much as all the rows before it (through Virtuoso at 100,000 organisations: the
+#: claim levels 21 s in slices, 8 s in pages of 500 competencies), so a paged build reads them by
+#: pages of their smaller side (competencies, clusters) from the start
+_JOINED = ("claim_levels", "ties")
 #: each query of a paged build: the variable a page restricts, and the kinds whose subjects fill the pages
 _PAGED_BY = {
     "labels": ("s", ("clusters", "organisations")), "countries": ("s", ("clusters", "organisations")),
@@ -569,7 +574,7 @@ _PAGED_BY = {
     "cluster_alt_labels": ("s", ("clusters",)), "organisation_types": ("s", ("organisations",)),
     "industries": ("s", ("industries",)), "competencies": ("s", ("competencies",)),
     "competency_industries": ("s", ("competencies",)), "competency_alt_labels": ("s", ("competencies",)),
-    "claims": ("o", ("organisations",)), "claim_levels": ("o", ("organisations",)), "ties": ("o", ("organisations",)),
+    "claims": ("o", ("organisations",)), "claim_levels": ("c", ("competencies",)), "ties": ("c", ("clusters",)),
     "needs": ("h", ("clusters", "organisations")), "partnerships": ("p", ("partnerships",)),
     "resources": ("r", ("resources",)), "developments": ("d", ("developments",)),
 }
@@ -618,18 +623,18 @@ def _fetch_paged(store: KnowledgeStore, page_size: int) -> dict[str, pd.DataFram
     Each query is read in slices of at most ``page_size`` rows (:func:`_fetch_sliced`): one
     query text per slice with ``OFFSET``/``LIMIT``, which a server compiles fast and answers by
     skipping along its indexes. A query whose slices do not add up (an unsorted answer need not
-    come in the same order twice) is read again by subjects: the subjects of each kind are
-    listed (:func:`_list_subjects`) and the query asked for :data:`VALUES_PAGE` of them at a
-    time. Through Virtuoso the VALUES pages cost 0.2-0.5 ms per subject, mostly compiling the
+    come in the same order twice), and the large joins (:data:`_JOINED`), are read by
+    subjects: the subjects of each kind are listed (:func:`_list_subjects`) and the query asked
+    for :data:`VALUES_PAGE` of them at a time. Through Virtuoso the VALUES pages cost 0.2-0.5 ms per subject, mostly compiling the
     block, the slices about 0.01 ms per row (measured at 100,000 organisations).
     """
     if page_size < 1:
         raise InvalidInput(f"page size must be a positive number of rows (or 0: no pages), not {page_size}")
     with ThreadPoolExecutor(max_workers=FETCH_THREADS) as pool:
         listed = {kind: pool.submit(_list_subjects, store, type_name, page_size) for kind, type_name in _LISTED.items()}
-        sliced = {name: pool.submit(_fetch_sliced, store, name, page_size) for name in _PAGED_BY}
+        sliced = {name: pool.submit(_fetch_sliced, store, name, page_size) for name in _PAGED_BY if name not in _JOINED}
         subjects = {kind: future.result() for kind, future in listed.items()}
-        frames = {name: future.result() for name, future in sliced.items()}
+        frames = {name: sliced[name].result() if name in sliced else None for name in _PAGED_BY}
         by_subjects = {}
         for name in [name for name, frame in frames.items() if frame is None]:
             variable, kinds = _PAGED_BY[name]

@@ -84,9 +84,13 @@ def test_paged_build_equals_the_whole_build_and_no_answer_is_large(served):
     same_projection(paged, whole)
     assert paged.org_competency.nnz > 1000 and len(paged.organisations) >= 300
 
-    paged_answers = [rows for query, rows in served.answers if "COUNT" not in query]
-    assert all("LIMIT" in query for query, _ in served.answers if "COUNT" not in query)
-    assert len(paged_answers) > 300 / PAGE and max(paged_answers) <= PAGE < whole_largest
+    sliced = [rows for query, rows in served.answers if "LIMIT" in query]
+    by_subjects = [(query, rows) for query, rows in served.answers if "VALUES ?c {" in query]
+    assert len(sliced) > 300 / PAGE and max(sliced) <= PAGE < whole_largest
+    assert len(by_subjects) >= 2
+    assert all(query.split("VALUES ?c {", 1)[1].split("}", 1)[0].count("<") <= PAGE and rows < whole_largest
+               for query, rows in by_subjects)
+    assert all("LIMIT" in query or "VALUES" in query for query, _ in served.answers if "COUNT" not in query)
 
 
 def test_slices_that_do_not_add_up_are_read_again_by_subjects(served, graph, memory_store):
