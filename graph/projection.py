@@ -404,6 +404,11 @@ _TIE_TYPE = _position_of("?t", _TIE_TYPES)
 _ORG_TYPE = _position_of("?t", _ORG_TYPES)
 _PARTNERSHIP_LEVELS = " ".join(f"<{t}>" for t in PARTNERSHIP_LEVELS)
 
+#: a concept's skos:prefLabel in English (untagged or @en), else the one label there is: one row
+#: per concept where it has preferred labels in several languages (``"…"@ru``, ``@de``, ``@fr``)
+_ENGLISH_PREF = ('FILTER(LANG(?label) = "" || LANGMATCHES(LANG(?label), "en") '
+                 '|| NOT EXISTS { ?s skos:prefLabel ?e FILTER(LANG(?e) = "" || LANGMATCHES(LANG(?e), "en")) })')
+
 QUERIES = {
     "clusters": "SELECT ?s WHERE { %(values)s ?s a ckg:Cluster }",
     # attributes of every kind of thing at once: single-pattern scans are several times cheaper
@@ -419,10 +424,11 @@ QUERIES = {
     "organisations": "SELECT ?s WHERE { %(values)s ?s a org:FormalOrganization }",
     "organisation_types": "SELECT ?s ?type_code WHERE { %(values)s ?s a ?t FILTER(?t IN (" + ", ".join(f"<{t}>" for t in _ORG_TYPES)
                           + ")) BIND(" + _ORG_TYPE + " AS ?type_code) }",
-    "industries": "SELECT ?s ?label ?scheme WHERE { %(values)s ?s a ckg:Industry OPTIONAL { ?s skos:prefLabel ?label } OPTIONAL { ?s skos:inScheme ?scheme } }",
-    "competencies": "SELECT ?s ?label ?broader WHERE { %(values)s ?s a ckg:Competency OPTIONAL { ?s skos:prefLabel ?label } OPTIONAL { ?s skos:broader ?broader } }",
+    "industries": "SELECT ?s ?label ?scheme WHERE { %(values)s ?s a ckg:Industry OPTIONAL { ?s skos:prefLabel ?label " + _ENGLISH_PREF + " } OPTIONAL { ?s skos:inScheme ?scheme } }",
+    "competencies": "SELECT ?s ?label ?broader WHERE { %(values)s ?s a ckg:Competency OPTIONAL { ?s skos:prefLabel ?label " + _ENGLISH_PREF + " } OPTIONAL { ?s skos:broader ?broader } }",
     "competency_industries": "SELECT ?s ?v WHERE { %(values)s ?s a ckg:Competency ; ckg:appliedIn ?v }",
-    "competency_alt_labels": "SELECT ?s ?v WHERE { %(values)s ?s a ckg:Competency ; skos:altLabel ?v }",
+    "competency_alt_labels": "SELECT ?s ?v WHERE { %(values)s ?s a ckg:Competency { ?s skos:altLabel ?v } UNION { ?s skos:prefLabel ?v "
+                             "FILTER(!(LANG(?v) = \"\" || LANGMATCHES(LANG(?v), \"en\"))) } }",
     "claims": "SELECT ?o ?c WHERE { %(values)s ?o ckg:hasCompetency ?c }",
     # (a second VALUES block here, for the levels, made pyoxigraph scan every claim per page)
     "claim_levels": "SELECT ?o ?c ?level_code WHERE { %(values)s ?o ckg:qualifiedCompetency ?q . ?q ckg:competency ?c ; ckg:level ?l BIND("

@@ -44,7 +44,9 @@ from flask import Flask, Response, jsonify, redirect, render_template, request, 
 
 from clusterkg.graph import explorer_model
 from clusterkg.graph.errors import InvalidInput, NotFound
+from clusterkg.graph.reasons import N_, reason
 from clusterkg.webapp.extension import state
+from clusterkg.webapp.i18n import current_language
 from clusterkg.webapp.pages import facts, reads
 from clusterkg.webapp.pages.common import entity_url, page_blueprint
 from clusterkg.webapp.pages.drawing import KIND_COLORS, vis_options
@@ -75,7 +77,7 @@ def _int(name: str, default: int) -> int:
     try:
         return int(text)
     except ValueError:
-        raise InvalidInput(f"'{name}' must be a whole number, not {text!r}") from None
+        raise InvalidInput(reason(N_("parameter %(name)s must be a whole number, not %(value)s"), name=repr(name), value=repr(text))) from None
 
 
 def _flag(name: str) -> bool:
@@ -133,25 +135,30 @@ def _cached(key: tuple, build) -> dict:
 
 def ego_payload(cluster: str, limit: int) -> dict:
     if not cluster.strip():
-        raise InvalidInput("give a cluster: ?cluster=<id, IRI or name>")
-    return _cached(("ego", cluster, limit),
-                   lambda p: _payload(explorer_model.finish(p, explorer_model.ego_network(p, cluster, limit=limit)), p))
+        raise InvalidInput(reason(N_("give a cluster: ?cluster=<id, IRI or name>")))
+    language = current_language()
+    return _cached(("ego", cluster, limit, language),
+                   lambda p: _payload(explorer_model.finish(p, explorer_model.ego_network(p, cluster, limit=limit, language=language)), p))
 
 
 def partnerships_payload(shared: bool) -> dict:
-    return _cached(("partnerships", shared),
-                   lambda p: _payload(explorer_model.finish(p, explorer_model.partnership_network(p, shared_members=shared)), p))
+    language = current_language()
+    return _cached(("partnerships", shared, language),
+                   lambda p: _payload(explorer_model.finish(p, explorer_model.partnership_network(p, shared_members=shared, language=language)), p))
 
 
 def neighbours_payload(node: str, limit: int) -> dict:
     if not node.strip():
-        raise InvalidInput("give a node: ?of=<kind:id>, e.g. organisation:globalfoundries")
-    return _cached(("neighbours", node, limit),
-                   lambda p: _payload(explorer_model.finish(p, explorer_model.neighbourhood(p, node, limit=limit)), p))
+        raise InvalidInput(reason(N_("give a node: ?node=<kind:id> (?of= on the page), e.g. organisation:globalfoundries")))
+    language = current_language()
+    return _cached(("neighbours", node, limit, language),
+                   lambda p: _payload(explorer_model.finish(p, explorer_model.neighbourhood(p, node, limit=limit, language=language)), p))
 
 
 def competencies_payload() -> dict:
-    return _cached(("competencies",), lambda p: _payload(explorer_model.finish(p, explorer_model.competency_map(p)), p))
+    language = current_language()
+    return _cached(("competencies", language),
+                   lambda p: _payload(explorer_model.finish(p, explorer_model.competency_map(p, language=language)), p))
 
 
 def query_payload(query: str) -> dict:
@@ -159,14 +166,14 @@ def query_payload(query: str) -> dict:
     from clusterkg.webapp.sparql_text import check_query
 
     if not query.strip():
-        raise InvalidInput("give a SPARQL CONSTRUCT, DESCRIBE or SELECT query: ?query=...")
+        raise InvalidInput(reason(N_("give a SPARQL CONSTRUCT, DESCRIBE or SELECT query: ?query=...")))
     check_query(query)  # refuses SERVICE (and anything that would fetch remote data)
     ckg = state()
     answer = reads.answer(query, "application/sparql-results+json, application/n-triples",
                           max_rows=QUERY_ROW_CAP, base_iri=request.base_url)
     projection = ckg.projections.get()
     if answer.form == "ASK":
-        raise InvalidInput("an ASK query answers yes or no, not a graph: use CONSTRUCT or SELECT")
+        raise InvalidInput(reason(N_("an ASK query answers yes or no, not a graph: use CONSTRUCT or SELECT")))
     if answer.form == "SELECT":
         document = json.loads(answer.body)
         view = explorer_model.graph_from_rows(projection, document["head"]["vars"], document["results"]["bindings"], sparql=query)
@@ -190,7 +197,7 @@ def _view_payload() -> tuple[str, dict]:
         return view, partnerships_payload(_flag("shared"))
     if view == "competencies":
         return view, competencies_payload()
-    raise InvalidInput(f"unknown view {view!r}; choose one of {', '.join(VIEWS[:4])} (or /explore/query)")
+    raise InvalidInput(reason(N_("unknown view %(view)s; choose one of %(choices)s (or /explore/query)"), view=repr(view), choices=", ".join(VIEWS[:4])))
 
 
 # --------------------------------------------------------------------------- pages

@@ -38,6 +38,7 @@ from clusterkg.graph.analysis.partners import (
     ORGANISATION_TYPE_NAMES, PartnerFilters, PartnerPreferences, search_partners,
 )
 from clusterkg.graph.errors import InvalidInput
+from clusterkg.graph.reasons import N_, reason
 from clusterkg.graph.projection import Projection
 from clusterkg.webapp.i18n import current_language
 from clusterkg.webapp.pages.common import (
@@ -102,8 +103,9 @@ def run_search(p: Projection) -> dict:
         ticked = offered
     unknown = [t for t in ticked if t not in offered]
     if unknown:
-        raise InvalidInput(f"parameter 'gap': {', '.join(unknown)} is not among the {len(offered)} gaps offered for "
-                           f"{p.clusters['label'].iat[row]} ({', '.join(offered) or 'none'})")
+        raise InvalidInput(reason(N_("parameter 'gap': %(unknown)s is not among the %(count)s gaps offered for %(cluster)s (%(offered)s)"),
+                                  unknown=", ".join(unknown), count=len(offered), cluster=p.clusters["label"].iat[row],
+                                  offered=", ".join(offered) or reason(N_("none"))))
     result["selected"] = ticked
     if offered and not ticked:
         result["message"] = gettext("no gap ticked: tick at least one gap competency to search partners for it")
