@@ -54,6 +54,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 
@@ -61,6 +62,7 @@ import numpy as np
 
 from clusterkg.graph.errors import InvalidInput, NotFound
 from clusterkg.graph.iris import iri_error
+from clusterkg.graph.reasons import N_, reason
 from clusterkg.ontology.namespace import RDFS, SKOS, sparql_prefixes
 from clusterkg.graph.projection import Projection, local_name
 from clusterkg.ontology.namespace import DATA
@@ -269,13 +271,13 @@ def _parse_node(p: Projection, identifier: str) -> tuple[str, int | str]:
     """``"cluster:x"`` -> ``("cluster", row)``; raises :class:`NotFound` / :class:`InvalidInput`."""
     kind, sep, ref = (identifier or "").partition(":")
     if not sep or not ref:
-        raise InvalidInput(f"a node id looks like 'cluster:silicon-saxony', not {identifier!r}")
+        raise InvalidInput(reason(N_("a node id looks like 'cluster:silicon-saxony', not %(value)s"), value=repr(identifier)))
     if kind == "country":
         if ref not in _clusters_by(p, "countries"):
             raise NotFound("country", ref)
         return kind, ref
     if kind not in ("cluster", "organisation", "competency", "industry"):
-        raise InvalidInput(f"nodes of kind {kind!r} cannot be expanded; kinds: {', '.join(RELATIONS)}")
+        raise InvalidInput(reason(N_("nodes of kind %(kind)s cannot be expanded; kinds: %(kinds)s"), kind=repr(kind), kinds=", ".join(RELATIONS)))
     ids = p.cached(f"_views_ids_{kind}", lambda: {v: i for i, v in enumerate(_frame(p, kind)["id"])})
     if ref in ids:
         return kind, ids[ref]
@@ -300,7 +302,8 @@ def _edge(source: str, target: str, relation: str, label: str = "") -> dict:
 def _neighbours(p: Projection, kind: str, i, relation: str) -> tuple[str, list, list[str]]:
     """(target kind, targets ordered best first, edge labels) of one relation of one node."""
     if relation not in RELATIONS.get(kind, ()):
-        raise InvalidInput(f"a {kind} has no relation {relation!r}; choose one of {', '.join(RELATIONS[kind])}")
+        raise InvalidInput(reason(N_("a node of kind %(kind)s has no relation %(relation)s; choose one of %(choices)s"),
+                                  kind=repr(kind), relation=repr(relation), choices=", ".join(RELATIONS[kind])))
     target = _TARGET_KIND[(kind, relation)]
     if kind == "cluster" and relation == "members":
         row = p.cluster_org.getrow(i)
@@ -381,9 +384,10 @@ def neighbour_counts(p: Projection, node: str) -> dict[str, int]:
 
 def _check_limit(limit: int, offset: int = 0) -> None:
     if not 1 <= limit <= MAX_LIMIT:
-        raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}, not {limit}")
+        raise InvalidInput(reason(N_("parameter %(name)s must be between %(low)s and %(high)s, not %(value)s"),
+                                  name=repr("limit"), low=1, high=MAX_LIMIT, value=limit))
     if offset < 0:
-        raise InvalidInput(f"offset must be 0 or more, not {offset}")
+        raise InvalidInput(reason(N_("parameter %(name)s must be 0 or more, not %(value)s"), name=repr("offset"), value=offset))
 
 
 def expand(p: Projection, node: str, relation: str, offset: int = 0, limit: int = 50) -> Expansion:
@@ -405,16 +409,39 @@ def expand(p: Projection, node: str, relation: str, offset: int = 0, limit: int 
 
 
 def _iri(text: str) -> str:
-    reason = iri_error(text)
-    if reason is not None:
-        raise InvalidInput(f"not an IRI that can be written in SPARQL: {text!r} ({reason})")
+    problem = iri_error(text)
+    if problem is not None:
+        raise InvalidInput(reason(N_("not an IRI that can be written in SPARQL: %(iri)s (%(problem)s)"), iri=repr(text), problem=problem))
     return f"<{text}>"
 
 
 _PREFIXES = sparql_prefixes("ckg", "rdfs", "skos")
 
 
-def ego_network(p: Projection, cluster: str, limit: int = 150) -> GraphView:
+def label_pattern(subject: str, predicate: str, variable: str, language: str = "en", indent: str = "  ") -> str:
+    """SPARQL that binds ``?variable`` to one name of ``subject``: its ``predicate`` literal in
+    ``language``, else its English one (untagged or ``@en``), so a "show the SPARQL" query gives one
+    row per node in the page's language however many languages the data names it in.
+
+    >>> print(label_pattern("?c", "rdfs:label", "name"))
+    OPTIONAL { ?c rdfs:label ?name FILTER(LANG(?name) IN ("", "en")) }
+    >>> print(label_pattern("?c", "rdfs:label", "name", "ru"))
+    OPTIONAL { ?c rdfs:label ?name_ru FILTER(LANGMATCHES(LANG(?name_ru), "ru")) }
+      OPTIONAL { ?c rdfs:label ?name_en FILTER(LANG(?name_en) IN ("", "en")) }
+      BIND(COALESCE(?name_ru, ?name_en) AS ?name)
+    """
+    if not re.fullmatch("[a-z]{2,3}", language):
+        raise ValueError(f"expected a language code such as 'en' or 'ru', got {language!r}")
+    english = f'OPTIONAL {{ {subject} {predicate} ?{variable} FILTER(LANG(?{variable}) IN ("", "en")) }}'
+    if language == "en":
+        return english
+    own, fallback = f"?{variable}_{language}", f"?{variable}_en"
+    return (f'OPTIONAL {{ {subject} {predicate} {own} FILTER(LANGMATCHES(LANG({own}), "{language}")) }}\n'
+            f'{indent}OPTIONAL {{ {subject} {predicate} {fallback} FILTER(LANG({fallback}) IN ("", "en")) }}\n'
+            f'{indent}BIND(COALESCE({own}, {fallback}) AS ?{variable})')
+
+
+def ego_network(p: Projection, cluster: str, limit: int = 150, language: str = "en") -> GraphView:
     """A cluster with its members, their competencies and its partner clusters.
 
     Each of the three relations shows its ``limit`` strongest neighbours; ``more`` says how
@@ -453,17 +480,19 @@ CONSTRUCT {{
   ?partner rdfs:label ?partnerLabel .
 }}
 WHERE {{
-  {{ ?org ckg:affiliatedWith {iri} OPTIONAL {{ ?org rdfs:label ?orgLabel }}
-    OPTIONAL {{ ?org ckg:hasCompetency ?competency OPTIONAL {{ ?competency skos:prefLabel ?competencyLabel }} }} }}
+  {{ ?org ckg:affiliatedWith {iri}
+    {label_pattern("?org", "rdfs:label", "orgLabel", language, "    ")}
+    OPTIONAL {{ ?org ckg:hasCompetency ?competency
+      {label_pattern("?competency", "skos:prefLabel", "competencyLabel", language, "      ")} }} }}
   UNION
   {{ ?partnership ckg:participant {iri}, ?partner FILTER(?partner != {iri})
-    OPTIONAL {{ ?partner rdfs:label ?partnerLabel }} }}
+    {label_pattern("?partner", "rdfs:label", "partnerLabel", language, "    ")} }}
 }}"""
     return GraphView("ego", f"Ego network of {centre['label']}", nodes, edges, focus=centre["id"],
                      more=more, sparql=sparql)
 
 
-def neighbourhood(p: Projection, node: str, limit: int = 150) -> GraphView:
+def neighbourhood(p: Projection, node: str, limit: int = 150, language: str = "en") -> GraphView:
     """A node with its ``limit`` strongest neighbours along each of its relations.
 
     Any kind that :func:`expand` takes (``organisation:infineon``, ``competency:...``,
@@ -489,7 +518,10 @@ def neighbourhood(p: Projection, node: str, limit: int = 150) -> GraphView:
         country = _iri(DATA[f"country/{centre['ref']}"])
         sparql = _PREFIXES + f"""# The clusters of {_comment(centre['label'])}
 CONSTRUCT {{ ?cluster ckg:country {country} ; rdfs:label ?label }}
-WHERE {{ ?cluster a ckg:Cluster ; ckg:country {country} ; rdfs:label ?label }}"""
+WHERE {{
+  ?cluster a ckg:Cluster ; ckg:country {country} .
+  {label_pattern("?cluster", "rdfs:label", "label", language)}
+}}"""
     return GraphView("neighbours", f"Neighbours of {centre['label']}", nodes, edges, focus=centre["id"],
                      more=more, sparql=sparql)
 
@@ -526,7 +558,7 @@ def _comment(text: str) -> str:
     return " ".join(str(text).split())
 
 
-def partnership_network(p: Projection, shared_members: bool = False) -> GraphView:
+def partnership_network(p: Projection, shared_members: bool = False, language: str = "en") -> GraphView:
     """Clusters joined by cross-cluster partnerships (edge label: the partnerships' names).
 
     With ``shared_members``, clusters that share member organisations are linked too.
@@ -545,21 +577,21 @@ def partnership_network(p: Projection, shared_members: bool = False) -> GraphVie
                                f"{data['shared_members']} shared members"))
             keep.update((a, b))
     nodes = [_make_node(p, "cluster", i) for i in sorted(keep)]
-    sparql = _PREFIXES + """# The cross-cluster partnership network: every partnership and the clusters taking part
-CONSTRUCT {
+    sparql = _PREFIXES + f"""# The cross-cluster partnership network: every partnership and the clusters taking part
+CONSTRUCT {{
   ?partnership ckg:participant ?cluster ; rdfs:label ?partnershipLabel .
   ?cluster rdfs:label ?clusterLabel .
-}
-WHERE {
+}}
+WHERE {{
   ?partnership a ckg:Partnership ; ckg:participant ?cluster .
-  OPTIONAL { ?partnership rdfs:label ?partnershipLabel }
-  OPTIONAL { ?cluster rdfs:label ?clusterLabel }
-}"""
+  {label_pattern("?partnership", "rdfs:label", "partnershipLabel", language)}
+  {label_pattern("?cluster", "rdfs:label", "clusterLabel", language)}
+}}"""
     title = "Cross-cluster partnerships" + (" and shared members" if shared_members else "")
     return GraphView("partnerships", title, nodes, edges, sparql=sparql)
 
 
-def competency_map(p: Projection, industries: bool = True) -> GraphView:
+def competency_map(p: Projection, industries: bool = True, language: str = "en") -> GraphView:
     """Competencies linked to their broader competency and to the industries they serve."""
     nodes = [_make_node(p, "competency", i) for i in range(len(p.competencies))]
     ids = p.competencies["id"].tolist()
@@ -574,17 +606,18 @@ def competency_map(p: Projection, industries: bool = True) -> GraphView:
                     used.add(index[v])
                     edges.append(_edge(node_id("competency", ids[i]), node_id("industry", p.industries["id"].iat[index[v]]), "industries"))
         nodes += [_make_node(p, "industry", j) for j in sorted(used)]
-    sparql = _PREFIXES + """# The competency map: competencies, their broader competencies and the industries they serve
-CONSTRUCT {
+    sparql = _PREFIXES + f"""# The competency map: competencies, their broader competencies and the industries they serve
+CONSTRUCT {{
   ?competency skos:prefLabel ?label ; skos:broader ?broader ; ckg:appliedIn ?industry .
   ?industry skos:prefLabel ?industryLabel .
-}
-WHERE {
+}}
+WHERE {{
   ?competency a ckg:Competency .
-  OPTIONAL { ?competency skos:prefLabel ?label }
-  OPTIONAL { ?competency skos:broader ?broader }
-  OPTIONAL { ?competency ckg:appliedIn ?industry OPTIONAL { ?industry skos:prefLabel ?industryLabel } }
-}"""
+  {label_pattern("?competency", "skos:prefLabel", "label", language)}
+  OPTIONAL {{ ?competency skos:broader ?broader }}
+  OPTIONAL {{ ?competency ckg:appliedIn ?industry
+    {label_pattern("?industry", "skos:prefLabel", "industryLabel", language, "    ")} }}
+}}"""
     return GraphView("competencies", "Competency map", nodes, edges, sparql=sparql)
 
 
@@ -818,7 +851,7 @@ def finish(p: Projection, view: GraphView, cap: int = AGGREGATE_CAP,
     their top concept, then clusters per country, stopping as soon as the view fits.
     """
     if cap < 1:
-        raise InvalidInput(f"cap must be at least 1, not {cap}")
+        raise InvalidInput(reason(N_("parameter %(name)s must be at least 1, not %(value)s"), name=repr("cap"), value=cap))
     for step in (_aggregate_organisations, _aggregate_competencies, _aggregate_clusters):
         if len(view.nodes) <= cap:
             break

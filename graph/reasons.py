@@ -21,6 +21,14 @@ remembers its message and parameters, so :func:`render` can say it in another la
 
 Numbers are handed over as numbers (``int``) so a page can write them the locale's way; years
 and figures with a fixed number of decimals as text (``"2019"``, ``"0.42"``).
+
+Names from the data (a competency, a cluster) are parameters as their English text; a page in
+another language hands :func:`render` a ``name`` lookup (English name -> its name in the page's
+language) and every plain-text parameter goes through it::
+
+    >>> render(line, {"covers %(competencies)s": "покрывает %(competencies)s"}.get,
+    ...        name={"Lasers": "лазеры"}.get)
+    'покрывает лазеры, Optics; worked with 2 of your members'
 """
 
 from __future__ import annotations
@@ -30,6 +38,7 @@ from collections.abc import Callable, Iterable
 __all__ = ["N_", "ORGANISATION_TYPE_WORDS", "Reason", "and_list", "join", "messages", "reason", "render"]
 
 Translate = Callable[[str], "str | None"]
+Rename = Callable[[str], "str | None"]
 
 
 def N_(message: str) -> str:
@@ -53,7 +62,7 @@ class Reason(str):
     separator: str
 
     def __new__(cls, message: str | None, params: dict, separator: str = ""):
-        self = super().__new__(cls, _say(message, params, separator, None, str))
+        self = super().__new__(cls, _say(message, params, separator, None, str, None))
         self.message, self.params, self.separator = message, params, separator
         return self
 
@@ -91,23 +100,26 @@ def and_list(labels: list[str]) -> Reason | str:
     return reason(N_("%(items)s and %(last)s"), items=list(labels[:-1]), last=labels[-1])
 
 
-def render(value, translate: Translate | None = None, number: Callable[[int], str] = str) -> str:
-    """``value`` said with ``translate`` (message -> its translation, or ``None`` to keep it) and
-    whole numbers written by ``number``; plain text is said as it is."""
+def render(value, translate: Translate | None = None, number: Callable[[int], str] = str,
+           name: Rename | None = None) -> str:
+    """``value`` said with ``translate`` (message -> its translation, or ``None`` to keep it), whole
+    numbers written by ``number`` and names from the data by ``name`` (English name -> the name in
+    the language, or ``None`` to keep it); plain text is said as it is."""
     if isinstance(value, Reason):
-        return _say(value.message, value.params, value.separator, translate, number)
+        return _say(value.message, value.params, value.separator, translate, number, name)
     if isinstance(value, (list, tuple)):
-        return ", ".join(render(item, translate, number) for item in value)
+        return ", ".join(render(item, translate, number, name) for item in value)
     if isinstance(value, int) and not isinstance(value, bool):
         return number(value)
-    return str(value)
+    text = str(value)
+    return (name(text) or text) if name else text
 
 
-def _say(message, params: dict, separator: str, translate: Translate | None, number) -> str:
+def _say(message, params: dict, separator: str, translate: Translate | None, number, name: Rename | None) -> str:
     if message is None:
-        return separator.join(render(part, translate, number) for part in params["parts"])
+        return separator.join(render(part, translate, number, name) for part in params["parts"])
     text = (translate(message) if translate else None) or message
-    return text % {name: render(value, translate, number) for name, value in params.items()} if params else text
+    return text % {key: render(value, translate, number, name) for key, value in params.items()} if params else text
 
 
 def messages(value) -> list[str]:

@@ -147,6 +147,14 @@ def _russian_parse(value: str) -> Literal:
     return Literal(_text(value), lang="ru")
 
 
+def _german_parse(value: str) -> Literal:
+    return Literal(_text(value), lang="de")
+
+
+def _french_parse(value: str) -> Literal:
+    return Literal(_text(value), lang="fr")
+
+
 def _format_literal(term: object) -> str:
     return str(term)
 
@@ -210,9 +218,13 @@ TEXT = ValueType(_text_parse, _format_literal, "text")
 ENGLISH = ValueType(_english_parse, _format_literal, "text")
 #: a name in Russian (``"…"@ru``), beside the untagged (English) one of the same predicate
 RUSSIAN = ValueType(_russian_parse, _format_literal, "text in Russian")
+GERMAN = ValueType(_german_parse, _format_literal, "text in German")
+FRENCH = ValueType(_french_parse, _format_literal, "text in French")
 # the language of the literals a text type writes, where two columns share a predicate
 object.__setattr__(ENGLISH, "language", "en")
 object.__setattr__(RUSSIAN, "language", "ru")
+object.__setattr__(GERMAN, "language", "de")
+object.__setattr__(FRENCH, "language", "fr")
 YEAR_OR_DATE = ValueType(_year_or_date, _format_literal, "YYYY or YYYY-MM-DD")
 YEAR_ONLY = ValueType(_year, _format_literal, "YYYY")
 DATE_ONLY = ValueType(_date, _format_literal, "YYYY-MM-DD")
@@ -538,6 +550,12 @@ SHEETS: dict[str, Sheet] = {
                 *_optional_source(),
                 # last: rows written by position keep their meaning
                 Column("alt_labels_ru", SKOS.altLabel, RUSSIAN, multi=True),
+                # the preferred term per language (skos:prefLabel "…"@ru/@de/@fr) and the others
+                Column("label_ru", SKOS.prefLabel, RUSSIAN),
+                Column("label_de", SKOS.prefLabel, GERMAN),
+                Column("alt_labels_de", SKOS.altLabel, GERMAN, multi=True),
+                Column("label_fr", SKOS.prefLabel, FRENCH),
+                Column("alt_labels_fr", SKOS.altLabel, FRENCH, multi=True),
             ),
             derive=_derive_competency,
             node_derived=(SKOS.inScheme, SKOS.topConceptOf),

@@ -1123,6 +1123,18 @@ class SparqlProtocolStore(KnowledgeStore):
             raise StoreError(f"asked {self.query_url} for {media_type}, got {answered}")
         return body
 
+    def select_csv(self, query: str) -> bytes:
+        """A SELECT's answer in CSV as the server writes it, not rewritten: for a CSV reader (the
+        analytic projection), not for passing on. Virtuoso quotes its header and ends lines with
+        LF, which a CSV reader takes as the W3C form, and writes CSV several times faster than
+        the SPARQL JSON :meth:`query_bytes` asks it for (100,000 rows: 0.6 s against 5.7 s,
+        measured); other servers answer the W3C form itself."""
+        self._require_open()
+        body, answered = self._query(query, "text/csv")
+        if answered != "text/csv":
+            raise StoreError(f"asked {self.query_url} for text/csv, got {answered}")
+        return body
+
     def _rewritten_bytes(self, query: str, media_type: str) -> bytes:
         """Virtuoso's own serialisations stray from the standards (a TSV header of quoted
         names, JSON-LD that does not round-trip, a comment in empty N-Triples, results as

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -75,3 +76,34 @@ def test_the_default_language_comes_from_the_environment(store):
 def test_an_unknown_language_is_a_usage_error(store):
     result = CliRunner().invoke(cli, ["--store", str(store), "gaps", "silicon-saxony", "--lang", "xx"])
     assert result.exit_code == 2 and "'xx' is not one of 'en', 'ru'" in result.output
+
+
+def _fail(store: Path, *args: str) -> str:
+    """The error a verb prints (exit code 1) under ``--lang ru``."""
+    environment = {"LANGUAGE": "", "LC_ALL": "", "LC_MESSAGES": "", "LANG": "C.UTF-8"}
+    result = CliRunner(env=environment).invoke(cli, ["--store", str(store), *args], catch_exceptions=False)
+    assert result.exit_code == 1, result.output
+    return result.output
+
+
+@pytest.mark.parametrize("args", [
+    ("partners", "no-such-cluster-anywhere"),
+    ("gaps", "no-such-cluster-anywhere"),
+    ("recommend", "no-such-cluster-anywhere"),
+    ("applications", "no-such-cluster-anywhere"),
+    ("disseminate",),
+])
+def test_our_errors_are_said_in_russian_under_lang_ru(store, args):
+    """The verbs' own errors (an unknown cluster, an unknown scheme, a missing argument) come from
+    the catalogue; only click's usage errors stay click's."""
+    english = _fail(store, *args, "--lang", "en")
+    russian = _fail(store, *args, "--lang", "ru")
+    assert english.startswith("Error: ") and russian.startswith("Error: ")
+    assert re.search("[а-яё]", russian, re.IGNORECASE), russian
+    assert not re.search("[а-яё]", english, re.IGNORECASE), english
+
+
+def test_a_missing_store_is_said_in_russian(tmp_path):
+    environment = {"LANGUAGE": "", "LC_ALL": "", "LC_MESSAGES": "", "LANG": "C.UTF-8"}
+    result = CliRunner(env=environment).invoke(cli, ["--store", str(tmp_path / "none"), "partners", "x", "--lang", "ru"])
+    assert result.exit_code == 1 and "clusterkg init" in result.output and "нет хранилища" in result.output, result.output

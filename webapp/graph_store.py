@@ -19,6 +19,7 @@ from clusterkg.webapp.extension import state
 from clusterkg.graph.iris import iri_error
 from clusterkg.graph.media_types import MEDIA_TYPES
 from clusterkg.webapp.negotiation import GRAPH_FORMATS, choose
+from clusterkg.webapp.sparql import base_url
 from clusterkg.webapp.query_runner import QueryJob
 from clusterkg.webapp.sparql import TRUNCATED_HEADER
 
@@ -90,7 +91,7 @@ def graph_store():
             raise ApiError(f"no graph {graph}", 404)
         _write("DROP DEFAULT" if graph is None else f"DROP GRAPH {graph}", agent)
         return Response(status=204)
-    base = graph[1:-1] if graph else request.base_url
+    base = graph[1:-1] if graph else base_url()
     data = _triples_from_body(base)
     existed = graph is None or _exists(graph)
     into = (lambda body: f"INSERT DATA {{ {body} }}") if graph is None else (

@@ -17,13 +17,16 @@ table, translated, and the template writes it as JSON for the script to read.
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from collections.abc import Mapping
 from datetime import date, datetime
 from urllib.parse import urlencode
 
 from babel import Locale
+from babel.numbers import get_decimal_symbol
 from flask import Flask, Response, request
-from flask_babel import Babel, format_date, format_datetime, format_decimal, gettext
+from flask_babel import Babel, format_date, format_datetime, format_decimal, get_locale, gettext
 
 from clusterkg.graph.reasons import ORGANISATION_TYPE_WORDS, reason, render
 from clusterkg.graph.errors import InvalidInput
@@ -151,10 +154,22 @@ def term(code: str | None) -> str:
     return gettext(TERMS[text]) if text in TERMS else text.replace("_", " ")
 
 
+_FIXED_DECIMAL = re.compile(r"-?\d+\.\d+")
+
+
 def say(text) -> str:
     """An analysis's why-line or note in the request's language (see ``clusterkg.graph.reasons``):
-    its messages through the catalogue, its numbers written the locale's way; plain text as it is."""
-    return render(text, gettext, format_decimal) if text is not None else ""
+    its messages through the catalogue, its numbers written the locale's way, the names of the
+    data in the language where the data has them (:func:`names_by_english`); other text as it is."""
+    if text is None:
+        return ""
+    renames = names_by_english(current_language())
+    point = get_decimal_symbol(get_locale())
+
+    def rename(value: str) -> str | None:  # a figure with fixed decimals ("0.57") keeps them, in the locale's way
+        return value.replace(".", point) if _FIXED_DECIMAL.fullmatch(value) else renames.get(value)
+
+    return render(text, gettext, format_decimal, rename)
 
 
 def day(value) -> str:
@@ -207,6 +222,28 @@ def localised_names(language: str) -> dict[str, str]:
                 best[str(subject)] = candidate
         cache[language] = {iri: name for iri, (_, name) in best.items()}
     return cache[language]
+
+
+def names_by_english(language: str) -> dict[str, str]:
+    """English name -> name in ``language``, for the why-lines, which carry names as English text.
+
+    Only a name that belongs to one thing is renamed: two organisations both called "Vertex" in
+    English stay "Vertex", rather than risk giving one of them the other's Russian name.
+    """
+    if language == LANGUAGES[0]:
+        return {}
+    from clusterkg.webapp.extension import state
+    from clusterkg.webapp.pages.common import projection
+
+    cache = state().__dict__.setdefault("_localised_names", {})
+    key = ("by_english", language)
+    names = localised_names(language)  # (also drops the cache of an older data version)
+    if key not in cache:
+        english = projection().labels
+        owners = Counter(english.values())
+        cache[key] = {english[iri]: local for iri, local in names.items()
+                      if iri in english and owners[english[iri]] == 1 and local != english[iri]}
+    return cache[key]
 
 
 def name(item) -> str:

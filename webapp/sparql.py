@@ -14,10 +14,12 @@ answer carries ``X-ClusterKG-Truncated: <max rows>`` (and, in SPARQL JSON, a top
 
 from __future__ import annotations
 
+from functools import lru_cache
 from importlib import resources
 
 import pyoxigraph as ox
 from flask import Blueprint, Response, render_template, request, url_for
+from werkzeug.sansio.utils import get_current_url
 
 from clusterkg.graph.history import Activity
 from clusterkg.graph.running_server import ACTIVITY_FIELD
@@ -31,7 +33,7 @@ from clusterkg.webapp.negotiation import GRAPH_FORMATS, RESULT_FORMATS, choose
 from clusterkg.webapp.query_runner import QueryJob
 from clusterkg.webapp.sparql_text import check_query, check_update, data_subjects, with_using_graphs
 
-__all__ = ["bp", "example_queries"]
+__all__ = ["bp", "example_queries", "base_url"]
 
 bp = Blueprint("sparql", __name__, url_prefix="/sparql")
 
@@ -42,6 +44,15 @@ TRUNCATED_HEADER = "X-ClusterKG-Truncated"
 
 
 # --------------------------------------------------------------------------- request parsing
+
+_current_url = lru_cache(maxsize=1024)(get_current_url)
+
+
+def base_url() -> str:
+    """``request.base_url`` (the base IRI of a query), remembered per scheme, host and path:
+    werkzeug decodes the host as IDNA on every request, ~0.1 ms of the endpoint's ~0.5 ms."""
+    return _current_url(request.scheme, request.host, request.root_path, request.path)
+
 
 
 def _decode(body: bytes, what: str) -> str:
@@ -133,7 +144,7 @@ def _query(query: str, params) -> Response:
         default_graphs=default_graphs if default_graphs or named_graphs else None,
         named_graphs=named_graphs if default_graphs or named_graphs else None,
         max_rows=ckg.max_rows,
-        base_iri=request.base_url,
+        base_iri=base_url(),
     ))
     body = answer.body
     response = Response(body, content_type=answer.content_type)
@@ -150,7 +161,7 @@ def _update(update: str, params) -> Response:
     agent = require_admin()
     check_update(update)
     # relative IRIs resolve against the endpoint's URL (a BASE carries over to later operations)
-    text = f"BASE <{request.base_url}>\n" + with_using_graphs(
+    text = f"BASE <{base_url()}>\n" + with_using_graphs(
         update,
         list(params.getlist("using-graph-uri")),
         list(params.getlist("using-named-graph-uri")),
@@ -188,7 +199,7 @@ def _no_query() -> Response:
     if best is None or best == "text/html":
         raise ApiError("no 'query' or 'update' parameter; GET without one returns the service description as RDF", 400)
     fmt = GRAPH_FORMATS[best]
-    return Response(ox.serialize(service_description(request.base_url), format=fmt.ox_format),
+    return Response(ox.serialize(service_description(base_url()), format=fmt.ox_format),
                     content_type=fmt.content_type, headers={"Vary": "Accept"})
 
 

@@ -12,9 +12,10 @@ from pathlib import Path
 
 import click
 
+from clusterkg.graph.reasons import N_, reason
 from clusterkg.settings import SettingError, data_location, get_setting
 
-__all__ = ["UserError", "load_projection", "opened_store", "run_analysis", "setting"]
+__all__ = ["UserError", "load_projection", "opened_store", "run_analysis", "said", "setting"]
 
 
 class UserError(click.ClickException):
@@ -45,7 +46,7 @@ def opened_store(ctx: click.Context, *, create: bool = False, read_only: bool = 
     try:
         store = _open(ctx, create=create, read_only=read_only)
     except (StoreError, OSError) as error:
-        raise UserError(f"cannot open the store: {error}") from error
+        raise UserError(said(reason(N_("cannot open the store: %(error)s"), error=error.args[0] if error.args else str(error)))) from error
     try:
         yield store
     except StoreError as error:
@@ -74,7 +75,7 @@ def _open(ctx: click.Context, *, create: bool, read_only: bool):
         return OxigraphStore()
     path = Path(where.store)
     if not create and not path.exists():
-        raise UserError(f"no store at {path}: run `clusterkg init` first (or set --store / CLUSTERKG_STORE)")
+        raise UserError(said(reason(N_("no store at %(path)s: run `clusterkg init` first (or set --store / CLUSTERKG_STORE)"), path=str(path))))
     if read_only:  # works beside a running server too
         return open_store(path, read_only=True)
     from clusterkg.graph.running_server import forget_stale_note, running_server
@@ -115,4 +116,14 @@ def run_analysis(function, *args, **kwargs):
     try:
         return function(*args, **kwargs)
     except ClusterKGError as error:
-        raise UserError(str(error)) from error
+        raise UserError(said(error)) from error
+
+
+def said(error: Exception | str) -> str:
+    """An error's message in the command's language (``--lang``): a reason (``clusterkg.graph.reasons``)
+    translates, plain text stays as written."""
+    from clusterkg.commands.language import current_language
+
+    message = error if isinstance(error, str) else (
+        error.args[0] if error.args and isinstance(error.args[0], str) else str(error))
+    return current_language().say(message)

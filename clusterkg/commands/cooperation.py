@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import click
 
-from clusterkg.commands.base import UserError, load_projection, opened_store
+from clusterkg.commands.base import UserError, load_projection, opened_store, said
+from clusterkg.graph.reasons import N_, reason
 from clusterkg.output import FORMAT_OPTION, emit
 
 __all__ = ["recommend", "applications", "disseminate"]
@@ -27,7 +28,7 @@ def _run(ctx: click.Context, analysis, fmt: str) -> None:
     try:
         result = analysis(projection)
     except ClusterKGError as error:
-        raise UserError(str(error)) from error
+        raise UserError(said(error)) from error
     emit(result, fmt)
 
 
@@ -74,6 +75,6 @@ def disseminate(ctx: click.Context, development: str | None, competencies: tuple
     from clusterkg.graph.analysis.dissemination import disseminate as run_dissemination
 
     if development is None and not competencies and not industries:
-        raise UserError("give a DEVELOPMENT (id or part of its name) or --competency C ... --industry I")
+        raise UserError(said(reason(N_("give a DEVELOPMENT (id or part of its name) or --competency C ... --industry I"))))
     _run(ctx, lambda p: run_dissemination(p, development=development, competencies=list(competencies),
                                           industry=list(industries), limit=limit), fmt)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from clusterkg.commands.base import UserError, load_projection, opened_store
+from clusterkg.commands.base import UserError, load_projection, opened_store, said
 from clusterkg.commands.language import N_, current_language
 from clusterkg.output import FORMAT_OPTION, emit
 
@@ -59,7 +59,7 @@ def gaps_command(ctx: click.Context, cluster: str, lens: str, template_name: str
             template = load_template(*spec) if spec else None
             result = find_gaps(load_projection(store), cluster, lens=lens, template=template, limit=limit)
         except ClusterKGError as error:
-            raise UserError(str(error)) from error
+            raise UserError(said(error)) from error
     emit(result, fmt)
     if fmt == "table":
         say = current_language()
@@ -120,7 +120,7 @@ def partners_command(ctx: click.Context, cluster: str, competencies: tuple[str, 
                 limit=limit, lens=lens, template=template,
             )
         except ClusterKGError as error:
-            raise UserError(str(error)) from error
+            raise UserError(said(error)) from error
     emit(result, fmt)
     if fmt == "table":
         _summary(result)

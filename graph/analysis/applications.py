@@ -177,7 +177,7 @@ def find_applications(projection: Projection, cluster: str, limit: int = 10, sch
     p = projection
     schemes = sorted(set(p.industries["scheme"]))
     if scheme is not None and scheme not in schemes:
-        raise InvalidInput(f"unknown industry scheme {scheme!r}; use one of {', '.join(schemes)}")
+        raise InvalidInput(reason(N_("unknown industry scheme %(scheme)s; use one of %(choices)s"), scheme=repr(scheme), choices=", ".join(schemes)))
     me = p.resolve_cluster(cluster)
     q = competency_profiles(p)
     own = row_indices(q.direct, me)

@@ -126,17 +126,34 @@ TRACK_RECORD_SCALE = 2.0
 
 def _credit(p: Projection, candidates: np.ndarray, columns: np.ndarray) -> sp.csr_matrix:
     """Candidates × gap columns: the basis weight of a direct claim, or NARROWER_CREDIT × the best
-    basis weight of a narrower one (0 where the candidate does not hold it)."""
+    basis weight of a narrower one (0 where the candidate does not hold it).
+
+    Only the claims of the gap's competencies and of those narrower than them are read (columns
+    of a CSC copy, then the candidates' rows): the cost follows the holders, not every claim of
+    every candidate (at world scale hundreds of thousands of candidates)."""
     weights = _basis_weights(p)
-    basis = evidence_of(p).claim_basis[candidates].tocsr()
-    claimed = basis.copy()
-    claimed.data = weights[basis.data.astype(np.int64)]
-    direct = claimed[:, columns].tocsr()
-    narrower = (claimed @ _strictly_broader(p)[:, columns]).tocsr()
+    broader = _strictly_broader(p)[:, columns].tocsr()
+    narrower_rows = np.flatnonzero(np.diff(broader.indptr))
+    basis = _claim_basis_csc(p)
+
+    def claimed(competencies: np.ndarray) -> sp.csr_matrix:
+        part = basis[:, competencies].tocsr()[candidates]
+        part.data = weights[part.data.astype(np.int64)]
+        return part
+
+    direct = claimed(columns)
+    narrower = (claimed(narrower_rows) @ broader[narrower_rows]).tocsr()
     if narrower.nnz:
         narrower.data = np.minimum(narrower.data, 1.0) * NARROWER_CREDIT
         narrower = narrower - narrower.multiply(direct > 0)
     return (direct + narrower).tocsr()
+
+
+def _claim_basis_csc(p: Projection) -> sp.csc_matrix:
+    """The claim bases by competency (kept with the evidence they come from)."""
+    evidence = evidence_of(p)
+    held, matrix = p.cached(("partners.claim_basis_csc", id(evidence)), lambda: (evidence, evidence.claim_basis.tocsc()))
+    return matrix if held is evidence else evidence.claim_basis.tocsc()
 
 
 def _basis_weights(p: Projection) -> np.ndarray:
@@ -523,8 +540,8 @@ def _cluster_countries(p: Projection) -> np.ndarray:
     return p.cached("partners.cluster_countries", lambda: p.clusters["countries"].to_numpy(dtype=object))
 
 
-def _via(p: Projection, o: int, target: int) -> list[dict]:
-    """The organisation's own competencies that are ``target`` or narrower than it."""
+def _via(p: Projection, o: int, target: int) -> list[int]:
+    """The organisation's own competencies (rows) that are ``target`` or narrower than it."""
     broader = _broader(p)
     matrix = p.org_competency
     own = matrix.indices[matrix.indptr[o]:matrix.indptr[o + 1]]
@@ -533,22 +550,28 @@ def _via(p: Projection, o: int, target: int) -> list[dict]:
         j, steps = int(c), 0
         while j >= 0 and steps < 64:
             if j == target:
-                result.append(concept(p, "competency", int(c)))
+                result.append(int(c))
                 break
             j, steps = int(broader[j]), steps + 1
     return result
 
 
+def _bases(p: Projection, o: int) -> dict[int, str]:
+    """The organisation's direct claims: competency row -> basis (one row of the CSR, no lookups)."""
+    matrix = evidence_of(p).claim_basis
+    start, end = matrix.indptr[o], matrix.indptr[o + 1]
+    return {int(c): BASIS[int(code) - 1] for c, code in zip(matrix.indices[start:end], matrix.data[start:end]) if code}
+
+
 def _partner(p: Projection, row: int, o: int, hit_columns, hit_weights, score: float, coverage: float,
              domestic: bool, in_cover: bool, track: TrackRecord | None) -> Partner:
-    evidence = evidence_of(p)
+    held = _bases(p, o)
     covers = []
     for c, w in sorted(zip(hit_columns, hit_weights), key=lambda x: -x[1]):
         via = _via(p, o, int(c))
-        bases = sorted({evidence.basis_of(o, p.index("competency")[v["iri"]]) or "unspecified" for v in via},
-                       key=BASIS.index)
-        covers.append({"competency": concept(p, "competency", int(c)), "weight": round(float(w), 6), "via": via,
-                       "direct": any(v["iri"] == p.competencies["iri"].iat[int(c)] for v in via), "basis": bases})
+        bases = sorted({held.get(v) or "unspecified" for v in via}, key=BASIS.index)
+        covers.append({"competency": concept(p, "competency", int(c)), "weight": round(float(w), 6),
+                       "via": [concept(p, "competency", v) for v in via], "direct": int(c) in via, "basis": bases})
     graph = p.cluster_graph()
     clusters, ties = [], []
     for c in _clusters_of(p, o):
@@ -670,18 +693,18 @@ def _resources(p: Projection, columns: np.ndarray, weights: np.ndarray, total: f
     ok[valid] = eligible(owners[valid])
     matching, owners = matching[ok], owners[ok]
     scores = np.asarray(block[matching] @ weights).ravel() / total
-    labels = p.cached("partners.resource_labels", lambda: p.resources["label"].to_numpy(dtype=object))
+    iris, labels, kinds = p.cached("partners.resource_columns", lambda: tuple(
+        p.resources[column].to_numpy(dtype=object) for column in ("iri", "label", "kind")))
     found = []
     for position in _best(scores, lambda i: str(labels[matching[i]]), limit):
         r, o = int(matching[position]), int(owners[position])
         hits = block.indices[block.indptr[r]:block.indptr[r + 1]]
-        resource = p.resources.iloc[r]
+        resource = {"iri": iris[r], "label": labels[r], "kind": kinds[r]}
         covers = [concept(p, "competency", int(columns[h])) for h in hits]
         organisation = _organisation(p, o)
         clusters = [names(p, "cluster").label[int(c)] for c in _clusters_of(p, o)]
         found.append(ResourceMatch(
-            {"iri": resource["iri"], "label": resource["label"], "kind": resource["kind"]}, organisation,
-            tuple(covers), float(scores[position]),
+            resource, organisation, tuple(covers), float(scores[position]),
             reason(N_("%(kind)s of %(organisation)s (%(clusters)s) for %(competencies)s"), kind=_kind_words(resource["kind"]),
                    organisation=organisation["label"], clusters=clusters, competencies=[c["label"] for c in covers])))
     return found

@@ -28,3 +28,14 @@ def default_store():
 def test_example_returns_rows(default_store, example):
     variables, rows = default_store.select_values(example["query"])
     assert rows, f"{example['name']} returned no rows on the default dataset"
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=[e["name"] for e in EXAMPLES])
+def test_example_names_things_in_english_only(default_store, example):
+    """Things named in several languages (a competency's ``skos:prefLabel`` in English, Russian,
+    German and French; a cluster's ``rdfs:label`` in English and Russian) appear once, by the English
+    name: no answer holds a name in another language."""
+    rows = default_store.select(example["query"]).rows
+    other = {(str(term), term.language) for row in rows for term in row
+             if term is not None and getattr(term, "language", None) not in (None, "en")}
+    assert other == set(), sorted(other)[:5]

@@ -37,6 +37,7 @@ or uses SERVICE/LOAD 400, a query past the time limit 503.
 from __future__ import annotations
 
 import json
+import threading
 from collections import OrderedDict
 
 import pyoxigraph as ox
@@ -44,10 +45,13 @@ from flask import Flask, Response, jsonify, redirect, render_template, request, 
 
 from clusterkg.graph import explorer_model
 from clusterkg.graph.errors import InvalidInput, NotFound
+from clusterkg.graph.reasons import N_, reason
 from clusterkg.webapp.extension import state
+from clusterkg.webapp.i18n import current_language
 from clusterkg.webapp.pages import facts, reads
-from clusterkg.webapp.pages.common import entity_url, page_blueprint
+from clusterkg.webapp.pages.common import entity_url, json_answer, json_bytes, page_blueprint
 from clusterkg.webapp.pages.drawing import KIND_COLORS, vis_options
+from clusterkg.webapp.sparql import base_url
 
 __all__ = ["bp", "register", "focus_url"]
 
@@ -75,7 +79,7 @@ def _int(name: str, default: int) -> int:
     try:
         return int(text)
     except ValueError:
-        raise InvalidInput(f"'{name}' must be a whole number, not {text!r}") from None
+        raise InvalidInput(reason(N_("parameter %(name)s must be a whole number, not %(value)s"), name=repr(name), value=repr(text))) from None
 
 
 def _flag(name: str) -> bool:
@@ -115,43 +119,61 @@ def _payload(view: explorer_model.GraphView, projection, **extra) -> dict:
     return body
 
 
-def _cached(key: tuple, build) -> dict:
-    """Views are pure functions of the projection: keep the last few per data version."""
+_CACHE_LOCK = threading.Lock()
+
+
+def _cached(key: tuple, build, encoded: bool = False):
+    """Views are pure functions of the projection: keep the last few per data version, as a
+    dict for the pages or, with ``encoded``, as the API's JSON bytes (sent without encoding again)."""
     ckg = state()
     cache: OrderedDict = ckg.__dict__.setdefault("_explorer_cache", OrderedDict())
     projection = ckg.projections.get()
-    full_key = (projection.version, request.script_root) + key
-    if full_key in cache:
-        cache.move_to_end(full_key)
-        return cache[full_key]
+    full_key = (projection.version, request.script_root, encoded) + key
+    with _CACHE_LOCK:  # (requests run in threads: a lookup must not race an eviction)
+        found = cache.get(full_key)
+        if found is not None:
+            cache.move_to_end(full_key)
+            return found
     payload = build(projection)
-    cache[full_key] = payload
-    while len(cache) > _CACHE_SIZE:
-        cache.popitem(last=False)
+    if encoded:
+        payload = json_bytes(payload)
+    with _CACHE_LOCK:
+        cache[full_key] = payload
+        while len(cache) > _CACHE_SIZE:
+            cache.popitem(last=False)
     return payload
 
 
-def ego_payload(cluster: str, limit: int) -> dict:
+def ego_payload(cluster: str, limit: int, encoded: bool = False):
     if not cluster.strip():
-        raise InvalidInput("give a cluster: ?cluster=<id, IRI or name>")
-    return _cached(("ego", cluster, limit),
-                   lambda p: _payload(explorer_model.finish(p, explorer_model.ego_network(p, cluster, limit=limit)), p))
+        raise InvalidInput(reason(N_("give a cluster: ?cluster=<id, IRI or name>")))
+    language = current_language()
+    return _cached(("ego", cluster, limit, language),
+                   lambda p: _payload(explorer_model.finish(p, explorer_model.ego_network(p, cluster, limit=limit, language=language)), p),
+                   encoded)
 
 
-def partnerships_payload(shared: bool) -> dict:
-    return _cached(("partnerships", shared),
-                   lambda p: _payload(explorer_model.finish(p, explorer_model.partnership_network(p, shared_members=shared)), p))
+def partnerships_payload(shared: bool, encoded: bool = False):
+    language = current_language()
+    return _cached(("partnerships", shared, language),
+                   lambda p: _payload(explorer_model.finish(p, explorer_model.partnership_network(p, shared_members=shared, language=language)), p),
+                   encoded)
 
 
-def neighbours_payload(node: str, limit: int) -> dict:
+def neighbours_payload(node: str, limit: int, encoded: bool = False):
     if not node.strip():
-        raise InvalidInput("give a node: ?of=<kind:id>, e.g. organisation:globalfoundries")
-    return _cached(("neighbours", node, limit),
-                   lambda p: _payload(explorer_model.finish(p, explorer_model.neighbourhood(p, node, limit=limit)), p))
+        raise InvalidInput(reason(N_("give a node: ?node=<kind:id> (?of= on the page), e.g. organisation:globalfoundries")))
+    language = current_language()
+    return _cached(("neighbours", node, limit, language),
+                   lambda p: _payload(explorer_model.finish(p, explorer_model.neighbourhood(p, node, limit=limit, language=language)), p),
+                   encoded)
 
 
-def competencies_payload() -> dict:
-    return _cached(("competencies",), lambda p: _payload(explorer_model.finish(p, explorer_model.competency_map(p)), p))
+def competencies_payload(encoded: bool = False):
+    language = current_language()
+    return _cached(("competencies", language),
+                   lambda p: _payload(explorer_model.finish(p, explorer_model.competency_map(p, language=language)), p),
+                   encoded)
 
 
 def query_payload(query: str) -> dict:
@@ -159,14 +181,14 @@ def query_payload(query: str) -> dict:
     from clusterkg.webapp.sparql_text import check_query
 
     if not query.strip():
-        raise InvalidInput("give a SPARQL CONSTRUCT, DESCRIBE or SELECT query: ?query=...")
+        raise InvalidInput(reason(N_("give a SPARQL CONSTRUCT, DESCRIBE or SELECT query: ?query=...")))
     check_query(query)  # refuses SERVICE (and anything that would fetch remote data)
     ckg = state()
     answer = reads.answer(query, "application/sparql-results+json, application/n-triples",
-                          max_rows=QUERY_ROW_CAP, base_iri=request.base_url)
+                          max_rows=QUERY_ROW_CAP, base_iri=base_url())
     projection = ckg.projections.get()
     if answer.form == "ASK":
-        raise InvalidInput("an ASK query answers yes or no, not a graph: use CONSTRUCT or SELECT")
+        raise InvalidInput(reason(N_("an ASK query answers yes or no, not a graph: use CONSTRUCT or SELECT")))
     if answer.form == "SELECT":
         document = json.loads(answer.body)
         view = explorer_model.graph_from_rows(projection, document["head"]["vars"], document["results"]["bindings"], sparql=query)
@@ -190,7 +212,7 @@ def _view_payload() -> tuple[str, dict]:
         return view, partnerships_payload(_flag("shared"))
     if view == "competencies":
         return view, competencies_payload()
-    raise InvalidInput(f"unknown view {view!r}; choose one of {', '.join(VIEWS[:4])} (or /explore/query)")
+    raise InvalidInput(reason(N_("unknown view %(view)s; choose one of %(choices)s (or /explore/query)"), view=repr(view), choices=", ".join(VIEWS[:4])))
 
 
 # --------------------------------------------------------------------------- pages
@@ -261,22 +283,22 @@ def explore_query(suffix: str):
 
 @bp.route("/api/graph/ego")
 def api_ego():
-    return jsonify(ego_payload(request.args.get("cluster", ""), _int("limit", 150)))
+    return json_answer(ego_payload(request.args.get("cluster", ""), _int("limit", 150), encoded=True))
 
 
 @bp.route("/api/graph/partnerships")
 def api_partnerships():
-    return jsonify(partnerships_payload(_flag("shared")))
+    return json_answer(partnerships_payload(_flag("shared"), encoded=True))
 
 
 @bp.route("/api/graph/neighbours")
 def api_neighbours():
-    return jsonify(neighbours_payload(request.args.get("node", ""), _int("limit", 150)))
+    return json_answer(neighbours_payload(request.args.get("node", ""), _int("limit", 150), encoded=True))
 
 
 @bp.route("/api/graph/competencies")
 def api_competencies():
-    return jsonify(competencies_payload())
+    return json_answer(competencies_payload(encoded=True))
 
 
 @bp.route("/api/graph/expand")

@@ -50,6 +50,7 @@ from clusterkg.graph.analysis.applications import find_applications
 from clusterkg.graph.analysis.gaps import find_gaps
 from clusterkg.graph.analysis.recommend import recommend_clusters
 from clusterkg.graph.errors import InvalidInput
+from clusterkg.graph.reasons import N_, reason
 from clusterkg.graph.projection import Projection, local_name
 from clusterkg.webapp.i18n import current_language
 from clusterkg.webapp.pages import facts
@@ -95,15 +96,16 @@ def cluster_list():
     known = sorted({c for values in p.clusters["countries"] for c in values})
     unknown = [c for c in countries if c not in known]
     if unknown:
-        raise InvalidInput(f"parameter 'country': no cluster in {', '.join(unknown)}; countries with clusters: {', '.join(known)}")
+        raise InvalidInput(reason(N_("parameter 'country': no cluster in %(unknown)s; countries with clusters: %(known)s"),
+                                  unknown=", ".join(unknown), known=", ".join(known)))
     industry_rows = _industry_rows(p, arg_list("industry"))
     industry_iris = {p.industries["iri"].iat[i] for i in industry_rows}
     sort = request.args.get("sort", "label").strip() or "label"
     if sort not in SORT_KEYS:
-        raise InvalidInput(f"parameter 'sort' must be one of {', '.join(SORT_KEYS)}, not {sort!r}")
+        raise InvalidInput(reason(N_("parameter 'sort' must be one of %(choices)s, not %(value)s"), choices=", ".join(SORT_KEYS), value=repr(sort)))
     order = request.args.get("order", "asc").strip() or "asc"
     if order not in ("asc", "desc"):
-        raise InvalidInput(f"parameter 'order' must be asc or desc, not {order!r}")
+        raise InvalidInput(reason(N_("parameter 'order' must be asc or desc, not %(value)s"), value=repr(order)))
     counts = cluster_counts(p)
     items = []
     for row in range(len(p.clusters)):
@@ -286,8 +288,10 @@ def profile(cluster_id: str):
     drawing = memo().get(("cluster-drawing", p.version, row, current_language(), request.script_root),
                          lambda: cluster_drawing(p, row, data["members"], data["recommendations"]),
                          size=lambda d: len(json.dumps(d)))
-    return respond("pages/cluster.html", data, graph=drawing, graph_cap=GRAPH_MEMBER_CAP,
-                   sections=_sections(data, drawing))
+    # (within a data version found by the version: no digest of the content to compute)
+    sections = memo().get(("cluster-sections-at", p.version, row, current_language(), request.script_root),
+                          lambda: _sections(data, drawing), size=len)
+    return respond("pages/cluster.html", data, graph=drawing, graph_cap=GRAPH_MEMBER_CAP, sections=sections)
 
 
 @twin_route(bp, "/clusters/<cluster_id>/recommendations", "recommendations")

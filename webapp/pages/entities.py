@@ -39,6 +39,7 @@ import numpy as np
 from flask import request
 
 from clusterkg.graph.errors import InvalidInput, NotFound
+from clusterkg.graph.reasons import N_, reason as say_reason
 from clusterkg.graph.iris import iri_error
 from clusterkg.graph.projection import Projection, local_name
 from clusterkg.webapp.pages import facts
@@ -153,15 +154,17 @@ def competency(competency_id: str):
 def resource():
     iri = request.args.get("iri", "").strip()
     if not iri:
-        raise InvalidInput("parameter 'iri' is required: the IRI of a resource of the graph")
+        raise InvalidInput(say_reason(N_("parameter 'iri' is required: the IRI of a resource of the graph")))
     reason = iri_error(iri)
     if reason is not None:
-        raise InvalidInput(f"parameter 'iri' is not a valid IRI: {iri!r} ({reason})")
+        raise InvalidInput(say_reason(N_("parameter 'iri' is not a valid IRI: %(iri)s (%(problem)s)"), iri=repr(iri), problem=reason))
     triples = facts.describe(iri)
     if not triples:
         raise NotFound("resource", iri)
-    labels = [t["object"]["value"] for t in triples
-              if t["predicate"]["iri"] in (_P["rdfs"] + "label", _P["skos"] + "prefLabel") and "value" in t["object"]]
+    names = [t["object"] for t in triples
+             if t["predicate"]["iri"] in (_P["rdfs"] + "label", _P["skos"] + "prefLabel") and "value" in t["object"]]
+    # the English name first (untagged or @en): a concept may have one in each language
+    labels = [n["value"] for n in sorted(names, key=lambda n: n.get("language") not in (None, "en"))]
     page = entity_url(iri)
     data = {"iri": iri, "label": labels[0] if labels else None,
             "page": None if page.startswith("/resource") else page,

@@ -31,6 +31,7 @@ from clusterkg.graph.analysis.blitz import plan_blitz
 from clusterkg.graph.analysis.project_groups import find_project_group
 from clusterkg.graph.analysis.roundtable import plan_round_table
 from clusterkg.graph.errors import InvalidInput
+from clusterkg.graph.reasons import N_, reason
 from clusterkg.graph.events import (EventRecord, event_iri, list_events, list_working_groups, participant_key,
                                     read_event, record_rows)
 from clusterkg.graph.problems import ValidationFailed
@@ -57,15 +58,15 @@ def authorise_write(organiser: str, rows: dict[str, list[dict]]) -> str:
     cluster id); the needs and developments an outcome adds follow the editing rules, row by row.
     """
     if not request.headers.get("Authorization", "").strip():
-        raise ApiError("writing needs 'Authorization: Bearer <the admin token, or your API token from /account>'",
+        raise ApiError(reason(N_("writing needs 'Authorization: Bearer <the admin token, or your API token from /account>'")),
                        401, {"WWW-Authenticate": 'Bearer realm="clusterkg"'})
     actor = current_actor()
     if actor is None or actor.admin:
         return require_admin() if actor is None else actor.name
     if not organiser or not actor.may_edit(organiser):
-        mine = ", ".join(sorted(actor.clusters)) or "none"
-        raise ApiError(f"{actor.name} may write only events and groups organised by their clusters ({mine}), "
-                       f"not by {organiser or 'no cluster'!r}", 403)
+        mine = ", ".join(sorted(actor.clusters)) or reason(N_("none"))
+        raise ApiError(reason(N_("%(actor)s may write only events and groups organised by their clusters (%(mine)s), not by %(organiser)s"),
+                              actor=actor.name, mine=mine, organiser=repr(organiser) if organiser else reason(N_("no cluster"))), 403)
     sheets = {f"{sheet}.csv": sheet_text(sheet, rows[sheet]) for sheet in ("needs", "developments") if sheet in rows}
     problems = row_problems(actor, sheets, state().store) if sheets else []
     if problems:
@@ -190,7 +191,7 @@ def project_group_page():
     asked = {"theme": theme, "size": size}
     if not theme:
         if request.path.endswith(".json"):
-            raise InvalidInput("give a theme (parameter 'theme'): a competency or an industry")
+            raise InvalidInput(reason(N_("give a theme (parameter 'theme'): a competency or an industry")))
         return respond("pages/project_group.html", {}, asked=asked, choices=_choices(p))
     with parameter("theme"):
         data = find_project_group(p, theme, size=size, select=_select).to_json()
@@ -218,7 +219,7 @@ def _participant_fields(row: dict[str, str], field: str, cluster: str, organisat
         return
     kind, _, identifier = value.partition("/")
     if kind not in ("cluster", "org") or not identifier:
-        raise InvalidInput(f"field {field!r}: expected cluster/ID or org/ID, got {value!r}")
+        raise InvalidInput(reason(N_("field %(field)s: expected cluster/ID or org/ID, got %(value)s"), field=repr(field), value=repr(value)))
     row[cluster if kind == "cluster" else organisation] = identifier
 
 
@@ -246,7 +247,7 @@ def create_event():
         role, _, who = value.partition("|")
         kind, _, identifier = who.partition("/")
         if kind not in ("cluster", "org") or not identifier:
-            raise InvalidInput(f"field 'invite': expected role|cluster/ID or role|org/ID, got {value!r}")
+            raise InvalidInput(reason(N_("field 'invite': expected role|cluster/ID or role|org/ID, got %(value)s"), value=repr(value)))
         invited.append({"event": row["id"], "role": role, ("cluster" if kind == "cluster" else "organisation"): identifier})
     return _record({"events": [row], "event_participants": invited}, url_for("events.event", event_id=row["id"]),
                    row.get("organiser", ""))
@@ -291,14 +292,14 @@ def record_outcome(event_id: str):
     developer: dict[str, str] = {}
     _participant_fields(developer, "development_of", "cluster", "organisation")
     if (need or developer) and row.get("kind") != "opportunity":
-        raise InvalidInput("only an opportunity becomes a declared need or a development")
+        raise InvalidInput(reason(N_("only an opportunity becomes a declared need or a development")))
     competencies = [c.strip() for c in row.get("competencies", "").split(";") if c.strip()]
     if need:
         rows["needs"] = [{**need, "competency": k, "description": row.get("label", ""), "source_url": iri}
                          for k in competencies]
     if developer:
         if "organisation" not in developer:
-            raise InvalidInput("field 'development_of': a development is made by an organisation, not a cluster")
+            raise InvalidInput(reason(N_("field 'development_of': a development is made by an organisation, not a cluster")))
         rows["developments"] = [{"id": row.get("id", ""), "organisation": developer["organisation"],
                                  "label": row.get("label", ""), "description": row.get("description", ""),
                                  "competencies": row.get("competencies", ""), "source_url": iri}]

@@ -96,7 +96,8 @@ def describe(iri: str) -> Triples:
 
 
 #: the triples pointing at ``?o`` (at most 200), for the ``/resource`` page
-INCOMING = (_SPARQL_PREFIXES + "SELECT ?s ?p (SAMPLE(?l) AS ?label) WHERE { ?s ?p ?o OPTIONAL { ?s rdfs:label|skos:prefLabel ?l } }"
+INCOMING = (_SPARQL_PREFIXES + "SELECT ?s ?p (SAMPLE(?l) AS ?label) WHERE { ?s ?p ?o "
+            "OPTIONAL { ?s rdfs:label|skos:prefLabel ?l FILTER(LANG(?l) IN (\"\", \"en\")) } }"
             " GROUP BY ?s ?p ?o ORDER BY ?p ?s LIMIT 200")
 
 

@@ -25,7 +25,6 @@ No ``cluster``, or nothing ticked, is a 400 for JSON and CSV; the HTML page show
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from urllib.parse import urlencode
 
@@ -38,11 +37,12 @@ from clusterkg.graph.analysis.partners import (
     ORGANISATION_TYPE_NAMES, PartnerFilters, PartnerPreferences, search_partners,
 )
 from clusterkg.graph.errors import InvalidInput
+from clusterkg.graph.reasons import N_, reason
 from clusterkg.graph.projection import Projection
 from clusterkg.webapp.i18n import current_language
 from clusterkg.webapp.pages.common import (
-    Lazy, arg_bool, arg_float, arg_int, arg_list, entity_url, memo, page_blueprint, parameter, projection, ref, respond,
-    twin_route, wants_json,
+    Lazy, arg_bool, arg_float, arg_int, arg_list, entity_url, json_answer, json_bytes, memo, page_blueprint, parameter,
+    projection, ref, respond, twin_route, wants_json,
 )
 from clusterkg.webapp.pages.drawing import Drawing, edge, node
 from clusterkg.webapp.pages.partner_sparql import partner_ranking_query
@@ -102,8 +102,9 @@ def run_search(p: Projection) -> dict:
         ticked = offered
     unknown = [t for t in ticked if t not in offered]
     if unknown:
-        raise InvalidInput(f"parameter 'gap': {', '.join(unknown)} is not among the {len(offered)} gaps offered for "
-                           f"{p.clusters['label'].iat[row]} ({', '.join(offered) or 'none'})")
+        raise InvalidInput(reason(N_("parameter 'gap': %(unknown)s is not among the %(count)s gaps offered for %(cluster)s (%(offered)s)"),
+                                  unknown=", ".join(unknown), count=len(offered), cluster=p.clusters["label"].iat[row],
+                                  offered=", ".join(offered) or reason(N_("none"))))
     result["selected"] = ticked
     if offered and not ticked:
         result["message"] = gettext("no gap ticked: tick at least one gap competency to search partners for it")
@@ -156,11 +157,11 @@ def result_drawing(p: Projection, data: dict) -> dict:
 @twin_route(bp, "/partner-search", "page")
 def page():
     p = projection()
-    if wants_json():  # a pure function of the data version, the parameters and the language
-        body = memo().get(("partner-search", p.version, request.query_string, current_language()),
-                          lambda: _body(run_search(p)),
-                          size=lambda data: len(json.dumps(data, default=str)))
-        return respond("pages/partner_search.html", body)
+    if wants_json():  # a pure function of the data version, the parameters and the language: kept encoded
+        response = json_answer(memo().get(("partner-search", p.version, request.query_string, current_language()),
+                                          lambda: json_bytes(_body(run_search(p))), size=len))
+        response.headers["Vary"] = "Accept"  # (as respond() says)
+        return response
     result = run_search(p)
     data = _body(result) if result["search"] is not None else {}
     query = request.query_string.decode("ascii", "replace")

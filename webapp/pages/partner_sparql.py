@@ -103,8 +103,8 @@ WHERE {{
       ?organisation ckg:hasCompetency/skos:broader* ?gap .
       FILTER EXISTS {{ ?organisation ckg:affiliatedWith ?someCluster }}
       FILTER NOT EXISTS {{ ?organisation ckg:affiliatedWith {_iri(cluster["iri"])} }}{extra}
-      OPTIONAL {{ ?organisation rdfs:label ?n }}
-      OPTIONAL {{ ?gap skos:prefLabel ?l }}
+      OPTIONAL {{ ?organisation rdfs:label ?n FILTER(LANG(?n) IN ("", "en")) }}
+      OPTIONAL {{ ?gap skos:prefLabel ?l FILTER(LANG(?l) IN ("", "en")) }}
     }} GROUP BY ?organisation ?gap ?weight
   }}
 }}

@@ -17,6 +17,7 @@ from clusterkg.graph.analysis.communities import find_communities
 from clusterkg.graph.analysis.dissemination import disseminate
 from clusterkg.graph.analysis.matchmaking import plan_meetings
 from clusterkg.graph.errors import InvalidInput
+from clusterkg.graph.reasons import N_, reason
 from clusterkg.webapp.pages.common import (
     arg_float, arg_int, arg_list, page_blueprint, parameter, projection, ref, respond, twin_route, wants_json,
 )
@@ -47,7 +48,7 @@ def market_check():
     asked = {"development": development, "competency": competencies, "industry": industries, "limit": limit}
     if development is None and not competencies:
         if wants_json():
-            raise InvalidInput("give a development (parameter 'development') or at least one competency (parameter 'competency')")
+            raise InvalidInput(reason(N_("give a development (parameter 'development') or at least one competency (parameter 'competency')")))
         return respond("pages/market_check.html", {}, asked=asked, choices=_choices(p))
     with parameter("development" if development else "competency/industry"):
         result = disseminate(p, development=development, competencies=competencies or None,
@@ -73,7 +74,8 @@ def blitz():
     asked = {"participants": participants, "rounds": rounds}
     if len(participants) < 2:
         if wants_json():
-            raise InvalidInput(f"a blitz meeting needs at least 2 participants (parameter 'participant', repeated), got {len(participants)}")
+            raise InvalidInput(reason(N_("a blitz meeting needs at least 2 participants (parameter 'participant', repeated), got %(count)s"),
+                                      count=len(participants)))
         return respond("pages/blitz.html", {}, asked=asked, choices=_choices(p))
     with parameter("participant"):
         plan = plan_meetings(p, participants, rounds)

@@ -173,3 +173,22 @@ def test_labels_with_markup_are_escaped_in_html(client):
     assert "&lt;script&gt;window.__xss = 1&lt;/script&gt;" in page  # the title, as text
     body = client.get("/api/graph/ego?cluster=evil").get_json()
     assert {n["label"] for n in body["nodes"]} >= {"<script>window.__xss = 1</script>", '<img src=x onerror="window.__xss = 2">'}
+
+
+@pytest.mark.parametrize("url", ["/api/graph/ego?cluster=silicon-saxony&limit=20", "/api/graph/partnerships",
+                                 "/api/graph/competencies"])
+def test_a_kept_answer_is_the_answer_jsonify_gives(app, client, url):
+    """The API keeps its answers encoded (per data version): sent again, they are the same bytes
+    and headers as the answer encoded afresh from the view."""
+    first, again = client.get(url), client.get(url)
+    assert first.status_code == again.status_code == 200
+    assert first.get_data() == again.get_data()
+    assert first.content_type == again.content_type == "application/json"
+    with app.test_request_context(url):
+        from flask import jsonify
+        from clusterkg.webapp import explorer
+
+        kind = url.split("?")[0].rsplit("/", 1)[1]
+        view = {"ego": lambda: explorer.ego_payload("silicon-saxony", 20), "partnerships": lambda: explorer.partnerships_payload(False),
+                "competencies": explorer.competencies_payload}[kind]()
+        assert jsonify(view).get_data() == first.get_data()

@@ -320,6 +320,8 @@ def test_gap_why_lines_and_recommendations_in_russian(client):
     gaps = [cell for cell in _cells(html, "small") if cell.startswith(("цепочка создания стоимости:", "сравнение с аналогами:",
                                                                       "потребности:"))]
     assert gaps and not any(word in cell for cell in gaps for word in ("peer clusters", "have it", "needed by", "required by"))
+    # a figure with fixed decimals (the peers' weighted share) is written with the decimal comma
+    assert any(re.search(r"доля 0,\d\d\)", cell) for cell in gaps) and not any(re.search(r"\d\.\d", cell) for cell in gaps)
     page = client.get("/clusters/silicon-saxony/recommendations?lang=ru").get_data(as_text=True)
     lines = _cells(page, "small")
     assert lines and all(re.search("[а-я]", line) for line in lines)
@@ -407,9 +409,46 @@ def test_dates_are_written_the_locale_way(world):
     assert re.search(r'<td data-value="\d{4}-\d\d-\d\dT[^"]+">\d{1,2} [а-я]+\.? \d{4}\s*г\., \d\d:\d\d:\d\d</td>', history)
 
 
-def test_a_competency_is_named_by_its_russian_term_under_ru(client):
-    """The taxonomy's Russian terms (``alt_labels_ru``, ``skos:altLabel "…"@ru``) name a competency on Russian pages."""
-    russian = client.get("/competencies/integrated-circuits?lang=ru").get_data(as_text=True)
-    english = client.get("/competencies/integrated-circuits?lang=en").get_data(as_text=True)
-    assert re.search(r"<h1>(интегральные схемы|микросхемы)</h1>", russian), re.findall(r"<h1>.*?</h1>", russian)
-    assert "<h1>Integrated circuits</h1>" in english
+def test_a_competency_is_named_by_its_preferred_russian_term_under_ru(client):
+    """A competency's ``label_ru`` (``skos:prefLabel "…"@ru``) names it on Russian pages, not one of
+    its other Russian terms (``alt_labels_ru``); English pages keep the English name."""
+    # (the other term, "связь", would come first in an alphabetical pick)
+    russian = client.get("/competencies/telecommunications?lang=ru").get_data(as_text=True)
+    english = client.get("/competencies/telecommunications?lang=en").get_data(as_text=True)
+    assert "<h1>телекоммуникации</h1>" in russian, re.findall(r"<h1>.*?</h1>", russian)
+    assert "<h1>Telecommunications</h1>" in english
+
+
+def test_a_competency_without_a_russian_term_falls_back_to_english_under_ru(client):
+    """A competency the taxonomy names in no Russian term keeps its English name on Russian pages
+    (its German and French names are not shown instead)."""
+    russian = client.get("/competencies/energy-autarkic-sensors?lang=ru").get_data(as_text=True)
+    assert "<h1>Energy-autarkic sensors</h1>" in russian, re.findall(r"<h1>.*?</h1>", russian)
+
+
+def test_the_partner_search_names_the_cluster_and_its_gaps_in_russian(client):
+    """A Russian-speaking manager of a cluster named in Russian sees its Russian name and the gap
+    competencies' Russian names (``label_ru``) on the partner search; English pages keep English."""
+    url = "/partner-search?cluster=samara-aerospace-cluster&pick=1"
+    russian = client.get(url + "&lang=ru").get_data(as_text=True)
+    assert "Пробелы кластера «Авиационно-космический кластер Самарской области» для поиска" in russian
+    assert '<label for="gap-1">спутники</label>' in russian
+    english = client.get(url + "&lang=en").get_data(as_text=True)
+    assert "Gaps of Samara aerospace cluster to search for" in english and '<label for="gap-1">Satellites &amp; satellite systems</label>' in english
+    found = client.get("/partner-search?searched=1&cluster=samara-aerospace-cluster&gap=satellites&lang=ru").get_data(as_text=True)
+    assert "<h2>Партнёры для кластера Авиационно-космический кластер Самарской области</h2>" in found
+    assert ">спутники</a>" in found  # the searched competencies, linked
+
+
+def test_why_lines_name_the_data_in_the_page_language(client):
+    """A why-line's names (competencies, clusters) are said in Russian where the data names them in
+    Russian — not English names inside a Russian sentence; the English page and the JSON keep English."""
+    url = "/partner-search?searched=1&cluster=samara-aerospace-cluster&gap=satellites"
+    russian = _cells(client.get(url + "&lang=ru").get_data(as_text=True), "small why")
+    english = _cells(client.get(url + "&lang=en").get_data(as_text=True), "small why")
+    assert russian and len(russian) == len(english)
+    assert all(line.startswith("покрывает: спутники") for line in russian), russian[:3]
+    assert not any("Satellites & satellite systems" in line for line in russian)
+    assert all(line.startswith("covers Satellites & satellite systems") for line in english), english[:3]
+    data = client.get("/partner-search.json?cluster=samara-aerospace-cluster&gap=satellites&lang=ru").get_json()
+    assert all(p["why"].startswith("covers Satellites & satellite systems") for p in data["partners"])

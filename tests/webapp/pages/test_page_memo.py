@@ -129,3 +129,19 @@ def test_partner_search_json_sees_a_write_at_once(app):
     partners = [p["organisation"]["iri"] for p in client.get(url).get_json()["partners"]]
     assert organisation not in [p["organisation"]["iri"] for p in before["partners"]]
     assert organisation in partners
+
+
+def test_partner_search_json_is_kept_encoded_as_jsonify_encodes_it(app):
+    """The kept answer is the bytes and headers ``respond`` gives a JSON client, not re-encoded."""
+    from flask import jsonify
+    from clusterkg.webapp.pages import partner_search
+
+    client = app.test_client(use_cookies=False)
+    url = f"/partner-search.json?cluster={CLUSTER}&limit=7"
+    first, again = client.get(url), client.get(url)
+    assert first.get_data() == again.get_data()
+    assert first.content_type == again.content_type == "application/json"
+    assert "Accept" in first.headers["Vary"].split(", ") and first.headers["Vary"] == again.headers["Vary"]
+    with app.test_request_context(url):
+        fresh = partner_search._body(partner_search.run_search(partner_search.projection()))
+        assert jsonify(fresh).get_data() == first.get_data()

@@ -216,3 +216,21 @@ def test_open_in_explorer_for_any_other_resource_draws_its_triples(client):
     assert "iri:" + iri in {n["id"] for n in landed.get_json()["nodes"]}
     missing = client.get("/explore?focus=https://w3id.org/clusterkg/id/cluster/atlantis", headers=JSON)
     assert missing.status_code == 404
+
+
+@pytest.mark.parametrize("kind, text, expected", [
+    # the Russian names of the sheets' name_ru and label_ru, in Cyrillic and in a Latin transliteration
+    ("clusters", "Калужский фармацевтический", "kaluga-pharmaceutical-cluster"),
+    ("clusters", "Kaluzhskiy farmatsevticheskiy", "kaluga-pharmaceutical-cluster"),
+    ("organisations", "Полесский государственный", "polessky-state-university"),
+    ("organisations", "Polesskiy gosudarstvennyy", "polessky-state-university"),
+    ("competencies", "телекоммуникации", "telecommunications"),
+    ("competencies", "telekommunikatsii", "telecommunications"),
+    ("competencies", "датчики", "sensor-technology"),
+    ("competencies", "datchiki", "sensor-technology"),
+])
+def test_search_finds_russian_names_in_cyrillic_and_in_latin_letters(client, kind, text, expected):
+    """Russian clusters, organisations and competencies are found by their Russian names, and by a
+    transliteration of them that their English names do not contain."""
+    found = [r["id"] for r in client.get("/index.json", query_string={"q": text}).get_json()["results"][kind]]
+    assert expected in found, (text, found)
