@@ -19,8 +19,11 @@ Lines in RDF files are only looked up for the nodes that have a problem (one pas
 
 from __future__ import annotations
 
+import functools
+import itertools
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import pyoxigraph as ox
@@ -29,7 +32,7 @@ from rdflib.namespace import SKOS
 
 from clusterkg.graph.parsing import ParsedBatch, ParsedFile, prefixes_of
 from clusterkg.graph.problems import Problem
-from clusterkg.graph.shacl_sparql import FOCUS_CLASS, compile_shapes
+from clusterkg.graph.shacl_sparql import FOCUS_CLASS, ShapeViolation, compile_shapes, sorted_violations
 from clusterkg.ontology import check_queries
 from clusterkg.ontology.namespace import CKG, DATA, ORG, PREFIXES, RDF
 
@@ -100,10 +103,27 @@ def check_staging(store: ox.Store, batch: ParsedBatch, focus: set, focus_graph: 
     ``size``: the quads in ``store``, if known (counted otherwise).
     """
     focused = focus_graph is not None and len(focus) * FOCUSED_SHARE <= (len(store) if size is None else size)
-    findings = [*_reference_findings(store, batch, focus, focus_graph),
-                *_shape_findings(store, focus, focus_graph, focused),
-                *_consistency_findings(store, focus)]
+    shapes = compile_shapes().passes(store, focus_graph=focus_graph, focused=focused)
+    consistency = _consistency_tasks(store, focus)
+    references = _reference_tasks(store, batch, focus, focus_graph)
+    # every check is a query of its own: run them side by side (pyoxigraph releases the GIL while
+    # it evaluates one), the shapes' passes first as the costliest
+    threads = CHECK_THREADS if (len(store) if size is None else size) <= PARALLEL_CHECKS_MAX_QUADS else 1
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        done = list(pool.map(lambda task: task(), [*shapes, *consistency, *references]))
+    violations = sorted_violations(itertools.chain.from_iterable(done[:len(shapes)]))
+    findings = [*itertools.chain.from_iterable(done[len(shapes) + len(consistency):]),
+                *_shape_findings(violations, focus),
+                *itertools.chain.from_iterable(done[len(shapes):len(shapes) + len(consistency)])]
     return Locator(batch, store).locate(findings)
+
+
+#: Checks at once: two cores on the machines measured.
+CHECK_THREADS = 2
+#: Above this many quads in the staging store the checks run one at a time: each holds its
+#: query's join tables (at 10M triples up to 0.8 GiB), and two at once passed the memory budget
+#: (2.5 GiB peak against 1.5 GiB).
+PARALLEL_CHECKS_MAX_QUADS = 4_000_000
 
 
 #: A batch with at most one focus node per this many quads of the staging store runs the shapes
@@ -117,9 +137,11 @@ FOCUSED_SHARE = 1000
 # --------------------------------------------------------------------------- references
 
 
-def _reference_findings(store: ox.Store, batch: ParsedBatch, focus: set, focus_graph: str | None) -> list[Finding]:
+def _reference_tasks(store: ox.Store, batch: ParsedBatch, focus: set, focus_graph: str | None
+                     ) -> list[Callable[[], list[Finding]]]:
+    """One query per referencing predicate (and one for ``skos:broader``), each a task."""
     sheet_subjects = set().union(*(f.subjects | f.partial_subjects for f in batch.files if f.is_sheet)) if batch.files else set()
-    findings = []
+    tasks = []
     checks = [(p, classes, False) for p, classes in REFERENCES.items()]
     checks += [(p, classes, True) for p, classes in INVERSE_REFERENCES.items()]
     restrict = f"GRAPH <{focus_graph}> {{ ?s a <{FOCUS_CLASS}> }}" if focus_graph is not None else ""
@@ -130,11 +152,16 @@ def _reference_findings(store: ox.Store, batch: ParsedBatch, focus: set, focus_g
         # the anti-join first, then the focus restriction (3x faster than the other order)
         query = (f"SELECT ?s ?o WHERE {{ {{ SELECT ?s ?o WHERE {{ ?s <{predicate}> ?o "
                  f"MINUS {{ {holder} a ?c VALUES ?c {{ {allowed} }} }} }} }} {restrict} }}")
-        findings += _reference_rows(store, store.query(query), predicate, classes, inverse, sheet_subjects, focus)
+        tasks.append(functools.partial(_reference_query, store, query, predicate, classes, inverse, sheet_subjects, focus))
     query = (f"SELECT ?s ?o WHERE {{ {{ SELECT ?s ?o WHERE {{ ?s a <{CKG.Competency}> ; <{SKOS.broader}> ?o "
              f"MINUS {{ ?o a <{CKG.Competency}> }} }} }} {restrict} }}")
-    findings += _reference_rows(store, store.query(query), str(SKOS.broader), (CKG.Competency,), False, set(), focus)
-    return findings
+    tasks.append(functools.partial(_reference_query, store, query, str(SKOS.broader), (CKG.Competency,), False, set(), focus))
+    return tasks
+
+
+def _reference_query(store: ox.Store, query: str, predicate, classes, inverse: bool, sheet_subjects: set,
+                     focus: set) -> list[Finding]:
+    return _reference_rows(store, store.query(query), predicate, classes, inverse, sheet_subjects, focus)
 
 
 def _reference_rows(store: ox.Store, rows, predicate, classes, inverse: bool, sheet_subjects: set,
@@ -167,11 +194,9 @@ def _reference_rows(store: ox.Store, rows, predicate, classes, inverse: bool, sh
 # --------------------------------------------------------------------------- shapes
 
 
-def _shape_findings(store: ox.Store, focus: set, focus_graph: str | None, focused: bool) -> list[Finding]:
+def _shape_findings(violations: list[ShapeViolation], focus: set) -> list[Finding]:
     findings = []
-    # one thread: two at once were slower on the shared 2-core machine (25 s against 36 s for the
-    # whole plan at 1M) and hold two queries' join tables in memory
-    for violation in compile_shapes().violations(store, focus_graph=focus_graph, threads=1, focused=focused):
+    for violation in violations:
         node = ox.BlankNode(violation.focus) if violation.focus_is_blank else ox.NamedNode(violation.focus)
         if node not in focus:
             continue
@@ -187,24 +212,27 @@ def _shape_findings(store: ox.Store, focus: set, focus_graph: str | None, focuse
 _COVERED = {"dangling-reference-violation"}
 
 
-def _consistency_findings(store: ox.Store, focus: set) -> list[Finding]:
-    """Rows of the checks that involve a focus node (the store's earlier state is not the batch's fault)."""
+def _consistency_tasks(store: ox.Store, focus: set) -> list[Callable[[], list[Finding]]]:
+    """Each check a task giving its rows that involve a focus node (the store's earlier state is
+    not the batch's fault)."""
+    return [functools.partial(_consistency_findings, store, name, sparql, focus)
+            for name, sparql in check_queries().items() if name not in _COVERED]
+
+
+def _consistency_findings(store: ox.Store, name: str, sparql: str, focus: set) -> list[Finding]:
     findings = []
-    for name, sparql in check_queries().items():
-        if name in _COVERED:
+    explanation = _first_comment(sparql)
+    solutions = store.query(sparql)
+    variables = [v.value for v in solutions.variables]
+    for row in solutions:
+        if not any(v in focus for v in row if isinstance(v, ox.NamedNode | ox.BlankNode)):
             continue
-        explanation = _first_comment(sparql)
-        solutions = store.query(sparql)
-        variables = [v.value for v in solutions.variables]
-        for row in solutions:
-            if not any(v in focus for v in row if isinstance(v, ox.NamedNode | ox.BlankNode)):
-                continue
-            values = dict(zip(variables, row))
-            node = next((v for v in row if isinstance(v, ox.NamedNode)), None)
-            problem = values.pop("problem", None)
-            message = problem.value if problem is not None else explanation.removeprefix("Finds ")
-            detail = ", ".join(f"{var} {_short(v.value)}" for var, v in values.items() if isinstance(v, ox.NamedNode))
-            findings.append(Finding(node, "", f"{message}: {detail} (check {name})"))
+        values = dict(zip(variables, row))
+        node = next((v for v in row if isinstance(v, ox.NamedNode)), None)
+        problem = values.pop("problem", None)
+        message = problem.value if problem is not None else explanation.removeprefix("Finds ")
+        detail = ", ".join(f"{var} {_short(v.value)}" for var, v in values.items() if isinstance(v, ox.NamedNode))
+        findings.append(Finding(node, "", f"{message}: {detail} (check {name})"))
     return findings
 
 
