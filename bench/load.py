@@ -37,7 +37,6 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.parse
 from collections import defaultdict
 from pathlib import Path
 

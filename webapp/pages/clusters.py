@@ -55,7 +55,7 @@ from clusterkg.graph.projection import Projection, local_name
 from clusterkg.webapp.i18n import current_language
 from clusterkg.webapp.pages import facts
 from clusterkg.webapp.pages.common import (
-    Lazy, arg_bool, arg_int, arg_list, entity_url, labelled, memo, page_blueprint, parameter, projection, ref, render_block,
+    arg_bool, arg_int, arg_list, entity_url, labelled, memo, page_blueprint, parameter, projection, ref, render_block,
     respond, twin_route, wants_json,
 )
 from clusterkg.webapp.pages.drawing import Drawing, edge, node
