@@ -1,8 +1,9 @@
 """The editing operations as JSON, for scripts: ``Authorization: Bearer <personal API token>``.
 
 (The admin token works too.) Same rights, checks and history as the pages; described in the
-OpenAPI document. A refused write answers ``{"ok": false, "error", "status", "problems": [...]}``
-with every located problem (400: invalid, 403: not yours) and writes nothing.
+OpenAPI document. A refused write answers ``{"ok": false, "error", "status", "message", "problems": [...]}``
+with every located problem (400: invalid, 403: not yours) and writes nothing; ``message`` is the
+summary in the request's language, the problems' own messages stay English (the API).
 
 - ``POST /api/clusters/<id>/rows`` ``{"sheets": {"needs": [{...}], ...}, "replace": false, "dry_run": false}``
 - ``POST /api/clusters/<id>/profile`` ``{"row": {...}, "dry_run": false}``
