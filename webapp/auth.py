@@ -22,7 +22,8 @@ def require_admin() -> str:
     credentials are missing or wrong."""
     token = state().admin_token
     if not token:
-        raise ApiError(reason(N_("writes are disabled on this server: no admin token is configured (CLUSTERKG_ADMIN_TOKEN)")), 403)
+        raise ApiError(reason(N_("writes are disabled on this server: no admin token is configured "
+                                 "(CLUSTERKG_ADMIN_TOKEN)")), 403)
     scheme, _, given = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not given.strip():
         raise ApiError(reason(N_("writing needs 'Authorization: Bearer <admin token>'")), 401, _CHALLENGE)

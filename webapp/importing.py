@@ -48,7 +48,8 @@ def import_endpoint():
         raise ApiError(reason(N_("every uploaded file needs a file name (it decides the format)")), 400)
     for name in names:
         if not name.isprintable() or len(name.encode()) > 255:
-            raise ApiError(reason(N_("uploaded file name %(name)s: expected at most 255 bytes of printable characters"), name=repr(name)), 400)
+            raise ApiError(reason(N_("uploaded file name %(name)s: expected at most 255 bytes of printable characters"),
+                                  name=repr(name)), 400)
     if len(set(names)) != len(names):
         raise ApiError(reason(N_("two uploaded files have the same name")), 400)
     with tempfile.TemporaryDirectory(prefix="clusterkg-upload-") as folder:

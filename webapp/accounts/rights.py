@@ -120,8 +120,9 @@ def row_problems(actor: Actor, files: dict[str, str], store: KnowledgeStore) -> 
     for name, text in files.items():
         sheet = next((s for s in sorted(SHEETS, key=len, reverse=True) if name.endswith(f"{s}.csv")), None)
         if sheet not in EDITOR_SHEETS:
-            problems.append(Problem(name, "", "", reason(N_("only a site admin may upload this file; editors upload the sheets %(sheets)s"),
-                                                           sheets=[f"{s}.csv" for s in EDITOR_SHEETS])))
+            problems.append(Problem(name, "", "", reason(
+                N_("only a site admin may upload this file; editors upload the sheets %(sheets)s"),
+                sheets=[f"{s}.csv" for s in EDITOR_SHEETS])))
             continue
         rows = list(csv.DictReader(io.StringIO(text.removeprefix("\ufeff"))))
         parsed[name] = (sheet, rows)
@@ -141,11 +142,13 @@ def row_problems(actor: Actor, files: dict[str, str], store: KnowledgeStore) -> 
             if sheet in ("clusters", "affiliations") or (sheet == "needs" and cell.get("cluster")):
                 column = "id" if sheet == "clusters" else "cluster"
                 if not actor.may_edit(cell.get(column, "")):
-                    problems.append(Problem(name, where, column, reason(N_("you may edit only the clusters %(clusters)s"), clusters=mine)))
+                    problems.append(Problem(name, where, column,
+                                            reason(N_("you may edit only the clusters %(clusters)s"), clusters=mine)))
             elif sheet == "organisations":
                 if not member(cell.get("id", "")):
-                    problems.append(Problem(name, where, "id", reason(N_("not a member of your clusters (%(clusters)s); add its affiliation in the same upload"),
-                                                                   clusters=mine)))
+                    problems.append(Problem(name, where, "id", reason(
+                        N_("not a member of your clusters (%(clusters)s); add its affiliation in the same upload"),
+                        clusters=mine)))
             else:
                 if not member(cell.get("organisation", "")):
                     problems.append(Problem(name, where, "organisation",

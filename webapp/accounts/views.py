@@ -27,7 +27,8 @@ def check_csrf() -> None:
     try:
         validate_csrf(request.form.get("csrf_token"))
     except ValidationError as error:
-        raise ApiError(reason(N_("the form was refused: %(error)s (reload the page and send it again)"), error=str(error)), 400) from None
+        raise ApiError(reason(N_("the form was refused: %(error)s (reload the page and send it again)"),
+                              error=str(error)), 400) from None
 
 
 def nav_account():

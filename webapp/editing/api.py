@@ -71,7 +71,8 @@ def _actor(cluster_id: str):
     """The token's actor, who may edit the cluster. Tokens only: a browser's session cookie is no
     credential here (these requests carry no CSRF token)."""
     if not request.headers.get("Authorization"):
-        raise ApiError(reason(N_("send 'Authorization: Bearer <your API token>'")), 401, {"WWW-Authenticate": 'Bearer realm="clusterkg"'})
+        raise ApiError(reason(N_("send 'Authorization: Bearer <your API token>'")), 401,
+                       {"WWW-Authenticate": 'Bearer realm="clusterkg"'})
     return require_actor(cluster_id)
 
 

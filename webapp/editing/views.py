@@ -169,7 +169,8 @@ def _render(cluster_id: str, *, status: int = 200, problems=None, failed_form: s
         "editing/edit.html", cluster_id=cluster_id, label=_label(cluster_id), forms=FORMS,
         profile_fields=PROFILE_FIELDS, profile=_profile(cluster_id), members=members,
         member_ids=sorted({m["id"] for m in members}), competencies=_competencies(), rows=_removable_rows(cluster_id),
-        problems=[replace(p, message=say(p.message)) for p in problems or []], failed_form=failed_form, values=values or {}, preview=preview,
+        problems=[replace(p, message=say(p.message)) for p in problems or []],  # (said in the page's language)
+        failed_form=failed_form, values=values or {}, preview=preview,
         csrf=generate_csrf())
     return html, status
 

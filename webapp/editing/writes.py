@@ -59,7 +59,8 @@ def cluster_iri(cluster_id: str) -> str:
 def sheet_text(sheet: str, rows: list[dict[str, str]]) -> str:
     """Rows as the CSV text of ``{sheet}.csv`` (unknown columns are left to the import to report)."""
     if sheet not in SHEETS:
-        raise InvalidInput(reason(N_("unknown sheet %(sheet)s; expected one of %(sheets)s"), sheet=repr(sheet), sheets=list(SHEETS)))
+        raise InvalidInput(reason(N_("unknown sheet %(sheet)s; expected one of %(sheets)s"), sheet=repr(sheet),
+                                  sheets=list(SHEETS)))
     columns = SHEETS[sheet].column_names
     extra = sorted({k for row in rows for k in row} - set(columns))
     out = io.StringIO()
@@ -113,7 +114,8 @@ def save_profile(actor: Actor, cluster_id: str, row: dict[str, str], *, dry_run:
     says (its needs, its members): a replacement by a sheet replaces only what the sheet describes."""
     row = {**row, "id": cluster_id}
     if not actor.may_edit(cluster_id):
-        raise Forbidden([Problem("clusters.csv", "row 2", "id", reason(N_("you may not edit the cluster %(cluster)s"), cluster=repr(cluster_id)))])
+        raise Forbidden([Problem("clusters.csv", "row 2", "id",
+                                 reason(N_("you may not edit the cluster %(cluster)s"), cluster=repr(cluster_id)))])
     if not state().store.ask(f"ASK {{ <{cluster_iri(cluster_id)}> a <{CKG.Cluster}> }}"):
         raise ApiError(reason(N_("unknown cluster %(cluster)s"), cluster=repr(cluster_id)), 404)
     _, problems = build_rows("clusters", [row], "clusters.csv")
