@@ -6,6 +6,7 @@ import hmac
 
 from flask import request
 
+from clusterkg.graph.reasons import N_, reason
 from clusterkg.webapp.errors import ApiError
 from clusterkg.webapp.extension import state
 
@@ -21,10 +22,11 @@ def require_admin() -> str:
     credentials are missing or wrong."""
     token = state().admin_token
     if not token:
-        raise ApiError("writes are disabled on this server: no admin token is configured (CLUSTERKG_ADMIN_TOKEN)", 403)
+        raise ApiError(reason(N_("writes are disabled on this server: no admin token is configured "
+                                 "(CLUSTERKG_ADMIN_TOKEN)")), 403)
     scheme, _, given = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not given.strip():
-        raise ApiError("writing needs 'Authorization: Bearer <admin token>'", 401, _CHALLENGE)
+        raise ApiError(reason(N_("writing needs 'Authorization: Bearer <admin token>'")), 401, _CHALLENGE)
     if not hmac.compare_digest(given.strip().encode(), token.encode()):
-        raise ApiError("wrong admin token", 401, _CHALLENGE)
+        raise ApiError(reason(N_("wrong admin token")), 401, _CHALLENGE)
     return ADMIN_AGENT

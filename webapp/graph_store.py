@@ -12,6 +12,7 @@ import pyoxigraph as ox
 from flask import Blueprint, Response, request
 from rdflib import URIRef
 
+from clusterkg.graph.reasons import N_, reason
 from clusterkg.graph.store import BindingError, StoreError, sparql_term
 from clusterkg.webapp.auth import require_admin
 from clusterkg.webapp.errors import ApiError
@@ -38,17 +39,17 @@ def _target() -> str | None:
     has_default = "default" in request.args
     graphs = request.args.getlist("graph")
     if has_default and graphs:
-        raise ApiError("give either ?default or ?graph=IRI, not both", 400)
+        raise ApiError(reason(N_("give either ?default or ?graph=IRI, not both")), 400)
     if len(graphs) > 1:
-        raise ApiError("give one ?graph=IRI", 400)
+        raise ApiError(reason(N_("give one ?graph=IRI")), 400)
     if has_default:
         return None
     if not graphs:
-        raise ApiError("name the graph: ?default or ?graph=IRI", 400)
+        raise ApiError(reason(N_("name the graph: ?default or ?graph=IRI")), 400)
     iri = graphs[0]
-    reason = iri_error(iri)
-    if reason is not None:
-        raise ApiError(f"the graph must be an absolute IRI, not {iri!r} ({reason})", 400)
+    why = iri_error(iri)
+    if why is not None:
+        raise ApiError(reason(N_("the graph must be an absolute IRI, not %(iri)s (%(why)s)"), iri=repr(iri), why=why), 400)
     try:
         return sparql_term(URIRef(iri))
     except BindingError as error:
@@ -62,12 +63,13 @@ def _exists(graph: str) -> bool:
 def _triples_from_body(base_iri: str) -> str:
     media = request.mimetype
     if media not in _INPUT_FORMATS:
-        raise ApiError(f"unsupported Content-Type {media!r}; send one of {', '.join(_INPUT_FORMATS)}", 415)
+        raise ApiError(reason(N_("unsupported Content-Type %(media)s; send one of %(formats)s"), media=repr(media),
+                              formats=list(_INPUT_FORMATS)), 415)
     try:
         quads = ox.parse(request.get_data(), format=_INPUT_FORMATS[media], base_iri=base_iri)
         triples = [ox.Triple(q.subject, q.predicate, q.object) for q in quads]
     except (SyntaxError, ValueError) as error:
-        raise ApiError(f"the {media} body does not parse: {error}", 400) from error
+        raise ApiError(reason(N_("the %(media)s body does not parse: %(error)s"), media=media, error=str(error)), 400) from error
     return ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES).decode("utf-8")
 
 
@@ -88,7 +90,7 @@ def graph_store():
     agent = require_admin()
     if request.method == "DELETE":
         if graph is not None and not _exists(graph):
-            raise ApiError(f"no graph {graph}", 404)
+            raise ApiError(reason(N_("no graph %(graph)s"), graph=str(graph)), 404)
         _write("DROP DEFAULT" if graph is None else f"DROP GRAPH {graph}", agent)
         return Response(status=204)
     base = graph[1:-1] if graph else base_url()
@@ -119,9 +121,9 @@ def _read(graph: str | None) -> Response:
     whole store is exported with ``clusterkg export``)."""
     media = choose(request.headers.get("Accept"), GRAPH_FORMATS)
     if media is None:
-        raise ApiError(f"no acceptable RDF media type; this store offers {', '.join(GRAPH_FORMATS)}", 406)
+        raise ApiError(reason(N_("no acceptable RDF media type; this store offers %(formats)s"), formats=list(GRAPH_FORMATS)), 406)
     if graph is not None and not _exists(graph):
-        raise ApiError(f"no graph {graph}", 404)
+        raise ApiError(reason(N_("no graph %(graph)s"), graph=str(graph)), 404)
     pattern = "?s ?p ?o" if graph is None else f"GRAPH {graph} {{ ?s ?p ?o }}"
     ckg = state()
     answer = ckg.runner.run(QueryJob(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {pattern} }}",

@@ -16,6 +16,7 @@ from pathlib import Path
 from flask import Blueprint, jsonify, request
 
 from clusterkg.graph.importer import import_files
+from clusterkg.graph.reasons import N_, reason
 from clusterkg.graph.problems import ValidationFailed
 from clusterkg.webapp.auth import require_admin
 from clusterkg.webapp.errors import ApiError
@@ -31,7 +32,7 @@ _TRUE = {"1", "true", "yes", "on"}
 def _flag(name: str) -> bool:
     value = request.form.get(name, request.args.get(name, ""))
     if value.lower() not in _TRUE | {"", "0", "false", "no", "off"}:
-        raise ApiError(f"{name} must be true or false, not {value!r}", 400)
+        raise ApiError(reason(N_("%(name)s must be true or false, not %(value)s"), name=name, value=repr(value)), 400)
     return value.lower() in _TRUE
 
 
@@ -41,15 +42,16 @@ def import_endpoint():
     dry_run, replace = _flag("dry_run"), _flag("replace")
     uploads = request.files.getlist("files")
     if not uploads:
-        raise ApiError("send the files as multipart/form-data, field 'files'", 400)
+        raise ApiError(reason(N_("send the files as multipart/form-data, field 'files'")), 400)
     names = [Path(upload.filename or "").name for upload in uploads]
     if any(not name for name in names):
-        raise ApiError("every uploaded file needs a file name (it decides the format)", 400)
+        raise ApiError(reason(N_("every uploaded file needs a file name (it decides the format)")), 400)
     for name in names:
         if not name.isprintable() or len(name.encode()) > 255:
-            raise ApiError(f"uploaded file name {name!r}: expected at most 255 bytes of printable characters", 400)
+            raise ApiError(reason(N_("uploaded file name %(name)s: expected at most 255 bytes of printable characters"),
+                                  name=repr(name)), 400)
     if len(set(names)) != len(names):
-        raise ApiError("two uploaded files have the same name", 400)
+        raise ApiError(reason(N_("two uploaded files have the same name")), 400)
     with tempfile.TemporaryDirectory(prefix="clusterkg-upload-") as folder:
         paths = []
         for upload, name in zip(uploads, names):

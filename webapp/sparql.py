@@ -22,6 +22,7 @@ from flask import Blueprint, Response, render_template, request, url_for
 from werkzeug.sansio.utils import get_current_url
 
 from clusterkg.graph.history import Activity
+from clusterkg.graph.reasons import N_, reason
 from clusterkg.graph.running_server import ACTIVITY_FIELD
 from clusterkg.graph.store import StoreError
 from clusterkg.webapp.auth import require_admin
@@ -55,16 +56,20 @@ def base_url() -> str:
 
 
 
+#: what is not UTF-8 -> the message that says so
+_NOT_UTF8 = {"query": N_("the query is not valid UTF-8: %(error)s"), "update": N_("the update is not valid UTF-8: %(error)s")}
+
+
 def _decode(body: bytes, what: str) -> str:
     try:
         return body.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise ApiError(f"the {what} is not valid UTF-8: {error}", 400) from error
+        raise ApiError(reason(_NOT_UTF8[what], error=str(error)), 400) from error
 
 
 def _one(values: list[str], name: str) -> str | None:
     if len(values) > 1:
-        raise ApiError(f"give exactly one '{name}' parameter, not {len(values)}", 400)
+        raise ApiError(reason(N_("give exactly one '%(name)s' parameter, not %(count)s"), name=name, count=len(values)), 400)
     return values[0] if values else None
 
 
@@ -72,30 +77,30 @@ def _parse_request() -> tuple[str | None, str | None, object]:
     """(query, update, parameters) from any of the protocol's request forms."""
     if request.method == "GET":
         if "update" in request.args:
-            raise ApiError("SPARQL Update must be sent with POST, not GET", 400)
+            raise ApiError(reason(N_("SPARQL Update must be sent with POST, not GET")), 400)
         return _one(request.args.getlist("query"), "query"), None, request.args
     media = request.mimetype
     charset = request.mimetype_params.get("charset")
     if charset and charset.lower().replace("-", "") != "utf8":
-        raise ApiError(f"only UTF-8 is accepted, not charset={charset}", 415)
+        raise ApiError(reason(N_("only UTF-8 is accepted, not charset=%(charset)s"), charset=charset), 415)
     if not media:
-        raise ApiError(
-            f"a POST needs a Content-Type: {FORM}, {QUERY_TYPE} or {UPDATE_TYPE}", 400
-        )
+        raise ApiError(reason(N_("a POST needs a Content-Type: %(form)s, %(query)s or %(update)s"),
+                              form=FORM, query=QUERY_TYPE, update=UPDATE_TYPE), 400)
     if media == FORM:
         if "query" in request.args or "update" in request.args:
-            raise ApiError("with a form POST, 'query' / 'update' belong in the body, not the URL", 400)
+            raise ApiError(reason(N_("with a form POST, 'query' / 'update' belong in the body, not the URL")), 400)
         form = request.form
         query = _one(form.getlist("query"), "query")
         update = _one(form.getlist("update"), "update")
         if query is not None and update is not None:
-            raise ApiError("give either 'query' or 'update', not both", 400)
+            raise ApiError(reason(N_("give either 'query' or 'update', not both")), 400)
         return query, update, _merged(form, request.args)
     if media == QUERY_TYPE:
         return _decode(request.get_data(), "query"), None, request.args
     if media == UPDATE_TYPE:
         return None, _decode(request.get_data(), "update"), request.args
-    raise ApiError(f"unsupported Content-Type {media!r}; use {FORM}, {QUERY_TYPE} or {UPDATE_TYPE}", 415)
+    raise ApiError(reason(N_("unsupported Content-Type %(media)s; use %(form)s, %(query)s or %(update)s"), media=repr(media),
+                          form=FORM, query=QUERY_TYPE, update=UPDATE_TYPE), 415)
 
 
 class _Merged:
@@ -188,7 +193,7 @@ def _recorded_activity(params, agent: str) -> Activity | None:
     try:
         return Activity.from_json(recorded, agent)
     except ValueError as error:
-        raise ApiError(f"the {ACTIVITY_FIELD} field: {error}", 400) from error
+        raise ApiError(reason(N_("the %(field)s field: %(error)s"), field=ACTIVITY_FIELD, error=str(error)), 400) from error
 
 
 def _no_query() -> Response:
@@ -197,7 +202,7 @@ def _no_query() -> Response:
     if best == "text/html" and "text/html" in (accept or ""):
         return _editor("")
     if best is None or best == "text/html":
-        raise ApiError("no 'query' or 'update' parameter; GET without one returns the service description as RDF", 400)
+        raise ApiError(reason(N_("no 'query' or 'update' parameter; GET without one returns the service description as RDF")), 400)
     fmt = GRAPH_FORMATS[best]
     return Response(ox.serialize(service_description(base_url()), format=fmt.ox_format),
                     content_type=fmt.content_type, headers={"Vary": "Accept"})

@@ -24,6 +24,7 @@ from flask import request
 from flask_login import current_user
 
 from clusterkg.graph.problems import Problem
+from clusterkg.graph.reasons import N_, reason
 from clusterkg.graph.sheets import KEY_JOINER, SHEETS
 from clusterkg.graph.store import KnowledgeStore
 from clusterkg.ontology.namespace import CKG, DATA
@@ -65,7 +66,7 @@ def current_actor() -> Actor | None:
 
         account = accounts().by_api_token(given)
         if account is None:
-            raise ApiError("unknown or revoked token", 401, _CHALLENGE)
+            raise ApiError(reason(N_("unknown or revoked token")), 401, _CHALLENGE)
         return Actor(account.name, account.is_admin, account.clusters, account.id)
     if current_user and current_user.is_authenticated:
         return Actor(current_user.name, current_user.is_admin, current_user.clusters, current_user.id)
@@ -76,9 +77,9 @@ def require_actor(cluster: str | None = None) -> Actor:
     """The actor, who must be logged in (or hold a token) and, given ``cluster``, may edit it: else 403."""
     actor = current_actor()
     if actor is None:
-        raise ApiError("log in (or send 'Authorization: Bearer <your API token>') to change the graph", 403)
+        raise ApiError(reason(N_("log in (or send 'Authorization: Bearer <your API token>') to change the graph")), 403)
     if cluster is not None and not actor.may_edit(cluster):
-        raise ApiError(f"{actor.name} may not change the cluster {cluster!r}", 403)
+        raise ApiError(reason(N_("%(who)s may not change the cluster %(cluster)s"), who=actor.name, cluster=repr(cluster)), 403)
     return actor
 
 
@@ -105,6 +106,11 @@ def _owner(store: KnowledgeStore, kind: str, key: str) -> str | None:
     return min(owners) if owners else None
 
 
+#: a resource or development whose owner is not the editor's (by its sheet)
+_BELONGS = {"resources": N_("this resource belongs to %(owner)s, which is not a member of your clusters"),
+            "developments": N_("this development belongs to %(owner)s, which is not a member of your clusters")}
+
+
 def row_problems(actor: Actor, files: dict[str, str], store: KnowledgeStore) -> list[Problem]:
     """What in the CSV sheets ``files`` (name -> text) the actor may not write, row by row."""
     if actor.admin:
@@ -114,8 +120,9 @@ def row_problems(actor: Actor, files: dict[str, str], store: KnowledgeStore) -> 
     for name, text in files.items():
         sheet = next((s for s in sorted(SHEETS, key=len, reverse=True) if name.endswith(f"{s}.csv")), None)
         if sheet not in EDITOR_SHEETS:
-            problems.append(Problem(name, "", "", "only a site admin may upload this file; editors upload the "
-                                    "sheets " + ", ".join(f"{s}.csv" for s in EDITOR_SHEETS)))
+            problems.append(Problem(name, "", "", reason(
+                N_("only a site admin may upload this file; editors upload the sheets %(sheets)s"),
+                sheets=[f"{s}.csv" for s in EDITOR_SHEETS])))
             continue
         rows = list(csv.DictReader(io.StringIO(text.removeprefix("\ufeff"))))
         parsed[name] = (sheet, rows)
@@ -123,7 +130,7 @@ def row_problems(actor: Actor, files: dict[str, str], store: KnowledgeStore) -> 
     joining = {row.get("organisation", "").strip() for sheet, rows in parsed.values() if sheet == "affiliations"
                for row in rows if actor.may_edit(row.get("cluster", "").strip())}
     allowed = known | joining
-    mine = ", ".join(sorted(actor.clusters)) or "none"
+    mine = sorted(actor.clusters) or reason(N_("none"))
 
     def member(org: str) -> bool:
         return org in allowed
@@ -135,20 +142,21 @@ def row_problems(actor: Actor, files: dict[str, str], store: KnowledgeStore) -> 
             if sheet in ("clusters", "affiliations") or (sheet == "needs" and cell.get("cluster")):
                 column = "id" if sheet == "clusters" else "cluster"
                 if not actor.may_edit(cell.get(column, "")):
-                    problems.append(Problem(name, where, column, f"you may edit only the clusters {mine}"))
+                    problems.append(Problem(name, where, column,
+                                            reason(N_("you may edit only the clusters %(clusters)s"), clusters=mine)))
             elif sheet == "organisations":
                 if not member(cell.get("id", "")):
-                    problems.append(Problem(name, where, "id", f"not a member of your clusters ({mine}); "
-                                            "add its affiliation in the same upload"))
+                    problems.append(Problem(name, where, "id", reason(
+                        N_("not a member of your clusters (%(clusters)s); add its affiliation in the same upload"),
+                        clusters=mine)))
             else:
                 if not member(cell.get("organisation", "")):
                     problems.append(Problem(name, where, "organisation",
-                                            f"not a member of your clusters ({mine})"))
+                                            reason(N_("not a member of your clusters (%(clusters)s)"), clusters=mine)))
                 if sheet in ("resources", "developments") and cell.get("id"):
                     owner = _owner(store, sheet[:-1], cell["id"])
                     if owner is not None and not member(owner):
-                        problems.append(Problem(name, where, "id", f"this {sheet[:-1]} belongs to {owner}, "
-                                                "which is not a member of your clusters"))
+                        problems.append(Problem(name, where, "id", reason(_BELONGS[sheet], owner=owner)))
     return problems
 
 

@@ -25,6 +25,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from clusterkg.graph.errors import ClusterKGError, InvalidInput
+from clusterkg.graph.reasons import N_, reason
 from clusterkg.graph.sheets import check_id
 
 __all__ = ["Account", "AccountStore", "MIN_PASSWORD", "INVITATION_DAYS", "TooManyFailures"]
@@ -64,7 +65,7 @@ class TooManyFailures(ClusterKGError):
     def __init__(self, retry_after: int):
         self.retry_after = retry_after
         self.headers = {"Retry-After": str(retry_after)}
-        super().__init__(f"too many failed logins; try again in {retry_after} seconds")
+        super().__init__(reason(N_("too many failed logins; try again in %(seconds)s seconds"), seconds=retry_after))
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,7 @@ def _check_email(email: str) -> str:
     email = email.strip()
     local, at, domain = email.partition("@")
     if not at or not local or "." not in domain or any(c.isspace() for c in email) or len(email) > 254:
-        raise InvalidInput(f"{email!r} is not an e-mail address")
+        raise InvalidInput(reason(N_("%(email)s is not an e-mail address"), email=repr(email)))
     return email.lower()
 
 
@@ -178,10 +179,10 @@ class AccountStore:
             try:
                 check_id(cluster)
             except ValueError as error:
-                raise InvalidInput(f"cluster {cluster!r}: {error}") from None
+                raise InvalidInput(reason(N_("cluster %(cluster)s: %(error)s"), cluster=repr(cluster), error=str(error))) from None
         shown = (name or email.split("@")[0]).strip()
         if not shown or len(shown) > 100:
-            raise InvalidInput("a name needs 1 to 100 characters")
+            raise InvalidInput(reason(N_("a name needs 1 to 100 characters")))
         token = secrets.token_urlsafe(32)
         expires = time.time() + INVITATION_DAYS * 86400
         statements = [
@@ -203,9 +204,9 @@ class AccountStore:
         """Set the password of the invited account; the token is used up."""
         account = self.invited(token)
         if account is None:
-            raise InvalidInput("this invitation link is unknown, used or expired; ask for a new one")
+            raise InvalidInput(reason(N_("this invitation link is unknown, used or expired; ask for a new one")))
         if len(password) < MIN_PASSWORD:
-            raise InvalidInput(f"the password needs at least {MIN_PASSWORD} characters")
+            raise InvalidInput(reason(N_("the password needs at least %(count)s characters"), count=MIN_PASSWORD))
         self._write([("UPDATE users SET password_hash = ?, invitation_hash = NULL, invitation_expires = NULL "
                       "WHERE id = ?", (_hasher.hash(password), account.id))])
         return self.get(account.id)

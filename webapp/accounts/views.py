@@ -11,8 +11,10 @@ from flask_wtf.csrf import generate_csrf, validate_csrf
 from wtforms import ValidationError
 
 from clusterkg.graph.errors import ClusterKGError
+from clusterkg.graph.reasons import N_, reason
 from clusterkg.webapp.accounts.store import MIN_PASSWORD, TooManyFailures
-from clusterkg.webapp.errors import ApiError
+from clusterkg.webapp.errors import ApiError, message_of
+from clusterkg.webapp.i18n import say
 from clusterkg.webapp.pages.common import page_blueprint
 
 __all__ = ["bp", "check_csrf", "nav_account"]
@@ -25,7 +27,8 @@ def check_csrf() -> None:
     try:
         validate_csrf(request.form.get("csrf_token"))
     except ValidationError as error:
-        raise ApiError(f"the form was refused: {error} (reload the page and send it again)", 400) from None
+        raise ApiError(reason(N_("the form was refused: %(error)s (reload the page and send it again)"),
+                              error=str(error)), 400) from None
 
 
 def nav_account():
@@ -65,7 +68,7 @@ def login():
             account = _accounts().authenticate(request.form.get("email", ""), request.form.get("password", ""),
                                                request.remote_addr or "unknown")
         except TooManyFailures as refused:
-            return render_template("accounts/login.html", error=str(refused), csrf=generate_csrf()), 429, \
+            return render_template("accounts/login.html", error=say(message_of(refused)), csrf=generate_csrf()), 429, \
                 refused.headers
         if account is None or not account.is_active:
             error, status = gettext("wrong e-mail address or password"), 401
@@ -98,7 +101,7 @@ def invitation(token: str):
             try:
                 account = _accounts().accept(token, password)
             except ClusterKGError as problem:
-                error = str(problem)
+                error = say(message_of(problem))
             else:
                 login_user(account)
                 flash(gettext("Your password is set; you are logged in."))
@@ -121,7 +124,7 @@ def account():
 @login_required
 def admin():
     if not current_user.is_admin:
-        raise ApiError("only a site admin may invite people", 403)
+        raise ApiError(reason(N_("only a site admin may invite people")), 403)
     link, error = None, None
     if request.method == "POST":
         check_csrf()
@@ -129,12 +132,12 @@ def admin():
         try:
             unknown = [c for c in clusters if not _cluster_exists(c)]
             if unknown:
-                raise ApiError(f"unknown cluster(s): {', '.join(unknown)}", 400)
+                raise ApiError(reason(N_("unknown cluster(s): %(clusters)s"), clusters=unknown), 400)
             token = _accounts().invite(request.form.get("email", ""), clusters=clusters,
                                        admin=request.form.get("admin") == "on",
                                        name=request.form.get("name") or None)
         except ClusterKGError as problem:
-            error = str(problem)
+            error = say(message_of(problem))
         else:
             link = url_for("accounts.invitation", token=token, _external=True)
     return render_template("accounts/admin.html", accounts=_accounts().accounts(), link=link, error=error,

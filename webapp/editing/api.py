@@ -1,8 +1,9 @@
 """The editing operations as JSON, for scripts: ``Authorization: Bearer <personal API token>``.
 
 (The admin token works too.) Same rights, checks and history as the pages; described in the
-OpenAPI document. A refused write answers ``{"ok": false, "error", "status", "problems": [...]}``
-with every located problem (400: invalid, 403: not yours) and writes nothing.
+OpenAPI document. A refused write answers ``{"ok": false, "error", "status", "message", "problems": [...]}``
+with every located problem (400: invalid, 403: not yours) and writes nothing; ``message`` is the
+summary in the request's language, the problems' own messages stay English (the API).
 
 - ``POST /api/clusters/<id>/rows`` ``{"sheets": {"needs": [{...}], ...}, "replace": false, "dry_run": false}``
 - ``POST /api/clusters/<id>/profile`` ``{"row": {...}, "dry_run": false}``
@@ -21,11 +22,13 @@ from pathlib import Path
 from flask import Blueprint, jsonify, request
 
 from clusterkg.graph.history import list_history
+from clusterkg.graph.reasons import N_, reason
 from clusterkg.graph.problems import ValidationFailed
 from clusterkg.webapp.accounts.rights import require_actor
 from clusterkg.webapp.editing.writes import Saved, cluster_iri, remove_rows, revert, save_profile, save_sheets, sheet_text
 from clusterkg.webapp.errors import ApiError
 from clusterkg.webapp.extension import state
+from clusterkg.webapp.i18n import say
 
 __all__ = ["bp"]
 
@@ -37,7 +40,7 @@ _TRUE, _FALSE = {"1", "true", "yes", "on", True}, {"", "0", "false", "no", "off"
 def _json() -> dict:
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
-        raise ApiError("send a JSON object (Content-Type: application/json)", 400)
+        raise ApiError(reason(N_("send a JSON object (Content-Type: application/json)")), 400)
     return body
 
 
@@ -45,7 +48,7 @@ def _flag(value, name: str) -> bool:
     if isinstance(value, str):
         value = value.lower()
     if value not in _TRUE | _FALSE:
-        raise ApiError(f"{name} must be true or false, not {value!r}", 400)
+        raise ApiError(reason(N_("%(name)s must be true or false, not %(value)s"), name=name, value=repr(value)), 400)
     return value in _TRUE
 
 
@@ -56,8 +59,9 @@ def _answer(save: Callable[[], Saved]):
     except ValidationFailed as failure:
         problems = [p.as_dict() for p in failure.problems]
         status = getattr(failure, "status", 400)
-        response = jsonify({"ok": False, "status": status, "problems": problems,
-                            "error": f"{len(problems)} problem(s) found; nothing was written"})
+        summary = reason(N_("%(count)s problem(s) found; nothing was written"), count=len(problems))
+        response = jsonify({"ok": False, "status": status, "problems": problems, "error": str(summary),
+                            "message": say(summary)})
         response.status_code = status
         return response
     return jsonify(saved.as_dict())
@@ -67,7 +71,8 @@ def _actor(cluster_id: str):
     """The token's actor, who may edit the cluster. Tokens only: a browser's session cookie is no
     credential here (these requests carry no CSRF token)."""
     if not request.headers.get("Authorization"):
-        raise ApiError("send 'Authorization: Bearer <your API token>'", 401, {"WWW-Authenticate": 'Bearer realm="clusterkg"'})
+        raise ApiError(reason(N_("send 'Authorization: Bearer <your API token>'")), 401,
+                       {"WWW-Authenticate": 'Bearer realm="clusterkg"'})
     return require_actor(cluster_id)
 
 
@@ -78,7 +83,7 @@ def rows(cluster_id: str):
     sheets = body.get("sheets")
     if not isinstance(sheets, dict) or not sheets or not all(
             isinstance(r, list) and all(isinstance(x, dict) for x in r) for r in sheets.values()):
-        raise ApiError('"sheets" must map sheet names to lists of rows (objects of column: value)', 400)
+        raise ApiError(reason(N_('"sheets" must map sheet names to lists of rows (objects of column: value)')), 400)
     files = {f"{sheet}.csv": sheet_text(sheet, r).encode() for sheet, r in sheets.items()}
     replace, dry_run = _flag(body.get("replace"), "replace"), _flag(body.get("dry_run"), "dry_run")
     return _answer(lambda: save_sheets(actor, files, replace=replace, dry_run=dry_run))
@@ -90,7 +95,7 @@ def profile(cluster_id: str):
     body = _json()
     row = body.get("row")
     if not isinstance(row, dict):
-        raise ApiError('"row" must be an object of column: value (the columns of clusters.csv)', 400)
+        raise ApiError(reason(N_('"row" must be an object of column: value (the columns of clusters.csv)')), 400)
     dry_run = _flag(body.get("dry_run"), "dry_run")
     return _answer(lambda: save_profile(actor, cluster_id, {k: str(v) for k, v in row.items()}, dry_run=dry_run))
 
@@ -101,7 +106,7 @@ def upload(cluster_id: str):
     uploads = request.files.getlist("files")
     files = {Path(u.filename or "").name: u.read() for u in uploads}
     if not files or "" in files:
-        raise ApiError("send the sheets as multipart/form-data, field 'files', each with its file name", 400)
+        raise ApiError(reason(N_("send the sheets as multipart/form-data, field 'files', each with its file name")), 400)
     replace = _flag(request.form.get("replace", ""), "replace")
     dry_run = _flag(request.form.get("dry_run", ""), "dry_run")
     return _answer(lambda: save_sheets(actor, files, replace=replace, dry_run=dry_run))
@@ -113,7 +118,7 @@ def remove(cluster_id: str):
     body = _json()
     rows = body.get("rows")
     if not isinstance(rows, list) or not rows or not all(isinstance(r, str) for r in rows):
-        raise ApiError('"rows" must be a list of the IRIs of the rows to remove', 400)
+        raise ApiError(reason(N_('"rows" must be a list of the IRIs of the rows to remove')), 400)
     dry_run = _flag(body.get("dry_run"), "dry_run")
     return _answer(lambda: remove_rows(actor, rows, dry_run=dry_run))
 
@@ -130,7 +135,7 @@ def revert_change(cluster_id: str):
     actor = _actor(cluster_id)
     activity = _json().get("activity")
     if not isinstance(activity, str) or not activity:
-        raise ApiError('"activity" must be the IRI of a change (from the history)', 400)
+        raise ApiError(reason(N_('"activity" must be the IRI of a change (from the history)')), 400)
     report = revert(actor, cluster_id, activity)
     return jsonify({"ok": True, "reverted": report.activity, "removed": report.removed, "restored": report.added,
                     "data_version": state().store.data_version()})

@@ -8,7 +8,7 @@ CSRF token; a POST without it is refused before anything is read.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext
@@ -16,6 +16,7 @@ from flask_wtf.csrf import generate_csrf
 
 from clusterkg.graph.problems import ValidationFailed
 from clusterkg.graph.history import list_history
+from clusterkg.graph.reasons import reason
 from clusterkg.graph.sheets import (AFFILIATION_TYPES, CLUSTER_STAGES, COMPETENCY_LEVELS, ORGANISATION_TYPES,
                                     RESOURCE_KINDS, SHEETS, graph_to_rows)
 from clusterkg.ontology.namespace import CKG, DATA, DCT, RDFS, SCHEMA
@@ -25,7 +26,7 @@ from clusterkg.webapp.accounts.views import check_csrf
 from clusterkg.webapp.editing.writes import cluster_iri, remove_rows, revert, save_profile, save_sheets, sheet_text
 from clusterkg.webapp.errors import ApiError
 from clusterkg.webapp.extension import state
-from clusterkg.webapp.i18n import N_
+from clusterkg.webapp.i18n import N_, say
 from clusterkg.webapp.pages.common import page_blueprint
 
 __all__ = ["bp", "FORMS"]
@@ -108,7 +109,7 @@ PROFILE_FIELDS = (
 def _label(cluster_id: str) -> str:
     _, rows = state().store.select_values(f"SELECT ?l WHERE {{ <{cluster_iri(cluster_id)}> <{RDFS.label}> ?l FILTER(LANG(?l) IN (\"\", \"en\")) }}")
     if not rows:
-        raise ApiError(f"unknown cluster {cluster_id!r}", 404)
+        raise ApiError(reason(N_("unknown cluster %(cluster)s"), cluster=repr(cluster_id)), 404)
     return rows[0][0]
 
 
@@ -168,7 +169,8 @@ def _render(cluster_id: str, *, status: int = 200, problems=None, failed_form: s
         "editing/edit.html", cluster_id=cluster_id, label=_label(cluster_id), forms=FORMS,
         profile_fields=PROFILE_FIELDS, profile=_profile(cluster_id), members=members,
         member_ids=sorted({m["id"] for m in members}), competencies=_competencies(), rows=_removable_rows(cluster_id),
-        problems=problems or [], failed_form=failed_form, values=values or {}, preview=preview,
+        problems=[replace(p, message=say(p.message)) for p in problems or []],  # (said in the page's language)
+        failed_form=failed_form, values=values or {}, preview=preview,
         csrf=generate_csrf())
     return html, status
 
@@ -214,7 +216,7 @@ def save(cluster_id: str, form: str):
             files = {f"{sheet}.csv": sheet_text(sheet, r).encode() for sheet, r in rows.items()}
             saved = save_sheets(actor, files)
         else:
-            raise ApiError(f"no form {form!r}", 404)
+            raise ApiError(reason(N_("no form %(form)s"), form=repr(form)), 404)
     except ValidationFailed as failure:
         return _render(cluster_id, status=getattr(failure, "status", 400), problems=failure.problems,
                        failed_form=form, values=values)
@@ -250,7 +252,7 @@ def upload(cluster_id: str):
     else:
         files = {(u.filename or "").rsplit("/", 1)[-1]: u.read() for u in request.files.getlist("files") if u.filename}
     if not files:
-        raise ApiError("choose at least one sheet (CSV) to upload", 400)
+        raise ApiError(reason(N_("choose at least one sheet (CSV) to upload")), 400)
     commit = request.form.get("step") == "commit"
     try:
         saved = save_sheets(actor, files, replace=replace, dry_run=not commit)
@@ -266,7 +268,7 @@ def upload(cluster_id: str):
         try:
             texts[name] = data.decode("utf-8")
         except UnicodeDecodeError:
-            raise ApiError(f"{name}: not UTF-8 text", 400) from None
+            raise ApiError(reason(N_("%(file)s: not UTF-8 text"), file=name), 400) from None
     preview = {"files": texts, "replace": replace, "added": saved.report.added, "removed": saved.report.removed,
                "batch_triples": saved.report.batch_triples}
     return _render(cluster_id, preview=preview)

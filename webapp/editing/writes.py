@@ -22,6 +22,7 @@ from clusterkg.graph.history import list_history
 from clusterkg.graph.importer import ImportReport, import_files
 from clusterkg.graph.importer import remove_rows as remove_from_store
 from clusterkg.graph.problems import Problem, ValidationFailed
+from clusterkg.graph.reasons import N_, reason
 from clusterkg.graph.revert import CannotRevert, RevertReport, read_delta, revert_change
 from clusterkg.graph.sheets import SHEETS, build_rows, removal_patterns
 from clusterkg.ontology.namespace import CKG, DATA
@@ -58,7 +59,8 @@ def cluster_iri(cluster_id: str) -> str:
 def sheet_text(sheet: str, rows: list[dict[str, str]]) -> str:
     """Rows as the CSV text of ``{sheet}.csv`` (unknown columns are left to the import to report)."""
     if sheet not in SHEETS:
-        raise InvalidInput(f"unknown sheet {sheet!r}; expected one of {', '.join(SHEETS)}")
+        raise InvalidInput(reason(N_("unknown sheet %(sheet)s; expected one of %(sheets)s"), sheet=repr(sheet),
+                                  sheets=list(SHEETS)))
     columns = SHEETS[sheet].column_names
     extra = sorted({k for row in rows for k in row} - set(columns))
     out = io.StringIO()
@@ -90,12 +92,12 @@ def _import(actor: Actor, files: dict[str, bytes], *, replace: bool, dry_run: bo
 def save_sheets(actor: Actor, files: dict[str, bytes], *, replace: bool = False, dry_run: bool = False) -> Saved:
     """Check the actor's rights on every row of the CSV ``files`` (name -> bytes), then import them."""
     if not files:
-        raise InvalidInput("no file to import")
+        raise InvalidInput(reason(N_("no file to import")))
     texts = {}
     for name, data in files.items():
         if Path(name).name != name or not name.endswith(".csv"):
             if not actor.admin:
-                raise Forbidden([Problem(name, "", "", "editors upload CSV sheets only (name.csv)")])
+                raise Forbidden([Problem(name, "", "", reason(N_("editors upload CSV sheets only (name.csv)")))])
             continue
         try:
             texts[name] = data.decode("utf-8")
@@ -112,9 +114,10 @@ def save_profile(actor: Actor, cluster_id: str, row: dict[str, str], *, dry_run:
     says (its needs, its members): a replacement by a sheet replaces only what the sheet describes."""
     row = {**row, "id": cluster_id}
     if not actor.may_edit(cluster_id):
-        raise Forbidden([Problem("clusters.csv", "row 2", "id", f"you may not edit the cluster {cluster_id!r}")])
+        raise Forbidden([Problem("clusters.csv", "row 2", "id",
+                                 reason(N_("you may not edit the cluster %(cluster)s"), cluster=repr(cluster_id)))])
     if not state().store.ask(f"ASK {{ <{cluster_iri(cluster_id)}> a <{CKG.Cluster}> }}"):
-        raise ApiError(f"unknown cluster {cluster_id!r}", 404)
+        raise ApiError(reason(N_("unknown cluster %(cluster)s"), cluster=repr(cluster_id)), 404)
     _, problems = build_rows("clusters", [row], "clusters.csv")
     if problems:
         raise ValidationFailed(problems)
@@ -132,14 +135,14 @@ def remove_rows(actor: Actor, iris: list[str], *, dry_run: bool = False) -> Save
         except ValueError as error:
             problems.append(Problem("", iri, "", str(error)))
     if problems or not iris:
-        raise ValidationFailed(problems or [Problem("", "", "rows", "name at least one row to remove")])
+        raise ValidationFailed(problems or [Problem("", "", "rows", reason(N_("name at least one row to remove")))])
     store = state().store
     missing = [iri for iri in iris if not store.ask(f"ASK {{ {ox.NamedNode(iri)} ?p ?o }}")]
     if missing:
-        raise ApiError("no such row: " + ", ".join(missing), 404)
+        raise ApiError(reason(N_("no such row: %(rows)s"), rows=missing), 404)
     foreign = foreign_resources(actor, iris, store)
     if foreign:
-        raise Forbidden([Problem("", iri, "", f"{actor.name} may not change this row") for iri in foreign])
+        raise Forbidden([Problem("", iri, "", reason(N_("%(who)s may not change this row"), who=actor.name)) for iri in foreign])
     report = state().write(lambda store: remove_from_store(store, iris, agent=actor.name, dry_run=dry_run))
     return Saved(report, state().store.data_version())
 
@@ -149,12 +152,13 @@ def revert(actor: Actor, cluster_id: str, activity: str) -> RevertReport:
     store = state().store
     entry = {e.activity: e for e in list_history(store, cluster_iri(cluster_id))}.get(activity)
     if entry is None:
-        raise ApiError(f"no change {activity!r} in the history of {cluster_id!r}", 404)
+        raise ApiError(reason(N_("no change %(activity)s in the history of %(cluster)s"), activity=repr(activity),
+                              cluster=repr(cluster_id)), 404)
     if entry.reverted_by:
-        raise CannotRevert(f"this change was already reverted by {entry.reverted_by}")
+        raise CannotRevert(reason(N_("this change was already reverted by %(activity)s"), activity=entry.reverted_by))
     delta = read_delta(store, activity)
     if delta is not None:
         foreign = foreign_resources(actor, delta.subjects(), store, delta.added + delta.removed)
         if foreign:
-            raise ApiError(f"{actor.name} may not change: " + ", ".join(foreign), 403)
+            raise ApiError(reason(N_("%(who)s may not change: %(resources)s"), who=actor.name, resources=foreign), 403)
     return state().write(lambda s: revert_change(s, activity, agent=actor.name))
