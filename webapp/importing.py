@@ -3,7 +3,7 @@
 Takes the files as ``multipart/form-data`` (field ``files``, repeated; each part's file name
 decides its format and, for CSV, its sheet), with the form fields ``dry_run`` and ``replace``
 (``1``/``true``/``yes``). Needs the admin token. All or nothing: on any problem the answer is 400
-with every located problem, ``{"ok": false, "error", "status", "problems": [{file, location,
+with every located problem, ``{"ok": false, "error", "status", "message", "problems": [{file, location,
 field, message}]}``, and nothing is written. The change is recorded in the history with the
 agent ``admin``.
 """
@@ -21,6 +21,7 @@ from clusterkg.graph.problems import ValidationFailed
 from clusterkg.webapp.auth import require_admin
 from clusterkg.webapp.errors import ApiError
 from clusterkg.webapp.extension import state
+from clusterkg.webapp.i18n import say
 
 __all__ = ["bp"]
 
@@ -64,8 +65,9 @@ def import_endpoint():
                 paths, store, dry_run=dry_run, replace=replace, agent=agent, progress=False, names=names))
         except ValidationFailed as failure:
             problems = [{**p.as_dict(), "file": shown.get(p.file, p.file)} for p in failure.problems]
-            response = jsonify({"ok": False, "status": 400, "problems": problems,
-                                "error": f"{len(problems)} problem(s) found; nothing was written"})
+            summary = reason(N_("%(count)s problem(s) found; nothing was written"), count=len(problems))
+            response = jsonify({"ok": False, "status": 400, "problems": problems, "error": str(summary),
+                                "message": say(summary)})
             response.status_code = 400
             return response
     return jsonify({"ok": True, "dry_run": report.dry_run, "files": report.files,

@@ -29,9 +29,10 @@ def multipart(files: list[tuple[str, bytes]], **fields: str) -> tuple[bytes, str
 def site(serve_app, store_path, raw):
     server = serve_app(store_path)
 
-    def post(files, token=raw.token, **fields):
+    def post(files, token=raw.token, language="en", **fields):
         body, media = multipart(files, **fields)
-        headers = {"Content-Type": media, **({"Authorization": f"Bearer {token}"} if token else {})}
+        headers = {"Content-Type": media, "Accept-Language": language,
+                   **({"Authorization": f"Bearer {token}"} if token else {})}
         return raw.request("POST", f"{server}/api/import", body, headers)
 
     def count() -> int:
@@ -66,6 +67,11 @@ def test_rejected_import_lists_located_problems_and_writes_nothing(site):
     assert {"file": "affiliations.csv", "location": "row 2", "field": "cluster",
             "message": "unknown cluster cluster/no-such-cluster: not in this import nor in the store"} in problems
     assert any(p["file"] == "syntax.ttl" and p["location"] == "line 4" for p in problems)
+    assert reply.json()["error"] == reply.json()["message"] == f"{len(problems)} problem(s) found; nothing was written"
+    russian = post(_files([BROKEN / "affiliations.csv"]), language="ru").json()
+    found = len(russian["problems"])
+    assert russian["error"] == f"{found} problem(s) found; nothing was written"  # for programs: the same in every language
+    assert russian["message"] == f"найдено проблем: {found}; ничего не записано"
     assert count() == before
 
 
