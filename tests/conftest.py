@@ -21,6 +21,8 @@ Stable fixtures for all test modules (keep their names and behaviour):
 ``spare_virtuoso_server``
     A second one like it, for data that must not replace what ``virtuoso_server`` shows
     (the web app's tests: one for the servers a module shares, this one for single tests).
+``module_virtuoso_server``
+    One for a single test module, whose tests leave the server in a state others must not meet.
 ``virtuoso_store``
     A ``SparqlProtocolStore`` on that server, emptied before the test.
 ``remote_server``
@@ -246,6 +248,13 @@ def _local_virtuoso(tmp_path_factory: pytest.TempPathFactory, **settings):
 
 @pytest.fixture(scope="session")
 def virtuoso_server(tmp_path_factory: pytest.TempPathFactory):
+    yield from _local_virtuoso(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def module_virtuoso_server(tmp_path_factory: pytest.TempPathFactory):
+    """A Virtuoso for one test module alone, for tests that leave the server in a state the
+    other tests must not meet."""
     yield from _local_virtuoso(tmp_path_factory)
 
 

@@ -38,6 +38,15 @@ def graph() -> bytes:
     return buffer.getvalue()
 
 
+@pytest.fixture(params=["oxigraph", "virtuoso"])
+def remote_server(request):
+    """``oxigraph serve`` (shared) or a Virtuoso of this module's own (``module_virtuoso_server``):
+    after these builds had read a graph in pages and the graph was cleared, the session's shared
+    Virtuoso 7.2 answered a later test's ``ckg:hasCompetency/skos:broader*`` query without its
+    zero-length matches (seen in CI, not explained yet; a fresh server answers it right)."""
+    return request.getfixturevalue("oxigraph_server" if request.param == "oxigraph" else "module_virtuoso_server")
+
+
 @pytest.fixture()
 def served(remote_server, graph):
     """A counting store on each test server (``oxigraph serve``, Virtuoso), holding a small synthetic graph."""
