@@ -56,15 +56,15 @@ handled here and in :class:`~clusterkg.graph.store.SparqlProtocolStore`, nowhere
   parameter); a cut SELECT result carries an ``X-SPARQL-MaxRows`` header (also when exactly
   that many rows existed), a cut CONSTRUCT or DESCRIBE result nothing at all. A query stopped at
   a request's ``timeout`` is answered ``200`` with the rows found so far and ``X-SQL-State:
-  S1TAT`` (an "anytime" result); at the ini's ``MaxQueryExecutionTime`` it fails ("SR171:
-  Transaction timed out").
+  S1TAT`` (an "anytime" result); at the ini's ``MaxQueryExecutionTime`` it fails, mostly with
+  "SR171: Transaction timed out", sometimes with "HY008 Error SR203: Async statement killed"
+  (seen in CI): :func:`stopped_by_server` knows both.
   :func:`incomplete_answer` reads both headers: the store refuses such an answer, the web
   app's endpoint flags it as cut at its row cap or reports its time limit. The endpoint asks
   for at most one row more than its row cap (``maxrows``; Virtuoso builds the whole answer
   before it sends the first byte: 10 s for 60,000 rows on the shared test machine, 0.1 s for
   26), so a graph answer cut there is seen as cut; a ``ResultSetMaxRows`` below
   ``CLUSTERKG_MAX_ROWS`` would cut graph answers unseen (``docs/deployment.md``).
-- ``SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }`` can take a minute on a small store
 - Updates need ``GRANT SPARQL_UPDATE TO "SPARQL"`` on ``/sparql`` (anonymous), or its
   authenticated ``/sparql-auth`` endpoint.
 """
@@ -325,6 +325,25 @@ def incomplete_answer(headers: Mapping[str, str]) -> str | None:
     if headers.get("X-SPARQL-MaxRows"):
         return "rows"
     return None
+
+
+# how a server's error says it stopped a query at its own time limit: Virtuoso's SR171
+# ("Transaction timed out") and SR203 ("Async statement killed", SQL state HY008, "operation
+# cancelled"); other servers' "timeout" / "timed out"
+_STOPPED_BY_SERVER = re.compile(r"time ?out|timed out|\bSR171\b|\bSR203\b|\bHY008\b", re.IGNORECASE)
+
+
+def stopped_by_server(message: str) -> bool:
+    """Whether a server's error message says it stopped the query at a time limit.
+
+    >>> stopped_by_server("Virtuoso HY008 Error SR203: Async statement killed by user")
+    True
+    >>> stopped_by_server("Virtuoso S1T00 Error SR171: Transaction timed out")
+    True
+    >>> stopped_by_server("Virtuoso 37000 Error SP030: SPARQL compiler, line 1: syntax error")
+    False
+    """
+    return _STOPPED_BY_SERVER.search(message) is not None
 
 
 def _probe(query_url: str, headers: Mapping[str, str]) -> tuple[str | None, bytes]:

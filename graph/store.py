@@ -33,7 +33,7 @@ import pyoxigraph as ox
 import rdflib
 from rdflib.term import BNode, Literal, Node, URIRef
 
-from clusterkg.graph.endpoints import incomplete_answer
+from clusterkg.graph.endpoints import incomplete_answer, stopped_by_server
 from clusterkg.graph.errors import StoreFailure
 from clusterkg.graph.history import Activity, default_agent
 from clusterkg.graph.iris import iri_error
@@ -1008,8 +1008,9 @@ class SparqlProtocolStore(KnowledgeStore):
         except urllib.error.HTTPError as error:
             with error:
                 message = error.read(4000).decode("utf-8", "replace").strip()
+            stopped = " (the server stopped the query at its time limit: timed out)" if stopped_by_server(message) else ""
             raise StoreError(
-                f"{method} {url} failed: HTTP {error.code} {error.reason}: {message}"
+                f"{method} {url} failed{stopped}: HTTP {error.code} {error.reason}: {message}"
             ) from error
         except OSError as error:  # URLError, timeouts, refused or reset connections
             reason = getattr(error, "reason", error)

@@ -48,7 +48,7 @@ import pyoxigraph as ox
 from clusterkg.graph.errors import ClusterKGError
 from clusterkg.graph.store import GRAPH_MEDIA_TYPES, META_GRAPH, RESULTS_MEDIA_TYPES, store_directory
 from clusterkg.webapp.negotiation import GRAPH_FORMATS, RESULT_FORMATS, choose
-from clusterkg.graph.endpoints import incomplete_answer
+from clusterkg.graph.endpoints import incomplete_answer, stopped_by_server
 from clusterkg.graph.sparql_text import has_dataset_clause, query_form
 
 __all__ = [
@@ -605,7 +605,7 @@ class RemoteQueryRunner:
             response = connection.getresponse()
             if response.status != 200:
                 message = response.read(4000).decode("utf-8", "replace").strip()
-                if "timeout" in message.lower() or "timed out" in message.lower():
+                if stopped_by_server(message):
                     raise QueryTimedOut(self.timeout)
                 status = 400 if 400 <= response.status < 500 else 502
                 raise QueryFailed(f"the SPARQL server answered HTTP {response.status}: {message}", status)
