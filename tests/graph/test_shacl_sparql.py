@@ -329,3 +329,16 @@ def test_grouped_plan_gives_the_answer_of_one_query_per_constraint():
             assert grouped == compiled.violations_one_by_one(store, focus_graph=focus_graph)
         if number == 0:  # half the focus: some violations are not reported
             assert len(grouped) < len(compiled.violations(store, focus_graph=None))
+
+
+def test_a_class_test_of_the_focus_in_an_or_joins_one_column():
+    # in a grouped pass the focus node's sh:class is read from one joined column (its path);
+    # the direct type would be a second column whose matches the path's include
+    shapes = _parse("""ex:S a sh:NodeShape ; sh:targetClass ex:T ; sh:message "Base or p" ;
+        sh:or ( [ sh:class ex:Base ] [ sh:path ex:p ; sh:minCount 1 ] ) .""")
+    data = _parse("""ex:Sub rdfs:subClassOf ex:Base .
+        ex:direct a ex:T, ex:Base . ex:inherited a ex:T, ex:Sub . ex:valued a ex:T ; ex:p 1 . ex:neither a ex:T, ex:Other .""")
+    assert {v.focus for v in _assert_parity(data, shapes)} == {EX + "neither"}
+    joined = [line for planned in compile_shapes(shapes)._plan for line in planned.template.splitlines()
+              if line.strip().startswith("OPTIONAL") and "Base" in line]
+    assert len(joined) == 1 and "subClassOf>*" in joined[0], joined
