@@ -2,7 +2,7 @@
 
 An N-Triples file larger than :data:`SMALL_LOAD` is only read here (checked, its subjects
 noted), not written again: once it parses strictly it is its own strict N-Triples, and staging
-loads it as it is (one write and one parse fewer: 0.4 s of CPU a million triples).
+loads it as it is (one write and one parse fewer: 0.3 s of CPU a million triples).
 
 RDF files go through pyoxigraph's streaming parsers (N-Triples, Turtle, RDF/XML, JSON-LD), CSV
 sheets through :func:`clusterkg.graph.sheets.read_sheet_file`. Nothing is held in memory but
