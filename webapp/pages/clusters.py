@@ -55,7 +55,7 @@ from clusterkg.graph.projection import Projection, local_name
 from clusterkg.webapp.i18n import current_language
 from clusterkg.webapp.pages import facts
 from clusterkg.webapp.pages.common import (
-    arg_bool, arg_int, arg_list, entity_url, labelled, memo, page_blueprint, parameter, projection, ref, render_block,
+    answer_key, arg_bool, arg_int, arg_list, entity_url, labelled, memo, page_blueprint, parameter, projection, ref, render_block,
     respond, twin_route, wants_json,
 )
 from clusterkg.webapp.pages.drawing import Drawing, edge, node
@@ -71,17 +71,15 @@ SCHEMES = ("eu-industrial-ecosystems", "eu-emerging-industries", "nace-sections"
 
 def cluster_counts(p: Projection) -> dict[str, np.ndarray]:
     """Per cluster: tied organisations, distinct competencies they claim, partnerships (cached)."""
-    cached = p.__dict__.get("_pages_cluster_counts")
-    if cached is None:
+    def make() -> dict[str, np.ndarray]:
         ties = (p.cluster_org > 0).astype(np.float64)
         claimed = ties @ (p.org_competency > 0).astype(np.float64)
         partnerships = np.zeros(len(p.clusters), dtype=np.int64)
         for members in p.partnerships["clusters"]:
             partnerships[list(members)] += 1
-        cached = {"members": np.diff(ties.tocsr().indptr), "competencies": np.diff(claimed.tocsr().indptr),
-                  "partnerships": partnerships}
-        p.__dict__["_pages_cluster_counts"] = cached
-    return cached
+        return {"members": np.diff(ties.tocsr().indptr), "competencies": np.diff(claimed.tocsr().indptr),
+                "partnerships": partnerships}
+    return p.cached("pages.cluster_counts", make)
 
 
 def _industry_rows(p: Projection, names: list[str]) -> list[int]:
@@ -249,12 +247,10 @@ def _row(p: Projection, cluster_id: str) -> int:
     return p.resolve_cluster(cluster_id)
 
 
-def _profile_data(p: Projection, row: int) -> dict:
-    iri = p.clusters["iri"].iat[row]
+def _profile_data(p: Projection, row: int, read: dict) -> dict:
     members_rows = p.members_of(row)
     return {
-        "cluster": _profile_facts(p, row),
-        "members": _members(p, iri),
+        **read,
         "member_total": int(len(members_rows)),
         "competencies": _competencies(p, members_rows),
         "needs": _needs(p, row, members_rows),
@@ -262,6 +258,38 @@ def _profile_data(p: Projection, row: int) -> dict:
         "gaps": find_gaps(p, row, lens="all", limit=10).to_json(),
         "recommendations": recommend_clusters(p, p.clusters["id"].iat[row], limit=5).to_json(),
     }
+
+
+def _store_facts(p: Projection, row: int) -> tuple[str, dict]:
+    """The profile's facts read from the store (its triples, the labels of what they name, its
+    members' affiliations) and the data version they were read at (what names them).
+
+    Kept per projection content — the cluster, its affiliations and members are projected, so a
+    write to any of them gives a new content — for as long as no other subject the answers name
+    (a region, a stage, a source) is written: :meth:`Projection.changed_since` says which were.
+    """
+    key = ("cluster-store-facts", p.content, row)
+    found = memo().find(key)
+    if found is not None:
+        checked_at, read_at, subjects, read, size = found
+        changed = p.changed_since(checked_at)
+        if changed is not None and subjects.isdisjoint(changed):
+            if checked_at != p.version:  # still right now: check from here next time
+                memo().put(key, (p.version, read_at, subjects, read, size), size=lambda entry: entry[-1])
+            return read_at, read
+    iri = p.clusters["iri"].iat[row]
+    read = {"cluster": _profile_facts(p, row), "members": _members(p, iri)}
+    entry = (p.version, p.version, frozenset(_strings(read)), read, 2 * len(json.dumps(read, default=str)))
+    memo().put(key, entry, size=lambda entry: entry[-1])
+    return p.version, read
+
+
+def _strings(value) -> set[str]:
+    """Every string in nested dicts and lists: the IRIs the facts name among them."""
+    if isinstance(value, str):
+        return {value}
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, (list, tuple)) else ()
+    return set().union(*map(_strings, items))
 
 
 def _sections(data: dict, drawing: dict) -> Markup:
@@ -279,17 +307,19 @@ def _sections(data: dict, drawing: dict) -> Markup:
 def profile(cluster_id: str):
     p = projection()
     row = _row(p, cluster_id)
-    # per data version: the facts read from the store and the analyses (never changed in place)
-    data = memo().get(("cluster-data", p.version, row), lambda: _profile_data(p, row),
+    # the facts read from the store (see _store_facts) and the analyses (never changed in place)
+    read_at, read = _store_facts(p, row)
+    data = memo().get(("cluster-data", p.content, row, read_at), lambda: _profile_data(p, row, read),
                       size=lambda d: len(json.dumps(d, default=str)))
     if wants_json():
         return respond("pages/cluster.html", data)
     # its words are in the request's language
-    drawing = memo().get(("cluster-drawing", p.version, row, current_language(), request.script_root),
+    language = current_language()
+    drawing = memo().get(("cluster-drawing", answer_key(p, language), row, read_at, language, request.script_root),
                          lambda: cluster_drawing(p, row, data["members"], data["recommendations"]),
                          size=lambda d: len(json.dumps(d)))
-    # (within a data version found by the version: no digest of the content to compute)
-    sections = memo().get(("cluster-sections-at", p.version, row, current_language(), request.script_root),
+    # (found by what it was made of: no digest of the content to compute)
+    sections = memo().get(("cluster-sections-at", answer_key(p, language), row, read_at, language, request.script_root),
                           lambda: _sections(data, drawing), size=len)
     return respond("pages/cluster.html", data, graph=drawing, graph_cap=GRAPH_MEMBER_CAP, sections=sections)
 
