@@ -52,6 +52,11 @@ class ClusterKG:
                 for listener in self.write_listeners:
                     listener()
 
+    @property
+    def writing(self) -> bool:
+        """Whether a write is under way: the query workers may not see its data yet."""
+        return self._write_lock.locked()
+
     def close(self) -> None:
         """Stop the query workers and release the store; closing twice is fine."""
         self.runner.close()

@@ -59,6 +59,7 @@ from clusterkg.webapp.pages.common import (
     respond, twin_route, wants_json,
 )
 from clusterkg.webapp.pages.drawing import Drawing, edge, node
+from clusterkg.webapp.extension import state
 
 __all__ = ["bp", "cluster_counts", "cluster_drawing"]
 
@@ -90,6 +91,14 @@ def _industry_rows(p: Projection, names: list[str]) -> list[int]:
 @twin_route(bp, "/clusters", "list")
 def cluster_list():
     p = projection()
+    # a pure function of the projection and the parameters (a refused parameter is not kept)
+    language = current_language()
+    data = memo().get(("cluster-list", answer_key(p, language), language, request.query_string), lambda: _cluster_list(p),
+                      size=lambda d: len(json.dumps(d, default=str)))
+    return respond("pages/clusters.html", data)
+
+
+def _cluster_list(p: Projection) -> dict:
     countries = [c.upper() for c in arg_list("country")]
     known = sorted({c for values in p.clusters["countries"] for c in values})
     unknown = [c for c in countries if c not in known]
@@ -132,9 +141,8 @@ def cluster_list():
         "industries": sorted(({**labelled(p, [i])[0], "count": n} for i, n in industry_counts.items()),
                              key=lambda x: x["label"].lower()),
     }
-    data = {"filters": {"country": countries, "industry": [ref(p.industries, i) for i in industry_rows]},
+    return {"filters": {"country": countries, "industry": [ref(p.industries, i) for i in industry_rows]},
             "sort": sort, "order": order, "count": len(items), "clusters": items, "facets": facets}
-    return respond("pages/clusters.html", data)
 
 
 # -- the profile -----------------------------------------------------------------------------
@@ -277,11 +285,15 @@ def _store_facts(p: Projection, row: int) -> tuple[str, dict]:
             if checked_at != p.version:  # still right now: check from here next time
                 memo().put(key, (p.version, read_at, subjects, read, size), size=lambda entry: entry[-1])
             return read_at, read
+    # The query workers see a write once it is done (on disk, workers told): while one is under
+    # way the facts may be older than ``p``, so they count as read at the version before it.
+    read_at = p.version if not state().writing else p.history[0][0] if p.history else None
     iri = p.clusters["iri"].iat[row]
     read = {"cluster": _profile_facts(p, row), "members": _members(p, iri)}
-    entry = (p.version, p.version, frozenset(_strings(read)), read, 2 * len(json.dumps(read, default=str)))
-    memo().put(key, entry, size=lambda entry: entry[-1])
-    return p.version, read
+    if read_at is not None:
+        memo().put(key, (read_at, read_at, frozenset(_strings(read)), read, 2 * len(json.dumps(read, default=str))),
+                   size=lambda entry: entry[-1])
+    return read_at or p.version, read
 
 
 def _strings(value) -> set[str]:
