@@ -138,6 +138,7 @@ class Projection:
     # nothing projected keeps it (see :attr:`content`)
     content: str = ""
     # the refreshes that led here, newest first: (version before, version after, changed subjects)
+    # (see :meth:`changed_since`)
     history: tuple = ()
 
     def __post_init__(self) -> None:
@@ -153,9 +154,9 @@ class Projection:
     # the store asks :meth:`changed_since` whether the subjects it read were written since.
 
     def changed_since(self, version: str) -> frozenset[str] | None:
-        """The subjects written from data version ``version`` to this one, as the refreshes
-        that led here recorded them; None when the record does not reach back that far (a full
-        build keeps none).
+        """The subjects written from data version ``version`` to this one, and the clusters that
+        gained or lost a member, as the refreshes that led here recorded them; None when the
+        record does not reach back that far (a full build keeps none).
 
         >>> from clusterkg.graph.store import OxigraphStore
         >>> p = build_projection(OxigraphStore())

@@ -349,7 +349,13 @@ def refresh(projection: Projection, store: KnowledgeStore, changed_iris, version
                 if row.iri in touched_partnerships:
                     affected |= set(row.clusters)
         result._memo["projection.cluster_graph"] = _patched_cluster_graph(old_graph, result, sorted(affected), clusters.touched)
-    result.history = history
+    # clusters that gained or lost a member count as changed too (a new affiliation is a subject
+    # of its own): what reads a cluster's members checks its IRI (Projection.changed_since)
+    read_again = f["ties"]  # (ties of any organisation, projected or not)
+    regrouped = set(read_again["c"][read_again["a"].isin(set(changed))].tolist())
+    was_tied = np.isin(ties["key"].to_numpy(), _hash(np.array(changed, dtype=object)))
+    regrouped |= set(old["cluster"][ties["cluster"].to_numpy(dtype=np.int64)[was_tied]].tolist())
+    result.history = ((p.version, version, history[0][2] | regrouped),) + history[1:] if history else ()
     return result
 
 

@@ -58,10 +58,20 @@ def test_a_write_that_touches_the_projection_gives_a_new_content(synthetic, writ
         "cluster fact": [(cluster, URIRef("https://schema.org/foundingDate"), Literal("1999"))],
         "competency": [(competency, URIRef("http://www.w3.org/2004/02/skos/core#altLabel"), Literal("another name"))],
     }[write]
-    after = refreshed(synthetic, before, change(synthetic, insert=insert))
+    changed = change(synthetic, insert=insert)
+    after = refreshed(synthetic, before, changed)
     assert after.content != before.content
     after.cached("test.derived", lambda: calls.append(1) or len(calls))
     assert calls == [1, 1]
+    # the written subjects, and a cluster that gained a member (its new affiliation is a subject of its own)
+    assert after.changed_since(before.version) == changed | ({str(cluster)} if write == "member" else set())
+
+
+def test_a_cluster_that_lost_a_member_counts_as_changed(synthetic):
+    before = build_projection(synthetic)
+    affiliation, cluster = one(synthetic, f"SELECT ?a ?c WHERE {{ ?a <{CKG}cluster> ?c ; <{CKG}organisation> ?o }} ORDER BY ?a LIMIT 1")
+    after = refreshed(synthetic, before, change(synthetic, delete=triples_of(synthetic, affiliation)))
+    assert after.changed_since(before.version) == {str(affiliation), str(cluster)}
 
 
 def test_a_removed_organisation_gives_a_new_content(synthetic):

@@ -84,6 +84,16 @@ def test_a_renamed_country_is_seen_on_the_cluster_page(app, computed):
     assert computed["run_search"] == 1  # (nothing projected changed)
 
 
+def test_a_write_to_another_cluster_keeps_the_store_reads_of_this_one(app, computed):
+    """Analyses run again after any change of the projection; the page's store reads need not."""
+    client = app.test_client()
+    first, second = client.get("/clusters.json").json["clusters"][:2]
+    before = client.get(f"/clusters/{first['id']}.json").json
+    write(client, f'INSERT DATA {{ <{second["iri"]}> <https://schema.org/foundingDate> "1999" }}')
+    assert client.get(f"/clusters/{first['id']}.json").json == before
+    assert computed["_profile_facts"] == 1 and computed["_profile_data"] == 2
+
+
 def test_a_new_member_is_seen_by_the_page_the_explorer_and_the_partner_search(app, computed):
     client = app.test_client()
     cluster = first_cluster(client)

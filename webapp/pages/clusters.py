@@ -179,11 +179,12 @@ def _profile_facts(p: Projection, row: int) -> dict:
     }
 
 
-def _members(p: Projection, iri: str) -> list[dict]:
+def _members(p: Projection, affiliations: list[dict]) -> list[dict]:
+    """The cluster's ``affiliations`` (:func:`facts.cluster_affiliations`) grouped by type."""
     index = p.index("organisation")
     groups: dict[str, dict] = {key: {"type": key, "heading": heading, "organisations": []}
                                for key, heading in facts.AFFILIATION_TYPES.values()}
-    for item in facts.cluster_affiliations(iri):
+    for item in affiliations:
         row = index.get(item["organisation"])
         organisation = (ref(p.organisations, row, "type", "country") if row is not None else
                         {"iri": item["organisation"], "id": local_name(item["organisation"]),
@@ -272,11 +273,13 @@ def _store_facts(p: Projection, row: int) -> tuple[str, dict]:
     """The profile's facts read from the store (its triples, the labels of what they name, its
     members' affiliations) and the data version they were read at (what names them).
 
-    Kept per projection content — the cluster, its affiliations and members are projected, so a
-    write to any of them gives a new content — for as long as no other subject the answers name
-    (a region, a stage, a source) is written: :meth:`Projection.changed_since` says which were.
+    Kept per cluster for as long as no subject they name (the cluster, a region, an
+    affiliation, a member, ...) is written and the cluster gains no member:
+    :meth:`Projection.changed_since` says which were, so a write elsewhere — even one that
+    changes the projection — does not read them again.
     """
-    key = ("cluster-store-facts", p.content, row)
+    iri = p.clusters["iri"].iat[row]
+    key = ("cluster-store-facts", iri)
     found = memo().find(key)
     if found is not None:
         checked_at, read_at, subjects, read, size = found
@@ -288,10 +291,11 @@ def _store_facts(p: Projection, row: int) -> tuple[str, dict]:
     # The query workers see a write once it is done (on disk, workers told): while one is under
     # way the facts may be older than ``p``, so they count as read at the version before it.
     read_at = p.version if not state().writing else p.history[0][0] if p.history else None
-    iri = p.clusters["iri"].iat[row]
-    read = {"cluster": _profile_facts(p, row), "members": _members(p, iri)}
+    affiliations = facts.cluster_affiliations(iri)
+    read = {"cluster": _profile_facts(p, row), "members": _members(p, affiliations)}
     if read_at is not None:
-        memo().put(key, (read_at, read_at, frozenset(_strings(read)), read, 2 * len(json.dumps(read, default=str))),
+        subjects = frozenset(_strings(read) | {item["affiliation"] for item in affiliations} | {iri})
+        memo().put(key, (read_at, read_at, subjects, read, 2 * len(json.dumps(read, default=str))),
                    size=lambda entry: entry[-1])
     return read_at or p.version, read
 
