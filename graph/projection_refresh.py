@@ -4,7 +4,9 @@ A write records which resources it changed (:func:`changes_between` reads that h
 :func:`refresh` re-asks the store only about those and carries the rest of the projection
 over; :func:`catch_up` chooses between a refresh and a full build. The result always equals a
 full :func:`~clusterkg.graph.projection.build_projection` of the store (tests check it field by
-field).
+field). When no changed subject is projected (nor read by the evidence) the refresh keeps the
+projection's content identity and everything derived from it (``Projection.content``), and it
+records the changed subjects (``Projection.changed_since``) for answers that read the store.
 """
 
 from __future__ import annotations
