@@ -495,6 +495,8 @@ SHEETS: dict[str, Sheet] = {
                 Column("code", SKOS.notation, COUNTRY_CODE_VALUE, required=True),
                 Column("name", SKOS.prefLabel, ENGLISH, required=True),
                 *_optional_source(),
+                # the ISO 3166-1 name in Russian (iso-codes; graph/ingest/place_names.py derives it)
+                Column("name_ru", SKOS.prefLabel, RUSSIAN),
             ),
             derive=_derive_country,
             node_derived=(SKOS.inScheme,),
@@ -510,6 +512,8 @@ SHEETS: dict[str, Sheet] = {
                 Column("country", CKG.country, COUNTRY, required=True),
                 Column("nuts_code", SKOS.notation, NUTS_VALUE),
                 *_optional_source(),
+                # the Russian ISO 3166-2 name where iso-codes has one (graph/ingest/place_names.py)
+                Column("name_ru", SKOS.prefLabel, RUSSIAN),
             ),
             derive=_derive_region,
             node_derived=(SKOS.inScheme, SKOS.exactMatch),
