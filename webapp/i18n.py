@@ -33,7 +33,7 @@ from clusterkg.graph.errors import InvalidInput
 
 __all__ = [
     "LANGUAGES", "COOKIE", "TERMS", "SCRIPT_MESSAGES", "N_", "init_app", "current_language", "language_url",
-    "country", "day", "localised_names", "name", "say", "script_strings", "term", "term_names",
+    "country", "day", "localised_names", "name", "said_problem", "say", "script_strings", "term", "term_names",
 ]
 
 #: the interface languages, the first the default
@@ -170,6 +170,12 @@ def say(text) -> str:
         return value.replace(".", point) if _FIXED_DECIMAL.fullmatch(value) else renames.get(value)
 
     return render(text, gettext, format_decimal, rename)
+
+
+def said_problem(problem) -> dict[str, str]:
+    """A located problem for the JSON answers: ``error`` its English text (for programs, as the
+    answer's own ``error``), ``message`` the same said in the request's language."""
+    return {**problem.as_dict(), "error": str(problem.message), "message": say(problem.message)}
 
 
 def day(value) -> str:
