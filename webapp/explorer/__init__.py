@@ -204,7 +204,8 @@ def query_payload(query: str) -> dict:
         triples = []
         for t in ox.parse(answer.body, format=ox.RdfFormat.N_TRIPLES):
             subject = t.subject.value if isinstance(t.subject, ox.NamedNode) else "_:" + t.subject.value
-            kind = "iri" if isinstance(t.object, ox.NamedNode) else "bnode" if isinstance(t.object, ox.BlankNode) else "literal"
+            kind = ("iri" if isinstance(t.object, ox.NamedNode) else "bnode" if isinstance(t.object, ox.BlankNode)
+                    else "literal" if t.object.language in (None, "en") else f"literal@{t.object.language}")
             triples.append((subject, t.predicate.value, t.object.value, kind))
         view = explorer_model.graph_from_triples(projection, triples, sparql=query)
     return _payload(explorer_model.finish(projection, view), projection, truncated=answer.truncated)
