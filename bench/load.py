@@ -8,9 +8,13 @@ optionally a real ``oxigraph serve`` behind it (``--backend remote``), then runs
     ``--clients`` threads for ``--seconds`` seconds, each cycling through the issue's mix: a SPARQL
     SELECT and a CONSTRUCT with a different literal per request, a cluster page (HTML), the
     partner-search JSON of a cluster, the explorer's ego-network JSON and the cluster list as
-    JSON; 2% of the requests are authorised writes (a SPARQL ``INSERT DATA`` of one new triple
-    with the admin token). Prints p50 / p95 / p99 per kind, requests/s and errors, then asks the
-    server for every acknowledged write: a write answered 2xx but missing afterwards is lost.
+    JSON; 2% of the requests are authorised writes with the admin token. ``--writes elsewhere``
+    (default): a SPARQL ``INSERT DATA`` of one new triple about a new subject, which nothing the
+    pages show reads; ``--writes projection``: a new member of a cluster (an affiliation of an
+    existing organisation), as an editor would add, which changes the analytic projection and
+    every answer derived from it. Prints p50 / p95 / p99 per kind, requests/s and errors, then
+    asks the server for every acknowledged write: a write answered 2xx but missing afterwards is
+    lost.
 ``--scenario runaway``
     Four runaway queries at once (a four-way cartesian product whose filter never holds) while a
     fifth client sends a small query every 200 ms. Prints when each runaway was stopped and with
@@ -94,7 +98,17 @@ def wait_for(port: int, process: subprocess.Popen, path: str = "/sparql?query=AS
 # --------------------------------------------------------------------------- scenarios
 
 
-def mixed(port: int, clients: int, seconds: float, cluster_ids: list[str], server: int | None = None) -> int:
+def write_text(mark: str, step: int, cluster: str, organisations: list[str], writes: str) -> str:
+    """The update of one write: a triple nothing reads, or a new member of ``cluster``."""
+    if writes == "elsewhere":
+        return f"INSERT DATA {{ <{mark}> <{WRITTEN}> {step} }}"
+    organisation = organisations[step % len(organisations)]
+    return (f"INSERT DATA {{ <{mark}> <{CKG}cluster> <{cluster}> ; <{CKG}organisation> <{organisation}> ; "
+            f"<{CKG}affiliationType> <{CKG}Member> ; <{WRITTEN}> {step} }}")
+
+
+def mixed(port: int, clients: int, seconds: float, cluster_ids: list[str], server: int | None = None,
+          writes: str = "elsewhere", organisations: list[str] = ()) -> int:
     latencies: dict[str, list[float]] = defaultdict(list)
     errors: dict[str, list[str]] = defaultdict(list)
     lock = threading.Lock()
@@ -106,9 +120,9 @@ def mixed(port: int, clients: int, seconds: float, cluster_ids: list[str], serve
     def request(number: int, step: int) -> tuple[str, int, bytes, float]:
         cluster = cluster_ids[(number + step) % len(cluster_ids)]
         local = cluster.rsplit("/", 1)[-1]
-        if (number * 7 + step) % WRITE_SHARE == 0:  # 2% authorised writes, each a new triple
+        if (number * 7 + step) % WRITE_SHARE == 0:  # 2% authorised writes, each a new subject
             mark = f"urn:clusterkg:load:{number}-{step}"
-            status, body, took = call(port, "POST", "/sparql", f"INSERT DATA {{ <{mark}> <{WRITTEN}> {step} }}", {
+            status, body, took = call(port, "POST", "/sparql", write_text(mark, step, cluster, organisations, writes), {
                 "Content-Type": "application/sparql-update", "Authorization": f"Bearer {TOKEN}"})
             if 200 <= status < 300:
                 with lock:
@@ -152,7 +166,7 @@ def mixed(port: int, clients: int, seconds: float, cluster_ids: list[str], serve
     elapsed = time.monotonic() - started
     cpu_after = cpu_seconds(server) if server else {}
     total = sum(len(v) for v in latencies.values()) + sum(len(v) for v in errors.values())
-    print(f"{clients} clients x {seconds:g} s: {total} requests, {total / elapsed:.1f} requests/s "
+    print(f"{clients} clients x {seconds:g} s, writes {writes}: {total} requests, {total / elapsed:.1f} requests/s "
           f"(load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after)")
     if cpu_after and total:
         # what the server spent, whatever else runs on the machine: the load-independent figure
@@ -256,6 +270,8 @@ def main() -> int:
     parser.add_argument("--backend", choices=["embedded", "remote"], default="embedded")
     parser.add_argument("--organisations", type=int, default=2000)
     parser.add_argument("--clusters", type=int, default=20)
+    parser.add_argument("--writes", choices=["elsewhere", "projection"], default="elsewhere",
+                        help="what the mixed scenario's writes add: a triple nothing reads, or a cluster member")
     args = parser.parse_args()
     bindir = Path(sys.executable).parent
     clusterkg, oxigraph = bindir / "clusterkg", bindir / "oxigraph"
@@ -272,6 +288,8 @@ def main() -> int:
         with OxigraphStore(store) as opened:
             opened.insert_ntriples(data)
             ids = [row[0] for row in opened.select_values(f"SELECT ?c WHERE {{ ?c a <{CKG}Cluster> }}")[1]]
+            organisations = [row[0] for row in opened.select_values(
+                "SELECT ?o WHERE { ?o a <http://www.w3.org/ns/org#FormalOrganization> } ORDER BY ?o")[1]]
         print(f"{count} synthetic triples, {len(ids)} clusters; backend: {args.backend}")
         env = {**os.environ, "CLUSTERKG_QUERY_TIMEOUT": str(args.timeout), "CLUSTERKG_QUERY_CACHE": "0",
                "CLUSTERKG_ADMIN_TOKEN": TOKEN,
@@ -297,7 +315,7 @@ def main() -> int:
             if args.scenario == "runaway":
                 outcome = runaway(port, args.timeout)
             else:
-                outcome = mixed(port, args.clients, args.seconds, ids, processes[-1].pid)
+                outcome = mixed(port, args.clients, args.seconds, ids, processes[-1].pid, args.writes, organisations)
             if outcome:
                 errors = [line for line in (Path(scratch) / "serve.log").read_text(errors="replace").splitlines()
                           if "Error" in line or "error" in line]

@@ -134,9 +134,43 @@ class Projection:
         {"key": np.array([], dtype=np.uint64), "cluster": np.array([], dtype=np.int64),
          "organisation": np.array([], dtype=np.int64), "weight": np.array([], dtype=np.float64)}))
     evidence: object = None  # analysis.evidence.Evidence of the same data version (collaboration, claim bases)
+    # what the content is, apart from the data version: a refresh after a write that touched
+    # nothing projected keeps it (see :attr:`content`)
+    content: str = ""
+    # the refreshes that led here, newest first: (version before, version after, changed subjects)
+    # (see :meth:`changed_since`)
+    history: tuple = ()
 
     def __post_init__(self) -> None:
+        self.content = self.content or self.version
         self._start_memo()
+
+    # -- identity ----------------------------------------------------------------------------
+    #
+    # ``version`` is the store's data version: it changes with every write. ``content`` names
+    # what the projection holds: a refresh after a write that changed no subject the projection
+    # (or its evidence) reads keeps the earlier ``content``, and the derived values with it. An
+    # answer computed from the projection alone is keyed by ``content``; one that also reads
+    # the store asks :meth:`changed_since` whether the subjects it read were written since.
+
+    def changed_since(self, version: str) -> frozenset[str] | None:
+        """The subjects written from data version ``version`` to this one, and the clusters that
+        gained or lost a member, as the refreshes that led here recorded them; None when the
+        record does not reach back that far (a full build keeps none).
+
+        >>> from clusterkg.graph.store import OxigraphStore
+        >>> p = build_projection(OxigraphStore())
+        >>> p.changed_since(p.version), p.changed_since("an older version")
+        (frozenset(), None)
+        """
+        changed: set[str] = set()
+        at = self.version
+        for before, after, subjects in self.history:
+            if at == version or after != at:
+                break
+            changed |= subjects
+            at = before
+        return frozenset(changed) if at == version else None
 
     # -- the memo of derived quantities ------------------------------------------------------
 
@@ -184,7 +218,13 @@ class Projection:
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
+        self.__dict__.setdefault("content", self.version)  # (pickled before it had one)
+        self.__dict__.setdefault("history", ())
         self._start_memo()
+
+    def _share_memo(self, other: Projection) -> None:
+        """Use ``other``'s memo: the same content, so everything derived from it holds."""
+        self._memo, self._memo_lock, self._key_locks = other._memo, other._memo_lock, other._key_locks
 
     # -- lookups -----------------------------------------------------------------------------
 

@@ -4,13 +4,15 @@ A write records which resources it changed (:func:`changes_between` reads that h
 :func:`refresh` re-asks the store only about those and carries the rest of the projection
 over; :func:`catch_up` chooses between a refresh and a full build. The result always equals a
 full :func:`~clusterkg.graph.projection.build_projection` of the store (tests check it field by
-field).
+field). When no changed subject is projected (nor read by the evidence) the refresh keeps the
+projection's content identity and everything derived from it (``Projection.content``), and it
+records the changed subjects (``Projection.changed_since``) for answers that read the store.
 """
 
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 
 import networkx as nx
 import numpy as np
@@ -30,7 +32,7 @@ from clusterkg.graph.projection import (
 from clusterkg.graph.store import KnowledgeStore, sparql_term
 from clusterkg.ontology.namespace import PROV as _PROV_TERMS
 
-__all__ = ["HISTORY_GRAPH", "MAX_CHAIN", "MAX_CHANGED", "catch_up", "changes_between", "refresh"]
+__all__ = ["HISTORY_GRAPH", "HISTORY_LINKS", "MAX_CHAIN", "MAX_CHANGED", "catch_up", "changes_between", "refresh"]
 
 # ---------------------------------------------------------------------------------------------
 # Refreshing after a small change
@@ -209,15 +211,16 @@ def refresh(projection: Projection, store: KnowledgeStore, changed_iris, version
             raise InvalidInput(f"not an IRI: {iri!r} (a changed resource must be an absolute IRI: {reason})")
     version = store.data_version() if version is None else version  # read before the data
     p = projection
+    history = _history(p, version, changed)
     if not changed:
-        unchanged = replace(p, version=version)
-        unchanged._memo.update(p._memo)  # the same data: everything derived still holds
-        return unchanged
+        return _kept(p, version, history)
 
     with ThreadPoolExecutor(max_workers=FETCH_THREADS) as pool:
         first = {name: pool.submit(_fetch, store, name, variable, changed)
                  for name, variable in (("kinds", "s"), ("claim_owners", "s"), ("referrers", "x"))}
+        new_ties = pool.submit(_fetch_any, store, "ties", [("a", changed)])
         kinds, owners, referrers = (first[name].result() for name in ("kinds", "claim_owners", "referrers"))
+        new_ties = new_ties.result()
     now = {kind: set(kinds["s"][_codes(kinds["kind_code"]) == code]) for code, kind in enumerate(_KINDS)}
     tables = {"cluster": p.clusters, "organisation": p.organisations, "competency": p.competencies,
               "industry": p.industries, "partnership": p.partnerships, "resource": p.resources,
@@ -227,6 +230,15 @@ def refresh(projection: Projection, store: KnowledgeStore, changed_iris, version
     for code, kind in enumerate(_KINDS):
         if code >= 4:
             was[kind] |= set(referrers["s"][_codes(referrers["kind_code"]) == code])
+    untouched = (not len(kinds) and not len(owners) and not len(referrers) and not len(new_ties)
+                 and not any(was.values()) and not np.isin(p.ties["key"].to_numpy(), _hash(np.array(changed, dtype=object))).any())
+    if untouched and p.evidence is not None:  # no changed subject is projected: the evidence may still be
+        from clusterkg.graph.analysis.evidence import refresh_evidence  # it imports this module
+
+        same = {kind: _Renumbering.of(old[kind], set(), set()) for kind in ("organisation", "competency")}
+        evidence = refresh_evidence(store, p.evidence, p, changed, same["organisation"], same["competency"], False)
+        if _same_evidence(evidence, p.evidence):
+            return _kept(p, version, history)
 
     clusters = _Renumbering.of(old["cluster"], now["cluster"], was["cluster"], _present(old["cluster"], set(owners["o"])))
     organisations = _Renumbering.of(old["organisation"], now["organisation"], was["organisation"],
@@ -339,7 +351,57 @@ def refresh(projection: Projection, store: KnowledgeStore, changed_iris, version
                 if row.iri in touched_partnerships:
                     affected |= set(row.clusters)
         result._memo["projection.cluster_graph"] = _patched_cluster_graph(old_graph, result, sorted(affected), clusters.touched)
+    # clusters that gained or lost a member count as changed too (a new affiliation is a subject
+    # of its own): what reads a cluster's members checks its IRI (Projection.changed_since)
+    read_again = f["ties"]  # (ties of any organisation, projected or not)
+    regrouped = set(read_again["c"][read_again["a"].isin(set(changed))].tolist())
+    was_tied = np.isin(ties["key"].to_numpy(), _hash(np.array(changed, dtype=object)))
+    regrouped |= set(old["cluster"][ties["cluster"].to_numpy(dtype=np.int64)[was_tied]].tolist())
+    result.history = ((p.version, version, history[0][2] | regrouped),) + history[1:] if history else ()
     return result
+
+
+#: refreshes a projection remembers (:meth:`Projection.changed_since`), at most this many
+#: changed subjects in all
+HISTORY_LINKS = 64
+
+
+def _history(p: Projection, version: str, changed: list[str]) -> tuple:
+    """``p``'s history with the step to ``version`` first, cut to :data:`HISTORY_LINKS` links
+    and :data:`MAX_CHANGED` subjects."""
+    links, total = [(p.version, version, frozenset(changed))], len(changed)
+    for link in p.history[:HISTORY_LINKS - 1]:
+        total += len(link[2])
+        if total > MAX_CHANGED:
+            break
+        links.append(link)
+    return tuple(links) if len(changed) <= MAX_CHANGED else ()
+
+
+def _kept(p: Projection, version: str, history: tuple) -> Projection:
+    """``p`` at ``version``: the same content (its identity and derived values shared)."""
+    kept = replace(p, version=version, history=history)
+    kept._share_memo(p)
+    return kept
+
+
+def _same_evidence(a, b) -> bool:
+    """Whether two evidences hold the same, field by field (matrices, arrays and tables)."""
+    for item in fields(a):
+        x, y = getattr(a, item.name), getattr(b, item.name)
+        if x is y:
+            continue
+        if x is None or y is None:
+            return False
+        if sp.issparse(x):
+            if not sp.issparse(y) or x.shape != y.shape or (x != y).nnz:
+                return False
+        elif isinstance(x, pd.DataFrame):
+            if not isinstance(y, pd.DataFrame) or not x.equals(y):
+                return False
+        elif not np.array_equal(np.asarray(x), np.asarray(y)):
+            return False
+    return True
 
 
 def _patched_labels(p: Projection, was: dict, now: dict, vocabulary_changed: bool, clusters: pd.DataFrame,

@@ -650,6 +650,8 @@ class OxigraphStore(KnowledgeStore):
         self.path = None if path is None else Path(path)
         self._read_only = False
         self._lock = None
+        # True: an update leaves its flush to :meth:`flush` (a server flushes several at once)
+        self.flush_later = False
         if self.path is None:
             self._store = ox.Store()
             return
@@ -796,7 +798,12 @@ class OxigraphStore(KnowledgeStore):
             raise StoreError(f"invalid SPARQL update for {self.description}: {error}") from error
         except (OSError, ValueError, RuntimeError) as error:
             raise StoreError(f"update failed on {self.description}: {error}") from error
-        if self.path is not None:  # let read-only openers in other processes see the write
+        if self.path is not None and not self.flush_later:  # let read-only openers in other processes see it
+            self._store.flush()
+
+    def flush(self) -> None:
+        """Put the writes so far on disk, where read-only openers in other processes see them."""
+        if self.path is not None and not self._read_only:
             self._store.flush()
 
     def _insert_ntriples(self, data: bytes | Path, activity: Activity) -> None:

@@ -34,6 +34,10 @@ class ClusterKG:
         self.max_rows = max_rows
         self.admin_token = admin_token or None
         self._write_lock = threading.Lock()
+        self._publish_lock = threading.Lock()
+        self._written = self._published = 0  # writes done; writes on disk and announced
+        if isinstance(store, OxigraphStore):
+            store.flush_later = True  # (flushed by _publish, several writes at once)
         self.write_listeners: list[Callable[[], None]] = []  # called after every write (other fronts)
         self.runner = _runner_for(store, query_workers, query_timeout, query_reserve)
         if query_cache > 0 and isinstance(store, OxigraphStore):
@@ -43,14 +47,41 @@ class ClusterKG:
             self.runner = CachedQueryRunner(self.runner, max_entries=query_cache)
 
     def write(self, action: Callable[[KnowledgeStore], T]) -> T:
-        """Run one write on the store; queries see it afterwards, the projection rebuilds lazily."""
-        with self._write_lock:
+        """Run one write on the store; queries see it afterwards, the projection rebuilds lazily.
+
+        Writers take turns; putting a write on disk for the query workers (a flush, tens of
+        milliseconds) is done after the turn, once for every write done by then, so writers
+        arriving together share one flush. A write returns once it is on disk and announced.
+        """
+        try:
+            with self._write_lock:
+                try:
+                    return action(self.store)
+                finally:
+                    self._written += 1
+                    ticket = self._written
+        finally:
+            self._publish(ticket)
+
+    def _publish(self, ticket: int) -> None:
+        """Flush and announce every write done so far, unless one did since write ``ticket``."""
+        with self._publish_lock:
+            if self._published >= ticket:
+                return
+            done = self._written  # (counted after each write's action: all of them are in the store)
             try:
-                return action(self.store)
+                if isinstance(self.store, OxigraphStore):
+                    self.store.flush()
             finally:
+                self._published = done
                 self.runner.data_changed()
                 for listener in self.write_listeners:
                     listener()
+
+    @property
+    def writing(self) -> bool:
+        """Whether a write is under way or not yet announced: the query workers may not see it."""
+        return self._write_lock.locked() or self._published < self._written
 
     def close(self) -> None:
         """Stop the query workers and release the store; closing twice is fine."""

@@ -103,8 +103,9 @@ def follow_writes(app, counter: WriteCounter) -> None:
         with lock:
             now = counter.value()
             if now != seen[0]:
-                ckg.store.reopen()
+                # workers first: an answer they give is never older than the view pages see
                 ckg.runner.data_changed()
+                ckg.store.reopen()
                 seen[0] = now
 
 

@@ -49,7 +49,7 @@ from clusterkg.graph.reasons import N_, reason
 from clusterkg.webapp.extension import state
 from clusterkg.webapp.i18n import country, current_language, name
 from clusterkg.webapp.pages import facts, reads
-from clusterkg.webapp.pages.common import entity_url, json_answer, json_bytes, page_blueprint
+from clusterkg.webapp.pages.common import answer_key, entity_url, json_answer, json_bytes, page_blueprint
 from clusterkg.webapp.pages.drawing import KIND_COLORS, vis_options
 from clusterkg.webapp.sparql import base_url
 
@@ -131,12 +131,13 @@ _CACHE_LOCK = threading.Lock()
 
 
 def _cached(key: tuple, build, encoded: bool = False):
-    """Views are pure functions of the projection: keep the last few per data version, as a
-    dict for the pages or, with ``encoded``, as the API's JSON bytes (sent without encoding again)."""
+    """Views are pure functions of the projection: keep the last few per content (and language,
+    see :func:`answer_key`), as a dict for the pages or, with ``encoded``, as the API's JSON
+    bytes (sent without encoding again)."""
     ckg = state()
     cache: OrderedDict = ckg.__dict__.setdefault("_explorer_cache", OrderedDict())
     projection = ckg.projections.get()
-    full_key = (projection.version, request.script_root, encoded) + key
+    full_key = (answer_key(projection, current_language()), request.script_root, encoded) + key
     with _CACHE_LOCK:  # (requests run in threads: a lookup must not race an eviction)
         found = cache.get(full_key)
         if found is not None:

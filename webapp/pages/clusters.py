@@ -55,10 +55,11 @@ from clusterkg.graph.projection import Projection, local_name
 from clusterkg.webapp.i18n import current_language
 from clusterkg.webapp.pages import facts
 from clusterkg.webapp.pages.common import (
-    arg_bool, arg_int, arg_list, entity_url, labelled, memo, page_blueprint, parameter, projection, ref, render_block,
+    answer_key, arg_bool, arg_int, arg_list, entity_url, labelled, memo, page_blueprint, parameter, projection, ref, render_block,
     respond, twin_route, wants_json,
 )
 from clusterkg.webapp.pages.drawing import Drawing, edge, node
+from clusterkg.webapp.extension import state
 
 __all__ = ["bp", "cluster_counts", "cluster_drawing"]
 
@@ -71,17 +72,15 @@ SCHEMES = ("eu-industrial-ecosystems", "eu-emerging-industries", "nace-sections"
 
 def cluster_counts(p: Projection) -> dict[str, np.ndarray]:
     """Per cluster: tied organisations, distinct competencies they claim, partnerships (cached)."""
-    cached = p.__dict__.get("_pages_cluster_counts")
-    if cached is None:
+    def make() -> dict[str, np.ndarray]:
         ties = (p.cluster_org > 0).astype(np.float64)
         claimed = ties @ (p.org_competency > 0).astype(np.float64)
         partnerships = np.zeros(len(p.clusters), dtype=np.int64)
         for members in p.partnerships["clusters"]:
             partnerships[list(members)] += 1
-        cached = {"members": np.diff(ties.tocsr().indptr), "competencies": np.diff(claimed.tocsr().indptr),
-                  "partnerships": partnerships}
-        p.__dict__["_pages_cluster_counts"] = cached
-    return cached
+        return {"members": np.diff(ties.tocsr().indptr), "competencies": np.diff(claimed.tocsr().indptr),
+                "partnerships": partnerships}
+    return p.cached("pages.cluster_counts", make)
 
 
 def _industry_rows(p: Projection, names: list[str]) -> list[int]:
@@ -92,6 +91,14 @@ def _industry_rows(p: Projection, names: list[str]) -> list[int]:
 @twin_route(bp, "/clusters", "list")
 def cluster_list():
     p = projection()
+    # a pure function of the projection and the parameters (a refused parameter is not kept)
+    language = current_language()
+    data = memo().get(("cluster-list", answer_key(p, language), language, request.query_string), lambda: _cluster_list(p),
+                      size=lambda d: len(json.dumps(d, default=str)))
+    return respond("pages/clusters.html", data)
+
+
+def _cluster_list(p: Projection) -> dict:
     countries = [c.upper() for c in arg_list("country")]
     known = sorted({c for values in p.clusters["countries"] for c in values})
     unknown = [c for c in countries if c not in known]
@@ -134,9 +141,8 @@ def cluster_list():
         "industries": sorted(({**labelled(p, [i])[0], "count": n} for i, n in industry_counts.items()),
                              key=lambda x: x["label"].lower()),
     }
-    data = {"filters": {"country": countries, "industry": [ref(p.industries, i) for i in industry_rows]},
+    return {"filters": {"country": countries, "industry": [ref(p.industries, i) for i in industry_rows]},
             "sort": sort, "order": order, "count": len(items), "clusters": items, "facets": facets}
-    return respond("pages/clusters.html", data)
 
 
 # -- the profile -----------------------------------------------------------------------------
@@ -173,11 +179,12 @@ def _profile_facts(p: Projection, row: int) -> dict:
     }
 
 
-def _members(p: Projection, iri: str) -> list[dict]:
+def _members(p: Projection, affiliations: list[dict]) -> list[dict]:
+    """The cluster's ``affiliations`` (:func:`facts.cluster_affiliations`) grouped by type."""
     index = p.index("organisation")
     groups: dict[str, dict] = {key: {"type": key, "heading": heading, "organisations": []}
                                for key, heading in facts.AFFILIATION_TYPES.values()}
-    for item in facts.cluster_affiliations(iri):
+    for item in affiliations:
         row = index.get(item["organisation"])
         organisation = (ref(p.organisations, row, "type", "country") if row is not None else
                         {"iri": item["organisation"], "id": local_name(item["organisation"]),
@@ -249,12 +256,10 @@ def _row(p: Projection, cluster_id: str) -> int:
     return p.resolve_cluster(cluster_id)
 
 
-def _profile_data(p: Projection, row: int) -> dict:
-    iri = p.clusters["iri"].iat[row]
+def _profile_data(p: Projection, row: int, read: dict) -> dict:
     members_rows = p.members_of(row)
     return {
-        "cluster": _profile_facts(p, row),
-        "members": _members(p, iri),
+        **read,
         "member_total": int(len(members_rows)),
         "competencies": _competencies(p, members_rows),
         "needs": _needs(p, row, members_rows),
@@ -262,6 +267,45 @@ def _profile_data(p: Projection, row: int) -> dict:
         "gaps": find_gaps(p, row, lens="all", limit=10).to_json(),
         "recommendations": recommend_clusters(p, p.clusters["id"].iat[row], limit=5).to_json(),
     }
+
+
+def _store_facts(p: Projection, row: int) -> tuple[str, dict]:
+    """The profile's facts read from the store (its triples, the labels of what they name, its
+    members' affiliations) and the data version they were read at (what names them).
+
+    Kept per cluster for as long as no subject they name (the cluster, a region, an
+    affiliation, a member, ...) is written and the cluster gains no member:
+    :meth:`Projection.changed_since` says which were, so a write elsewhere — even one that
+    changes the projection — does not read them again.
+    """
+    iri = p.clusters["iri"].iat[row]
+    key = ("cluster-store-facts", iri)
+    found = memo().find(key)
+    if found is not None:
+        checked_at, read_at, subjects, read, size = found
+        changed = p.changed_since(checked_at)
+        if changed is not None and subjects.isdisjoint(changed):
+            if checked_at != p.version:  # still right now: check from here next time
+                memo().put(key, (p.version, read_at, subjects, read, size), size=lambda entry: entry[-1])
+            return read_at, read
+    # The query workers see a write once it is done (on disk, workers told): while one is under
+    # way the facts may be older than ``p``, so they count as read at the version before it.
+    read_at = p.version if not state().writing else p.history[0][0] if p.history else None
+    affiliations = facts.cluster_affiliations(iri)
+    read = {"cluster": _profile_facts(p, row), "members": _members(p, affiliations)}
+    if read_at is not None:
+        subjects = frozenset(_strings(read) | {item["affiliation"] for item in affiliations} | {iri})
+        memo().put(key, (read_at, read_at, subjects, read, 2 * len(json.dumps(read, default=str))),
+                   size=lambda entry: entry[-1])
+    return read_at or p.version, read
+
+
+def _strings(value) -> set[str]:
+    """Every string in nested dicts and lists: the IRIs the facts name among them."""
+    if isinstance(value, str):
+        return {value}
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, (list, tuple)) else ()
+    return set().union(*map(_strings, items))
 
 
 def _sections(data: dict, drawing: dict) -> Markup:
@@ -279,17 +323,19 @@ def _sections(data: dict, drawing: dict) -> Markup:
 def profile(cluster_id: str):
     p = projection()
     row = _row(p, cluster_id)
-    # per data version: the facts read from the store and the analyses (never changed in place)
-    data = memo().get(("cluster-data", p.version, row), lambda: _profile_data(p, row),
+    # the facts read from the store (see _store_facts) and the analyses (never changed in place)
+    read_at, read = _store_facts(p, row)
+    data = memo().get(("cluster-data", p.content, row, read_at), lambda: _profile_data(p, row, read),
                       size=lambda d: len(json.dumps(d, default=str)))
     if wants_json():
         return respond("pages/cluster.html", data)
     # its words are in the request's language
-    drawing = memo().get(("cluster-drawing", p.version, row, current_language(), request.script_root),
+    language = current_language()
+    drawing = memo().get(("cluster-drawing", answer_key(p, language), row, read_at, language, request.script_root),
                          lambda: cluster_drawing(p, row, data["members"], data["recommendations"]),
                          size=lambda d: len(json.dumps(d)))
-    # (within a data version found by the version: no digest of the content to compute)
-    sections = memo().get(("cluster-sections-at", p.version, row, current_language(), request.script_root),
+    # (found by what it was made of: no digest of the content to compute)
+    sections = memo().get(("cluster-sections-at", answer_key(p, language), row, read_at, language, request.script_root),
                           lambda: _sections(data, drawing), size=len)
     return respond("pages/cluster.html", data, graph=drawing, graph_cap=GRAPH_MEMBER_CAP, sections=sections)
 

@@ -25,13 +25,14 @@ from clusterkg.graph.reasons import N_, reason
 from clusterkg.graph.projection import Projection, local_name
 from clusterkg.ontology.namespace import DATA
 from clusterkg.webapp.errors import error_code, error_response, message_of
-from clusterkg.webapp.i18n import say
+from clusterkg.webapp.i18n import LANGUAGES, say
 from clusterkg.webapp.extension import state
 
 __all__ = [
     "DATA_IRI_BASE",
     "page_blueprint",
     "projection",
+    "answer_key",
     "wants_json",
     "respond",
     "json_bytes",
@@ -60,6 +61,17 @@ DATA_IRI_BASE = str(DATA)
 
 def projection() -> Projection:
     return state().projections.get()
+
+
+def answer_key(p: Projection, language: str) -> str:
+    """What an answer computed from the projection alone, in ``language``, depends on.
+
+    The projection's content: it stays the same across writes that touch nothing the projection
+    holds (:attr:`Projection.content`), so such answers outlive those writes. In a language other
+    than the data's own, names are read from the store once per data version
+    (:func:`clusterkg.webapp.i18n.localised_names`), so there the data version.
+    """
+    return p.content if language == LANGUAGES[0] else p.version
 
 
 def wants_json() -> bool:
@@ -106,9 +118,10 @@ T = TypeVar("T")
 class Memo:
     """Page parts computed once and kept, bounded in entries and in size (least recently used out).
 
-    A key names everything the value depends on: the data version (or a digest of the content
-    itself), and for rendered HTML the language and the script root. So a write is seen at the
-    next request (its data version is new), and one language never answers for another. Values
+    A key names everything the value depends on: the projection's content (:func:`answer_key`),
+    the data version or a digest of the content itself, and for rendered HTML the language and
+    the script root. So a write is seen at the next request, and one language never answers for
+    another. Values
     are shared by concurrent requests: never change one in place.
     """
 
@@ -125,7 +138,16 @@ class Memo:
             entry = self._values.get(key)
         if entry is not None:
             return entry[0]
-        value = make()
+        return self.put(key, make(), size)
+
+    def find(self, key: Hashable):
+        """The value kept under ``key``, or None."""
+        with self._lock:
+            entry = self._values.get(key)
+        return None if entry is None else entry[0]
+
+    def put(self, key: Hashable, value: T, size: Callable[[T], int] = lambda value: 1024) -> T:
+        """Keep ``value`` under ``key`` (in place of what was there); returns it."""
         weight = max(1, size(value))
         if weight <= self._values.maxsize:
             with self._lock:

@@ -41,8 +41,8 @@ from clusterkg.graph.reasons import N_, reason
 from clusterkg.graph.projection import Projection
 from clusterkg.webapp.i18n import current_language
 from clusterkg.webapp.pages.common import (
-    Lazy, arg_bool, arg_float, arg_int, arg_list, entity_url, json_answer, json_bytes, memo, page_blueprint, parameter,
-    projection, ref, respond, twin_route, wants_json,
+    Lazy, answer_key, arg_bool, arg_float, arg_int, arg_list, entity_url, json_answer, json_bytes, memo, page_blueprint,
+    parameter, projection, ref, respond, twin_route, wants_json,
 )
 from clusterkg.webapp.pages.drawing import Drawing, edge, node
 from clusterkg.webapp.pages.partner_sparql import partner_ranking_query
@@ -157,8 +157,9 @@ def result_drawing(p: Projection, data: dict) -> dict:
 @twin_route(bp, "/partner-search", "page")
 def page():
     p = projection()
-    if wants_json():  # a pure function of the data version, the parameters and the language: kept encoded
-        response = json_answer(memo().get(("partner-search", p.version, request.query_string, current_language()),
+    if wants_json():  # a pure function of the projection, the parameters and the language: kept encoded
+        language = current_language()
+        response = json_answer(memo().get(("partner-search", answer_key(p, language), request.query_string, language),
                                           lambda: json_bytes(_body(run_search(p))), size=len))
         response.headers["Vary"] = "Accept"  # (as respond() says)
         return response
