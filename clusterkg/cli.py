@@ -17,12 +17,13 @@ from pathlib import Path
 import click
 
 from clusterkg import __version__
-from clusterkg.commands.base import UserError, opened_store
+from clusterkg.commands.base import UserError, opened_store, said
 from clusterkg.commands.changes import delete, history
 from clusterkg.commands.cooperation import applications, disseminate, recommend
 from clusterkg.commands.events import blitz, events, project_group, roundtable
 from clusterkg.commands.identify import identify
 from clusterkg.commands.ingest import ingest
+from clusterkg.commands.language import LANG_OPTION
 from clusterkg.commands.network import brokers, communities, matchmake
 from clusterkg.commands.partner_search import gaps_command, partners_command
 from clusterkg.commands.serve import serve
@@ -67,9 +68,15 @@ def init(ctx: click.Context, no_default_data: bool, no_open_data: bool) -> None:
 
 
 def _report_problems(failure) -> None:
+    """Every located problem, then the summary, in the command's language (``--lang``): a problem
+    raised as a message with parameters translates, the others are printed as written."""
+    from dataclasses import replace
+
+    from clusterkg.graph.reasons import N_, reason
+
     for problem in failure.problems:
-        click.echo(str(problem), err=True)
-    raise UserError(f"{len(failure.problems)} problem(s) found; nothing was written")
+        click.echo(str(replace(problem, message=said(problem.message))), err=True)
+    raise UserError(said(reason(N_("%(count)s problem(s) found; nothing was written"), count=str(len(failure.problems)))))
 
 
 @cli.command(name="import")
@@ -77,6 +84,7 @@ def _report_problems(failure) -> None:
 @click.option("--dry-run", is_flag=True, help="Validate only; write nothing.")
 @click.option("--replace", is_flag=True, help="Replace the earlier description of each resource the files describe.")
 @click.option("--agent", metavar="NAME", help="Who makes the change, for the history [default: the OS user].")
+@LANG_OPTION
 @click.pass_context
 def import_command(ctx: click.Context, files: tuple[str, ...], dry_run: bool, replace: bool = False, agent: str | None = None) -> None:
     """Import CSV sheets, Turtle, N-Triples, JSON-LD or RDF/XML files, all or nothing.
@@ -98,6 +106,7 @@ def import_command(ctx: click.Context, files: tuple[str, ...], dry_run: bool, re
 @cli.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--standalone", is_flag=True, help="Check against the files alone, without a store.")
+@LANG_OPTION
 @click.pass_context
 def validate(ctx: click.Context, files: tuple[str, ...], standalone: bool) -> None:
     """Run the import checks on FILES without writing anything."""

@@ -663,17 +663,19 @@ class _QueryGraph:
 def graph_from_triples(p: Projection, triples, sparql: str = "") -> GraphView:
     """A graph from CONSTRUCT/DESCRIBE triples ``(subject, predicate, object, object_kind)``.
 
-    ``object_kind`` is ``"iri"``, ``"bnode"`` or ``"literal"``; subjects starting with ``_:``
-    are blank nodes. IRIs become nodes (known clusters, organisations, competencies and
-    industries with their facts), ``rdfs:label`` / ``skos:prefLabel`` literals become labels,
-    other literals go into the node's details.
+    ``object_kind`` is ``"iri"``, ``"bnode"`` or ``"literal"`` (``"literal@ru"``: a literal tagged
+    in a language other than English); subjects starting with ``_:`` are blank nodes. IRIs become
+    nodes (known clusters, organisations, competencies and industries with their facts), English or
+    untagged ``rdfs:label`` / ``skos:prefLabel`` literals become labels (the page names a node in
+    its own language itself), other literals go into the node's details.
     """
     graph = _QueryGraph(p)
     literals = []
     for s, pred, o, o_kind in triples:
         a = graph.node(s[2:] if s.startswith("_:") else s, s.startswith("_:"))
-        if o_kind == "literal":
-            literals.append((a, pred, o))
+        if o_kind.startswith("literal"):
+            if o_kind == "literal" or pred not in _LABEL_PREDICATES:
+                literals.append((a, pred, o))
             continue
         b = graph.node(o, o_kind == "bnode")
         graph.edge(a, b, local_name(pred))

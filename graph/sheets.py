@@ -28,6 +28,7 @@ from rdflib.namespace import DCTERMS, SKOS
 
 from clusterkg.graph.iris import check_iri
 from clusterkg.graph.problems import Problem
+from clusterkg.graph.reasons import N_, reason
 from clusterkg.ontology.namespace import CKG, DATA, NACE, NUTS, ORG, SCHEMA
 
 __all__ = [
@@ -102,7 +103,7 @@ def slugify(name: str) -> str:
 def check_country_code(value: str) -> str:
     """A country cell: an ISO 3166-1 alpha-2 code; returns it or raises ValueError."""
     if not COUNTRY_CODE.fullmatch(value):
-        raise ValueError(f"expected a country code like DE (two capital ASCII letters), got {_shown(value)}")
+        raise ValueError(reason(N_("expected a country code like DE (two capital ASCII letters), got %(value)s"), value=_shown(value)))
     return value
 
 
@@ -161,7 +162,7 @@ def _format_literal(term: object) -> str:
 
 def _check_year(value: str) -> str:
     if not YEAR.fullmatch(value) or value == "0000":
-        raise ValueError(f"expected a four-digit year of ASCII digits (YYYY, e.g. 2005), got {_shown(value)}")
+        raise ValueError(reason(N_("expected a four-digit year of ASCII digits (YYYY, e.g. 2005), got %(value)s"), value=_shown(value)))
     return value
 
 
@@ -172,7 +173,7 @@ def _check_date(value: str) -> str:
             return value
         except ValueError as error:
             raise ValueError(f"expected a calendar date (YYYY-MM-DD), got {_shown(value)}: {error}") from None
-    raise ValueError(f"expected a year (YYYY) or a date (YYYY-MM-DD), ASCII digits, got {_shown(value)}")
+    raise ValueError(reason(N_("expected a year (YYYY) or a date (YYYY-MM-DD), ASCII digits, got %(value)s"), value=_shown(value)))
 
 
 def _year_or_date(value: str) -> Literal:
@@ -183,7 +184,7 @@ def _year_or_date(value: str) -> Literal:
 
 def _date(value: str) -> Literal:
     if not DATE.fullmatch(value):
-        raise ValueError(f"expected a date (YYYY-MM-DD), ASCII digits, got {_shown(value)}")
+        raise ValueError(reason(N_("expected a date (YYYY-MM-DD), ASCII digits, got %(value)s"), value=_shown(value)))
     return Literal(_check_date(value), datatype=XSD.date)
 
 
@@ -193,13 +194,13 @@ def _year(value: str) -> Literal:
 
 def _integer(value: str) -> Literal:
     if not WHOLE_NUMBER.fullmatch(value):
-        raise ValueError(f"expected a whole number of at most 15 ASCII digits (e.g. 120), got {_shown(value)}")
+        raise ValueError(reason(N_("expected a whole number of at most 15 ASCII digits (e.g. 120), got %(value)s"), value=_shown(value)))
     return Literal(int(value))
 
 
 def _url(value: str) -> URIRef:
     if not URL.fullmatch(value):
-        raise ValueError(f"expected an http(s) URL, got {_shown(value)}")
+        raise ValueError(reason(N_("expected an http(s) URL, got %(value)s"), value=_shown(value)))
     check_iri(value)
     try:
         urlsplit(value).port  # noqa: B018 -- raises on a port that is not a number in 0-65535
@@ -210,7 +211,8 @@ def _url(value: str) -> URIRef:
 
 def _nuts_code(value: str) -> Literal:
     if not NUTS_CODE.fullmatch(value):
-        raise ValueError(f"expected a NUTS code (two capital letters and up to three capitals or digits, e.g. DED2), got {_shown(value)}")
+        raise ValueError(reason(N_("expected a NUTS code (two capital letters and up to three capitals or digits, e.g. DED2), got %(value)s"),
+                                value=_shown(value)))
     return Literal(value)
 
 
@@ -254,7 +256,7 @@ def choice(options: dict[str, URIRef]) -> ValueType:
 
     def parse(value: str) -> URIRef:
         if value not in options:
-            raise ValueError(f"expected one of {', '.join(options)}, got {_shown(value)}")
+            raise ValueError(reason(N_("expected one of %(options)s, got %(value)s"), options=list(options), value=_shown(value)))
         return options[value]
 
     def format(term: object) -> str:
@@ -456,7 +458,7 @@ def _derive_partnership(node: URIRef, values: dict[str, list], graph: Graph) -> 
 
 def _one_holder(row: dict[str, str]) -> Iterator[tuple[str, str]]:
     if bool(row.get("cluster")) == bool(row.get("organisation")):
-        yield "cluster, organisation", "exactly one of the two must be filled"
+        yield "cluster, organisation", reason(N_("exactly one of the two must be filled"))
 
 
 def _sourced_name(row: dict[str, str]) -> Iterator[tuple[str, str]]:
@@ -465,15 +467,17 @@ def _sourced_name(row: dict[str, str]) -> Iterator[tuple[str, str]]:
     name = " ".join(row.get("name_ru", "").split())
     quote = " ".join(row.get("source_quote", "").split())
     if name and name.casefold() not in quote.casefold():
-        yield "name_ru", (f"the Russian name {_shown(name)} is not in the source quote: quote the source where it "
-                          "gives this name (a name of our own, transliterated or translated, is not a source's name)")
+        yield "name_ru", reason(N_("the Russian name %(name)s is not in the source quote: quote the source where it gives "
+                                   "this name (a name of our own, transliterated or translated, is not a source's name)"),
+                                name=_shown(name))
 
 
 def _nace_notation(row: dict[str, str]) -> Iterator[tuple[str, str]]:
     """A NACE section's notation becomes the IRI of that section, so it must be a section letter."""
     notation = row.get("notation", "")
     if row.get("scheme") == "nace-sections" and notation and not NACE_SECTION.fullmatch(notation):
-        yield "notation", f"expected a NACE Rev.2 section letter (A to U) in the nace-sections scheme, got {_shown(notation)}"
+        yield "notation", reason(N_("expected a NACE Rev.2 section letter (A to U) in the nace-sections scheme, got %(value)s"),
+                                value=_shown(notation))
 
 
 def _need_key(row: dict[str, str]) -> str:
@@ -495,6 +499,8 @@ SHEETS: dict[str, Sheet] = {
                 Column("code", SKOS.notation, COUNTRY_CODE_VALUE, required=True),
                 Column("name", SKOS.prefLabel, ENGLISH, required=True),
                 *_optional_source(),
+                # the ISO 3166-1 name in Russian (iso-codes; graph/ingest/place_names.py derives it)
+                Column("name_ru", SKOS.prefLabel, RUSSIAN),
             ),
             derive=_derive_country,
             node_derived=(SKOS.inScheme,),
@@ -510,6 +516,8 @@ SHEETS: dict[str, Sheet] = {
                 Column("country", CKG.country, COUNTRY, required=True),
                 Column("nuts_code", SKOS.notation, NUTS_VALUE),
                 *_optional_source(),
+                # the Russian ISO 3166-2 name where iso-codes has one (graph/ingest/place_names.py)
+                Column("name_ru", SKOS.prefLabel, RUSSIAN),
             ),
             derive=_derive_region,
             node_derived=(SKOS.inScheme, SKOS.exactMatch),
@@ -745,20 +753,20 @@ OUTCOME_KINDS = {"challenge": CKG.Challenge, "opportunity": CKG.Opportunity}
 
 def _time_of_day(value: str) -> Literal:
     if not TIME_OF_DAY.fullmatch(value):
-        raise ValueError(f"expected a time of day HH:MM on a 24-hour clock (e.g. 09:30), got {_shown(value)}")
+        raise ValueError(reason(N_("expected a time of day HH:MM on a 24-hour clock (e.g. 09:30), got %(value)s"), value=_shown(value)))
     return Literal(value)
 
 
 def _boolean(value: str) -> Literal:
     if value not in ("true", "false"):
-        raise ValueError(f"expected true or false, got {_shown(value)}")
+        raise ValueError(reason(N_("expected true or false, got %(value)s"), value=_shown(value)))
     return Literal(value == "true")
 
 
 def _positive(value: str) -> Literal:
     number = _integer(value)
     if int(number) < 1:
-        raise ValueError(f"expected a whole number of at least 1, got {_shown(value)}")
+        raise ValueError(reason(N_("expected a whole number of at least 1, got %(value)s"), value=_shown(value)))
     return number
 
 
@@ -784,7 +792,7 @@ def _one_of(prefix: str) -> Callable[[dict[str, str]], Iterator[tuple[str, str]]
 
 def _not_oneself(row: dict[str, str]) -> Iterator[tuple[str, str]]:
     if _holder(row, "by_") == _holder(row, "with_") and (row.get("by_cluster") or row.get("by_organisation")):
-        yield "with_cluster, with_organisation", "a participant cannot ask to meet itself"
+        yield "with_cluster, with_organisation", reason(N_("a participant cannot ask to meet itself"))
 
 
 EVENT_SHEETS = [
@@ -975,7 +983,7 @@ def _read_records(text: str, name: str, sheet: Sheet) -> tuple[list[str] | None,
             continue
         rows.append((number, {column: cell.strip() for column, cell in zip(header, record)}))
     if header is None and not problems:
-        problems.append(Problem(name, "row 1", "", "empty file: expected a header row naming the columns"))
+        problems.append(Problem(name, "row 1", "", reason(N_("empty file: expected a header row naming the columns"))))
     return header, rows, problems
 
 
@@ -989,12 +997,17 @@ def _header_problems(header: list[str], name: str, sheet: Sheet) -> list[Problem
     unknown = [column for column in header if column and column not in sheet.column_names]
     if unknown:
         shown = ", ".join(c if c.isprintable() else repr(c) for c in unknown)
-        problems.append(Problem(name, "row 1", shown, f"unknown column(s); expected {', '.join(sheet.column_names)}"))
+        problems.append(Problem(name, "row 1", shown, reason(N_("unknown column(s); expected %(columns)s"), columns=list(sheet.column_names))))
     missing = [c.name for c in sheet.columns if c.required and c.name not in header]
     missing += [k for k in sheet.key_columns if k not in header and k not in missing]
     if missing:
-        problems.append(Problem(name, "row 1", ", ".join(missing), "required column(s) missing from the header"))
+        problems.append(Problem(name, "row 1", ", ".join(missing), reason(N_("required column(s) missing from the header"))))
     return problems
+
+
+def _said(error: ValueError) -> str:
+    """A cell's problem as its check raised it: a message that translates where it has one."""
+    return error.args[0] if len(error.args) == 1 and isinstance(error.args[0], str) else str(error)
 
 
 def _too_long(length: str) -> str:
@@ -1079,7 +1092,7 @@ def _build(sheet: Sheet, rows: list[tuple[int, dict[str, str]]], file_name: str)
                 try:
                     terms.append(column.value.parse(part))
                 except ValueError as error:
-                    row_problems.append(Problem(file_name, where, column.name, str(error)))
+                    row_problems.append(Problem(file_name, where, column.name, _said(error)))
             values[column.name] = terms
         for check in sheet.checks:
             row_problems.extend(Problem(file_name, where, column, message) for column, message in check(row))
@@ -1088,7 +1101,8 @@ def _build(sheet: Sheet, rows: list[tuple[int, dict[str, str]]], file_name: str)
             row_problems.append(Problem(file_name, where, sheet.key_columns[0], key_problem))
         key = sheet.key(row)
         if key in seen:
-            row_problems.append(Problem(file_name, where, ", ".join(sheet.key_columns) or "row", f"duplicate of row {seen[key]}"))
+            row_problems.append(Problem(file_name, where, ", ".join(sheet.key_columns) or "row",
+                                        reason(N_("duplicate of row %(row)s"), row=seen[key])))
         else:
             seen[key] = line
         # a row with problems gets a node of its own that no other row can share, built only

@@ -107,3 +107,21 @@ def test_a_missing_store_is_said_in_russian(tmp_path):
     environment = {"LANGUAGE": "", "LC_ALL": "", "LC_MESSAGES": "", "LANG": "C.UTF-8"}
     result = CliRunner(env=environment).invoke(cli, ["--store", str(tmp_path / "none"), "partners", "x", "--lang", "ru"])
     assert result.exit_code == 1 and "clusterkg init" in result.output and "нет хранилища" in result.output, result.output
+
+
+def test_import_and_validate_say_the_sheets_problems_in_russian(store, tmp_path):
+    """A sheet with bad cells: under ``--lang ru`` each cell problem and the summary are Russian;
+    without it they stay the English text; nothing is written either way."""
+    sheet = tmp_path / "needs.csv"
+    sheet.write_text("cluster,competency,description,valid_until,source_url\n"
+                     "silicon-saxony,lasers,,soon,ftp://example.org/x\n", encoding="utf-8")
+    environment = {"LANGUAGE": "", "LC_ALL": "", "LC_MESSAGES": "", "LANG": "C.UTF-8"}
+    for verb in (["import", "--dry-run"], ["validate"]):
+        russian = CliRunner(env=environment).invoke(cli, ["--store", str(store), *verb, "--lang", "ru", str(sheet)])
+        english = CliRunner(env=environment).invoke(cli, ["--store", str(store), *verb, str(sheet)])
+        assert russian.exit_code == english.exit_code == 1
+        assert "row 2: valid_until: ожидалась дата (ГГГГ-ММ-ДД) из цифр ASCII, получено 'soon'" in russian.output
+        assert "row 2: source_url: ожидался адрес http(s), получено 'ftp://example.org/x'" in russian.output
+        assert re.search(r"Error: найдено проблем: \d+; ничего не записано", russian.output), russian.output
+        assert "row 2: valid_until: expected a date (YYYY-MM-DD), ASCII digits, got 'soon'" in english.output
+        assert re.search(r"Error: \d+ problem\(s\) found; nothing was written", english.output)

@@ -33,7 +33,7 @@ from clusterkg.graph.errors import InvalidInput
 
 __all__ = [
     "LANGUAGES", "COOKIE", "TERMS", "SCRIPT_MESSAGES", "N_", "init_app", "current_language", "language_url",
-    "day", "localised_names", "name", "say", "script_strings", "term", "term_names",
+    "country", "day", "localised_names", "name", "said_problem", "say", "script_strings", "term", "term_names",
 ]
 
 #: the interface languages, the first the default
@@ -172,6 +172,12 @@ def say(text) -> str:
     return render(text, gettext, format_decimal, rename)
 
 
+def said_problem(problem) -> dict[str, str]:
+    """A located problem for the JSON answers: ``error`` its English text (for programs, as the
+    answer's own ``error``), ``message`` the same said in the request's language."""
+    return {**problem.as_dict(), "error": str(problem.message), "message": say(problem.message)}
+
+
 def day(value) -> str:
     """A date of the data (``YYYY-MM-DD``, or a timestamp) written the locale's way ("4 May 2026",
     "4 мая 2026 г."); a bare year, or anything else, as it is."""
@@ -255,6 +261,16 @@ def name(item) -> str:
     return localised_names(current_language()).get(str(iri), label or "")
 
 
+def country(code) -> str:
+    """A country code's name in the request's language where the data has one (``DE`` -> "Германия"),
+    else the code itself, as the English pages show it."""
+    if not code:
+        return ""
+    from clusterkg.ontology.namespace import DATA
+
+    return localised_names(current_language()).get(str(DATA[f"country/{code}"]), str(code))
+
+
 # -- the strings of the front-end scripts --------------------------------------------------------
 
 #: script -> key -> message (``%(name)s`` placeholders, filled by the script)
@@ -313,6 +329,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(term, "term")
     app.add_template_filter(say, "say")
     app.add_template_filter(name, "name")
+    app.add_template_filter(country, "country")
     app.add_template_filter(day, "day")
 
     @app.context_processor

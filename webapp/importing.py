@@ -4,7 +4,7 @@ Takes the files as ``multipart/form-data`` (field ``files``, repeated; each part
 decides its format and, for CSV, its sheet), with the form fields ``dry_run`` and ``replace``
 (``1``/``true``/``yes``). Needs the admin token. All or nothing: on any problem the answer is 400
 with every located problem, ``{"ok": false, "error", "status", "message", "problems": [{file, location,
-field, message}]}``, and nothing is written. The change is recorded in the history with the
+field, error, message}]}`` (``error`` English, ``message`` in the request's language), and nothing is written. The change is recorded in the history with the
 agent ``admin``.
 """
 
@@ -21,7 +21,7 @@ from clusterkg.graph.problems import ValidationFailed
 from clusterkg.webapp.auth import require_admin
 from clusterkg.webapp.errors import ApiError
 from clusterkg.webapp.extension import state
-from clusterkg.webapp.i18n import say
+from clusterkg.webapp.i18n import said_problem, say
 
 __all__ = ["bp"]
 
@@ -64,7 +64,7 @@ def import_endpoint():
             report = state().write(lambda store: import_files(
                 paths, store, dry_run=dry_run, replace=replace, agent=agent, progress=False, names=names))
         except ValidationFailed as failure:
-            problems = [{**p.as_dict(), "file": shown.get(p.file, p.file)} for p in failure.problems]
+            problems = [{**said_problem(p), "file": shown.get(p.file, p.file)} for p in failure.problems]
             summary = reason(N_("%(count)s problem(s) found; nothing was written"), count=len(problems))
             response = jsonify({"ok": False, "status": 400, "problems": problems, "error": str(summary),
                                 "message": say(summary)})

@@ -172,7 +172,7 @@ PATHS: dict[str, dict] = {
 PATHS["/api/import"] = {"post": {
     "summary": "Import files (admin token): every check of `clusterkg import`, all or nothing",
     "description": "JSON: {ok, dry_run, files, batch_triples, added, removed, triples, data_version}; on problems "
-                   "400 with {ok: false, error, status, message, problems: [{file, location, field, message}]}.",
+                   "400 with {ok: false, error, status, message, problems: [{file, location, field, error, message}]}.",
     "parameters": [_param("Authorization", "Bearer <admin token>", where="header", required=True)],
     "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
         "type": "object", "required": ["files"],
@@ -226,7 +226,7 @@ def _event_write(summary: str, fields: str, path_parameters: list[dict]) -> dict
     return {"post": {
         "summary": summary + " (write authorisation: Bearer <admin token>); validated import, all or nothing",
         "description": f"Form fields (application/x-www-form-urlencoded), named as the sheet columns: {fields}. "
-                       "JSON: {ok: true, url}; on problems 400 with {ok: false, error, status, message, problems: [{file, location, field, message}]}.",
+                       "JSON: {ok: true, url}; on problems 400 with {ok: false, error, status, message, problems: [{file, location, field, error, message}]}.",
         "parameters": [*path_parameters, _param("Authorization", "Bearer <admin token>", where="header", required=True)],
         "responses": {"200": {"description": "recorded", "content": {"application/json": {"schema": {"type": "object"}}}},
                       "400": {"description": "the located problems; nothing was written",
@@ -259,7 +259,7 @@ def _editing_op(summary: str, body: dict | None, description: str, method: str =
     operation = {
         "summary": summary,
         "description": description + " Refused writes answer {ok: false, error, status, message, problems: [{file, "
-                       "location, field, message}]} (`error` English, `message` in the request's language; 400: invalid; 403: rows of clusters or organisations the "
+                       "location, field, error, message}]} (`error` English, `message` in the request's language; 400: invalid; 403: rows of clusters or organisations the "
                        "token's owner may not change) and change nothing.",
         "parameters": [_param("Authorization", "Bearer <personal API token> (from /account) or the admin token",
                               where="header", required=True),

@@ -244,6 +244,15 @@ def test_a_construct_result_becomes_a_graph_of_known_things(world):
         ("organisation:o00", "affiliatedWith", "cluster:hub"), ("iri:" + thing, "near", "cluster:hub")}
 
 
+def test_a_construct_results_names_in_other_languages_do_not_replace_the_english_one(world):
+    """A thing named in English and in Russian keeps its English label whatever the triples' order
+    (the page says the name in its own language)."""
+    thing, label = "https://example.org/thing", "http://www.w3.org/2004/02/skos/core#prefLabel"
+    for names in ([("Germany", "literal"), ("Германия", "literal@ru")], [("Германия", "literal@ru"), ("Germany", "literal")]):
+        view = explorer_model.graph_from_triples(world, [(thing, label, name, kind) for name, kind in names])
+        assert [n["label"] for n in view.nodes] == ["Germany"]
+
+
 def test_a_select_result_links_consecutive_iri_columns(world):
     hub = {"type": "uri", "value": "https://w3id.org/clusterkg/id/cluster/hub"}
     rows = [{"org": {"type": "uri", "value": f"https://w3id.org/clusterkg/id/org/o0{i}"},

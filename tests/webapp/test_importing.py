@@ -64,8 +64,8 @@ def test_rejected_import_lists_located_problems_and_writes_nothing(site):
     reply = post(_files([DATA_DIR / "mini" / "clusters.csv", BROKEN / "affiliations.csv", BROKEN / "syntax.ttl"]))
     assert reply.status == 400
     problems = reply.json()["problems"]
-    assert {"file": "affiliations.csv", "location": "row 2", "field": "cluster",
-            "message": "unknown cluster cluster/no-such-cluster: not in this import nor in the store"} in problems
+    unknown = "unknown cluster cluster/no-such-cluster: not in this import nor in the store"
+    assert {"file": "affiliations.csv", "location": "row 2", "field": "cluster", "error": unknown, "message": unknown} in problems
     assert any(p["file"] == "syntax.ttl" and p["location"] == "line 4" for p in problems)
     assert reply.json()["error"] == reply.json()["message"] == f"{len(problems)} problem(s) found; nothing was written"
     russian = post(_files([BROKEN / "affiliations.csv"]), language="ru").json()

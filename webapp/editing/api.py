@@ -3,7 +3,8 @@
 (The admin token works too.) Same rights, checks and history as the pages; described in the
 OpenAPI document. A refused write answers ``{"ok": false, "error", "status", "message", "problems": [...]}``
 with every located problem (400: invalid, 403: not yours) and writes nothing; ``message`` is the
-summary in the request's language, the problems' own messages stay English (the API).
+summary in the request's language; each problem has its English ``error`` and its ``message`` in the
+request's language.
 
 - ``POST /api/clusters/<id>/rows`` ``{"sheets": {"needs": [{...}], ...}, "replace": false, "dry_run": false}``
 - ``POST /api/clusters/<id>/profile`` ``{"row": {...}, "dry_run": false}``
@@ -28,7 +29,7 @@ from clusterkg.webapp.accounts.rights import require_actor
 from clusterkg.webapp.editing.writes import Saved, cluster_iri, remove_rows, revert, save_profile, save_sheets, sheet_text
 from clusterkg.webapp.errors import ApiError
 from clusterkg.webapp.extension import state
-from clusterkg.webapp.i18n import say
+from clusterkg.webapp.i18n import said_problem, say
 
 __all__ = ["bp"]
 
@@ -57,7 +58,7 @@ def _answer(save: Callable[[], Saved]):
     try:
         saved = save()
     except ValidationFailed as failure:
-        problems = [p.as_dict() for p in failure.problems]
+        problems = [said_problem(p) for p in failure.problems]
         status = getattr(failure, "status", 400)
         summary = reason(N_("%(count)s problem(s) found; nothing was written"), count=len(problems))
         response = jsonify({"ok": False, "status": status, "problems": problems, "error": str(summary),

@@ -47,7 +47,7 @@ from clusterkg.graph import explorer_model
 from clusterkg.graph.errors import InvalidInput, NotFound
 from clusterkg.graph.reasons import N_, reason
 from clusterkg.webapp.extension import state
-from clusterkg.webapp.i18n import current_language
+from clusterkg.webapp.i18n import country, current_language, name
 from clusterkg.webapp.pages import facts, reads
 from clusterkg.webapp.pages.common import answer_key, entity_url, json_answer, json_bytes, page_blueprint
 from clusterkg.webapp.pages.drawing import KIND_COLORS, vis_options
@@ -106,15 +106,23 @@ def _node_url(node: dict) -> str | None:
 
 
 def _with_urls(nodes: list[dict]) -> list[dict]:
-    return [{**n, "url": _node_url(n)} for n in nodes]
+    """The nodes with their pages, and their names in the request's language (English where the data has none)."""
+    return [{**n, "url": _node_url(n), "label": _local_label(n)} for n in nodes]
+
+
+def _local_label(node: dict) -> str:
+    if node.get("kind") == "country" and node.get("ref") and not node.get("iri"):
+        return country(node["ref"])
+    return name(node) if node.get("iri") else node.get("label", "")
 
 
 def _payload(view: explorer_model.GraphView, projection, **extra) -> dict:
-    industry_labels = dict(zip(projection.industries["id"], projection.industries["label"]))
+    industry_labels = {i: {"iri": iri, "label": label} for i, iri, label
+                       in zip(projection.industries["id"], projection.industries["iri"], projection.industries["label"])}
     used = sorted({i for n in view.nodes for i in n.get("industries", ())})
     body = {"ok": True, **view.to_json(), "nodes": _with_urls(view.nodes), "options": vis_options(view.nodes, view.physics),
             "stats": {"nodes": len(view.nodes), "edges": len(view.edges)},
-            "industry_labels": {i: industry_labels.get(i, i) for i in used}}
+            "industry_labels": {i: name(industry_labels[i]) if i in industry_labels else i for i in used}}
     body.update(extra)
     return body
 
@@ -197,7 +205,8 @@ def query_payload(query: str) -> dict:
         triples = []
         for t in ox.parse(answer.body, format=ox.RdfFormat.N_TRIPLES):
             subject = t.subject.value if isinstance(t.subject, ox.NamedNode) else "_:" + t.subject.value
-            kind = "iri" if isinstance(t.object, ox.NamedNode) else "bnode" if isinstance(t.object, ox.BlankNode) else "literal"
+            kind = ("iri" if isinstance(t.object, ox.NamedNode) else "bnode" if isinstance(t.object, ox.BlankNode)
+                    else "literal" if t.object.language in (None, "en") else f"literal@{t.object.language}")
             triples.append((subject, t.predicate.value, t.object.value, kind))
         view = explorer_model.graph_from_triples(projection, triples, sparql=query)
     return _payload(explorer_model.finish(projection, view), projection, truncated=answer.truncated)

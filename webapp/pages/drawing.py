@@ -22,7 +22,7 @@ import json
 from pyvis.network import Network
 
 from clusterkg.graph.explorer_model import PHYSICS_THRESHOLD
-from clusterkg.webapp.i18n import term_names
+from clusterkg.webapp.i18n import name, term_names
 
 __all__ = ["KIND_COLORS", "Drawing", "edge", "node", "vis_options"]
 
@@ -94,7 +94,8 @@ class Drawing:
             self.edges.setdefault(item["id"], item)
 
     def to_json(self) -> dict:
-        nodes = list(self.nodes.values())
+        # the names in the request's language where the data has them (English otherwise)
+        nodes = [{**n, "label": name(n)} if n.get("iri") else n for n in self.nodes.values()]
         kinds = {n["kind"] for n in nodes}
         return {"nodes": nodes, "edges": list(self.edges.values()), "physics": True,
                 "options": vis_options(nodes, True), "height": self.height, "colors": KIND_COLORS,

@@ -48,6 +48,7 @@ def test_anonymous_and_other_editors_get_403_and_nothing_changes(editing_server)
         headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
     assert api.status == 403
     assert api.json()["problems"] == [{"file": "needs.csv", "location": "row 2", "field": "cluster",
+                                       "error": "you may edit only the clusters medicon-valley",
                                        "message": "you may edit only the clusters medicon-valley"}]
     assert server.dump() == before
 

@@ -58,7 +58,9 @@ def test_editing_api_errors_are_russian_with_english_error(editing_server):
         {"cluster": "medicon-valley", "competency": "chip-design", "source_url": "https://example.org/x"}]}}).encode(),
         headers={**bearer, **JSON, **RU})
     _refused(foreign, 403, "1 problem(s) found; nothing was written", "найдено проблем: 1; ничего не записано")
-    assert foreign.json()["problems"][0]["message"] == "you may edit only the clusters silicon-saxony"  # the API: English
+    problem = foreign.json()["problems"][0]  # its English error for programs, its message in Russian
+    assert (problem["error"], problem["message"]) == ("you may edit only the clusters silicon-saxony",
+                                                      "вы можете редактировать только кластеры silicon-saxony")
     missing = api.post("/api/clusters/silicon-saxony/remove", json.dumps({"rows": [
         "https://w3id.org/clusterkg/id/affiliation/silicon-saxony--nobody--member"]}).encode(),
         headers={**bearer, **JSON, **RU})
@@ -170,3 +172,30 @@ def test_no_message_is_left_in_english_under_russian(editing_server):
     for reply in replies:
         body = reply.json()
         assert reply.status >= 400 and CYRILLIC.search(body["message"]) and not CYRILLIC.search(body["error"]), body
+
+
+def test_a_rejected_upload_says_each_cell_problem_in_russian(editing_server):
+    """A sheet with bad cells, uploaded in Russian: each cell problem's ``message`` is Russian (only
+    the quoted values stay as written), its ``error`` English; the edit page says them in Russian
+    too. (The checks of the shapes that such a refused row also trips still say themselves in
+    English: their messages are not in the catalogue yet.)"""
+    server = editing_server()
+    editor = server.editor("anna@example.org", clusters=["silicon-saxony"])
+    bearer = {"Authorization": f"Bearer {server.api_token(editor)}"}
+    sheet = ("cluster,competency,description,valid_until,source_url\n"
+             "silicon-saxony,chip-design,,31.12.2027,ftp://example.org/x\n"
+             "silicon-saxony,lasers,,soon,https://example.org/x\n").encode()
+    body, kind = multipart({"dry_run": "true"}, [("files", "needs.csv", sheet)])
+    reply = Client(server.base).post("/api/clusters/silicon-saxony/upload", body, headers={**bearer, "Content-Type": kind, **RU})
+    assert reply.status == 400, reply.text
+    problems = reply.json()["problems"]
+    said = {(p["location"], p["field"]): p["message"] for p in problems if p["field"] in ("valid_until", "source_url")}
+    assert said == {("row 2", "valid_until"): "ожидалась дата (ГГГГ-ММ-ДД) из цифр ASCII, получено '31.12.2027'",
+                    ("row 2", "source_url"): "ожидался адрес http(s), получено 'ftp://example.org/x'",
+                    ("row 3", "valid_until"): "ожидалась дата (ГГГГ-ММ-ДД) из цифр ASCII, получено 'soon'"}, problems
+    for p in problems:  # the English text stays for programs
+        assert not CYRILLIC.search(p["error"]), p
+    csrf = editor.get("/clusters/silicon-saxony/edit").csrf()
+    body, kind = multipart({"csrf_token": csrf, "step": "preview", "mode": "add"}, [("files", "needs.csv", sheet)])
+    _page_says(editor.post("/clusters/silicon-saxony/upload", body, headers={"Content-Type": kind, **RU}), 400,
+               "ожидалась дата (ГГГГ-ММ-ДД) из цифр ASCII, получено '31.12.2027'")

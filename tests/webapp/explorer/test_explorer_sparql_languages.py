@@ -74,3 +74,29 @@ def test_russian_names_where_the_data_has_them(client):
     assert competencies[DATA["competency/telecommunications"]] == [Literal("телекоммуникации", lang="ru")]
     # no Russian term: the English name, not a German or French one
     assert competencies[DATA["competency/energy-autarkic-sensors"]] == [Literal("Energy-autarkic sensors", lang="en")]
+
+
+def test_the_drawn_nodes_are_named_in_the_page_language(client):
+    """The drawing's node labels follow the page: Russian names where the data has them (a cluster,
+    an organisation, a country from iso-codes), English elsewhere; the English page keeps English."""
+    def labels(url, language):
+        nodes = client.get(f"{url}&lang={language}").get_json()["nodes"]
+        return {n["id"]: n["label"] for n in nodes}
+
+    russian, english = labels(VIEWS["ego"], "ru"), labels(VIEWS["ego"], "en")
+    assert set(russian) == set(english)
+    assert "Авиационно-космический кластер Самарской области" in russian.values()
+    assert "Авиакор-авиационный завод" in russian.values() and "Aviakor" not in russian.values()
+    assert "Aviakor" in english.values() and not any("Авиакор" in label for label in english.values())
+    assert labels(VIEWS["country"], "ru")["country:RU"] == "Российская Федерация"
+    assert labels(VIEWS["country"], "en")["country:RU"] == "RU"
+
+
+def test_the_pages_small_drawings_name_their_nodes_in_the_page_language(client):
+    import json
+    import re
+
+    html = client.get("/clusters/samara-aerospace-cluster?lang=ru").get_data(as_text=True)
+    graph = json.loads(re.search(r'<script type="application/json" id="graph-data-cluster">(.*?)</script>', html, re.S).group(1))
+    names = {n["label"] for n in graph["nodes"]}
+    assert "Авиакор-авиационный завод" in names and "Aviakor" not in names

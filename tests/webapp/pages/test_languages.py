@@ -452,3 +452,28 @@ def test_why_lines_name_the_data_in_the_page_language(client):
     assert all(line.startswith("covers Satellites & satellite systems") for line in english), english[:3]
     data = client.get("/partner-search.json?cluster=samara-aerospace-cluster&gap=satellites&lang=ru").get_json()
     assert all(p["why"].startswith("covers Satellites & satellite systems") for p in data["partners"])
+
+
+# -- countries and regions in the chosen language -------------------------------------------------
+
+
+def test_a_cluster_page_names_its_countries_and_regions_in_russian(client):
+    """Countries and regions have their iso-codes Russian names (``name_ru``): the Russian page shows
+    them, a region iso-codes does not translate stays English, the English page stays English."""
+    russian = client.get("/clusters/aerospace-valley?lang=ru").get_data(as_text=True)
+    assert ">Франция</a>" in russian and ">Окситания</a>" in russian and ">Новая Аквитания</a>" in russian
+    english = client.get("/clusters/aerospace-valley?lang=en").get_data(as_text=True)
+    assert ">France</a>" in english and ">Occitanie</a>" in english and "Франция" not in english
+    # Provence-Alpes-Côte d'Azur has no Russian name in iso-codes: its English name is shown
+    assert ">Provence-Alpes-Côte d&#39;Azur</a>" in client.get("/clusters/pole-mer-mediterranee?lang=ru").get_data(as_text=True)
+
+
+def test_lists_and_filters_name_countries_in_russian(client):
+    listing = client.get("/clusters?country=FR&lang=ru").get_data(as_text=True)
+    assert '<option value="FR" selected>Франция (' in listing
+    assert '<option value="FR" selected>FR (' in client.get("/clusters?country=FR&lang=en").get_data(as_text=True)
+    search = client.get("/partner-search?cluster=samara-aerospace-cluster&pick=1&lang=ru").get_data(as_text=True)
+    assert '<option value="DE" >Германия</option>' in search or '<option value="DE">Германия</option>' in search, \
+        re.findall(r'<option value="DE"[^>]*>[^<]*<', search)
+    assert ">Германия</dd>" in client.get("/organisations/atmel-dresden?lang=ru").get_data(as_text=True)
+    assert "<dd>DE</dd>" in client.get("/organisations/atmel-dresden?lang=en").get_data(as_text=True)
