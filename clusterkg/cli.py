@@ -75,7 +75,7 @@ def _report_problems(failure) -> None:
     from clusterkg.graph.reasons import N_, reason
 
     for problem in failure.problems:
-        click.echo(str(replace(problem, message=said(problem.message))), err=True)
+        click.echo(str(replace(problem, location=said(problem.where), message=said(problem.message))), err=True)
     raise UserError(said(reason(N_("%(count)s problem(s) found; nothing was written"), count=str(len(failure.problems)))))
 
 

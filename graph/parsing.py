@@ -28,6 +28,7 @@ import pyoxigraph as ox
 from clusterkg.graph.iris import iri_error
 from clusterkg.graph.media_types import RDF_SUFFIXES
 from clusterkg.graph.problems import Problem
+from clusterkg.graph.reasons import N_, reason
 from clusterkg.graph.sheets import read_sheet_file, replaced_patterns, sheet_for_file
 from clusterkg.graph.store import _to_ox
 
@@ -95,12 +96,12 @@ def parse_files(paths, work: Path) -> ParsedBatch:
     files: list[ParsedFile] = []
     problems: list[Problem] = []
     if not paths:
-        problems.append(Problem("", "", "", "no input files given"))
+        problems.append(Problem("", "", "", reason(N_("no input files given"))))
     for number, path in enumerate(paths):
         path = Path(path)
         name = str(path)
         if not path.is_file():
-            problems.append(Problem(name, "", "", "file not found"))
+            problems.append(Problem(name, "", "", reason(N_("file not found"))))
             continue
         suffix = path.suffix.lower()
         target = work / f"{number:04d}.nt"
@@ -110,7 +111,8 @@ def parse_files(paths, work: Path) -> ParsedBatch:
             parsed = _parse_rdf(path, name, RDF_SUFFIXES[suffix], target, problems)
         else:
             known = ", ".join(sorted({".csv", *RDF_SUFFIXES}))
-            problems.append(Problem(name, "", "", f"unknown file type {suffix or '(none)'}; expected one of {known}"))
+            problems.append(Problem(name, "", "", reason(N_("unknown file type %(suffix)s; expected one of %(known)s"),
+                                                         suffix=suffix or reason(N_("(none)")), known=known)))
             continue
         if parsed is not None:
             files.append(parsed)
@@ -144,7 +146,7 @@ def _write_graph(graph, target: Path, parsed: ParsedFile, problems: list[Problem
             triple = ox.Triple(_to_ox(s), _to_ox(p), _to_ox(o))
         except (TypeError, ValueError) as error:
             problems.append(Problem(parsed.name, parsed.origins.get(str(s), ""), parsed.columns.get(str(p), ""),
-                                    f"not a valid RDF term: {error}"))
+                                    reason(N_("not a valid RDF term: %(error)s"), error=str(error))))
             continue
         triples.append(triple)
         subjects.add(triple.subject)
@@ -194,7 +196,7 @@ def _parse_rdf(path: Path, name: str, fmt: ox.RdfFormat, target: Path, problems:
         return None
     except (OSError, ValueError) as error:
         target.unlink(missing_ok=True)
-        problems.append(Problem(name, "", "", f"cannot read the file: {error}"))
+        problems.append(Problem(name, "", "", reason(N_("cannot read the file: %(error)s"), error=str(error))))
         return None
     if wrong:
         target.unlink(missing_ok=True)
@@ -210,12 +212,12 @@ _ZONE = r"(Z|[+-][0-9]{2}:[0-9]{2})?"
 #: Lexical forms (ASCII digits only) of the datatypes the ontology uses; the store keeps an
 #: ill-typed literal as it is, so it is refused here, where the file and line are known.
 _LEXICAL_FORMS = {
-    _XSD + "gYear": (re.compile(rf"(?!0000)[0-9]{{4}}{_ZONE}", re.ASCII), "a four-digit year, e.g. 2005"),
-    _XSD + "integer": (re.compile(r"[+-]?[0-9]+", re.ASCII), "a whole number, e.g. 120"),
-    _XSD + "nonNegativeInteger": (re.compile(r"\+?[0-9]+", re.ASCII), "a whole number of zero or more"),
-    _XSD + "decimal": (re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)", re.ASCII), "a decimal number, e.g. 1500.50"),
-    _XSD + "boolean": (re.compile(r"true|false|1|0"), "true or false"),
-    _XSD + "date": (re.compile(rf"-?[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}{_ZONE}", re.ASCII), "a date, e.g. 2016-01-31"),
+    _XSD + "gYear": (re.compile(rf"(?!0000)[0-9]{{4}}{_ZONE}", re.ASCII), N_("a four-digit year, e.g. 2005")),
+    _XSD + "integer": (re.compile(r"[+-]?[0-9]+", re.ASCII), N_("a whole number, e.g. 120")),
+    _XSD + "nonNegativeInteger": (re.compile(r"\+?[0-9]+", re.ASCII), N_("a whole number of zero or more")),
+    _XSD + "decimal": (re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)", re.ASCII), N_("a decimal number, e.g. 1500.50")),
+    _XSD + "boolean": (re.compile(r"true|false|1|0"), N_("true or false")),
+    _XSD + "date": (re.compile(rf"-?[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}{_ZONE}", re.ASCII), N_("a date, e.g. 2016-01-31")),
 }
 
 
@@ -240,17 +242,20 @@ def _ill_typed_problem(name: str, path: Path, literal: ox.Literal) -> Problem:
     needles = {literal.value.encode("utf-8"), json.dumps(literal.value)[1:-1].encode("ascii")}
     line = next((f"line {number}" for number, text in _lines(path) if any(n in text for n in needles)), "")
     return Problem(name, line, "xsd:" + datatype.removeprefix(_XSD),
-                   f"{literal.value!r} is not a valid xsd:{datatype.removeprefix(_XSD)}: expected {expected}")
+                   reason(N_("%(value)s is not a valid %(datatype)s: expected %(expected)s"), value=repr(literal.value),
+                          datatype="xsd:" + datatype.removeprefix(_XSD), expected=reason(expected)))
 
 
 def _syntax_problem(name: str, fmt: ox.RdfFormat, error: SyntaxError, path: Path) -> Problem:
     message = str(error.msg if error.msg else error)
     detail = _PARSER_POSITION.sub("", message)
-    if "UTF-8" in detail or "utf-8" in detail:
-        detail = f"not UTF-8 text: {detail}"
     location = f"line {error.lineno}" if error.lineno else _line_without_position(path, fmt, detail)
-    column = f" (column {error.offset})" if error.lineno and error.offset else ""
-    return Problem(name, location, "", f"syntax error{column}: {detail} (not valid {fmt.name})")
+    if "UTF-8" in detail or "utf-8" in detail:  # (the parser's own words stay as they are, in our frame)
+        detail = reason(N_("not UTF-8 text: %(detail)s"), detail=detail)
+    if error.lineno and error.offset:
+        return Problem(name, location, "", reason(N_("syntax error (column %(column)s): %(detail)s (not valid %(format)s)"),
+                                                  column=str(error.offset), detail=detail, format=fmt.name))
+    return Problem(name, location, "", reason(N_("syntax error: %(detail)s (not valid %(format)s)"), detail=detail, format=fmt.name))
 
 
 _QUOTED = re.compile(r"'([^']{2,})'|`([^`]{2,})`")
@@ -289,8 +294,8 @@ def _refuse_dangerous(path: Path, name: str, fmt: ox.RdfFormat) -> list[Problem]
     if fmt == ox.RdfFormat.RDF_XML:
         for number, line in _lines(path):
             if b"<!ENTITY" in line:
-                return [Problem(name, f"line {number}", "", "DTD entity declarations are not accepted in RDF/XML "
-                                "(they can expand without bound); write the values out")]
+                return [Problem(name, f"line {number}", "", reason(N_("DTD entity declarations are not accepted in RDF/XML "
+                                                                      "(they can expand without bound); write the values out")))]
         return []
     if fmt == ox.RdfFormat.JSON_LD:
         return _json_ld_problems(path, name)
@@ -308,9 +313,11 @@ def _json_ld_problems(path: Path, name: str) -> list[Problem]:
         document = json.loads(text)
     except UnicodeDecodeError as error:
         line = error.object[:error.start].count(b"\n") + 1
-        return [Problem(name, f"line {line}", "", f"not UTF-8 text ({error.reason} at byte {error.start})")]
+        return [Problem(name, f"line {line}", "", reason(N_("not UTF-8 text (%(reason)s at byte %(byte)s)"),
+                                                         reason=error.reason, byte=str(error.start)))]
     except json.JSONDecodeError as error:
-        return [Problem(name, f"line {error.lineno}", "", f"syntax error (column {error.colno}): {error.msg} (not valid JSON-LD)")]
+        return [Problem(name, f"line {error.lineno}", "", reason(N_("syntax error (column %(column)s): %(detail)s (not valid %(format)s)"),
+                                                                 column=str(error.colno), detail=error.msg, format="JSON-LD"))]
     problems = []
     lines = text.splitlines()
 
@@ -324,11 +331,11 @@ def _json_ld_problems(path: Path, name: str) -> list[Problem]:
     def context_problems(context) -> None:
         for item in context if isinstance(context, list) else [context]:
             if isinstance(item, str):
-                problems.append(Problem(name, line_of(item), "@context",
-                                        f"remote or file contexts are not fetched: {item!r}; put the context inline"))
+                problems.append(Problem(name, line_of(item), "@context", reason(
+                    N_("remote or file contexts are not fetched: %(context)s; put the context inline"), context=repr(item))))
             elif isinstance(item, dict) and isinstance(item.get("@import"), str):
-                problems.append(Problem(name, line_of(item["@import"]), "@import",
-                                        f"remote or file contexts are not fetched: {item['@import']!r}"))
+                problems.append(Problem(name, line_of(item["@import"]), "@import", reason(
+                    N_("remote or file contexts are not fetched: %(context)s"), context=repr(item["@import"]))))
 
     def walk(node) -> None:
         if isinstance(node, list):
@@ -339,11 +346,11 @@ def _json_ld_problems(path: Path, name: str) -> list[Problem]:
                 if key == "@context":
                     context_problems(value)
                 elif key in ("@id", "@base", "@vocab") and isinstance(value, str) and iri_error(value, relative=True):
-                    problems.append(Problem(name, line_of(value), key, f"not a valid IRI: {value!r}"))
+                    problems.append(Problem(name, line_of(value), key, reason(N_("not a valid IRI: %(value)s"), value=repr(value))))
                 elif key == "@type" and isinstance(value, str | list):
                     for kind in value if isinstance(value, list) else [value]:
                         if isinstance(kind, str) and iri_error(kind, relative=True):
-                            problems.append(Problem(name, line_of(kind), key, f"not a valid IRI: {kind!r}"))
+                            problems.append(Problem(name, line_of(kind), key, reason(N_("not a valid IRI: %(value)s"), value=repr(kind))))
                 walk(value)
 
     walk(document)

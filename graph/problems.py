@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from clusterkg.graph.errors import ClusterKGError
+from clusterkg.graph.reasons import N_, reason
 
 __all__ = ["Problem", "ValidationFailed"]
 
@@ -24,7 +25,21 @@ class Problem:
     file: str
     location: str  # "row 4", "line 12", or "" when the problem concerns the whole file
     field: str  # CSV column or RDF property; "" when none applies
-    message: str
+    message: str  # a reason (``clusterkg.graph.reasons``) where it is said in other languages too
+
+    @property
+    def where(self) -> str:
+        """The location as a reason, so a page or ``--lang`` says "строка 4" for "row 4".
+
+        >>> from clusterkg.graph.reasons import render
+        >>> where = Problem("a.ttl", "line 12", "", "x").where
+        >>> where, render(where, {"line %(number)s": "строка %(number)s"}.get)
+        ('line 12', 'строка 12')
+        """
+        word, _, number = self.location.partition(" ")
+        if word in _PLACES and number.isdigit():
+            return reason(_PLACES[word], number=number)
+        return self.location
 
     def __str__(self) -> str:
         parts = [self.file or "<input>"]
@@ -37,6 +52,10 @@ class Problem:
 
     def as_dict(self) -> dict[str, str]:
         return {"file": self.file, "location": self.location, "field": self.field, "message": self.message}
+
+
+#: the kinds of location (a CSV row as a spreadsheet numbers it, a line of a text file)
+_PLACES = {"row": N_("row %(number)s"), "line": N_("line %(number)s")}
 
 
 class ValidationFailed(ClusterKGError):

@@ -19,6 +19,14 @@ remembers its message and parameters, so :func:`render` can say it in another la
     >>> messages(line)
     ['covers %(competencies)s', 'worked with %(count)s of your members']
 
+A message defined in data rather than in code (a SHACL shape's ``sh:message``, which has its
+Russian twin tagged ``@ru`` beside it) brings its translations with it: :func:`worded`, said
+in the language asked from its own texts::
+
+    >>> rule = worded("A cluster needs a name.", {"ru": "Кластеру нужно название."})
+    >>> rule, render(rule, language="ru"), render(rule, language="de")
+    ('A cluster needs a name.', 'Кластеру нужно название.', 'A cluster needs a name.')
+
 Numbers are handed over as numbers (``int``) so a page can write them the locale's way; years
 and figures with a fixed number of decimals as text (``"2019"``, ``"0.42"``).
 
@@ -35,7 +43,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-__all__ = ["N_", "ORGANISATION_TYPE_WORDS", "Reason", "and_list", "join", "messages", "reason", "render"]
+__all__ = ["N_", "ORGANISATION_TYPE_WORDS", "Reason", "and_list", "join", "messages", "reason", "render", "worded"]
 
 Translate = Callable[[str], "str | None"]
 Rename = Callable[[str], "str | None"]
@@ -54,20 +62,22 @@ class Reason(str):
     """An English line (the ``str`` itself) with the message and parameters it was made from.
 
     ``message`` is ``None`` for a :func:`join`: then ``params["parts"]`` are said with
-    ``separator`` between them.
+    ``separator`` between them. ``texts`` holds the message's own translations (language ->
+    text) when it does not come from the catalogue (:func:`worded`).
     """
 
     message: str | None
     params: dict
     separator: str
+    texts: dict[str, str]
 
-    def __new__(cls, message: str | None, params: dict, separator: str = ""):
+    def __new__(cls, message: str | None, params: dict, separator: str = "", texts: dict[str, str] | None = None):
         self = super().__new__(cls, _say(message, params, separator, None, str, None))
-        self.message, self.params, self.separator = message, params, separator
+        self.message, self.params, self.separator, self.texts = message, params, separator, dict(texts or {})
         return self
 
     def __reduce__(self):  # pickles (and copies) as what it is, not as a plain str
-        return (Reason, (self.message, self.params, self.separator))
+        return (Reason, (self.message, self.params, self.separator, self.texts or None))
 
 
 #: an organisation type (``clusterkg.graph.projection.ORGANISATION_TYPES``' codes) as a word
@@ -82,6 +92,12 @@ ORGANISATION_TYPE_WORDS = {
 def reason(message: str, /, **params) -> Reason:
     """``message`` (marked with :func:`N_`) filled with ``params``."""
     return Reason(message, params)
+
+
+def worded(message: str, texts: dict[str, str]) -> Reason:
+    """``message`` (English, without parameters) with its translations ``texts`` (language -> text),
+    for a message defined in data, not in the catalogue."""
+    return Reason(message, {}, texts=texts)
 
 
 def join(parts: Iterable, separator: str = "; ") -> Reason:
@@ -101,32 +117,35 @@ def and_list(labels: list[str]) -> Reason | str:
 
 
 def render(value, translate: Translate | None = None, number: Callable[[int], str] = str,
-           name: Rename | None = None) -> str:
+           name: Rename | None = None, language: str | None = None) -> str:
     """``value`` said with ``translate`` (message -> its translation, or ``None`` to keep it), whole
     numbers written by ``number`` and names from the data by ``name`` (English name -> the name in
-    the language, or ``None`` to keep it); plain text is said as it is."""
+    the language, or ``None`` to keep it); a :func:`worded` message in ``language`` from its own
+    texts; plain text is said as it is."""
     if isinstance(value, Reason):
-        return _say(value.message, value.params, value.separator, translate, number, name)
+        own = value.texts.get(language) if value.texts and language else None
+        return own or _say(value.message, value.params, value.separator, translate, number, name, language)
     if isinstance(value, (list, tuple)):
-        return ", ".join(render(item, translate, number, name) for item in value)
+        return ", ".join(render(item, translate, number, name, language) for item in value)
     if isinstance(value, int) and not isinstance(value, bool):
         return number(value)
     text = str(value)
     return (name(text) or text) if name else text
 
 
-def _say(message, params: dict, separator: str, translate: Translate | None, number, name: Rename | None) -> str:
+def _say(message, params: dict, separator: str, translate: Translate | None, number, name: Rename | None,
+         language: str | None = None) -> str:
     if message is None:
-        return separator.join(render(part, translate, number, name) for part in params["parts"])
+        return separator.join(render(part, translate, number, name, language) for part in params["parts"])
     text = (translate(message) if translate else None) or message
-    return text % {key: render(value, translate, number, name) for key, value in params.items()} if params else text
+    return text % {key: render(value, translate, number, name, language) for key, value in params.items()} if params else text
 
 
 def messages(value) -> list[str]:
     """Every message ``value`` is made of, in order (for the check that the catalogue has them)."""
     found: list[str] = []
     if isinstance(value, Reason):
-        if value.message is not None:
+        if value.message is not None and not value.texts:  # (a worded message brings its own)
             found.append(value.message)
         for item in value.params.values():
             found += messages(item)

@@ -158,8 +158,10 @@ class CompiledShapes:
     test asserts both give the same answer).
     """
 
-    def __init__(self, checks: list[_Check]) -> None:
+    def __init__(self, checks: list[_Check], translations: dict[str, dict[str, str]] | None = None) -> None:
         self.reach = _reach(checks)
+        #: a shape's English ``sh:message`` -> {language: the same message tagged in that language}
+        self.translations = translations or {}
         self._queries = [_constraint_query(check) for check in checks]
         self._plan = _plan(checks, self._queries)
         self._focused_plan = [_Planned(q.template, ((None, None, q),), focus_first=True) for q in self._queries]
@@ -282,7 +284,8 @@ def compile_shapes(shapes: rdflib.Graph | None = None) -> CompiledShapes:
     """Compile a shapes graph; ``None`` is the project's ``ontology/shapes.ttl`` (cached)."""
     if shapes is None:
         return _project_shapes()
-    return CompiledShapes(_Compiler(shapes).compile())
+    compiler = _Compiler(shapes)
+    return CompiledShapes(compiler.compile(), compiler.translations)
 
 
 def _constraint_query(check: _Check) -> ConstraintQuery:
@@ -678,6 +681,7 @@ class _Compiler:
     def __init__(self, graph: rdflib.Graph) -> None:
         self.graph = graph
         self._shapes: dict[rdflib.term.Node, _Shape] = {}
+        self.translations: dict[str, dict[str, str]] = {}  # English sh:message -> {language: message}
         self.fresh = _Vars()  # one sequence for all: no two constraints share a variable name
 
     # -- reading
@@ -724,17 +728,33 @@ class _Compiler:
         for flag in (SH.qualifiedValueShapesDisjoint,):
             if any(v.toPython() is not False for v in params.get(flag, [])):
                 raise UnsupportedShape(f"{_name(node)} uses {_short(flag)} true")
-        messages = params.get(SH.message, [])
-        if len(messages) > 1:
-            raise UnsupportedShape(f"{_name(node)} has {len(messages)} sh:message values; one is supported")
+        message = self._message(node, params.get(SH.message, []))
         path = self._path(node, params.get(SH.path, []))
-        shape = _Shape(node, path, str(messages[0]) if messages else None, params)
+        shape = _Shape(node, path, message, params)
         self._shapes[node] = shape  # before the recursion: a shape may refer to itself
         shape.properties = [self._shape(p) for p in sorted(params.get(SH.property, []), key=str)]
         for prop in shape.properties:
             if prop.path is None:
                 raise UnsupportedShape(f"{_name(node)}: sh:property {_name(prop.node)} has no sh:path")
         return shape
+
+    def _message(self, node, messages: list) -> str | None:
+        """The shape's English message (untagged or ``@en``), the one the results carry; its
+        twins in other languages (``"…"@ru``) are kept in :attr:`translations` for the pages."""
+        english = [m for m in messages if getattr(m, "language", None) in (None, "en")]
+        if len(english) > 1:
+            raise UnsupportedShape(f"{_name(node)} has {len(english)} English sh:message values; one is supported")
+        if not english:
+            if messages:
+                raise UnsupportedShape(f"{_name(node)} has sh:message values but none in English (untagged)")
+            return None
+        others = self.translations.setdefault(str(english[0]), {})
+        for message in messages:
+            if message.language not in (None, "en"):
+                if others.setdefault(message.language, str(message)) != str(message):
+                    raise UnsupportedShape(f"{_name(node)}: the message {str(english[0])!r} has two different "
+                                           f"@{message.language} twins in the shapes")
+        return str(english[0])
 
     def _path(self, node, paths: list) -> tuple[str, bool] | None:
         if not paths:

@@ -66,10 +66,10 @@ MAX_ID_CHARS = 100
 #: Joins the parts of a composed row id (an affiliation is ``{cluster}--{organisation}--{relation}``),
 #: which is why no id may contain it: ``a--b`` + ``c`` and ``a`` + ``b--c`` would name one node.
 KEY_JOINER = "--"
-ID_RULE = (
-    f"an id: lowercase ASCII letters and digits in words joined by single hyphens, e.g. silicon-saxony "
-    f"(no leading, trailing or double hyphen: `{KEY_JOINER}` joins the parts of composed ids), "
-    f"at most {MAX_ID_CHARS} characters"
+ID_RULE = N_(
+    "an id: lowercase ASCII letters and digits in words joined by single hyphens, e.g. silicon-saxony "
+    "(no leading, trailing or double hyphen: `%(joiner)s` joins the parts of composed ids), "
+    "at most %(limit)s characters"
 )
 
 
@@ -84,7 +84,8 @@ def check_id(value: str) -> str:
     ValueError: expected an id: lowercase ASCII letters and digits in words joined by single hyphens, e.g. silicon-saxony (no leading, trailing or double hyphen: `--` joins the parts of composed ids), at most 100 characters; got 'a--b'
     """
     if len(value) > MAX_ID_CHARS or not SLUG.fullmatch(value):
-        raise ValueError(f"expected {ID_RULE}; got {_shown(value)}")
+        raise ValueError(reason(N_("expected %(rule)s; got %(value)s"), value=_shown(value),
+                                rule=reason(ID_RULE, joiner=KEY_JOINER, limit=str(MAX_ID_CHARS))))
     return value
 
 
@@ -129,10 +130,10 @@ class ValueType:
 def _text(value: str) -> str:
     bad = NOT_XML_TEXT.search(value)
     if bad:
-        raise ValueError(
-            f"holds the control character U+{ord(bad.group()):04X} at position {bad.start() + 1}; "
-            "expected text (tab and line breaks are the only control characters allowed)"
-        )
+        raise ValueError(reason(
+            N_("holds the control character %(character)s at position %(position)s; "
+               "expected text (tab and line breaks are the only control characters allowed)"),
+            character=f"U+{ord(bad.group()):04X}", position=str(bad.start() + 1)))
     return value
 
 
@@ -172,7 +173,8 @@ def _check_date(value: str) -> str:
             datetime.date.fromisoformat(value)
             return value
         except ValueError as error:
-            raise ValueError(f"expected a calendar date (YYYY-MM-DD), got {_shown(value)}: {error}") from None
+            raise ValueError(reason(N_("expected a calendar date (YYYY-MM-DD), got %(value)s: %(error)s"),
+                                    value=_shown(value), error=str(error))) from None
     raise ValueError(reason(N_("expected a year (YYYY) or a date (YYYY-MM-DD), ASCII digits, got %(value)s"), value=_shown(value)))
 
 
@@ -205,7 +207,7 @@ def _url(value: str) -> URIRef:
     try:
         urlsplit(value).port  # noqa: B018 -- raises on a port that is not a number in 0-65535
     except ValueError as error:
-        raise ValueError(f"expected an http(s) URL, got {_shown(value)}: {error}") from None
+        raise ValueError(reason(N_("expected an http(s) URL, got %(value)s: %(error)s"), value=_shown(value), error=str(error))) from None
     return URIRef(value)
 
 
@@ -216,24 +218,25 @@ def _nuts_code(value: str) -> Literal:
     return Literal(value)
 
 
-TEXT = ValueType(_text_parse, _format_literal, "text")
-ENGLISH = ValueType(_english_parse, _format_literal, "text")
+TEXT = ValueType(_text_parse, _format_literal, reason(N_("text")))
+ENGLISH = ValueType(_english_parse, _format_literal, reason(N_("text")))
 #: a name in Russian (``"…"@ru``), beside the untagged (English) one of the same predicate
-RUSSIAN = ValueType(_russian_parse, _format_literal, "text in Russian")
-GERMAN = ValueType(_german_parse, _format_literal, "text in German")
-FRENCH = ValueType(_french_parse, _format_literal, "text in French")
+RUSSIAN = ValueType(_russian_parse, _format_literal, reason(N_("text in Russian")))
+GERMAN = ValueType(_german_parse, _format_literal, reason(N_("text in German")))
+FRENCH = ValueType(_french_parse, _format_literal, reason(N_("text in French")))
 # the language of the literals a text type writes, where two columns share a predicate
 object.__setattr__(ENGLISH, "language", "en")
 object.__setattr__(RUSSIAN, "language", "ru")
 object.__setattr__(GERMAN, "language", "de")
 object.__setattr__(FRENCH, "language", "fr")
-YEAR_OR_DATE = ValueType(_year_or_date, _format_literal, "YYYY or YYYY-MM-DD")
+YEAR_OR_DATE = ValueType(_year_or_date, _format_literal, reason(N_("YYYY or YYYY-MM-DD")))
 YEAR_ONLY = ValueType(_year, _format_literal, "YYYY")
 DATE_ONLY = ValueType(_date, _format_literal, "YYYY-MM-DD")
-INTEGER = ValueType(_integer, _format_literal, "a whole number")
-URL_VALUE = ValueType(_url, _format_literal, "an http(s) URL")
-NUTS_VALUE = ValueType(_nuts_code, _format_literal, "a NUTS code")
-COUNTRY_CODE_VALUE = ValueType(lambda value: Literal(check_country_code(value)), _format_literal, "a country code like DE")
+INTEGER = ValueType(_integer, _format_literal, reason(N_("a whole number")))
+URL_VALUE = ValueType(_url, _format_literal, reason(N_("an http(s) URL")))
+NUTS_VALUE = ValueType(_nuts_code, _format_literal, reason(N_("a NUTS code")))
+COUNTRY_CODE_VALUE = ValueType(lambda value: Literal(check_country_code(value)), _format_literal,
+                               reason(N_("a country code like DE")))
 
 
 def reference(kind: str, check: Callable[[str], str] = check_id) -> ValueType:
@@ -245,7 +248,7 @@ def reference(kind: str, check: Callable[[str], str] = check_id) -> ValueType:
     def format(term: object) -> str:
         return str(term).rsplit("/", 1)[-1]
 
-    vt = ValueType(parse, format, f"a {kind} id")
+    vt = ValueType(parse, format, reason(N_("a %(kind)s id"), kind=kind))
     object.__setattr__(vt, "kind", kind)  # lets the export keep only this kind's IRIs in the column
     return vt
 
@@ -262,7 +265,7 @@ def choice(options: dict[str, URIRef]) -> ValueType:
     def format(term: object) -> str:
         return inverse[term]  # type: ignore[index]
 
-    vt = ValueType(parse, format, "one of " + ", ".join(options))
+    vt = ValueType(parse, format, reason(N_("one of %(options)s"), options=list(options)))
     object.__setattr__(vt, "options", inverse)
     return vt
 
@@ -770,9 +773,9 @@ def _positive(value: str) -> Literal:
     return number
 
 
-TIME_VALUE = ValueType(_time_of_day, _format_literal, "HH:MM")
-BOOLEAN = ValueType(_boolean, lambda term: "true" if term.toPython() is True else "false", "true or false")
-POSITIVE = ValueType(_positive, _format_literal, "a whole number of at least 1")
+TIME_VALUE = ValueType(_time_of_day, _format_literal, reason(N_("HH:MM")))
+BOOLEAN = ValueType(_boolean, lambda term: "true" if term.toPython() is True else "false", reason(N_("true or false")))
+POSITIVE = ValueType(_positive, _format_literal, reason(N_("a whole number of at least 1")))
 EVENT = reference("event")
 PARTNERSHIP = reference("partnership")
 
@@ -786,7 +789,7 @@ def _holder(row: dict[str, str], prefix: str = "") -> str:
 def _one_of(prefix: str) -> Callable[[dict[str, str]], Iterator[tuple[str, str]]]:
     def check(row: dict[str, str]) -> Iterator[tuple[str, str]]:
         if bool(row.get(f"{prefix}cluster")) == bool(row.get(f"{prefix}organisation")):
-            yield f"{prefix}cluster, {prefix}organisation", "exactly one of the two must be filled"
+            yield f"{prefix}cluster, {prefix}organisation", reason(N_("exactly one of the two must be filled"))
     return check
 
 
@@ -930,17 +933,21 @@ def read_sheet_file(path: str | Path, text: str | None = None) -> SheetResult:
     sheet = sheet_for_file(path)
     if sheet is None:
         expected = ", ".join(f"{s}.csv" for s in SHEETS)
-        return SheetResult(Graph(), [Problem(name, "", "", f"unknown sheet: the file name must end in one of {expected}")], {})
+        return SheetResult(Graph(), [Problem(name, "", "", reason(N_("unknown sheet: the file name must end in one of %(expected)s"),
+                                                                 expected=expected))], {})
     if text is None:
         try:
             data = Path(path).read_bytes()
         except OSError as error:
-            return SheetResult(Graph(), [Problem(name, "", "", f"cannot read the file: {error.strerror or error}")], {})
+            return SheetResult(Graph(), [Problem(name, "", "", reason(N_("cannot read the file: %(error)s"),
+                                                                     error=str(error.strerror or error)))], {})
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError as error:
             line = data.count(b"\n", 0, error.start) + 1
-            return SheetResult(Graph(), [Problem(name, f"line {line}", "", f"not UTF-8 text ({error.reason} at byte {error.start}); save the sheet as UTF-8 CSV")], {})
+            return SheetResult(Graph(), [Problem(name, f"line {line}", "", reason(
+                N_("not UTF-8 text (%(reason)s at byte %(byte)s); save the sheet as UTF-8 CSV"),
+                reason=error.reason, byte=str(error.start)))], {})
     header, rows, problems = _read_records(text.removeprefix("\ufeff"), name, sheet)
     if header is None:
         return SheetResult(Graph(), problems, {})
@@ -970,7 +977,8 @@ def _read_records(text: str, name: str, sheet: Sheet) -> tuple[list[str] | None,
             break
         except csv.Error as error:
             column, message = _csv_error(error, text, line_before, header or [])
-            problems.append(Problem(name, f"row {number}", column, message + "; the rows after it were not read"))
+            problems.append(Problem(name, f"row {number}", column, reason(N_("%(problem)s; the rows after it were not read"),
+                                                                          problem=message)))
             break
         if header is None:
             header = [cell.strip() for cell in record]
@@ -979,7 +987,8 @@ def _read_records(text: str, name: str, sheet: Sheet) -> tuple[list[str] | None,
                 return None, [], problems
             continue
         if len(record) > len(header):
-            problems.append(Problem(name, f"row {number}", "", f"more cells ({len(record)}) than the {len(header)} header columns"))
+            problems.append(Problem(name, f"row {number}", "", reason(N_("more cells (%(cells)s) than the %(columns)s header columns"),
+                                                                      cells=len(record), columns=len(header))))
             continue
         rows.append((number, {column: cell.strip() for column, cell in zip(header, record)}))
     if header is None and not problems:
@@ -991,9 +1000,10 @@ def _header_problems(header: list[str], name: str, sheet: Sheet) -> list[Problem
     problems = []
     for position, column in enumerate(header, start=1):
         if not column:
-            problems.append(Problem(name, "row 1", f"column {position}", "a column without a name; name it or remove it"))
+            problems.append(Problem(name, "row 1", f"column {position}", reason(N_("a column without a name; name it or remove it"))))
         elif header.index(column) != position - 1:
-            problems.append(Problem(name, "row 1", column, f"the column appears twice (columns {header.index(column) + 1} and {position})"))
+            problems.append(Problem(name, "row 1", column, reason(N_("the column appears twice (columns %(first)s and %(second)s)"),
+                                                                  first=header.index(column) + 1, second=position)))
     unknown = [column for column in header if column and column not in sheet.column_names]
     if unknown:
         shown = ", ".join(c if c.isprintable() else repr(c) for c in unknown)
@@ -1010,20 +1020,22 @@ def _said(error: ValueError) -> str:
     return error.args[0] if len(error.args) == 1 and isinstance(error.args[0], str) else str(error)
 
 
-def _too_long(length: str) -> str:
-    return f"the cell holds {length} characters; a cell holds at most {MAX_CELL_CHARS:,}"
+def _too_long(length) -> str:
+    return reason(N_("the cell holds %(length)s characters; a cell holds at most %(limit)s"), length=length,
+                  limit=f"{MAX_CELL_CHARS:,}")
 
 
 def _csv_error(error: csv.Error, text: str, line_before: int, header: list[str]) -> tuple[str, str]:
     """(column, message) for a CSV syntax error in the record that starts after ``line_before``."""
     message = str(error)
     if "field larger than field limit" in message:
-        return _long_cell_column(text, line_before, header), _too_long(f"more than {csv.field_size_limit():,}")
+        return _long_cell_column(text, line_before, header), _too_long(reason(N_("more than %(count)s"),
+                                                                              count=f"{csv.field_size_limit():,}"))
     if "unexpected end of data" in message:
-        return "", "a quoted cell is not closed: its opening quote has no closing quote before the end of the file"
+        return "", reason(N_("a quoted cell is not closed: its opening quote has no closing quote before the end of the file"))
     if "expected after" in message:
-        return "", 'text after the closing quote of a quoted cell (a quote inside a quoted cell is written "")'
-    return "", f"not readable as CSV: {message}"
+        return "", reason(N_('text after the closing quote of a quoted cell (a quote inside a quoted cell is written "")'))
+    return "", reason(N_("not readable as CSV: %(error)s"), error=message)
 
 
 def _long_cell_column(text: str, line_before: int, header: list[str]) -> str:
@@ -1060,7 +1072,7 @@ def _key_problem(sheet: Sheet, row: dict[str, str]) -> str | None:
     try:
         sheet.key_check(value)
     except ValueError as error:
-        return f"required, {error}" if not value else str(error)
+        return reason(N_("required, %(problem)s"), problem=_said(error)) if not value else _said(error)
     return None
 
 
@@ -1079,7 +1091,8 @@ def _build(sheet: Sheet, rows: list[tuple[int, dict[str, str]]], file_name: str)
             cell = row.get(column.name, "")
             if not cell:
                 if column.required:
-                    row_problems.append(Problem(file_name, where, column.name, f"required, expected {column.value.expected}"))
+                    row_problems.append(Problem(file_name, where, column.name,
+                                                reason(N_("required, expected %(expected)s"), expected=column.value.expected)))
                 continue
             if len(cell) > MAX_CELL_CHARS:
                 row_problems.append(Problem(file_name, where, column.name, _too_long(f"{len(cell):,}")))
@@ -1200,7 +1213,8 @@ def removal_patterns(iri: str) -> list[str]:
     """
     kind = iri.removeprefix(str(DATA)).split("/", 1)[0] if iri.startswith(str(DATA)) else ""
     if kind not in REMOVABLE:
-        raise ValueError(f"not a row that can be removed (expected the IRI of a {', '.join(REMOVABLE)}): {iri!r}")
+        raise ValueError(reason(N_("not a row that can be removed (expected the IRI of a %(kinds)s): %(iri)s"),
+                                kinds=list(REMOVABLE), iri=repr(iri)))
     row = URIRef(iri).n3()
     patterns = []
     if kind in ("need", "claim"):

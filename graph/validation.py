@@ -34,6 +34,7 @@ from rdflib.namespace import SKOS
 
 from clusterkg.graph.parsing import ParsedBatch, ParsedFile, prefixes_of
 from clusterkg.graph.problems import Problem
+from clusterkg.graph.reasons import N_, join, reason, worded
 from clusterkg.graph.shacl_sparql import FOCUS_CLASS, ShapeViolation, compile_shapes, sorted_violations
 from clusterkg.ontology import check_queries
 from clusterkg.ontology.namespace import CKG, DATA, ORG, PREFIXES, RDF
@@ -78,12 +79,12 @@ DERIVED = {
 SKOS_BROADER = SKOS.broader
 
 CLASS_NAMES = {
-    CKG.Country: "country",
-    CKG.Region: "region",
-    CKG.Industry: "industry",
-    CKG.Competency: "competency",
-    CKG.Cluster: "cluster",
-    ORG.FormalOrganization: "organisation",
+    CKG.Country: N_("country"),
+    CKG.Region: N_("region"),
+    CKG.Industry: N_("industry"),
+    CKG.Competency: N_("competency"),
+    CKG.Cluster: N_("cluster"),
+    ORG.FormalOrganization: N_("organisation"),
 }
 
 
@@ -93,7 +94,7 @@ class Finding:
 
     node: object  # pyoxigraph term the problem is about (located by the file describing it)
     predicate: str  # IRI of the property concerned, "" for none
-    message: str
+    message: str  # (a reason, :mod:`clusterkg.graph.reasons`: said in the language of the page or --lang)
 
 
 def check_staging(store: ox.Store, batch: ParsedBatch, focus: set, focus_graph: str | None = None,
@@ -200,7 +201,8 @@ def _reference_query(store: ox.Store, query: str, predicate, classes, inverse: b
 
 def _reference_rows(store: ox.Store, rows, predicate, classes, inverse: bool, sheet_subjects: set,
                     focus: set) -> list[Finding]:
-    expected = " or ".join(CLASS_NAMES.get(c, str(c)) for c in classes)
+    words = [reason(CLASS_NAMES[c]) if c in CLASS_NAMES else str(c) for c in classes]
+    expected = words[0] if len(words) == 1 else reason(N_("%(items)s or %(last)s"), items=words[:-1], last=words[-1])
     types: dict[tuple, set[str]] = {}
     kind = ox.NamedNode(str(RDF.type))
     for row in rows:
@@ -216,11 +218,13 @@ def _reference_rows(store: ox.Store, rows, predicate, classes, inverse: bool, sh
     for (subject, obj), kinds in types.items():
         node, target = (obj, subject) if inverse else (subject, obj)  # locate at the holder's row
         if not isinstance(target, ox.NamedNode):
-            message = f"expected a {expected} IRI, got {target}"
+            message = reason(N_("expected a %(expected)s IRI, got %(value)s"), expected=expected, value=str(target))
         elif kinds:
-            message = f"{_short(target.value)} is not a {expected} (it is a {', '.join(sorted(map(_short, kinds)))})"
+            message = reason(N_("%(node)s is not a %(expected)s (it is a %(kinds)s)"), node=_short(target.value),
+                             expected=expected, kinds=sorted(map(_short, kinds)))
         else:
-            message = f"unknown {expected} {_short(target.value)}: not in this import nor in the store"
+            message = reason(N_("unknown %(expected)s %(node)s: not in this import nor in the store"),
+                             expected=expected, node=_short(target.value))
         findings.append(Finding(node, str(predicate), message))
     return findings
 
@@ -230,12 +234,15 @@ def _reference_rows(store: ox.Store, rows, predicate, classes, inverse: bool, sh
 
 def _shape_findings(violations: list[ShapeViolation], focus: set) -> list[Finding]:
     findings = []
+    translations = compile_shapes().translations  # the shapes' messages in other languages (their @ru twins)
     for violation in violations:
         node = ox.BlankNode(violation.focus) if violation.focus_is_blank else ox.NamedNode(violation.focus)
         if node not in focus:
             continue
         path = (violation.path or "").lstrip("^")
-        findings.append(Finding(node, path, f"{violation.message} ({_short(violation.focus) if not violation.focus_is_blank else 'a blank node'})"))
+        message = worded(violation.message, translations.get(violation.message, {}))
+        which = reason(N_("a blank node")) if violation.focus_is_blank else _short(violation.focus)
+        findings.append(Finding(node, path, reason(N_("%(message)s (%(node)s)"), message=message, node=which)))
     return findings
 
 
@@ -256,6 +263,7 @@ def _consistency_tasks(store: ox.Store, focus: set) -> list[Callable[[], list[Fi
 def _consistency_findings(store: ox.Store, name: str, sparql: str, focus: set) -> list[Finding]:
     findings = []
     explanation = _first_comment(sparql)
+    said = _check_twins(sparql)
     solutions = store.query(sparql)
     variables = [v.value for v in solutions.variables]
     for row in solutions:
@@ -264,10 +272,25 @@ def _consistency_findings(store: ox.Store, name: str, sparql: str, focus: set) -
         values = dict(zip(variables, row))
         node = next((v for v in row if isinstance(v, ox.NamedNode)), None)
         problem = values.pop("problem", None)
-        message = problem.value if problem is not None else explanation.removeprefix("Finds ")
-        detail = ", ".join(f"{var} {_short(v.value)}" for var, v in values.items() if isinstance(v, ox.NamedNode))
-        findings.append(Finding(node, "", f"{message}: {detail} (check {name})"))
+        message = (worded(problem.value, said.get(f'"{problem.value}"', {})) if problem is not None
+                   else worded(explanation.removeprefix("Finds "), said.get("", {})))
+        detail = join([reason(N_("%(variable)s %(node)s"), variable=worded(var, said.get(f"?{var}", {})), node=_short(v.value))
+                       for var, v in values.items() if isinstance(v, ox.NamedNode)], ", ")
+        findings.append(Finding(node, "", reason(N_("%(message)s: %(detail)s (check %(check)s)"),
+                                                 message=message, detail=detail, check=name)))
     return findings
+
+
+_TWIN = re.compile(r'^#\s*@(?P<language>[a-z]{2,3})(?:\s+(?P<what>"[^"]*"|\?\w+))?\s*:\s*(?P<text>.+?)\s*$', re.M)
+
+
+def _check_twins(sparql: str) -> dict[str, dict[str, str]]:
+    """A check's words in other languages, from its ``# @ru <what>: <text>`` comments: ``""`` its
+    explanation, ``"?var"`` a variable's name, ``'"literal"'`` a ``?problem`` it binds."""
+    twins: dict[str, dict[str, str]] = {}
+    for match in _TWIN.finditer(sparql):
+        twins.setdefault(match["what"] or "", {})[match["language"]] = match["text"]
+    return twins
 
 
 def _first_comment(sparql: str) -> str:

@@ -169,7 +169,7 @@ def say(text) -> str:
     def rename(value: str) -> str | None:  # a figure with fixed decimals ("0.57") keeps them, in the locale's way
         return value.replace(".", point) if _FIXED_DECIMAL.fullmatch(value) else renames.get(value)
 
-    return render(text, gettext, format_decimal, rename)
+    return render(text, gettext, format_decimal, rename, current_language())
 
 
 def said_problem(problem) -> dict[str, str]:

@@ -105,7 +105,7 @@ class Language:
         """A why-line or note (``clusterkg.graph.reasons``) in this language; other values as text."""
         from clusterkg.graph.reasons import render
 
-        return render(value, self._translations.gettext, self.number)
+        return render(value, self._translations.gettext, self.number, language=self.code)
 
     def frame(self, frame, headers: bool):
         """``frame`` with its why-lines and notes said in this language, and its headers too if ``headers``."""

@@ -58,7 +58,9 @@ def _reference(data: Graph, shapes: Graph) -> tuple[bool, set[tuple[str, str | N
         path = results.value(result, SH.resultPath)
         if isinstance(path, BNode):
             path = "^" + str(results.value(path, SH.inversePath))
-        found.add((str(results.value(result, SH.focusNode)), None if path is None else str(path), str(results.value(result, SH.resultMessage))))
+        english = [m for m in results.objects(result, SH.resultMessage) if m.language in (None, "en")]  # (not the @ru twin)
+        assert len(english) == 1
+        found.add((str(results.value(result, SH.focusNode)), None if path is None else str(path), str(english[0])))
     return conforms, found
 
 
