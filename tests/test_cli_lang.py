@@ -120,8 +120,32 @@ def test_import_and_validate_say_the_sheets_problems_in_russian(store, tmp_path)
         russian = CliRunner(env=environment).invoke(cli, ["--store", str(store), *verb, "--lang", "ru", str(sheet)])
         english = CliRunner(env=environment).invoke(cli, ["--store", str(store), *verb, str(sheet)])
         assert russian.exit_code == english.exit_code == 1
-        assert "row 2: valid_until: ожидалась дата (ГГГГ-ММ-ДД) из цифр ASCII, получено 'soon'" in russian.output
-        assert "row 2: source_url: ожидался адрес http(s), получено 'ftp://example.org/x'" in russian.output
+        assert "строка 2: valid_until: ожидалась дата (ГГГГ-ММ-ДД) из цифр ASCII, получено 'soon'" in russian.output
+        assert "строка 2: source_url: ожидался адрес http(s), получено 'ftp://example.org/x'" in russian.output
         assert re.search(r"Error: найдено проблем: \d+; ничего не записано", russian.output), russian.output
         assert "row 2: valid_until: expected a date (YYYY-MM-DD), ASCII digits, got 'soon'" in english.output
         assert re.search(r"Error: \d+ problem\(s\) found; nothing was written", english.output)
+
+
+BROKEN = Path(__file__).parent / "data" / "broken"
+
+
+@pytest.mark.parametrize("verb", [["import", "--dry-run"], ["validate"]])
+def test_import_and_validate_say_every_check_in_russian(store, verb):
+    """A shape, a dangling reference and a consistency check (``broken/every-check.ttl``), then a
+    syntax error, printed under ``--lang ru``: located, each message Russian."""
+    from tests.webapp.test_importing import assert_every_check_in_russian
+
+    environment = {"LANGUAGE": "", "LC_ALL": "", "LC_MESSAGES": "", "LANG": "C.UTF-8"}
+    path = BROKEN / "every-check.ttl"
+    result = CliRunner(env=environment).invoke(cli, ["--store", str(store), *verb, "--lang", "ru", str(path)])
+    assert result.exit_code == 1
+    lines = [line for line in result.output.splitlines() if line.startswith(f"{path}: ")]
+    located = [re.fullmatch(rf"{re.escape(str(path))}: строка (\d+): (?:([\w:]+): )?(.+)", line) for line in lines]
+    assert lines and all(located), result.output
+    assert_every_check_in_russian([match[3] for match in located])
+    assert re.search(r"Error: найдено проблем: \d+; ничего не записано", result.output)
+
+    syntax = CliRunner(env=environment).invoke(cli, ["--store", str(store), *verb, "--lang", "ru", str(BROKEN / "syntax.ttl")])
+    assert syntax.exit_code == 1
+    assert re.search(r"syntax.ttl: строка 4: синтаксическая ошибка \(столбец \d+\): .+ \(недопустимый Turtle\)", syntax.output)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from pathlib import Path
 
@@ -80,4 +81,64 @@ def test_import_needs_the_admin_token(site, token, status):
     post, count = site
     before = count()
     assert post(_files(MINI), token=token).status == status
+    assert count() == before
+
+
+#: what a Russian problem may keep in Latin letters: quoted values, CURIEs and IRIs, ids and
+#: check names (with - or _), codes and acronyms (URL, IRI, ZZ)
+_NOT_PROSE = re.compile(r"'[^']*'|\"[^\"]*\"|«[^»]*»|\S*[:/]\S*|[\w.]*[-_][\w.-]*|\b[A-Z0-9]{2,}\b")
+
+
+def english_words_left(message: str) -> list[str]:
+    """The Latin words of ``message`` outside quoted values, CURIEs, IRIs, ids and codes.
+
+    >>> english_words_left("не найдено (страна): country/ZZ — нет в 'Foo Bar' (ckg:Country, URL)")
+    []
+    >>> english_words_left("unknown country country/ZZ")
+    ['unknown', 'country']
+    """
+    return re.findall(r"[A-Za-z]{2,}", _NOT_PROSE.sub(" ", message))
+
+
+def russian_twin(english: str) -> str:
+    """A shape message's Russian twin, as ``ontology/shapes.ttl`` gives it."""
+    from rdflib import Literal
+    from rdflib.namespace import SH
+
+    from clusterkg.ontology import shapes_graph
+
+    shapes = shapes_graph()
+    holder = next(shapes.subjects(SH.message, Literal(english)))
+    return next(str(m) for m in shapes.objects(holder, SH.message) if m.language == "ru")
+
+
+def assert_every_check_in_russian(messages: list[str]) -> None:
+    """``broken/every-check.ttl``'s problems, said in Russian: a shape, a reference, a consistency check."""
+    assert len(messages) >= 3 and all(re.search("[а-яё]", m) for m in messages), messages
+    assert all(english_words_left(m) == [] for m in messages), [english_words_left(m) for m in messages]
+    source = russian_twin("A cluster needs at least one dct:source: the URL of a public page that supports it.")
+    assert f"{source} (cluster/every-check)" in messages
+    assert "не найдено (страна): country/ZZ — нет ни в этом импорте, ни в хранилище" in messages
+    assert any(m.startswith("ckg:hasCompetency без заявленной компетенции") and "организация org/globalfoundries" in m
+               and m.endswith("(проверка competency-shortcut-mismatch-violation)") for m in messages), messages
+
+
+def test_a_rejected_import_is_said_in_russian_and_its_errors_stay_english(site):
+    """A shape violation, a dangling reference, a consistency check and a syntax error, asked in
+    Russian: each ``message`` is Russian (the parser's own detail of a syntax error aside), each
+    ``error`` the English text the English request gets; nothing is written."""
+    post, count = site
+    before = count()
+    files = _files([BROKEN / "every-check.ttl"])
+    russian, english = post(files, language="ru").json(), post(files, language="en").json()
+    assert [p["error"] for p in russian["problems"]] == [p["message"] for p in english["problems"]]
+    assert_every_check_in_russian([p["message"] for p in russian["problems"]])
+    assert any(p["error"] == "unknown country country/ZZ: not in this import nor in the store" for p in russian["problems"])
+
+    syntax = post(_files([BROKEN / "syntax.ttl"]), language="ru").json()["problems"]
+    english_syntax = post(_files([BROKEN / "syntax.ttl"]), language="en").json()["problems"]
+    assert len(syntax) == len(english_syntax) == 1 and syntax[0]["location"] == "line 4"
+    frame = re.fullmatch(r"синтаксическая ошибка \(столбец \d+\): (.+) \(недопустимый Turtle\)", syntax[0]["message"])
+    assert frame, syntax[0]["message"]
+    assert english_syntax[0]["message"] == syntax[0]["error"] == f"syntax error (column 1): {frame[1]} (not valid Turtle)"
     assert count() == before
