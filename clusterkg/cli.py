@@ -25,6 +25,7 @@ from clusterkg.commands.identify import identify
 from clusterkg.commands.ingest import ingest
 from clusterkg.commands.language import LANG_OPTION
 from clusterkg.commands.network import brokers, communities, matchmake
+from clusterkg.commands.reports import imported, report_problems, validated
 from clusterkg.commands.partner_search import gaps_command, partners_command
 from clusterkg.commands.serve import serve
 from clusterkg.commands.users import users
@@ -67,18 +68,6 @@ def init(ctx: click.Context, no_default_data: bool, no_open_data: bool) -> None:
         click.echo(f"store ready: {store.triple_count()} triples" + (f" ({report})" if report else ""))
 
 
-def _report_problems(failure) -> None:
-    """Every located problem, then the summary, in the command's language (``--lang``): a problem
-    raised as a message with parameters translates, the others are printed as written."""
-    from dataclasses import replace
-
-    from clusterkg.graph.reasons import N_, reason
-
-    for problem in failure.problems:
-        click.echo(str(replace(problem, location=said(problem.where), message=said(problem.message))), err=True)
-    raise UserError(said(reason(N_("%(count)s problem(s) found; nothing was written"), count=str(len(failure.problems)))))
-
-
 @cli.command(name="import")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--dry-run", is_flag=True, help="Validate only; write nothing.")
@@ -99,8 +88,8 @@ def import_command(ctx: click.Context, files: tuple[str, ...], dry_run: bool, re
         try:
             report = import_files(list(files), store, dry_run=dry_run, replace=replace, agent=agent)
         except ValidationFailed as failure:
-            _report_problems(failure)
-        click.echo(str(report))
+            report_problems(failure)
+        click.echo(said(imported(report)))
 
 
 @cli.command()
@@ -117,8 +106,8 @@ def validate(ctx: click.Context, files: tuple[str, ...], standalone: bool) -> No
         try:
             report = validate_only(list(files), store)
         except ValidationFailed as failure:
-            _report_problems(failure)
-        click.echo(str(report).replace(" (dry run, nothing written)", ""))
+            report_problems(failure)
+        click.echo(said(validated(report)))
 
     if standalone:
         from clusterkg.graph.store import StoreError

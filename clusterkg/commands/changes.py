@@ -9,7 +9,8 @@ import json
 
 import click
 
-from clusterkg.commands.base import UserError, opened_store
+from clusterkg.commands.base import UserError, opened_store, said
+from clusterkg.commands.language import LANG_OPTION
 
 __all__ = ["delete", "history"]
 
@@ -18,6 +19,7 @@ __all__ = ["delete", "history"]
 @click.argument("resources", nargs=-1, required=True, metavar="ID|IRI...")
 @click.option("--cascade", is_flag=True, help="Also remove the triples of other resources that point at them.")
 @click.option("--agent", metavar="NAME", help="Who makes the change, for the history [default: the OS user].")
+@LANG_OPTION
 @click.pass_context
 def delete(ctx: click.Context, resources: tuple[str, ...], cascade: bool, agent: str | None) -> None:
     """Delete resources (``cluster/silicon-saxony`` or a full IRI), all or nothing.
@@ -25,15 +27,18 @@ def delete(ctx: click.Context, resources: tuple[str, ...], cascade: bool, agent:
     Refuses, listing them, when other resources still point at them; ``--cascade`` removes
     those references too and lists what went.
     """
-    from clusterkg.graph.deletion import delete_resources
+    from clusterkg.commands.reports import deleted, still_referenced
+    from clusterkg.graph.deletion import _MAX_LISTED, StillReferenced, delete_resources
     from clusterkg.graph.errors import ClusterKGError
 
     with opened_store(ctx) as store:
         try:
             report = delete_resources(store, resources, cascade=cascade, agent=agent)
+        except StillReferenced as error:
+            raise UserError(said(still_referenced(error, _MAX_LISTED))) from error
         except ClusterKGError as error:
-            raise UserError(str(error)) from error
-        click.echo(str(report))
+            raise UserError(said(error)) from error
+        click.echo(said(deleted(report)))
 
 
 @click.command()

@@ -13,7 +13,10 @@ from pathlib import Path
 
 import click
 
-from clusterkg.commands.base import UserError, opened_store
+from clusterkg.commands.base import opened_store, said
+from clusterkg.commands.language import LANG_OPTION
+from clusterkg.commands.reports import imported, ingested, report_problems
+from clusterkg.graph.reasons import N_, reason
 from clusterkg.graph.ingest import SOURCES
 
 __all__ = ["ingest"]
@@ -28,6 +31,7 @@ __all__ = ["ingest"]
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Also write the facts as N-Triples (gzip-compressed if FILE ends in .gz).")
 @click.option("--review", type=click.Path(dir_okay=False), help="Write the organisation-match review sheet (CSV) to this file.")
 @click.option("--dry-run", is_flag=True, help="Convert and validate only; write nothing to the store.")
+@LANG_OPTION
 @click.pass_context
 def ingest(ctx: click.Context, source: str, directory: str, scope: str, output: str | None, review: str | None, dry_run: bool) -> None:
     """Import public bulk data: SOURCE is cordis-h2020 or us-cluster-mapping, DIR its files.
@@ -44,26 +48,20 @@ def ingest(ctx: click.Context, source: str, directory: str, scope: str, output: 
     try:
         conversion = convert(source, directory, scope=scope)
     except ValidationFailed as failure:
-        _fail(failure)
-    counts = ", ".join(f"{n} {what}" for what, n in conversion.counts.items())
-    click.echo(f"{source}: {counts}; {len(conversion.triples)} triples", err=True)
+        report_problems(failure)
+    click.echo(said(ingested(source, conversion.counts, len(conversion.triples))), err=True)
     if output:
         conversion.triples.write(output)
-        click.echo(f"wrote {output}", err=True)
+        click.echo(said(reason(N_("wrote %(file)s"), file=output)), err=True)
     if review:
         write_review_sheet(conversion.candidates, review)
-        click.echo(f"wrote the review sheet {review} ({len(conversion.candidates)} candidate matches)", err=True)
+        click.echo(said(reason(N_("wrote the review sheet %(file)s (%(count)s candidate matches)"), file=review,
+                               count=len(conversion.candidates))), err=True)
     with tempfile.TemporaryDirectory(prefix="clusterkg-ingest-") as scratch:
         path = conversion.triples.write(Path(scratch) / f"{source}.nt")
         with opened_store(ctx) as store:
             try:
                 report = import_files([path], store, dry_run=dry_run, names=[f"{source}:{Path(directory).resolve()}"])
             except ValidationFailed as failure:
-                _fail(failure)
-    click.echo(str(report))
-
-
-def _fail(failure) -> None:
-    for problem in failure.problems:
-        click.echo(str(problem), err=True)
-    raise UserError(f"{len(failure.problems)} problem(s) found; nothing was written")
+                report_problems(failure)
+    click.echo(said(imported(report)))

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import click
 
-from clusterkg.commands.base import UserError, opened_store
+from clusterkg.commands.base import UserError, opened_store, said
+from clusterkg.commands.language import LANG_OPTION, current_language
+from clusterkg.graph.reasons import N_, reason
 from clusterkg.settings import get_setting
 
 __all__ = ["users"]
@@ -25,8 +27,8 @@ def _accounts(ctx: click.Context):
     path = accounts_path({"ACCOUNTS": get_setting("accounts"), "STORE": where.store and str(where.store),
                           "ENDPOINT": where.endpoint})
     if path == ":memory:":
-        raise UserError("set CLUSTERKG_ACCOUNTS to the accounts file the server uses (there is no store "
-                        "directory to keep it beside)")
+        raise UserError(said(reason(N_("set CLUSTERKG_ACCOUNTS to the accounts file the server uses (there is no store "
+                                       "directory to keep it beside)"))))
     return AccountStore(path)
 
 
@@ -42,6 +44,7 @@ def users() -> None:
 @click.option("--name", help="The name shown in the history of their changes [default: the e-mail's local part].")
 @click.option("--base-url", default=lambda: f"http://{get_setting('host')}:{get_setting('port')}",
               show_default="http://CLUSTERKG_HOST:CLUSTERKG_PORT", help="Where the web app is reached.")
+@LANG_OPTION
 @click.pass_context
 def add(ctx: click.Context, email: str, clusters: tuple[str, ...], admin: bool, name: str | None,
         base_url: str) -> None:
@@ -50,29 +53,32 @@ def add(ctx: click.Context, email: str, clusters: tuple[str, ...], admin: bool, 
     from clusterkg.graph.sheets import DATA
 
     if not clusters and not admin:
-        raise click.UsageError("give --cluster ID (one or more) or --admin")
+        raise click.UsageError(said(reason(N_("give --cluster ID (one or more) or --admin"))))
     with opened_store(ctx, read_only=True) as store:
         unknown = [c for c in clusters if not store.ask(f"ASK {{ <{DATA['cluster/' + c]}> ?p ?o }}")]
     if unknown:
-        raise UserError(f"unknown cluster(s): {', '.join(unknown)}")
+        raise UserError(said(reason(N_("unknown cluster(s): %(clusters)s"), clusters=unknown)))
     store = _accounts(ctx)
     try:
         token = store.invite(email, clusters=clusters, admin=admin, name=name)
     except ClusterKGError as error:
-        raise UserError(str(error)) from error
+        raise UserError(said(error)) from error
     finally:
         store.close()
     click.echo(f"{base_url.rstrip('/')}/account/invitation/{token}")
 
 
 @users.command("list")
+@LANG_OPTION
 @click.pass_context
 def list_users(ctx: click.Context) -> None:
     """Every account: e-mail, name, rights, whether a password is set."""
+    words = current_language().gettext
     store = _accounts(ctx)
     try:
         for a in store.accounts():
-            rights = "admin" if a.is_admin else ",".join(sorted(a.clusters))
-            click.echo(f"{a.email}\t{a.name}\t{rights}\t{'active' if a.active else 'invited'}")
+            rights = words(N_("admin")) if a.is_admin else ",".join(sorted(a.clusters))
+            status = words(N_("active")) if a.active else words(N_("invited"))
+            click.echo(f"{a.email}\t{a.name}\t{rights}\t{status}")
     finally:
         store.close()
