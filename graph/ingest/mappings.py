@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+import pyoxigraph as ox
+
 from clusterkg.graph.ingest.triples import Triples, english, iri, text
 from clusterkg.graph.sheets import slugify
 from clusterkg.ontology.namespace import CKG, DATA, DCT, RDF, SKOS
@@ -112,8 +114,11 @@ def curated_country_codes() -> set[str]:
 
 
 def country_triples(codes: set[str]) -> Triples:
-    """Country nodes for the codes the curated sheets do not define (ISO 3166-1 names)."""
-    names = {row["code"]: row["name"] for row in _read("iso3166-countries.csv")}
+    """Country nodes for the codes the curated sheets do not define (ISO 3166-1 names, in English
+    and, where iso-codes translates them, in Russian: the mapping's ``name_ru``)."""
+    rows = _read("iso3166-countries.csv")
+    names = {row["code"]: row["name"] for row in rows}
+    russian = {row["code"]: row["name_ru"] for row in rows if row.get("name_ru")}
     out = Triples()
     for code in sorted(codes - curated_country_codes()):
         if code not in names:
@@ -123,6 +128,8 @@ def country_triples(codes: set[str]) -> Triples:
         out.add(node, RDF.type, SKOS.Concept)
         out.add(node, SKOS.notation, text(code))
         out.add(node, SKOS.prefLabel, english(names[code]))
+        if code in russian:
+            out.add(node, SKOS.prefLabel, ox.Literal(russian[code], language="ru"))
         out.add(node, SKOS.inScheme, DATA["scheme/countries"])
     return out
 
