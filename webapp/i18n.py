@@ -17,6 +17,7 @@ table, translated, and the template writes it as JSON for the script to read.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from collections.abc import Mapping
@@ -33,7 +34,8 @@ from clusterkg.graph.errors import InvalidInput
 
 __all__ = [
     "LANGUAGES", "COOKIE", "TERMS", "SCRIPT_MESSAGES", "N_", "init_app", "current_language", "language_url",
-    "country", "day", "localised_names", "name", "said_problem", "say", "script_strings", "term", "term_names",
+    "collated", "country", "country_names", "day", "localised_names", "name", "said_problem", "say", "script_strings",
+    "term", "term_names",
 ]
 
 #: the interface languages, the first the default
@@ -155,6 +157,7 @@ def term(code: str | None) -> str:
 
 
 _FIXED_DECIMAL = re.compile(r"-?\d+\.\d+")
+_COUNTRY_CODE = re.compile(r"[A-Z]{2}")
 
 
 def say(text) -> str:
@@ -167,7 +170,11 @@ def say(text) -> str:
     point = get_decimal_symbol(get_locale())
 
     def rename(value: str) -> str | None:  # a figure with fixed decimals ("0.57") keeps them, in the locale's way
-        return value.replace(".", point) if _FIXED_DECIMAL.fullmatch(value) else renames.get(value)
+        if _FIXED_DECIMAL.fullmatch(value):
+            return value.replace(".", point)
+        if _COUNTRY_CODE.fullmatch(value):  # a country's code ("DE"), as the analyses hand them over
+            return country_names(current_language()).get(value)  # (read only when a line names one)
+        return renames.get(value)
 
     return render(text, gettext, format_decimal, rename, current_language())
 
@@ -261,14 +268,56 @@ def name(item) -> str:
     return localised_names(current_language()).get(str(iri), label or "")
 
 
+#: every country's code, English name and name in each language the data names it in
+COUNTRY_NAMES_QUERY = """PREFIX ckg: <https://w3id.org/clusterkg/ns#>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+SELECT ?code ?name WHERE { ?c a ckg:Country ; skos:notation ?code ; skos:prefLabel ?name }"""
+
+
+def country_names(language: str) -> dict[str, str]:
+    """Country code -> its name in ``language``, else its English name (read once per data version)."""
+    from clusterkg.webapp.extension import state
+    from clusterkg.webapp.pages import reads
+    from clusterkg.webapp.pages.common import projection
+
+    version = projection().version
+    cache = state().__dict__.setdefault("_country_names", {})
+    if cache.get("version") != version:
+        cache.clear()
+        cache["version"] = version
+    if language not in cache:
+        names: dict[str, dict[str, str]] = {}
+        for code, label in reads.select(COUNTRY_NAMES_QUERY).rows:
+            names.setdefault(str(code), {})[getattr(label, "language", None) or "en"] = str(label)
+        cache[language] = {code: by_language.get(language) or by_language.get("en") or code
+                           for code, by_language in names.items()}
+    return cache[language]
+
+
 def country(code) -> str:
-    """A country code's name in the request's language where the data has one (``DE`` -> "Германия"),
-    else the code itself, as the English pages show it."""
+    """A country code's name in the request's language (``DE`` -> "Германия", "Germany"), else in
+    English, else the code itself (a code the data does not know)."""
     if not code:
         return ""
-    from clusterkg.ontology.namespace import DATA
+    return country_names(current_language()).get(str(code), str(code))
 
-    return localised_names(current_language()).get(str(DATA[f"country/{code}"]), str(code))
+
+@functools.cache
+def _collator():
+    import pyuca
+
+    return pyuca.Collator()  # the Unicode Collation Algorithm's default table (~0.1 s to load)
+
+
+def collated(items, key=lambda item: item):
+    """``items`` sorted by ``key`` (text) as a reader expects in any language: case- and
+    accent-blind first, Cyrillic "ё" with "е" (the Unicode Collation Algorithm, via pyuca).
+
+    >>> collated(["Ёлка", "ель", "Жук", "Еда", "apple"])
+    ['apple', 'Еда', 'Ёлка', 'ель', 'Жук']
+    """
+    sort_key = _collator().sort_key
+    return sorted(items, key=lambda item: sort_key(key(item)))
 
 
 # -- the strings of the front-end scripts --------------------------------------------------------

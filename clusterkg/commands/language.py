@@ -96,6 +96,11 @@ class Language:
         text = self._translations.gettext(message)
         return text % params if params else text
 
+    def pgettext(self, context: str, message: str) -> str:
+        """``message`` in this language, as the catalogue words it in ``context`` (a word that means
+        other things elsewhere)."""
+        return self._translations.pgettext(context, message)
+
     def number(self, value) -> str:
         from babel.numbers import format_decimal
 

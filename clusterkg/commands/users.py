@@ -73,12 +73,13 @@ def add(ctx: click.Context, email: str, clusters: tuple[str, ...], admin: bool, 
 @click.pass_context
 def list_users(ctx: click.Context) -> None:
     """Every account: e-mail, name, rights, whether a password is set."""
-    words = current_language().gettext
+    language = current_language()
     store = _accounts(ctx)
     try:
         for a in store.accounts():
-            rights = words(N_("admin")) if a.is_admin else ",".join(sorted(a.clusters))
-            status = words(N_("active")) if a.active else words(N_("invited"))
+            # (in context "account": the words mean other things elsewhere, e.g. the agent "admin")
+            rights = language.pgettext("account", "admin") if a.is_admin else ",".join(sorted(a.clusters))
+            status = language.pgettext("account", "active") if a.active else language.pgettext("account", "invited")
             click.echo(f"{a.email}\t{a.name}\t{rights}\t{status}")
     finally:
         store.close()

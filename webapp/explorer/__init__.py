@@ -47,7 +47,7 @@ from clusterkg.graph import explorer_model
 from clusterkg.graph.errors import InvalidInput, NotFound
 from clusterkg.graph.reasons import N_, reason
 from clusterkg.webapp.extension import state
-from clusterkg.webapp.i18n import country, current_language, name
+from clusterkg.webapp.i18n import country, country_names, current_language, name
 from clusterkg.webapp.pages import facts, reads
 from clusterkg.webapp.pages.common import answer_key, entity_url, json_answer, json_bytes, page_blueprint
 from clusterkg.webapp.pages.drawing import KIND_COLORS, vis_options
@@ -106,8 +106,11 @@ def _node_url(node: dict) -> str | None:
 
 
 def _with_urls(nodes: list[dict]) -> list[dict]:
-    """The nodes with their pages, and their names in the request's language (English where the data has none)."""
-    return [{**n, "url": _node_url(n), "label": _local_label(n)} for n in nodes]
+    """The nodes with their pages, and their names in the request's language (English where the data
+    has none); ``country_name`` their countries' names (``country`` keeps the codes, for the filter)."""
+    return [{**n, "url": _node_url(n), "label": _local_label(n),
+             "country_name": ", ".join(country(c) for c in n["country"].split(", ")) if n.get("country") else ""}
+            for n in nodes]
 
 
 def _local_label(node: dict) -> str:
@@ -120,9 +123,12 @@ def _payload(view: explorer_model.GraphView, projection, **extra) -> dict:
     industry_labels = {i: {"iri": iri, "label": label} for i, iri, label
                        in zip(projection.industries["id"], projection.industries["iri"], projection.industries["label"])}
     used = sorted({i for n in view.nodes for i in n.get("industries", ())})
+    countries = sorted({c for n in view.nodes if n.get("country") for c in n["country"].split(", ")})
+    names = country_names(current_language())
     body = {"ok": True, **view.to_json(), "nodes": _with_urls(view.nodes), "options": vis_options(view.nodes, view.physics),
             "stats": {"nodes": len(view.nodes), "edges": len(view.edges)},
-            "industry_labels": {i: name(industry_labels[i]) if i in industry_labels else i for i in used}}
+            "industry_labels": {i: name(industry_labels[i]) if i in industry_labels else i for i in used},
+            "country_labels": {code: names.get(code, code) for code in countries}}
     body.update(extra)
     return body
 

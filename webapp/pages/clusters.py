@@ -52,11 +52,11 @@ from clusterkg.graph.analysis.recommend import recommend_clusters
 from clusterkg.graph.errors import InvalidInput
 from clusterkg.graph.reasons import N_, reason
 from clusterkg.graph.projection import Projection, local_name
-from clusterkg.webapp.i18n import current_language
+from clusterkg.webapp.i18n import collated, country, current_language, name
 from clusterkg.webapp.pages import facts
 from clusterkg.webapp.pages.common import (
-    answer_key, arg_bool, arg_int, arg_list, entity_url, labelled, memo, page_blueprint, parameter, projection, ref, render_block,
-    respond, twin_route, wants_json,
+    Lazy, answer_key, arg_bool, arg_int, arg_list, entity_url, labelled, memo, page_blueprint, parameter, projection, ref,
+    render_block, respond, twin_route, wants_json,
 )
 from clusterkg.webapp.pages.drawing import Drawing, edge, node
 from clusterkg.webapp.extension import state
@@ -95,7 +95,20 @@ def cluster_list():
     language = current_language()
     data = memo().get(("cluster-list", answer_key(p, language), language, request.query_string), lambda: _cluster_list(p),
                       size=lambda d: len(json.dumps(d, default=str)))
-    return respond("pages/clusters.html", data)
+    return respond("pages/clusters.html", data, clusters=Lazy(lambda: _read_order(data)),
+                   countries=Lazy(lambda: collated(data["facets"]["countries"], key=lambda f: country(f["code"]))))
+
+
+def _read_order(data: dict) -> list[dict]:
+    """The page's rows: sorted by name (or by countries) as they read in the page's language,
+    collated (the JSON twin keeps the English order)."""
+    if data["sort"] == "label":
+        rows = collated(data["clusters"], key=name)
+    elif data["sort"] == "countries":
+        rows = collated(data["clusters"], key=lambda c: ", ".join(map(country, c["countries"])) + "\n" + name(c))
+    else:
+        return data["clusters"]
+    return rows[::-1] if data["order"] == "desc" else rows
 
 
 def _cluster_list(p: Projection) -> dict:

@@ -13,7 +13,7 @@
     head.textContent = n.label;
     box.appendChild(head);
     var kind = document.createElement("div");
-    kind.textContent = ((kindNames && kindNames[n.kind]) || n.kind) + (n.country ? " · " + n.country : "");
+    kind.textContent = ((kindNames && kindNames[n.kind]) || n.kind) + (n.country ? " · " + (n.country_name || n.country) : "");
     box.appendChild(kind);
     Object.keys(n.detail || {}).forEach(function (key) {
       var line = document.createElement("div");

@@ -25,8 +25,8 @@ INSERT DATA {
     ckg:organisation <https://w3id.org/clusterkg/id/org/evil-org> ; ckg:affiliationType ckg:Member .
 }"""
 GRAPH_KEYS = {"ok", "view", "title", "focus", "nodes", "edges", "physics", "layout", "aggregated", "more",
-              "sparql", "options", "stats", "industry_labels"}
-NODE_KEYS = {"id", "kind", "label", "iri", "ref", "country", "industries", "size", "detail", "url"}
+              "sparql", "options", "stats", "industry_labels", "country_labels"}
+NODE_KEYS = {"id", "kind", "label", "iri", "ref", "country", "country_name", "industries", "size", "detail", "url"}
 
 
 @pytest.fixture(scope="module")

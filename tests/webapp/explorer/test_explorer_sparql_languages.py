@@ -89,7 +89,7 @@ def test_the_drawn_nodes_are_named_in_the_page_language(client):
     assert "Авиакор-авиационный завод" in russian.values() and "Aviakor" not in russian.values()
     assert "Aviakor" in english.values() and not any("Авиакор" in label for label in english.values())
     assert labels(VIEWS["country"], "ru")["country:RU"] == "Российская Федерация"
-    assert labels(VIEWS["country"], "en")["country:RU"] == "RU"
+    assert labels(VIEWS["country"], "en")["country:RU"] == "Russia"  # (its name, not its code: ISO's short name in English)
 
 
 def test_the_pages_small_drawings_name_their_nodes_in_the_page_language(client):

@@ -116,7 +116,10 @@
     [industrySelect, countrySelect].forEach(function (s) { while (s.options.length > 1) s.remove(1); });
     Object.keys(industries).sort(function (a, b) { return industries[a].localeCompare(industries[b]); })
       .forEach(function (i) { option(industrySelect, i, industries[i]); });
-    Object.keys(countries).sort().forEach(function (c) { option(countrySelect, c, c); });
+    var countryLabels = payload.country_labels || {};
+    Object.keys(countries).map(function (c) { return [c, countryLabels[c] || c]; })
+      .sort(function (a, b) { return a[1].localeCompare(b[1], document.documentElement.lang || undefined); })
+      .forEach(function (c) { option(countrySelect, c[0], c[1]); });
     industrySelect.value = state.industry;
     countrySelect.value = state.country;
     Array.prototype.slice.call(kindBox.querySelectorAll("label")).forEach(function (l) { l.remove(); });
@@ -167,7 +170,7 @@
   function renderTable() {
     var degree = degrees();
     var rows = nodeView.get().map(function (n) {
-      return { id: n.id, kind: n.kind, label: String(n.label), country: n.country || "", degree: degree[n.id] || 0 };
+      return { id: n.id, kind: n.kind, label: String(n.label), country: n.country_name || n.country || "", degree: degree[n.id] || 0 };
     });
     var key = state.sort, sign = state.dir === "asc" ? 1 : -1;
     rows.sort(function (a, b) {
@@ -242,7 +245,7 @@
     document.getElementById("details-kind").textContent = name(n.kind) + (n.iri ? " · " + n.iri : "");
     var facts = document.getElementById("details-facts");
     facts.textContent = "";
-    if (n.country) fact(facts, name("country"), n.country);
+    if (n.country) fact(facts, name("country"), n.country_name || n.country);
     Object.keys(n.detail || {}).forEach(function (key) { fact(facts, name(key), n.detail[key]); });
     if (n.industries && n.industries.length) {
       var labels = payload.industry_labels || {};

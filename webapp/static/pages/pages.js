@@ -21,7 +21,8 @@
     var rows = Array.prototype.slice.call(body.rows);
     rows.sort(function (a, b) {
       var x = cellValue(a, index, type), y = cellValue(b, index, type);
-      var order = x < y ? -1 : x > y ? 1 : 0;
+      var order = type === "text" ? String(x).localeCompare(String(y), document.documentElement.lang || undefined)  // (ё with е)
+        : x < y ? -1 : x > y ? 1 : 0;
       return direction === "descending" ? -order : order;
     });
     rows.forEach(function (row) { body.appendChild(row); });
