@@ -100,3 +100,14 @@ def test_the_pages_small_drawings_name_their_nodes_in_the_page_language(client):
     graph = json.loads(re.search(r'<script type="application/json" id="graph-data-cluster">(.*?)</script>', html, re.S).group(1))
     names = {n["label"] for n in graph["nodes"]}
     assert "Авиакор-авиационный завод" in names and "Aviakor" not in names
+
+
+def test_the_explorer_names_countries_in_the_page_language(client):
+    """The filter's options and the table's country column: names in the page's language, English
+    names on the English page; the nodes keep the codes the filter matches on."""
+    for language, germany in (("ru", "Германия"), ("en", "Germany")):
+        body = client.get(f"{VIEWS['partnerships']}&lang={language}" if "?" in VIEWS["partnerships"]
+                          else f"{VIEWS['partnerships']}?lang={language}").get_json()
+        assert body["country_labels"]["DE"] == germany
+        german = [n for n in body["nodes"] if n.get("country") == "DE"]
+        assert german and all(n["country_name"] == germany for n in german)

@@ -485,3 +485,32 @@ def test_lists_and_filters_name_countries_in_russian(client):
         re.findall(r'<option value="DE"[^>]*>[^<]*<', search)
     assert ">Германия</dd>" in client.get("/organisations/atmel-dresden?lang=ru").get_data(as_text=True)
     assert "<dd>Germany</dd>" in client.get("/organisations/atmel-dresden?lang=en").get_data(as_text=True)
+
+
+def test_the_cluster_list_reads_in_the_order_of_the_page_language(client):
+    """Sorted by name as the page names the clusters, collated (Latin before Cyrillic, ё with е),
+    ascending and descending; the JSON twin keeps its English order."""
+    from clusterkg.webapp.i18n import collated
+
+    def names(html: str) -> list[str]:
+        table = html.split('id="clusters"', 1)[1]
+        return [html_module.unescape(n) for n in re.findall(r'<tr><td><a href="[^"]+">([^<]+)</a>', table)]
+
+    russian = names(client.get("/clusters?lang=ru&sort=label").get_data(as_text=True))
+    english = names(client.get("/clusters?lang=en&sort=label").get_data(as_text=True))
+    assert len(russian) == len(english) > 100 and russian != english
+    assert russian == collated(russian) and english == collated(english)
+    assert any(re.search("[а-яё]", n, re.I) for n in russian[-10:])  # the Russian names after the Latin ones
+    assert names(client.get("/clusters?lang=ru&sort=label&order=desc").get_data(as_text=True)) == russian[::-1]
+    json_en = [c["label"] for c in client.get("/clusters.json?lang=en").get_json()["clusters"]]
+    assert [c["label"] for c in client.get("/clusters.json?lang=ru").get_json()["clusters"]] == json_en
+    options = re.findall(r'<option value="([A-Z]{2})"[^>]*>([^(<]+) \(', client.get("/clusters?lang=ru").get_data(as_text=True))
+    assert len(options) > 20 and [n.strip() for _, n in options] == collated([n.strip() for _, n in options])
+
+
+def test_collation_puts_yo_with_ye():
+    from clusterkg.webapp.i18n import collated
+
+    # (in code point order Ё, U+0401, would come before А, U+0410: ё is е with a mark)
+    assert collated(["Яхрома", "Жуково", "Ёлкино", "Егорьевск", "Елань", "Abakan", "абакан"]) == \
+        ["Abakan", "абакан", "Егорьевск", "Елань", "Ёлкино", "Жуково", "Яхрома"]
