@@ -96,7 +96,8 @@ def cluster_list():
     data = memo().get(("cluster-list", answer_key(p, language), language, request.query_string), lambda: _cluster_list(p),
                       size=lambda d: len(json.dumps(d, default=str)))
     return respond("pages/clusters.html", data, clusters=Lazy(lambda: _read_order(data)),
-                   countries=Lazy(lambda: collated(data["facets"]["countries"], key=lambda f: country(f["code"]))))
+                   countries=Lazy(lambda: collated(data["facets"]["countries"], key=lambda f: country(f["code"]))),
+                   industries=Lazy(lambda: collated(data["facets"]["industries"], key=name)))
 
 
 def _read_order(data: dict) -> list[dict]:
