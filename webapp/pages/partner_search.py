@@ -39,7 +39,7 @@ from clusterkg.graph.analysis.partners import (
 from clusterkg.graph.errors import InvalidInput
 from clusterkg.graph.reasons import N_, reason
 from clusterkg.graph.projection import Projection
-from clusterkg.webapp.i18n import current_language
+from clusterkg.webapp.i18n import collated, country, current_language, name
 from clusterkg.webapp.pages.common import (
     Lazy, answer_key, arg_bool, arg_float, arg_int, arg_list, entity_url, json_answer, json_bytes, memo, page_blueprint,
     parameter, projection, ref, respond, twin_route, wants_json,
@@ -56,13 +56,15 @@ GRAPH_PARTNER_CAP = 25
 
 
 def _form_choices(p: Projection) -> dict:
-    clusters = sorted((ref(p.clusters, i, "countries") for i in range(len(p.clusters))), key=lambda c: c["label"].lower())
-    countries = sorted({c for c in p.organisations["country"] if c})
+    """The form's options, each list in the order it reads in the page's language (collated by name)."""
+    clusters = collated((ref(p.clusters, i, "countries") for i in range(len(p.clusters))), key=name)
+    countries = collated({c for c in p.organisations["country"] if c}, key=country)
     regions = sorted({r for r in p.organisations["region"] if r})
     return {"clusters": clusters, "templates": [{"id": t.id, "label": t.label} for t in list_templates()],
             "countries": countries, "org_types": list(ORGANISATION_TYPE_NAMES),
-            "regions": [{"iri": r, "id": r.rsplit("/", 1)[-1], "label": p.labels.get(r, r.rsplit("/", 1)[-1])} for r in regions],
-            "industries": sorted((ref(p.industries, i) for i in range(len(p.industries))), key=lambda c: c["label"].lower())}
+            "regions": collated(({"iri": r, "id": r.rsplit("/", 1)[-1], "label": p.labels.get(r, r.rsplit("/", 1)[-1])}
+                                 for r in regions), key=name),
+            "industries": collated((ref(p.industries, i) for i in range(len(p.industries))), key=name)}
 
 
 def run_search(p: Projection) -> dict:

@@ -506,6 +506,10 @@ def test_the_cluster_list_reads_in_the_order_of_the_page_language(client):
     assert [c["label"] for c in client.get("/clusters.json?lang=ru").get_json()["clusters"]] == json_en
     options = re.findall(r'<option value="([A-Z]{2})"[^>]*>([^(<]+) \(', client.get("/clusters?lang=ru").get_data(as_text=True))
     assert len(options) > 20 and [n.strip() for _, n in options] == collated([n.strip() for _, n in options])
+    search = client.get("/partner-search?cluster=samara-aerospace-cluster&lang=ru").get_data(as_text=True)
+    options = re.findall(r'<option value="([A-Z]{2})"[^>]*>([^<]+)</option>', search.split('name="country"', 1)[1].split("</select>", 1)[0])
+    names = [n for _, n in options]
+    assert len(options) > 10 and names == collated(names) and [c for c, _ in options] != sorted(c for c, _ in options)
 
 
 def test_collation_puts_yo_with_ye():
