@@ -10,7 +10,8 @@ import json
 import click
 
 from clusterkg.commands.base import UserError, opened_store, said
-from clusterkg.commands.language import LANG_OPTION
+from clusterkg.commands.language import LANG_OPTION, current_language
+from clusterkg.graph.reasons import N_
 
 __all__ = ["delete", "history"]
 
@@ -44,6 +45,7 @@ def delete(ctx: click.Context, resources: tuple[str, ...], cascade: bool, agent:
 @click.command()
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.option("--limit", type=click.IntRange(1), default=50, show_default=True, help="Show the latest N changes.")
+@LANG_OPTION
 @click.pass_context
 def history(ctx: click.Context, fmt: str, limit: int) -> None:
     """List the recorded changes (imports, replacements, deletions, updates), oldest first.
@@ -60,8 +62,15 @@ def history(ctx: click.Context, fmt: str, limit: int) -> None:
     if fmt == "json":
         click.echo(json.dumps([asdict(e) for e in entries], indent=2))
         return
+    language = current_language()
     for entry in entries:
         counts = "" if entry.added is None else f" +{entry.added}"
         counts += "" if entry.removed is None else f" -{entry.removed}"
         files = f" {', '.join(entry.files)}" if entry.files else ""
-        click.echo(f"{entry.ended}  {entry.operation:<8} {entry.agent}{counts}{files}  [{entry.version}]")
+        operation = language.gettext(OPERATIONS[entry.operation]) if entry.operation in OPERATIONS else entry.operation
+        click.echo(f"{entry.ended}  {operation:<8} {entry.agent}{counts}{files}  [{entry.version}]")
+
+
+#: the history's operations (``clusterkg.graph.history``) as words, said in the command's language
+OPERATIONS = {"import": N_("import"), "replace": N_("replace"), "revert": N_("revert"), "delete": N_("delete"),
+              "update": N_("update"), "load": N_("load"), "clear": N_("clear"), "remove": N_("remove")}

@@ -87,6 +87,10 @@ def test_the_writing_verbs_speak_russian_under_lang_ru(run, tmp_path):
     assert first.startswith("us-cluster-mapping: организации кластеров: 3, категории: "), first
     _russian(first)
 
+    history = run("history", "--lang", "ru").output.splitlines()
+    assert [line.split()[1] for line in history] == ["изменение", "импорт", "удаление"], history
+    assert [line.split()[1] for line in run("history").output.splitlines()] == ["update", "import", "delete"]
+
     usage = run("users", "add", "a@example.org", "--lang", "ru")
     assert usage.exit_code == 2 and "укажите --cluster ID" in usage.output
     assert run("users", "add", "a@example.org", "--admin", "--lang", "ru").exit_code == 0

@@ -133,7 +133,8 @@ def remove_rows(actor: Actor, iris: list[str], *, dry_run: bool = False) -> Save
         try:
             removal_patterns(iri)
         except ValueError as error:
-            problems.append(Problem("", iri, "", str(error)))
+            said = error.args[0] if error.args and isinstance(error.args[0], str) else str(error)  # (a reason: translates)
+            problems.append(Problem("", iri, "", said))
     if problems or not iris:
         raise ValidationFailed(problems or [Problem("", "", "rows", reason(N_("name at least one row to remove")))])
     store = state().store
