@@ -54,6 +54,7 @@ def cli(store: str | None, endpoint: str | None) -> None:
 @cli.command()
 @click.option("--no-default-data", is_flag=True, help="Load only the ontology, not the bundled dataset.")
 @click.option("--no-open-data", is_flag=True, help="Load the curated dataset without the bundled open data (data/open/).")
+@LANG_OPTION
 @click.pass_context
 def init(ctx: click.Context, no_default_data: bool, no_open_data: bool) -> None:
     """Create the store and load the ontology and the default dataset (safe to run again)."""
@@ -65,7 +66,11 @@ def init(ctx: click.Context, no_default_data: bool, no_open_data: bool) -> None:
             report = initialise(store, with_default_data=not no_default_data, with_open_data=not no_open_data)
         except ValidationFailed as failure:
             raise UserError(f"the bundled dataset did not validate (a bug; please report it):\n{failure}") from failure
-        click.echo(f"store ready: {store.triple_count()} triples" + (f" ({report})" if report else ""))
+        from clusterkg.graph.importer import ImportReport
+        from clusterkg.graph.reasons import N_, reason
+
+        done = said(imported(report)) if isinstance(report, ImportReport) else ""
+        click.echo(said(reason(N_("store ready: %(count)s triples"), count=store.triple_count())) + (f" ({done})" if done else ""))
 
 
 @cli.command(name="import")
