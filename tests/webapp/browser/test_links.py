@@ -169,7 +169,7 @@ def test_the_explorer_details_link_opens_the_nodes_page(page, live_server, view,
     click(page, page.locator("#details-link"))
     assert heading(page) == (expected or label)
     if node.startswith("country:"):
-        assert re.search(r"\d+ clusters? in DE", page.locator("main").inner_text())
+        assert re.search(r"\d+ clusters? in Germany", page.locator("main").inner_text())  # (its name, not the code DE)
 
 
 def explorer_ready(page) -> None:
