@@ -185,8 +185,9 @@ class LeanQueries:
 
     It runs the same checks and the same runner as the endpoint (:func:`_answer`) and gives the
     same answer byte for byte, headers included (``tests/webapp/test_sparql_lean.py``). Anything
-    else goes to Flask unchanged: updates, POSTs, a ``lang`` parameter, a browser's request,
-    query strings it does not read plainly. A query that fails is answered by Flask too, with
+    else goes to Flask unchanged: updates, POSTs, a ``lang`` parameter, a request with cookies
+    (a session to refresh, a language), a browser asking for the editor, query strings it does
+    not read plainly. A query that fails is answered by Flask too, with
     the failure handed over in the WSGI environ (the query does not run twice), so error pages,
     their language and their headers have one truth. ``before`` holds callables run before each
     query it answers, as Flask runs its ``before_request`` hooks (a reader front's catch-up with
@@ -202,7 +203,8 @@ class LeanQueries:
         self.before: list[Callable[[], None]] = []
 
     def _parameters(self, environ) -> dict[str, list[str]] | None:
-        if environ.get("REQUEST_METHOD") != "GET" or environ.get("PATH_INFO") != "/sparql":
+        if environ.get("REQUEST_METHOD") != "GET" or environ.get("PATH_INFO") != "/sparql" \
+                or "HTTP_COOKIE" in environ:  # (a session or a language cookie: Flask's hooks read them)
             return None
         try:
             pairs = urllib.parse.parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True,
@@ -251,6 +253,8 @@ class LeanQueries:
                 return self.wsgi_app(environ, start_response)
             finally:
                 del environ[self.FAILURE]  # (no cycle environ -> failure -> frame -> environ)
+        # (Flask says Vary: Cookie too: Flask-Login looks at the session after every request)
+        headers = [(name, "Accept, Cookie" if name == "Vary" else value) for name, value in headers]
         start_response("200 OK", [("Content-Type", content_type), ("Content-Length", str(len(body))), *headers])
         return [body]
 
