@@ -28,7 +28,6 @@ from werkzeug.wsgi import get_current_url as environ_url
 from clusterkg.graph.history import Activity
 from clusterkg.graph.reasons import N_, reason
 from clusterkg.graph.running_server import ACTIVITY_FIELD
-from clusterkg.graph.errors import ClusterKGError
 from clusterkg.graph.store import StoreError
 from clusterkg.webapp.auth import require_admin
 from clusterkg.webapp.errors import ApiError
@@ -240,7 +239,7 @@ class LeanQueries:
                 _environ_base_url(environ.get("wsgi.url_scheme"), environ.get("HTTP_HOST"),
                                   environ.get("SERVER_NAME"), environ.get("SERVER_PORT"),
                                   environ.get("SCRIPT_NAME", "")))
-        except ClusterKGError as failure:
+        except Exception as failure:  # (a bug too: Flask's handler logs it and answers 500 as always)
             # (without the locals of its frames: a pyoxigraph result must not be freed on another thread)
             cause = failure
             for _ in range(8):  # (the chain is short; bounded all the same)

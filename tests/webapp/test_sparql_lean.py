@@ -141,3 +141,4 @@ def test_the_service_description_comes_from_flask(app):
     lean, flask, seen = _both(app, "", {"Accept": "text/turtle"})  # (fresh blank nodes each time)
     assert lean.status_code == flask.status_code == 200 and lean.mimetype == "text/turtle"
     assert seen == 2
+
