@@ -96,6 +96,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_error_handlers(app)
     i18n.init_app(app)  # the interface's language per request (webapp/i18n.py)
     app.register_blueprint(sparql.bp)
+    # GET /sparql?query=... answered before Flask's request machinery (same checks and answer)
+    app.wsgi_app = app.extensions["clusterkg_lean"] = sparql.LeanQueries(app, app.wsgi_app)
     app.register_blueprint(graph_store.bp)
     app.register_blueprint(importing.bp)
     pages.register(app)

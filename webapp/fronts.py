@@ -96,7 +96,6 @@ def follow_writes(app, counter: WriteCounter) -> None:
     seen = [counter.value()]
     lock = threading.Lock()
 
-    @app.before_request
     def _catch_up() -> None:
         if counter.value() == seen[0]:
             return
@@ -107,6 +106,9 @@ def follow_writes(app, counter: WriteCounter) -> None:
                 ckg.runner.data_changed()
                 ckg.store.reopen()
                 seen[0] = now
+
+    app.before_request(_catch_up)
+    app.extensions["clusterkg_lean"].before.append(_catch_up)  # the lean /sparql path too
 
 
 def may_write(environ: dict) -> bool:

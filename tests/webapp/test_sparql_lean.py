@@ -1,0 +1,144 @@
+"""The lean path for ``GET /sparql?query=`` answers exactly as the Flask endpoint does.
+
+Each request goes once through the app as served (the lean path first) and once straight to
+Flask (the middleware's inner app), on the same on-disk store with real query workers; status,
+headers and body must be equal, and Flask's request signal says which requests the lean path
+kept for itself.
+"""
+
+from __future__ import annotations
+
+import urllib.parse
+
+import pytest
+from flask import request_started
+from werkzeug.test import Client
+
+from clusterkg.webapp import create_app
+
+CKG = "https://w3id.org/clusterkg/ns#"
+JSON = "application/sparql-results+json"
+# a four-way cartesian product whose filter can only be tested on full rows, and never holds
+RUNAWAY = ("SELECT * WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l "
+           "FILTER(STRLEN(CONCAT(STR(?a), STR(?d), STR(?g), STR(?j))) < 0) }")
+
+
+@pytest.fixture(scope="module")
+def app(store_template, tmp_path_factory):
+    import shutil
+
+    store = tmp_path_factory.mktemp("lean") / "store"
+    shutil.copytree(store_template, store)
+    app = create_app({"STORE": str(store), "QUERY_CACHE": 0, "MAX_ROWS": 5, "QUERY_TIMEOUT": 1.5,
+                      "QUERY_WORKERS": 1, "QUERY_RESERVE": 1})
+    yield app
+    app.extensions["clusterkg"].close()
+
+
+def _both(app, query_string: str, headers: dict[str, str], **environ) -> tuple[object, object, int]:
+    """(lean reply, Flask reply, how many of the two Flask saw)"""
+    seen = []
+
+    def count(sender, **extra):
+        seen.append(1)
+
+    request_started.connect(count, app)
+    try:
+        lean = Client(app.wsgi_app, use_cookies=False).get("/sparql", query_string=query_string, headers=headers,
+                                        environ_overrides=environ)
+        flask = Client(app.wsgi_app.wsgi_app, use_cookies=False).get("/sparql", query_string=query_string, headers=headers,
+                                                  environ_overrides=environ)
+    finally:
+        request_started.disconnect(count, app)
+    return lean, flask, len(seen)
+
+
+def _same(lean, flask) -> None:
+    assert lean.status == flask.status
+    assert sorted(lean.headers.items()) == sorted(flask.headers.items())
+    assert lean.get_data() == flask.get_data()
+
+
+def _q(query: str, **extra: str) -> str:
+    return urllib.parse.urlencode({"query": query, **extra})
+
+
+@pytest.mark.parametrize("query, accept", [
+    (f"SELECT (COUNT(?c) AS ?n) WHERE {{ ?c a <{CKG}Cluster> }}", JSON),
+    (f"SELECT (COUNT(?c) AS ?n) WHERE {{ ?c a <{CKG}Cluster> }}", None),
+    (f"SELECT ?c WHERE {{ ?c a <{CKG}Cluster> }} ORDER BY ?c", JSON),  # cut at MAX_ROWS
+    (f"SELECT ?c WHERE {{ ?c a <{CKG}Cluster> }} ORDER BY ?c", "text/csv"),
+    (f"SELECT ?c WHERE {{ ?c a <{CKG}Cluster> }} ORDER BY ?c", "application/sparql-results+xml"),
+    ("SELECT (<relative> AS ?iri) WHERE {}", JSON),  # resolved against the endpoint's URL
+    (f"ASK {{ ?c a <{CKG}Cluster> }}", "text/tab-separated-values"),
+    (f"CONSTRUCT {{ ?c a <{CKG}Cluster> }} WHERE {{ ?c a <{CKG}Cluster> }}", "text/turtle"),
+])
+def test_answers_as_flask_does(app, query, accept):
+    lean, flask, seen = _both(app, _q(query), {"Accept": accept} if accept else {})
+    assert lean.status_code == 200
+    _same(lean, flask)
+    assert seen == 1, "the lean path handed the request to Flask"
+
+
+def test_truncated_answer_says_so_on_both_paths(app):
+    lean, flask, _ = _both(app, _q(f"SELECT ?c WHERE {{ ?c a <{CKG}Cluster> }}"), {"Accept": JSON})
+    _same(lean, flask)
+    assert lean.headers["X-ClusterKG-Truncated"] == "5"
+    assert lean.get_json()["clusterkg"] == {"truncated": True, "max_rows": 5}
+
+
+def test_base_iri_follows_host_and_script_name(app):
+    lean, flask, seen = _both(app, _q("SELECT (<x> AS ?iri) WHERE {}"), {"Accept": JSON, "Host": "kg.example:8080"},
+                              SCRIPT_NAME="/kg")
+    _same(lean, flask)
+    assert lean.get_json()["results"]["bindings"][0]["iri"]["value"] == "http://kg.example:8080/kg/x"
+    assert seen == 1
+
+
+def test_dataset_parameters(app):
+    graph = "urn:clusterkg:no-such-graph"
+    lean, flask, seen = _both(app, _q("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", **{"default-graph-uri": graph}),
+                              {"Accept": JSON})
+    _same(lean, flask)
+    assert lean.get_json()["results"]["bindings"][0]["n"]["value"] == "0"
+    assert seen == 1
+
+
+@pytest.mark.parametrize("query, accept, status", [
+    ("SELECT * WHERE { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }", JSON, 400),  # refused, never sent
+    ("SELECT * WHERE { ?s ?p", JSON, 400),  # a syntax error
+    ("SELECT * WHERE { ?s ?p ?o } LIMIT 1", "image/png", 406),
+    (RUNAWAY, JSON, 503),  # stopped at the time limit
+])
+def test_failures_are_answered_by_flask(app, query, accept, status):
+    lean, flask, seen = _both(app, _q(query), {"Accept": accept})
+    assert lean.status_code == status
+    _same(lean, flask)
+    assert seen == 2, "the failure was not answered by the app's error handlers"
+
+
+@pytest.mark.parametrize("query_string, headers", [
+    (_q("ASK {}", lang="ru"), {"Accept": JSON}),  # the language switch (and its cookie)
+    (_q("ASK {}", lang="xx"), {"Accept": JSON}),  # a bad language
+    (_q("ASK {}"), {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}),  # a browser: the editor
+    ("update=CLEAR%20ALL", {"Accept": JSON}),  # an update by GET: refused
+    ("query=ASK%7B%7D&query=ASK%7B%7D", {"Accept": JSON}),  # two queries: refused
+    ("query=%FF", {"Accept": JSON}),  # not UTF-8
+])
+def test_anything_else_goes_to_flask(app, query_string, headers):
+    lean, flask, seen = _both(app, query_string, headers)
+    _same(lean, flask)
+    assert seen == 2
+
+
+def test_requests_with_cookies_go_to_flask(app):
+    lean, flask, seen = _both(app, _q("ASK {}"), {"Accept": JSON, "Cookie": "lang=ru"})
+    _same(lean, flask)
+    assert seen == 2
+
+
+def test_the_service_description_comes_from_flask(app):
+    lean, flask, seen = _both(app, "", {"Accept": "text/turtle"})  # (fresh blank nodes each time)
+    assert lean.status_code == flask.status_code == 200 and lean.mimetype == "text/turtle"
+    assert seen == 2
+
