@@ -211,7 +211,7 @@ def _release_memory() -> None:
     Each pass's join tables are freed when it ends, but glibc keeps most of the pages: at 10M
     triples the process stayed at 1.0-1.3 GiB between passes, and at 0.4-0.6 GiB with this
     after each pass (the peak is then the largest pass's own tables over that). About 1 ms a
-    call at 1M triples, so only for the large stores whose checks run one at a time.
+    call at 1M triples, so only for the large stores, whose large checks run one at a time.
     """
     trim = _malloc_trim()
     if trim is not None:
