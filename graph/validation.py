@@ -110,7 +110,7 @@ def check_staging(store: ox.Store, batch: ParsedBatch, focus: set, focus_graph: 
     consistency = _consistency_tasks(store, focus)
     references = _reference_tasks(store, batch, focus, focus_graph)
     # every check is a query of its own: run them side by side (pyoxigraph releases the GIL while
-    # it evaluates one), the shapes' passes first as the costliest
+    # it evaluates one); in a large store never two large ones at once (memory)
     large = (len(store) if size is None else size) > PARALLEL_CHECKS_MAX_QUADS
     _release_memory()  # (what staging freed: its bulk loads' buffers)
     labels = [*(task.label for task in shapes), *_consistency_names(), *("" for _ in references)]
