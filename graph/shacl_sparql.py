@@ -148,6 +148,14 @@ class _Planned:
     def sparql(self, focus_graph: str | None) -> str:
         return _with_focus(self.template, focus_graph, self.focus_first)
 
+    @property
+    def label(self) -> str:
+        """A short name for the pass: its first constraint's shape, path and component (and how
+        many more constraints it checks), e.g. to tell the importer's large passes apart."""
+        first = self.reads[0][2]
+        more = f" +{len(self.reads) - 1}" if len(self.reads) > 1 else ""
+        return f"{_local(first.shape)} {_local(first.path or '')} {first.component}{more}".replace("  ", " ")
+
 
 class CompiledShapes:
     """The compiled queries of a shapes graph; :meth:`violations` runs them on a store.
@@ -197,7 +205,7 @@ class CompiledShapes:
         if focused and focus_graph is None:
             raise ValueError("a focused validation needs the focus graph that marks its nodes")
         plan = self._focused_plan if focused else self._plan
-        return [functools.partial(_run_pass, store, planned, focus_graph) for planned in plan]
+        return [_Pass(functools.partial(_run_pass, store, planned, focus_graph), planned.label) for planned in plan]
 
     def violations_one_by_one(
         self, store: pyoxigraph.Store, *, focus_graph: str | None = FOCUS_GRAPH, threads: int = 2
@@ -207,6 +215,22 @@ class CompiledShapes:
         with ThreadPoolExecutor(max_workers=max(threads, 1)) as pool:
             found = list(pool.map(lambda planned: _run_pass(store, planned, focus_graph), plan))
         return sorted_violations(itertools.chain.from_iterable(found))
+
+
+@dataclass(frozen=True)
+class _Pass:
+    """One pass of :meth:`CompiledShapes.passes`: call it for its violations; ``label`` names it."""
+
+    run: Callable[[], list[ShapeViolation]]
+    label: str
+
+    def __call__(self) -> list[ShapeViolation]:
+        return self.run()
+
+
+def _local(iri: str) -> str:
+    """The last segment of an IRI (after ``#`` or ``/``), for labels."""
+    return re.split(r"[#/]", iri.lstrip("^"))[-1] if iri else ""
 
 
 def sorted_violations(violations: Iterable[ShapeViolation]) -> list[ShapeViolation]:

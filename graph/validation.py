@@ -24,6 +24,7 @@ import ctypes.util
 import functools
 import itertools
 import re
+import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -110,12 +111,12 @@ def check_staging(store: ox.Store, batch: ParsedBatch, focus: set, focus_graph: 
     consistency = _consistency_tasks(store, focus)
     references = _reference_tasks(store, batch, focus, focus_graph)
     # every check is a query of its own: run them side by side (pyoxigraph releases the GIL while
-    # it evaluates one), the shapes' passes first as the costliest
+    # it evaluates one); in a large store never two large ones at once (memory)
     large = (len(store) if size is None else size) > PARALLEL_CHECKS_MAX_QUADS
-    run = _releasing_memory if large else _run
     _release_memory()  # (what staging freed: its bulk loads' buffers)
-    with ThreadPoolExecutor(max_workers=1 if large else CHECK_THREADS) as pool:
-        done = list(pool.map(run, [*shapes, *consistency, *references]))
+    labels = [*(task.label for task in shapes), *_consistency_names(), *("" for _ in references)]
+    done = _run_side_by_side([*shapes, *consistency, *references],
+                             [large and label in LARGE_CHECKS for label in labels], release=large)
     violations = sorted_violations(itertools.chain.from_iterable(done[:len(shapes)]))
     findings = [*itertools.chain.from_iterable(done[len(shapes) + len(consistency):]),
                 *_shape_findings(violations, focus),
@@ -125,20 +126,77 @@ def check_staging(store: ox.Store, batch: ParsedBatch, focus: set, focus_graph: 
 
 #: Checks at once: two cores on the machines measured.
 CHECK_THREADS = 2
-#: Above this many quads in the staging store the checks run one at a time: each holds its
-#: query's join tables (at 10M triples up to 0.8 GiB), and two at once passed the memory budget
-#: (2.5 GiB peak against 1.5 GiB).
+#: Above this many quads in the staging store the checks of :data:`LARGE_CHECKS` run one at a
+#: time (others beside them): each holds its query's join tables, and two large ones at once
+#: passed the memory budget at 10M triples (2.5 GiB peak against 1.5 GiB).
 PARALLEL_CHECKS_MAX_QUADS = 4_000_000
+#: The checks (shape passes by their ``label``, consistency checks by name) that held 150 MiB
+#: or more each at 10M triples, measured one at a time in process (see bench/README.md,
+#: ``import.py``): never two of them at once. The rest held under 130 MiB each, the import
+#: 0.4-0.6 GiB between checks, so the peak stays near the largest check (0.66-0.76 GiB) plus
+#: one small one, inside 1.5 GiB. Together about half the checks' CPU time at 10M (31 of 59 s).
+LARGE_CHECKS = frozenset({
+    "competency-shortcut-mismatch-violation",  # 658 MiB
+    "AffiliationShape source sh:minCount +12",  # 444 MiB (the dct:source anti-join)
+    "affiliation-shortcut-missing-violation",  # 348 MiB
+    "OrganisationShape qualifiedCompetency sh:class",  # 303 MiB
+    "AffiliationMembershipShape sh:or",  # 246-762 MiB (its joined columns)
+    "IdentityMatchSubjectShape sh:xone",  # 237 MiB
+    "CompetencyClaimShape competency sh:minCount +1",  # 236 MiB
+    "AffiliationShape startDate sh:or +4",  # 212 MiB
+    "shortcut-without-affiliation-violation",  # 197 MiB
+    "member-of-without-membership-violation",  # 180 MiB
+    "CompetencyClaimShape competency sh:maxCount +1",  # 167 MiB
+    "CompetencyClaimShape qualifiedCompetency sh:maxCount",  # 166 MiB
+})
 
 
-def _run(task: Callable[[], list]) -> list:
-    return task()
+def _run_side_by_side(tasks: list[Callable[[], list]], large: list[bool], *, release: bool,
+                      threads: int = CHECK_THREADS) -> list[list]:
+    """Each task's answer, in order, from ``threads`` threads, never two ``large`` tasks at once.
 
+    The large tasks run one after the other in whichever thread is free, the others beside
+    them (pyoxigraph releases the GIL while it evaluates a query). ``release``: give freed
+    memory back after each task (:func:`_release_memory`).
+    """
+    results: list = [None] * len(tasks)
+    pending = list(range(len(tasks)))
+    ready = threading.Condition()
+    busy = [False]  # a large task is running
 
-def _releasing_memory(task: Callable[[], list]) -> list:
-    found = task()
-    _release_memory()
-    return found
+    def take() -> int | None:
+        with ready:
+            while pending:
+                if not busy[0]:
+                    index = next((i for i in pending if large[i]), pending[0])
+                else:
+                    index = next((i for i in pending if not large[i]), None)
+                if index is not None:
+                    pending.remove(index)
+                    busy[0] = busy[0] or large[index]
+                    return index
+                ready.wait()
+            return None
+
+    def work() -> None:
+        while (index := take()) is not None:
+            try:
+                results[index] = tasks[index]()
+                if release:
+                    _release_memory()
+            except BaseException:
+                with ready:
+                    pending.clear()  # (the other thread stops after its task)
+                raise
+            finally:
+                with ready:
+                    busy[0] = busy[0] and not large[index]
+                    ready.notify_all()
+
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        for future in [pool.submit(work) for _ in range(threads)]:
+            future.result()
+    return results
 
 
 @functools.cache
@@ -154,7 +212,7 @@ def _release_memory() -> None:
     Each pass's join tables are freed when it ends, but glibc keeps most of the pages: at 10M
     triples the process stayed at 1.0-1.3 GiB between passes, and at 0.4-0.6 GiB with this
     after each pass (the peak is then the largest pass's own tables over that). About 1 ms a
-    call at 1M triples, so only for the large stores whose checks run one at a time.
+    call at 1M triples, so only for the large stores, whose large checks run one at a time.
     """
     trim = _malloc_trim()
     if trim is not None:
@@ -256,8 +314,13 @@ _COVERED = {"dangling-reference-violation"}
 def _consistency_tasks(store: ox.Store, focus: set) -> list[Callable[[], list[Finding]]]:
     """Each check a task giving its rows that involve a focus node (the store's earlier state is
     not the batch's fault)."""
-    return [functools.partial(_consistency_findings, store, name, sparql, focus)
-            for name, sparql in check_queries().items() if name not in _COVERED]
+    queries = check_queries()
+    return [functools.partial(_consistency_findings, store, name, queries[name], focus) for name in _consistency_names()]
+
+
+def _consistency_names() -> list[str]:
+    """The names of :func:`_consistency_tasks`' checks, in their order."""
+    return [name for name in check_queries() if name not in _COVERED]
 
 
 def _consistency_findings(store: ox.Store, name: str, sparql: str, focus: set) -> list[Finding]:

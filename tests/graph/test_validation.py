@@ -1,0 +1,76 @@
+"""The import's check scheduler: two threads, never two large checks at once."""
+
+import threading
+import time
+
+import pytest
+
+from clusterkg.graph import validation
+from clusterkg.graph.shacl_sparql import compile_shapes
+
+
+def _recording(kinds: list[bool], seconds: float = 0.02):
+    """Tasks that sleep (releasing the GIL, as a query does) and record what ran beside them."""
+    lock = threading.Lock()
+    running: list[int] = []
+    seen = {"large_together": 0, "together": 0}
+
+    def task(index: int):
+        def run():
+            with lock:
+                running.append(index)
+                seen["together"] = max(seen["together"], len(running))
+                seen["large_together"] = max(seen["large_together"], sum(kinds[i] for i in running))
+            time.sleep(seconds)
+            with lock:
+                running.remove(index)
+            return [index]
+        return run
+
+    return [task(i) for i in range(len(kinds))], seen
+
+
+def test_large_checks_never_run_together_but_small_ones_run_beside_them():
+    kinds = [True, True, False, True, False, False, False, True, False, False]
+    tasks, seen = _recording(kinds)
+    assert validation._run_side_by_side(tasks, kinds, release=True) == [[i] for i in range(len(kinds))]
+    assert seen["large_together"] == 1
+    assert seen["together"] == 2  # the second thread worked beside the large ones
+
+
+def test_without_large_checks_two_run_at_once():
+    kinds = [False] * 6
+    tasks, seen = _recording(kinds)
+    assert validation._run_side_by_side(tasks, kinds, release=False) == [[i] for i in range(6)]
+    assert seen["together"] == 2
+
+
+def test_only_large_checks_run_one_after_the_other():
+    kinds = [True] * 5
+    tasks, seen = _recording(kinds)
+    assert validation._run_side_by_side(tasks, kinds, release=False) == [[i] for i in range(5)]
+    assert seen["together"] == 1
+
+
+def test_a_failing_check_fails_the_run_and_stops_the_rest():
+    started = []
+
+    def fine(index):
+        def run():
+            started.append(index)
+            time.sleep(0.01)
+            return []
+        return run
+
+    def broken():
+        raise RuntimeError("query failed")
+
+    tasks = [broken, *(fine(i) for i in range(1, 40))]
+    with pytest.raises(RuntimeError, match="query failed"):
+        validation._run_side_by_side(tasks, [False] * 40, release=False)
+    assert len(started) < 39  # the queue was dropped, not run to the end
+
+
+def test_every_large_check_names_a_check_the_import_runs():
+    names = {p.label for p in compile_shapes().passes(None)} | set(validation._consistency_names())
+    assert validation.LARGE_CHECKS and validation.LARGE_CHECKS <= names
