@@ -45,9 +45,11 @@ Every construct is listed in ``_COMPONENTS``/``_ALLOWED``; a shapes graph using 
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import itertools
 import re
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -144,6 +146,9 @@ class _Planned:
     value_column: bool = True  # False: a value reported is the focus node itself
     probe: str | None = None  # an ASK true when the query may have rows (run first: cheap)
     focus_first: bool = False  # start from the focus marks (see CompiledShapes.violations)
+    #: instead of ``probe``: (a query shared with other passes, this pass's tag among its
+    #: ``?k`` answers); the pass may have rows only when its tag is among them
+    shared_probe: tuple[str, str] | None = None
 
     def sparql(self, focus_graph: str | None) -> str:
         return _with_focus(self.template, focus_graph, self.focus_first)
@@ -205,7 +210,9 @@ class CompiledShapes:
         if focused and focus_graph is None:
             raise ValueError("a focused validation needs the focus graph that marks its nodes")
         plan = self._focused_plan if focused else self._plan
-        return [_Pass(functools.partial(_run_pass, store, planned, focus_graph), planned.label) for planned in plan]
+        shared = _SharedProbes(store)
+        return [_Pass(functools.partial(_run_pass, store, planned, focus_graph, shared), planned.label)
+                for planned in plan]
 
     def violations_one_by_one(
         self, store: pyoxigraph.Store, *, focus_graph: str | None = FOCUS_GRAPH, threads: int = 2
@@ -238,9 +245,30 @@ def sorted_violations(violations: Iterable[ShapeViolation]) -> list[ShapeViolati
     return sorted(set(violations), key=lambda v: (v.shape, v.path or "", v.message, v.focus, v.value or ""))
 
 
-def _run_pass(store: pyoxigraph.Store, planned: _Planned, focus_graph: str | None) -> list[ShapeViolation]:
+class _SharedProbes:
+    """The answers of the probes several passes share, each asked once (whichever pass needs it
+    first asks; a pass on another thread that needs the same one waits for it)."""
+
+    def __init__(self, store: pyoxigraph.Store) -> None:
+        self.store = store
+        self.lock = threading.Lock()
+        self.answers: dict[str, set[str]] = {}
+
+    def tags(self, query: str) -> set[str]:
+        with self.lock:
+            if query not in self.answers:
+                self.answers[query] = {row[0].value for row in self.store.query(query)}
+            return self.answers[query]
+
+
+def _run_pass(store: pyoxigraph.Store, planned: _Planned, focus_graph: str | None,
+              shared: _SharedProbes | None = None) -> list[ShapeViolation]:
     found = []
-    if planned.probe is not None and not store.query(_with_focus(planned.probe, focus_graph)):
+    if planned.shared_probe is not None:
+        query, tag = planned.shared_probe
+        if tag not in (shared or _SharedProbes(store)).tags(query):
+            return found
+    elif planned.probe is not None and not store.query(_with_focus(planned.probe, focus_graph)):
         return found
     for row in store.query(planned.sparql(focus_graph)):
         focus = row["focus"]
@@ -397,6 +425,7 @@ def _plan(checks: list[_Check], queries: list[ConstraintQuery]) -> list[_Planned
         else:
             probe = failing
         plan.append(_Planned(template, reads, probe=f"{prefix}ASK {{\n  {probe}\n}}"))
+    plan = _share_class_probes(plan)
     for pattern, group in by_pattern.items():
         # the same pattern (e.g. two values of rdfs:label) checked for several shapes
         counted = group[0][0].violation.counted
@@ -421,6 +450,35 @@ def _plan(checks: list[_Check], queries: list[ConstraintQuery]) -> list[_Planned
             probe = f"{prefix}ASK {{\n  {found}\n}}"
         template = f"{prefix}SELECT ?focus {_vars(targets)} WHERE {{\n  {found}\n  {_target_joins(targets, few=True)}\n}}"
         plan.append(_Planned(template, tuple((None, targets[c.targets], q) for c, q in group), probe=probe))
+    return plan
+
+
+_CLASS_PROBE = re.compile(r"\{ (.*) MINUS \{ (\?value <[^<>]+>/<[^<>]+>\* <[^<>]+>) \} \}", re.S)
+
+
+def _share_class_probes(plan: list[_Planned]) -> list[_Planned]:
+    """The ``sh:class`` probes of passes that test the same class, asked as one query.
+
+    Each such probe is an anti-join of a predicate's values with the class's instances, and
+    building that set is most of its cost when the predicate is small (at 10M triples the six
+    passes testing ``org:FormalOrganization``: 0.45-0.55 s each, 1.1 s for the one over the
+    claims). One query with every pass's values tagged (a ``UNION``), minus the instances built
+    once, answers which passes have a value that is no instance.
+    """
+    by_class: dict[str, list[tuple[int, str]]] = {}
+    for index, planned in enumerate(plan):
+        body = planned.probe.split("ASK {", 1)[1].rsplit("}", 1)[0].strip() if planned.probe else ""
+        match = _CLASS_PROBE.fullmatch(body)
+        if match is not None and " UNION " not in match.group(1):
+            by_class.setdefault(match.group(2), []).append((index, match.group(1)))
+    plan = list(plan)
+    for instances, members in by_class.items():
+        if len(members) < 2:
+            continue
+        tagged = " UNION ".join(f'{{ {step} BIND("p{n}" AS ?k) }}' for n, (_, step) in enumerate(members))
+        query = f"SELECT DISTINCT ?k WHERE {{ {{ {tagged} }} MINUS {{ {instances} }} }}"
+        for n, (index, _) in enumerate(members):
+            plan[index] = dataclasses.replace(plan[index], probe=None, shared_probe=(query, f"p{n}"))
     return plan
 
 

@@ -22,6 +22,7 @@ from clusterkg.graph.shacl_sparql import (
     FOCUS_GRAPH,
     ShapeViolation,
     UnsupportedShape,
+    _SharedProbes,
     compile_shapes,
 )
 from clusterkg.graph.sheets import read_sheet_file
@@ -344,3 +345,24 @@ def test_a_class_test_of_the_focus_in_an_or_joins_one_column():
     joined = [line for planned in compile_shapes(shapes)._plan for line in planned.template.splitlines()
               if line.strip().startswith("OPTIONAL") and "Base" in line]
     assert len(joined) == 1 and "subClassOf>*" in joined[0], joined
+
+
+def test_class_probes_of_one_class_are_asked_once_for_every_pass():
+    # passes testing the same sh:class share one probe (the class's instances built once); each
+    # pass still learns alone whether one of its own values is no instance
+    shapes = _parse("""
+        ex:A a sh:NodeShape ; sh:targetClass ex:T ; sh:property [ sh:path ex:p ; sh:class ex:Org ; sh:message "p Org" ] .
+        ex:B a sh:NodeShape ; sh:targetClass ex:T ; sh:property [ sh:path ex:q ; sh:class ex:Org ; sh:message "q Org" ] .
+        ex:C a sh:NodeShape ; sh:targetClass ex:T ;
+            sh:property [ sh:path [ sh:inversePath ex:r ] ; sh:class ex:Org ; sh:message "r Org" ] .""")
+    data = _parse("""ex:SME rdfs:subClassOf ex:Org . ex:o1 a ex:Org . ex:o2 a ex:SME . ex:x a ex:Thing .
+        ex:t1 a ex:T ; ex:p ex:o1 ; ex:q ex:x . ex:t2 a ex:T ; ex:p ex:o2 ; ex:q ex:o2 .
+        ex:o1 ex:r ex:t1 . ex:x ex:r ex:t2 .""")
+    violations = _assert_parity(data, shapes)
+    assert {(v.focus, v.message) for v in violations} == {(EX + "t1", "q Org"), (EX + "t2", "r Org")}
+    plan = compile_shapes(shapes)._plan
+    shared = [planned.shared_probe for planned in plan if planned.shared_probe is not None]
+    assert len(shared) == 3 and len({query for query, _ in shared}) == 1
+    query = shared[0][0]
+    tags = {planned.label.split()[0]: planned.shared_probe[1] for planned in plan if planned.shared_probe}
+    assert _SharedProbes(_store(data)).tags(query) == {tags["B"], tags["C"]}
