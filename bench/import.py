@@ -11,6 +11,12 @@ own child process:
 It prints wall and CPU seconds, the ratio import / bulk_load and each child's peak RSS
 (``ru_maxrss``).
 Targets: ratio <= 2 at 1M and 10M triples, peak RSS <= 1.5 GiB at 10M.
+
+``--staging`` instead loads the file in four ways, each in its own child: ``bulk_load`` into a
+fresh store (the baseline), into a checkpoint of an init-ed store (strict and lenient), and the
+importer's staging load (48 MiB slices) into such a checkpoint. Each child then waits until
+RocksDB's background compaction of what it ingested is done and prints that CPU too: the
+baseline child above exits before it.
 """
 
 from __future__ import annotations
@@ -35,6 +41,47 @@ BULK_LOAD = (
 )
 
 
+STAGING = '''
+import resource, sys, time
+from pathlib import Path
+import pyoxigraph as ox
+from clusterkg.graph import staging
+from clusterkg.graph.store import OxigraphStore
+
+def cpu():
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+variant, data, where = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
+main = generation = None
+if variant == "fresh":
+    store = ox.Store(str(where))
+else:  # a checkpoint of an init-ed store, as the importer stages
+    main = OxigraphStore(where)
+    generation = main.begin_generation()
+    store = generation.store
+start, used = time.perf_counter(), cpu()
+if variant == "slices":
+    staging._bulk_load(store, data)
+else:
+    store.bulk_load(path=str(data), format=ox.RdfFormat.N_TRIPLES, lenient=variant.endswith("lenient"))
+store.flush()
+loaded, load_cpu = time.perf_counter() - start, cpu() - used
+# RocksDB compacts the ingested files in background threads: wait until the process is idle
+used, last, quiet = cpu(), cpu(), 0
+while quiet < 3 and time.perf_counter() - start < loaded + 300:
+    time.sleep(1)
+    now = cpu()
+    quiet, last = (quiet + 1 if now - last < 0.05 else 0), now
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(f"{loaded:.2f} {load_cpu:.2f} {cpu() - used:.2f} {peak:.0f}")
+if generation is not None:
+    main.discard_generation(generation)
+'''
+"""``--staging``: one way of loading the file, in a child process: the load's wall and CPU
+seconds, then the CPU seconds of the compaction that goes on after it returns, and peak RSS."""
+
+
 def run(command: list[str], env: dict | None = None) -> tuple[float, float, float]:
     """Run a child; return its wall seconds, CPU seconds (user + system) and peak RSS in MiB.
 
@@ -54,6 +101,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", choices=sorted(SIZES), default="1m")
     parser.add_argument("--keep", metavar="DIR", help="work in DIR and keep it (default: a temporary directory)")
+    parser.add_argument("--staging", action="store_true",
+                        help="instead: the file's bulk load into a fresh store, into a checkpoint of an init-ed store "
+                             "(strict, lenient), and the importer's sliced staging load, each with the compaction after it")
     args = parser.parse_args()
     work = Path(args.keep or tempfile.mkdtemp(prefix="clusterkg-bench-import-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -70,6 +120,9 @@ def main() -> None:
             triples = sum(1 for _ in handle)
         print(f"{args.size}: {triples:,} triples, {data.stat().st_size / 2**20:,.0f} MiB of N-Triples", flush=True)
 
+        if args.staging:
+            staging_loads(work, data, clusterkg, env)
+            return
         baseline_store = work / "bulk"
         shutil.rmtree(baseline_store, ignore_errors=True)
         bulk_seconds, bulk_cpu, bulk_rss = run([sys.executable, "-c", BULK_LOAD, str(baseline_store), str(data)], env)
@@ -91,6 +144,25 @@ def main() -> None:
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
+
+
+def staging_loads(work: Path, data: Path, clusterkg: list[str], env: dict) -> None:
+    """Where staging's CPU goes beside the baseline's: the same file loaded three ways."""
+    print(f"{'load (then compaction)':<44}{'seconds':>9}{'CPU s':>9}{'+ compaction CPU s':>20}{'peak RSS MiB':>14}")
+    for variant, title in (("fresh", "bulk_load, fresh store (the baseline)"),
+                           ("checkpoint", "bulk_load, checkpoint of an init-ed store"),
+                           ("checkpoint-lenient", "the same, lenient"),
+                           ("slices", "importer's slices (lenient), checkpoint")):
+        where = work / f"staging-{variant}"
+        shutil.rmtree(where, ignore_errors=True)
+        if variant != "fresh":
+            subprocess.run([*clusterkg, "--store", str(where), "init"], check=True, env=env,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        child = subprocess.run([sys.executable, "-c", STAGING, variant, str(data), str(where)], check=True, env=env,
+                               capture_output=True, text=True)
+        seconds, cpu, after, peak = (float(x) for x in child.stdout.split())
+        print(f"{title:<44}{seconds:>9.2f}{cpu:>9.2f}{after:>20.2f}{peak:>14,.0f}", flush=True)
+        shutil.rmtree(where, ignore_errors=True)
 
 
 if __name__ == "__main__":
