@@ -14,7 +14,6 @@ answer carries ``X-ClusterKG-Truncated: <max rows>`` (and, in SPARQL JSON, a top
 
 from __future__ import annotations
 
-import traceback
 import urllib.parse
 from collections.abc import Callable
 from functools import lru_cache
@@ -35,7 +34,7 @@ from clusterkg.webapp.extension import state
 from clusterkg.graph.media_types import MEDIA_TYPES
 from clusterkg.ontology.namespace import DCT, RDF
 from clusterkg.webapp.negotiation import GRAPH_FORMATS, RESULT_FORMATS, choose
-from clusterkg.webapp.query_runner import QueryJob
+from clusterkg.webapp.query_runner import QueryJob, forget_frames
 from clusterkg.webapp.sparql_text import check_query, check_update, data_subjects, with_using_graphs
 
 __all__ = ["LeanQueries", "bp", "example_queries", "base_url"]
@@ -240,13 +239,7 @@ class LeanQueries:
                                   environ.get("SERVER_NAME"), environ.get("SERVER_PORT"),
                                   environ.get("SCRIPT_NAME", "")))
         except Exception as failure:  # (a bug too: Flask's handler logs it and answers 500 as always)
-            # (without the locals of its frames: a pyoxigraph result must not be freed on another thread)
-            cause = failure
-            for _ in range(8):  # (the chain is short; bounded all the same)
-                if cause is None:
-                    break
-                traceback.clear_frames(cause.__traceback__)
-                cause = cause.__cause__ or cause.__context__
+            forget_frames(failure)  # (Flask answers it on this thread, after our frames are gone)
             environ[self.FAILURE] = failure
             try:
                 return self.wsgi_app(environ, start_response)
