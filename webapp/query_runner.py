@@ -557,7 +557,7 @@ class SnapshotQueryRunner:
             raise
 
     def _attempts(self, job: QueryJob, deadline: float) -> QueryAnswer:
-        problem: Exception | None = None
+        problem = "no attempt made"
         for attempt in range(_OPEN_ATTEMPTS):
             snapshot = self.store._store
             try:
@@ -571,14 +571,17 @@ class SnapshotQueryRunner:
             except (_SnapshotGone, OSError, RuntimeError, ClusterKGError) as error:
                 if isinstance(error, QueryFailed) or time.monotonic() >= deadline:
                     raise
-                # the writer compacted away files of this snapshot: a fresh opener sees the current ones
-                problem = error
+                # the writer compacted away files of this snapshot: a fresh opener sees the current ones.
+                # (Its frames let go of their pyoxigraph objects here: kept in a cycle with this frame,
+                # they would be freed by the garbage collector on whatever thread runs it.)
+                forget_frames(error)
+                problem = str(error)
                 time.sleep(min(0.02 * (attempt + 1), 0.25))
                 if self.store._store is snapshot:
                     try:
                         self.store.reopen()
                     except ClusterKGError as reopening:
-                        problem = reopening
+                        problem = str(reopening)
         log.error("the store stayed unreadable for %r: %s", job.query[:200], problem)
         raise QueryFailed("internal error while running the query (logged)", 500)
 
