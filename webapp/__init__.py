@@ -48,7 +48,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     ``QUERY_RESERVE`` (idle query workers kept ready beside the busy ones; default 3),
     ``ACCOUNTS`` (the accounts database, see :mod:`clusterkg.webapp.accounts`), ``SECRET_KEY``,
     ``PROJECTION_CACHE`` (the directory where analytic projections are shared between processes,
-    by default the ``cache`` setting; empty: kept in memory only).
+    by default the ``cache`` setting; empty: kept in memory only), ``QUERY_IN_PROCESS`` (a reader
+    front's: queries in ``QUERY_WORKERS`` threads of this process on its read-only store).
 
     The app closes its query workers and its store itself, when it is garbage-collected or the
     interpreter exits; callers that want them gone sooner call
@@ -90,6 +91,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         query_cache=int(app.config.get("QUERY_CACHE", 0)),
         query_reserve=int(app.config.get("QUERY_RESERVE", 3)),
         projection_cache=app.config.get("PROJECTION_CACHE") or None,
+        queries_in_process=bool(app.config.get("QUERY_IN_PROCESS")),
     )
     ckg.init_app(app)
     weakref.finalize(app, ckg.close)  # also runs at interpreter exit

@@ -26,7 +26,7 @@ class ClusterKG:
 
     def __init__(self, store: KnowledgeStore, *, query_timeout: float, max_rows: int,
                  admin_token: str | None, query_workers: int, query_cache: int = 0,
-                 query_reserve: int = 3, projection_cache: str | None = None):
+                 query_reserve: int = 3, projection_cache: str | None = None, queries_in_process: bool = False):
         self.store = store
         # with a directory, fronts before one SPARQL server share their projections through it
         self.projections = ProjectionCache(store, projection_cache)
@@ -39,7 +39,7 @@ class ClusterKG:
         if isinstance(store, OxigraphStore):
             store.flush_later = True  # (flushed by _publish, several writes at once)
         self.write_listeners: list[Callable[[], None]] = []  # called after every write (other fronts)
-        self.runner = _runner_for(store, query_workers, query_timeout, query_reserve)
+        self.runner = _runner_for(store, query_workers, query_timeout, query_reserve, queries_in_process)
         if query_cache > 0 and isinstance(store, OxigraphStore):
             # (a remote server may be written by other clients: its answers are never cached)
             from clusterkg.webapp.query_runner import CachedQueryRunner
@@ -92,8 +92,9 @@ class ClusterKG:
         app.extensions["clusterkg"] = self
 
 
-def _runner_for(store: KnowledgeStore, workers: int, timeout: float, reserve: int):
-    """The query runner that enforces the limits on ``store``'s kind of storage."""
+def _runner_for(store: KnowledgeStore, workers: int, timeout: float, reserve: int, in_process: bool = False):
+    """The query runner that enforces the limits on ``store``'s kind of storage; ``in_process``:
+    a reader front's, whose own threads query its read-only view (it recycles after a runaway)."""
     from clusterkg.webapp import query_runner
 
     if isinstance(store, SparqlProtocolStore):
@@ -101,6 +102,8 @@ def _runner_for(store: KnowledgeStore, workers: int, timeout: float, reserve: in
                                               fields=store.protocol_fields)
     if not isinstance(store, OxigraphStore):
         raise TypeError(f"no query runner for {type(store).__name__}")
+    if in_process:
+        return query_runner.SnapshotQueryRunner(store, workers=workers, timeout=timeout)
     if store.path is not None:
         return query_runner.ProcessQueryRunner(store.path, workers=workers, timeout=timeout, reserve=reserve)
     # an in-memory store cannot be opened by another process (see query_runner)

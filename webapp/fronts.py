@@ -7,14 +7,16 @@ listening socket (whichever front is idle takes the next connection):
 - the **writer** (the ``clusterkg serve`` process itself) holds the store read-write, as a single
   front does, and also listens on a private loopback port;
 - each **reader** (``python -m clusterkg.webapp.fronts``, started by the writer) opens the store
-  read-only (:class:`~clusterkg.graph.running_server.SnapshotStore`) with its own query workers,
-  answers every read itself and hands every request that may write (:func:`may_write`) to the
-  writer's private port unchanged (:class:`WriteForwarder`), so writes keep the one-process
-  semantics: one writer, all or nothing, the same checks and history.
+  read-only (:class:`~clusterkg.graph.running_server.SnapshotStore`), runs queries in its own
+  threads on that view (no worker processes), answers every read itself and hands every request
+  that may write (:func:`may_write`) to the writer's private port unchanged
+  (:class:`WriteForwarder`), so writes keep the one-process semantics: one writer, all or
+  nothing, the same checks and history. A query past the time limit makes its reader end itself
+  once its other requests are answered (:class:`Recycler`), and the writer starts another.
 
 After every write the writer raises a counter in a small shared file (:class:`WriteCounter`);
 a reader compares it at the start of each request and, when it moved, reopens its view of the
-store and tells its query workers, so a write is seen by every front at its next request.
+store, so a write is seen by every front at its next request.
 
 The analytic projection is shared too, through the projection cache's directory
 (:class:`~clusterkg.graph.projection_cache.ProjectionCache` with a ``cache_dir``): a write whose
@@ -44,9 +46,13 @@ import threading
 import urllib.parse
 from pathlib import Path
 
+from waitress.channel import HTTPChannel
+from waitress.server import BaseWSGIServer, MultiSocketServer
+from waitress.task import WSGITask
+
 from clusterkg.graph.projection_cache import ProjectionCache
 
-__all__ = ["Readers", "WriteCounter", "WriteForwarder", "follow_writes", "listening_socket",
+__all__ = ["RECYCLED", "Readers", "Recycler", "WriteCounter", "WriteForwarder", "follow_writes", "listening_socket",
            "may_write"]
 
 log = logging.getLogger(__name__)
@@ -277,10 +283,14 @@ class Readers:
                                f"(exit code {process.poll()}; its error is above)")
 
     def _watch(self) -> None:
-        while not self._stopping.wait(1.0):
+        while not self._stopping.wait(0.25):
             for slot, process in enumerate(self._processes):
                 if process is not None and process.poll() is not None and not self._stopping.is_set():
-                    log.error("reader front %s exited with %s; starting another", process.pid, process.returncode)
+                    if process.returncode == RECYCLED:
+                        log.warning("reader front %s ended itself to stop a runaway query; starting another",
+                                    process.pid)
+                    else:
+                        log.error("reader front %s exited with %s; starting another", process.pid, process.returncode)
                     process.stdout.close()
                     try:
                         self._processes[slot] = fresh = self._launch()
@@ -321,6 +331,82 @@ class Readers:
 
 # --------------------------------------------------------------------------- a reader process
 
+RECYCLED = 75  # a reader's exit code after it ended itself to stop a runaway query
+DRAIN_SECONDS = 10.0  # beyond the query time limit: how long a recycling reader finishes its requests
+
+
+class Recycler:
+    """How a reader front stops a query that passed the time limit: it ends its own process.
+
+    Its queries run in its own threads (:class:`~clusterkg.webapp.query_runner.SnapshotQueryRunner`)
+    and pyoxigraph cannot cancel one. So on the first runaway the front stops accepting
+    connections (the other fronts take them from the shared socket), answers the requests it
+    has (the runaway's client gets its 503; each answer now closes its connection, so a
+    keep-alive client reconnects, to another front), closes connections idle for a moment, and
+    exits with :data:`RECYCLED` once it has none left, or after the time limit plus
+    :data:`DRAIN_SECONDS`. Exiting stops the runaway; the writer starts a fresh front.
+    """
+
+    IDLE_SECONDS = 1.0  # a connection silent this long while draining is closed
+
+    def __init__(self, server, seconds: float):
+        self.server, self.seconds = server, seconds
+        # (waitress serves several sockets through a MultiSocketServer, one through the dispatcher itself)
+        self._dispatchers = [d for d in server.map.values() if isinstance(d, BaseWSGIServer)] \
+            if isinstance(server, MultiSocketServer) else [server]
+        for dispatcher in self._dispatchers:
+            dispatcher.channel_class = _ClosingChannel
+            dispatcher.recycling = False
+        self._once = threading.Lock()
+
+    def start(self) -> None:
+        """Begin draining (from any thread; once)."""
+        if not self._once.acquire(blocking=False):
+            return
+        log.warning("a query passed the time limit: this reader front (pid %s) stops taking connections "
+                    "and exits once its requests are answered", os.getpid())
+        threading.Thread(target=self._drain, daemon=True, name="clusterkg-recycle").start()
+
+    def _drain(self) -> None:
+        since = time.monotonic()
+        for dispatcher in self._dispatchers:
+            dispatcher.recycling = True
+            dispatcher.accepting = False  # (read by the server's loop, which stops asking to accept)
+            dispatcher.maintenance = _closing_idle(dispatcher, since + self.IDLE_SECONDS)
+            dispatcher.next_channel_cleanup = 0  # (the loop calls it at its next turn, then every turn)
+        deadline = since + self.seconds
+        while time.monotonic() < deadline and any(d.active_channels for d in self._dispatchers):
+            self._dispatchers[0].pull_trigger()  # (wakes the loop, which runs the maintenance)
+            time.sleep(0.05)
+        logging.shutdown()
+        os._exit(RECYCLED)  # (the runaway's thread cannot be joined: end the process as it is)
+
+
+def _closing_idle(dispatcher, after: float):
+    """A replacement for waitress's maintenance (run by the server's loop thread, which owns the
+    channels): from ``after`` on, close every connection with no request under way."""
+    def maintenance(now: float) -> None:
+        dispatcher.next_channel_cleanup = 0  # (run again at the loop's next turn)
+        for channel in list(dispatcher.active_channels.values()):
+            silent = channel.last_activity < now - Recycler.IDLE_SECONDS or time.monotonic() >= after
+            if silent and not channel.requests and channel.request is None and not channel.total_outbufs_len:
+                channel.will_close = True
+
+    return maintenance
+
+
+class _ClosingTask(WSGITask):
+    """Each answer of a recycling front closes its connection (``Connection: close``)."""
+
+    def build_response_header(self):
+        if getattr(self.channel.server, "recycling", False):
+            self.request.headers["CONNECTION"] = "close"  # (as if the client had asked for it)
+        return super().build_response_header()
+
+
+class _ClosingChannel(HTTPChannel):
+    task_class = _ClosingTask
+
 
 def _reader_main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m clusterkg.webapp.fronts")
@@ -339,12 +425,16 @@ def _reader_main(argv: list[str]) -> int:
 
     listening = socket.socket(fileno=args.listen_fd)
     counter = WriteCounter(args.counter)
-    app = create_app({"KNOWLEDGE_STORE": SnapshotStore.read_only(args.store)})
+    # queries in this process's own threads (one more than the request threads: pages may read too)
+    app = create_app({"KNOWLEDGE_STORE": SnapshotStore.read_only(args.store), "QUERY_IN_PROCESS": True,
+                      "QUERY_WORKERS": args.threads + 1})
     ckg = app.extensions["clusterkg"]
     ckg.projections = ProjectionCache(ckg.store, counter.path.parent)
     follow_writes(app, counter)
     server = waitress.create_server(WriteForwarder(app, args.writer_port), sockets=[listening],
                                     threads=args.threads, ident="clusterkg")
+    runner = getattr(ckg.runner, "runner", ckg.runner)  # (under the answer cache, if on)
+    runner.on_runaway = Recycler(server, ckg.query_timeout + DRAIN_SECONDS).start
 
     def stop_when_parent_goes() -> None:
         with os.fdopen(args.parent_fd, "rb") as parent:

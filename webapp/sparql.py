@@ -14,7 +14,7 @@ answer carries ``X-ClusterKG-Truncated: <max rows>`` (and, in SPARQL JSON, a top
 
 from __future__ import annotations
 
-import traceback
+import io
 import urllib.parse
 from collections.abc import Callable
 from functools import lru_cache
@@ -35,7 +35,7 @@ from clusterkg.webapp.extension import state
 from clusterkg.graph.media_types import MEDIA_TYPES
 from clusterkg.ontology.namespace import DCT, RDF
 from clusterkg.webapp.negotiation import GRAPH_FORMATS, RESULT_FORMATS, choose
-from clusterkg.webapp.query_runner import QueryJob
+from clusterkg.webapp.query_runner import QueryJob, forget_frames
 from clusterkg.webapp.sparql_text import check_query, check_update, data_subjects, with_using_graphs
 
 __all__ = ["LeanQueries", "bp", "example_queries", "base_url"]
@@ -178,23 +178,25 @@ def _query(query: str, params) -> Response:
 
 
 class LeanQueries:
-    """WSGI middleware that answers the common query request, ``GET /sparql?query=...`` asking
-    for results (not the editor), without Flask's request machinery (request context, routing,
-    language and session hooks, response object): ~0.2 ms of a front's CPU per query.
+    """WSGI middleware that answers the common query requests, ``GET /sparql?query=...`` and a
+    direct or form ``POST`` of a query, asking for results (not the editor), without Flask's
+    request machinery (request context, routing, language and session hooks, response object):
+    ~0.2 ms of a front's CPU per query.
 
     It runs the same checks and the same runner as the endpoint (:func:`_answer`) and gives the
     same answer byte for byte, headers included (``tests/webapp/test_sparql_lean.py``). Anything
-    else goes to Flask unchanged: updates, POSTs, a ``lang`` parameter, a request with cookies
-    (a session to refresh, a language), a browser asking for the editor, query strings it does
-    not read plainly. A query that fails is answered by Flask too, with
-    the failure handed over in the WSGI environ (the query does not run twice), so error pages,
-    their language and their headers have one truth. ``before`` holds callables run before each
-    query it answers, as Flask runs its ``before_request`` hooks (a reader front's catch-up with
-    the writer's writes, see ``fronts.follow_writes``).
+    else goes to Flask unchanged: updates, a ``lang`` parameter, a request with cookies (a session
+    to refresh, a language), a browser asking for the editor, a body or query string it does not
+    read plainly (another charset, no length, over :data:`BODY_LIMIT`). A query that fails is
+    answered by Flask too, with the failure handed over in the WSGI environ (the query does not
+    run twice), so error pages, their language and their headers have one truth. ``before`` holds
+    callables run before each query it answers, as Flask runs its ``before_request`` hooks (a
+    reader front's catch-up with the writer's writes, see ``fronts.follow_writes``).
     """
 
     FAILURE = "clusterkg.lean_failure"
-    _READ = frozenset({"query", "default-graph-uri", "named-graph-uri"})
+    BODY_LIMIT = 1 << 16  # a longer POSTed query goes to Flask, which applies its own limits
+    _GRAPHS = ("default-graph-uri", "named-graph-uri")
 
     def __init__(self, app, wsgi_app):
         self.app = app
@@ -202,24 +204,57 @@ class LeanQueries:
         self.before: list[Callable[[], None]] = []
 
     def _parameters(self, environ) -> dict[str, list[str]] | None:
-        if environ.get("REQUEST_METHOD") != "GET" or environ.get("PATH_INFO") != "/sparql" \
-                or "HTTP_COOKIE" in environ:  # (a session or a language cookie: Flask's hooks read them)
+        """The request's query and dataset parameters, or ``None``: Flask answers it."""
+        if environ.get("PATH_INFO") != "/sparql" or "HTTP_COOKIE" in environ:
+            return None  # (a session or a language cookie: Flask's hooks read them)
+        method = environ.get("REQUEST_METHOD")
+        if method == "GET":
+            params = _pairs(environ.get("QUERY_STRING", ""))
+            if params is None or "update" in params or "lang" in params:
+                return None
+        elif method == "POST":
+            params = self._posted(environ)
+        else:
             return None
-        try:
-            pairs = urllib.parse.parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True,
-                                           errors="strict")
-        except (UnicodeDecodeError, ValueError):
-            return None
-        params: dict[str, list[str]] = {}
-        for name, value in pairs:
-            params.setdefault(name, []).append(value)
-        if len(params.get("query", ())) != 1 or "update" in params or "lang" in params:
+        if params is None or len(params.get("query", ())) != 1:
             return None
         accept = environ.get("HTTP_ACCEPT")
         if accept and "text/html" in accept \
                 and choose(accept, RESULT_FORMATS, extra=("text/html",)) == "text/html":
             return None  # the query editor
         return params
+
+    def _posted(self, environ) -> dict[str, list[str]] | None:
+        """:meth:`_parameters` of a POST: read as :func:`_parse_request` does (the body is kept
+        in ``wsgi.input`` for Flask)."""
+        media, _, options = environ.get("CONTENT_TYPE", "").partition(";")
+        media = media.strip().lower()
+        if media not in (FORM, QUERY_TYPE) or options.strip().lower().replace(" ", "") not in _UTF8_OPTIONS:
+            return None
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or "")
+        except ValueError:
+            return None
+        if not 0 <= length <= self.BODY_LIMIT:
+            return None
+        body = environ["wsgi.input"].read(length)
+        environ["wsgi.input"] = io.BytesIO(body)  # (read again by Flask if it answers)
+        args = _pairs(environ.get("QUERY_STRING", ""))
+        if len(body) != length or args is None or "lang" in args:
+            return None
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+        if media == QUERY_TYPE:
+            return {"query": [text], **{name: args[name] for name in self._GRAPHS if name in args}}
+        form = _pairs(text)
+        if form is None or "update" in form or "query" in args or "update" in args:
+            return None
+        for name in self._GRAPHS:  # the form's first, then the URL's (as _merged)
+            if name in args:
+                form[name] = form.get(name, []) + args[name]
+        return form
 
     def __call__(self, environ, start_response):
         params = self._parameters(environ)
@@ -240,13 +275,7 @@ class LeanQueries:
                                   environ.get("SERVER_NAME"), environ.get("SERVER_PORT"),
                                   environ.get("SCRIPT_NAME", "")))
         except Exception as failure:  # (a bug too: Flask's handler logs it and answers 500 as always)
-            # (without the locals of its frames: a pyoxigraph result must not be freed on another thread)
-            cause = failure
-            for _ in range(8):  # (the chain is short; bounded all the same)
-                if cause is None:
-                    break
-                traceback.clear_frames(cause.__traceback__)
-                cause = cause.__cause__ or cause.__context__
+            forget_frames(failure)  # (Flask answers it on this thread, after our frames are gone)
             environ[self.FAILURE] = failure
             try:
                 return self.wsgi_app(environ, start_response)
@@ -256,6 +285,22 @@ class LeanQueries:
         headers = [(name, "Accept, Cookie" if name == "Vary" else value) for name, value in headers]
         start_response("200 OK", [("Content-Type", content_type), ("Content-Length", str(len(body))), *headers])
         return [body]
+
+
+#: the Content-Type parameters a lean POST may carry (spaces removed, lower case)
+_UTF8_OPTIONS = frozenset({"", "charset=utf-8", "charset=utf8", 'charset="utf-8"'})
+
+
+def _pairs(text: str) -> dict[str, list[str]] | None:
+    """Form-encoded ``text`` as lists of values by name, or ``None`` when not plain UTF-8."""
+    try:
+        pairs = urllib.parse.parse_qsl(text, keep_blank_values=True, errors="strict")
+    except (UnicodeDecodeError, ValueError):
+        return None
+    params: dict[str, list[str]] = {}
+    for name, value in pairs:
+        params.setdefault(name, []).append(value)
+    return params
 
 
 @lru_cache(maxsize=1024)

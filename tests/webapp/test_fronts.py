@@ -7,6 +7,7 @@ public socket is answered by a real reader process (started by :class:`Readers`)
 
 from __future__ import annotations
 
+import http.client
 import io
 import json
 import os
@@ -87,7 +88,13 @@ def _marks(url: str) -> list[str]:
 @pytest.fixture
 def fronts(store_path, monkeypatch, stop_waitress):
     """A writer app in this process on its private port only, and one reader process on the public socket."""
+    yield from _fronts(store_path, monkeypatch, stop_waitress)
+
+
+def _fronts(store_path, monkeypatch, stop_waitress, timeout: float | None = None):
     monkeypatch.setenv("CLUSTERKG_QUERY_WORKERS", "1")
+    if timeout is not None:  # (the reader process reads it from its environment)
+        monkeypatch.setenv("CLUSTERKG_QUERY_TIMEOUT", str(timeout))
     app = create_app({"STORE": str(store_path), "ADMIN_TOKEN": TOKEN, "QUERY_WORKERS": 1, "QUERY_RESERVE": 1,
                       "QUERY_CACHE": 0})
     ckg = app.extensions["clusterkg"]
@@ -261,3 +268,76 @@ def test_fronts_build_each_projection_once_and_catch_up_listed_changes_alone(sto
         for front in (first, second):
             assert front.get().clusters.set_index("iri")["label"][cluster] == "Renamed by a front test"
         assert len(builds) == 2
+
+
+# a cartesian product whose filter is tested on full rows only and never holds: runs for hours
+RUNAWAY = ("SELECT * WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l "
+           "FILTER(STRLEN(CONCAT(STR(?a), STR(?d), STR(?g), STR(?j))) < 0) }")
+COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s a ?type }"
+RESULTS = {"Accept": "application/sparql-results+json"}
+
+
+@pytest.fixture
+def slow_fronts(store_path, monkeypatch, stop_waitress):
+    """:func:`fronts` with a 2 s time limit."""
+    yield from _fronts(store_path, monkeypatch, stop_waitress, timeout=2)
+
+
+def test_a_runaway_on_a_reader_gets_503_and_the_reader_is_replaced(slow_fronts):
+    """The reader runs queries in its own threads: at the limit the runaway's client gets the
+    usual 503, a small query sent meanwhile is answered, the reader ends itself (which stops
+    the query) and is replaced, and a client busy on one connection all along never fails."""
+    url, readers, _ = slow_fronts
+    [first] = readers.pids()
+    port = int(url.rsplit(":", 1)[1])
+    idle = http.client.HTTPConnection("127.0.0.1", port, timeout=30)  # a keep-alive connection, idle
+    idle.request("GET", "/sparql?query=" + quote(COUNT), headers=RESULTS)
+    assert idle.getresponse().read()
+    outcome: list = []
+    steady: list[tuple[int, str | None]] = []
+    stop = threading.Event()
+
+    def runaway() -> None:
+        started = time.monotonic()
+        outcome.append(request("GET", f"{url}/sparql?query=" + quote(RUNAWAY), headers=RESULTS, timeout=60))
+        outcome.append(time.monotonic() - started)
+
+    def busy() -> None:  # one connection, reopened only when the server says it closes (http.client does)
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        deadline = time.monotonic() + 90
+        for _ in range(3000):  # bounded in count and time
+            if stop.is_set() or time.monotonic() > deadline:
+                break
+            connection.request("GET", "/sparql?query=" + quote(COUNT), headers=RESULTS)
+            reply = connection.getresponse()
+            reply.read()
+            steady.append((reply.status, reply.getheader("Connection")))
+            time.sleep(0.02)
+        connection.close()
+
+    threads = [threading.Thread(target=runaway), threading.Thread(target=busy)]
+    for thread in threads:
+        thread.start()
+    try:
+        time.sleep(0.5)
+        small = request("POST", f"{url}/sparql", COUNT, {"Content-Type": "application/sparql-query", **RESULTS})
+        assert small.status == 200 and not outcome, "the small query waited for the runaway"
+        threads[0].join(60)
+        reply, seconds = outcome
+        assert reply.status == 503 and "timed out after 2 s and was stopped" in reply.json()["error"], reply.body[:300]
+        assert 1.9 <= seconds < 10, seconds
+        assert idle.sock.recv(1) == b"", "the idle connection is closed (a client's pool opens another)"
+        deadline = time.monotonic() + 60  # the old reader exits (the query with it); a new one answers
+        while Path(f"/proc/{first}").exists() or readers.pids() == [first]:
+            assert time.monotonic() < deadline, "the reader that ran the runaway did not end"
+            time.sleep(0.2)
+        replaced = request("GET", f"{url}/sparql?query=" + quote(COUNT), headers=RESULTS, timeout=120)
+        assert replaced.status == 200 and int(replaced.json()["results"]["bindings"][0]["n"]["value"]) > 0
+        assert readers.pids() != [first]
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(120)
+        idle.close()
+    assert {status for status, _ in steady} == {200}, steady
+    assert ("close" in {header for _, header in steady}), "the draining reader closed the busy connection"

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from clusterkg.graph.store import OxigraphStore
 from clusterkg.webapp.query_runner import QueryJob, QueryTimedOut, RemoteQueryRunner
 
 JSON_HEAD = (b"HTTP/1.1 200 OK\r\nContent-Type: application/sparql-results+json\r\n"
@@ -209,3 +210,37 @@ def test_one_query_at_a_time_stays_on_the_warm_worker(store_path):
         assert used[0] > 0.2 and sum(used[1:]) < 0.25 * used[0], used  # in turn, each would get a quarter
     finally:
         runner.close()
+
+
+GRAPHS = "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } } ORDER BY ?g"
+
+
+def test_a_reader_fronts_runner_answers_as_the_workers_do_and_reopens_a_lost_snapshot(store_path):
+    """:class:`SnapshotQueryRunner` (a reader front's own threads) gives the workers' bytes, hides
+    the bookkeeping graph as they do, and opens the store again when its snapshot was released."""
+    from clusterkg.graph.running_server import SnapshotStore
+    from clusterkg.graph.store import META_GRAPH
+    from clusterkg.webapp.query_runner import ProcessQueryRunner, SnapshotQueryRunner
+
+    with OxigraphStore(store_path) as writer:  # (a data version: the bookkeeping graph exists)
+        writer.update("INSERT DATA { <urn:x:a> <urn:x:b> <urn:x:c> }")
+    jobs = [QueryJob(GRAPHS), QueryJob("SELECT ?s ?p WHERE { ?s ?p ?o } ORDER BY ?s ?p LIMIT 7", accept="text/csv"),
+            QueryJob("CONSTRUCT WHERE { ?s ?p ?o }", accept="application/n-triples", max_rows=5)]
+    workers = ProcessQueryRunner(store_path, workers=1, timeout=30, reserve=1)
+    try:
+        expected = [workers.run(job) for job in jobs]
+    finally:
+        workers.close()
+    store = SnapshotStore.read_only(store_path)
+    assert META_GRAPH in {graph.value for graph in list(store._store.named_graphs())}, "nothing to hide"
+    runaways: list[int] = []
+    runner = SnapshotQueryRunner(store, workers=2, timeout=30, on_runaway=lambda: runaways.append(1))
+    try:
+        assert [runner.run(job) for job in jobs] == expected
+        assert META_GRAPH.encode() not in expected[0].body and expected[2].truncated
+        store._store = None  # (what a read that found its files compacted away leaves)
+        assert runner.run(jobs[1]) == expected[1]
+        assert runaways == []
+    finally:
+        runner.close()
+        store.close()
