@@ -147,7 +147,7 @@ def main() -> None:
 
 
 def staging_loads(work: Path, data: Path, clusterkg: list[str], env: dict) -> None:
-    """Where staging's CPU goes beside the baseline's: the same file loaded three ways."""
+    """Where staging's CPU goes beside the baseline's: the same file loaded four ways."""
     print(f"{'load (then compaction)':<44}{'seconds':>9}{'CPU s':>9}{'+ compaction CPU s':>20}{'peak RSS MiB':>14}")
     for variant, title in (("fresh", "bulk_load, fresh store (the baseline)"),
                            ("checkpoint", "bulk_load, checkpoint of an init-ed store"),

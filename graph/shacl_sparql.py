@@ -251,11 +251,14 @@ class _SharedProbes:
 
     def __init__(self, store: pyoxigraph.Store) -> None:
         self.store = store
-        self.lock = threading.Lock()
+        self.lock = threading.Lock()  # (guards the tables; each query is asked under a lock of its own)
+        self.guards: dict[str, threading.Lock] = {}
         self.answers: dict[str, set[str]] = {}
 
     def tags(self, query: str) -> set[str]:
         with self.lock:
+            guard = self.guards.setdefault(query, threading.Lock())
+        with guard:  # (a pass needing another query does not wait for this one)
             if query not in self.answers:
                 self.answers[query] = {row[0].value for row in self.store.query(query)}
             return self.answers[query]
