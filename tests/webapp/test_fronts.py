@@ -139,6 +139,8 @@ def test_a_reader_hands_writes_to_the_writer_and_sees_each_at_its_next_request(f
     ("/sparql?query=" + quote("SELECT nonsense"), {}),  # (a failure: Flask answers it)
     ("/sparql?query=" + quote("ASK { ?s ?p ?o }"), {"Accept": "image/png"}),  # (nothing acceptable)
     ("/clusters.json", {}),
+    ("/partner-search.json?cluster=" + quote("Élan café"), {}),  # (a non-ASCII query string)
+    ("/id/organisation/caf%C3%A9%2F", {"Accept": "application/json"}),  # (a path decoded as WSGI says)
 ])
 def test_a_reader_answers_as_the_writer_does(fronts, path, headers):
     """The reader's server (granian) and the writer's (waitress) give the same answer: status,
