@@ -100,13 +100,12 @@ class ReaderServer:
             "wsgi.run_once": False,
             "wsgi.version": (1, 0),
         }
-        # worker id, the socket (a copy of its descriptor: granian closes the one it is given when
-        # it stops; the backlog of fronts.listening_socket), metrics channel, Rust threads, Rust blocking-I/O threads, Python
-        # threads and their idle timeout (s), requests under way at most, HTTP/1 only, its
-        # settings, no HTTP/2 settings, no static files, no TLS (7 settings), no metrics
-        self._worker = WSGIWorker(1, (None, SocketHolder(os.dup(listening.fileno()), False, 1024)), None, 1, 16,
-                                  threads, 30, 1024, "1", HTTP1Settings(), None, None,
-                                  False, None, None, None, "1.3", None, [], False, (None, None))
+        # worker 1, on a copy of the socket's descriptor (granian closes the one it is given when
+        # it stops; the backlog as fronts.listening_socket's), no metrics channel; one Rust thread
+        # for the connections, ``threads`` for the app; HTTP/1.1 only, no TLS
+        self._worker = WSGIWorker(1, (None, SocketHolder(os.dup(listening.fileno()), False, 1024)), None,
+                                  threads=1, blocking_threads=16, py_threads=threads, py_threads_idle_timeout=30,
+                                  backpressure=1024, http_mode="1", http1_opts=HTTP1Settings())
 
     def _call(self, proto, scope) -> int:
         """One request: the app's answer to granian (called in one of the Python threads)."""
