@@ -6,7 +6,9 @@ listening socket (whichever front is idle takes the next connection):
 
 - the **writer** (the ``clusterkg serve`` process itself) holds the store read-write, as a single
   front does, and also listens on a private loopback port;
-- each **reader** (``python -m clusterkg.webapp.fronts``, started by the writer) opens the store
+- each **reader** (``python -m clusterkg.webapp.fronts``, started by the writer) serves HTTP with
+  granian's Rust server (:class:`~clusterkg.webapp.reader_server.ReaderServer`; the writer stays
+  on waitress), opens the store
   read-only (:class:`~clusterkg.graph.running_server.SnapshotStore`), runs queries in its own
   threads on that view (no worker processes), answers every read itself and hands every request
   that may write (:func:`may_write`) to the writer's private port unchanged
@@ -44,11 +46,8 @@ import struct
 import sys
 import threading
 import urllib.parse
+from collections.abc import Callable
 from pathlib import Path
-
-from waitress.channel import HTTPChannel
-from waitress.server import BaseWSGIServer, MultiSocketServer
-from waitress.task import WSGITask
 
 from clusterkg.graph.projection_cache import ProjectionCache
 
@@ -339,73 +338,42 @@ class Recycler:
     """How a reader front stops a query that passed the time limit: it ends its own process.
 
     Its queries run in its own threads (:class:`~clusterkg.webapp.query_runner.SnapshotQueryRunner`)
-    and pyoxigraph cannot cancel one. So on the first runaway the front stops accepting
-    connections (the other fronts take them from the shared socket), answers the requests it
-    has (the runaway's client gets its 503; each answer now closes its connection, so a
-    keep-alive client reconnects, to another front), closes connections idle for a moment, and
-    exits with :data:`RECYCLED` once it has none left, or after the time limit plus
-    :data:`DRAIN_SECONDS`. Exiting stops the runaway; the writer starts a fresh front.
+    and pyoxigraph cannot cancel one. So on the first runaway the front drains its server
+    (``drain``, :meth:`~clusterkg.webapp.reader_server.ReaderServer.drain`): each answer now
+    closes its connection (``Connection: close``: the runaway's 503 and every other, so a
+    keep-alive client reconnects), and after :attr:`IDLE_SECONDS` the server stops accepting
+    (the other fronts take the connections from the shared socket), closes idle connections and
+    answers the requests under way. The process exits with :data:`RECYCLED` once the server has
+    stopped (:meth:`finish`), or after ``seconds`` at the latest. Exiting stops the runaway; the
+    writer starts a fresh front.
     """
 
-    IDLE_SECONDS = 1.0  # a connection silent this long while draining is closed
+    IDLE_SECONDS = 1.0  # how long answers close their connections before idle ones are closed
 
-    def __init__(self, server, seconds: float):
-        self.server, self.seconds = server, seconds
-        # (waitress serves several sockets through a MultiSocketServer, one through the dispatcher itself)
-        self._dispatchers = [d for d in server.map.values() if isinstance(d, BaseWSGIServer)] \
-            if isinstance(server, MultiSocketServer) else [server]
-        for dispatcher in self._dispatchers:
-            dispatcher.channel_class = _ClosingChannel
-            dispatcher.recycling = False
+    def __init__(self, drain: Callable[[float], None], seconds: float):
+        self.drain, self.seconds = drain, seconds
         self._once = threading.Lock()
+        self.started = False
 
     def start(self) -> None:
         """Begin draining (from any thread; once)."""
         if not self._once.acquire(blocking=False):
             return
+        self.started = True
         log.warning("a query passed the time limit: this reader front (pid %s) stops taking connections "
                     "and exits once its requests are answered", os.getpid())
-        threading.Thread(target=self._drain, daemon=True, name="clusterkg-recycle").start()
+        threading.Thread(target=self._deadline, daemon=True, name="clusterkg-recycle").start()
+        self.drain(self.IDLE_SECONDS)
 
-    def _drain(self) -> None:
-        since = time.monotonic()
-        for dispatcher in self._dispatchers:
-            dispatcher.recycling = True
-            dispatcher.accepting = False  # (read by the server's loop, which stops asking to accept)
-            dispatcher.maintenance = _closing_idle(dispatcher, since + self.IDLE_SECONDS)
-            dispatcher.next_channel_cleanup = 0  # (the loop calls it at its next turn, then every turn)
-        deadline = since + self.seconds
-        while time.monotonic() < deadline and any(d.active_channels for d in self._dispatchers):
-            self._dispatchers[0].pull_trigger()  # (wakes the loop, which runs the maintenance)
-            time.sleep(0.05)
+    def _deadline(self) -> None:
+        time.sleep(self.seconds)
+        log.error("requests were still under way %s s after a runaway: this reader front exits anyway", self.seconds)
+        self.finish()
+
+    def finish(self) -> None:
+        """Exit with :data:`RECYCLED` (the runaway's thread cannot be joined: end the process as it is)."""
         logging.shutdown()
-        os._exit(RECYCLED)  # (the runaway's thread cannot be joined: end the process as it is)
-
-
-def _closing_idle(dispatcher, after: float):
-    """A replacement for waitress's maintenance (run by the server's loop thread, which owns the
-    channels): from ``after`` on, close every connection with no request under way."""
-    def maintenance(now: float) -> None:
-        dispatcher.next_channel_cleanup = 0  # (run again at the loop's next turn)
-        for channel in list(dispatcher.active_channels.values()):
-            silent = channel.last_activity < now - Recycler.IDLE_SECONDS or time.monotonic() >= after
-            if silent and not channel.requests and channel.request is None and not channel.total_outbufs_len:
-                channel.will_close = True
-
-    return maintenance
-
-
-class _ClosingTask(WSGITask):
-    """Each answer of a recycling front closes its connection (``Connection: close``)."""
-
-    def build_response_header(self):
-        if getattr(self.channel.server, "recycling", False):
-            self.request.headers["CONNECTION"] = "close"  # (as if the client had asked for it)
-        return super().build_response_header()
-
-
-class _ClosingChannel(HTTPChannel):
-    task_class = _ClosingTask
+        os._exit(RECYCLED)
 
 
 def _reader_main(argv: list[str]) -> int:
@@ -418,10 +386,9 @@ def _reader_main(argv: list[str]) -> int:
     parser.add_argument("--threads", type=int, default=8)
     args = parser.parse_args(argv)
 
-    import waitress
-
     from clusterkg.graph.running_server import SnapshotStore
     from clusterkg.webapp import create_app
+    from clusterkg.webapp.reader_server import ReaderServer
 
     listening = socket.socket(fileno=args.listen_fd)
     counter = WriteCounter(args.counter)
@@ -431,27 +398,25 @@ def _reader_main(argv: list[str]) -> int:
     ckg = app.extensions["clusterkg"]
     ckg.projections = ProjectionCache(ckg.store, counter.path.parent)
     follow_writes(app, counter)
-    server = waitress.create_server(WriteForwarder(app, args.writer_port), sockets=[listening],
-                                    threads=args.threads, ident="clusterkg")
+    server = ReaderServer(WriteForwarder(app, args.writer_port), listening, threads=args.threads, ident="clusterkg")
+    recycler = Recycler(server.drain, ckg.query_timeout + DRAIN_SECONDS)
     runner = getattr(ckg.runner, "runner", ckg.runner)  # (under the answer cache, if on)
-    runner.on_runaway = Recycler(server, ckg.query_timeout + DRAIN_SECONDS).start
+    runner.on_runaway = recycler.start
 
     def stop_when_parent_goes() -> None:
         with os.fdopen(args.parent_fd, "rb") as parent:
             parent.read()  # returns at EOF: the writer closed its end or died
-        os.kill(os.getpid(), signal.SIGTERM)
+        server.stop()
 
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    signal.signal(signal.SIGTERM, lambda *_: server.stop())
+    signal.signal(signal.SIGINT, lambda *_: server.stop())
     threading.Thread(target=stop_when_parent_goes, daemon=True, name="clusterkg-parent").start()
     print("ready", flush=True)
     os.dup2(2, 1)  # nothing more for the writer's pipe: it is read only until "ready"
-    try:
-        server.run()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.close()
-        app.extensions["clusterkg"].close()
+    server.run()
+    if recycler.started:
+        recycler.finish()
+    app.extensions["clusterkg"].close()
     return 0
 
 

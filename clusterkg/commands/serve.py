@@ -1,4 +1,5 @@
-"""``clusterkg serve``: the web app and SPARQL endpoint under waitress, a production WSGI server.
+"""``clusterkg serve``: the web app and SPARQL endpoint under waitress, a production WSGI server
+(with ``--processes N``, the reader fronts beside it serve through granian: ``webapp/fronts.py``).
 
 Registered in ``clusterkg.cli``. While it runs on an embedded store it leaves a note in the store
 directory (``clusterkg.graph.running_server``) so the command line can write through it.

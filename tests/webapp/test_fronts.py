@@ -101,7 +101,7 @@ def _fronts(store_path, monkeypatch, stop_waitress, timeout: float | None = None
     public = listening_socket("127.0.0.1", 0)
     readers = Readers(store_path, public, 1, threads=4)
     readers.connect_writer(ckg)
-    server = waitress.create_server(app, sockets=[readers.private], threads=4)
+    server = waitress.create_server(app, sockets=[readers.private], threads=4, ident="clusterkg")  # (as serve does)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:
@@ -131,6 +131,25 @@ def test_a_reader_hands_writes_to_the_writer_and_sees_each_at_its_next_request(f
     reply = request("POST", f"{url}/api/import", body, {**AUTH, "Content-Type": "multipart/form-data; boundary=b"})
     assert reply.status == 400 and reply.json()["problems"][0]["file"] == "bad.ttl", reply.body[:400]
     assert _marks(url) == ["1", "2", "3"]
+
+
+@pytest.mark.parametrize("path, headers", [
+    ("/sparql?query=" + quote("SELECT ?s WHERE { ?s a ?t } ORDER BY ?s LIMIT 3"), {"Accept": "application/sparql-results+json"}),
+    ("/sparql?query=" + quote("SELECT ?s WHERE { ?s a ?t } ORDER BY ?s LIMIT 3"), {"Accept": "text/csv"}),
+    ("/sparql?query=" + quote("SELECT nonsense"), {}),  # (a failure: Flask answers it)
+    ("/sparql?query=" + quote("ASK { ?s ?p ?o }"), {"Accept": "image/png"}),  # (nothing acceptable)
+    ("/clusters.json", {}),
+    ("/partner-search.json?cluster=" + quote("Élan café"), {}),  # (a non-ASCII query string)
+    ("/id/organisation/caf%C3%A9%2F", {"Accept": "application/json"}),  # (a path decoded as WSGI says)
+])
+def test_a_reader_answers_as_the_writer_does(fronts, path, headers):
+    """The reader's server (granian) and the writer's (waitress) give the same answer: status,
+    headers (names compared without case; the date aside) and body."""
+    url, readers, ckg = fronts
+    writer = f"http://127.0.0.1:{readers.writer_port}"
+    theirs, ours = request("GET", writer + path, headers=headers), request("GET", url + path, headers=headers)
+    assert ours.status == theirs.status and ours.body == theirs.body, (ours.status, ours.body[:300], theirs.body[:300])
+    assert {**ours.headers, "date": None} == {**theirs.headers, "date": None}
 
 
 def test_reads_go_on_while_writes_land_and_memory_stays_bounded(fronts):
