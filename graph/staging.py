@@ -33,7 +33,6 @@ import io
 import shutil
 import tempfile
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -53,7 +52,6 @@ OLD_GRAPH = "https://w3id.org/clusterkg/graph/staging-replaced"
 _CHUNK = 1000
 _LARGE_BATCH = 256 * 1024 * 1024  # bytes of N-Triples above which a scratch store goes to disk
 _LOAD_SLICE = 48 * 1024 * 1024  # bytes of N-Triples per bulk load (about 300 MiB of memory each)
-_LOAD_THREADS = 2  # slices loading at once (two cores on the machines measured)
 _CLOSURE = (
     "?s ?p ?o OPTIONAL { FILTER(isBlank(?o)) ?o ?p1 ?o1 "
     "OPTIONAL { FILTER(isBlank(?o1)) ?o1 ?p2 ?o2 } }"
@@ -100,12 +98,10 @@ class _Slice(io.RawIOBase):
 
 
 def _bulk_load(store: ox.Store, path: Path, graph: ox.NamedNode | None = None, *, strict: bool = False) -> None:
-    """``bulk_load`` of an N-Triples file in slices of whole lines, two at a time.
+    """``bulk_load`` of an N-Triples file in slices of whole lines.
 
     pyoxigraph's bulk loader holds about six times its input in memory (855 MiB for a 144 MiB
-    file, 1.7 GiB at 10M triples); slices bound that at any size, at the same speed. A slice
-    keeps its loader on one core (a whole file spreads over several), so two slices load at
-    once, each from its own thread (the loader releases the GIL), at twice a slice's memory.
+    file, 1.7 GiB at 10M triples); slices bound that at any size, at the same speed.
     Leniently: the files are pyoxigraph's own N-Triples of terms it already checked; ``strict``
     for a file the parse did not check (:attr:`~clusterkg.graph.parsing.ParsedFile.unparsed`),
     whose syntax error is an :class:`~clusterkg.graph.parsing.UnparsedSyntaxError`.
@@ -119,44 +115,21 @@ def _bulk_load(store: ox.Store, path: Path, graph: ox.NamedNode | None = None, *
         store.extend(ox.Quad(q.subject, q.predicate, q.object, target)
                      for q in ox.parse(path=str(path), format=ox.RdfFormat.N_TRIPLES, lenient=True))
         return
-
-    def load(start: int, end: int) -> bool:
-        """Load a slice; ``False`` if it is not valid N-Triples (strict only)."""
-        with open(path, "rb") as handle:
-            handle.seek(start)
-            try:
-                store.bulk_load(input=io.BufferedReader(_Slice(handle, end), 1 << 20), format=ox.RdfFormat.N_TRIPLES,
-                                to_graph=graph or ox.DefaultGraph(), lenient=not strict)
-            except SyntaxError:
-                if strict:
-                    return False
-                raise
-        return True
-
-    valid = True
-    with ThreadPoolExecutor(_LOAD_THREADS) as pool:
-        loads = [pool.submit(load, start, end) for start, end in _slices(path, size)]
-        for done in loads:
-            if not done.result():
-                valid = False
-                for waiting in loads:
-                    waiting.cancel()
-                break
-    if not valid:  # (a new error: the slice's, with its frames, would keep the staging store open)
-        raise UnparsedSyntaxError(str(path))
-
-
-def _slices(path: Path, size: int) -> list[tuple[int, int]]:
-    """(start, end) byte offsets of :data:`_LOAD_SLICE`-sized runs of whole lines of a file."""
-    slices = []
     with open(path, "rb") as handle:
         start = 0
         while start < size:
             handle.seek(min(start + _LOAD_SLICE, size))
             handle.readline()
-            slices.append((start, handle.tell()))
-            start = slices[-1][1]
-    return slices
+            end = handle.tell()
+            handle.seek(start)
+            try:
+                store.bulk_load(input=io.BufferedReader(_Slice(handle, end), 1 << 20), format=ox.RdfFormat.N_TRIPLES,
+                                to_graph=graph or ox.DefaultGraph(), lenient=not strict)
+            except SyntaxError as error:
+                if strict:
+                    raise UnparsedSyntaxError(str(path)) from error
+                raise
+            start = end
 
 
 def _focus_ntriples(subjects: Iterable, target: Path) -> Path:
