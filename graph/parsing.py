@@ -333,8 +333,10 @@ def _scanned_triples(path: Path) -> int | None:
 def _triple_lines(block: bytes) -> int:
     """Lines of ``block`` (whole lines) that are neither blank nor a comment."""
     lines = block.count(b"\n")
-    if b"\r" not in block and lines == block.startswith((b"<", b"_:")) + block.count(b"\n<") + block.count(b"\n_:"):
-        return lines  # (every line starts with a subject: the usual N-Triples file)
+    if b"\r" not in block:  # (every line starts with a subject: the usual N-Triples file)
+        others = lines - block.startswith((b"<", b"_:")) - block.count(b"\n<")
+        if others == 0 or others == block.count(b"\n_:"):  # (blank-node subjects counted only if need be)
+            return lines
     return sum(1 for line in block.splitlines() if (text := line.strip(b" \t")) and not text.startswith(b"#"))
 
 

@@ -272,6 +272,10 @@ def test_an_unparsed_file_is_counted_by_its_lines_and_checked_on_its_subjects(di
     parsed = parsing.parse_files([path], tmp_path)
     assert unparsed.files[0].unparsed and not parsed.files[0].unparsed
     assert unparsed.triples == parsed.triples == 6 and unparsed.problems == parsed.problems == []
+    for number, other in enumerate(['<https://example.org/c> <https://example.org/p> _:x .\n_:x <https://example.org/p> "1" .\n',
+                                    '<https://example.org/c> <https://example.org/p> _:x .\n_:x <https://example.org/p> "1" .\n# c\n']):
+        (tmp_path / f"other{number}.nt").write_text(other)
+        assert parsing.parse_files([tmp_path / f"other{number}.nt"], tmp_path, defer=True).triples == 2
     named = {s for s in parsed.subjects if isinstance(s, parsing.ox.NamedNode)}
     assert len(named) == 3 and named < unparsed.subjects and len(unparsed.subjects) == 4  # (read when asked)
     assert parsing.more_named_than(unparsed.files[0].subjects, 2) and not parsing.more_named_than(unparsed.subjects, 3)
