@@ -21,11 +21,11 @@ import pyoxigraph as ox
 from tqdm import tqdm
 
 from clusterkg.graph.history import Activity, default_agent, file_digest
-from clusterkg.graph.parsing import ParsedBatch, ParsedFile, parse_files
+from clusterkg.graph.parsing import ParsedBatch, ParsedFile, UnparsedSyntaxError, parse_files
 from clusterkg.graph.problems import ValidationFailed
 from clusterkg.graph.revert import import_delta
 from clusterkg.graph.sheets import removal_patterns
-from clusterkg.graph.staging import Staging, stage
+from clusterkg.graph.staging import Staging, in_generation, stage
 from clusterkg.graph.store import KnowledgeStore
 from clusterkg.graph.validation import check_staging
 from clusterkg.ontology.namespace import CKG
@@ -87,10 +87,18 @@ def import_files(
     with tempfile.TemporaryDirectory(prefix="clusterkg-import-") as work, \
             tqdm(total=4, desc="import", unit="step", disable=not show, file=sys.stderr) as bar:
         bar.set_postfix_str(f"parsing {len(paths)} file(s)")
-        batch = parse_files(paths, Path(work))
+        # a large N-Triples file going into a new generation is checked by staging's strict load
+        # (no checking parse; see graph/parsing.py); if it is not valid, every file is parsed
+        batch = parse_files(paths, Path(work), defer=not replace and in_generation(store))
         bar.update()
         bar.set_postfix_str("staging")
-        staging = stage(store, batch, Path(work), replace=replace)
+        try:
+            staging = stage(store, batch, Path(work), replace=replace)
+        except UnparsedSyntaxError:
+            staging = None  # (retried once the error's frames, holding the discarded store open, are gone)
+        if staging is None:
+            batch = parse_files(paths, Path(work))
+            staging = stage(store, batch, Path(work), replace=replace)
         bar.update()
         return _check_and_write(store, batch, staging, activity, list(zip(shown, paths)), dry_run, bar)
 

@@ -39,12 +39,12 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from clusterkg.graph.history import MAX_LISTED_RESOURCES, Activity
-from clusterkg.graph.parsing import SMALL_LOAD, ParsedBatch
+from clusterkg.graph.parsing import SMALL_LOAD, ParsedBatch, UnparsedSyntaxError, more_named_than
 from clusterkg.graph.shacl_sparql import FOCUS_CLASS, FOCUS_GRAPH, compile_shapes
 from clusterkg.graph.store import KnowledgeStore, OxigraphStore, StoreError
 from clusterkg.ontology.namespace import RDF, RDFS
 
-__all__ = ["Staging", "description_deletes", "stage"]
+__all__ = ["Staging", "description_deletes", "in_generation", "stage"]
 
 OLD_GRAPH = "https://w3id.org/clusterkg/graph/staging-replaced"
 """Staging only: the earlier descriptions a replacement removes (to count what goes)."""
@@ -97,12 +97,14 @@ class _Slice(io.RawIOBase):
         return len(data)
 
 
-def _bulk_load(store: ox.Store, path: Path, graph: ox.NamedNode | None = None) -> None:
+def _bulk_load(store: ox.Store, path: Path, graph: ox.NamedNode | None = None, *, strict: bool = False) -> None:
     """``bulk_load`` of an N-Triples file in slices of whole lines.
 
     pyoxigraph's bulk loader holds about six times its input in memory (855 MiB for a 144 MiB
     file, 1.7 GiB at 10M triples); slices bound that at any size, at the same speed.
-    Leniently: the files are pyoxigraph's own N-Triples of terms it already checked.
+    Leniently: the files are pyoxigraph's own N-Triples of terms it already checked; ``strict``
+    for a file the parse did not check (:attr:`~clusterkg.graph.parsing.ParsedFile.unparsed`),
+    whose syntax error is an :class:`~clusterkg.graph.parsing.UnparsedSyntaxError`.
     """
     size = path.stat().st_size
     if size <= SMALL_LOAD:
@@ -120,8 +122,13 @@ def _bulk_load(store: ox.Store, path: Path, graph: ox.NamedNode | None = None) -
             handle.readline()
             end = handle.tell()
             handle.seek(start)
-            store.bulk_load(input=io.BufferedReader(_Slice(handle, end), 1 << 20), format=ox.RdfFormat.N_TRIPLES,
-                            to_graph=graph or ox.DefaultGraph(), lenient=True)
+            try:
+                store.bulk_load(input=io.BufferedReader(_Slice(handle, end), 1 << 20), format=ox.RdfFormat.N_TRIPLES,
+                                to_graph=graph or ox.DefaultGraph(), lenient=not strict)
+            except SyntaxError as error:
+                if strict:
+                    raise UnparsedSyntaxError(str(path)) from error
+                raise
             start = end
 
 
@@ -183,16 +190,24 @@ class Staging:
             shutil.rmtree(self.scratch, ignore_errors=True)
 
 
+def in_generation(main: KnowledgeStore | None) -> bool:
+    """Whether :func:`stage` stages over ``main`` in a new generation (an on-disk store this
+    process writes; a read-only opener, such as a dry run's, stages like a remote store)."""
+    return isinstance(main, OxigraphStore) and main.path is not None and main.writable
+
+
 def stage(main: KnowledgeStore | None, batch: ParsedBatch, work: Path, *, replace: bool = False) -> Staging:
-    """Build the staging store of ``batch`` over ``main`` (``None``: the batch alone)."""
+    """Build the staging store of ``batch`` over ``main`` (``None``: the batch alone).
+
+    Raises :class:`~clusterkg.graph.parsing.UnparsedSyntaxError` if an unparsed file is not
+    valid N-Triples (nothing is left staged).
+    """
     subjects = batch.subjects
-    # a read-only opener (a dry run) cannot make a generation: it stages like a remote store
-    on_disk = isinstance(main, OxigraphStore) and main.path is not None and main.writable
+    on_disk = in_generation(main)
     # the IRIs, sorted (millions of strings at 10M): a generation without replacement needs them
     # only for the history, which lists at most MAX_LISTED_RESOURCES
-    named = sum(1 for s in subjects if type(s) is ox.NamedNode)
     changed = sorted(s.value for s in subjects if type(s) is ox.NamedNode) \
-        if replace or not on_disk or named <= MAX_LISTED_RESOURCES else None
+        if replace or not on_disk or not more_named_than(subjects, MAX_LISTED_RESOURCES) else None
     # replace: an RDF file's subjects lose their descriptions, a sheet's rows what the sheet says
     described = (changed if not any(f.is_sheet for f in batch.files) else batch.described) if replace else []
     inserts = list(batch.ntriples)
@@ -230,9 +245,10 @@ def _fill(staging: Staging, loads: list[Path], work: Path, on_disk: bool) -> Non
     before = len(store)  # every quad (cheaper than a SPARQL count); only the loads below add any
     if not on_disk or staging.batch.triples < before:
         staging.focus_graph = FOCUS_GRAPH
+    unparsed = {f.ntriples for f in staging.batch.files if f.unparsed}
     try:
         for path in loads:
-            _bulk_load(store, path)
+            _bulk_load(store, path, strict=path in unparsed)
         if staging.focus_graph is not None:
             _bulk_load(store, _focus_ntriples(staging.focus, work / "focus.nt"), ox.NamedNode(FOCUS_GRAPH))
     except (OSError, SyntaxError) as error:

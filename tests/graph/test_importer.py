@@ -214,20 +214,78 @@ def test_rdf_xml_entity_declarations_are_refused_fast(memory_store, tmp_path):
             '<https://example.org/a> <http://www.w3.org/2000/01/rdf-schema#label> "x\\q" .\n', 2),
     (".nt", '<https://example.org/a> <http://www.w3.org/2000/01/rdf-schema#label> "ok" .\n\n'
             '<https://example.org/a> <http://www.w3.org/2000/01/rdf-schema#label> oops .\n', 3),
+    (".nt", '<https://example.org/a> <http://www.w3.org/2000/01/rdf-schema#label> "ok" .\n'  # (a lenient load takes it)
+            '<https://example.org/a> <http://www.w3.org/2000/01/rdf-schema#seeAlso> <relative> .\n', 2),
     (".ttl", '@prefix r: <http://www.w3.org/2000/01/rdf-schema#> .\n'
              '<https://example.org/a> r:seeAlso <https://example.org/a b> .\n', 2),
     (".ttl", '<https://example.org/a> <http://www.w3.org/2000/01/rdf-schema#label> "1"^^<http://x/a b> .\n', 1),
 ])
-@pytest.mark.parametrize("staged_as_is", [False, True])
-def test_syntax_errors_and_invalid_iris_carry_their_line(memory_store, tmp_path, monkeypatch, suffix, text, line,
-                                                        staged_as_is):
-    if staged_as_is:  # as a large N-Triples file, read but not written again, is checked
+@pytest.mark.parametrize("staged", ["written", "as it is", "unparsed"])
+def test_syntax_errors_and_invalid_iris_carry_their_line(memory_store, disk_store, tmp_path, monkeypatch, suffix, text,
+                                                        line, staged):
+    # as a large N-Triples file, read but not written again, is checked; into a new generation
+    # of an on-disk store such a file is not even parsed, but loaded strictly (then parsed for
+    # its problem's line)
+    store = disk_store if staged == "unparsed" else memory_store
+    if staged != "written":
         monkeypatch.setattr(parsing, "SMALL_LOAD", 0)
+        monkeypatch.setattr(staging, "SMALL_LOAD", 0)
+    # (as in a large file, its subjects are read only until there are too many to list)
+    monkeypatch.setattr(staging, "MAX_LISTED_RESOURCES", 0)
     path = tmp_path / f"bad{suffix}"
     path.write_text(text)
-    lines = _problems([path], memory_store)
+    before = store.triple_count()
+    lines = _problems([path], store)
     assert len(lines) == 1 and lines[0].startswith(f"{path}: line {line}: syntax error"), lines
-    assert memory_store.triple_count() == 0
+    assert store.triple_count() == before
+
+
+ILL_TYPED = ('<https://example.org/a> <http://www.w3.org/2000/01/rdf-schema#label> "a" .\n'
+             '<https://example.org/a> <https://schema.org/foundingDate> "2001"^^<http://www.w3.org/2001/XMLSchema#gYear> .\n'
+             '<https://example.org/b> <https://schema.org/foundingDate> "20x1"^^<http://www.w3.org/2001/XMLSchema#gYear> .\n')
+
+
+@pytest.mark.parametrize("large", [False, True])
+def test_an_ill_typed_literal_is_located_however_the_file_is_staged(disk_store, tmp_path, monkeypatch, large):
+    if large:  # unparsed: only the lines with a typed literal are parsed, then the whole file
+        monkeypatch.setattr(parsing, "SMALL_LOAD", 0)
+        monkeypatch.setattr(staging, "SMALL_LOAD", 0)
+    path = tmp_path / "years.nt"
+    path.write_text(ILL_TYPED)
+    before = disk_store.triple_count()
+    assert _problems([path], disk_store) == [
+        f"{path}: line 3: xsd:gYear: '20x1' is not a valid xsd:gYear: expected a four-digit year, e.g. 2005"]
+    assert disk_store.triple_count() == before
+
+
+def test_an_unparsed_file_is_counted_by_its_lines_and_checked_on_its_subjects(disk_store, tmp_path, monkeypatch):
+    monkeypatch.setattr(parsing, "SMALL_LOAD", 0)
+    monkeypatch.setattr(staging, "SMALL_LOAD", 0)
+    # comments, blank lines, indented and CRLF lines, no final line break: the triples the parser sees
+    text = ('# a comment ^^ with a caret pair\n\n' + ILL_TYPED.replace('"20x1"', '"2011"')
+            + '  <https://example.org/c> <http://www.w3.org/2000/01/rdf-schema#label> "c^^" .  # indented\r\n'
+            + '\t# indented comment\r\n<https://example.org/c> <https://example.org/p> _:x .\n'
+            + '_:x <https://example.org/p> "1"^^<http://www.w3.org/2001/XMLSchema#integer> .')
+    path = tmp_path / "mixed.nt"
+    path.write_bytes(text.encode())
+    unparsed = parsing.parse_files([path], tmp_path, defer=True)
+    parsed = parsing.parse_files([path], tmp_path)
+    assert unparsed.files[0].unparsed and not parsed.files[0].unparsed
+    assert unparsed.triples == parsed.triples == 6 and unparsed.problems == parsed.problems == []
+    for number, other in enumerate(['<https://example.org/c> <https://example.org/p> _:x .\n_:x <https://example.org/p> "1" .\n',
+                                    '<https://example.org/c> <https://example.org/p> _:x .\n_:x <https://example.org/p> "1" .\n# c\n']):
+        (tmp_path / f"other{number}.nt").write_text(other)
+        assert parsing.parse_files([tmp_path / f"other{number}.nt"], tmp_path, defer=True).triples == 2
+    named = {s for s in parsed.subjects if isinstance(s, parsing.ox.NamedNode)}
+    assert len(named) == 3 and named < unparsed.subjects and len(unparsed.subjects) == 4  # (read when asked)
+    assert parsing.more_named_than(unparsed.files[0].subjects, 2) and not parsing.more_named_than(unparsed.subjects, 3)
+    # a batch as large as the store: its rows are kept for its subjects, read from the file
+    broken = tmp_path / "broken.nt"
+    broken.write_text(ILL_TYPED.replace('"20x1"^^<http://www.w3.org/2001/XMLSchema#gYear>', '<https://example.org/nowhere>')
+                      .replace("https://schema.org/foundingDate> \"2001", "https://w3id.org/clusterkg/ns#country> \"2001"))
+    lines = _problems([broken], disk_store)
+    assert f"{broken}: line 1: ckg:country: expected a country IRI, got \"2001\"^^<http://www.w3.org/2001/XMLSchema#gYear>" \
+        in lines, lines
 
 
 def test_a_large_ntriples_file_is_staged_as_it_is(any_store, tmp_path, monkeypatch):
