@@ -303,7 +303,6 @@ def _scanned_triples(path: Path) -> int | None:
     N-Triples' grammar; a line holds none when blank or a comment.
     """
     triples = 0
-    typed: list[bytes] = []
     with open(path, "rb") as handle:
         rest = b""
         while block := handle.read(_SCAN_BLOCK):
@@ -311,23 +310,34 @@ def _scanned_triples(path: Path) -> int | None:
             end = block.rfind(b"\n") + 1
             block, rest = (block[:end], block[end:]) if end else (b"", block)
             triples += _triple_lines(block)
-            position = block.find(b"^^")
-            while position >= 0:
-                start, stop = block.rfind(b"\n", 0, position) + 1, block.find(b"\n", position) + 1
-                typed.append(block[start:stop])
-                position = block.find(b"^^", stop)
+            if not _typed_lines_well_typed(block):
+                return None
         if rest:  # the last line, without a line break
             triples += _triple_lines(rest + b"\n")
-            if b"^^" in rest:
-                typed.append(rest + b"\n")
+            if not _typed_lines_well_typed(rest + b"\n"):
+                return None
+    return triples
+
+
+def _typed_lines_well_typed(block: bytes) -> bool:
+    """Whether the lines of ``block`` (whole lines) that hold a ``^^`` parse, with well-typed
+    literals (parsed a block at a time: a file of typed literals is never held whole)."""
+    typed: list[bytes] = []
+    position = block.find(b"^^")
+    while position >= 0:
+        start, stop = block.rfind(b"\n", 0, position) + 1, block.find(b"\n", position) + 1
+        typed.append(block[start:stop])
+        position = block.find(b"^^", stop)
+    if not typed:
+        return True
     try:
         for quad in ox.parse(b"".join(typed), format=ox.RdfFormat.N_TRIPLES):
             literal = quad.object
             if type(literal) is ox.Literal and literal.datatype.value in _LEXICAL_FORMS and not _well_typed(literal):
-                return None
+                return False
     except SyntaxError:
-        return None
-    return triples
+        return False
+    return True
 
 
 def _triple_lines(block: bytes) -> int:
