@@ -107,9 +107,10 @@ def follow_writes(app, counter: WriteCounter) -> None:
         with lock:
             now = counter.value()
             if now != seen[0]:
-                # workers first: an answer they give is never older than the view pages see
-                ckg.runner.data_changed()
+                # the view first, then the answer cache: cleared before the reopen, it could take
+                # back an answer a concurrent query read from the old view and keep it past the write
                 ckg.store.reopen()
+                ckg.runner.data_changed()
                 seen[0] = now
 
     app.before_request(_catch_up)

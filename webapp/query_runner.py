@@ -549,16 +549,18 @@ class SnapshotQueryRunner:
     def data_changed(self) -> None:
         """Nothing to do: the front reopens ``store`` itself, and each query reads the current view."""
 
-    def _evaluate(self, job: QueryJob, deadline: float) -> QueryAnswer:
+    def _evaluate(self, job: QueryJob, deadline: float, trace: dict) -> QueryAnswer:
+        trace["thread"] = threading.get_ident()
         try:
-            return self._attempts(job, deadline)
+            return self._attempts(job, deadline, trace)
         except BaseException as failure:  # raised again in the request's thread: no pyoxigraph object with it
             forget_frames(failure)
             raise
 
-    def _attempts(self, job: QueryJob, deadline: float) -> QueryAnswer:
+    def _attempts(self, job: QueryJob, deadline: float, trace: dict) -> QueryAnswer:
         problem = "no attempt made"
         for attempt in range(_OPEN_ATTEMPTS):
+            trace["attempts"] = attempt + 1
             snapshot = self.store._store
             try:
                 if snapshot is None:  # (a failed read of the store's own released it)
@@ -575,7 +577,7 @@ class SnapshotQueryRunner:
                 # (Its frames let go of their pyoxigraph objects here: kept in a cycle with this frame,
                 # they would be freed by the garbage collector on whatever thread runs it.)
                 forget_frames(error)
-                problem = str(error)
+                problem = trace["problem"] = str(error)
                 time.sleep(min(0.02 * (attempt + 1), 0.25))
                 if self.store._store is snapshot:
                     try:
@@ -587,12 +589,14 @@ class SnapshotQueryRunner:
 
     def run(self, job: QueryJob) -> QueryAnswer:
         deadline = time.monotonic() + self.timeout
-        future = self._pool.submit(self._evaluate, job, deadline)
+        trace: dict = {}  # (the worker's thread, its attempts and last retried failure: for the log)
+        future = self._pool.submit(self._evaluate, job, deadline, trace)
         try:
             return future.result(timeout=self.timeout)
         except FutureTimeout:
             if future.cancel():  # never started: nothing runs on
                 raise QueryTimedOut(self.timeout, stopped=False) from None
+            _log_runaway(job, trace)
             if self.on_runaway is not None:
                 self.on_runaway()
             raise QueryTimedOut(self.timeout, stopped=self.on_runaway is not None) from None
@@ -602,6 +606,15 @@ class SnapshotQueryRunner:
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _log_runaway(job: QueryJob, trace: dict) -> None:
+    """Say where a query past the time limit is: its thread's stack now, its attempts and the
+    last failure it retried (a slow query and a reader stuck reopening its view look alike)."""
+    frame = sys._current_frames().get(trace.get("thread"))
+    where = "".join(traceback.format_stack(frame)) if frame is not None else "(its thread has ended)\n"
+    log.error("query past the time limit after %s attempt(s) (last retried failure: %s): %r; its thread is at:\n%s",
+              trace.get("attempts", 0), trace.get("problem", "none"), job.query[:200], where.rstrip())
 
 
 class _DeadlineReader(io.RawIOBase):

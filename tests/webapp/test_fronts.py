@@ -360,3 +360,43 @@ def test_a_runaway_on_a_reader_gets_503_and_the_reader_is_replaced(slow_fronts):
         idle.close()
     assert {status for status, _ in steady} == {200}, steady
     assert ("close" in {header for _, header in steady}), "the draining reader closed the busy connection"
+
+
+def test_a_query_read_from_the_old_view_during_a_catch_up_is_not_served_after_it(store_path, tmp_path):
+    """A reader front's answer cache is cleared after its view moves: an answer a concurrent
+    request read from the old view while the front reopened is never served for the new data."""
+    from clusterkg.graph.running_server import SnapshotStore
+    from clusterkg.graph.store import OxigraphStore
+    from clusterkg.webapp.fronts import follow_writes
+    from clusterkg.webapp.query_runner import QueryJob
+
+    counter = WriteCounter(tmp_path / "writes", create=True)
+    app = create_app({"KNOWLEDGE_STORE": SnapshotStore.read_only(store_path), "QUERY_IN_PROCESS": True,
+                      "QUERY_WORKERS": 2, "QUERY_CACHE": 16})
+    ckg = app.extensions["clusterkg"]
+    follow_writes(app, counter)
+    marks = "/sparql?query=" + quote(f"SELECT ?o WHERE {{ <{MARK}> <{MARK}> ?o }}")
+    results = {"Accept": "application/sparql-results+json"}
+    jobs: list[QueryJob] = []  # (the job a request sends, exactly as the endpoint builds it)
+    inner = ckg.runner.runner
+    run = inner.run
+    inner.run = lambda job: (jobs.append(job), run(job))[1]
+    reopen = ckg.store.reopen
+
+    def reopen_while_another_request_reads() -> None:
+        ckg.runner.run(jobs[0])  # (a request that passed its catch-up before the write: on the old view)
+        reopen()
+
+    ckg.store.reopen = reopen_while_another_request_reads
+    try:
+        client = app.test_client()
+        assert client.get(marks, headers=results).get_json()["results"]["bindings"] == []
+        with OxigraphStore(store_path) as writer:
+            writer.update(f"INSERT DATA {{ <{MARK}> <{MARK}> 1 }}")
+        counter.bump()
+        reply = client.get(marks, headers=results)
+        assert reply.status_code == 200
+        assert [b["o"]["value"] for b in reply.get_json()["results"]["bindings"]] == ["1"], "the old view's answer was served"
+    finally:
+        ckg.close()
+        counter.close()

@@ -223,8 +223,10 @@ def test_a_reader_fronts_runner_answers_as_the_workers_do_and_reopens_a_lost_sna
     from clusterkg.webapp.query_runner import ProcessQueryRunner, SnapshotQueryRunner
 
     with OxigraphStore(store_path) as writer:  # (a data version: the bookkeeping graph exists)
-        writer.update("INSERT DATA { <urn:x:a> <urn:x:b> <urn:x:c> }")
-    jobs = [QueryJob(GRAPHS), QueryJob("SELECT ?s ?p WHERE { ?s ?p ?o } ORDER BY ?s ?p LIMIT 7", accept="text/csv"),
+        writer.update('INSERT DATA { <urn:x:a> <urn:x:b> <urn:x:c> ; <urn:x:d> 1 . <urn:x:e> <urn:x:b> "é"@fr }')
+    # (rows of the test's own subjects: ORDER BY over the whole store costs ~11 s of CPU, too near the limit)
+    ordered = "SELECT ?s ?p ?o WHERE { VALUES ?s { <urn:x:a> <urn:x:e> } ?s ?p ?o } ORDER BY DESC(?s) ?p"
+    jobs = [QueryJob(GRAPHS), QueryJob(ordered, accept="text/csv"),
             QueryJob("CONSTRUCT WHERE { ?s ?p ?o }", accept="application/n-triples", max_rows=5)]
     workers = ProcessQueryRunner(store_path, workers=1, timeout=30, reserve=1)
     try:
@@ -238,9 +240,36 @@ def test_a_reader_fronts_runner_answers_as_the_workers_do_and_reopens_a_lost_sna
     try:
         assert [runner.run(job) for job in jobs] == expected
         assert META_GRAPH.encode() not in expected[0].body and expected[2].truncated
+        assert expected[1].body.splitlines()[1].startswith(b"urn:x:e,urn:x:b,") and len(expected[1].body.splitlines()) == 4
         store._store = None  # (what a read that found its files compacted away leaves)
         assert runner.run(jobs[1]) == expected[1]
         assert runaways == []
     finally:
         runner.close()
+        store.close()
+
+
+def test_a_reader_fronts_runaway_is_logged_with_where_its_thread_is(tmp_path, caplog):
+    """A query past the time limit is logged with its thread's stack: a slow query and a reader
+    stuck reopening its view both end in a 503, and only the stack tells them apart."""
+    from clusterkg.graph.running_server import SnapshotStore
+    from clusterkg.webapp.query_runner import SnapshotQueryRunner
+
+    with OxigraphStore(tmp_path / "store") as writer:  # 120 triples: a three-way cross join of ~1.7M rows
+        writer.update("INSERT DATA { " + " ".join(f"<urn:x:s{n}> <urn:x:p> {n} ." for n in range(120)) + " }")
+    store = SnapshotStore.read_only(tmp_path / "store")
+    runaways: list[int] = []
+    runner = SnapshotQueryRunner(store, workers=1, timeout=0.2, on_runaway=lambda: runaways.append(1))
+    slow = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i FILTER(STRLEN(CONCAT(STR(?a), STR(?d), STR(?g))) < 0) }"
+    try:
+        with caplog.at_level("ERROR", logger="clusterkg.webapp.query_runner"):
+            with pytest.raises(QueryTimedOut):
+                runner.run(QueryJob(slow))
+        assert runaways == [1]
+        [record] = [r for r in caplog.records if "past the time limit" in r.getMessage()]
+        message = record.getMessage()
+        assert "after 1 attempt(s) (last retried failure: none)" in message, message
+        assert "its thread is at:" in message and "in run_query" in message, message
+    finally:
+        runner._pool.shutdown(wait=True)  # (the runaway runs on until it ends: wait for it here)
         store.close()
