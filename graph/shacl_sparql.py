@@ -441,7 +441,7 @@ def _plan(checks: list[_Check], queries: list[ConstraintQuery]) -> list[_Planned
             # triples (0.12 s against 0.34 s for the 95,388 claim holders at 1M triples; the
             # qualified count of English labels 0.50 s as a self-join)
             step, value, count, key = counted
-            step = _enumerated_first(step)
+            step = _multi_valued_first(_enumerated_first(step), count)
             found = (f"{{ SELECT ?focus WHERE {{ {step} }} GROUP BY ?focus{key} HAVING (COUNT(DISTINCT {value}) >= {count}) }}"
                      f"\n  {FOCUS_MARKER}")
             # no node with two values, no node with too many: two counts, no grouping (0.03 s
@@ -455,6 +455,26 @@ def _plan(checks: list[_Check], queries: list[ConstraintQuery]) -> list[_Planned
         template = f"{prefix}SELECT ?focus {_vars(targets)} WHERE {{\n  {found}\n  {_target_joins(targets, few=True)}\n}}"
         plan.append(_Planned(template, tuple((None, targets[c.targets], q) for c, q in group), probe=probe))
     return plan
+
+
+_FILTERED_TRIPLE = re.compile(r"(?:\?focus <([^<>]+)> \?_\w+ \.|\?_\w+ <([^<>]+)> \?focus \.) FILTER\(.*\)", re.S)
+
+
+def _multi_valued_first(step: str, count: int) -> str:
+    """A count's ``step`` (a predicate's triples kept by a test of the value) read only for the
+    nodes with two or more triples of the predicate, found first by a count of those triples.
+
+    A node with ``count`` (at least two) distinct values passing the test has that many
+    triples, so no answer is lost; the test, which reads each value's term (~2 µs a triple),
+    then runs on a few nodes' values instead of every one (rdfs:label at 1M triples: 27 nodes
+    of 32,000 have two labels; the English-label count's probe 0.45 s to 0.04 s of CPU).
+    """
+    match = _FILTERED_TRIPLE.fullmatch(step)
+    if count < 2 or match is None:
+        return step
+    forward, inverse = match.groups()
+    bare = f"?focus <{forward}> ?_multi ." if forward else f"?_multi <{inverse}> ?focus ."
+    return f"{{ SELECT ?focus WHERE {{ {bare} }} GROUP BY ?focus HAVING (COUNT(*) >= 2) }} {step}"
 
 
 _CLASS_PROBE = re.compile(r"\{ (.*) MINUS \{ (\?value <[^<>]+>/<[^<>]+>\* <[^<>]+>) \} \}", re.S)

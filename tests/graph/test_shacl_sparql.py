@@ -388,3 +388,24 @@ def test_a_value_among_listed_terms_is_looked_up_and_a_negated_list_scanned():
     assert any("GROUP BY" in p.template and "<http://example.org/a>" in p.template for p in compiled._plan)
     store = _store(data, focus={EX + n for n in ("one", "none", "two", "other")})
     assert compiled.violations(store, focus_graph=FOCUS_GRAPH) == compiled.violations_one_by_one(store, focus_graph=FOCUS_GRAPH)
+
+
+def test_a_count_of_tested_values_reads_only_the_nodes_with_several():
+    # a maximum count of values passing a test (qualified, or per language) first finds the nodes
+    # with two or more triples of the predicate; the answers are those of every node's values
+    shapes = _parse("""
+        ex:S a sh:NodeShape ; sh:targetClass ex:T ;
+            sh:property [ sh:path rdfs:label ; sh:uniqueLang true ; sh:message "one per language" ] ;
+            sh:property [ sh:path rdfs:label ; sh:qualifiedValueShape [ sh:languageIn ( "en" ) ] ;
+                sh:qualifiedMaxCount 1 ; sh:message "one English" ] ;
+            sh:property [ sh:path [ sh:inversePath ex:owns ] ; sh:qualifiedValueShape [ sh:nodeKind sh:IRI ] ;
+                sh:qualifiedMaxCount 1 ; sh:message "one named owner" ] .""")
+    data = _parse("""ex:ok a ex:T ; rdfs:label "a"@en, "b"@de .  ex:single a ex:T ; rdfs:label "a"@en .
+        ex:twoen a ex:T ; rdfs:label "a"@en, "b"@en-GB .  ex:twode a ex:T ; rdfs:label "a"@de, "b"@DE, "c" .
+        ex:x ex:owns ex:owned . ex:y ex:owns ex:owned . ex:owned a ex:T . _:b ex:owns ex:once . ex:z ex:owns ex:once .
+        ex:once a ex:T .""")
+    found = {(v.focus.removeprefix(EX), v.message) for v in _assert_parity(data, shapes)}
+    assert found == {("twoen", "one English"), ("twode", "one per language"),
+                     ("owned", "one named owner")}
+    plan = compile_shapes(shapes)._plan
+    assert sum("HAVING (COUNT(*) >= 2)" in (p.probe or "") for p in plan) == 3
