@@ -441,19 +441,40 @@ def _plan(checks: list[_Check], queries: list[ConstraintQuery]) -> list[_Planned
             # triples (0.12 s against 0.34 s for the 95,388 claim holders at 1M triples; the
             # qualified count of English labels 0.50 s as a self-join)
             step, value, count, key = counted
-            step = _enumerated_first(step)
+            step = _multi_valued_first(_enumerated_first(step), count)
             found = (f"{{ SELECT ?focus WHERE {{ {step} }} GROUP BY ?focus{key} HAVING (COUNT(DISTINCT {value}) >= {count}) }}"
                      f"\n  {FOCUS_MARKER}")
             # no node with two values, no node with too many: two counts, no grouping (0.03 s
             # against 0.16 s for the grouped count of the claims' 96,131 ckg:competency triples)
+            # (a maximum of 0: one value is too many, and one value a node passes that count)
             probe = (f"{prefix}ASK {{ {{ SELECT (COUNT(*) AS ?n) (COUNT(DISTINCT ?focus) AS ?m) WHERE {{ {step} }} }} "
-                     "FILTER(?n != ?m) }")
+                     "FILTER(?n != ?m) }") if count >= 2 else f"{prefix}ASK {{ {step} }}"
         else:
             found = f"{{ SELECT DISTINCT ?focus WHERE {{ {pattern} }} }}\n  {FOCUS_MARKER}"
             probe = f"{prefix}ASK {{\n  {found}\n}}"
         template = f"{prefix}SELECT ?focus {_vars(targets)} WHERE {{\n  {found}\n  {_target_joins(targets, few=True)}\n}}"
         plan.append(_Planned(template, tuple((None, targets[c.targets], q) for c, q in group), probe=probe))
     return plan
+
+
+_FILTERED_TRIPLE = re.compile(r"(?:\?focus <([^<>]+)> \?_\w+ \.|\?_\w+ <([^<>]+)> \?focus \.) FILTER\(.*\)", re.S)
+
+
+def _multi_valued_first(step: str, count: int) -> str:
+    """A count's ``step`` (a predicate's triples kept by a test of the value) read only for the
+    nodes with two or more triples of the predicate, found first by a count of those triples.
+
+    A node with ``count`` (at least two) distinct values passing the test has that many
+    triples, so no answer is lost; the test, which reads each value's term (~2 µs a triple),
+    then runs on a few nodes' values instead of every one (rdfs:label at 1M triples: 27 nodes
+    of 32,000 have two labels; the English-label count's probe 0.45 s to 0.04 s of CPU).
+    """
+    match = _FILTERED_TRIPLE.fullmatch(step)
+    if count < 2 or match is None:
+        return step
+    forward, inverse = match.groups()
+    bare = f"?focus <{forward}> ?_multi ." if forward else f"?_multi <{inverse}> ?focus ."
+    return f"{{ SELECT ?focus WHERE {{ {bare} }} GROUP BY ?focus HAVING (COUNT(*) >= 2) }} {step}"
 
 
 _CLASS_PROBE = re.compile(r"\{ (.*) MINUS \{ (\?value <[^<>]+>/<[^<>]+>\* <[^<>]+>) \} \}", re.S)
@@ -504,7 +525,36 @@ def _enumerated_first(pattern: str) -> str:
     rest = re.sub(rf"sameTerm\({re.escape(value)}, <[^<>]+>\)", "", condition)
     if _LOGIC.sub("", rest):
         return pattern
+    members = _members(condition, value)
+    if members is not None:
+        # true for the listed terms alone: look each up instead of grouping every value of the
+        # predicate (rdf:type's, for the qualified counts of the types of organisations, events...)
+        return f"VALUES {value} {{ {' '.join(members)} }} {triple}"
     return f"{{ SELECT {value} WHERE {{ {triple} }} GROUP BY {value} }} FILTER({condition}) {triple}"
+
+
+def _members(condition: str, value: str) -> list[str] | None:
+    """The terms for which ``condition`` (sameTerm tests of ``value`` against listed IRIs, joined
+    by ``!``, ``&&``, ``||`` and ``COALESCE(..., false)``) is true, when it is false for every
+    other term; ``None`` when it is true for some term not listed (a negated list).
+
+    The listed IRIs are distinct, so at most one sameTerm holds: the condition is evaluated once
+    with each one true and once with none.
+    """
+    test = re.compile(rf"sameTerm\({re.escape(value)}, (<[^<>]+>)\)")
+    listed = list(dict.fromkeys(test.findall(condition)))
+
+    def holds(term: str | None) -> bool:
+        text = test.sub(lambda m: " True " if m.group(1) == term else " False ", condition)
+        text = text.replace("COALESCE", "").replace(", false", "").replace("&&", " and ").replace("||", " or ")
+        text = re.sub(r"!(?!=)", " not ", text).replace("true", "True").replace("false", "False")
+        if re.sub(r"True|False|and|or|not|[\s()]", "", text):
+            raise ValueError(f"not a boolean of sameTerm tests: {condition}")
+        return bool(eval(text, {"__builtins__": {}}))  # (only True/False/and/or/not/parentheses left)
+
+    if holds(None):
+        return None
+    return [term for term in listed if holds(term)]
 
 
 #: A test of the focus node that is one (NOT) EXISTS of a flat pattern: run as a join.

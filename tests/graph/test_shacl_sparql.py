@@ -366,3 +366,46 @@ def test_class_probes_of_one_class_are_asked_once_for_every_pass():
     query = shared[0][0]
     tags = {planned.label.split()[0]: planned.shared_probe[1] for planned in plan if planned.shared_probe}
     assert _SharedProbes(_store(data)).tags(query) == {tags["B"], tags["C"]}
+
+
+def test_a_value_among_listed_terms_is_looked_up_and_a_negated_list_scanned():
+    # a qualified count of types among a list looks each listed type up (VALUES) instead of
+    # grouping every rdf:type value; a list under sh:not is true for unlisted terms: still scanned
+    shapes = _parse("""
+        ex:S a sh:NodeShape ; sh:targetClass ex:T ; sh:property [ sh:path rdf:type ;
+            sh:qualifiedValueShape [ sh:in ( ex:K1 ex:K2 ) ] ; sh:qualifiedMinCount 1 ; sh:qualifiedMaxCount 1 ;
+            sh:message "one kind" ] .
+        ex:N a sh:NodeShape ; sh:targetClass ex:T ; sh:property [ sh:path ex:p ;
+            sh:qualifiedValueShape [ sh:not [ sh:in ( ex:a ex:b ) ] ] ; sh:qualifiedMaxCount 0 ;
+            sh:message "only a or b" ] .""")
+    data = _parse("""ex:one a ex:T, ex:K1 ; ex:p ex:a . ex:none a ex:T ; ex:p ex:b .
+        ex:two a ex:T, ex:K1, ex:K2 . ex:other a ex:T, ex:K2 ; ex:p ex:c .""")
+    found = {(v.focus.removeprefix(EX), v.message) for v in _assert_parity(data, shapes)}
+    assert found == {("none", "one kind"), ("two", "one kind"), ("other", "only a or b")}
+    compiled = compile_shapes(shapes)
+    text = "\n".join(p.template + (p.probe or "") for p in compiled._plan)
+    assert "VALUES" in text and "ex.org" not in text  # (the listed types, looked up)
+    assert any("GROUP BY" in p.template and "<http://example.org/a>" in p.template for p in compiled._plan)
+    store = _store(data, focus={EX + n for n in ("one", "none", "two", "other")})
+    assert compiled.violations(store, focus_graph=FOCUS_GRAPH) == compiled.violations_one_by_one(store, focus_graph=FOCUS_GRAPH)
+
+
+def test_a_count_of_tested_values_reads_only_the_nodes_with_several():
+    # a maximum count of values passing a test (qualified, or per language) first finds the nodes
+    # with two or more triples of the predicate; the answers are those of every node's values
+    shapes = _parse("""
+        ex:S a sh:NodeShape ; sh:targetClass ex:T ;
+            sh:property [ sh:path rdfs:label ; sh:uniqueLang true ; sh:message "one per language" ] ;
+            sh:property [ sh:path rdfs:label ; sh:qualifiedValueShape [ sh:languageIn ( "en" ) ] ;
+                sh:qualifiedMaxCount 1 ; sh:message "one English" ] ;
+            sh:property [ sh:path [ sh:inversePath ex:owns ] ; sh:qualifiedValueShape [ sh:nodeKind sh:IRI ] ;
+                sh:qualifiedMaxCount 1 ; sh:message "one named owner" ] .""")
+    data = _parse("""ex:ok a ex:T ; rdfs:label "a"@en, "b"@de .  ex:single a ex:T ; rdfs:label "a"@en .
+        ex:twoen a ex:T ; rdfs:label "a"@en, "b"@en-GB .  ex:twode a ex:T ; rdfs:label "a"@de, "b"@DE, "c" .
+        ex:x ex:owns ex:owned . ex:y ex:owns ex:owned . ex:owned a ex:T . _:b ex:owns ex:once . ex:z ex:owns ex:once .
+        ex:once a ex:T .""")
+    found = {(v.focus.removeprefix(EX), v.message) for v in _assert_parity(data, shapes)}
+    assert found == {("twoen", "one English"), ("twode", "one per language"),
+                     ("owned", "one named owner")}
+    plan = compile_shapes(shapes)._plan
+    assert sum("HAVING (COUNT(*) >= 2)" in (p.probe or "") for p in plan) == 3
