@@ -44,9 +44,10 @@ def test_every_node_names_its_record_licence_and_dataset(shipped):
 
 def test_the_shipped_scope_is_the_curated_organisations_projects(shipped):
     """Every shipped project has a participant that a curated organisation is the same as."""
+    # (MINUS: one anti-join, 0.1 s; pyoxigraph ran FILTER NOT EXISTS once per project, 39 s)
     unlinked = list(shipped.query(f"""
         SELECT ?p WHERE {{ ?p a <{CKG}Project>
-          FILTER NOT EXISTS {{ ?x <{CKG}project> ?p ; <{CKG}organisation> ?o . ?c <http://www.w3.org/2002/07/owl#sameAs> ?o }} }}"""))
+          MINUS {{ ?x <{CKG}project> ?p ; <{CKG}organisation> ?o . ?c <http://www.w3.org/2002/07/owl#sameAs> ?o }} }}"""))
     assert unlinked == []
     assert len(list(shipped.query(f"SELECT ?p WHERE {{ ?p a <{CKG}Project> }}"))) > 1000
 
