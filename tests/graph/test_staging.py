@@ -94,6 +94,22 @@ def test_bulk_loading_in_slices_loads_every_line_once(tmp_path, monkeypatch):
     assert len(store) == 500 and loaded == {ox.Triple(t.subject, t.predicate, t.object) for t in expected}
 
 
+def test_a_syntax_error_in_any_slice_of_an_unparsed_file_is_raised(tmp_path, monkeypatch):
+    import pyoxigraph as ox
+
+    from clusterkg.graph import staging
+    from clusterkg.graph.parsing import UnparsedSyntaxError
+
+    lines = [f'<https://example.org/n{i}> <https://example.org/p> "value {i}" .\n' for i in range(500)]
+    lines[420] = '<https://example.org/n420> <https://example.org/p> "no end .\n'  # a slice near the end
+    path = tmp_path / "batch.nt"
+    path.write_text("".join(lines))
+    monkeypatch.setattr(staging, "_LOAD_SLICE", 1000)  # slices loaded two at a time
+    monkeypatch.setattr(staging, "SMALL_LOAD", 0)
+    with pytest.raises(UnparsedSyntaxError):
+        staging._bulk_load(ox.Store(), path, strict=True)
+
+
 def test_a_small_file_is_loaded_whole_and_exactly(tmp_path):
     import pyoxigraph as ox
 
