@@ -124,7 +124,27 @@ DIRECT_CREDIT_FLOOR = 0.6
 TRACK_RECORD_SCALE = 2.0
 
 
-def _credit(p: Projection, candidates: np.ndarray, columns: np.ndarray) -> sp.csr_matrix:
+class _RowPicker:
+    """The rows of ``rows`` (sorted, distinct) from column slices of a CSC matrix, as CSR.
+
+    What ``slice.tocsr()[rows]`` gives, at the cost of the slice's entries: that conversion
+    touches every row of the matrix (a million organisations at world scale) for each slice."""
+
+    def __init__(self, height: int, rows: np.ndarray) -> None:
+        self.rows = rows
+        self.position = np.full(height, -1, dtype=np.int64)
+        self.position[rows] = np.arange(len(rows))
+
+    def __call__(self, part: sp.csc_matrix) -> sp.csr_matrix:
+        mapped = self.position[part.indices]
+        keep = mapped >= 0
+        column = np.repeat(np.arange(part.shape[1]), np.diff(part.indptr))
+        picked = sp.csr_matrix((part.data[keep], (mapped[keep], column[keep])), shape=(len(self.rows), part.shape[1]))
+        picked.sort_indices()
+        return picked
+
+
+def _credit(p: Projection, pick: _RowPicker, columns: np.ndarray) -> sp.csr_matrix:
     """Candidates × gap columns: the basis weight of a direct claim, or NARROWER_CREDIT × the best
     basis weight of a narrower one (0 where the candidate does not hold it).
 
@@ -137,7 +157,7 @@ def _credit(p: Projection, candidates: np.ndarray, columns: np.ndarray) -> sp.cs
     basis = _claim_basis_csc(p)
 
     def claimed(competencies: np.ndarray) -> sp.csr_matrix:
-        part = basis[:, competencies].tocsr()[candidates]
+        part = pick(basis[:, competencies])
         part.data = weights[part.data.astype(np.int64)]
         return part
 
@@ -368,13 +388,16 @@ def search_partners(projection: Projection, cluster: int | str, competencies: Se
     total = float(weights.sum())
 
     # organisations x gap columns: a CSC slice, then the rows that have anything
-    block = _org_competency_csc(p)[:, columns].tocsr()
-    block.data[:] = 1.0
-    holders = np.flatnonzero(np.diff(block.indptr))
+    wanted = _org_competency_csc(p)[:, columns]
+    held = np.zeros(wanted.shape[0], dtype=bool)
+    held[wanted.indices] = True
+    holders = np.flatnonzero(held)
     candidates = holders[eligible(holders)]
-    block = block[candidates]
+    pick = _RowPicker(wanted.shape[0], candidates)
+    block = pick(wanted)
+    block.data[:] = 1.0
     covered = np.asarray(block @ weights).ravel()
-    credit = _credit(p, candidates, columns)  # how directly and how surely each candidate holds each gap
+    credit = _credit(p, pick, columns)  # how directly and how surely each candidate holds each gap
     direct = np.asarray((credit >= DIRECT_CREDIT_FLOOR).multiply(block) @ weights).ravel()
     domestic = eligible.domestic(candidates)
     tied = eligible.near_partner(candidates)
