@@ -503,6 +503,14 @@ QUERIES = {
 """The projection's queries; ``%(values)s`` takes a VALUES block (see :func:`_fetch`)."""
 
 WHOLE_STORE = {
+    # the organisations with their countries and regions in one answer (hash joins of one-pattern
+    # subqueries): each organisation's IRI written once, not three times (European scale: 5.6 s
+    # of CPU against 8.7 s for the three queries); :func:`_places` splits it again
+    "organisation_places": "SELECT ?s ?country ?region WHERE { { SELECT ?s WHERE { ?s a org:FormalOrganization } } "
+                           "OPTIONAL { SELECT ?s ?country WHERE { ?s ckg:country ?country } } "
+                           "OPTIONAL { SELECT ?s ?region WHERE { ?s ckg:region ?region } } }",
+    "cluster_countries": "SELECT ?s ?v WHERE { ?s a ckg:Cluster ; ckg:country ?v }",
+    "cluster_regions": "SELECT ?s ?v WHERE { ?s a ckg:Cluster ; ckg:region ?v }",
     "organisation_types": "SELECT ?s ?type_code WHERE { VALUES ?t { " + " ".join(f"<{t}>" for t in _ORG_TYPES)
                           + " } ?s a ?t BIND(" + _ORG_TYPE + " AS ?type_code) }",
     # ``%(competency_rows)s``: VALUES (?c ?c_row) pairing every competency with its row; one row
@@ -620,7 +628,7 @@ def _answers(store: KnowledgeStore, page_size: int | None = None) -> Iterator[Ma
     if page_size is not None:
         yield _fetch_paged(store, page_size)
         return
-    building = [name for name in QUERIES if name not in ("claims", "claim_levels", "kinds", "claim_owners", "referrers")]
+    building = [name for name in QUERIES if name not in ("claims", "claim_levels", "kinds", "claim_owners", "referrers", *_PLACES)]
     with ThreadPoolExecutor(max_workers=FETCH_THREADS) as pool:
         # the longest answers first, so that none is left running alone at the end: the claims
         # and their levels (they name the competencies by row, so they wait for those), the
@@ -631,26 +639,43 @@ def _answers(store: KnowledgeStore, page_size: int | None = None) -> Iterator[Ma
             futures[name] = pool.submit(_fetch, store, name, whole=True, competency_rows=_row_values("c", competencies))
         # then what the tables of clusters and organisations are made of, which the build makes
         # while the long answers are still being read
-        first_read = ("clusters", "organisations", "organisation_types", "countries", "regions")
+        places = pool.submit(_places, store)
         futures.update({name: pool.submit(_fetch, store, name, whole=True)
-                        for name in sorted(building, key=lambda name: name not in first_read) if name not in futures})
-        yield _Arriving(futures)
+                        for name in sorted(building, key=lambda name: name not in ("clusters", "organisation_types"))
+                        if name not in futures})
+        yield _Arriving(futures, places)
+
+
+#: the answers :func:`_places` gives, from one query for the organisations and two small ones for the clusters
+_PLACES = ("organisations", "countries", "regions")
+
+
+def _places(store: KnowledgeStore) -> dict[str, pd.DataFrame]:
+    """The answers of :data:`QUERIES` named in :data:`_PLACES`, read as the organisations with
+    their places and the clusters' places (their rows may come more than once: the tables
+    take each value once)."""
+    organisations = _fetch(store, "organisation_places", whole=True)
+    answers = {"organisations": pd.DataFrame({"s": organisations["s"].drop_duplicates(ignore_index=True)})}
+    for name, column in (("countries", "country"), ("regions", "region")):
+        of_organisations = organisations.loc[organisations[column] != "", ["s", column]].rename(columns={column: "v"})
+        answers[name] = pd.concat([_fetch(store, "cluster_" + name, whole=True), of_organisations], ignore_index=True)
+    return answers
 
 
 class _Arriving(Mapping):
     """Answers by name, each waited for when it is first read."""
 
-    def __init__(self, futures: dict[str, Future]):
-        self.futures = futures
+    def __init__(self, futures: dict[str, Future], places: Future):
+        self.futures, self.places = futures, places
 
     def __getitem__(self, name: str) -> pd.DataFrame:
-        return self.futures[name].result()
+        return self.places.result()[name] if name in _PLACES else self.futures[name].result()
 
     def __iter__(self):
-        return iter(self.futures)
+        return iter([*self.futures, *_PLACES])
 
     def __len__(self) -> int:
-        return len(self.futures)
+        return len(self.futures) + len(_PLACES)
 
 
 #: the type of each kind of subject a paged build lists first
