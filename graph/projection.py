@@ -632,7 +632,7 @@ def _answers(store: KnowledgeStore, page_size: int | None = None) -> Iterator[Ma
     with ThreadPoolExecutor(max_workers=FETCH_THREADS) as pool:
         # the longest answers first, so that none is left running alone at the end: the claims
         # and their levels (they name the competencies by row, so they wait for those), the
-        # affiliations, the labels (at world scale 52, 36, 48 and 28 s of CPU; ~10 s the next)
+        # affiliations, the labels (at world scale 36, 52, 48 and 28 s of CPU; the next ~10 s)
         futures = {name: pool.submit(_fetch, store, name, whole=True) for name in ("competencies", "ties", "labels")}
         competencies = sorted(set(futures["competencies"].result()["s"]))
         for name in ("claim_levels", "claims"):
