@@ -635,8 +635,9 @@ def _answers(store: KnowledgeStore, page_size: int | None = None) -> Iterator[Ma
         # affiliations, the labels (at world scale 36, 52, 48 and 28 s of CPU; the next ~10 s)
         futures = {name: pool.submit(_fetch, store, name, whole=True) for name in ("competencies", "ties", "labels")}
         competencies = sorted(set(futures["competencies"].result()["s"]))
+        rows = _row_values("c", competencies)  # (one block for both: 10,000 pairs at European scale)
         for name in ("claim_levels", "claims"):
-            futures[name] = pool.submit(_fetch, store, name, whole=True, competency_rows=_row_values("c", competencies))
+            futures[name] = pool.submit(_fetch, store, name, whole=True, competency_rows=rows)
         # then what the tables of clusters and organisations are made of, which the build makes
         # while the long answers are still being read
         places = pool.submit(_places, store)
