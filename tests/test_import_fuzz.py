@@ -115,6 +115,14 @@ class World:
         with OxigraphStore.read_only(self.store) as store:
             return store.data_version(), store.triple_count()
 
+    def may_reach_the_marker(self, data: bytes) -> bool:
+        """Whether an input names a place the marker is kept: a ``file:`` IRI, the fuzz root or
+        its ``outside`` folder, the listener. Only such an input can bring the marker in (the
+        importer cannot guess where it is), so only after one is the store scanned for it: a
+        scan reads every triple (about 3 s), three times an accepted import."""
+        places = ("file:", str(self.outside.parent), self.outside.name, "127.0.0.1", "localhost")
+        return any(place.encode(codec) in data for place in places for codec in ("utf-8", "utf-16-le", "utf-16-be"))
+
     def marked(self) -> int:
         """How many triples of the store hold the marker (0 unless a case failed)."""
         with OxigraphStore.read_only(self.store) as store:
@@ -414,7 +422,8 @@ def check_case(world: World, recipe: Recipe) -> None:
     assert world.listener.connections == connections, f"{where}: connected to the listener on 127.0.0.1"
     assert MARKER not in output, f"{where}: a file outside the inputs was read into the output"
     # an import only adds: an unchanged version and count mean nothing new holds the marker
-    assert after == before or world.marked() == 0, f"{where}: a file outside the inputs was read into the store"
+    assert after == before or not world.may_reach_the_marker(data) or world.marked() == 0, (
+        f"{where}: a file outside the inputs was read into the store")
     if expect != EITHER:
         assert result.exit_code == (1 if expect == REJECT else 0), f"{where}: expected to {expect}\n{output[-2000:]}"
     if result.exit_code == 1:
@@ -494,7 +503,7 @@ def check_http_case(world: World, site: Site, name: str, data: bytes, expect: st
     answer = json.loads(body)
     assert world.listener.connections == connections, f"{where}: connected to the listener on 127.0.0.1"
     assert MARKER.encode() not in body, f"{where}: a file outside the inputs was read into the answer"
-    assert site.last == before or site.ask(
+    assert site.last == before or not world.may_reach_the_marker(data) or site.ask(
         f"SELECT (COUNT(*) AS ?n) WHERE {{ ?s ?p ?o FILTER(CONTAINS(STR(?s), '{MARKER}') || "
         f"CONTAINS(STR(?o), '{MARKER}')) }}") == 0, f"{where}: a file outside the inputs was read into the store"
     if expect != EITHER:
