@@ -11,6 +11,7 @@ import http.client
 import io
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -91,6 +92,14 @@ def fronts(store_path, monkeypatch, stop_waitress):
     yield from _fronts(store_path, monkeypatch, stop_waitress)
 
 
+@pytest.fixture(scope="module")
+def reading_fronts(store_template, tmp_path_factory, stop_waitress):
+    """:func:`fronts` started once for the tests that only read (a reader process takes seconds)."""
+    store = Path(shutil.copytree(store_template, tmp_path_factory.mktemp("fronts") / "store"))
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        yield from _fronts(store, monkeypatch, stop_waitress)
+
+
 def _fronts(store_path, monkeypatch, stop_waitress, timeout: float | None = None):
     monkeypatch.setenv("CLUSTERKG_QUERY_WORKERS", "1")
     if timeout is not None:  # (the reader process reads it from its environment)
@@ -142,10 +151,10 @@ def test_a_reader_hands_writes_to_the_writer_and_sees_each_at_its_next_request(f
     ("/partner-search.json?cluster=" + quote("Élan café"), {}),  # (a non-ASCII query string)
     ("/id/organisation/caf%C3%A9%2F", {"Accept": "application/json"}),  # (a path decoded as WSGI says)
 ])
-def test_a_reader_answers_as_the_writer_does(fronts, path, headers):
+def test_a_reader_answers_as_the_writer_does(reading_fronts, path, headers):
     """The reader's server (granian) and the writer's (waitress) give the same answer: status,
     headers (names compared without case; the date aside) and body."""
-    url, readers, ckg = fronts
+    url, readers, ckg = reading_fronts
     writer = f"http://127.0.0.1:{readers.writer_port}"
     theirs, ours = request("GET", writer + path, headers=headers), request("GET", url + path, headers=headers)
     assert ours.status == theirs.status and ours.body == theirs.body, (ours.status, ours.body[:300], theirs.body[:300])
