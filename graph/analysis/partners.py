@@ -397,15 +397,15 @@ def search_partners(projection: Projection, cluster: int | str, competencies: Se
     block = pick(wanted)
     block.data[:] = 1.0
     covered = np.asarray(block @ weights).ravel()
-    credit = _credit(p, pick, columns)  # how directly and how surely each candidate holds each gap
-    direct = np.asarray((credit >= DIRECT_CREDIT_FLOOR).multiply(block) @ weights).ravel()
+    credit = _credit(p, pick, columns).multiply(block).tocsr()  # how directly and how surely each holds each gap
+    direct = np.asarray((credit >= DIRECT_CREDIT_FLOOR) @ weights).ravel()
     domestic = eligible.domestic(candidates)
     tied = eligible.near_partner(candidates)
     track = eligible.track_strength(candidates)
     bonus = (1.0 + preferences.prefer_domestic * domestic + preferences.prefer_partnering_clusters * tied
              + preferences.prefer_track_record * track)
     coverage = covered / total
-    score = np.asarray(credit.multiply(block) @ weights).ravel() / total * bonus
+    score = np.asarray(credit @ weights).ravel() / total * bonus
     counts = np.diff(block.indptr)
     order = _best(score, lambda i: (-direct[i], -track[i], -counts[i], int(candidates[i])), limit)
 
