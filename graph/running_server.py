@@ -236,7 +236,7 @@ class ServerBackedStore(SparqlProtocolStore):
         self._require_writable()
         fields = self.protocol_fields("update", sparql_update) + [(ACTIVITY_FIELD, activity.to_json())]
         self._request(self.update_url, body=urllib.parse.urlencode(fields).encode("utf-8"),
-                      content_type="application/x-www-form-urlencoded")
+                      content_type="application/x-www-form-urlencoded", write=True)
 
     # reads: the directory, read-only
 

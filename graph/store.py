@@ -940,7 +940,11 @@ class SparqlProtocolStore(KnowledgeStore):
     headers : mapping, optional
         Extra HTTP headers for every request, e.g. ``Authorization``.
     timeout : float
-        Seconds to wait for the server on each request.
+        Seconds to wait for the server on each read.
+    write_timeout : float
+        Seconds to wait for the server on each write: longer, because a client that stops
+        waiting cannot tell whether the write landed (260,000 triples through a busy
+        ``clusterkg serve`` took over 30 s).
     default_graph : str, optional
         A named graph that holds the data in place of the default graph, sent as
         ``default-graph-uri`` with every query and update (Virtuoso).
@@ -957,6 +961,7 @@ class SparqlProtocolStore(KnowledgeStore):
         headers: Mapping[str, str] | None = None,
         timeout: float = 30,
         default_graph: str | None = None,
+        write_timeout: float = 600,
     ) -> None:
         for what, url in (("query", query_url), ("update", update_url), ("Graph Store", graph_store_url)):
             if url is not None and urllib.parse.urlsplit(url).scheme not in ("http", "https"):
@@ -966,6 +971,7 @@ class SparqlProtocolStore(KnowledgeStore):
         self.graph_store_url = graph_store_url
         self.headers = dict(headers or {})
         self.timeout = timeout
+        self.write_timeout = max(write_timeout, timeout)
         self.default_graph = default_graph
 
     @property
@@ -989,8 +995,10 @@ class SparqlProtocolStore(KnowledgeStore):
         body: bytes | None = None,
         content_type: str | None = None,
         accept: str | None = None,
+        write: bool = False,
     ) -> tuple[bytes, str]:
-        """Send one request; return the body and its bare media type, or raise StoreError."""
+        """Send one request (``write``: an update or a Graph Store write, given
+        :attr:`write_timeout`); return the body and its bare media type, or raise StoreError."""
         headers = dict(self.headers)
         if content_type is not None:
             headers["Content-Type"] = content_type
@@ -998,7 +1006,7 @@ class SparqlProtocolStore(KnowledgeStore):
             headers["Accept"] = accept
         request = urllib.request.Request(url, data=body, method=method, headers=headers)
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+            with urllib.request.urlopen(request, timeout=self.write_timeout if write else self.timeout) as response:
                 cut = incomplete_answer(response.headers)  # Virtuoso answers part and says so
                 if cut == "rows":
                     raise StoreError(
@@ -1189,6 +1197,7 @@ class SparqlProtocolStore(KnowledgeStore):
                 self.update_url,
                 body=self._form("update", sparql_update),
                 content_type="application/x-www-form-urlencoded",
+                write=True,
             )
         finally:
             if staged:  # moved into place by the update above, or left over from a failure
@@ -1224,7 +1233,7 @@ class SparqlProtocolStore(KnowledgeStore):
 
     def _drop(self, graphs: list[str]) -> None:
         self._request(self.update_url, body=self._form("update", " ;\n".join(f"DROP SILENT GRAPH <{g}>" for g in graphs)),
-                      content_type="application/x-www-form-urlencoded")
+                      content_type="application/x-www-form-urlencoded", write=True)
 
     #: characters of ``INSERT DATA`` Virtuoso takes in one request, and triples per staging request
     #: (its SPARQL compiler refuses data whose generated SQL passes 10,000 lines)
@@ -1270,14 +1279,14 @@ class SparqlProtocolStore(KnowledgeStore):
                             chunk = [ox.Quad(q.subject, q.predicate, q.object, ox.NamedNode(stage_of[q.graph_name]))
                                      for q in chunk]
                             self._request(self.update_url, body=self._form("update", _insert_data(chunk)),
-                                          content_type="application/x-www-form-urlencoded")
+                                          content_type="application/x-www-form-urlencoded", write=True)
                             continue
                         for target in {q.graph_name for q in chunk}:  # Graph Store: one POST per graph, much faster
                             triples = [ox.Triple(q.subject, q.predicate, q.object) for q in chunk if q.graph_name == target]
                             url = self.graph_store_url + ("&" if "?" in self.graph_store_url else "?") + \
                                 urllib.parse.urlencode({"graph": stage_of[target]})
                             self._request(url, body=ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES),
-                                          content_type="application/n-triples")
+                                          content_type="application/n-triples", write=True)
                 except StoreError:
                     self._drop(staged)
                     raise

@@ -408,6 +408,48 @@ def test_unreachable_server_is_a_store_error():
         SparqlProtocolStore(url, timeout=2).triple_count()
 
 
+def test_a_write_waits_longer_than_a_read_for_a_slow_server():
+    """A client that stops waiting on a write cannot tell whether it landed: writes get
+    ``write_timeout``, reads ``timeout``. A loopback server that answers updates and queries
+    naming SLOW after 0.5 s, other queries at once with no rows."""
+    import http.server
+    import threading
+
+    class Slow(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            if body.startswith(b"update=") or b"SLOW" in body:
+                threading.Event().wait(0.5)
+            if body.startswith(b"update="):
+                self.send_response(204)
+                self.end_headers()
+                return
+            answer = b'{"head": {"vars": ["v"]}, "results": {"bindings": []}}'
+            self.send_response(200)
+            self.send_header("Content-Type", "application/sparql-results+json")
+            self.send_header("Content-Length", str(len(answer)))
+            self.end_headers()
+            self.wfile.write(answer)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Slow)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/sparql"
+        store = SparqlProtocolStore(url, url, timeout=0.2, write_timeout=5)
+        store.update("INSERT DATA { <urn:x:a> <urn:x:b> <urn:x:c> }")  # (answered after 0.5 s: waited for)
+        with pytest.raises(StoreError, match="cannot reach the server: timed out"):
+            store.select("SELECT ?v WHERE { ?v ?p 'SLOW' }")
+        with pytest.raises(StoreError, match="cannot reach the server: timed out"):
+            SparqlProtocolStore(url, url, timeout=0.2, write_timeout=0.2).update("INSERT DATA { <urn:x:a> <urn:x:b> <urn:x:c> }")
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 def test_failed_insert_ntriples_leaves_the_store_unchanged(loaded):
     version = loaded.data_version()
     before = Graph().parse(data=loaded.dump("application/n-triples"), format="nt")
