@@ -297,6 +297,11 @@ class Projection:
             return specificity
         return self.cached("projection.competency_specificity", make)
 
+    @property
+    def competency_ancestors(self) -> sp.csr_matrix:
+        """Competencies × competencies: 1 where the column is the row's competency or a broader one."""
+        return self.cached("projection.competency_ancestors", lambda: ancestor_matrix(self.competencies["broader"].to_numpy()))
+
     def cluster_graph(self) -> nx.Graph:
         """Clusters as nodes; edges where clusters partner or share members (small: built once).
 
@@ -997,7 +1002,7 @@ def build_projection(store: KnowledgeStore, page_size: int | None = None) -> Pro
         developments = _grouped_developments(f["developments"], o_positions, k_positions)
         cluster_needs, org_needs = _need_matrix(f["needs"], c_index, k_index), _need_matrix(f["needs"], o_index, k_index)
         org_competency = _claim_matrix(f["claims"], f["claim_levels"], o_index, k_index)
-    org_competency_up = _upward(org_competency, _ancestor_matrix(competencies["broader"].to_numpy()))
+    org_competency_up = _upward(org_competency, ancestor_matrix(competencies["broader"].to_numpy()))
     return _with_evidence(store, Projection(
         version=version, clusters=clusters, organisations=organisations, competencies=competencies,
         industries=industries, org_competency=org_competency, org_competency_up=org_competency_up,
@@ -1052,7 +1057,7 @@ def _depths(broader: np.ndarray) -> np.ndarray:
     return depth
 
 
-def _ancestor_matrix(broader: np.ndarray) -> sp.csr_matrix:
+def ancestor_matrix(broader: np.ndarray) -> sp.csr_matrix:
     """``up[c, a] = 1`` when ``a`` is ``c`` or one of its broader competencies."""
     rows, cols = [], []
     for c in range(len(broader)):

@@ -24,7 +24,7 @@ from clusterkg.graph.errors import InvalidInput
 from clusterkg.graph.history import HISTORY_GRAPH
 from clusterkg.graph.iris import iri_error
 from clusterkg.graph.projection import (
-    CKG, FETCH_THREADS, Projection, _Sorted, _ancestor_matrix, _claim_matrix, _cluster_competency, _cluster_edges,
+    CKG, FETCH_THREADS, Projection, _Sorted, ancestor_matrix, _claim_matrix, _cluster_competency, _cluster_edges,
     _cluster_node, _cluster_org, _cluster_table, _codes, _competency_table, _entity_index, _fetch, _fetch_any,
     _grouped_developments, _grouped_items, _hash, _industry_table, _labels, _need_matrix, _organisation_table,
     _partnership_table, _tie_table, _upward, build_projection,
@@ -288,7 +288,7 @@ def refresh(projection: Projection, store: KnowledgeStore, changed_iris, version
 
     org_competency = _patched(p.org_competency, organisations, competencies,
                               _claim_matrix(f["claims"], f["claim_levels"], _Sorted(o_index), _Sorted(k_index)))
-    up = _ancestor_matrix(competency_table["broader"].to_numpy())
+    up = ancestor_matrix(competency_table["broader"].to_numpy())
     if vocabulary_changed:
         org_competency_up = _upward(org_competency, up)
     else:

@@ -123,6 +123,8 @@ def render(value, translate: Translate | None = None, number: Callable[[int], st
     the language, or ``None`` to keep it); a :func:`worded` message in ``language`` from its own
     texts; plain text is said as it is."""
     if isinstance(value, Reason):
+        if translate is None and number is str and name is None and not language:
+            return str.__str__(value)  # its English, said once when it was made
         own = value.texts.get(language) if value.texts and language else None
         return own or _say(value.message, value.params, value.separator, translate, number, name, language)
     if isinstance(value, (list, tuple)):

@@ -132,69 +132,68 @@ class _RowPicker:
 
     def __init__(self, height: int, rows: np.ndarray) -> None:
         self.rows = rows
-        self.position = np.full(height, -1, dtype=np.int64)
-        self.position[rows] = np.arange(len(rows))
+        self.position = np.full(height, -1, dtype=np.int32)
+        self.position[rows] = np.arange(len(rows), dtype=np.int32)
 
     def __call__(self, part: sp.csc_matrix) -> sp.csr_matrix:
         mapped = self.position[part.indices]
         keep = mapped >= 0
-        column = np.repeat(np.arange(part.shape[1]), np.diff(part.indptr))
+        column = np.repeat(np.arange(part.shape[1], dtype=np.int32), np.diff(part.indptr))
         picked = sp.csr_matrix((part.data[keep], (mapped[keep], column[keep])), shape=(len(self.rows), part.shape[1]))
         picked.sort_indices()
         return picked
 
 
-def _credit(p: Projection, pick: _RowPicker, columns: np.ndarray) -> sp.csr_matrix:
-    """Candidates × gap columns: the basis weight of a direct claim, or NARROWER_CREDIT × the best
-    basis weight of a narrower one (0 where the candidate does not hold it).
+def _credit_csc(p: Projection) -> sp.csc_matrix:
+    """Organisations × competencies, on the entries of ``org_competency_up``: how directly and how
+    surely each organisation holds each competency it holds.
 
-    Only the claims of the gap's competencies and of those narrower than them are read (columns
-    of a CSC copy, then the candidates' rows): the cost follows the holders, not every claim of
-    every candidate (at world scale hundreds of thousands of candidates)."""
-    weights = _basis_weights(p)
-    broader = _strictly_broader(p)[:, columns].tocsr()
-    narrower_rows = np.flatnonzero(np.diff(broader.indptr))
-    basis = _claim_basis_csc(p)
-
-    def claimed(competencies: np.ndarray) -> sp.csr_matrix:
-        part = pick(basis[:, competencies])
-        part.data = weights[part.data.astype(np.int64)]
-        return part
-
-    direct = claimed(columns)
-    narrower = (claimed(narrower_rows) @ broader[narrower_rows]).tocsr()
-    if narrower.nnz:
-        narrower.data = np.minimum(narrower.data, 1.0) * NARROWER_CREDIT
-        narrower = narrower - narrower.multiply(direct > 0)
-    return (direct + narrower).tocsr()
-
-
-def _claim_basis_csc(p: Projection) -> sp.csc_matrix:
-    """The claim bases by competency (kept with the evidence they come from)."""
+    The basis weight of a direct claim; else ``NARROWER_CREDIT`` × the basis weights of its claims
+    of narrower competencies (summed, at most 1); an explicit 0 where no claim stands behind the
+    entry. Computed once per projection (one sparse product over all claims: about 2 s at world
+    scale), so a search only slices the gap's columns."""
     evidence = evidence_of(p)
-    held, matrix = p.cached(("partners.claim_basis_csc", id(evidence)), lambda: (evidence, evidence.claim_basis.tocsc()))
-    return matrix if held is evidence else evidence.claim_basis.tocsc()
+
+    def make():
+        basis = evidence.claim_basis
+        claimed = sp.csr_matrix((_basis_weights()[basis.data.astype(np.int64)], basis.indices.copy(), basis.indptr.copy()),
+                                shape=basis.shape)
+        narrower = (claimed @ p.competency_ancestors).tocsr()  # its own claim included, dropped below where it has one
+        narrower.data = np.minimum(narrower.data, 1.0) * NARROWER_CREDIT
+        credit = (claimed + (narrower - narrower.multiply(claimed > 0))).tocsr()
+        credit.sort_indices()
+        holds = p.org_competency_up.tocsr(copy=True)
+        holds.sort_indices()
+        if np.array_equal(holds.indptr, credit.indptr) and np.array_equal(holds.indices, credit.indices):
+            return evidence, credit.tocsc()  # the usual case: every entry stands on a claim
+        width = np.int64(holds.shape[1])
+        held_keys = _row_of_entries(holds) * width + holds.indices
+        credit_keys = _row_of_entries(credit) * width + credit.indices
+        at = np.minimum(np.searchsorted(held_keys, credit_keys), max(len(held_keys) - 1, 0))
+        found = held_keys[at] == credit_keys if len(held_keys) else np.zeros(len(credit_keys), dtype=bool)
+        data = np.zeros(holds.nnz)
+        data[at[found]] = credit.data[found]
+        return evidence, sp.csr_matrix((data, holds.indices, holds.indptr), shape=holds.shape).tocsc()
+
+    held, matrix = p.cached(("partners.credit_csc", id(evidence)), make)
+    return matrix if held is evidence else make()[1]
 
 
-def _basis_weights(p: Projection) -> np.ndarray:
+def _row_of_entries(matrix: sp.csr_matrix) -> np.ndarray:
+    return np.repeat(np.arange(matrix.shape[0], dtype=np.int64), np.diff(matrix.indptr))
+
+
+def _basis_weights() -> np.ndarray:
     """Weight per basis code (index 0 unused)."""
     return np.array([0.0] + [BASIS_WEIGHTS[b] for b in BASIS])
 
 
-def _strictly_broader(p: Projection) -> sp.csr_matrix:
-    """Competencies × competencies: 1 where the column is a strictly broader competency of the row."""
-    def make() -> sp.csr_matrix:
-        broader = p.competencies["broader"].to_numpy()
-        rows, cols = [], []
-        for c in range(len(broader)):
-            j, steps = int(broader[c]), 0
-            while j >= 0 and steps < 64:
-                rows.append(c)
-                cols.append(j)
-                j, steps = int(broader[j]), steps + 1
-        n = len(broader)
-        return sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n))
-    return p.cached("partners.strictly_broader", make)
+def _ancestor_sets(p: Projection) -> list[frozenset]:
+    """Per competency, itself and its broader competencies (for the why-lines' "via")."""
+    def make():
+        up = p.competency_ancestors
+        return [frozenset(up.indices[up.indptr[c]:up.indptr[c + 1]].tolist()) for c in range(up.shape[0])]
+    return p.cached("partners.ancestor_sets", make)
 
 
 @dataclass(frozen=True)
@@ -388,17 +387,16 @@ def search_partners(projection: Projection, cluster: int | str, competencies: Se
     total = float(weights.sum())
 
     # organisations x gap columns: a CSC slice, then the rows that have anything
-    wanted = _org_competency_csc(p)[:, columns]
+    wanted = _credit_csc(p)[:, columns]
     held = np.zeros(wanted.shape[0], dtype=bool)
     held[wanted.indices] = True
     holders = np.flatnonzero(held)
     candidates = holders[eligible(holders)]
-    pick = _RowPicker(wanted.shape[0], candidates)
-    block = pick(wanted)
-    block.data[:] = 1.0
+    credit = _RowPicker(wanted.shape[0], candidates)(wanted)  # how directly and how surely each holds each gap
+    block = sp.csr_matrix((np.ones(credit.nnz), credit.indices, credit.indptr), shape=credit.shape)  # holds it at all
     covered = np.asarray(block @ weights).ravel()
-    credit = _credit(p, pick, columns).multiply(block).tocsr()  # how directly and how surely each holds each gap
-    direct = np.asarray((credit >= DIRECT_CREDIT_FLOOR) @ weights).ravel()
+    direct = np.asarray(sp.csr_matrix(((credit.data >= DIRECT_CREDIT_FLOOR).astype(np.float64), credit.indices, credit.indptr),
+                                      shape=credit.shape) @ weights).ravel()
     domestic = eligible.domestic(candidates)
     tied = eligible.near_partner(candidates)
     track = eligible.track_strength(candidates)
@@ -480,13 +478,14 @@ class _Eligibility:
         self.member_projects = member_projects
         graph = p.cluster_graph()
         near = [other for other, data in graph[row].items() if data.get("partnerships") or data.get("shared_members")]
-        self.near = np.zeros(len(p.clusters))
-        self.near[near] = 1.0
+        ties = p.cluster_org[np.array(near, dtype=np.int64)]
+        self.near_orgs = _mask(len(p.organisations), ties.indices[ties.data > 0])  # tied to a cluster near this one
+        self.member_mask = _mask(len(p.organisations), self.members)
 
     def __call__(self, orgs: np.ndarray) -> np.ndarray:
         p = self.p
         orgs = np.asarray(orgs, dtype=np.int64)
-        keep = ~np.isin(orgs, self.members)                # not tied to this cluster (outside any cluster is fine)
+        keep = ~self.member_mask[orgs]                     # not tied to this cluster (outside any cluster is fine)
         keep &= self.evidence.same_as[orgs] < 0            # a funding record of a curated organisation is that organisation
         if len(self.excluded_orgs):
             keep &= ~np.isin(orgs, self.excluded_orgs)
@@ -520,11 +519,14 @@ class _Eligibility:
     def near_partner(self, orgs: np.ndarray) -> np.ndarray:
         if not len(orgs):
             return np.zeros(0, dtype=bool)
-        return np.asarray(self.org_cluster[orgs] @ self.near).ravel() > 0
+        return self.near_orgs[orgs]
 
 
-def _org_competency_csc(p: Projection) -> sp.csc_matrix:
-    return p.cached("partners.org_competency_csc", lambda: p.org_competency_up.tocsc())
+def _mask(size: int, rows: np.ndarray) -> np.ndarray:
+    """``size`` booleans, true at ``rows`` (a lookup by row number costs one read, not a search)."""
+    mask = np.zeros(size, dtype=bool)
+    mask[rows] = True
+    return mask
 
 
 def _codes(p: Projection, column: str) -> tuple[np.ndarray, dict[str, int]]:
@@ -549,10 +551,6 @@ def _organisation(p: Projection, o: int) -> dict:
             "region": local_name(region) if region else ""}
 
 
-def _broader(p: Projection) -> np.ndarray:
-    return p.cached("partners.broader", lambda: p.competencies["broader"].to_numpy())
-
-
 def _clusters_of(p: Projection, o: int) -> np.ndarray:
     """Like ``Projection.clusters_of`` without building a one-row matrix."""
     matrix = p.org_cluster
@@ -563,20 +561,13 @@ def _cluster_countries(p: Projection) -> np.ndarray:
     return p.cached("partners.cluster_countries", lambda: p.clusters["countries"].to_numpy(dtype=object))
 
 
-def _via(p: Projection, o: int, target: int) -> list[int]:
-    """The organisation's own competencies (rows) that are ``target`` or narrower than it."""
-    broader = _broader(p)
+def _via(p: Projection, o: int, targets) -> list[list[int]]:
+    """Per target, the organisation's own competencies (rows) that are that target or narrower."""
     matrix = p.org_competency
-    own = matrix.indices[matrix.indptr[o]:matrix.indptr[o + 1]]
-    result = []
-    for c in own:
-        j, steps = int(c), 0
-        while j >= 0 and steps < 64:
-            if j == target:
-                result.append(int(c))
-                break
-            j, steps = int(broader[j]), steps + 1
-    return result
+    own = matrix.indices[matrix.indptr[o]:matrix.indptr[o + 1]].tolist()
+    ancestors = _ancestor_sets(p)
+    reaches = [ancestors[c] for c in own]
+    return [[c for c, up in zip(own, reaches) if target in up] for target in targets]
 
 
 def _bases(p: Projection, o: int) -> dict[int, str]:
@@ -590,8 +581,8 @@ def _partner(p: Projection, row: int, o: int, hit_columns, hit_weights, score: f
              domestic: bool, in_cover: bool, track: TrackRecord | None) -> Partner:
     held = _bases(p, o)
     covers = []
-    for c, w in sorted(zip(hit_columns, hit_weights), key=lambda x: -x[1]):
-        via = _via(p, o, int(c))
+    hits = sorted(zip(hit_columns.tolist(), hit_weights.tolist()), key=lambda x: -x[1])
+    for (c, w), via in zip(hits, _via(p, o, [c for c, _ in hits])):
         bases = sorted({held.get(v) or "unspecified" for v in via}, key=BASIS.index)
         covers.append({"competency": concept(p, "competency", int(c)), "weight": round(float(w), 6),
                        "via": [concept(p, "competency", v) for v in via], "direct": int(c) in via, "basis": bases})

@@ -298,6 +298,59 @@ def test_every_real_cluster_gets_sensible_partners(default_projection):
     assert searched >= len(with_profile) // 2
 
 
+def _credit_by_definition(p, claim_basis) -> dict[tuple[int, int], float]:
+    """Each (organisation, competency) it holds: the basis weight of its direct claim, else
+    NARROWER_CREDIT times its narrower claims' weights (summed, at most 1), else 0."""
+    weights = (0.0,) + tuple(partners_module.BASIS_WEIGHTS[b] for b in partners_module.BASIS)
+    broader = p.competencies["broader"].to_numpy()
+
+    def itself_and_broader(c):
+        while c >= 0:
+            yield int(c)
+            c = broader[c]
+
+    holds, expected = p.org_competency_up.tocoo(), {}
+    basis = claim_basis.tocsr()
+    for o, g in zip(holds.row.tolist(), holds.col.tolist()):
+        claims = {int(c): weights[int(code)] for c, code in zip(basis.indices[basis.indptr[o]:basis.indptr[o + 1]],
+                                                                 basis.data[basis.indptr[o]:basis.indptr[o + 1]])}
+        narrower = sum(w for c, w in claims.items() if c != g and g in itself_and_broader(c))
+        expected[o, g] = claims.get(g) or partners_module.NARROWER_CREDIT * min(narrower, 1.0)
+    return expected
+
+
+def _credit_entries(p) -> dict[tuple[int, int], float]:
+    credit = partners_module._credit_csc(p).tocoo()
+    return {(int(o), int(g)): float(v) for o, g, v in zip(credit.row, credit.col, credit.data)}
+
+
+def test_the_credit_of_every_holding_follows_its_definition(default_projection):
+    p = default_projection
+    assert p.evidence.claim_basis.nnz > 100 and (p.evidence.claim_basis.data > 1).any()  # stated bases, not only "claimed"
+    found, expected = _credit_entries(p), _credit_by_definition(p, p.evidence.claim_basis)
+    assert found.keys() == expected.keys()
+    assert all(found[key] == pytest.approx(value, abs=1e-12) for key, value in expected.items())
+    assert {round(v, 6) for v in found.values()} >= {1.0, partners_module.NARROWER_CREDIT}
+
+
+def test_a_holding_without_a_claim_behind_it_is_kept_with_no_credit(default_projection):
+    import copy
+    import dataclasses
+
+    p = copy.copy(default_projection)
+    p._start_memo()  # its own derived values, not the shared projection's
+    basis = p.evidence.claim_basis.tocsr(copy=True)
+    leaves = np.flatnonzero(np.diff(p.competency_ancestors.indptr) > 1)  # competencies with a broader one
+    o = next(o for o in range(basis.shape[0]) if np.isin(basis.indices[basis.indptr[o]:basis.indptr[o + 1]], leaves).any())
+    g = int(next(c for c in basis.indices[basis.indptr[o]:basis.indptr[o + 1]] if c in set(leaves)))
+    basis[o, g] = 0
+    basis.eliminate_zeros()
+    p.evidence = dataclasses.replace(p.evidence, claim_basis=basis)
+    found, expected = _credit_entries(p), _credit_by_definition(p, basis)
+    assert found.keys() == expected.keys() and found[o, g] == 0.0  # still held (org_competency_up), with no credit
+    assert all(found[key] == pytest.approx(value, abs=1e-12) for key, value in expected.items())
+
+
 def test_fast_enough_on_the_real_data(default_projection):
     search_partners(default_projection, "medicon-valley")  # warm the caches
     started = time.perf_counter()
