@@ -337,17 +337,19 @@ class Projection:
 
 def _build_cluster_graph(p: Projection) -> nx.Graph:
     graph = nx.Graph()
-    for i in range(len(p.clusters)):
-        graph.add_node(i, **_cluster_node(p, i))
-    for a, b, data in _cluster_edges(p):
-        graph.add_edge(a, b, **data)
+    columns = [p.clusters[name].tolist() for name in _CLUSTER_NODE_COLUMNS]
+    graph.add_nodes_from((i, dict(zip(_CLUSTER_NODE_COLUMNS, values))) for i, values in enumerate(zip(*columns)))
+    graph.add_edges_from(_cluster_edges(p))
     return graph
+
+
+#: what a node of the cluster graph carries, from the cluster table
+_CLUSTER_NODE_COLUMNS = ("iri", "id", "label", "countries", "industries")
 
 
 def _cluster_node(p: Projection, i: int) -> dict:
     row = p.clusters.iloc[i]
-    return {"iri": row["iri"], "id": row["id"], "label": row["label"], "countries": row["countries"],
-            "industries": row["industries"]}
+    return {name: row[name] for name in _CLUSTER_NODE_COLUMNS}
 
 
 def _cluster_edges(p: Projection, among: list[int] | None = None) -> list[tuple[int, int, dict]]:
@@ -364,12 +366,17 @@ def _cluster_edges(p: Projection, among: list[int] | None = None) -> list[tuple[
     origins = np.arange(binary.shape[0]) if among is None else np.asarray(among, dtype=np.int64)
     chosen = None if among is None else set(origins.tolist())
     shared = ((binary if among is None else binary[origins]) @ binary.T).tocoo()
-    edges: dict[tuple[int, int], dict] = {}
-    for r, b, n in zip(shared.row.tolist(), shared.col.tolist(), shared.data.tolist()):
-        a = int(origins[r])
-        if a != b:
-            edges[(min(a, b), max(a, b))] = {"shared_members": int(n), "membership": n / float(np.sqrt(sizes[a] * sizes[b])),
-                                             "partnership": 0.0, "partnerships": []}
+    ends = origins[shared.row], shared.col.astype(np.int64)
+    low, high = np.minimum(*ends), np.maximum(*ends)
+    keep = low != high
+    low, high, counts = low[keep], high[keep], shared.data[keep]
+    pair = low * binary.shape[0] + high  # each pair once (both directions come when both ends are asked for)
+    _, first = np.unique(pair, return_index=True)  # (sorted by pair, so by low then high)
+    low, high, counts = low[first], high[first], counts[first]
+    cosine = counts / np.sqrt(sizes[low] * sizes[high])
+    edges: dict[tuple[int, int], dict] = {
+        (a, b): {"shared_members": int(n), "membership": m, "partnership": 0.0, "partnerships": []}
+        for a, b, n, m in zip(low.tolist(), high.tolist(), counts.tolist(), cosine.tolist())}
     for row in p.partnerships.itertuples():
         members = sorted(set(row.clusters))
         if chosen is not None and chosen.isdisjoint(members):
