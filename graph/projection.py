@@ -182,7 +182,7 @@ class Projection:
         matrix, the cluster network, shared profiles) can be kept beside it and is dropped with
         it when the data changes. Thread-safe: concurrent callers asking for one key wait for a
         single ``make()``; different keys are computed in parallel. Keys start with the module's
-        name by convention (``"partners.org_competency_csc"``, ``("profiles.names", kind)``).
+        name by convention (``"partners.credit_csc"``, ``("profiles.names", kind)``).
         The memo is not pickled.
 
         >>> from clusterkg.graph.store import OxigraphStore

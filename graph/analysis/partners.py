@@ -36,8 +36,9 @@ weight, ties to the higher score), with the share of gap weight covered and what
 has; and the **resources** (equipment, labs, test beds) offered by eligible organisations whose
 competencies (or narrower ones) match the gap.
 
-Scoring touches only the gap's columns of the organisation × competency matrix (a CSC slice,
-cached on the projection), never a loop over all organisations.
+Scoring touches only the gap's columns of the organisation × competency credit matrix (each
+holding's credit, computed once per projection and kept with it; a CSC slice per search), never
+a loop over all organisations.
 
 JSON shape (``PartnerSearch.to_json()``, a stable public API)::
 
