@@ -163,8 +163,8 @@ def _credit_csc(p: Projection) -> sp.csc_matrix:
         narrower.data = np.minimum(narrower.data, 1.0) * NARROWER_CREDIT
         credit = (claimed + (narrower - narrower.multiply(claimed > 0))).tocsr()
         credit.sort_indices()
-        holds = p.org_competency_up.tocsr(copy=True)
-        holds.sort_indices()
+        holds = p.org_competency_up.tocsr()
+        holds = holds if holds.has_sorted_indices else holds.sorted_indices()  # (a copy only when unsorted)
         if np.array_equal(holds.indptr, credit.indptr) and np.array_equal(holds.indices, credit.indices):
             return evidence, credit.tocsc()  # the usual case: every entry stands on a claim
         width = np.int64(holds.shape[1])
@@ -389,9 +389,7 @@ def search_partners(projection: Projection, cluster: int | str, competencies: Se
 
     # organisations x gap columns: a CSC slice, then the rows that have anything
     wanted = _credit_csc(p)[:, columns]
-    held = np.zeros(wanted.shape[0], dtype=bool)
-    held[wanted.indices] = True
-    holders = np.flatnonzero(held)
+    holders = np.flatnonzero(_mask(wanted.shape[0], wanted.indices))
     candidates = holders[eligible(holders)]
     credit = _RowPicker(wanted.shape[0], candidates)(wanted)  # how directly and how surely each holds each gap
     block = sp.csr_matrix((np.ones(credit.nnz), credit.indices, credit.indptr), shape=credit.shape)  # holds it at all
