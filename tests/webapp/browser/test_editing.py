@@ -34,11 +34,23 @@ def _lenses_of(page, base: str, competency_label: str) -> str:
     return " ".join(row.all_inner_texts())
 
 
+def _submit(page, button) -> None:
+    """Click a button that posts its form, and return once the answer has loaded.
+
+    ``wait_for_url`` returns at once when the page is already at the answer's address (a form
+    posted twice, a revert on the history page), and locators such as ``all_inner_texts`` do not
+    wait, so without this a test can read the page before the post was answered.
+    """
+    with page.expect_navigation():
+        button.click()
+
+
 def _revert_newest(page, base: str, count: int) -> None:
     """On the history page: revert Anna's ``count`` newest changes, one by one, newest first."""
     for _ in range(count):
-        page.locator("#history tbody tr").filter(has=page.get_by_role("button", name="Revert")).filter(
-            has_text="Anna Editor").filter(has_not_text="undoes").first.get_by_role("button", name="Revert").click()
+        revert = (page.locator("#history tbody tr").filter(has=page.get_by_role("button", name="Revert")).filter(
+            has_text="Anna Editor").filter(has_not_text="undoes").first.get_by_role("button", name="Revert"))
+        _submit(page, revert)
         page.wait_for_url(base + "/clusters/silicon-saxony/history")
         assert "Reverted:" in page.locator(".notice").inner_text()
 
@@ -134,7 +146,7 @@ def test_a_rejected_upload_shows_every_problem_and_changes_nothing(page, editing
                      f"silicon-saxony,,chip-design,{PAYLOAD.replace(',', ' ')},not a url,q\n", encoding="utf-8")
     page.goto(base + "/clusters/silicon-saxony/edit")
     page.set_input_files("#form-upload input[type=file]", str(sheet))
-    page.locator("#form-upload").get_by_role("button", name="Check").click()
+    _submit(page, page.locator("#form-upload").get_by_role("button", name="Check"))
     problems = page.locator("#problems li").all_inner_texts()
     page.screenshot(path=tmp_path / "editing-6-rejected-upload.png", full_page=True)
     # the rights come first: the other cluster's row is named, and nothing else is read
@@ -142,7 +154,7 @@ def test_a_rejected_upload_shows_every_problem_and_changes_nothing(page, editing
     sheet.write_text("\n".join(line for line in sheet.read_text(encoding="utf-8").splitlines()
                                if not line.startswith("medicon-valley")) + "\n", encoding="utf-8")
     page.set_input_files("#form-upload input[type=file]", str(sheet))
-    page.locator("#form-upload").get_by_role("button", name="Check").click()
+    _submit(page, page.locator("#form-upload").get_by_role("button", name="Check"))
     problems = page.locator("#problems li").all_inner_texts()
     page.locator("#upload").screenshot(path=tmp_path / "editing-7-rejected-upload-section.png")
     assert any("row 2" in p and "no-such-competency" in p for p in problems), problems
@@ -179,7 +191,7 @@ def test_an_editor_removes_a_row_replaces_a_sheet_after_its_preview_and_reverts(
             form.locator("[name='needs.valid_until']").fill(until)
         form.locator("[name='needs.source_url']").fill("https://example.org/silicon-saxony-strategy")
         form.locator("[name='needs.source_quote']").fill(f"we need {competency}")
-        form.get_by_role("button", name="Save").click()
+        _submit(page, form.get_by_role("button", name="Save"))
         page.wait_for_url(re.compile(r"/edit#need$"))
     needs = page.locator("#rows-needs tbody tr")
     assert needs.count() == 2 and "2099-12-31" in needs.filter(has_text="chip-design").inner_text()
