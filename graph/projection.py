@@ -402,16 +402,16 @@ def _cluster_edges(p: Projection, among: list[int] | None = None) -> list[tuple[
 # At European scale most of the time goes into the store finding and turning its stored terms
 # back into strings (2-4 µs per IRI on pyoxigraph, measured): so each query returns only the
 # columns it needs, a term from a short closed list (a competency level, an affiliation type,
-# an organisation type) comes back as its position in that list, the two largest answers (the
-# claims and their levels) name competencies by row number (``?c_row``, from a VALUES block
-# that pairs each competency's IRI with its row), claim levels that weigh 1 are not read at all,
-# and the two joins over a million rows (claim levels, affiliations) are written as joins of
-# one-pattern subqueries, which pyoxigraph evaluates as hash joins (a third of the time of its
-# nested-loop plan). The claims and their levels come one row per organisation, their
-# competency rows joined by spaces (``GROUP_CONCAT``), so each organisation's IRI is turned
-# into a string once, not once per claim (the claim scan at European scale: 4.4 s of CPU
-# against 10.7 s, measured; :func:`_spread` splits them again). Queries run in parallel
-# (pyoxigraph releases the GIL).
+# an organisation type) comes back as its position in that list, the three largest answers (the
+# claims and their levels, the affiliations) name competencies or clusters by row number
+# (``?c_row``, from a VALUES block that pairs each IRI with its row), claim levels that weigh 1
+# are not read at all, and the two joins over a million rows (claim levels, affiliations) are
+# written as joins of one-pattern subqueries, which pyoxigraph evaluates as hash joins (a third
+# of the time of its nested-loop plan). The claims and their levels come one row per
+# organisation, their competency rows joined by spaces (``GROUP_CONCAT``), so each
+# organisation's IRI is turned into a string once, not once per claim (the claim scan at
+# European scale: 4.4 s of CPU against 10.7 s, measured; :func:`_spread` splits them again).
+# Queries run in parallel (pyoxigraph releases the GIL).
 #
 # Against a remote server (or whenever ``page_size`` is given) every answer is paged instead
 # (:func:`_fetch_paged`): each query is read in OFFSET/LIMIT slices of rows, checked against the
@@ -515,25 +515,29 @@ QUERIES = {
 """The projection's queries; ``%(values)s`` takes a VALUES block (see :func:`_fetch`)."""
 
 WHOLE_STORE = {
-    # the organisations with their countries and regions in one answer (hash joins of one-pattern
-    # subqueries): each organisation's IRI written once, not three times (European scale: 5.6 s
-    # of CPU against 8.7 s for the three queries); :func:`_places` splits it again
-    "organisation_places": "SELECT ?s ?country ?region WHERE { { SELECT ?s WHERE { ?s a org:FormalOrganization } } "
+    # the organisations with their types, countries and regions in one answer (hash joins of
+    # one-pattern subqueries): each organisation's IRI written once, not four times (European
+    # scale: 5.6 s of CPU against 8.7 s for places as three queries; with the types 6.6 s against
+    # 5.7 + 2.35 s); :func:`_places` splits it again. ``?org_type`` is the type's position, or
+    # empty where the organisation has none of :data:`_ORG_TYPES`
+    "organisation_places": "SELECT ?s ?org_type ?country ?region WHERE { { SELECT ?s WHERE { ?s a org:FormalOrganization } } "
+                           "OPTIONAL { SELECT ?s ?org_type WHERE { VALUES ?t { " + " ".join(f"<{t}>" for t in _ORG_TYPES)
+                           + " } ?s a ?t BIND(" + _ORG_TYPE + " AS ?org_type) } } "
                            "OPTIONAL { SELECT ?s ?country WHERE { ?s ckg:country ?country } } "
                            "OPTIONAL { SELECT ?s ?region WHERE { ?s ckg:region ?region } } }",
     "cluster_countries": "SELECT ?s ?v WHERE { ?s a ckg:Cluster ; ckg:country ?v }",
     "cluster_regions": "SELECT ?s ?v WHERE { ?s a ckg:Cluster ; ckg:region ?v }",
-    "organisation_types": "SELECT ?s ?type_code WHERE { VALUES ?t { " + " ".join(f"<{t}>" for t in _ORG_TYPES)
-                          + " } ?s a ?t BIND(" + _ORG_TYPE + " AS ?type_code) }",
-    # ``%(competency_rows)s``: VALUES (?c ?c_row) pairing every competency with its row; one row
-    # per organisation, its claims' rows (and levels: row * _LEVEL_SLOTS + level) joined by spaces
-    "claims": "SELECT ?o (GROUP_CONCAT(STR(?c_row); SEPARATOR=\" \") AS ?c_row_list) WHERE { %(competency_rows)s ?o ckg:hasCompetency ?c } GROUP BY ?o",
+    # ``%(rows)s``: VALUES (?c ?c_row) pairing every competency with its row; one row per
+    # organisation, its claims' rows (and levels: row * _LEVEL_SLOTS + level) joined by spaces
+    "claims": "SELECT ?o (GROUP_CONCAT(STR(?c_row); SEPARATOR=\" \") AS ?c_row_list) WHERE { %(rows)s ?o ckg:hasCompetency ?c } GROUP BY ?o",
     "claim_levels": "SELECT ?o (GROUP_CONCAT(STR(?c_row * " + str(_LEVEL_SLOTS) + " + ?level_code); SEPARATOR=\" \") AS ?c_row_level_list) WHERE { "
-                    "{ SELECT ?q ?c_row WHERE { %(competency_rows)s ?q ckg:competency ?c } } "
+                    "{ SELECT ?q ?c_row WHERE { %(rows)s ?q ckg:competency ?c } } "
                     "{ SELECT ?q ?level_code WHERE { " + _WEIGHTY_LEVELS + " ?q ckg:level ?l } } "
                     "{ SELECT ?o ?q WHERE { ?o ckg:qualifiedCompetency ?q } } } GROUP BY ?o",
-    "ties": "SELECT ?a ?c ?o ?type_code WHERE { { SELECT ?a ?type_code WHERE { ?a ckg:affiliationType ?t BIND(" + _TIE_TYPE + " AS ?type_code) } } "
-            "{ SELECT ?a ?c WHERE { ?a ckg:cluster ?c } } { SELECT ?a ?o WHERE { ?a ckg:organisation ?o } } }",
+    # ``%(rows)s``: VALUES (?c ?c_row) pairing every cluster with its row (8% less CPU than the
+    # clusters' IRIs: 7.95 s against 8.69 s at European scale, measured)
+    "ties": "SELECT ?a ?c_row ?o ?type_code WHERE { { SELECT ?a ?type_code WHERE { ?a ckg:affiliationType ?t BIND(" + _TIE_TYPE + " AS ?type_code) } } "
+            "{ SELECT ?a ?c_row WHERE { %(rows)s ?a ckg:cluster ?c } } { SELECT ?a ?o WHERE { ?a ckg:organisation ?o } } }",
 }
 """The same answers as :data:`QUERIES` over the whole store, in the forms pyoxigraph evaluates
 fastest over everything: hash joins of one-pattern subqueries, lookups by type, competencies by
@@ -552,16 +556,17 @@ def _row_values(variable: str, iris, first: int = 0) -> str:
 
 
 def _fetch(store: KnowledgeStore, name: str, variable: str | None = None, iris=(), whole: bool = False,
-           competency_rows: str = "", queries: dict[str, str] | None = None) -> pd.DataFrame:
+           row_values: str = "", queries: dict[str, str] | None = None) -> pd.DataFrame:
     """One query of :data:`QUERIES` (or of ``queries``) as a DataFrame of strings, restricted to
-    ``?variable`` in ``iris``."""
+    ``?variable`` in ``iris``; ``row_values`` (see :func:`_row_values`) fills a whole-store query's
+    ``%(rows)s``."""
     if variable and len(iris) > VALUES_LIMIT:  # (each row names one IRI of the restriction: no row twice)
         iris = list(iris)
-        return pd.concat([_fetch(store, name, variable, iris[start:start + VALUES_LIMIT], whole, competency_rows, queries)
+        return pd.concat([_fetch(store, name, variable, iris[start:start + VALUES_LIMIT], whole, row_values, queries)
                           for start in range(0, len(iris), VALUES_LIMIT)], ignore_index=True)
     text = queries[name] if queries is not None else WHOLE_STORE[name] if whole and name in WHOLE_STORE else QUERIES[name]
     text = text.replace("%(values)s", _values(variable, iris) if variable else "")
-    frame = _read_csv(_select_csv(store, PREFIXES + text.replace("%(competency_rows)s", competency_rows)))
+    frame = _read_csv(_select_csv(store, PREFIXES + text.replace("%(rows)s", row_values)))
     if "c_row_list" in frame:
         organisations, rows = _spread(frame, "o", "c_row_list")
         return pd.DataFrame({"o": organisations, "c_row": rows})
@@ -643,32 +648,35 @@ def _answers(store: KnowledgeStore, page_size: int | None = None) -> Iterator[Ma
     building = [name for name in QUERIES if name not in ("claims", "claim_levels", "kinds", "claim_owners", "referrers", *_PLACES)]
     with ThreadPoolExecutor(max_workers=FETCH_THREADS) as pool:
         # the longest answers first, so that none is left running alone at the end: the claims
-        # and their levels (they name the competencies by row, so they wait for those), the
-        # affiliations, the labels (at world scale 36, 52, 48 and 28 s of CPU; the next ~10 s)
-        futures = {name: pool.submit(_fetch, store, name, whole=True) for name in ("competencies", "ties", "labels")}
-        competencies = sorted(set(futures["competencies"].result()["s"]))
-        rows = _row_values("c", competencies)  # (one block for both: 10,000 pairs at European scale)
+        # and their levels, the affiliations, the labels (at world scale 36, 52, 48 and 28 s of
+        # CPU; the next ~10 s); they name competencies and clusters by row (one VALUES block
+        # each, the rows of the index the build makes of the same answer), so wait for those
+        futures = {name: pool.submit(_fetch, store, name, whole=True) for name in ("clusters", "competencies")}
+        clusters = _row_values("c", _entity_index(futures["clusters"].result()))
+        futures["ties"] = pool.submit(_fetch, store, "ties", whole=True, row_values=clusters)
+        futures["labels"] = pool.submit(_fetch, store, "labels", whole=True)
+        competencies = _row_values("c", _entity_index(futures["competencies"].result()))
         for name in ("claim_levels", "claims"):
-            futures[name] = pool.submit(_fetch, store, name, whole=True, competency_rows=rows)
+            futures[name] = pool.submit(_fetch, store, name, whole=True, row_values=competencies)
         # then what the tables of clusters and organisations are made of, which the build makes
         # while the long answers are still being read
         places = pool.submit(_places, store)
-        futures.update({name: pool.submit(_fetch, store, name, whole=True)
-                        for name in sorted(building, key=lambda name: name not in ("clusters", "organisation_types"))
-                        if name not in futures})
+        futures.update({name: pool.submit(_fetch, store, name, whole=True) for name in building if name not in futures})
         yield _Arriving(futures, places)
 
 
 #: the answers :func:`_places` gives, from one query for the organisations and two small ones for the clusters
-_PLACES = ("organisations", "countries", "regions")
+_PLACES = ("organisations", "organisation_types", "countries", "regions")
 
 
 def _places(store: KnowledgeStore) -> dict[str, pd.DataFrame]:
     """The answers of :data:`QUERIES` named in :data:`_PLACES`, read as the organisations with
-    their places and the clusters' places (their rows may come more than once: the tables
-    take each value once)."""
+    their types and places and the clusters' places (their rows may come more than once: the
+    tables take each value once)."""
     organisations = _fetch(store, "organisation_places", whole=True)
-    answers = {"organisations": pd.DataFrame({"s": organisations["s"].drop_duplicates(ignore_index=True)})}
+    typed = organisations.loc[organisations["org_type"] != "", ["s", "org_type"]]
+    answers = {"organisations": pd.DataFrame({"s": organisations["s"].drop_duplicates(ignore_index=True)}),
+               "organisation_types": pd.DataFrame({"s": typed["s"], "type_code": _codes(typed["org_type"])})}
     for name, column in (("countries", "country"), ("regions", "region")):
         of_organisations = organisations.loc[organisations[column] != "", ["s", column]].rename(columns={column: "v"})
         answers[name] = pd.concat([_fetch(store, "cluster_" + name, whole=True), of_organisations], ignore_index=True)
