@@ -38,7 +38,7 @@ import io
 import importlib
 import re
 import threading
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from collections.abc import Callable, Hashable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -420,7 +420,9 @@ def _cluster_edges(p: Projection, among: list[int] | None = None) -> list[tuple[
 # by :func:`_list_subjects`).
 
 #: queries run at once: more than the cores, so that the short answers the build starts on come
-#: in beside the four long ones (world scale, 2 cores: 6 threads 123 s, 4 threads 134-137 s)
+#: in beside the long ones (world scale, 2 cores: 6 threads 123 s, 4 threads 134-137 s, when the
+#: four longest were read beside the rest; a full build now reads the three longest after the
+#: others, in threads of their own: see :func:`_answers`)
 FETCH_THREADS = 6
 #: IRIs in one VALUES block at most: Virtuoso 7 cannot compile a block of 4,096 terms or more
 #: (error SP030), so pages and restrictions stay under it on every server
@@ -645,24 +647,29 @@ def _answers(store: KnowledgeStore, page_size: int | None = None) -> Iterator[Ma
     if page_size is not None:
         yield _fetch_paged(store, page_size)
         return
-    building = [name for name in QUERIES if name not in ("claims", "claim_levels", "kinds", "claim_owners", "referrers", *_PLACES)]
-    with ThreadPoolExecutor(max_workers=FETCH_THREADS) as pool:
-        # the longest answers first, so that none is left running alone at the end: the claims
-        # and their levels, the affiliations, the labels (at world scale 36, 52, 48 and 28 s of
-        # CPU; the next ~10 s); they name competencies and clusters by row (one VALUES block
-        # each, the rows of the index the build makes of the same answer), so wait for those
-        futures = {name: pool.submit(_fetch, store, name, whole=True) for name in ("clusters", "competencies")}
-        clusters = _row_values("c", _entity_index(futures["clusters"].result()))
-        futures["ties"] = pool.submit(_fetch, store, "ties", whole=True, row_values=clusters)
-        futures["labels"] = pool.submit(_fetch, store, "labels", whole=True)
-        competencies = _row_values("c", _entity_index(futures["competencies"].result()))
-        for name in ("claim_levels", "claims"):
-            futures[name] = pool.submit(_fetch, store, name, whole=True, row_values=competencies)
-        # then what the tables of clusters and organisations are made of, which the build makes
-        # while the long answers are still being read
+    building = [name for name in QUERIES if name not in (*_LAST, "kinds", "claim_owners", "referrers", *_PLACES)]
+    with ThreadPoolExecutor(max_workers=FETCH_THREADS) as pool, ThreadPoolExecutor(max_workers=len(_LAST)) as last:
+        # first what the tables of clusters, organisations and competencies are made of, the
+        # labels and the organisations' places the largest, so that the build makes those tables
+        # while the three longest answers are read (the claims, their levels and the
+        # affiliations: at European scale 7.7, 10.4 and 10 s of CPU of ~48 s); those name
+        # competencies and clusters by row (one VALUES block each, the rows of the index the
+        # build makes of the same answer), and start once the labels and places are in
+        futures = {name: pool.submit(_fetch, store, name, whole=True) for name in ("clusters", "competencies", "labels")}
         places = pool.submit(_places, store)
         futures.update({name: pool.submit(_fetch, store, name, whole=True) for name in building if name not in futures})
+        first = [futures["labels"], places]
+
+        def after_the_first(name: str, kind: str) -> pd.DataFrame:
+            wait(first)  # (done, or failed: a failure is raised where that answer is read)
+            return _fetch(store, name, whole=True, row_values=_row_values("c", _entity_index(futures[kind].result())))
+
+        futures.update({name: last.submit(after_the_first, name, kind) for name, kind in _LAST.items()})
         yield _Arriving(futures, places)
+
+
+#: the three longest answers, read last, and the kind their ``%(rows)s`` numbers
+_LAST = {"claim_levels": "competencies", "ties": "clusters", "claims": "competencies"}
 
 
 #: the answers :func:`_places` gives, from one query for the organisations and two small ones for the clusters
@@ -1004,26 +1011,27 @@ def build_projection(store: KnowledgeStore, page_size: int | None = None) -> Pro
     version = store.data_version()
     if page_size is None:
         page_size = REMOTE_PAGE_SIZE if isinstance(store, SparqlProtocolStore) else 0
-    with _answers(store, page_size if page_size != 0 else None) as f:  # the claims are read last: they come last
-        c_index, o_index = _entity_index(f["clusters"]), _entity_index(f["organisations"])
-        i_index, k_index = _entity_index(f["industries"]), _entity_index(f["competencies"])
-        clusters, organisations = _cluster_table(f, c_index), _organisation_table(f, o_index)
+    with _answers(store, page_size if page_size != 0 else None) as f:  # each answer used in the order it comes
+        c_index, i_index, k_index = (_entity_index(f[name]) for name in ("clusters", "industries", "competencies"))
         industries, competencies = _industry_table(f, i_index), _competency_table(f, k_index)
-        ties = _tie_table(f["ties"], c_index, o_index)
-        cluster_org = _cluster_org(ties, len(c_index), len(o_index))
+        o_index = _entity_index(f["organisations"])
+        clusters, organisations = _cluster_table(f, c_index), _organisation_table(f, o_index)
+        labels = _labels(clusters, organisations, competencies, industries)
         c_positions, o_positions, k_positions = (_Sorted(index.to_numpy(dtype=object)) for index in (c_index, o_index, k_index))
         partnerships = _partnership_table(f["partnerships"], c_positions)
         resources = _grouped_items(f["resources"], o_positions, k_positions)
         developments = _grouped_developments(f["developments"], o_positions, k_positions)
         cluster_needs, org_needs = _need_matrix(f["needs"], c_index, k_index), _need_matrix(f["needs"], o_index, k_index)
         org_competency = _claim_matrix(f["claims"], f["claim_levels"], o_index, k_index)
-    org_competency_up = _upward(org_competency, ancestor_matrix(competencies["broader"].to_numpy()))
+        org_competency_up = _upward(org_competency, ancestor_matrix(competencies["broader"].to_numpy()))
+        ties = _tie_table(f["ties"], c_index, o_index)
+        cluster_org = _cluster_org(ties, len(c_index), len(o_index))
     return _with_evidence(store, Projection(
         version=version, clusters=clusters, organisations=organisations, competencies=competencies,
         industries=industries, org_competency=org_competency, org_competency_up=org_competency_up,
         cluster_org=cluster_org, cluster_competency=_cluster_competency(cluster_org, org_competency_up),
         cluster_needs=cluster_needs, org_needs=org_needs, partnerships=partnerships, resources=resources,
-        developments=developments, labels=_labels(clusters, organisations, competencies, industries), ties=ties,
+        developments=developments, labels=labels, ties=ties,
     ))
 
 
