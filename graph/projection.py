@@ -659,10 +659,12 @@ def _answers(store: KnowledgeStore, page_size: int | None = None) -> Iterator[Ma
         places = pool.submit(_places, store)
         futures.update({name: pool.submit(_fetch, store, name, whole=True) for name in building if name not in futures})
         first = [futures["labels"], places]
+        # (the build waits for the clusters and competencies first too: no time lost here)
+        rows = {kind: _row_values("c", _entity_index(futures[kind].result())) for kind in set(_LAST.values())}
 
         def after_the_first(name: str, kind: str) -> pd.DataFrame:
             wait(first)  # (done, or failed: a failure is raised where that answer is read)
-            return _fetch(store, name, whole=True, row_values=_row_values("c", _entity_index(futures[kind].result())))
+            return _fetch(store, name, whole=True, row_values=rows[kind])
 
         futures.update({name: last.submit(after_the_first, name, kind) for name, kind in _LAST.items()})
         yield _Arriving(futures, places)
