@@ -1,10 +1,16 @@
 """The analytic projection: matrices and lookups built from the store."""
 
+import io
+import itertools
+
 import numpy as np
 import pytest
 
+from clusterkg.graph import projection as projection_module
 from clusterkg.graph.errors import AmbiguousName, ClusterNotFound
-from clusterkg.graph.projection import ProjectionCache, load_or_build
+from clusterkg.graph.projection import ProjectionCache, build_projection, load_or_build
+from clusterkg.graph.store import OxigraphStore
+from clusterkg.graph.synthetic import SyntheticSpec, write_synthetic
 
 WORLD = {
     "countries": [{"code": "DE", "name": "Germany"}, {"code": "FR", "name": "France"}],
@@ -121,3 +127,24 @@ def test_default_dataset_projection(default_projection):
     assert len(p.clusters) >= 40 and p.org_competency.nnz >= 300
     saxony = p.resolve_cluster("Silicon Saxony")
     assert p.members_of(saxony).size >= 10
+
+
+def test_the_longest_answers_make_the_same_matrices_in_whatever_order_they_come(monkeypatch):
+    """The build makes each matrix of the claims, their levels and the affiliations as soon as its
+    answers are in (the clusters' competencies from the stated claims when the levels come last)."""
+    buffer = io.BytesIO()
+    write_synthetic(SyntheticSpec(clusters=8, organisations=200, competencies=40, seed=5), buffer)
+    store = OxigraphStore()
+    store.insert_ntriples(buffer.getvalue())
+    built = {}
+    for order in itertools.permutations(projection_module._LAST):
+        monkeypatch.setattr(projection_module, "_as_they_come", lambda answers, names, order=order: iter(order))
+        built[order] = build_projection(store)
+    first = built[next(iter(built))]
+    assert first.org_competency.nnz and first.cluster_competency.nnz and (first.org_competency.data != 1).any()  # levels weigh
+    for order, p in built.items():
+        for name in ("org_competency", "org_competency_up", "cluster_org", "cluster_competency"):
+            x, y = getattr(p, name), getattr(first, name)
+            assert x.shape == y.shape and abs(x - y).max() == 0, (order, name)
+        assert p.ties.sort_values(list(p.ties.columns), ignore_index=True).equals(
+            first.ties.sort_values(list(first.ties.columns), ignore_index=True)), order
