@@ -831,7 +831,18 @@ def _fetch_sliced(store: KnowledgeStore, name: str, rows: int) -> pd.DataFrame |
 
 
 def _ids(iris) -> list[str]:
-    return [local_name(iri) for iri in iris]
+    return [iri.rpartition("/")[2].rpartition("#")[2] for iri in iris]  # (local_name, inlined: 300,000 calls)
+
+
+def _named(labels, ids: list[str]) -> list[str]:
+    """Each label, or the id where there is none."""
+    return [label or identifier for label, identifier in zip(labels, ids)]
+
+
+def _local_names(values) -> list[str]:
+    """:func:`local_name` of each value ("" stays ""), each distinct value once (a few dozen countries)."""
+    names = {value: local_name(value) if value else "" for value in set(values)}
+    return [names[value] for value in values]
 
 
 def _first(frame: pd.DataFrame, index: pd.Index, column: str = "v") -> np.ndarray:
@@ -874,11 +885,12 @@ def _codes(column: pd.Series) -> np.ndarray:
 
 
 def _cluster_table(f: dict[str, pd.DataFrame], index: pd.Index) -> pd.DataFrame:
-    labels = _first(f["labels"], index)
+    iris = index.tolist()
+    ids = _ids(iris)
     return pd.DataFrame({
-        "iri": index.tolist(),
-        "id": _ids(index.tolist()),
-        "label": [label or local_name(iri) for iri, label in zip(index, labels)],
+        "iri": iris,
+        "id": ids,
+        "label": _named(_first(f["labels"], index), ids),
         "countries": _grouped(f["countries"], index, local_name),
         "regions": _grouped(f["regions"], index),
         "industries": _grouped(f["cluster_industries"], index),
@@ -894,12 +906,14 @@ def _organisation_table(f: dict[str, pd.DataFrame], index: pd.Index) -> pd.DataF
         keep = (positions >= 0) & (found >= 0)
         np.minimum.at(codes, positions[keep], found[keep])  # the first in the list where several
     names = [ORGANISATION_TYPES[t] for t in _ORG_TYPES] + ["other"]
+    iris = index.tolist()
+    ids = _ids(iris)
     return pd.DataFrame({
-        "iri": index.tolist(),
-        "id": _ids(index.tolist()),
-        "label": [label or local_name(iri) for iri, label in zip(index, _first(f["labels"], index))],
-        "type": [names[c] for c in codes],
-        "country": [local_name(c) if c else "" for c in _first(f["countries"], index)],
+        "iri": iris,
+        "id": ids,
+        "label": _named(_first(f["labels"], index), ids),
+        "type": [names[c] for c in codes.tolist()],
+        "country": _local_names(_first(f["countries"], index).tolist()),
         "region": list(_first(f["regions"], index)),
     })
 
@@ -907,10 +921,12 @@ def _organisation_table(f: dict[str, pd.DataFrame], index: pd.Index) -> pd.DataF
 def _industry_table(f: dict[str, pd.DataFrame], index: pd.Index) -> pd.DataFrame:
     labels = _first(f["industries"].rename(columns={"label": "v"}), index)
     schemes = _first(f["industries"].rename(columns={"scheme": "v"}), index)
+    iris = index.tolist()
+    ids = _ids(iris)
     return pd.DataFrame({
-        "iri": index.tolist(),
-        "id": _ids(index.tolist()),
-        "label": [label or local_name(iri) for iri, label in zip(index, labels)],
+        "iri": iris,
+        "id": ids,
+        "label": _named(labels, ids),
         "scheme": [local_name(s) if s else "" for s in schemes],
     })
 
@@ -919,10 +935,12 @@ def _competency_table(f: dict[str, pd.DataFrame], index: pd.Index) -> pd.DataFra
     labels = _first(f["competencies"].rename(columns={"label": "v"}), index)
     broader_iris = _first(f["competencies"].rename(columns={"broader": "v"}), index)
     broader = index.get_indexer(pd.Index(broader_iris, dtype=object)).astype(np.int64)  # -1 where none
+    iris = index.tolist()
+    ids = _ids(iris)
     return pd.DataFrame({
-        "iri": index.tolist(),
-        "id": _ids(index.tolist()),
-        "label": [label or local_name(iri) for iri, label in zip(index, labels)],
+        "iri": iris,
+        "id": ids,
+        "label": _named(labels, ids),
         "broader": broader,
         "depth": _depths(broader),
         "industries": _grouped(f["competency_industries"], index),
