@@ -38,7 +38,7 @@ import io
 import importlib
 import re
 import threading
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, as_completed, wait
 from collections.abc import Callable, Hashable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -654,7 +654,9 @@ def _answers(store: KnowledgeStore, page_size: int | None = None) -> Iterator[Ma
         # while the three longest answers are read (the claims, their levels and the
         # affiliations: at European scale 7.7, 10.4 and 10 s of CPU of ~48 s); those name
         # competencies and clusters by row (one VALUES block each, the rows of the index the
-        # build makes of the same answer), and start once the labels and places are in
+        # build makes of the same answer), and start once the labels or the places are in: the
+        # store then has a core to spare (the other is read, and both answers are parsed, which
+        # holds the GIL)
         futures = {name: pool.submit(_fetch, store, name, whole=True) for name in ("clusters", "competencies", "labels")}
         places = pool.submit(_places, store)
         futures.update({name: pool.submit(_fetch, store, name, whole=True) for name in building if name not in futures})
@@ -663,7 +665,7 @@ def _answers(store: KnowledgeStore, page_size: int | None = None) -> Iterator[Ma
         rows = {kind: _row_values("c", _entity_index(futures[kind].result())) for kind in set(_LAST.values())}
 
         def after_the_first(name: str, kind: str) -> pd.DataFrame:
-            wait(first)  # (done, or failed: a failure is raised where that answer is read)
+            wait(first, return_when=FIRST_COMPLETED)  # (done, or failed: a failure is raised where that answer is read)
             return _fetch(store, name, whole=True, row_values=rows[kind])
 
         futures.update({name: last.submit(after_the_first, name, kind) for name, kind in _LAST.items()})
