@@ -1,5 +1,7 @@
 """The import's check scheduler: two threads, never two large checks at once."""
 
+import os
+import sys
 import threading
 import time
 
@@ -50,6 +52,43 @@ def test_only_large_checks_run_one_after_the_other():
     tasks, seen = _recording(kinds)
     assert validation._run_side_by_side(tasks, kinds, release=False) == [[i] for i in range(5)]
     assert seen["together"] == 1
+
+
+def _threads_and_priorities(kinds: list[bool], release: bool):
+    """Which thread ran each task, at which CPU priority (nice)."""
+    seen = {}
+
+    def task(index: int):
+        def run():
+            thread = threading.get_native_id()
+            seen[index] = (thread, os.getpriority(os.PRIO_PROCESS, thread) if sys.platform.startswith("linux") else 0)
+            time.sleep(0.01)
+            return [index]
+        return run
+
+    tasks = [task(i) for i in range(len(kinds))]
+    assert validation._run_side_by_side(tasks, kinds, release=release) == [[i] for i in range(len(kinds))]
+    return seen
+
+
+def test_in_a_large_store_the_large_checks_keep_one_thread_and_the_others_run_below_it():
+    kinds = [False, True, False, False, True, False, True, False, False, False]
+    seen = _threads_and_priorities(kinds, release=True)
+    large_threads = {seen[i][0] for i in range(len(kinds)) if kinds[i]}
+    assert len(large_threads) == 1  # one after the other, in the first thread
+    own = os.getpriority(os.PRIO_PROCESS, 0) if sys.platform.startswith("linux") else 0
+    beside = {priority for thread, priority in seen.values() if thread not in large_threads}
+    assert {seen[i][1] for i in range(len(kinds)) if kinds[i]} == {own}
+    if sys.platform.startswith("linux"):
+        assert beside == {min(own + validation.BESIDE_NICENESS, 19)}
+
+
+def test_in_a_small_store_every_check_keeps_the_processs_priority():
+    kinds = [False] * 8
+    seen = _threads_and_priorities(kinds, release=False)
+    own = os.getpriority(os.PRIO_PROCESS, 0) if sys.platform.startswith("linux") else 0
+    assert {priority for _, priority in seen.values()} == {own}
+    assert len({thread for thread, _ in seen.values()}) == 2
 
 
 def test_a_failing_check_fails_the_run_and_stops_the_rest():
