@@ -161,9 +161,9 @@ def _run_side_by_side(tasks: list[Callable[[], list]], large: list[bool], *, rel
     the rest beside it (pyoxigraph releases the GIL while it evaluates a query). ``release`` (a
     large store): give freed memory back after each task (:func:`_release_memory`), and run the
     other threads at a lower CPU priority (:data:`BESIDE_NICENESS`). The large tasks are then the
-    checks' longest path (at 10M triples 32 s of CPU, the rest 20 s), and with the small ones
-    and the store's compaction after staging all runnable on two cores, they got two thirds of a
-    core: the small ones ended ~11 s before them, leaving a core idle.
+    checks' longest path (at 10M triples 32 s of CPU, the rest 20 s): beside the small ones
+    they got 0.8 of a core (39 s), and the small ones ended ~11 s before them, leaving a core
+    idle.
     """
     results: list = [None] * len(tasks)
     pending = list(range(len(tasks)))
