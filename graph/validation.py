@@ -168,7 +168,6 @@ def _run_side_by_side(tasks: list[Callable[[], list]], large: list[bool], *, rel
     results: list = [None] * len(tasks)
     pending = list(range(len(tasks)))
     lock = threading.Lock()
-    lanes = iter(range(threads))
 
     def take(first_lane: bool) -> int | None:
         with lock:
@@ -179,9 +178,7 @@ def _run_side_by_side(tasks: list[Callable[[], list]], large: list[bool], *, rel
                 pending.remove(index)
             return index
 
-    def work() -> None:
-        with lock:
-            first_lane = next(lanes) == 0
+    def work(first_lane: bool) -> None:
         if release and not first_lane:
             _lower_priority()
         while (index := take(first_lane)) is not None:
@@ -195,7 +192,7 @@ def _run_side_by_side(tasks: list[Callable[[], list]], large: list[bool], *, rel
                 raise
 
     with ThreadPoolExecutor(max_workers=threads) as pool:
-        for future in [pool.submit(work) for _ in range(threads)]:
+        for future in [pool.submit(work, lane == 0) for lane in range(threads)]:
             future.result()
     return results
 

@@ -54,6 +54,11 @@ def test_only_large_checks_run_one_after_the_other():
     assert seen["together"] == 1
 
 
+def _nice(thread: int = 0) -> int:
+    """A thread's CPU priority (0: the process's); 0 off Linux, where checks keep theirs."""
+    return os.getpriority(os.PRIO_PROCESS, thread) if sys.platform.startswith("linux") else 0
+
+
 def _threads_and_priorities(kinds: list[bool], release: bool):
     """Which thread ran each task, at which CPU priority (nice)."""
     seen = {}
@@ -61,7 +66,7 @@ def _threads_and_priorities(kinds: list[bool], release: bool):
     def task(index: int):
         def run():
             thread = threading.get_native_id()
-            seen[index] = (thread, os.getpriority(os.PRIO_PROCESS, thread) if sys.platform.startswith("linux") else 0)
+            seen[index] = (thread, _nice(thread))
             time.sleep(0.01)
             return [index]
         return run
@@ -76,7 +81,7 @@ def test_in_a_large_store_the_large_checks_keep_one_thread_and_the_others_run_be
     seen = _threads_and_priorities(kinds, release=True)
     large_threads = {seen[i][0] for i in range(len(kinds)) if kinds[i]}
     assert len(large_threads) == 1  # one after the other, in the first thread
-    own = os.getpriority(os.PRIO_PROCESS, 0) if sys.platform.startswith("linux") else 0
+    own = _nice()
     beside = {priority for thread, priority in seen.values() if thread not in large_threads}
     assert {seen[i][1] for i in range(len(kinds)) if kinds[i]} == {own}
     if sys.platform.startswith("linux"):
@@ -86,7 +91,7 @@ def test_in_a_large_store_the_large_checks_keep_one_thread_and_the_others_run_be
 def test_in_a_small_store_every_check_keeps_the_processs_priority():
     kinds = [False] * 8
     seen = _threads_and_priorities(kinds, release=False)
-    own = os.getpriority(os.PRIO_PROCESS, 0) if sys.platform.startswith("linux") else 0
+    own = _nice()
     assert {priority for _, priority in seen.values()} == {own}
     assert len({thread for thread, _ in seen.values()}) == 2
 
