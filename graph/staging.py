@@ -40,7 +40,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from clusterkg.graph.history import MAX_LISTED_RESOURCES, Activity
-from clusterkg.graph.parsing import SMALL_LOAD, ParsedBatch, UnparsedSyntaxError, more_named_than
+from clusterkg.graph.parsing import SMALL_LOAD, LineScan, ParsedBatch, UnparsedSyntaxError, more_named_than
 from clusterkg.graph.shacl_sparql import FOCUS_CLASS, FOCUS_GRAPH, compile_shapes
 from clusterkg.graph.store import KnowledgeStore, OxigraphStore, StoreError
 from clusterkg.ontology.namespace import RDF, RDFS
@@ -88,10 +88,11 @@ def description_deletes(iris: list[str]) -> str:
 
 
 class _Slice(io.RawIOBase):
-    """Bytes of an open file up to ``end`` (a line boundary): one slice for one bulk load."""
+    """Bytes of an open file up to ``end`` (a line boundary): one slice for one bulk load; each
+    read also fed to ``scan``, if any."""
 
-    def __init__(self, handle, end: int) -> None:
-        self.handle, self.end = handle, end
+    def __init__(self, handle, end: int, scan: LineScan | None = None) -> None:
+        self.handle, self.end, self.scan = handle, end, scan
 
     def readable(self) -> bool:
         return True
@@ -99,28 +100,32 @@ class _Slice(io.RawIOBase):
     def readinto(self, buffer) -> int:
         data = self.handle.read(max(min(len(buffer), self.end - self.handle.tell()), 0))
         buffer[:len(data)] = data
+        if self.scan is not None:
+            self.scan.feed(data)
         return len(data)
 
 
-def _bulk_load(store: ox.Store, path: Path, graph: ox.NamedNode | None = None, *, strict: bool = False) -> None:
+def _bulk_load(store: ox.Store, path: Path, graph: ox.NamedNode | None = None, *, strict: bool = False) -> int | None:
     """``bulk_load`` of an N-Triples file in slices of whole lines.
 
     pyoxigraph's bulk loader holds about six times its input in memory (855 MiB for a 144 MiB
     file, 1.7 GiB at 10M triples); slices bound that at any size, and :data:`_LOAD_THREADS` of
     them at once load as fast as the whole file.
-    Leniently: the files are pyoxigraph's own N-Triples of terms it already checked; ``strict``
-    for a file the parse did not check (:attr:`~clusterkg.graph.parsing.ParsedFile.unparsed`),
-    whose syntax error is an :class:`~clusterkg.graph.parsing.UnparsedSyntaxError`.
+    Leniently: the files are pyoxigraph's own N-Triples of terms it already checked. ``strict``
+    for a file the parse did not check (:attr:`~clusterkg.graph.parsing.ParsedFile.unparsed`):
+    its lines are scanned as they are read (:class:`~clusterkg.graph.parsing.LineScan`) and its
+    triples returned; a syntax error or an ill-typed literal is an
+    :class:`~clusterkg.graph.parsing.UnparsedSyntaxError`.
     """
     size = path.stat().st_size
-    if size <= SMALL_LOAD:
+    if size <= SMALL_LOAD and not strict:
         # one transaction (bulk_load's own setup costs ~0.1 s, more than the data), of the parsed
         # terms: the blank nodes keep their labels, so they match the batch's subjects (load and
         # bulk_load give every blank node a new label)
         target = graph or ox.DefaultGraph()
         store.extend(ox.Quad(q.subject, q.predicate, q.object, target)
                      for q in ox.parse(path=str(path), format=ox.RdfFormat.N_TRIPLES, lenient=True))
-        return
+        return None
     bounds, start = [], 0
     with open(path, "rb") as handle:
         while start < size:
@@ -129,20 +134,26 @@ def _bulk_load(store: ox.Store, path: Path, graph: ox.NamedNode | None = None, *
             bounds.append((start, handle.tell()))
             start = bounds[-1][1]
 
-    def load(bound: tuple[int, int]) -> Exception | None:
+    scans = [LineScan() if strict else None for _ in bounds]
+
+    def load(bound: tuple[int, int], scan: LineScan | None) -> Exception | None:
         """One slice; its error is returned, not raised: a raised one, kept by its future, would
         keep the store open through its traceback (a staging store must close to be thrown away)."""
         with open(path, "rb") as handle:
             handle.seek(bound[0])
             try:
-                store.bulk_load(input=io.BufferedReader(_Slice(handle, bound[1]), 1 << 20),
+                store.bulk_load(input=io.BufferedReader(_Slice(handle, bound[1], scan), 1 << 20),
                                 format=ox.RdfFormat.N_TRIPLES, to_graph=graph or ox.DefaultGraph(), lenient=not strict)
             except (OSError, SyntaxError) as error:
                 return type(error)(str(error))
+        if scan is not None:
+            scan.close()
+            if not scan.well_typed:
+                return SyntaxError("ill-typed literal")
         return None
 
     with ThreadPoolExecutor(max_workers=_LOAD_THREADS) as pool:
-        loads = [pool.submit(load, bound) for bound in bounds]
+        loads = [pool.submit(load, bound, scan) for bound, scan in zip(bounds, scans)]
         failed = next((error for done in loads if (error := done.result()) is not None), None)
         for waiting in loads:
             waiting.cancel()  # (after a failure the store is thrown away: load no more of it)
@@ -150,6 +161,7 @@ def _bulk_load(store: ox.Store, path: Path, graph: ox.NamedNode | None = None, *
         raise UnparsedSyntaxError(str(path))
     if failed is not None:
         raise failed
+    return sum(scan.triples for scan in scans) if strict else None
 
 
 def _focus_ntriples(subjects: Iterable, target: Path) -> Path:
@@ -263,12 +275,14 @@ def _fill(staging: Staging, loads: list[Path], work: Path, on_disk: bool) -> Non
     if main is not None and staging.replace:
         _take_out_replaced(staging, on_disk)
     before = len(store)  # every quad (cheaper than a SPARQL count); only the loads below add any
-    if not on_disk or staging.batch.triples < before:
-        staging.focus_graph = FOCUS_GRAPH
-    unparsed = {f.ntriples for f in staging.batch.files if f.unparsed}
+    unparsed = {f.ntriples: f for f in staging.batch.files if f.unparsed}
     try:
         for path in loads:
-            _bulk_load(store, path, strict=path in unparsed)
+            counted = _bulk_load(store, path, strict=path in unparsed)
+            if path in unparsed:
+                unparsed[path].triples = counted
+        if not on_disk or staging.batch.triples < before:
+            staging.focus_graph = FOCUS_GRAPH
         if staging.focus_graph is not None:
             _bulk_load(store, _focus_ntriples(staging.focus, work / "focus.nt"), ox.NamedNode(FOCUS_GRAPH))
     except (OSError, SyntaxError) as error:

@@ -42,7 +42,7 @@ from clusterkg.graph.shacl_sparql import FOCUS_CLASS, ShapeViolation, compile_sh
 from clusterkg.ontology import check_queries
 from clusterkg.ontology.namespace import CKG, DATA, ORG, PREFIXES, RDF
 
-__all__ = ["CLASS_NAMES", "INVERSE_REFERENCES", "REFERENCES", "check_staging"]
+__all__ = ["CLASS_NAMES", "INVERSE_REFERENCES", "REFERENCES", "check_staging", "lower_thread_priority"]
 
 #: Predicate -> the class its object must have (in the batch or the store).
 REFERENCES: dict[URIRef, tuple[URIRef, ...]] = {
@@ -159,8 +159,8 @@ def _run_side_by_side(tasks: list[Callable[[], list]], large: list[bool], *, rel
 
     The first thread runs the large tasks one after the other, then any left; the others run
     the rest beside it (pyoxigraph releases the GIL while it evaluates a query). ``release`` (a
-    large store): give freed memory back after each task (:func:`_release_memory`), and run the
-    other threads at a lower CPU priority (:data:`BESIDE_NICENESS`). The large tasks are then the
+    large store): give freed memory back after each large task (:func:`_release_memory`), and run
+    the other threads at a lower CPU priority (:data:`BESIDE_NICENESS`). The large tasks are then the
     checks' longest path (at 10M triples 32 s of CPU, the rest 20 s): beside the small ones
     they got 0.8 of a core (39 s), and the small ones ended ~11 s before them, leaving a core
     idle.
@@ -180,11 +180,11 @@ def _run_side_by_side(tasks: list[Callable[[], list]], large: list[bool], *, rel
 
     def work(first_lane: bool) -> None:
         if release and not first_lane:
-            _lower_priority()
+            lower_thread_priority()
         while (index := take(first_lane)) is not None:
             try:
                 results[index] = tasks[index]()
-                if release:
+                if release and large[index]:
                     _release_memory()
             except BaseException:
                 with lock:
@@ -201,9 +201,10 @@ def _run_side_by_side(tasks: list[Callable[[], list]], large: list[bool], *, rel
 BESIDE_NICENESS = 10
 
 
-def _lower_priority() -> None:
+def lower_thread_priority() -> None:
     """Lower the calling thread's CPU priority by :data:`BESIDE_NICENESS` (a pool thread, gone
-    after the checks). Only on Linux, where a thread id names the thread alone."""
+    after its work), for work beside the checks' longest path. Only on Linux, where a thread id
+    names the thread alone."""
     if sys.platform.startswith("linux"):
         try:
             thread = threading.get_native_id()
@@ -225,7 +226,9 @@ def _release_memory() -> None:
     Each pass's join tables are freed when it ends, but glibc keeps most of the pages: at 10M
     triples the process stayed at 1.0-1.3 GiB between passes, and at 0.4-0.6 GiB with this
     after each pass (the peak is then the largest pass's own tables over that). About 1 ms a
-    call at 1M triples, so only for the large stores, whose large checks run one at a time.
+    call at 1M triples, so only for the large stores, whose large checks run one at a time; and
+    only after those (each trim walks the whole heap: after all 230 checks at 10M it cost 3 s of
+    CPU, after the large ones 1 s, for a peak within 0.1 GiB of it).
     """
     trim = _malloc_trim()
     if trim is not None:

@@ -1,5 +1,6 @@
 """Import is all or nothing, and every problem is located; the same cases on every store."""
 
+import hashlib
 import time
 from pathlib import Path
 
@@ -271,11 +272,14 @@ def test_an_unparsed_file_is_counted_by_its_lines_and_checked_on_its_subjects(di
     unparsed = parsing.parse_files([path], tmp_path, defer=True)
     parsed = parsing.parse_files([path], tmp_path)
     assert unparsed.files[0].unparsed and not parsed.files[0].unparsed
-    assert unparsed.triples == parsed.triples == 6 and unparsed.problems == parsed.problems == []
+    assert unparsed.problems == parsed.problems == []
+    # counted by staging's strict load, as it reads the lines (here in slices of a few lines)
+    monkeypatch.setattr(staging, "_LOAD_SLICE", 100)
+    assert staging._bulk_load(parsing.ox.Store(), path, strict=True) == parsed.triples == 6
     for number, other in enumerate(['<https://example.org/c> <https://example.org/p> _:x .\n_:x <https://example.org/p> "1" .\n',
                                     '<https://example.org/c> <https://example.org/p> _:x .\n_:x <https://example.org/p> "1" .\n# c\n']):
         (tmp_path / f"other{number}.nt").write_text(other)
-        assert parsing.parse_files([tmp_path / f"other{number}.nt"], tmp_path, defer=True).triples == 2
+        assert staging._bulk_load(parsing.ox.Store(), tmp_path / f"other{number}.nt", strict=True) == 2
     named = {s for s in parsed.subjects if isinstance(s, parsing.ox.NamedNode)}
     assert len(named) == 3 and named < unparsed.subjects and len(unparsed.subjects) == 4  # (read when asked)
     assert parsing.more_named_than(unparsed.files[0].subjects, 2) and not parsing.more_named_than(unparsed.subjects, 3)
@@ -286,6 +290,9 @@ def test_an_unparsed_file_is_counted_by_its_lines_and_checked_on_its_subjects(di
     lines = _problems([broken], disk_store)
     assert f"{broken}: line 1: ckg:country: expected a country IRI, got \"2001\"^^<http://www.w3.org/2001/XMLSchema#gYear>" \
         in lines, lines
+    # and the count is the import's
+    report = import_files([path], disk_store, progress=False)
+    assert report.batch_triples == 6 and report.added == 6
 
 
 def test_a_large_ntriples_file_is_staged_as_it_is(any_store, tmp_path, monkeypatch):
@@ -347,6 +354,9 @@ def test_replace_swaps_a_description_and_keeps_what_others_say(any_store, tmp_pa
     last = list_history(any_store)[-1]
     assert (last.operation, last.agent, last.added, last.removed) == ("replace", "editor", 1, len(old_labels))
     assert last.version == any_store.data_version() and last.files == (str(corrected),)
+    digest = hashlib.sha256(corrected.read_bytes()).hexdigest()  # (computed beside the checks)
+    assert any_store.ask("ASK { GRAPH <https://w3id.org/clusterkg/graph/history> "
+                         f'{{ ?file <https://w3id.org/clusterkg/ns#sha256> "{digest}" }} }}')
 
 
 def test_a_rejected_replacement_changes_nothing(any_store, tmp_path):

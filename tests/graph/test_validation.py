@@ -54,6 +54,16 @@ def test_only_large_checks_run_one_after_the_other():
     assert seen["together"] == 1
 
 
+@pytest.mark.parametrize("release", [True, False])
+def test_memory_is_given_back_after_each_large_check_of_a_large_store(monkeypatch, release):
+    kinds = [True, False, False, True, False, False, False, True, False, False]
+    tasks, _ = _recording(kinds, seconds=0.005)
+    trims = []
+    monkeypatch.setattr(validation, "_release_memory", lambda: trims.append(threading.get_native_id()))
+    validation._run_side_by_side(tasks, kinds, release=release)
+    assert len(trims) == (sum(kinds) if release else 0)  # (a trim walks the whole heap: not after small ones)
+
+
 def _nice(thread: int = 0) -> int:
     """A thread's CPU priority (0: the process's); 0 off Linux, where checks keep theirs."""
     return os.getpriority(os.PRIO_PROCESS, thread) if sys.platform.startswith("linux") else 0
