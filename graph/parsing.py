@@ -305,24 +305,26 @@ class LineScan:
         #: False once a typed literal is ill-typed, or its line no N-Triples (the full parse
         #: then locates the problem)
         self.well_typed = True
-        self._rest = b""  # the start of a line the next chunk ends
+        #: the start of a line a later chunk ends (pieces: a file whose lines end in a lone
+        #: carriage return has no line feed to cut at, and is scanned whole at the end)
+        self._rest: list[bytes] = []
 
     def feed(self, data: bytes) -> None:
         end = data.rfind(b"\n") + 1
         if not end:
-            self._rest += data
+            self._rest.append(data)
             return
         start = 0
         if self._rest:
             start = data.find(b"\n") + 1
-            line = self._rest + data[:start]
+            line = b"".join([*self._rest, data[:start]])
             self._lines(line, 0, len(line))
         self._lines(data, start, end)
-        self._rest = data[end:]
+        self._rest = [data[end:]] if end < len(data) else []
 
     def close(self) -> None:
         if self._rest:  # the last line, without a line break
-            line, self._rest = self._rest + b"\n", b""
+            line, self._rest = b"".join([*self._rest, b"\n"]), []
             self._lines(line, 0, len(line))
 
     def _lines(self, block: bytes, start: int, end: int) -> None:

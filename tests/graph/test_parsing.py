@@ -24,7 +24,8 @@ def _scanned(data: bytes, size: int) -> LineScan:
     return scan
 
 
-@pytest.mark.parametrize("text", [LINES, LINES.replace(b"\r", b""), LINES.replace(b"  <", b"<") + b"\n"])
+@pytest.mark.parametrize("text", [LINES, LINES.replace(b"\r", b""), LINES.replace(b"  <", b"<") + b"\n",
+                                  LINES.replace(b"\r\n", b"\n").replace(b"\n", b"\r")])  # (lines ended by CR alone)
 def test_a_line_scan_counts_the_triples_wherever_its_chunks_are_cut(text):
     triples = sum(1 for _ in ox.parse(text, format=ox.RdfFormat.N_TRIPLES))
     assert triples == 5
