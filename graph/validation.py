@@ -161,10 +161,10 @@ def _run_side_by_side(tasks: list[Callable[[], list]], large: list[bool], *, rel
     The first thread runs the large tasks one after the other, then any left; the others run
     the rest beside it (pyoxigraph releases the GIL while it evaluates a query). ``release`` (a
     large store): give freed memory back after each large task (:func:`_release_memory`), and run
-    the other threads at a lower CPU priority (:data:`BESIDE_NICENESS`). The large tasks are then the
-    checks' longest path (at 10M triples 32 s of CPU, the rest 20 s): beside the small ones
-    they got 0.8 of a core (39 s), and the small ones ended ~11 s before them, leaving a core
-    idle.
+    the other threads at a lower CPU priority (:data:`BESIDE_NICENESS`). The large tasks are the
+    checks' longest path (at 10M triples 28 s of CPU, the rest 23 s): at the same priority
+    beside the small ones they got 0.8 of a core, and the small ones ended seconds before them,
+    leaving a core idle.
     """
     results: list = [None] * len(tasks)
     pending = list(range(len(tasks)))
