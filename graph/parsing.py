@@ -10,7 +10,7 @@ fed the bytes that load reads, parses the few lines that hold a typed literal (`
 its triples as lines; its subjects (the focus nodes) are read by a parse only if something asks
 for them (:class:`FileSubjects`; the checks of a batch as large as the store ask only when they
 find a problem). Iterating the parser's quads in Python is what the checking parse cost (1.1 s of CPU
-a million triples, against 0.35 s for the line scan and 0.4 s for the strict load). Any problem there
+a million triples, against 0.2 s for the line scan and 0.4 s for the strict load). Any problem there
 (a syntax error the load meets, :class:`UnparsedSyntaxError`, or an ill-typed literal) sends the
 file through the full parse, so every problem is reported exactly as without ``defer``.
 
@@ -335,18 +335,31 @@ class LineScan:
 
 def _typed_lines_well_typed(block: bytes, start: int, end: int) -> bool:
     """Whether the lines of ``block[start:end]`` (whole lines) that hold a ``^^`` parse, with
-    well-typed literals."""
-    typed: list[bytes] = []
-    position = block.find(b"^^", start, end)
+    well-typed literals.
+
+    A line ending in a plain typed literal (no escape in its form or datatype) is read by
+    :data:`_TYPED_TAIL` alone; any other goes through pyoxigraph's parser. At 10M triples (291,000
+    typed lines) the search for ``^^`` and the parse took 2.3 s of CPU, this 1.0 s.
+    """
+    unsure: list[bytes] = []
+    position = block.find(b"^", start, end)  # (one byte: found much faster than a pair)
     while position >= 0:
+        if block[position + 1:position + 2] != b"^":  # ("^" alone can only be in a literal's form)
+            position = block.find(b"^", position + 1, end)
+            continue
         line = block.rfind(b"\n", start, position) + 1 or start
         stop = block.find(b"\n", position, end) + 1
-        typed.append(block[line:stop])
-        position = block.find(b"^^", stop, end)
-    if not typed:
+        tail = _TYPED_TAIL.fullmatch(block, line, stop)
+        if tail is None:
+            unsure.append(block[line:stop])
+        elif (datatype := _XSD + tail["type"].decode("ascii", "replace")) in _LEXICAL_FORMS:
+            if not _well_formed(datatype, tail["form"].decode("utf-8", "replace")):
+                return False
+        position = block.find(b"^", stop, end)
+    if not unsure:
         return True
     try:
-        for quad in ox.parse(b"".join(typed), format=ox.RdfFormat.N_TRIPLES):
+        for quad in ox.parse(b"".join(unsure), format=ox.RdfFormat.N_TRIPLES):
             literal = quad.object
             if type(literal) is ox.Literal and literal.datatype.value in _LEXICAL_FORMS and not _well_typed(literal):
                 return False
@@ -355,13 +368,24 @@ def _typed_lines_well_typed(block: bytes, start: int, end: int) -> bool:
     return True
 
 
+#: A line that ends in a typed literal whose form and datatype IRI hold no escape, the literal
+#: opened after a space (so its quote is no escaped one inside another literal): the form is the
+#: bytes between the quotes. Whether the line is N-Triples is the strict load's to say.
+_TYPED_TAIL = re.compile(
+    rb'[^\n]*[ \t]"(?P<form>[^"\\\n]*)"\^\^<http://www\.w3\.org/2001/XMLSchema#(?P<type>[A-Za-z]+)>[ \t]*\.[ \t]*\r?\n')
+
+#: A line start other than a subject's (an IRI or a blank node): a blank line or a comment.
+_OTHER_LINE_START = re.compile(rb"\n[^<_]")
+
+
 def _triple_lines(block: bytes, start: int, end: int) -> int:
     """Lines of ``block[start:end]`` (whole lines) that are neither blank nor a comment."""
     lines = block.count(b"\n", start, end)
-    if block.find(b"\r", start, end) < 0:  # (every line starts with a subject: the usual N-Triples file)
-        others = lines - block.startswith((b"<", b"_:"), start, end) - block.count(b"\n<", start, end)
-        if others == 0 or others == block.count(b"\n_:", start, end):  # (blank-node subjects counted only if need be)
-            return lines
+    # (every line starts with a subject: the usual N-Triples file; a line starting with "_" that
+    # is no blank node fails the strict load, so its count does not matter)
+    if block.startswith((b"<", b"_"), start, end) and block.find(b"\r", start, end) < 0 \
+            and _OTHER_LINE_START.search(block, start, end) is None:
+        return lines
     return sum(1 for line in block[start:end].splitlines() if (text := line.strip(b" \t")) and not text.startswith(b"#"))
 
 
@@ -381,14 +405,19 @@ _LEXICAL_FORMS = {
 
 
 def _well_typed(literal: ox.Literal) -> bool:
-    pattern, _ = _LEXICAL_FORMS[literal.datatype.value]
-    if not pattern.fullmatch(literal.value):
+    return _well_formed(literal.datatype.value, literal.value)
+
+
+def _well_formed(datatype: str, form: str) -> bool:
+    """Whether ``form`` is a lexical form of ``datatype`` (one of :data:`_LEXICAL_FORMS`)."""
+    pattern, _ = _LEXICAL_FORMS[datatype]
+    if not pattern.fullmatch(form):
         return False
-    if literal.datatype.value == _XSD + "date":
+    if datatype == _XSD + "date":
         import datetime
 
         try:
-            datetime.date.fromisoformat(literal.value.lstrip("-")[:10])
+            datetime.date.fromisoformat(form.lstrip("-")[:10])
         except ValueError:
             return False
     return True

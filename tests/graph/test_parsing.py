@@ -25,7 +25,9 @@ def _scanned(data: bytes, size: int) -> LineScan:
 
 
 @pytest.mark.parametrize("text", [LINES, LINES.replace(b"\r", b""), LINES.replace(b"  <", b"<") + b"\n",
-                                  LINES.replace(b"\r\n", b"\n").replace(b"\n", b"\r")])  # (lines ended by CR alone)
+                                  LINES.replace(b"\r\n", b"\n").replace(b"\n", b"\r"),  # (lines ended by CR alone)
+                                  # (a triple first, the comments and the blank line after it)
+                                  LINES.replace(b"\r", b"").split(b"\n", 2)[2] + b"\n\n# the end\n"])
 def test_a_line_scan_counts_the_triples_wherever_its_chunks_are_cut(text):
     triples = sum(1 for _ in ox.parse(text, format=ox.RdfFormat.N_TRIPLES))
     assert triples == 5
@@ -35,7 +37,11 @@ def test_a_line_scan_counts_the_triples_wherever_its_chunks_are_cut(text):
 
 
 @pytest.mark.parametrize("wrong", [b'"20x1"^^<' + XSD.encode() + b'gYear>', b'"1.5"^^<' + XSD.encode() + b'integer>',
-                                   b'"1"^^<not an iri>'])
+                                   b'"1"^^<not an iri>', b'"2001-02-30"^^<' + XSD.encode() + b'date>',
+                                   # the form read past an escaped quote would be "2001"
+                                   b'"x \\"2001"^^<' + XSD.encode() + b'gYear>',
+                                   # the datatype written with an escape is xsd:gYear all the same
+                                   b'"20x1"^^<' + XSD.encode() + b'g\\u0059ear>'])
 def test_a_line_scan_finds_an_ill_typed_literal_wherever_its_chunks_are_cut(wrong):
     text = LINES.replace(b'"2001"^^<' + XSD.encode() + b'gYear>', wrong)
     assert text != LINES
