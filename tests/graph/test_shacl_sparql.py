@@ -24,6 +24,7 @@ from clusterkg.graph.shacl_sparql import (
     UnsupportedShape,
     _SharedProbes,
     compile_shapes,
+    sorted_violations,
 )
 from clusterkg.graph.sheets import read_sheet_file
 from clusterkg.graph.store import _to_ox
@@ -66,7 +67,12 @@ def _reference(data: Graph, shapes: Graph) -> tuple[bool, set[tuple[str, str | N
 
 
 def _compiled(data: Graph, shapes: Graph | None = None) -> list[ShapeViolation]:
-    return compile_shapes(shapes).violations(_store(data), focus_graph=None)
+    """The violations by the grouped passes, which must be those of the plan for few targets
+    (the constraints' own queries), the one these small graphs get by default."""
+    compiled, store = compile_shapes(shapes), _store(data)
+    grouped = compiled.violations(store, focus_graph=None, few=0)
+    assert compiled.violations(store, focus_graph=None) == grouped
+    return grouped
 
 
 def _assert_parity(data: Graph, shapes: Graph | None = None) -> list[ShapeViolation]:
@@ -328,10 +334,10 @@ def test_grouped_plan_gives_the_answer_of_one_query_per_constraint():
         focus = {str(s) for s in data.subjects() if not isinstance(s, BNode)}
         store = _store(data, focus=set(list(sorted(focus))[::2]))
         for focus_graph in (None, FOCUS_GRAPH):
-            grouped = compiled.violations(store, focus_graph=focus_graph)
+            grouped = compiled.violations(store, focus_graph=focus_graph, few=0)
             assert grouped == compiled.violations_one_by_one(store, focus_graph=focus_graph)
         if number == 0:  # half the focus: some violations are not reported
-            assert len(grouped) < len(compiled.violations(store, focus_graph=None))
+            assert len(grouped) < len(compiled.violations(store, focus_graph=None, few=0))
 
 
 def test_a_class_test_of_the_focus_in_an_or_joins_one_column():
@@ -409,3 +415,36 @@ def test_a_count_of_tested_values_reads_only_the_nodes_with_several():
                      ("owned", "one named owner")}
     plan = compile_shapes(shapes)._plan
     assert sum("HAVING (COUNT(*) >= 2)" in (p.probe or "") for p in plan) == 3
+
+
+class _Recording:
+    """A store whose queries are recorded (pyoxigraph's own type takes no new attributes)."""
+
+    def __init__(self, store: ox.Store) -> None:
+        self.store, self.asked = store, []
+
+    def query(self, query: str):
+        self.asked.append(query)
+        return self.store.query(query)
+
+
+def test_a_pass_over_few_targets_runs_its_constraints_own_queries():
+    # two targets without ex:p or ex:q: the grouped pass joins them with every ex:p and ex:q
+    # triple; with fewer targets than `few`, each constraint's own query tests the targets
+    shapes = _parse("""ex:S a sh:NodeShape ; sh:targetClass ex:T ;
+        sh:property [ sh:path ex:p ; sh:minCount 1 ; sh:message "p" ] ;
+        sh:property [ sh:path ex:q ; sh:minCount 1 ; sh:message "q" ] .""")
+    data = _parse("ex:a a ex:T . ex:b a ex:T . ex:c ex:p 1 ; ex:q 2 .")
+    compiled = compile_shapes(shapes)
+    own = {query.template for query in compiled.queries}
+    answers = {}
+    for few in (0, 2, 3):
+        store = _Recording(_store(data))
+        answers[few] = sorted_violations(v for run in compiled.passes(store, focus_graph=None, few=few) for v in run())
+        ran_own = own <= set(store.asked)
+        assert ran_own == (few == 3), few  # two targets: fewer than 3, not fewer than 2
+    assert answers[0] == answers[2] == answers[3]
+    assert {(v.focus, v.message) for v in answers[0]} == {(f"http://example.org/{n}", m) for n in "ab" for m in "pq"}
+    marked = _store(data, focus={"http://example.org/a"})  # (only ex:a is a focus candidate)
+    assert compiled.violations(marked, few=3) == compiled.violations(marked, few=0) == \
+        [v for v in answers[0] if v.focus == "http://example.org/a"]
