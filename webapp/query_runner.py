@@ -431,11 +431,15 @@ class ProcessQueryRunner:
             threading.Thread(target=start, daemon=True, name="clusterkg-spawn").start()
 
     def _kill(self, worker: _Worker) -> None:
+        """Kill ``worker`` and close its connection, once: the thread that takes it out of the
+        pool does it (``close`` and a starting or timed-out worker's own thread may both try;
+        two closes of one socket at once made the second fail, or close a descriptor reused since)."""
+        with self._lock:
+            if self._workers.pop(id(worker), None) is None:
+                return
         worker.process.kill()
         worker.process.wait(5)
         worker.connection.close()
-        with self._lock:
-            self._workers.pop(id(worker), None)
 
     def _replace(self, worker: _Worker) -> None:
         """Kill ``worker``; a fresh one starts in the background if needed (the request need not wait)."""

@@ -273,3 +273,45 @@ def test_a_reader_fronts_runaway_is_logged_with_where_its_thread_is(tmp_path, ca
     finally:
         runner._pool.shutdown(wait=True)  # (the runaway runs on until it ends: wait for it here)
         store.close()
+
+
+def test_a_worker_killed_from_several_threads_at_once_is_killed_once(store_path):
+    """``close`` and a worker's own thread (starting, timed out) may kill it at the same moment:
+    its socket must be closed once (a second close at once failed with EBADF in a CI run, or
+    could close a descriptor reused since), and neither thread fails."""
+    from clusterkg.webapp.query_runner import ProcessQueryRunner
+
+    class CountingConnection:
+        def __init__(self, connection):
+            self.connection, self.closes = connection, 0
+
+        def close(self):
+            self.closes += 1
+            self.connection.close()
+
+    runner = ProcessQueryRunner(store_path, workers=1, timeout=10, reserve=0)
+    try:
+        for _ in range(600):  # bounded (30 s): until the worker is ready
+            if runner._idle.qsize() == 1:
+                break
+            threading.Event().wait(0.05)
+        worker = runner._idle.get_nowait()
+        worker.connection = counting = CountingConnection(worker.connection)
+        start, failures = threading.Barrier(8), []
+
+        def kill():
+            start.wait(10)
+            try:
+                runner._kill(worker)
+            except Exception as error:  # (a failure in a thread would pass unseen)
+                failures.append(error)
+
+        threads = [threading.Thread(target=kill) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+        assert failures == [] and counting.closes == 1
+        assert worker.process.poll() is not None and id(worker) not in runner._workers
+    finally:
+        runner.close()
