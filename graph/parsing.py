@@ -368,16 +368,6 @@ def _typed_lines_well_typed(block: bytes, start: int, end: int) -> bool:
     return True
 
 
-#: A line that ends in a typed literal whose form and datatype IRI hold no escape, the literal
-#: opened after a space (so its quote is no escaped one inside another literal): the form is the
-#: bytes between the quotes. Whether the line is N-Triples is the strict load's to say.
-_TYPED_TAIL = re.compile(
-    rb'[^\n]*[ \t]"(?P<form>[^"\\\n]*)"\^\^<http://www\.w3\.org/2001/XMLSchema#(?P<type>[A-Za-z]+)>[ \t]*\.[ \t]*\r?\n')
-
-#: A line start other than a subject's (an IRI or a blank node): a blank line or a comment.
-_OTHER_LINE_START = re.compile(rb"\n[^<_]")
-
-
 def _triple_lines(block: bytes, start: int, end: int) -> int:
     """Lines of ``block[start:end]`` (whole lines) that are neither blank nor a comment."""
     lines = block.count(b"\n", start, end)
@@ -391,6 +381,16 @@ def _triple_lines(block: bytes, start: int, end: int) -> int:
 
 _XSD = "http://www.w3.org/2001/XMLSchema#"
 _MAX_REPORTED = 100  # ill-typed literals reported per file
+
+#: A line that ends in a typed literal whose form and datatype IRI hold no escape, the literal
+#: opened after a space (so its quote is no escaped one inside another literal): the form is the
+#: bytes between the quotes. Whether the line is N-Triples is the strict load's to say.
+_TYPED_TAIL = re.compile(
+    rb'[^\n]*[ \t]"(?P<form>[^"\\\n]*)"\^\^<' + re.escape(_XSD.encode()) + rb'(?P<type>[A-Za-z]+)>[ \t]*\.[ \t]*\r?\n')
+
+#: A line start other than a subject's (an IRI or a blank node): a blank line or a comment.
+_OTHER_LINE_START = re.compile(rb"\n[^<_]")
+
 _ZONE = r"(Z|[+-][0-9]{2}:[0-9]{2})?"
 #: Lexical forms (ASCII digits only) of the datatypes the ontology uses; the store keeps an
 #: ill-typed literal as it is, so it is refused here, where the file and line are known.

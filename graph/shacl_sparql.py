@@ -161,7 +161,12 @@ class _Planned:
     #: a pass over the targets of shapes: the pattern binding ``?focus`` to them, and the
     #: constraints' own queries, which run instead when the targets are few (see :data:`FEW_TARGETS`)
     targets: str | None = None
-    one_by_one: tuple[ConstraintQuery, ...] = ()
+    one_by_one: tuple[_Planned, ...] = ()
+
+    @classmethod
+    def alone(cls, query: ConstraintQuery, *, focus_first: bool = False) -> _Planned:
+        """One constraint's own query as a pass: every row a violation."""
+        return cls(query.template, ((None, None, query),), focus_first=focus_first)
 
     def sparql(self, focus_graph: str | None) -> str:
         return _with_focus(self.template, focus_graph, self.focus_first)
@@ -190,7 +195,7 @@ class CompiledShapes:
         self.translations = translations or {}
         self._queries = [_constraint_query(check) for check in checks]
         self._plan = _plan(checks, self._queries)
-        self._focused_plan = [_Planned(q.template, ((None, None, q),), focus_first=True) for q in self._queries]
+        self._focused_plan = [_Planned.alone(q, focus_first=True) for q in self._queries]
 
     @property
     def queries(self) -> list[ConstraintQuery]:
@@ -234,7 +239,7 @@ class CompiledShapes:
         self, store: pyoxigraph.Store, *, focus_graph: str | None = FOCUS_GRAPH, threads: int = 2
     ) -> list[ShapeViolation]:
         """The same answer as :meth:`violations`, running each of :attr:`queries` on its own."""
-        plan = [_Planned(q.template, ((None, None, q),)) for q in self._queries]
+        plan = [_Planned.alone(q) for q in self._queries]
         with ThreadPoolExecutor(max_workers=max(threads, 1)) as pool:
             found = list(pool.map(lambda planned: _run_pass(store, planned, focus_graph), plan))
         return sorted_violations(itertools.chain.from_iterable(found))
@@ -284,8 +289,7 @@ def _run_pass(store: pyoxigraph.Store, planned: _Planned, focus_graph: str | Non
               shared: _SharedProbes | None = None, few: int = 0) -> list[ShapeViolation]:
     # (the targets in the store, marked or not: each query tests its targets' marks on its own)
     if planned.one_by_one and few and _fewer_targets(store, planned.targets, few):
-        return [violation for query in planned.one_by_one
-                for violation in _run_pass(store, _Planned(query.template, ((None, None, query),)), focus_graph)]
+        return [violation for alone in planned.one_by_one for violation in _run_pass(store, alone, focus_graph)]
     found = []
     if planned.shared_probe is not None:
         query, tag = planned.shared_probe
@@ -404,7 +408,7 @@ def _plan(checks: list[_Check], queries: list[ConstraintQuery]) -> list[_Planned
         elif violation.value is None:
             by_pattern.setdefault(_canonical(violation.pattern), []).append((check, query))
         else:
-            plan.append(_Planned(query.template, ((None, None, query),)))
+            plan.append(_Planned.alone(query))
     prefix = f"PREFIX xsd: <{XSD}>\n"
     joined: dict[str, list[tuple[str, ConstraintQuery]]] = {}
     for targets, group in by_targets.items():
@@ -426,7 +430,8 @@ def _plan(checks: list[_Check], queries: list[ConstraintQuery]) -> list[_Planned
             f"  {binds}\n  FILTER({_vars(tests, ' || ')})\n}}"
         )
         reads = tuple((tests[_canonical(c.violation.test)], None, q) for c, q in group)
-        plan.append(_Planned(template, reads, value_column=False, targets=targets, one_by_one=tuple(q for _, q in group)))
+        plan.append(_Planned(template, reads, value_column=False, targets=targets,
+                             one_by_one=tuple(_Planned.alone(q) for _, q in group)))
     plan += [_joined_pass(test, group) for test, group in joined.items()]
     for step, group in by_step.items():
         # one pass over the predicate's triples; each distinct condition once, on each distinct
@@ -461,7 +466,7 @@ def _plan(checks: list[_Check], queries: list[ConstraintQuery]) -> list[_Planned
         # the same pattern (e.g. two values of rdfs:label) checked for several shapes
         counted = group[0][0].violation.counted
         if len(group) == 1 and counted is None:
-            plan.append(_Planned(group[0][1].template, ((None, None, group[0][1]),)))
+            plan.append(_Planned.alone(group[0][1]))
             continue
         targets = _columns([c.targets for c, _ in group], "t")
         if counted is not None:
@@ -655,7 +660,8 @@ def _joined_pass(test: str, group: list[tuple[str, ConstraintQuery]]) -> _Planne
     template = (f"PREFIX xsd: <{XSD}>\nSELECT {'' if negated else 'DISTINCT '}?focus ?target WHERE {{\n"
                 f"  {tagged}\n  {body}\n}}")
     return _Planned(template, tuple((None, ("target", targets[t]), q) for t, q in group), value_column=False,
-                    targets=" UNION ".join(f"{{ {t} }}" for t in targets), one_by_one=tuple(q for _, q in group))
+                    targets=" UNION ".join(f"{{ {t} }}" for t in targets),
+                    one_by_one=tuple(_Planned.alone(q) for _, q in group))
 
 
 def _flag(condition: str, name: str) -> str:
