@@ -196,5 +196,5 @@ def revert_change(store: KnowledgeStore, activity: str, *, agent: str | None = N
     undo = Delta(tuple(restoring), tuple(removing))
     store.commit_update(" ;\n".join(parts), Activity(
         "revert", agent=agent or default_agent(), added=len(restoring), removed=len(removing),
-        changed=undo.subjects(), delta=undo, reverts=activity))
+        changed=undo.subjects(), delta=undo, reverts=activity), exact=True)
     return RevertReport(activity, len(removing), len(restoring))

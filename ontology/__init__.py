@@ -12,6 +12,7 @@ __all__ = [
     "resource_text",
     "example_files",
     "check_queries",
+    "focused_check_queries",
 ]
 
 # The installed package name, not __name__: under pytest's importlib mode this module may be
@@ -69,6 +70,18 @@ def check_queries() -> dict[str, str]:
     one inconsistency.
     """
     folder = _resource("checks")
+    return {
+        f.name.removesuffix(".rq"): f.read_text(encoding="utf-8")
+        for f in sorted(folder.iterdir(), key=lambda f: f.name)
+        if f.name.endswith(_CHECK_SUFFIX)
+    }
+
+
+def focused_check_queries() -> dict[str, str]:
+    """The focused forms ``checks/focused/*-violation.rq`` by name: each gives the rows of the check
+    of its name that involve a node marked in the validation-focus graph, from those nodes (see
+    ``checks/focused/README.md``)."""
+    folder = _resource("checks/focused")
     return {
         f.name.removesuffix(".rq"): f.read_text(encoding="utf-8")
         for f in sorted(folder.iterdir(), key=lambda f: f.name)

@@ -131,3 +131,52 @@ def test_a_blank_node_claim_in_a_small_rdf_file_is_checked(disk_store, tmp_path)
                      "[] a ckg:CompetencyClaim ; ckg:competency <https://w3id.org/clusterkg/id/competency/x> .\n")
     lines = _problems([claim], disk_store)
     assert any("dct:source" in line and "a blank node" in line for line in lines), lines
+
+
+def _counted_afresh(store) -> int:
+    store._counted = None  # (the count kept for the version: see test_the_stores_count_follows_each_import)
+    return store.triple_count()
+
+
+def test_a_small_batch_counts_what_it_adds_and_replaces_as_the_store_has_it(disk_store, tmp_path):
+    """A small batch is counted as it goes in (by a lookup a triple), not by counting the store:
+    triples the store holds already and lines said twice are not new; a replacement's counts are
+    what the store gained and lost."""
+    import_files(MINI, disk_store, progress=False)
+    before = _counted_afresh(disk_store)
+    comment = "<http://www.w3.org/2000/01/rdf-schema#comment>"
+    held = disk_store.query_bytes(f"CONSTRUCT {{ <{CLUSTER}> ?p ?o }} WHERE {{ <{CLUSTER}> ?p ?o }}",
+                                  "application/n-triples").decode()
+    first = tmp_path / "first.nt"
+    first.write_text(held.splitlines()[0] + "\n" + f'<{CLUSTER}> {comment} "a note"@en .\n' * 2)
+    report = import_files([first], disk_store, progress=False)
+    assert report.added == 1 == _counted_afresh(disk_store) - before
+    assert report.triples_after == before + 1
+    replaced = tmp_path / "replaced.nt"  # the whole description again, with another note
+    replaced.write_text(held + f'<{CLUSTER}> {comment} "another note"@en .\n')
+    report = import_files([replaced], disk_store, progress=False, replace=True)
+    assert (report.added, report.removed) == (1, 1)
+    assert report.triples_after == before + 1 == _counted_afresh(disk_store)
+
+
+def test_the_stores_count_follows_each_import_and_revert(disk_store, tmp_path):
+    """The store's count is kept per data version and carried over by an import and a revert
+    (their exact counts), so an editor's save into a large store does not count it again."""
+    from clusterkg.graph.history import list_history
+    from clusterkg.graph.revert import revert_change
+
+    import_files(MINI, disk_store, progress=False)
+    assert disk_store.triple_count() == _counted_afresh(disk_store)
+    note = tmp_path / "note.ttl"
+    note.write_text(f'<{CLUSTER}> <http://www.w3.org/2000/01/rdf-schema#comment> "a note"@en .\n')
+    import_files([note], disk_store, progress=False)
+    carried = disk_store._counted
+    assert carried is not None and carried[0] == disk_store.data_version()  # (not counted again)
+    assert disk_store.triple_count() == carried[1] == _counted_afresh(disk_store)
+    revert_change(disk_store, list_history(disk_store)[-1].activity)
+    carried = disk_store._counted
+    assert carried is not None and carried[0] == disk_store.data_version()
+    assert disk_store.triple_count() == carried[1] == _counted_afresh(disk_store)
+    disk_store.update(f"DELETE WHERE {{ <{CLUSTER}> <https://w3id.org/clusterkg/ns#memberCount> ?n }}")
+    assert disk_store._counted[0] != disk_store.data_version()  # (an update's counts are not known: counted again)
+    assert disk_store.triple_count() == carried[1] - 1

@@ -1,8 +1,11 @@
-"""The consistency checks (checks/*-violation.rq): silent on consistent data, loud on broken data."""
+"""The consistency checks (checks/*-violation.rq): silent on consistent data, loud on broken data;
+their focused forms (checks/focused/): the same rows for the marked nodes."""
 
 import pyoxigraph as ox
 import pytest
 
+from clusterkg.graph.shacl_sparql import FOCUS_CLASS, FOCUS_GRAPH
+from clusterkg.graph.validation import _consistency_names, _focused_forms
 from clusterkg.ontology import check_queries, example_files, resource_text
 
 CHECKS = check_queries()
@@ -141,3 +144,60 @@ def test_check_finds_broken_data(name, broken):
 def test_check_is_silent_on_the_context_alone(name):
     # Guards the broken cases: the shared context must not trip a check by itself.
     assert _rows(_store((PREFIXES + CONTEXT).encode("utf-8")), name) == []
+
+
+# --------------------------------------------------------------------------- focused forms
+
+
+#: The nodes a check's row is about (its other columns are vocabulary: a shortcut predicate).
+FOCUS_VARIABLES = {
+    "affiliation-shortcut-missing-violation": {"affiliation", "organisation", "cluster"},
+    "broader-cycle-violation": {"competency"},
+    "competency-shortcut-mismatch-violation": {"organisation", "competency"},
+    "ends-before-start-violation": {"subject"},
+    "member-of-without-membership-violation": {"organisation", "cluster"},
+    "need-shortcut-mismatch-violation": {"holder", "competency"},
+    "participant-not-cluster-violation": {"partnership", "participant"},
+    "shortcut-without-affiliation-violation": {"organisation", "cluster"},
+}
+
+
+def test_every_check_an_import_runs_has_a_focused_form_starting_from_each_node_of_a_row():
+    forms = _focused_forms()
+    assert set(forms) == set(_consistency_names()) == set(FOCUS_VARIABLES)
+    for name, (sparql, variables) in forms.items():
+        assert variables == FOCUS_VARIABLES[name], name
+        assert variables <= {v.value for v in ox.Store().query(sparql).variables}, name
+
+
+def _marked(store: ox.Store, nodes) -> ox.Store:
+    store.update(f"DROP SILENT GRAPH <{FOCUS_GRAPH}>")
+    store.extend(ox.Quad(node, ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"), ox.NamedNode(FOCUS_CLASS),
+                         ox.NamedNode(FOCUS_GRAPH)) for node in nodes)
+    return store
+
+
+def _rows_involving(store: ox.Store, sparql: str, variables: frozenset[str], nodes: set) -> set[tuple]:
+    solutions = store.query(sparql)
+    names = [v.value for v in solutions.variables]
+    return {tuple(row) for row in map(tuple, solutions)
+            if any(value in nodes for name, value in zip(names, row) if name in variables)}
+
+
+@pytest.mark.parametrize(
+    "name, broken",
+    [(name, broken) for name, cases in BROKEN.items() for broken in cases if name in _focused_forms()],
+    ids=lambda v: v if v in BROKEN else "",
+)
+def test_focused_form_gives_the_checks_rows_for_each_marked_node(name, broken):
+    """Marked one at a time, then all at once: every node of the broken graph gets from the
+    focused form exactly the check's rows that bind it in a focus variable (and some get rows)."""
+    sparql, variables = _focused_forms()[name]
+    store = _store((PREFIXES + CONTEXT + broken).encode("utf-8"))
+    nodes = {term for quad in store for term in (quad.subject, quad.object) if isinstance(term, ox.NamedNode | ox.BlankNode)}
+    found = 0
+    for marked in [{node} for node in sorted(nodes, key=str)] + [nodes]:
+        expected = _rows_involving(store, CHECKS[name], variables, marked)
+        assert {tuple(row) for row in _marked(store, marked).query(sparql)} == expected, (name, marked)
+        found += len(expected)
+    assert found > 0
