@@ -202,7 +202,8 @@ class Staging:
     scratch: Path | None = None  # memory/remote: a temporary directory, if on disk
     added: int = 0
     removed: int = 0
-    size: int = 0  # quads in ``store`` once the batch is in
+    size: int = 0  # quads in ``store`` once the batch is in (a small batch's: default-graph triples, counted
+    # only up to what the checks' choice of plan needs)
     inserts: list[Path] = field(default_factory=list)
     described: list[str] = field(default_factory=list)  # replace: IRIs whose whole description goes
 
@@ -295,8 +296,8 @@ def _fill(staging: Staging, loads: list[Path], work: Path, on_disk: bool) -> Non
     # counting the store before and after (every quad: 1.4-2 s at 10M triples, an editor's save too).
     small = not unparsed and all(path.stat().st_size <= SMALL_LOAD for path in loads)
     before = None if small else len(store)
-    if not on_disk or (triples_up_to(store, staging.batch.triples + 1) if small else before) > staging.batch.triples:
-        staging.focus_graph = FOCUS_GRAPH
+    # (a parsed batch's triples are known now, an unparsed file's once its load has counted them)
+    larger = small and triples_up_to(store, staging.batch.triples + 1) > staging.batch.triples
     delta = 0
     try:
         for path in loads:
@@ -306,6 +307,8 @@ def _fill(staging: Staging, loads: list[Path], work: Path, on_disk: bool) -> Non
             counted = _bulk_load(store, path, strict=path in unparsed)
             if path in unparsed:
                 unparsed[path].triples = counted
+        if not on_disk or (larger if small else staging.batch.triples < before):
+            staging.focus_graph = FOCUS_GRAPH
         if staging.focus_graph is not None:
             _bulk_load(store, _focus_ntriples(staging.focus, work / "focus.nt"), ox.NamedNode(FOCUS_GRAPH))
     except (OSError, SyntaxError) as error:

@@ -12,7 +12,8 @@ kinds of check run on it, and *every* problem is reported, each located by file 
 2. the SHACL shapes (``ontology/shapes.ttl``) on the focus nodes, compiled to SPARQL by
    :mod:`clusterkg.graph.shacl_sparql`;
 3. the consistency checks (``ontology/checks/*-violation.rq``: shortcut triples match their
-   qualified nodes, no ``skos:broader`` loops, nothing ends before it starts).
+   qualified nodes, no ``skos:broader`` loops, nothing ends before it starts); for a batch
+   checked from its marked focus nodes, their focused forms (``ontology/checks/focused/``).
 
 Lines in RDF files are only looked up for the nodes that have a problem (one pass per file).
 """

@@ -180,3 +180,25 @@ def test_the_stores_count_follows_each_import_and_revert(disk_store, tmp_path):
     disk_store.update(f"DELETE WHERE {{ <{CLUSTER}> <https://w3id.org/clusterkg/ns#memberCount> ?n }}")
     assert disk_store._counted[0] != disk_store.data_version()  # (an update's counts are not known: counted again)
     assert disk_store.triple_count() == carried[1] - 1
+
+
+def test_an_unparsed_file_larger_than_the_store_is_not_marked(disk_store, tmp_path, monkeypatch):
+    """An unparsed N-Triples file's triples are known once its load has counted them: the choice
+    to mark the focus nodes waits for that (a batch larger than the store is checked whole-graph)."""
+    from clusterkg.graph import parsing, staging as staging_module
+
+    monkeypatch.setattr(parsing, "SMALL_LOAD", 0)
+    monkeypatch.setattr(staging_module, "SMALL_LOAD", 0)
+    disk_store.update(f'INSERT DATA {{ <{CLUSTER}> <http://www.w3.org/2000/01/rdf-schema#label> "Silicon Saxony" }}')
+    path = tmp_path / "notes.nt"
+    path.write_text("".join(f'<{CLUSTER}> <http://www.w3.org/2000/01/rdf-schema#comment> "note {n}"@en .\n'
+                            for n in range(20)))
+    work = tmp_path / "work"
+    work.mkdir()
+    batch = parse_files([path], work, defer=True)
+    assert batch.files[0].unparsed
+    staged = stage(disk_store, batch, work)
+    try:
+        assert staged.focus_graph is None and batch.triples == 20 and staged.added == 20
+    finally:
+        staged.discard()
