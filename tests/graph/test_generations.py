@@ -135,7 +135,10 @@ def test_kill_9_at_any_moment_leaves_the_old_or_the_new_store(kill_setup):
             break
         path = kill_setup["root"] / f"trial-{trial}"
         shutil.copytree(kill_setup["old"], path)
-        child = subprocess.Popen([sys.executable, "-c", IMPORT_IN_CHILD, str(path), str(kill_setup["batch"])])
+        scratch = kill_setup["root"] / f"tmp-{trial}"  # (the killed import cannot remove its work folder)
+        scratch.mkdir()
+        child = subprocess.Popen([sys.executable, "-c", IMPORT_IN_CHILD, str(path), str(kill_setup["batch"])],
+                                 env={**os.environ, "TMPDIR": str(scratch)})
         time.sleep(rng.uniform(0.2, kill_setup["duration"] * 1.1))
         os.kill(child.pid, signal.SIGKILL)
         child.wait(timeout=30)
@@ -153,6 +156,7 @@ def test_kill_9_at_any_moment_leaves_the_old_or_the_new_store(kill_setup):
         with OxigraphStore(path) as reopened:  # the next writer cleans the leftovers
             assert len(list(path.glob("gen-*"))) == 1 and reopened.data_version() == version
         shutil.rmtree(path)
+        shutil.rmtree(scratch)
     assert sum(outcomes.values()) >= 4, outcomes
 
 
