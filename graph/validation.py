@@ -107,7 +107,8 @@ def check_staging(store: ox.Store, batch: ParsedBatch, focus: set, focus_graph: 
 
     ``focus`` holds the pyoxigraph terms of the focus nodes; ``focus_graph`` names the graph
     where they are also marked (``None``: not marked, whole-graph passes filtered here).
-    ``size``: the quads in ``store``, if known (counted otherwise).
+    ``size``: the quads in ``store`` if known (counted otherwise), or for a small batch at least
+    as many as the choice between the focus nodes and whole-store passes needs.
     """
     focused = focus_graph is not None and len(focus) * FOCUSED_SHARE <= (len(store) if size is None else size)
     shapes = compile_shapes().passes(store, focus_graph=focus_graph, focused=focused)
