@@ -395,10 +395,6 @@ def _retyped(staging: Staging) -> list[str]:
     return changed
 
 
-def _iris(iris: Iterable[str]) -> str:
-    return " ".join(f"<{iri}>" for iri in sorted(iris))
-
-
 def _take_out_replaced(staging: Staging, on_disk: bool) -> None:
     """Copy what the replacement removes into :data:`OLD_GRAPH` (to count it), then remove it.
 
