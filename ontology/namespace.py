@@ -18,7 +18,7 @@ uses (``SCHEMA`` is rdflib's ``SDO``, ``DCT`` is ``DCTERMS``).
 """
 
 from rdflib import Namespace, URIRef
-from rdflib.namespace import DCAT, DCTERMS, ORG, OWL, PROV, RDF, RDFS, SDO, SKOS, XSD, DefinedNamespace
+from rdflib.namespace import DCAT, DCTERMS, ORG, OWL, PROV, RDF, RDFS, SDO, SKOS, VOID, XSD, DefinedNamespace
 
 __all__ = [
     "CKG",
@@ -34,6 +34,7 @@ __all__ = [
     "RDFS",
     "OWL",
     "XSD",
+    "VOID",
     "NACE",
     "NUTS",
     "PREFIXES",

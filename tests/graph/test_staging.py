@@ -202,3 +202,26 @@ def test_an_unparsed_file_larger_than_the_store_is_not_marked(disk_store, tmp_pa
         assert staged.focus_graph is None and batch.triples == 20 and staged.added == 20
     finally:
         staged.discard()
+
+
+def test_a_store_opened_again_reads_its_count_from_the_version_and_loses_it_on_an_update(tmp_path):
+    """The count carried over is written with the data version (``void:triples`` in the meta
+    graph), so the next process does not count the store; a write whose counts are not known
+    (a SPARQL update) removes it in its own transaction."""
+    from clusterkg.graph.store import _COUNT_QUERY, _VERSION_AND_COUNT_QUERY, OxigraphStore
+
+    path = tmp_path / "store"
+    note = tmp_path / "note.ttl"
+    note.write_text(f'<{CLUSTER}> <http://www.w3.org/2000/01/rdf-schema#comment> "a note"@en .\n')
+    with OxigraphStore(path) as store:
+        import_files(MINI, store, progress=False)
+        counted = store.triple_count()
+        import_files([note], store, progress=False)
+    with OxigraphStore(path) as store:
+        asked = []
+        select = store._select_values
+        store._select_values = lambda query, **options: asked.append(query) or select(query, **options)
+        assert store.triple_count() == counted + 1 and _COUNT_QUERY not in asked
+        store.update(f"DELETE WHERE {{ <{CLUSTER}> <http://www.w3.org/2000/01/rdf-schema#comment> ?note }}")
+        assert store._select_values(_VERSION_AND_COUNT_QUERY, see_meta=True)[1][0][1] is None
+        assert store.triple_count() == counted and _COUNT_QUERY in asked
