@@ -19,6 +19,7 @@ import json
 import os
 import re
 import shutil
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -54,6 +55,7 @@ __all__ = [
     "SelectResult",
     "SparqlProtocolStore",
     "StoreError",
+    "STORAGE_GONE",
     "TRIPLE_COUNT_PREDICATE",
     "open_store",
     "sparql_term",
@@ -67,9 +69,15 @@ DATA_VERSION_PREDICATE = str(OWL.versionInfo)
 """``<META_GRAPH> owl:versionInfo "uuid4"`` in :data:`META_GRAPH` is the data version."""
 
 TRIPLE_COUNT_PREDICATE = str(VOID.triples)
-"""``<META_GRAPH> void:triples n`` in :data:`META_GRAPH`: the default graph's triples at the data
-version, kept by a write that knew them exactly (every write removes it, such a write puts it
-back in the same transaction): a count reads every triple, 2.6 s at 10M triples."""
+"""``<META_GRAPH/version/uuid4> void:triples n`` in :data:`META_GRAPH`: the default graph's triples
+at that data version, written by a write that knew them exactly (every write removes the earlier
+one; its subject names the version, so one left by an older clusterkg is never taken for the
+current one): a count reads every triple, 2.6 s at 10M triples."""
+
+#: What RocksDB says when a read-only opener lists a file that the writer's compaction has
+#: removed since: open again (a fresh opener sees the current files).
+STORAGE_GONE = re.compile(r"Corruption|IO error|No such file", re.IGNORECASE)
+_READ_ONLY_ATTEMPTS = 10
 
 _XSD_STRING = str(XSD.string)
 _RDF_LANG_STRING = str(RDF.langString)
@@ -78,8 +86,8 @@ _VERSION_QUERY = (
     f"{{ <{META_GRAPH}> <{DATA_VERSION_PREDICATE}> ?version }} }}"
 )
 _VERSION_AND_COUNT_QUERY = (
-    f"SELECT ?version ?triples WHERE {{ GRAPH <{META_GRAPH}> {{ <{META_GRAPH}> <{DATA_VERSION_PREDICATE}> ?version "
-    f"OPTIONAL {{ <{META_GRAPH}> <{TRIPLE_COUNT_PREDICATE}> ?triples }} }} }}"
+    f"SELECT ?version ?at ?triples WHERE {{ GRAPH <{META_GRAPH}> {{ <{META_GRAPH}> <{DATA_VERSION_PREDICATE}> ?version "
+    f"OPTIONAL {{ ?at <{TRIPLE_COUNT_PREDICATE}> ?triples }} }} }}"
 )
 _COUNT_QUERY = "SELECT (COUNT(*) AS ?count) WHERE { ?s ?p ?o }"
 _DUMP_QUERY = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"
@@ -192,12 +200,17 @@ def _with_bindings(query: str, bindings: Mapping[str, Node] | None) -> str:
 
 def _version_update(version: str, triples: int | None = None) -> str:
     """The new data version (and, if known, the default graph's triples at it) in place of the old."""
-    count = f' ; <{TRIPLE_COUNT_PREDICATE}> "{int(triples)}"^^<{XSD.integer}>' if triples is not None else ""
+    count = f' . <{_counted_at(version)}> <{TRIPLE_COUNT_PREDICATE}> {int(triples)}' if triples is not None else ""
     return (
         f"DELETE WHERE {{ GRAPH <{META_GRAPH}> {{ <{META_GRAPH}> <{DATA_VERSION_PREDICATE}> ?v }} }} ;\n"
-        f"DELETE WHERE {{ GRAPH <{META_GRAPH}> {{ <{META_GRAPH}> <{TRIPLE_COUNT_PREDICATE}> ?n }} }} ;\n"
+        f"DELETE WHERE {{ GRAPH <{META_GRAPH}> {{ ?at <{TRIPLE_COUNT_PREDICATE}> ?n }} }} ;\n"
         f'INSERT DATA {{ GRAPH <{META_GRAPH}> {{ <{META_GRAPH}> <{DATA_VERSION_PREDICATE}> "{version}"{count} }} }}'
     )
+
+
+def _counted_at(version: str) -> str:
+    """The node that :data:`TRIPLE_COUNT_PREDICATE` describes for ``version`` (a uuid4)."""
+    return f"{META_GRAPH}/version/{version}"
 
 
 def _insert_data(quads) -> str:
@@ -300,7 +313,8 @@ class KnowledgeStore(abc.ABC):
         version = None
         if self._counts_by_version:
             _, rows = self._select_values(_VERSION_AND_COUNT_QUERY, see_meta=True)
-            version, kept = rows[0] if rows else ("0", None)
+            version = rows[0][0] if rows else "0"
+            kept = next((triples for _, at, triples in rows if at == _counted_at(version)), None)
             if kept is not None:
                 self._counted = (version, int(kept))
             if self._counted is not None and self._counted[0] == version:
@@ -727,11 +741,15 @@ class OxigraphStore(KnowledgeStore):
         self.path = path
         self._read_only = True
         self._lock = None
-        self._directory = store_directory(path)
-        try:
-            self._store = ox.Store.read_only(str(self._directory))
-        except OSError as error:
-            raise StoreError(f"cannot open the store at {path} read-only: {error}") from error
+        for attempt in range(1, _READ_ONLY_ATTEMPTS + 1):
+            self._directory = store_directory(path)
+            try:
+                self._store = ox.Store.read_only(str(self._directory))
+                break
+            except (OSError, RuntimeError) as error:
+                if attempt == _READ_ONLY_ATTEMPTS or not STORAGE_GONE.search(str(error)):
+                    raise StoreError(f"cannot open the store at {path} read-only: {error}") from error
+                time.sleep(0.02 * attempt)  # (the writer is compacting: it removes files as it goes)
         return self
 
     @property

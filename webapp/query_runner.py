@@ -31,7 +31,6 @@ import logging
 import math
 import os
 import queue
-import re
 import socket
 import subprocess
 import sys
@@ -50,7 +49,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from clusterkg.graph.errors import ClusterKGError
-from clusterkg.graph.store import GRAPH_MEDIA_TYPES, META_GRAPH, RESULTS_MEDIA_TYPES, store_directory
+from clusterkg.graph.store import GRAPH_MEDIA_TYPES, META_GRAPH, RESULTS_MEDIA_TYPES, STORAGE_GONE, store_directory
 from clusterkg.webapp.negotiation import GRAPH_FORMATS, RESULT_FORMATS, choose
 from clusterkg.graph.endpoints import incomplete_answer, stopped_by_server
 from clusterkg.graph.sparql_text import has_dataset_clause, query_form
@@ -74,8 +73,6 @@ log = logging.getLogger(__name__)
 
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 _RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
-# RocksDB under a read-only opener: the writer compacted away files of the opener's snapshot
-_STORAGE_GONE = re.compile(r"Corruption|IO error|No such file", re.IGNORECASE)
 # a busy writer compacts often: a worker reopens its snapshot and tries again until the server's
 # time limit kills it (measured: 4 quick attempts failed twice in 3,267 requests with 4 fronts)
 _OPEN_ATTEMPTS = 40
@@ -257,7 +254,7 @@ def run_query(store: ox.Store, job: QueryJob, visible_graphs: list[ox.NamedNode]
     except SyntaxError as error:
         raise QueryFailed(f"invalid SPARQL query: {error}") from error
     except (OSError, RuntimeError) as error:
-        if _STORAGE_GONE.search(str(error)):
+        if STORAGE_GONE.search(str(error)):
             raise _SnapshotGone(str(error)) from error
         raise QueryFailed(f"the query failed: {error}") from error
     except ValueError as error:

@@ -65,6 +65,39 @@ def test_a_big_load_swaps_generations_and_readers_follow(tmp_path):
         assert reopened.triple_count() == 1
 
 
+@pytest.mark.parametrize("failure, opened", [
+    ("Corruption: IO error: No such file or directory: While open a file for random read: 000034.sst", True),
+    ("Invalid argument: the column family is not open", False),
+])
+def test_a_read_only_opener_opens_again_when_the_writer_compacted_a_file_away(tmp_path, monkeypatch, failure, opened):
+    """RocksDB lists a generation's files, then opens them: the writer's compaction may remove one
+    in between (a reader opening right after a load). Such an opener tries again; another error
+    is the store's error at once."""
+    from types import SimpleNamespace
+
+    from clusterkg.graph import store as store_module
+
+    path = tmp_path / "s"
+    with OxigraphStore(path) as store:
+        store.update(f'INSERT DATA {{ <https://example.org/a> <{COMMENT}> "x" }}')
+    tries = []
+
+    def read_only(directory):
+        tries.append(directory)
+        if len(tries) < 3:
+            raise RuntimeError(failure)
+        return ox.Store.read_only(directory)
+
+    monkeypatch.setattr(store_module, "ox", SimpleNamespace(**{**vars(ox), "Store": SimpleNamespace(read_only=read_only)}))
+    if opened:
+        with OxigraphStore.read_only(path) as reader:
+            assert reader.triple_count() == 1 and len(tries) == 3
+    else:
+        with pytest.raises(StoreError, match="column family"):
+            OxigraphStore.read_only(path)
+        assert len(tries) == 1
+
+
 def test_leftover_generations_are_removed_on_open(tmp_path):
     path = tmp_path / "s"
     OxigraphStore(path).close()
