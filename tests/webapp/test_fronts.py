@@ -314,7 +314,9 @@ def slow_fronts(store_path, monkeypatch, stop_waitress):
 def test_a_runaway_on_a_reader_gets_503_and_the_reader_is_replaced(slow_fronts):
     """The reader runs queries in its own threads: at the limit the runaway's client gets the
     usual 503, a small query sent meanwhile is answered, the reader ends itself (which stops
-    the query) and is replaced, and a client busy on one connection all along never fails."""
+    the query) and is replaced, and a client busy on one connection all along never fails (it
+    sends a request again once, as HTTP clients do, if the draining reader closed its connection
+    while idle just as the request went out: seen once in a full run under load)."""
     url, readers, _ = slow_fronts
     [first] = readers.pids()
     port = int(url.rsplit(":", 1)[1])
@@ -336,8 +338,17 @@ def test_a_runaway_on_a_reader_gets_503_and_the_reader_is_replaced(slow_fronts):
         for _ in range(3000):  # bounded in count and time
             if stop.is_set() or time.monotonic() > deadline:
                 break
-            connection.request("GET", "/sparql?query=" + quote(COUNT), headers=RESULTS)
-            reply = connection.getresponse()
+            try:
+                connection.request("GET", "/sparql?query=" + quote(COUNT), headers=RESULTS)
+                reply = connection.getresponse()
+            except (http.client.RemoteDisconnected, ConnectionResetError):
+                # the draining reader closed the connection while it was idle between two requests,
+                # as this one went out: a client sends an idempotent request again on a new
+                # connection (RFC 9112, 9.3.1), once
+                steady.append((None, "closed while idle"))
+                connection.close()
+                connection.request("GET", "/sparql?query=" + quote(COUNT), headers=RESULTS)
+                reply = connection.getresponse()
             reply.read()
             steady.append((reply.status, reply.getheader("Connection")))
             time.sleep(0.02)
@@ -367,8 +378,8 @@ def test_a_runaway_on_a_reader_gets_503_and_the_reader_is_replaced(slow_fronts):
         for thread in threads:
             thread.join(120)
         idle.close()
-    assert {status for status, _ in steady} == {200}, steady
-    assert ("close" in {header for _, header in steady}), "the draining reader closed the busy connection"
+    assert {status for status, _ in steady} - {None} == {200}, steady
+    assert {"close", "closed while idle"} & {header for _, header in steady}, "the draining reader closed the busy connection"
 
 
 def test_a_query_read_from_the_old_view_during_a_catch_up_is_not_served_after_it(store_path, tmp_path):
