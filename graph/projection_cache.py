@@ -112,13 +112,26 @@ def _store_key(store: KnowledgeStore) -> str | None:
     return hashlib.sha256(store.description.replace("read-only ", "").encode()).hexdigest()[:12]
 
 
+#: Pickles of a projection in use: a request reading it in another thread can add attributes as
+#: it reads (a scipy sparse matrix sets ``_has_sorted_indices`` and ``_has_canonical_format`` on
+#: first use), and pickle then stops with "dictionary changed size during iteration" (seen once
+#: in a full test run). The flags are set once: the next pickle goes through.
+_PICKLE_ATTEMPTS = 3
+
+
 def _save(projection: Projection, directory: Path, store_key: str, lock=None) -> None:
     """Write ``projection`` atomically and drop this store's other versions; then close ``lock``."""
     path = _cache_path(directory, store_key, projection.version)
     temporary = directory / f".{path.name}.{uuid.uuid4().hex}.tmp"
     try:
-        with open(temporary, "wb") as handle:
-            pickle.dump(projection, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        for attempt in range(1, _PICKLE_ATTEMPTS + 1):
+            try:
+                with open(temporary, "wb") as handle:
+                    pickle.dump(projection, handle, protocol=pickle.HIGHEST_PROTOCOL)
+                break
+            except RuntimeError as error:  # (see _PICKLE_ATTEMPTS)
+                if attempt == _PICKLE_ATTEMPTS or "changed size during iteration" not in str(error):
+                    raise
         os.replace(temporary, path)
         for old in directory.glob(f"projection-{store_key}-*.pickle"):  # a reader that has one open keeps it
             if old != path:

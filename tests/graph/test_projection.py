@@ -116,6 +116,37 @@ def test_cache_rebuilds_after_a_write(disk_store, tmp_path):
     assert len(again.clusters) == 1 and again.version == second.version
 
 
+def test_a_projection_read_while_it_is_pickled_is_pickled_again(disk_store, tmp_path, monkeypatch):
+    """A request reading the projection can add attributes as the cache pickles it in another
+    thread (a scipy sparse matrix sets its format flags on first use): pickle stops with
+    "dictionary changed size during iteration"; the save tries again. Other errors stay errors."""
+    import pickle
+
+    import scipy.sparse as sp
+
+    from clusterkg.graph import projection_cache
+
+    unflagged = sp.csr_matrix((3, 3))
+    assert "_has_sorted_indices" not in vars(unflagged)
+    unflagged.tocoo()  # (what a reader's first use does to the matrix)
+    assert "_has_sorted_indices" in vars(unflagged)
+    projection = build_projection(disk_store)
+    dumps, real = [], pickle.dump
+
+    def dump(value, handle, **options):
+        dumps.append(1)
+        if len(dumps) == 1:
+            raise RuntimeError("dictionary changed size during iteration")
+        return real(value, handle, **options)
+
+    monkeypatch.setattr(projection_cache.pickle, "dump", dump)
+    projection_cache._save(projection, tmp_path, "key")
+    assert len(dumps) == 2 and len(list(tmp_path.glob("projection-key-*.pickle"))) == 1
+    monkeypatch.setattr(projection_cache.pickle, "dump", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("other")))
+    with pytest.raises(RuntimeError, match="other"):
+        projection_cache._save(projection, tmp_path, "key")
+
+
 def test_a_store_in_memory_is_not_cached_on_disk(memory_store, tmp_path):
     """Two stores in memory have the same description: a file could not say whose it is."""
     ProjectionCache(memory_store, tmp_path).get()
