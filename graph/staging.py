@@ -297,7 +297,7 @@ def _fill(staging: Staging, loads: list[Path], work: Path, on_disk: bool) -> Non
     small = not unparsed and all(path.stat().st_size <= SMALL_LOAD for path in loads)
     before = None if small else len(store)
     # (a parsed batch's triples are known now, an unparsed file's once its load has counted them)
-    larger = small and triples_up_to(store, staging.batch.triples + 1) > staging.batch.triples
+    larger = small and on_disk and triples_up_to(store, staging.batch.triples + 1) > staging.batch.triples
     delta = 0
     try:
         for path in loads:
