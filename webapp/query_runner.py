@@ -611,11 +611,34 @@ class SnapshotQueryRunner:
 
 def _log_runaway(job: QueryJob, trace: dict) -> None:
     """Say where a query past the time limit is: its thread's stack now, its attempts and the
-    last failure it retried (a slow query and a reader stuck reopening its view look alike)."""
-    frame = sys._current_frames().get(trace.get("thread"))
-    where = "".join(traceback.format_stack(frame)) if frame is not None else "(its thread has ended)\n"
-    log.error("query past the time limit after %s attempt(s) (last retried failure: %s): %r; its thread is at:\n%s",
-              trace.get("attempts", 0), trace.get("problem", "none"), job.query[:200], where.rstrip())
+    last failure it retried (a slow query and a reader stuck reopening its view look alike),
+    and where the process's other threads are (a query done in pyoxigraph waits there for the
+    GIL, which a thread in a long call that keeps it would hold)."""
+    where, others = _stacks(trace.get("thread"))
+    log.error("query past the time limit after %s attempt(s) (last retried failure: %s): %r; its thread is at:\n%s\n"
+              "the other threads are at:\n%s", trace.get("attempts", 0), trace.get("problem", "none"), job.query[:200],
+              where, others)
+
+
+#: Frames of each other thread in a runaway's log (the innermost: where it is)
+_OTHERS_DEPTH = 6
+
+
+def _stacks(runaway: int | None) -> tuple[str, str]:
+    """The stack of the thread ``runaway`` and the innermost frames of every other thread but
+    this one, as text."""
+    frames = sys._current_frames()
+    try:
+        names = {thread.ident: thread.name for thread in threading.enumerate()}
+        frame = frames.get(runaway)
+        where = "".join(traceback.format_stack(frame)) if frame is not None else "(its thread has ended)\n"
+        others = "".join(f"{names.get(ident, ident)}:\n" + "".join(traceback.format_stack(other, limit=_OTHERS_DEPTH))
+                         for ident, other in frames.items() if ident not in (runaway, threading.get_ident()))
+        return where.rstrip(), others.rstrip() or "(none)"
+    finally:
+        # (the dict holds this very frame: kept in that cycle, every thread's frame, and a pyoxigraph
+        # object in one, would live until the garbage collector freed them on any thread)
+        frames.clear()
 
 
 class _DeadlineReader(io.RawIOBase):

@@ -261,6 +261,13 @@ def test_a_reader_fronts_runaway_is_logged_with_where_its_thread_is(tmp_path, ca
     runaways: list[int] = []
     runner = SnapshotQueryRunner(store, workers=1, timeout=0.2, on_runaway=lambda: runaways.append(1))
     slow = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i FILTER(STRLEN(CONCAT(STR(?a), STR(?d), STR(?g))) < 0) }"
+    released = threading.Event()
+
+    def waiting_beside_it() -> None:  # (another thread of the process, for the log to show)
+        released.wait(30)
+
+    bystander = threading.Thread(target=waiting_beside_it, name="bystander")
+    bystander.start()
     try:
         with caplog.at_level("ERROR", logger="clusterkg.webapp.query_runner"):
             with pytest.raises(QueryTimedOut):
@@ -270,7 +277,12 @@ def test_a_reader_fronts_runaway_is_logged_with_where_its_thread_is(tmp_path, ca
         message = record.getMessage()
         assert "after 1 attempt(s) (last retried failure: none)" in message, message
         assert "its thread is at:" in message and "in run_query" in message, message
+        others = message.split("the other threads are at:\n")[1]
+        assert "bystander:" in others and "in waiting_beside_it" in others, message
+        assert "in run_query" not in others, "the runaway's own thread is not repeated"
     finally:
+        released.set()
+        bystander.join(30)
         runner._pool.shutdown(wait=True)  # (the runaway runs on until it ends: wait for it here)
         store.close()
 
