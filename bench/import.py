@@ -107,6 +107,9 @@ def run(command: list[str], env: dict | None = None) -> tuple[float, float, floa
     return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, sum(background.values())
 
 
+_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100  # (/proc counts CPU in clock ticks)
+
+
 def _rocksdb_threads(pid: int) -> dict[str, float]:
     """CPU seconds of each live RocksDB background thread (named ``rocksdb:…``) of ``pid``."""
     found = {}
@@ -118,9 +121,6 @@ def _rocksdb_threads(pid: int) -> dict[str, float]:
         except OSError:  # (the thread or the process ended meanwhile)
             continue
     return found
-
-
-_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
 def main() -> None:
