@@ -138,6 +138,8 @@ def main() -> None:
                         help="instead: the file's bulk load into a fresh store, into a checkpoint of an init-ed store "
                              "(strict, lenient), and the importer's sliced staging load, each with the compaction after it")
     args = parser.parse_args()
+    if args.repeat < 1:
+        parser.error(f"--repeat: at least 1 pair, not {args.repeat}")
     work = Path(args.keep or tempfile.mkdtemp(prefix="clusterkg-bench-import-"))
     work.mkdir(parents=True, exist_ok=True)
     clusterkg = [sys.executable, "-m", "clusterkg"]
@@ -157,7 +159,7 @@ def main() -> None:
             staging_loads(work, data, clusterkg, env)
             return
         print(f"{'step':<34}{'seconds':>9}{'CPU s':>9}{'of which compaction':>21}{'peak RSS MiB':>14}", flush=True)
-        ratios = [compare(work, data, clusterkg, env, args.size) for _ in range(max(args.repeat, 1))]
+        ratios = [compare(work, data, clusterkg, env, args.size) for _ in range(args.repeat)]
         if len(ratios) > 1:
             for kind, column in (("wall", 0), ("CPU", 1)):
                 values = [pair[column] for pair in ratios]
