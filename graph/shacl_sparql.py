@@ -61,6 +61,7 @@ from rdflib import BNode, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import RDF, RDFS, SH, XSD
 
+from clusterkg.graph.boolean_form import Match, product_of_sums
 from clusterkg.graph.errors import ClusterKGError
 from clusterkg.graph.iris import iri_error
 
@@ -417,18 +418,23 @@ def _plan(checks: list[_Check], queries: list[ConstraintQuery]) -> list[_Planned
             continue
         tests = _columns([_canonical(c.violation.test) for c, _ in group], "c")
         atoms: dict[str, str] = {}
-        binds = "\n  ".join(f"BIND(COALESCE({_lift_exists(_class_by_path(test), atoms)}, false) AS ?{name})"
-                             for test, name in tests.items())
-        lifted = "".join(f"\n  OPTIONAL {{ SELECT DISTINCT ?focus (true AS ?{name}) WHERE {{ {_enumerated_first(pattern)} }} }}"
-                         for pattern, name in atoms.items())
+        lifted_tests = {name: _lift_exists(_class_by_path(test), atoms) for test, name in tests.items()}
         # DISTINCT only where several target declarations would repeat a node (an organisation is
         # org:FormalOrganization and ckg:SME); a rare repeat otherwise costs less than DISTINCT
         distinct = "DISTINCT " if " UNION " in targets else ""
-        template = (
-            f"{prefix}SELECT ?focus {_vars(tests)} WHERE {{\n"
-            f"  {{ SELECT {distinct}?focus WHERE {{\n    {targets}\n    {FOCUS_MARKER}\n  }} }}{lifted}\n"
-            f"  {binds}\n  FILTER({_vars(tests, ' || ')})\n}}"
-        )
+        target_set = f"{{ SELECT {distinct}?focus WHERE {{\n    {targets}\n    {FOCUS_MARKER}\n  }} }}"
+        clauses = product_of_sums(next(iter(lifted_tests.values()))) if len(tests) == 1 and atoms else None
+        if clauses is not None:
+            template = _product_of_sums_pass(prefix, target_set, clauses, atoms, next(iter(tests.values())))
+        else:
+            binds = "\n  ".join(f"BIND(COALESCE({test}, false) AS ?{name})" for name, test in lifted_tests.items())
+            lifted = "".join(f"\n  OPTIONAL {{ SELECT DISTINCT ?focus (true AS ?{name}) WHERE {{ {_enumerated_first(pattern)} }} }}"
+                             for pattern, name in atoms.items())
+            template = (
+                f"{prefix}SELECT ?focus {_vars(tests)} WHERE {{\n"
+                f"  {target_set}{lifted}\n"
+                f"  {binds}\n  FILTER({_vars(tests, ' || ')})\n}}"
+            )
         reads = tuple((tests[_canonical(c.violation.test)], None, q) for c, q in group)
         plan.append(_Planned(template, reads, value_column=False, targets=targets,
                              one_by_one=tuple(_Planned.alone(q) for _, q in group)))
@@ -621,6 +627,31 @@ def _lift_exists(test: str, atoms: dict[str, str]) -> str:
                 last = match.end()
     pieces.append(test[last:])
     return "".join(pieces)
+
+
+def _product_of_sums_pass(prefix: str, target_set: str, clauses: list[list[Match]], atoms: dict[str, str],
+                          column: str) -> str:
+    """The pass of one lifted test as the targets joined with each clause's nodes
+    (:func:`~clusterkg.graph.boolean_form.product_of_sums`): a clause of one literal is a join
+    with the nodes its pattern matches, or an anti-join; a longer one the union of its
+    literals' nodes, a negated literal's being the targets its pattern does not match. Each
+    row is a violation, flagged in ``column``."""
+    patterns = {name: _enumerated_first(pattern) for pattern, name in atoms.items()}
+
+    def matching(column: str) -> str:
+        return f"{{ SELECT DISTINCT ?focus WHERE {{ {patterns[column]} }} }}"
+
+    lines = []
+    for clause in clauses:
+        if len(clause) == 1:
+            [literal] = clause
+            lines.append(matching(literal.column) if literal.positive else f"MINUS {{ {patterns[literal.column]} }}")
+            continue
+        nodes = [matching(l.column) if l.positive else f"{{ {target_set} MINUS {{ {patterns[l.column]} }} }}"
+                 for l in clause]
+        lines.append("{ SELECT DISTINCT ?focus WHERE {\n    " + "\n    UNION ".join(nodes) + "\n  } }")
+    body = "\n  ".join(lines)
+    return f"{prefix}SELECT ?focus ?{column} WHERE {{\n  {target_set}\n  {body}\n  BIND(true AS ?{column})\n}}"
 
 
 def _joinable(targets: str, group: list[tuple[_Check, ConstraintQuery]],
