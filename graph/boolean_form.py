@@ -118,7 +118,7 @@ def _clauses(node: _Node, negated: bool = False) -> list[frozenset[Match]]:
 
 
 def product_of_sums(test: str) -> list[list[Match]] | None:
-    """The clauses whose conjunction is ``test``, each a disjunction of literals, sorted; or
+    """The clauses whose conjunction is ``test``, each a disjunction of matches, sorted; or
     ``None`` if ``test`` is not a plain boolean form of ``BOUND(?eN)`` columns, or needs more
     than :data:`MAX_CLAUSES` clauses.
 
@@ -133,9 +133,9 @@ def product_of_sums(test: str) -> list[list[Match]] | None:
         clauses = set(_clauses(tree))
     except _Unsupported:
         return None
-    # a clause with a literal and its negation always holds; a clause that holds whenever a
+    # a clause with a match and its negation always holds; a clause that holds whenever a
     # smaller one does adds nothing
-    clauses = {c for c in clauses if not any(Match(l.column, not l.positive) in c for l in c)}
+    clauses = {c for c in clauses if not any(Match(match.column, not match.positive) in c for match in c)}
     kept = [c for c in clauses if not any(other < c for other in clauses)]
     if not kept or len(kept) > MAX_CLAUSES:
         return None

@@ -632,23 +632,23 @@ def _lift_exists(test: str, atoms: dict[str, str]) -> str:
 def _product_of_sums_pass(prefix: str, target_set: str, clauses: list[list[Match]], atoms: dict[str, str],
                           column: str) -> str:
     """The pass of one lifted test as the targets joined with each clause's nodes
-    (:func:`~clusterkg.graph.boolean_form.product_of_sums`): a clause of one literal is a join
-    with the nodes its pattern matches, or an anti-join; a longer one the union of its
-    literals' nodes, a negated literal's being the targets its pattern does not match. Each
-    row is a violation, flagged in ``column``."""
+    (:func:`~clusterkg.graph.boolean_form.product_of_sums`): a clause of one match is a join
+    with the nodes its pattern matches, or an anti-join; a longer one the union of its matches'
+    nodes, a negated match's being the targets its pattern does not match. Each row is a
+    violation, flagged in ``column``."""
     patterns = {name: _enumerated_first(pattern) for pattern, name in atoms.items()}
 
-    def matching(column: str) -> str:
-        return f"{{ SELECT DISTINCT ?focus WHERE {{ {patterns[column]} }} }}"
+    def matching(name: str) -> str:
+        return f"{{ SELECT DISTINCT ?focus WHERE {{ {patterns[name]} }} }}"
 
     lines = []
     for clause in clauses:
         if len(clause) == 1:
-            [literal] = clause
-            lines.append(matching(literal.column) if literal.positive else f"MINUS {{ {patterns[literal.column]} }}")
+            [match] = clause
+            lines.append(matching(match.column) if match.positive else f"MINUS {{ {patterns[match.column]} }}")
             continue
-        nodes = [matching(l.column) if l.positive else f"{{ {target_set} MINUS {{ {patterns[l.column]} }} }}"
-                 for l in clause]
+        nodes = [matching(match.column) if match.positive else f"{{ {target_set} MINUS {{ {patterns[match.column]} }} }}"
+                 for match in clause]
         lines.append("{ SELECT DISTINCT ?focus WHERE {\n    " + "\n    UNION ".join(nodes) + "\n  } }")
     body = "\n  ".join(lines)
     return f"{prefix}SELECT ?focus ?{column} WHERE {{\n  {target_set}\n  {body}\n  BIND(true AS ?{column})\n}}"
