@@ -42,8 +42,8 @@ class _Unsupported(Exception):
 
 
 def _tokens(test: str) -> list[tuple[str, str]]:
-    found, at = [], 0
-    while at < len(test.rstrip()):
+    found, at, end = [], 0, len(test.rstrip())
+    while at < end:
         match = _TOKEN.match(test, at)
         if match is None:
             raise _Unsupported(test[at:at + 20])

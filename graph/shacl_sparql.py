@@ -423,9 +423,10 @@ def _plan(checks: list[_Check], queries: list[ConstraintQuery]) -> list[_Planned
         # org:FormalOrganization and ckg:SME); a rare repeat otherwise costs less than DISTINCT
         distinct = "DISTINCT " if " UNION " in targets else ""
         target_set = f"{{ SELECT {distinct}?focus WHERE {{\n    {targets}\n    {FOCUS_MARKER}\n  }} }}"
-        clauses = product_of_sums(next(iter(lifted_tests.values()))) if len(tests) == 1 and atoms else None
+        [(column, lifted_test), *others] = lifted_tests.items()
+        clauses = product_of_sums(lifted_test) if atoms and not others else None
         if clauses is not None:
-            template = _product_of_sums_pass(prefix, target_set, clauses, atoms, next(iter(tests.values())))
+            template = _product_of_sums_pass(prefix, target_set, clauses, atoms, column)
         else:
             binds = "\n  ".join(f"BIND(COALESCE({test}, false) AS ?{name})" for name, test in lifted_tests.items())
             lifted = "".join(f"\n  OPTIONAL {{ SELECT DISTINCT ?focus (true AS ?{name}) WHERE {{ {_enumerated_first(pattern)} }} }}"
