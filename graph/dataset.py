@@ -17,7 +17,7 @@ from clusterkg.graph.importer import ImportReport, import_files
 from clusterkg.graph.store import KnowledgeStore
 from clusterkg.ontology import ontology_graph
 
-__all__ = ["default_sheet_paths", "initialise", "stable_blank_nodes"]
+__all__ = ["default_sheet_paths", "initialise", "shipped_name", "stable_blank_nodes"]
 
 GENID = "https://w3id.org/clusterkg/.well-known/genid/"
 
@@ -39,13 +39,23 @@ def initialise(store: KnowledgeStore, *, with_default_data: bool = True, with_op
     store.insert_graph(stable_blank_nodes(ontology_graph()))
     if not with_default_data:
         return None
+    sheets = default_sheet_paths()
     if not with_open_data:
-        return import_files(default_sheet_paths(), store, progress=progress)
+        return import_files(sheets, store, progress=progress, names=[shipped_name(path) for path in sheets])
     from clusterkg.graph.ingest.shipped import decompress, open_data_paths
 
+    shipped = open_data_paths()
     with tempfile.TemporaryDirectory(prefix="clusterkg-open-data-") as scratch:
-        plain = [decompress(path, Path(scratch)) for path in open_data_paths()]
-        return import_files(default_sheet_paths() + plain, store, progress=progress)
+        plain = [decompress(path, Path(scratch)) for path in shipped]
+        return import_files(sheets + plain, store, progress=progress,
+                            names=[shipped_name(path) for path in sheets + shipped])
+
+
+def shipped_name(path: Path) -> str:
+    """How the history names a file shipped in ``data/`` (``data/sheets/clusters.csv``): the same
+    wherever the package is installed, and not the temporary copy a gzipped file is read from."""
+    folder = Path(str(resources.files("clusterkg.data")))
+    return (Path("data") / path.relative_to(folder)).as_posix()
 
 
 def stable_blank_nodes(graph: Graph) -> Graph:

@@ -4,17 +4,21 @@ loading it through the validated import (or not, with --no-open-data)."""
 from __future__ import annotations
 
 import gzip
+import hashlib
 
 import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
 
 from clusterkg.cli import cli
+from clusterkg.graph.dataset import default_sheet_paths
+from clusterkg.graph.history import HISTORY_GRAPH, list_history
 from clusterkg.graph.ingest.shipped import open_data_paths
 from clusterkg.graph.store import OxigraphStore
 
 CKG = "https://w3id.org/clusterkg/ns#"
 DCT = "http://purl.org/dc/terms/"
+RDFS = "http://www.w3.org/2000/01/rdf-schema#"
 PROVENANCE_CLASSES = [f"{CKG}Project", f"{CKG}Participation", f"{CKG}Cluster", f"{CKG}IndustryRelatedness", f"{CKG}Industry"]
 
 
@@ -60,6 +64,15 @@ def test_init_loads_the_open_data_unless_told_not_to(tmp_path):
         projects = len(store.select_values(f"SELECT ?p WHERE {{ ?p a <{CKG}Project> }}")[1])
         links = len(store.select_values("SELECT ?o ?r WHERE { ?o <http://www.w3.org/2002/07/owl#sameAs> ?r }")[1])
     assert projects > 1000 and links > 50
+    with OxigraphStore.read_only(path) as store:
+        (loaded,) = [entry for entry in list_history(store) if entry.operation == "import"]
+        used = dict(store.select_values(f"""SELECT ?name ?digest WHERE {{ GRAPH <{HISTORY_GRAPH}> {{
+            <{loaded.activity}> <http://www.w3.org/ns/prov#used> [ <{RDFS}label> ?name ; <{CKG}sha256> ?digest ] }} }}""")[1])
+    # the history names the shipped files, not the temporary copies the gzipped ones are read from
+    assert set(used) == {f"data/sheets/{p.name}" for p in default_sheet_paths()} | {f"data/open/{p.name}" for p in open_data_paths()}
+    for shipped_file in open_data_paths():
+        with gzip.open(shipped_file, "rb") as handle:
+            assert used[f"data/open/{shipped_file.name}"] == hashlib.sha256(handle.read()).hexdigest()
     bare = str(tmp_path / "bare")
     assert CliRunner().invoke(cli, ["--store", bare, "init", "--no-open-data"]).exit_code == 0
     with OxigraphStore.read_only(bare) as store:
