@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rdflib import URIRef
+from rdflib import Literal, URIRef
 
 from clusterkg.graph.errors import ClusterKGError, NotFound
 from clusterkg.graph.history import Activity, default_agent
@@ -56,6 +56,18 @@ def resource_iri(name: str) -> str:
     return name if "://" in name or name.startswith("urn:") else str(DATA[name.strip("/")])
 
 
+def _same_id_elsewhere(store: KnowledgeStore, missing: list[str]) -> list[str]:
+    """Typed resources whose ``kind/id`` ends in a missing one's id (``org/x`` for a mistyped
+    ``organisation/x`` or a bare ``x``), as ``kind/id``: the one scan is on the error path only."""
+    ends = {iri.rsplit("/", 1)[-1] for iri in missing if iri.startswith(str(DATA))}
+    if not ends:
+        return []
+    tests = " || ".join(f"STRENDS(STR(?x), {sparql_term(Literal('/' + end))})" for end in sorted(ends))
+    _, rows = store.select_values(f"SELECT DISTINCT ?x WHERE {{ ?x a ?type FILTER(STRSTARTS(STR(?x), "
+                                  f"{sparql_term(Literal(str(DATA)))}) && ({tests})) }} ORDER BY ?x LIMIT 10")
+    return [row[0].removeprefix(str(DATA)) for row in rows]
+
+
 def delete_resources(store: KnowledgeStore, names: Sequence[str], *, cascade: bool = False,
                      agent: str | None = None) -> DeleteReport:
     """Delete the resources named by IRI or ``kind/id``; see the module docstring."""
@@ -64,7 +76,7 @@ def delete_resources(store: KnowledgeStore, names: Sequence[str], *, cascade: bo
     _, rows = store.select_values(f"SELECT DISTINCT ?x WHERE {{ {values} ?x ?p ?o }}")
     missing = sorted(set(iris) - {row[0] for row in rows})
     if missing:
-        raise NotFound("resource", ", ".join(missing))
+        raise NotFound("resource", ", ".join(missing), _same_id_elsewhere(store, missing))
     _, rows = store.select_values(
         f"SELECT ?s ?p ?x WHERE {{ {values} ?s ?p ?x FILTER(!isBlank(?s)) }} ORDER BY ?s ?p ?x")
     references = [tuple(row) for row in rows if row[0] not in iris]

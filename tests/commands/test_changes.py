@@ -56,6 +56,15 @@ def test_delete_of_an_unknown_resource_is_a_clear_error(run):
     assert result.exit_code == 1 and "unknown resource" in result.output
 
 
+def test_delete_under_the_wrong_kind_names_the_resource_with_that_id(run):
+    before = _count(run, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+    result = run("delete", "organisation/globalfoundries-dresden")
+    assert result.exit_code == 1
+    assert f"did you mean: {ORG}" in result.output.splitlines()[-1]
+    assert "did you mean" not in run("delete", "cluster/no-such-cluster").output
+    assert _count(run, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }") == before
+
+
 def test_import_replace_and_history_listing(run, tmp_path):
     corrected = tmp_path / "org.nt"
     label = "http://www.w3.org/2000/01/rdf-schema#label"
