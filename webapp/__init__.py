@@ -58,7 +58,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from flask import Flask
 
     from clusterkg.webapp import explorer, graph_store, pages, sparql
-    from clusterkg.webapp import i18n, importing
+    from clusterkg.webapp import deleting, i18n, importing
     from clusterkg.webapp.errors import register_error_handlers
     from clusterkg.webapp.extension import ClusterKG
 
@@ -102,6 +102,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.wsgi_app = app.extensions["clusterkg_lean"] = sparql.LeanQueries(app, app.wsgi_app)
     app.register_blueprint(graph_store.bp)
     app.register_blueprint(importing.bp)
+    app.register_blueprint(deleting.bp)
     pages.register(app)
     explorer.register(app)
     from clusterkg.webapp import editing  # accounts, editing pages and the editing API

@@ -168,12 +168,18 @@ PATHS: dict[str, dict] = {
         "responses": {"200": {"description": "OpenAPI 3", "content": {"application/json": {"schema": {"type": "object"}}}}}}},
 }
 
-# --- the admin's import (clusterkg.webapp.importing) ---------------------------------------------
+# --- the admin's import and delete (clusterkg.webapp.importing, clusterkg.webapp.deleting) -------------
+_ADMIN = _param("Authorization", "Bearer <admin token>", where="header", required=True)
+_ADMIN_REFUSALS = {
+    "401": {"description": "missing or wrong admin token",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+    "403": {"description": "writes are disabled (no admin token configured)",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}}
 PATHS["/api/import"] = {"post": {
     "summary": "Import files (admin token): every check of `clusterkg import`, all or nothing",
     "description": "JSON: {ok, dry_run, files, batch_triples, added, removed, triples, data_version}; on problems "
                    "400 with {ok: false, error, status, message, problems: [{file, location, field, error, message}]}.",
-    "parameters": [_param("Authorization", "Bearer <admin token>", where="header", required=True)],
+    "parameters": [_ADMIN],
     "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
         "type": "object", "required": ["files"],
         "properties": {"files": {"type": "array", "items": {"type": "string", "format": "binary"},
@@ -184,10 +190,27 @@ PATHS["/api/import"] = {"post": {
                           "content": {"application/json": {"schema": {"type": "object"}}}},
                   "400": {"description": "the located problems; nothing was written",
                           "content": {"application/json": {"schema": {"type": "object"}}}},
-                  "401": {"description": "missing or wrong admin token",
-                          "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
-                  "403": {"description": "writes are disabled (no admin token configured)",
-                          "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}}}}
+                  **_ADMIN_REFUSALS}}}
+
+
+PATHS["/api/delete"] = {"post": {
+    "summary": "Delete resources (admin token): `clusterkg delete`, all or nothing",
+    "description": "JSON: {ok, resources, removed, references_removed: [{subject, predicate, object}], data_version}. "
+                   "While other resources point at them: 409 with {ok: false, code: still_referenced, error, message, "
+                   "references: [{subject, predicate, object}]} and nothing deleted; cascade removes those triples "
+                   "too. An unknown resource: 404, naming the resources with the same id under another kind.",
+    "parameters": [_ADMIN],
+    "requestBody": {"required": True, "content": {"application/json": {"schema": {
+        "type": "object", "required": ["resources"],
+        "properties": {"resources": {"type": "array", "minItems": 1, "items": {"type": "string"},
+                                     "description": "kind/id (cluster/silicon-saxony) or full IRIs"},
+                       "cascade": {"type": "boolean", "default": False,
+                                   "description": "also remove the triples of other resources that point at them"}}}}}},
+    "responses": {"200": {"description": "deleted", "content": {"application/json": {"schema": {"type": "object"}}}},
+                  "409": {"description": "still referenced; nothing was deleted",
+                          "content": {"application/json": {"schema": {"type": "object"}}}},
+                  **_errors(400, 404),
+                  **_ADMIN_REFUSALS}}}
 
 
 # --- events: blitz sessions, round tables, project groups (clusterkg.webapp.pages.events) --------
