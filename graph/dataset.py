@@ -6,6 +6,7 @@ the same, so a second run adds nothing.
 
 from __future__ import annotations
 
+import hashlib
 import tempfile
 from importlib import resources
 from pathlib import Path
@@ -36,7 +37,9 @@ def initialise(store: KnowledgeStore, *, with_default_data: bool = True, with_op
     all-or-nothing batch; ``clusterkg init`` asks for it unless given ``--no-open-data``. Off by
     default here, so a caller gets the curated graph alone.
     """
-    store.insert_graph(stable_blank_nodes(ontology_graph()))
+    ontology_file = resources.files("clusterkg.ontology") / "clusterkg.ttl"
+    store.insert_graph(stable_blank_nodes(ontology_graph()),
+                       files=[("ontology/clusterkg.ttl", hashlib.sha256(ontology_file.read_bytes()).hexdigest())])
     if not with_default_data:
         return None
     sheets = default_sheet_paths()

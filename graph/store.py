@@ -373,11 +373,16 @@ class KnowledgeStore(abc.ABC):
         activity.changed = changed
         self.commit_update(sparql_update, activity)
 
-    def insert_graph(self, graph: rdflib.Graph, *, agent: str | None = None) -> None:
-        """Add every triple of ``graph`` to the default graph, or none if anything fails."""
+    def insert_graph(self, graph: rdflib.Graph, *, agent: str | None = None,
+                     files: Iterable[tuple[str, str]] = ()) -> None:
+        """Add every triple of ``graph`` to the default graph, or none if anything fails.
+
+        ``files``: the (name, SHA-256) of the files ``graph`` was read from, for the history.
+        """
         self._require_writable()
         quads = _checked_quads(graph, self.description)
         activity = self._activity("update", agent)
+        activity.files = list(files)
         activity.changed = sorted({q.subject.value for q in quads if isinstance(q.subject, ox.NamedNode)})
         self.commit_update(_insert_data(quads), activity)
 

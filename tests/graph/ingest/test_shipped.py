@@ -65,7 +65,8 @@ def test_init_loads_the_open_data_unless_told_not_to(tmp_path):
         links = len(store.select_values("SELECT ?o ?r WHERE { ?o <http://www.w3.org/2002/07/owl#sameAs> ?r }")[1])
     assert projects > 1000 and links > 50
     with OxigraphStore.read_only(path) as store:
-        (loaded,) = [entry for entry in list_history(store) if entry.operation == "import"]
+        (ontology, loaded) = list_history(store)
+        assert (ontology.operation, ontology.files, loaded.operation) == ("update", ("ontology/clusterkg.ttl",), "import")
         used = dict(store.select_values(f"""SELECT ?name ?digest WHERE {{ GRAPH <{HISTORY_GRAPH}> {{
             <{loaded.activity}> <http://www.w3.org/ns/prov#used> [ <{RDFS}label> ?name ; <{CKG}sha256> ?digest ] }} }}""")[1])
     # the history names the shipped files, not the temporary copies the gzipped ones are read from
