@@ -139,7 +139,7 @@ def _check_and_write(store: KnowledgeStore | None, batch: ParsedBatch, staging: 
     try:
         if bar is not None:
             bar.set_postfix_str("checking references, shapes and consistency")
-        problems = batch.problems + check_staging(staging.store, batch, staging.focus, staging.focus_graph,
+        problems = batch.problems + check_staging(staging.store, batch, staging.checked_focus, staging.focus_graph,
                                                   staging.size)
         if bar is not None:
             bar.update()

@@ -68,6 +68,7 @@ from clusterkg.graph.iris import iri_error
 __all__ = [
     "FOCUS_GRAPH",
     "FOCUS_CLASS",
+    "OLD_GRAPH",
     "ShapeViolation",
     "sorted_violations",
     "ConstraintQuery",
@@ -79,6 +80,9 @@ __all__ = [
 
 FOCUS_GRAPH = "https://w3id.org/clusterkg/graph/validation-focus"
 FOCUS_CLASS = "https://w3id.org/clusterkg/graph/validation-focus#Candidate"
+#: Staging only: the earlier descriptions a replacement removes (to count what goes, and to tell
+#: which nodes a replacement reaches by the triples it took away)
+OLD_GRAPH = "https://w3id.org/clusterkg/graph/staging-replaced"
 
 #: The line of every compiled query that :meth:`ConstraintQuery.sparql` replaces by the focus
 #: restriction (it is a comment, so the template itself checks every target node).

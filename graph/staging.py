@@ -41,15 +41,12 @@ import pyoxigraph as ox
 
 from clusterkg.graph.history import MAX_LISTED_RESOURCES, Activity
 from clusterkg.graph.parsing import SMALL_LOAD, LineScan, ParsedBatch, UnparsedSyntaxError, more_named_than
-from clusterkg.graph.shacl_sparql import FOCUS_CLASS, FOCUS_GRAPH, compile_shapes
+from clusterkg.graph.shacl_sparql import FOCUS_CLASS, FOCUS_GRAPH, OLD_GRAPH, compile_shapes
 from clusterkg.graph.store import KnowledgeStore, OxigraphStore, StoreError
 from clusterkg.graph.validation import FOCUSED_SHARE
 from clusterkg.ontology.namespace import RDF, RDFS
 
 __all__ = ["Staging", "description_deletes", "in_generation", "stage"]
-
-OLD_GRAPH = "https://w3id.org/clusterkg/graph/staging-replaced"
-"""Staging only: the earlier descriptions a replacement removes (to count what goes)."""
 
 _CHUNK = 1000
 _LARGE_BATCH = 256 * 1024 * 1024  # bytes of N-Triples above which a scratch store goes to disk
@@ -213,6 +210,13 @@ class Staging:
         if not self.replace:
             return []
         return [f"{_values(chunk)} ?s ?p ?o" for chunk in _chunks(self.described)] + self.batch.replaced_patterns
+
+    @property
+    def checked_focus(self):
+        """The nodes the checks keep their findings for: the marked ones (the batch's subjects and
+        the neighbours :func:`_add_neighbours` marked with them), or, for a batch checked without
+        marks, the subjects and any node the batch reaches (:class:`ReachedFocus`)."""
+        return self.focus if self.focus_graph is not None else ReachedFocus(self)
 
     def commit(self, activity: Activity) -> None:
         """Make the staged change the store's content, with version and ``activity``, atomically."""
@@ -382,10 +386,52 @@ def _add_neighbours(staging: Staging, on_disk: bool) -> None:
                              if ox.Quad(t.subject, t.predicate, t.object, replaced) not in store)
 
 
-def _retyped(staging: Staging) -> list[str]:
-    """The batch subjects (IRIs) whose types differ after the change from before it."""
+class ReachedFocus:
+    """The focus of a batch checked without marks (one at least as large as its store): its
+    subjects, and any other node whose verdict it changes, found node by node among what the
+    checks find rather than up front.
+
+    The rules are :func:`_add_neighbours`' (a batch subject's triple on an inverse path points at
+    the node, or did before a replacement; the node points, on a path a shape reads, at a batch
+    subject whose description it reads or whose types the batch changed), so a check keeps the
+    same findings as with marks. A valid import finds nothing, and nothing is looked up.
+    """
+
+    def __init__(self, staging: Staging) -> None:
+        self._staging, self._subjects = staging, staging.focus
+        self._reach = compile_shapes().reach
+        self._known: dict = {}  # node -> whether the batch reaches it (the checks ask from threads: a
+        # node decided twice is only decided twice)
+
+    def __contains__(self, node) -> bool:
+        if node in self._subjects:
+            return True
+        if node not in self._known:
+            self._known[node] = not isinstance(node, ox.Literal) and self._reaches(node)
+        return self._known[node]
+
+    def _reaches(self, node) -> bool:
+        store, reach, subjects = self._staging.store, self._reach, self._subjects
+        for predicate in sorted(reach.inverse):
+            for graph in (ox.DefaultGraph(), ox.NamedNode(OLD_GRAPH)):
+                holders = store.quads_for_pattern(None, ox.NamedNode(predicate), node, graph)
+                if any(quad.subject in subjects for quad in holders):
+                    return True
+        pointed = [(quad.predicate.value, quad.object) for quad in store.quads_for_pattern(node, None, None, ox.DefaultGraph())
+                   if quad.object in subjects]
+        if any(predicate in reach.description_readers for predicate, _ in pointed):
+            return True
+        retypable = sorted({value.value for predicate, value in pointed
+                            if predicate in reach.type_readers and type(value) is ox.NamedNode})
+        return bool(retypable) and bool(_retyped(self._staging, retypable))
+
+
+def _retyped(staging: Staging, subjects: list[str] | None = None) -> list[str]:
+    """The batch subjects (IRIs; ``subjects``: those of them) whose types differ after the
+    change from before it."""
     store, main = staging.store, staging.main
-    subjects = sorted(s.value for s in staging.batch.subjects if type(s) is ox.NamedNode)
+    if subjects is None:
+        subjects = sorted(s.value for s in staging.batch.subjects if type(s) is ox.NamedNode)
     changed = []
     for chunk in _chunks(subjects):
         query = f"SELECT ?s ?t WHERE {{ {_values(chunk)} ?s a ?t }}"

@@ -39,7 +39,7 @@ from rdflib.namespace import SKOS
 from clusterkg.graph.parsing import ParsedBatch, ParsedFile, prefixes_of
 from clusterkg.graph.problems import Problem
 from clusterkg.graph.reasons import N_, join, reason, worded
-from clusterkg.graph.shacl_sparql import FOCUS_CLASS, ShapeViolation, compile_shapes, sorted_violations
+from clusterkg.graph.shacl_sparql import FOCUS_CLASS, OLD_GRAPH, ShapeViolation, compile_shapes, sorted_violations
 from clusterkg.ontology import check_queries, focused_check_queries
 from clusterkg.ontology.namespace import CKG, DATA, ORG, PREFIXES, RDF
 
@@ -416,6 +416,11 @@ def _first_comment(sparql: str) -> str:
 # --------------------------------------------------------------------------- locating
 
 
+#: How many triples next to a node the batch does not describe are looked at for a batch
+#: subject to locate its finding at (a cluster may have thousands of members)
+_NEIGHBOURS_LOOKED_AT = 10_000
+
+
 class Locator:
     """Points a finding at the file, row or line, and field that describe its node."""
 
@@ -440,12 +445,29 @@ class Locator:
             node = parents[0].subject
         return node
 
+    def _neighbour_in_batch(self, node):
+        """For a node the batch does not describe (a claim it gives a second holder or replaces
+        its holder's link away, a node pointing at one it retypes): a batch subject next to it,
+        to locate the finding at."""
+        default, replaced = ox.DefaultGraph(), ox.NamedNode(OLD_GRAPH)
+        for quads, side in ((self.store.quads_for_pattern(None, None, node, default), "subject"),
+                            (self.store.quads_for_pattern(None, None, node, replaced), "subject"),
+                            (self.store.quads_for_pattern(node, None, None, default), "object")):
+            for quad in itertools.islice(quads, _NEIGHBOURS_LOOKED_AT):
+                other = getattr(quad, side)
+                if self._file_of(other) is not None:
+                    return other
+        return node
+
     def locate(self, findings: Iterable[Finding]) -> list[Problem]:
         placed = []
         wanted: dict[int, set[str]] = {}
         for finding in findings:
             node = self._describer(finding.node) if finding.node is not None else None
             parsed = self._file_of(node) if node is not None else None
+            if parsed is None and node is not None:
+                node = self._neighbour_in_batch(node)
+                parsed = self._file_of(node)
             placed.append((finding, node, parsed))
             if parsed is not None and not parsed.is_sheet and isinstance(node, ox.NamedNode):
                 wanted.setdefault(id(parsed), set()).add(node.value)

@@ -6,7 +6,8 @@ ways on the same staged store: from the focus marks (each constraint's query sta
 marked nodes, what a small batch gets), as whole-graph passes filtered to the focus nodes, and
 the importer's own choice. The located problems must be the same. Then the nodes whose verdict
 a batch changes without being its subjects: a claim given a second holder, the claims of a
-competency retyped away.
+competency retyped away; and the same for a batch larger than its store, which is checked
+without marks.
 """
 
 from __future__ import annotations
@@ -101,8 +102,8 @@ def test_a_claim_given_a_second_holder_is_checked(default_store, tmp_path):
     focused, whole, _ = _three_ways(default_store, [addition], tmp_path / "work")
     assert sorted(focused) == sorted(whole)
     lines = _problems(default_store, [addition])
-    assert any("belongs to exactly one organisation" in line and "grenoble-inp--engineering-education" in line
-               for line in lines), lines
+    located = f"{addition}: line 1: ckg:qualifiedCompetency: A competency claim belongs to exactly one organisation"
+    assert any(line.startswith(located) and "grenoble-inp--engineering-education" in line for line in lines), lines
 
 
 @pytest.mark.parametrize("where", ["disk", "memory"])
@@ -119,3 +120,64 @@ def test_the_claims_of_a_competency_retyped_away_are_checked(default_store, wher
         assert sorted(focused) == sorted(whole)
         lines = _problems(default_store, [replacement], replace=True)
     assert any("grenoble-inp--engineering-education" in line for line in lines), lines
+
+
+MINI = sorted((DATA_DIR / "mini").glob("*.csv"))
+GF = f"<{ID}org/globalfoundries-dresden>"
+#: (name, triples, replace): changes whose findings fall on nodes they do not describe
+REACHING = [
+    ("second-holder", f"<{ID}org/zentrum-mikroelektronik-dresden> <{CKG}qualifiedCompetency> "
+                      f"<{ID}claim/globalfoundries-dresden--semiconductor-manufacturing> .\n", False),
+    ("retyped", f"{GF} <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <https://schema.org/Place> .\n"
+                f"{GF} <http://www.w3.org/2000/01/rdf-schema#label> \"GF\" .\n", True),
+]
+
+
+@pytest.fixture
+def small_store(tmp_path):
+    """The ontology and the mini sheets: about 1,200 triples, fewer than a synthetic filler."""
+    with OxigraphStore(tmp_path / "small") as store:
+        initialise(store, with_default_data=False)
+        import_files([str(p) for p in MINI], store, progress=False)
+        yield store
+
+
+@pytest.mark.parametrize(("name", "triples", "replace"), REACHING, ids=[r[0] for r in REACHING])
+def test_a_batch_larger_than_its_store_is_checked_on_the_nodes_it_reaches(small_store, tmp_path, name, triples,
+                                                                         replace):
+    """A batch at least as large as its store is checked by unmarked passes whose findings are kept
+    for its subjects and the nodes it reaches: the same findings as the change alone, which is
+    checked from marks (the claim's second holder, or its holder's link replaced away; the
+    affiliation whose organisation is retyped), each located at a line of the batch."""
+    from clusterkg.graph.synthetic import SyntheticSpec, write_synthetic
+
+    alone = tmp_path / f"{name}.nt"
+    alone.write_text(triples)
+    larger = tmp_path / f"{name}-larger.nt"
+    write_synthetic(SyntheticSpec(clusters=3, organisations=40, competencies=10), larger)
+    filler_lines = len(larger.read_text().splitlines())
+    with open(larger, "a") as handle:
+        handle.write(triples)
+    assert filler_lines > small_store.triple_count()
+    work = tmp_path / "work"
+    work.mkdir()
+    staging = stage(small_store, parse_files([larger], work), work, replace=replace)
+    marked = staging.focus_graph
+    staging.discard()
+    assert marked is None  # (the path under test: no marks)
+
+    def found(path) -> list[tuple[str, str, str]]:
+        before = small_store.triple_count()
+        with pytest.raises(ValidationFailed) as caught:
+            import_files([path], small_store, progress=False, replace=replace)
+        assert small_store.triple_count() == before
+        return sorted((p.location, p.field, str(p.message)) for p in caught.value.problems)
+
+    from_marks, unmarked = found(alone), found(larger)
+    assert [(field, message) for _, field, message in unmarked] == [(f, m) for _, f, m in from_marks]
+    assert {location for location, _, _ in from_marks} == {"line 1"}
+    assert {location for location, _, _ in unmarked} == {f"line {filler_lines + 1}"}
+    assert any("globalfoundries-dresden--semiconductor-manufacturing" in message for _, _, message in unmarked)
+    if replace:
+        assert any("(affiliation/silicon-saxony--globalfoundries-dresden--member)" in message
+                   for _, _, message in unmarked), unmarked
