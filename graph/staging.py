@@ -329,7 +329,7 @@ def _fill(staging: Staging, loads: list[Path], work: Path, on_disk: bool) -> Non
     if staging.focus_graph is not None:
         _add_neighbours(staging, on_disk)
     if main is not None and not on_disk:
-        _pull_types(staging)
+        _pull_mentioned(staging)
     if small:  # enough of a count for the checks' choice between the focus nodes and whole-store passes
         staging.size = triples_up_to(store, len(staging.focus) * FOCUSED_SHARE)
 
@@ -487,16 +487,20 @@ def _graph_count(store: ox.Store, pattern: str) -> int:
     return int(next(iter(store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ {pattern} }}")))[0].value)
 
 
-def _pull_types(staging: Staging) -> None:
-    """The types of nodes the staged data mentions without describing, and the class hierarchy."""
+def _pull_mentioned(staging: Staging) -> None:
+    """The descriptions of the nodes the staged data mentions without describing (their types,
+    for the shapes' class tests; their shortcuts, for the consistency checks: an affiliation
+    moved to another organisation needs that organisation's ``ckg:affiliatedWith``), and the
+    class hierarchy."""
     store, main = staging.store, staging.main
-    untyped = sorted({row[0].value for row in store.query(
+    undescribed = sorted({row[0].value for row in store.query(
         "SELECT DISTINCT ?o WHERE { { ?s ?p ?o } UNION { GRAPH <%s> { ?o ?k ?f } } "
-        "FILTER(isIRI(?o)) FILTER NOT EXISTS { ?o a ?t } }" % FOCUS_GRAPH)})
+        "FILTER(isIRI(?o)) FILTER NOT EXISTS { ?o ?q ?x } }" % FOCUS_GRAPH)})
     replaced = ox.NamedNode(OLD_GRAPH)
-    for chunk in _chunks(untyped):
-        data = main.query_bytes(f"CONSTRUCT {{ ?s a ?t }} WHERE {{ {_values(chunk)} ?s a ?t }}", "application/n-triples")
-        # (not the types a replacement took away: a removed claim marked as a neighbour is no claim)
+    for chunk in _chunks(undescribed):
+        data = main.query_bytes(f"CONSTRUCT {{ {_CLOSURE_TEMPLATE} }} WHERE {{ {_values(chunk)} {_CLOSURE} }}",
+                                "application/n-triples")
+        # (not what a replacement took away: a removed claim marked as a neighbour is no claim)
         store.extend(ox.Quad(t.subject, t.predicate, t.object) for t in ox.parse(data, format=ox.RdfFormat.N_TRIPLES)
                      if ox.Quad(t.subject, t.predicate, t.object, replaced) not in store)
     hierarchy = main.query_bytes(f"CONSTRUCT {{ ?a <{RDFS.subClassOf}> ?b }} WHERE {{ ?a <{RDFS.subClassOf}> ?b }}",

@@ -124,12 +124,27 @@ def test_the_claims_of_a_competency_retyped_away_are_checked(default_store, wher
 
 MINI = sorted((DATA_DIR / "mini").glob("*.csv"))
 GF = f"<{ID}org/globalfoundries-dresden>"
-#: (name, triples, replace): changes whose findings fall on nodes they do not describe
+GF_MEMBERSHIP = f"{ID}affiliation/silicon-saxony--globalfoundries-dresden--member"
+
+
+def _moved_membership(store) -> str:
+    """The mini data's membership of Globalfoundries, re-sent naming ZMD (who already has its
+    own): the checks need ZMD's shortcuts, which a scratch store must pull in."""
+    described = store.query_bytes(f"CONSTRUCT {{ <{GF_MEMBERSHIP}> ?p ?o }} WHERE {{ <{GF_MEMBERSHIP}> ?p ?o }}",
+                                  "application/n-triples").decode()
+    assert GF in described
+    return described.replace(GF, f"<{ID}org/zentrum-mikroelektronik-dresden>")
+
+
+#: (name, the change, replace, a node it does not describe that a finding names): changes whose
+#: findings fall on nodes they do not describe
 REACHING = [
-    ("second-holder", f"<{ID}org/zentrum-mikroelektronik-dresden> <{CKG}qualifiedCompetency> "
-                      f"<{ID}claim/globalfoundries-dresden--semiconductor-manufacturing> .\n", False),
-    ("retyped", f"{GF} <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <https://schema.org/Place> .\n"
-                f"{GF} <http://www.w3.org/2000/01/rdf-schema#label> \"GF\" .\n", True),
+    ("second-holder", lambda store: f"<{ID}org/zentrum-mikroelektronik-dresden> <{CKG}qualifiedCompetency> "
+                                    f"<{ID}claim/globalfoundries-dresden--semiconductor-manufacturing> .\n",
+     False, "(claim/globalfoundries-dresden--semiconductor-manufacturing)"),
+    ("retyped", lambda store: f"{GF} <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <https://schema.org/Place> .\n"
+                              f"{GF} <http://www.w3.org/2000/01/rdf-schema#label> \"GF\" .\n",
+     True, "(affiliation/silicon-saxony--globalfoundries-dresden--member)"),
 ]
 
 
@@ -142,15 +157,18 @@ def small_store(tmp_path):
         yield store
 
 
-@pytest.mark.parametrize(("name", "triples", "replace"), REACHING, ids=[r[0] for r in REACHING])
-def test_a_batch_larger_than_its_store_is_checked_on_the_nodes_it_reaches(small_store, tmp_path, name, triples,
-                                                                         replace):
-    """A batch at least as large as its store is checked by unmarked passes whose findings are kept
-    for its subjects and the nodes it reaches: the same findings as the change alone, which is
-    checked from marks (the claim's second holder, or its holder's link replaced away; the
-    affiliation whose organisation is retyped), each located at a line of the batch."""
+@pytest.mark.parametrize(("name", "change", "replace", "named"), REACHING, ids=[r[0] for r in REACHING])
+def test_the_nodes_a_change_reaches_are_checked_whatever_the_plan(small_store, tmp_path, name, change, replace,
+                                                                   named):
+    """The change alone (checked from marks), in a batch larger than the store (unmarked passes,
+    their findings kept for the subjects and the nodes the batch reaches), and alone into an
+    in-memory copy of the store (a scratch store, which pulls in what it needs): the same
+    findings on nodes the change does not describe (a claim's second holder, or its holder's
+    link replaced away; the affiliation whose organisation is retyped), each located at a line
+    of the batch, and nothing written."""
     from clusterkg.graph.synthetic import SyntheticSpec, write_synthetic
 
+    triples = change(small_store)
     alone = tmp_path / f"{name}.nt"
     alone.write_text(triples)
     larger = tmp_path / f"{name}-larger.nt"
@@ -164,20 +182,34 @@ def test_a_batch_larger_than_its_store_is_checked_on_the_nodes_it_reaches(small_
     staging = stage(small_store, parse_files([larger], work), work, replace=replace)
     marked = staging.focus_graph
     staging.discard()
-    assert marked is None  # (the path under test: no marks)
+    assert marked is None  # (the unmarked plan)
 
-    def found(path) -> list[tuple[str, str, str]]:
-        before = small_store.triple_count()
+    def found(store, path) -> list[tuple[str, str, str]]:
+        before = store.triple_count()
         with pytest.raises(ValidationFailed) as caught:
-            import_files([path], small_store, progress=False, replace=replace)
-        assert small_store.triple_count() == before
+            import_files([path], store, progress=False, replace=replace)
+        assert store.triple_count() == before
         return sorted((p.location, p.field, str(p.message)) for p in caught.value.problems)
 
-    from_marks, unmarked = found(alone), found(larger)
-    assert [(field, message) for _, field, message in unmarked] == [(f, m) for _, f, m in from_marks]
-    assert {location for location, _, _ in from_marks} == {"line 1"}
+    from_marks, unmarked = found(small_store, alone), found(small_store, larger)
+    with OxigraphStore() as scratch_copy:
+        scratch_copy.insert_ntriples(small_store.dump())
+        scratched = found(scratch_copy, alone)
+    assert [(field, message) for _, field, message in unmarked] == [(f, m) for _, f, m in from_marks] == \
+        [(f, m) for _, f, m in scratched]
+    assert {location for location, _, _ in from_marks + scratched} == {"line 1"}
     assert {location for location, _, _ in unmarked} == {f"line {filler_lines + 1}"}
-    assert any("globalfoundries-dresden--semiconductor-manufacturing" in message for _, _, message in unmarked)
-    if replace:
-        assert any("(affiliation/silicon-saxony--globalfoundries-dresden--member)" in message
-                   for _, _, message in unmarked), unmarked
+    assert any(named in message for _, _, message in unmarked), unmarked
+
+
+def test_a_membership_moved_to_another_member_is_valid_whatever_the_plan(small_store, tmp_path):
+    """The moved membership is checked with ZMD's own shortcuts in every plan: a scratch store
+    pulls in the description of a node the batch points at (it once pulled only its types, and
+    a dry run or a remote store refused what the embedded store accepted)."""
+    moved = tmp_path / "moved.nt"
+    moved.write_text(_moved_membership(small_store))
+    with OxigraphStore() as scratch_copy:
+        scratch_copy.insert_ntriples(small_store.dump())
+        assert import_files([moved], scratch_copy, progress=False, replace=True).added == 2
+    assert import_files([moved], small_store, progress=False, replace=True, dry_run=True).dry_run
+    assert import_files([moved], small_store, progress=False, replace=True).added == 2
