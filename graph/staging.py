@@ -400,8 +400,8 @@ class ReachedFocus:
     def __init__(self, staging: Staging) -> None:
         self._staging, self._subjects = staging, staging.focus
         self._reach = compile_shapes().reach
-        self._known: dict = {}  # node -> whether the batch reaches it (the checks ask from threads: a
-        # node decided twice is only decided twice)
+        self._known: dict = {}  # node -> whether the batch reaches it (asked from the checks' threads:
+        # at worst a node is decided twice)
 
     def __contains__(self, node) -> bool:
         if node in self._subjects:
@@ -417,8 +417,8 @@ class ReachedFocus:
                 holders = store.quads_for_pattern(None, ox.NamedNode(predicate), node, graph)
                 if any(quad.subject in subjects for quad in holders):
                     return True
-        pointed = [(quad.predicate.value, quad.object) for quad in store.quads_for_pattern(node, None, None, ox.DefaultGraph())
-                   if quad.object in subjects]
+        pointed = [(quad.predicate.value, quad.object)
+                   for quad in store.quads_for_pattern(node, None, None, ox.DefaultGraph()) if quad.object in subjects]
         if any(predicate in reach.description_readers for predicate, _ in pointed):
             return True
         retypable = sorted({value.value for predicate, value in pointed
