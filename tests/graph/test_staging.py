@@ -1,4 +1,5 @@
-"""Staging checks only the batch's focus nodes, whichever way it marks them (by batch size)."""
+"""Staging checks only the batch's focus nodes, marked or not (marked for the focused plan: few nodes
+beside the store)."""
 
 from pathlib import Path
 
@@ -64,12 +65,21 @@ def test_a_batch_larger_than_the_store_is_checked_whole_graph_on_its_own_nodes(d
     assert report.added > 100
 
 
-def test_a_batch_smaller_than_the_store_is_checked_through_the_focus_graph(disk_store, tmp_path):
+def test_a_batch_of_few_nodes_beside_the_store_is_checked_through_the_focus_graph(disk_store, tmp_path,
+                                                                                   monkeypatch):
+    from clusterkg.graph import staging, validation
+
     import_files(MINI, disk_store, progress=False)
     disk_store.update(EARLIER_PROBLEMS)
     addition = _bad_count(tmp_path)
+    # one node beside ~150 triples: fewer than FOCUSED_SHARE a node, so whole-graph passes, unmarked
+    assert _mode(disk_store, [addition], tmp_path) is None
+    unmarked = _problems([addition], disk_store)
+    for module in (staging, validation):
+        monkeypatch.setattr(module, "FOCUSED_SHARE", 100)
     assert _mode(disk_store, [addition], tmp_path) == FOCUS_GRAPH
     lines = _problems([addition], disk_store)
+    assert lines == unmarked  # (the earlier problems unreported either way)
     assert lines and all(line.startswith(f"{addition}: line 3: ckg:memberCount: ") for line in lines), lines
     label = tmp_path / "label.ttl"
     label.write_text(f'<{CLUSTER}> <http://www.w3.org/2000/01/rdf-schema#comment> "a note"@en .\n')
