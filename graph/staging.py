@@ -302,7 +302,7 @@ def _fill(staging: Staging, loads: list[Path], work: Path, on_disk: bool) -> Non
     before = None if small else len(store)
     # Marks serve the focused plan (few nodes in a large store: each constraint starts from them).
     # The grouped passes over the whole store run faster without: a mark is a lookup a target, and
-    # 259,387 triples imported again into a store of 10M took 82.5 s of CPU marked, 57.2 s not; their
+    # 259,387 triples imported again into a store of 10M took 81-84 s of CPU marked, 59.5 s not; their
     # findings are then kept for the nodes the batch reaches (ReachedFocus).
     few = len(staging.focus) * FOCUSED_SHARE if small else 0
     enough = small and on_disk and triples_up_to(store, few) >= few
