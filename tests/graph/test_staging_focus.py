@@ -177,12 +177,15 @@ def test_the_nodes_a_change_reaches_are_checked_whatever_the_plan(small_store, t
     with open(larger, "a") as handle:
         handle.write(triples)
     assert filler_lines > small_store.triple_count()
-    work = tmp_path / "work"
-    work.mkdir()
-    staging = stage(small_store, parse_files([larger], work), work, replace=replace)
-    marked = staging.focus_graph
-    staging.discard()
-    assert marked is None  # (the unmarked plan)
+
+    def marks(path) -> str | None:
+        work = tmp_path / f"work-{path.stem}"
+        work.mkdir()
+        staging = stage(small_store, parse_files([path], work), work, replace=replace)
+        staging.discard()
+        return staging.focus_graph
+
+    assert (marks(alone), marks(larger)) == (FOCUS_GRAPH, None)  # (the plans under test)
 
     def found(store, path) -> list[tuple[str, str, str]]:
         before = store.triple_count()
