@@ -6,7 +6,6 @@ the same, so a second run adds nothing.
 
 from __future__ import annotations
 
-import hashlib
 import tempfile
 from importlib import resources
 from pathlib import Path
@@ -14,6 +13,7 @@ from pathlib import Path
 from rdflib import BNode, Graph, URIRef
 from rdflib.compare import to_canonical_graph
 
+from clusterkg.graph.history import file_digest
 from clusterkg.graph.importer import ImportReport, import_files
 from clusterkg.graph.store import KnowledgeStore
 from clusterkg.ontology import ontology_graph
@@ -37,9 +37,8 @@ def initialise(store: KnowledgeStore, *, with_default_data: bool = True, with_op
     all-or-nothing batch; ``clusterkg init`` asks for it unless given ``--no-open-data``. Off by
     default here, so a caller gets the curated graph alone.
     """
-    ontology_file = resources.files("clusterkg.ontology") / "clusterkg.ttl"
-    store.insert_graph(stable_blank_nodes(ontology_graph()),
-                       files=[("ontology/clusterkg.ttl", hashlib.sha256(ontology_file.read_bytes()).hexdigest())])
+    ontology_file = Path(str(resources.files("clusterkg.ontology") / "clusterkg.ttl"))
+    store.insert_graph(stable_blank_nodes(ontology_graph()), files=[("ontology/clusterkg.ttl", file_digest(ontology_file))])
     if not with_default_data:
         return None
     sheets = default_sheet_paths()
