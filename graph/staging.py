@@ -292,7 +292,7 @@ def _fill(staging: Staging, loads: list[Path], work: Path, on_disk: bool) -> Non
             data = main.query_bytes(f"CONSTRUCT {{ {_CLOSURE_TEMPLATE} }} WHERE {{ {_values(chunk)} {_CLOSURE} }}",
                                     "application/n-triples")
             store.load(data, format=ox.RdfFormat.N_TRIPLES)
-        _pull_neighbourhood(staging)
+        _pull_neighbourhood(staging, _existing_subjects(staging))
     if main is not None and staging.replace:
         _take_out_replaced(staging, on_disk)
     unparsed = {f.ntriples: f for f in staging.batch.files if f.unparsed}
@@ -348,9 +348,12 @@ def _add_neighbours(staging: Staging, on_disk: bool) -> None:
     batch subject's triples on an inverse path (a claim gets a second holder), whether the
     triple is added or replaced away; the nodes pointing at a batch subject whose types the
     batch changes, where a shape tests those types (``sh:class``); and the nodes pointing at a
-    batch subject where a nested shape reads its description. Each is marked like the
-    subjects; a scratch store also pulls in their descriptions and the triples pointing at
-    them on an inverse path, so their checks see what the store holds.
+    batch subject where a nested shape reads its description; and, in a replacement, the nodes
+    a link to which it removed without putting it back (:func:`_unlinked`: a membership moved
+    to another organisation leaves the first one's ``org:memberOf`` with nothing behind it).
+    Each is marked like the subjects; a scratch store also pulls in their descriptions and the
+    triples pointing at them on an inverse path (an unlinked node: its whole neighbourhood), so
+    their checks see what the store holds.
     """
     store, main, reach = staging.store, staging.main, compile_shapes().reach
     marked = f"GRAPH <{FOCUS_GRAPH}> {{ ?s a <{FOCUS_CLASS}> }}"
@@ -371,7 +374,8 @@ def _add_neighbours(staging: Staging, on_disk: bool) -> None:
         for node in _retyped(staging):
             found.update(quad.subject for quad in store.quads_for_pattern(None, None, ox.NamedNode(node), default)
                          if quad.predicate in readers)
-    extra = found - staging.focus
+    unlinked = _unlinked(store) if staging.replace else set()
+    extra = (found | unlinked) - staging.focus
     if not extra:
         return
     staging.focus = staging.focus | extra  # (a new set: the batch's own stays as parsed)
@@ -379,18 +383,27 @@ def _add_neighbours(staging: Staging, on_disk: bool) -> None:
     store.extend([ox.Quad(node, kind, candidate, graph) for node in extra])
     if main is not None and not on_disk:
         iris = sorted(n.value for n in extra if type(n) is ox.NamedNode)
-        replaced = ox.NamedNode(OLD_GRAPH)
         for chunk in _chunks(iris):
             values = _values(chunk)
             queries = [f"CONSTRUCT {{ {_CLOSURE_TEMPLATE} }} WHERE {{ {values} {_CLOSURE} }}"]
             if reach.inverse:  # who else points at them
                 branches = [f"{{ ?o <{p}> ?s BIND(<{p}> AS ?p) }}" for p in sorted(reach.inverse)]
                 queries.append(f"CONSTRUCT {{ ?o ?p ?s }} WHERE {{ {values} {' UNION '.join(branches)} }}")
-            for query in queries:  # as the store has them, less what a replacement took away
-                data = main.query_bytes(query, "application/n-triples")
-                store.extend(ox.Quad(t.subject, t.predicate, t.object)
-                             for t in ox.parse(data, format=ox.RdfFormat.N_TRIPLES)
-                             if ox.Quad(t.subject, t.predicate, t.object, replaced) not in store)
+            for query in queries:
+                _load_unreplaced(store, main.query_bytes(query, "application/n-triples"))
+        # an unlinked node's consistency checks compare it with all its neighbours (the other
+        # memberships of an organisation a membership moved away from)
+        _pull_neighbourhood(staging, sorted(n.value for n in unlinked - found if type(n) is ox.NamedNode))
+
+
+def _unlinked(store: ox.Store, node=None) -> set:
+    """The nodes (or ``node``, if so) a replacement took a link to away without putting it back
+    (classes aside): their consistency checks may now fail, a shortcut with nothing behind it.
+    (A lookup a replaced triple: as ``FILTER NOT EXISTS``, pyoxigraph may hash the whole store.)"""
+    default, kind = ox.DefaultGraph(), ox.NamedNode(str(RDF.type))
+    return {quad.object for quad in store.quads_for_pattern(None, None, node, ox.NamedNode(OLD_GRAPH))
+            if type(quad.object) is ox.NamedNode and quad.predicate != kind
+            and ox.Quad(quad.subject, quad.predicate, quad.object, default) not in store}
 
 
 class ReachedFocus:
@@ -399,9 +412,10 @@ class ReachedFocus:
     checks find rather than up front.
 
     The rules are :func:`_add_neighbours`' (a batch subject's triple on an inverse path points at
-    the node, or did before a replacement; the node points, on a path a shape reads, at a batch
-    subject whose description it reads or whose types the batch changed), so a check keeps the
-    same findings as with marks. A valid import finds nothing, and nothing is looked up.
+    the node, or did before a replacement; a replacement took a link to the node away; the node
+    points, on a path a shape reads, at a batch subject whose description it reads or whose types
+    the batch changed), so a check keeps the same findings as with marks. A valid import finds
+    nothing, and nothing is looked up.
     """
 
     def __init__(self, staging: Staging) -> None:
@@ -419,6 +433,8 @@ class ReachedFocus:
 
     def _reaches(self, node) -> bool:
         store, reach, subjects = self._staging.store, self._reach, self._subjects
+        if _unlinked(store, node):
+            return True
         for predicate in sorted(reach.inverse):
             for graph in (ox.DefaultGraph(), ox.NamedNode(OLD_GRAPH)):
                 holders = store.quads_for_pattern(None, ox.NamedNode(predicate), node, graph)
@@ -473,21 +489,37 @@ def _take_out_replaced(staging: Staging, on_disk: bool) -> None:
         staging.changed = sorted(set(staging.changed or ()) | gone)
 
 
-def _pull_neighbourhood(staging: Staging) -> None:
-    """For batch subjects the store already holds: the nodes next to them, described.
+def _existing_subjects(staging: Staging) -> list[str]:
+    """The batch subjects (IRIs) the scratch store holds once the store's descriptions are in."""
+    return sorted(row[0].value for row in staging.store.query(
+        "SELECT DISTINCT ?s WHERE { { ?s ?p ?o } UNION { GRAPH <%s> { ?s ?p ?o } } FILTER(isIRI(?s)) }" % OLD_GRAPH))
+
+
+def _pull_neighbourhood(staging: Staging, iris: list[str]) -> None:
+    """The nodes next to ``iris`` (nodes the store holds), described, as the store has them less
+    what a replacement took away.
 
     The consistency checks compare a node with its neighbours (a competency shortcut with the
     organisation's claims, an ``org:memberOf`` with the memberships pointing at the
-    organisation), so those must be in the staging store too, as the store has them.
+    organisation), so those must be in the staging store too.
     """
-    existing = sorted(row[0].value for row in staging.store.query(
-        "SELECT DISTINCT ?s WHERE { { ?s ?p ?o } UNION { GRAPH <%s> { ?s ?p ?o } } FILTER(isIRI(?s)) }" % OLD_GRAPH))
-    for chunk in _chunks(existing):
+    for chunk in _chunks(iris):
         values = _values(chunk)
         for pattern in (f"{values} ?s ?p ?n FILTER(isIRI(?n)) ?n ?q ?x",
                         f"{values} ?n ?p ?s . ?n ?q ?x"):
-            data = staging.main.query_bytes(f"CONSTRUCT {{ ?n ?q ?x }} WHERE {{ {pattern} }}", "application/n-triples")
-            staging.store.load(data, format=ox.RdfFormat.N_TRIPLES)
+            _load_unreplaced(staging.store, staging.main.query_bytes(
+                f"CONSTRUCT {{ ?n ?q ?x }} WHERE {{ {pattern} }}", "application/n-triples"))
+
+
+def _load_unreplaced(store: ox.Store, data: bytes) -> None:
+    """Add N-Triples from the main store to ``store``, less what a replacement took away (in
+    :data:`OLD_GRAPH`: a removed claim pulled in as a neighbour is no claim)."""
+    replaced = ox.NamedNode(OLD_GRAPH)
+    if next(store.quads_for_pattern(None, None, None, replaced), None) is None:  # (nothing taken away yet)
+        store.load(data, format=ox.RdfFormat.N_TRIPLES)
+        return
+    store.extend(ox.Quad(t.subject, t.predicate, t.object) for t in ox.parse(data, format=ox.RdfFormat.N_TRIPLES)
+                 if ox.Quad(t.subject, t.predicate, t.object, replaced) not in store)
 
 
 def _graph_count(store: ox.Store, pattern: str) -> int:
@@ -503,13 +535,9 @@ def _pull_mentioned(staging: Staging) -> None:
     undescribed = sorted({row[0].value for row in store.query(
         "SELECT DISTINCT ?o WHERE { { ?s ?p ?o } UNION { GRAPH <%s> { ?o ?k ?f } } "
         "FILTER(isIRI(?o)) FILTER NOT EXISTS { ?o ?q ?x } }" % FOCUS_GRAPH)})
-    replaced = ox.NamedNode(OLD_GRAPH)
     for chunk in _chunks(undescribed):
-        data = main.query_bytes(f"CONSTRUCT {{ {_CLOSURE_TEMPLATE} }} WHERE {{ {_values(chunk)} {_CLOSURE} }}",
-                                "application/n-triples")
-        # (not what a replacement took away: a removed claim marked as a neighbour is no claim)
-        store.extend(ox.Quad(t.subject, t.predicate, t.object) for t in ox.parse(data, format=ox.RdfFormat.N_TRIPLES)
-                     if ox.Quad(t.subject, t.predicate, t.object, replaced) not in store)
+        _load_unreplaced(store, main.query_bytes(
+            f"CONSTRUCT {{ {_CLOSURE_TEMPLATE} }} WHERE {{ {_values(chunk)} {_CLOSURE} }}", "application/n-triples"))
     hierarchy = main.query_bytes(f"CONSTRUCT {{ ?a <{RDFS.subClassOf}> ?b }} WHERE {{ ?a <{RDFS.subClassOf}> ?b }}",
                                  "application/n-triples")
     store.load(hierarchy, format=ox.RdfFormat.N_TRIPLES)

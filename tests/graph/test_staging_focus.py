@@ -145,6 +145,9 @@ REACHING = [
     ("retyped", lambda store: f"{GF} <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <https://schema.org/Place> .\n"
                               f"{GF} <http://www.w3.org/2000/01/rdf-schema#label> \"GF\" .\n",
      True, "(affiliation/silicon-saxony--globalfoundries-dresden--member)"),
+    # the membership moved away leaves Globalfoundries' org:memberOf and ckg:affiliatedWith with
+    # nothing behind them (the batch does not describe Globalfoundries)
+    ("moved-away", _moved_membership, True, "organisation org/globalfoundries-dresden"),
 ]
 
 
@@ -206,13 +209,21 @@ def test_the_nodes_a_change_reaches_are_checked_whatever_the_plan(small_store, t
 
 
 def test_a_membership_moved_to_another_member_is_valid_whatever_the_plan(small_store, tmp_path):
-    """The moved membership is checked with ZMD's own shortcuts in every plan: a scratch store
-    pulls in the description of a node the batch points at (it once pulled only its types, and
-    a dry run or a remote store refused what the embedded store accepted)."""
+    """The moved membership, sent with Globalfoundries' description less its shortcuts to the
+    cluster, is checked with ZMD's own shortcuts in every plan: a scratch store pulls in the
+    description of a node the batch points at (it once pulled only its types, and a dry run or a
+    remote store refused what the embedded store accepted)."""
+    shortcuts = (f"{GF} <http://www.w3.org/ns/org#memberOf> ", f"{GF} <{CKG}affiliatedWith> ")
+    organisation = small_store.query_bytes(f"CONSTRUCT {{ {GF} ?p ?o }} WHERE {{ {GF} ?p ?o }}",
+                                           "application/n-triples").decode().splitlines()
+    kept = [line for line in organisation if not line.startswith(shortcuts)]
+    assert len(kept) == len(organisation) - 2
     moved = tmp_path / "moved.nt"
-    moved.write_text(_moved_membership(small_store))
+    moved.write_text(_moved_membership(small_store) + "\n".join(kept) + "\n")
     with OxigraphStore() as scratch_copy:
         scratch_copy.insert_ntriples(small_store.dump())
-        assert import_files([moved], scratch_copy, progress=False, replace=True).added == 2
+        report = import_files([moved], scratch_copy, progress=False, replace=True)
+        # (in: the membership's two links to ZMD; out: its two to GF and GF's two shortcuts)
+        assert (report.added, report.removed) == (2, 4)
     assert import_files([moved], small_store, progress=False, replace=True, dry_run=True).dry_run
     assert import_files([moved], small_store, progress=False, replace=True).added == 2
