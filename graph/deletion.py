@@ -2,8 +2,16 @@
 
 A resource's description is its triples as subject, with the blank nodes it owns. Triples of
 other resources that point at it would be left dangling, so :func:`delete_resources` refuses
-and lists them, or with ``cascade`` removes them too and lists what went. The deletion, the new
-data version and the history record are one write.
+and lists them, or with ``cascade`` removes them too and lists what went, with the sheet rows
+that stand on what goes (an organisation's affiliations and competency claims, a cluster's
+needs: :data:`~clusterkg.graph.sheets.ROW_ANCHORS`). A row (an affiliation, a claim, …) takes
+the shortcuts only it stands behind, as the editor's removal does.
+
+A deletion is checked like an import, on the store as it will be (the nodes next to what goes,
+and those it takes links away from): one that would leave the graph invalid (a partnership
+with one participant, an organisation's ``org:memberOf`` with no membership behind it) is
+refused with those problems. The deletion, the new data version and the history record (with
+the exact triples, so it can be reverted) are one write.
 """
 
 from __future__ import annotations
@@ -15,13 +23,17 @@ from rdflib import Literal, URIRef
 
 from clusterkg.graph.errors import ClusterKGError, NotFound
 from clusterkg.graph.history import Activity, default_agent
-from clusterkg.graph.staging import description_deletes
+from clusterkg.graph.importer import remove_matching
+from clusterkg.graph.reasons import N_
+from clusterkg.graph.sheets import REMOVABLE, ROW_ANCHORS, removal_patterns
 from clusterkg.graph.store import KnowledgeStore, sparql_term
-from clusterkg.ontology.namespace import DATA
+from clusterkg.ontology.namespace import DATA, RDF
 
-__all__ = ["DeleteReport", "StillReferenced", "delete_resources", "resource_iri"]
+__all__ = ["DELETION_REFUSED", "DeleteReport", "StillReferenced", "delete_resources", "resource_iri"]
 
 _MAX_LISTED = 50
+#: A deletion refused by the checks, summed up (the command line's and the HTTP answer's words).
+DELETION_REFUSED = N_("%(count)s problem(s) found in the graph as it would be; nothing was deleted")
 
 
 class StillReferenced(ClusterKGError):
@@ -42,12 +54,16 @@ class DeleteReport:
     resources: tuple[str, ...]
     removed: int
     references_removed: tuple[tuple[str, str, str], ...]
+    rows_removed: tuple[str, ...] = ()  # (cascade) the sheet rows that stood on the resources
 
     def __str__(self) -> str:
         text = f"deleted {len(self.resources)} resource(s): {self.removed} triples removed"
         if self.references_removed:
             text += f", including {len(self.references_removed)} reference(s) from other resources:\n"
             text += "\n".join(f"  <{s}> <{p}> <{o}>" for s, p, o in self.references_removed)
+        if self.rows_removed:
+            text += f"\n{len(self.rows_removed)} row(s) that stood on them went with them:\n"
+            text += "\n".join(f"  <{row}>" for row in self.rows_removed)
         return text
 
 
@@ -70,26 +86,53 @@ def _same_id_elsewhere(store: KnowledgeStore, missing: list[str]) -> list[str]:
 
 def delete_resources(store: KnowledgeStore, names: Sequence[str], *, cascade: bool = False,
                      agent: str | None = None) -> DeleteReport:
-    """Delete the resources named by IRI or ``kind/id``; see the module docstring."""
+    """Delete the resources named by IRI or ``kind/id``; see the module docstring.
+
+    Raises :class:`NotFound`, :class:`StillReferenced`, or
+    :class:`~clusterkg.graph.problems.ValidationFailed` (nothing deleted)."""
     iris = sorted({resource_iri(name) for name in names})
-    values = "VALUES ?x { " + " ".join(sparql_term(URIRef(iri)) for iri in iris) + " }"
-    _, rows = store.select_values(f"SELECT DISTINCT ?x WHERE {{ {values} ?x ?p ?o }}")
+    _, rows = store.select_values(f"SELECT DISTINCT ?x WHERE {{ {_values(iris)} ?x ?p ?o }}")
     missing = sorted(set(iris) - {row[0] for row in rows})
     if missing:
         raise NotFound("resource", ", ".join(missing), _same_id_elsewhere(store, missing))
+    standing = _rows_standing_on(store, iris) if cascade else []
+    going = sorted(set(iris) | set(standing))
     _, rows = store.select_values(
-        f"SELECT ?s ?p ?x WHERE {{ {values} ?s ?p ?x FILTER(!isBlank(?s)) }} ORDER BY ?s ?p ?x")
-    references = [tuple(row) for row in rows if row[0] not in iris]
+        f"SELECT ?s ?p ?x WHERE {{ {_values(going)} ?s ?p ?x FILTER(!isBlank(?s)) }} ORDER BY ?s ?p ?x")
+    references = [tuple(row) for row in rows if row[0] not in going]
     if references and not cascade:
         raise StillReferenced(references)
-    removed = len(references)
-    for pattern in ("?x ?p ?o", "?x ?p ?b FILTER(isBlank(?b)) ?b ?q ?o"):
-        _, counted = store.select_values(f"SELECT (COUNT(*) AS ?n) WHERE {{ {values} {pattern} }}")
-        removed += int(counted[0][0])
-    update = description_deletes(iris)
-    if references:
-        update += f" ;\nDELETE {{ ?s ?p ?x }} WHERE {{ {values} ?s ?p ?x }}"
-    changed = sorted(set(iris) | {s for s, _, _ in references})
-    store.commit_update(update, Activity("delete", agent=agent or default_agent(), removed=removed, added=0,
-                                         changed=changed))
-    return DeleteReport(tuple(iris), removed, tuple(references))
+    _, neighbours = store.select_values(f"SELECT DISTINCT ?n WHERE {{ {_values(going)} {{ ?n ?p ?x }} UNION "
+                                        f"{{ ?x ?p ?n FILTER(?p != {sparql_term(RDF.type)}) }} FILTER(isIRI(?n)) }}")
+    report = remove_matching(store, _removal_patterns(going), {n for n, in neighbours} - set(going),
+                             Activity("delete", agent=agent or default_agent()))
+    return DeleteReport(tuple(iris), report.removed, tuple(references), tuple(standing))
+
+
+def _values(iris: Sequence[str], variable: str = "?x") -> str:
+    return f"VALUES {variable} {{ " + " ".join(sparql_term(URIRef(iri)) for iri in iris) + " }"
+
+
+def _rows_standing_on(store: KnowledgeStore, iris: list[str]) -> list[str]:
+    """The removable sheet rows linked to ``iris`` by a link they cannot stand without."""
+    links = [f"{{ ?x <{p}> ?row }}" if inverse else f"{{ ?row <{p}> ?x }}" for p, inverse in ROW_ANCHORS]
+    kinds = " || ".join(f"STRSTARTS(STR(?row), {sparql_term(Literal(str(DATA[kind + '/'])))})" for kind in REMOVABLE)
+    _, rows = store.select_values(f"SELECT DISTINCT ?row WHERE {{ {_values(iris)} {' UNION '.join(links)} "
+                                  f"FILTER({kinds}) }} ORDER BY ?row")
+    return [row for row, in rows if row not in iris]
+
+
+def _removal_patterns(iris: list[str]) -> list[str]:
+    """What deleting ``iris`` removes, as patterns binding ``?s ?p ?o`` in the order they apply:
+    a row's :func:`~clusterkg.graph.sheets.removal_patterns` (its shortcuts, the links to it, its
+    description); any other resource's owned blank nodes, its description, and what points at it."""
+    rows = [iri for iri in iris if iri.removeprefix(str(DATA)).split("/", 1)[0] in REMOVABLE and iri.startswith(str(DATA))]
+    patterns = [pattern for row in rows for pattern in removal_patterns(row)]
+    others = sorted(set(iris) - set(rows))
+    if others:
+        values = _values(others)
+        patterns += [f"{values} ?x ?q ?b FILTER(isBlank(?b)) ?b ?r ?s FILTER(isBlank(?s)) ?s ?p ?o",
+                     f"{values} ?x ?q ?s FILTER(isBlank(?s)) ?s ?p ?o",
+                     f"{_values(others, '?s')} ?s ?p ?o",
+                     f"{_values(others, '?o')} ?s ?p ?o"]
+    return patterns

@@ -31,7 +31,7 @@ from clusterkg.graph.store import KnowledgeStore
 from clusterkg.graph.validation import check_staging, lower_thread_priority
 from clusterkg.ontology.namespace import CKG
 
-__all__ = ["ImportReport", "import_files", "remove_rows", "validate_only"]
+__all__ = ["ImportReport", "import_files", "remove_matching", "remove_rows", "validate_only"]
 
 
 @dataclass(frozen=True)
@@ -118,14 +118,24 @@ def remove_rows(store: KnowledgeStore, iris: Sequence[str], *, agent: str | None
     values = " ".join(str(ox.NamedNode(iri)) for iri in iris)
     _, holders = store.select_values(f"SELECT DISTINCT ?h WHERE {{ VALUES ?r {{ {values} }} {{ ?h ?p ?r }} UNION "
                                      f"{{ ?r <{CKG.organisation}>|<{CKG.offeredBy}>|<{CKG.developedBy}> ?h }} }}")
+    return remove_matching(store, replaces, {iri for iri, in holders}, Activity("remove", agent=agent or default_agent()),
+                           dry_run=dry_run)
+
+
+def remove_matching(store: KnowledgeStore, patterns: list[str], checked: set[str], activity: Activity, *,
+                    dry_run: bool = False) -> ImportReport:
+    """Remove the triples ``patterns`` bind (SPARQL binding ``?s ?p ?o``, applied in order) as an
+    import of nothing that replaces them: staged, checked like any import on the nodes ``checked``
+    (IRIs: those next to what goes) and on those it takes links away from, then written with
+    ``activity``, its history record and delta (revertible), or nothing is written."""
     with tempfile.TemporaryDirectory(prefix="clusterkg-remove-") as work:
         nothing = Path(work) / "nothing.nt"
         nothing.write_bytes(b"")
-        removal = ParsedFile("remove", nothing, True, ntriples=nothing,
-                             subjects={ox.NamedNode(iri) for iri, in holders}, replaces=replaces)
+        removal = ParsedFile(activity.operation, nothing, True, ntriples=nothing,
+                             subjects={ox.NamedNode(iri) for iri in checked}, replaces=patterns)
         batch = ParsedBatch([removal], [])
         staging = stage(store, batch, Path(work), replace=True)
-        return _check_and_write(store, batch, staging, Activity("remove", agent=agent or default_agent()), [], dry_run)
+        return _check_and_write(store, batch, staging, activity, [], dry_run)
 
 
 def _check_and_write(store: KnowledgeStore | None, batch: ParsedBatch, staging: Staging, activity: Activity,

@@ -40,6 +40,7 @@ __all__ = [
     "build_rows",
     "graph_to_rows",
     "removal_patterns",
+    "ROW_ANCHORS",
     "replaced_patterns",
     "write_sheets",
     "slugify",
@@ -1204,6 +1205,13 @@ def replaced_patterns(sheet: Sheet, graph: Graph) -> list[str]:
 #: The rows one can remove one by one (their kind in the IRI ``.../id/{kind}/{key}``), and the
 #: shortcut each states on its holder, which goes with it unless another row still stands behind it.
 REMOVABLE = ("affiliation", "claim", "need", "resource", "development")
+#: The links a removable row cannot stand without, as (predicate, inverse: the link points at the
+#: row): its holders and its required references (an affiliation's cluster and organisation, a
+#: claim's organisation and competency). ``clusterkg delete --cascade`` takes such rows with what
+#: they stand on.
+ROW_ANCHORS = tuple(sorted({(str(column.predicate), column.inverse) for sheet in SHEETS.values()
+                            if sheet.kind in REMOVABLE for column in sheet.columns
+                            if getattr(column.value, "kind", None) and (column.required or column.name in sheet.holders)}))
 
 
 def removal_patterns(iri: str) -> list[str]:

@@ -226,13 +226,25 @@ class Staging:
             self.main.commit_generation(self.generation, activity, exact=True)
             return
         parts = [description_deletes(self.described)] if self.replace and self.described else []
-        if self.replace:
-            parts += [f"DELETE {{ ?s ?p ?o }} WHERE {{ {pattern} }}" for pattern in self.batch.replaced_patterns]
+        if self.replace and self.batch.replaced_patterns:
+            parts += self._pattern_deletes()
         # (a file staged as it is may end in a comment without a line break)
         data = b"\n".join(path.read_bytes() for path in self.inserts)
         if data.strip():
             parts.append("INSERT DATA {\n" + data.decode("utf-8") + "}")
         self.main.commit_update(" ;\n".join(parts), activity)
+
+    def _pattern_deletes(self) -> list[str]:
+        """The update removing what the sheets' patterns bound: the exact triples the staging
+        store took out (``DELETE DATA``: what was checked is what goes; Virtuoso also gave up on
+        an affiliation's pattern as a ``DELETE … WHERE``, "Stack Overflow in cost model"), or,
+        where blank nodes are among them (``DELETE DATA`` cannot name them), the patterns."""
+        quads = list(self.store.quads_for_pattern(None, None, None, ox.NamedNode(OLD_GRAPH)))
+        if any(isinstance(term, ox.BlankNode) for quad in quads for term in (quad.subject, quad.object)):
+            return [f"DELETE {{ ?s ?p ?o }} WHERE {{ {pattern} }}" for pattern in self.batch.replaced_patterns]
+        if not quads:
+            return []
+        return ["DELETE DATA {\n" + "\n".join(f"{q.subject} {q.predicate} {q.object} ." for q in quads) + "\n}"]
 
     def discard(self) -> None:
         """Throw the staging store away (after a commit, only the scratch files)."""

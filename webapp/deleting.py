@@ -3,20 +3,23 @@
 Takes JSON ``{"resources": ["cluster/x", "https://…", …], "cascade": false}`` and needs the admin
 token. While other resources point at what is to go, the answer is 409 with those triples
 (``references: [{subject, predicate, object}]``) and nothing is deleted; ``"cascade": true``
-removes them too and lists them. An unknown resource is a 404 that names the resources with the
-same id under another kind. The deletion is recorded in the history with the agent ``admin``.
+removes them too, with the sheet rows that stand on what goes, and lists them. A deletion that
+would leave the graph invalid is a 409 with ``code: invalid_after`` and the located ``problems``.
+An unknown resource is a 404 that names the resources with the same id under another kind. The
+deletion is recorded in the history with the agent ``admin``.
 """
 
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
 
-from clusterkg.graph.deletion import StillReferenced, delete_resources
+from clusterkg.graph.deletion import DELETION_REFUSED, StillReferenced, delete_resources
+from clusterkg.graph.problems import ValidationFailed
 from clusterkg.graph.reasons import N_, reason
 from clusterkg.webapp.auth import require_admin
 from clusterkg.webapp.errors import ApiError
 from clusterkg.webapp.extension import state
-from clusterkg.webapp.i18n import say
+from clusterkg.webapp.i18n import said_problem, say
 
 __all__ = ["bp"]
 
@@ -43,6 +46,12 @@ def delete_endpoint():
         raise ApiError(reason(_EXPECTED, problem=reason(N_("'cascade' must be true or false"))), 400)
     try:
         report = state().write(lambda store: delete_resources(store, resources, cascade=cascade, agent=agent))
+    except ValidationFailed as failure:  # (the graph as it would be breaks a check)
+        summary = reason(DELETION_REFUSED, count=len(failure.problems))
+        response = jsonify({"ok": False, "status": 409, "code": "invalid_after", "error": str(summary),
+                            "message": say(summary), "problems": [said_problem(p) for p in failure.problems]})
+        response.status_code = 409
+        return response
     except StillReferenced as refused:
         summary = reason(N_("%(count)s triple(s) of other resources point at what you asked to delete; nothing was "
                             "deleted (remove them first, or send \"cascade\": true)"), count=len(refused.references))
@@ -51,5 +60,5 @@ def delete_endpoint():
         response.status_code = 409
         return response
     return jsonify({"ok": True, "resources": list(report.resources), "removed": report.removed,
-                    "references_removed": _triples(report.references_removed),
+                    "rows_removed": list(report.rows_removed), "references_removed": _triples(report.references_removed),
                     "data_version": state().store.data_version()})

@@ -195,19 +195,23 @@ PATHS["/api/import"] = {"post": {
 
 PATHS["/api/delete"] = {"post": {
     "summary": "Delete resources (admin token): `clusterkg delete`, all or nothing",
-    "description": "JSON: {ok, resources, removed, references_removed: [{subject, predicate, object}], data_version}. "
-                   "While other resources point at them: 409 with {ok: false, code: still_referenced, error, message, "
-                   "references: [{subject, predicate, object}]} and nothing deleted; cascade removes those triples "
-                   "too. An unknown resource: 404, naming the resources with the same id under another kind.",
+    "description": "JSON: {ok, resources, removed, rows_removed, references_removed: [{subject, predicate, object}], "
+                   "data_version}. While other resources point at them: 409 with {ok: false, code: still_referenced, "
+                   "error, message, references: [{subject, predicate, object}]} and nothing deleted; cascade removes "
+                   "those triples too, and the sheet rows (affiliations, claims, needs, ...) that stand on what goes. "
+                   "A deletion checked like an import, that would leave the graph invalid: 409 with {code: "
+                   "invalid_after, problems} and nothing deleted. An unknown resource: 404, naming the resources "
+                   "with the same id under another kind.",
     "parameters": [_ADMIN],
     "requestBody": {"required": True, "content": {"application/json": {"schema": {
         "type": "object", "required": ["resources"],
         "properties": {"resources": {"type": "array", "minItems": 1, "items": {"type": "string"},
                                      "description": "kind/id (cluster/silicon-saxony) or full IRIs"},
                        "cascade": {"type": "boolean", "default": False,
-                                   "description": "also remove the triples of other resources that point at them"}}}}}},
+                                   "description": "also remove the triples of other resources that point at "
+                                                  "them, and the rows that stand on them"}}}}}},
     "responses": {"200": {"description": "deleted", "content": {"application/json": {"schema": {"type": "object"}}}},
-                  "409": {"description": "still referenced; nothing was deleted",
+                  "409": {"description": "still referenced, or the graph would be invalid; nothing was deleted",
                           "content": {"application/json": {"schema": {"type": "object"}}}},
                   **_errors(400, 404),
                   **_ADMIN_REFUSALS}}}

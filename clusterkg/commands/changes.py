@@ -18,7 +18,8 @@ __all__ = ["delete", "history"]
 
 @click.command()
 @click.argument("resources", nargs=-1, required=True, metavar="ID|IRI...")
-@click.option("--cascade", is_flag=True, help="Also remove the triples of other resources that point at them.")
+@click.option("--cascade", is_flag=True, help="Also remove the triples of other resources that point at them, and "
+              "the rows that stand on them (affiliations, claims, needs, resources, developments).")
 @click.option("--agent", metavar="NAME", help="Who makes the change, for the history [default: the OS user].")
 @LANG_OPTION
 @click.pass_context
@@ -26,15 +27,20 @@ def delete(ctx: click.Context, resources: tuple[str, ...], cascade: bool, agent:
     """Delete resources (``cluster/silicon-saxony`` or a full IRI), all or nothing.
 
     Refuses, listing them, when other resources still point at them; ``--cascade`` removes
-    those references too and lists what went.
+    those references too, and the sheet rows that stand on what goes, and lists what went. A
+    deletion is checked like an import: one that would leave the graph invalid is refused with
+    the problems.
     """
-    from clusterkg.commands.reports import deleted, still_referenced
-    from clusterkg.graph.deletion import _MAX_LISTED, StillReferenced, delete_resources
+    from clusterkg.commands.reports import deleted, report_problems, still_referenced
+    from clusterkg.graph.deletion import _MAX_LISTED, DELETION_REFUSED, StillReferenced, delete_resources
     from clusterkg.graph.errors import ClusterKGError
+    from clusterkg.graph.problems import ValidationFailed
 
     with opened_store(ctx) as store:
         try:
             report = delete_resources(store, resources, cascade=cascade, agent=agent)
+        except ValidationFailed as failure:
+            report_problems(failure, DELETION_REFUSED)
         except StillReferenced as error:
             raise UserError(said(still_referenced(error, _MAX_LISTED))) from error
         except ClusterKGError as error:

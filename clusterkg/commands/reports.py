@@ -26,13 +26,13 @@ INGEST_COUNTS = {
 }
 
 
-def report_problems(failure) -> None:
+def report_problems(failure, summary: str = N_("%(count)s problem(s) found; nothing was written")) -> None:
     """Every located problem (its place and message said in the command's language), then the summary."""
     from dataclasses import replace
 
     for problem in failure.problems:
         click.echo(str(replace(problem, location=said(problem.where), message=said(problem.message))), err=True)
-    raise UserError(said(reason(N_("%(count)s problem(s) found; nothing was written"), count=str(len(failure.problems)))))
+    raise UserError(said(reason(summary, count=str(len(failure.problems)))))
 
 
 def imported(report) -> Reason:
@@ -57,12 +57,15 @@ def _triples(triples) -> str:
 
 def deleted(report) -> Reason:
     """A ``DeleteReport`` as a reason."""
-    text = reason(N_("deleted %(count)s resource(s): %(removed)s triples removed"), count=len(report.resources),
-                  removed=report.removed)
-    if not report.references_removed:
-        return text
-    return join([text, reason(N_(", including %(count)s reference(s) from other resources:"),
-                              count=len(report.references_removed)), "\n" + _triples(report.references_removed)], "")
+    parts = [reason(N_("deleted %(count)s resource(s): %(removed)s triples removed"), count=len(report.resources),
+                    removed=report.removed)]
+    if report.references_removed:
+        parts += [reason(N_(", including %(count)s reference(s) from other resources:"),
+                         count=len(report.references_removed)), "\n" + _triples(report.references_removed)]
+    if report.rows_removed:
+        parts += ["\n", reason(N_("%(count)s row(s) that stood on them went with them:"), count=len(report.rows_removed)),
+                  "\n" + "\n".join(f"  <{row}>" for row in report.rows_removed)]
+    return join(parts, "")
 
 
 def still_referenced(error, listed: int) -> Reason:

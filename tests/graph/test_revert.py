@@ -85,6 +85,20 @@ def test_a_replacement_is_reverted_to_the_earlier_description(store, tmp_path):
     assert store.dump() == before
 
 
+def test_a_deletion_keeps_its_exact_triples_and_is_reverted_to_what_was(store):
+    """A cascade deletion (an organisation, its affiliations and claims, the shortcuts) is
+    recorded with its triples like an import, so a revert brings back exactly what went."""
+    from clusterkg.graph.deletion import delete_resources
+
+    before = store.dump()
+    report = delete_resources(store, ["org/globalfoundries"], cascade=True, agent="anna")
+    change = list_history(store)[-1]
+    assert (change.operation, change.removed, change.revertible) == ("delete", report.removed, True)
+    assert len(report.rows_removed) == 4 and len(read_delta(store, change.activity).removed) == report.removed
+    assert revert_change(store, change.activity).added == report.removed
+    assert store.dump() == before
+
+
 def test_a_later_change_to_the_same_resource_blocks_the_revert_until_it_is_reverted(store, tmp_path):
     import_files([_write(tmp_path, "needs.csv", NEEDS)], store, progress=False)
     first = list_history(store)[-1]

@@ -10,6 +10,9 @@ from tests.webapp.test_importing import MINI, _files, multipart
 
 ORG = "org/globalfoundries-dresden"
 IRI = "https://w3id.org/clusterkg/id/" + ORG
+CKG = "https://w3id.org/clusterkg/ns#"
+ID = "https://w3id.org/clusterkg/id/"
+PARTNERSHIP = "partnership/technounity-minalogic-agreement"
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 HISTORY = """SELECT ?operation ?agent ?removed WHERE { GRAPH <https://w3id.org/clusterkg/graph/history> {
   ?a <https://w3id.org/clusterkg/ns#operation> ?operation ; <https://w3id.org/clusterkg/ns#triplesRemoved> ?removed ;
@@ -56,13 +59,42 @@ def test_a_referenced_resource_is_refused_with_the_references_then_deleted_with_
     assert answer["error"].startswith(f"{len(pointing)} triple(s) of other resources point at")
     assert _count(select) == before
 
+    # its membership and competency claim stand on it: with cascade they go too, nothing dangles
+    rows = select(f"SELECT ?row WHERE {{ {{ ?row <{CKG}organisation> <{IRI}> }} UNION "
+                  f"{{ <{IRI}> <{CKG}qualifiedCompetency> ?row }} }}")
+    assert {r["subject"] for r in answer["references"]} <= {r["row"] for r in rows} and len(rows) == 2
     done = delete({"resources": [ORG], "cascade": True})
     assert done.status == 200, done.body
     report = done.json()
-    assert report["resources"] == [IRI] and len(report["references_removed"]) == len(pointing)
+    assert report["resources"] == [IRI] and sorted(report["rows_removed"]) == sorted(r["row"] for r in rows)
+    assert report["references_removed"] == []  # (what pointed at it were those rows)
     assert _count(select) == before - report["removed"]
-    assert select(f"SELECT ?p WHERE {{ {{ <{IRI}> ?p ?o }} UNION {{ ?s ?p <{IRI}> }} }}") == []
+    for node in [IRI, *report["rows_removed"]]:
+        assert select(f"SELECT ?p WHERE {{ {{ <{node}> ?p ?o }} UNION {{ ?s ?p <{node}> }} }}") == []
     assert {"operation": "delete", "agent": "admin", "removed": str(report["removed"])} in select(HISTORY)
+
+
+def test_a_deletion_that_would_leave_the_graph_invalid_is_refused_with_the_problems(site):
+    """Minalogic deleted with cascade would leave the Technounity–Minalogic agreement with one
+    participant: checked like an import, refused with that problem, nothing deleted; deleted
+    together with the agreement, it goes."""
+    delete, select = site
+    before = _count(select)
+    refused = delete({"resources": ["cluster/minalogic"], "cascade": True})
+    assert refused.status == 409 and refused.json()["code"] == "invalid_after", refused.body
+    problems = refused.json()["problems"]
+    assert [p["field"] for p in problems] == ["ckg:participant"], problems
+    assert "at least two participants" in problems[0]["message"] and PARTNERSHIP in problems[0]["message"]
+    assert refused.json()["error"] == "1 problem(s) found in the graph as it would be; nothing was deleted"
+    assert _count(select) == before
+    russian = delete({"resources": ["cluster/minalogic"], "cascade": True}, language="ru").json()
+    assert "хотя бы два участника" in russian["problems"][0]["message"], russian
+
+    done = delete({"resources": ["cluster/minalogic", PARTNERSHIP], "cascade": True})
+    assert done.status == 200, done.body
+    assert (done.json()["rows_removed"], done.json()["references_removed"]) == ([], [])  # (each pointed at the other)
+    for node in ["cluster/minalogic", PARTNERSHIP]:
+        assert select(f"SELECT ?p WHERE {{ {{ <{ID}{node}> ?p ?o }} UNION {{ ?s ?p <{ID}{node}> }} }}") == []
 
 
 def test_an_unknown_resource_is_a_404_naming_the_same_id_under_another_kind(site):
