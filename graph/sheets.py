@@ -41,6 +41,7 @@ __all__ = [
     "graph_to_rows",
     "removal_patterns",
     "ROW_ANCHORS",
+    "ROW_CLASSES",
     "replaced_patterns",
     "write_sheets",
     "slugify",
@@ -1212,16 +1213,21 @@ REMOVABLE = ("affiliation", "claim", "need", "resource", "development")
 ROW_ANCHORS = tuple(sorted({(str(column.predicate), column.inverse) for sheet in SHEETS.values()
                             if sheet.kind in REMOVABLE for column in sheet.columns
                             if getattr(column.value, "kind", None) and (column.required or column.name in sheet.holders)}))
+#: The class of each removable kind of row (a row of another namespace, such as the open data's
+#: or a generated graph's, is known by it): class IRI -> kind.
+ROW_CLASSES = {str(sheet.classes[0]): sheet.kind for sheet in SHEETS.values() if sheet.kind in REMOVABLE}
 
 
-def removal_patterns(iri: str) -> list[str]:
-    """SPARQL patterns binding ``?s ?p ?o`` to what removing one row (by its node's IRI) removes:
-    the shortcuts no other row stands behind, the links to it, its description (in that order).
+def removal_patterns(iri: str, kind: str | None = None) -> list[str]:
+    """SPARQL patterns binding ``?s ?p ?o`` to what removing one row (by its node's IRI; ``kind``:
+    its kind, if not read from the IRI) removes: the shortcuts no other row stands behind, the
+    links to it, its description (in that order).
 
     >>> len(removal_patterns(str(DATA["need/cluster-x--c"])))
     3
     """
-    kind = iri.removeprefix(str(DATA)).split("/", 1)[0] if iri.startswith(str(DATA)) else ""
+    if kind is None:
+        kind = iri.removeprefix(str(DATA)).split("/", 1)[0] if iri.startswith(str(DATA)) else ""
     if kind not in REMOVABLE:
         raise ValueError(reason(N_("not a row that can be removed (expected the IRI of a %(kinds)s): %(iri)s"),
                                 kinds=list(REMOVABLE), iri=repr(iri)))
@@ -1230,14 +1236,16 @@ def removal_patterns(iri: str) -> list[str]:
     if kind in ("need", "claim"):
         link, shortcut = (CKG.qualifiedNeed, CKG.needsCompetency) if kind == "need" else \
             (CKG.qualifiedCompetency, CKG.hasCompetency)
+        # (each predicate written in: bound by VALUES ?p, pyoxigraph read every triple of it, 6 s
+        # a claim in a store of 10M triples)
         patterns.append(f"?s {link.n3()} {row} . {row} {CKG.competency.n3()} ?o . "
-                        f"VALUES ?p {{ {shortcut.n3()} }} ?s ?p ?o")
+                        f"?s {shortcut.n3()} ?o BIND({shortcut.n3()} AS ?p)")
     elif kind == "affiliation":
         memberships = ", ".join(t.n3() for t in sorted(MEMBERSHIP_TYPES))
         own_kind = f"{CKG.projectPartnerOf.n3()}, {CKG.locatedInRegionOf.n3()}"  # (one row each: the key has the kind)
+        shortcuts = " UNION ".join(f"{{ ?s {p.n3()} ?o BIND({p.n3()} AS ?p) }}" for p in SHEETS["affiliations"].derived)
         patterns.append(
-            f"{row} {CKG.organisation.n3()} ?s ; {CKG.cluster.n3()} ?o ; {CKG.affiliationType.n3()} ?type . "
-            f"VALUES ?p {{ {' '.join(p.n3() for p in SHEETS['affiliations'].derived)} }} ?s ?p ?o "
+            f"{row} {CKG.organisation.n3()} ?s ; {CKG.cluster.n3()} ?o ; {CKG.affiliationType.n3()} ?type . {shortcuts} "
             f"FILTER(?p != {ORG.memberOf.n3()} || ?type IN ({memberships})) "
             f"FILTER(?p != {CKG.projectPartnerOf.n3()} || ?type = {CKG.ProjectPartner.n3()}) "
             f"FILTER(?p != {CKG.locatedInRegionOf.n3()} || ?type = {CKG.LocatedInRegion.n3()}) "
