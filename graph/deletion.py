@@ -142,7 +142,8 @@ def _removal_patterns(iris: list[str], named_rows: dict[str, str]) -> list[str]:
     to it), takes its owned blank nodes, its description and what points at it, a few patterns
     per :data:`_CHUNK` resources (with each row's own patterns, a cluster of 2,258 memberships
     took more than 5 minutes in a store of 10M triples)."""
-    patterns = [pattern for iri in iris if iri in named_rows for pattern in removal_patterns(iri, named_rows[iri])]
+    patterns = [pattern for iri in iris if iri in named_rows
+                for pattern in removal_patterns(iri, named_rows[iri], together=named_rows)]
     others = [iri for iri in iris if iri not in named_rows]
     for start in range(0, len(others), _CHUNK):
         chunk = others[start:start + _CHUNK]

@@ -114,7 +114,7 @@ def remove_rows(store: KnowledgeStore, iris: Sequence[str], *, agent: str | None
     holders like any import, then written with its history record and delta (revertible), or
     nothing is written.
     """
-    replaces = [pattern for iri in iris for pattern in removal_patterns(iri)]
+    replaces = [pattern for iri in iris for pattern in removal_patterns(iri, together=iris)]
     values = " ".join(str(ox.NamedNode(iri)) for iri in iris)
     _, holders = store.select_values(f"SELECT DISTINCT ?h WHERE {{ VALUES ?r {{ {values} }} {{ ?h ?p ?r }} UNION "
                                      f"{{ ?r <{CKG.organisation}>|<{CKG.offeredBy}>|<{CKG.developedBy}> ?h }} }}")

@@ -18,7 +18,7 @@ import csv
 import datetime
 import io
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, urlsplit
@@ -1218,10 +1218,11 @@ ROW_ANCHORS = tuple(sorted({(str(column.predicate), column.inverse) for sheet in
 ROW_CLASSES = {str(sheet.classes[0]): sheet.kind for sheet in SHEETS.values() if sheet.kind in REMOVABLE}
 
 
-def removal_patterns(iri: str, kind: str | None = None) -> list[str]:
+def removal_patterns(iri: str, kind: str | None = None, together: Sequence[str] = ()) -> list[str]:
     """SPARQL patterns binding ``?s ?p ?o`` to what removing one row (by its node's IRI; ``kind``:
-    its kind, if not read from the IRI) removes: the shortcuts no other row stands behind, the
-    links to it, its description (in that order).
+    its kind, if not read from the IRI) removes: the shortcuts no other row stands behind (rows
+    removed ``together`` with it stand behind none), the links to it, its description (in that
+    order).
 
     >>> len(removal_patterns(str(DATA["need/cluster-x--c"])))
     3
@@ -1232,6 +1233,7 @@ def removal_patterns(iri: str, kind: str | None = None) -> list[str]:
         raise ValueError(reason(N_("not a row that can be removed (expected the IRI of a %(kinds)s): %(iri)s"),
                                 kinds=list(REMOVABLE), iri=repr(iri)))
     row = URIRef(iri).n3()
+    going = {URIRef(other).n3() for other in together}
     patterns = []
     if kind in ("need", "claim"):
         link, shortcut = (CKG.qualifiedNeed, CKG.needsCompetency) if kind == "need" else \
@@ -1250,7 +1252,7 @@ def removal_patterns(iri: str, kind: str | None = None) -> list[str]:
             f"FILTER(?p != {CKG.projectPartnerOf.n3()} || ?type = {CKG.ProjectPartner.n3()}) "
             f"FILTER(?p != {CKG.locatedInRegionOf.n3()} || ?type = {CKG.LocatedInRegion.n3()}) "
             f"FILTER(?p IN ({own_kind}) || NOT EXISTS {{ ?other {CKG.organisation.n3()} ?s ; {CKG.cluster.n3()} ?o ; "
-            f"{CKG.affiliationType.n3()} ?t FILTER(?other != {row}) "
+            f"{CKG.affiliationType.n3()} ?t FILTER(?other NOT IN ({', '.join(sorted({row, *going}))})) "
             f"FILTER(?p != {ORG.memberOf.n3()} || ?t IN ({memberships})) }})")
     patterns.append(f"VALUES ?o {{ {row} }} ?s ?p ?o")
     patterns.append(f"VALUES ?s {{ {row} }} ?s ?p ?o")
