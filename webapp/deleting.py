@@ -36,7 +36,9 @@ def _triples(triples) -> list[dict[str, str]]:
 def delete_endpoint():
     agent = require_admin()
     body = request.get_json(silent=True)
-    resources = body.get("resources") if isinstance(body, dict) else None
+    if not isinstance(body, dict):  # (not JSON, or JSON of another kind)
+        raise ApiError(reason(_EXPECTED, problem=reason(N_("the body is not a JSON object"))), 400)
+    resources = body.get("resources")
     if not isinstance(resources, list) or not resources:
         raise ApiError(reason(_EXPECTED, problem=reason(N_("'resources' must be a non-empty list"))), 400)
     if not all(isinstance(name, str) and name.strip() for name in resources):

@@ -115,6 +115,8 @@ def test_a_malformed_request_or_a_missing_token_deletes_nothing(site):
                  {"resources": [ORG], "cascade": "yes"}, [ORG]]:
         reply = delete(body)
         assert reply.status == 400 and reply.json()["error"].startswith('send JSON {"resources"'), (body, reply.body)
+    for body in [[ORG], "not an object"]:
+        assert delete(body).json()["error"].endswith(": the body is not a JSON object"), body
     said = delete({"resources": []}, language="ru").json()["message"]
     assert said == "отправьте JSON {\"resources\": [\"cluster/x\", …], \"cascade\": false}: 'resources' должен быть непустым списком"
     for token in [None, "wrong"]:
