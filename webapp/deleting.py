@@ -17,9 +17,9 @@ from clusterkg.graph.deletion import DELETION_REFUSED, StillReferenced, delete_r
 from clusterkg.graph.problems import ValidationFailed
 from clusterkg.graph.reasons import N_, reason
 from clusterkg.webapp.auth import require_admin
-from clusterkg.webapp.errors import ApiError
+from clusterkg.webapp.errors import ApiError, problems_response
 from clusterkg.webapp.extension import state
-from clusterkg.webapp.i18n import said_problem, say
+from clusterkg.webapp.i18n import say
 
 __all__ = ["bp"]
 
@@ -49,11 +49,8 @@ def delete_endpoint():
     try:
         report = state().write(lambda store: delete_resources(store, resources, cascade=cascade, agent=agent))
     except ValidationFailed as failure:  # (the graph as it would be breaks a check)
-        summary = reason(DELETION_REFUSED, count=len(failure.problems))
-        response = jsonify({"ok": False, "status": 409, "code": "invalid_after", "error": str(summary),
-                            "message": say(summary), "problems": [said_problem(p) for p in failure.problems]})
-        response.status_code = 409
-        return response
+        return problems_response(failure.problems, status=409, code="invalid_after",
+                                 summary=reason(DELETION_REFUSED, count=len(failure.problems)))
     except StillReferenced as refused:
         summary = reason(N_("%(count)s triple(s) of other resources point at what you asked to delete; nothing was "
                             "deleted (remove them first, or send \"cascade\": true)"), count=len(refused.references))

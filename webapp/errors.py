@@ -4,6 +4,8 @@
 ``invalid_input``, ``store_failure``, ``bad_request``, ``http_405``, ...): both stay the same whatever
 the language, for programs; ``message`` is the same message in the request's language (English or
 Russian, see ``clusterkg.webapp.i18n``), for people.
+A refused write (an import, an editor's save, a deletion) adds ``problems``, every located problem
+(:func:`problems_response`).
 
 A :class:`~clusterkg.graph.errors.ClusterKGError` (something the user asked for) answers with its
 ``.status``; an HTTP error raised by Flask (404, 405, ...) with its own code; anything else is our
@@ -18,7 +20,7 @@ from werkzeug.exceptions import HTTPException
 from clusterkg.graph.errors import AmbiguousName, ClusterKGError, InvalidInput, NotFound, StoreFailure
 from clusterkg.graph.reasons import N_, reason
 
-__all__ = ["ApiError", "error_response", "register_error_handlers"]
+__all__ = ["ApiError", "error_response", "problems_response", "register_error_handlers"]
 
 
 class ApiError(ClusterKGError):
@@ -38,6 +40,26 @@ def error_response(message: str, status: int, headers: dict[str, str] | None = N
     response.status_code = status
     for name, value in (headers or {}).items():
         response.headers[name] = value
+    return response
+
+
+def problems_response(problems, *, status: int = 400, code: str | None = None, summary=None,
+                      files: dict[str, str] | None = None):
+    """The one answer of a refused write: the error's shape plus ``problems``, every located
+    problem with its English ``error`` and its ``message`` in the request's language. ``code``
+    defaults to ``invalid_input`` for a 400 (otherwise ``http_NNN``). ``summary``
+    (a reason) defaults to "N problem(s) found; nothing was written"; ``files`` maps the paths
+    the problems name to the names the client sent (an upload's temporary copies)."""
+    from clusterkg.webapp.i18n import said_problem, say
+
+    summary = summary or reason(N_("%(count)s problem(s) found; nothing was written"), count=len(problems))
+    said = [said_problem(problem) for problem in problems]
+    for problem in said if files else ():
+        problem["file"] = files.get(problem["file"], problem["file"])
+    code = code or ("invalid_input" if status == 400 else _code_of_status(status))
+    response = jsonify({"ok": False, "status": status, "code": code, "error": str(summary), "message": say(summary),
+                        "problems": said})
+    response.status_code = status
     return response
 
 

@@ -3,7 +3,7 @@
 Takes the files as ``multipart/form-data`` (field ``files``, repeated; each part's file name
 decides its format and, for CSV, its sheet), with the form fields ``dry_run`` and ``replace``
 (``1``/``true``/``yes``). Needs the admin token. All or nothing: on any problem the answer is 400
-with every located problem, ``{"ok": false, "error", "status", "message", "problems": [{file, location,
+with every located problem, ``{"ok": false, "error", "status", "code": "invalid_input", "message", "problems": [{file, location,
 field, error, message}]}`` (``error`` English, ``message`` in the request's language), and nothing is written. The change is recorded in the history with the
 agent ``admin``.
 """
@@ -19,9 +19,8 @@ from clusterkg.graph.importer import import_files
 from clusterkg.graph.reasons import N_, reason
 from clusterkg.graph.problems import ValidationFailed
 from clusterkg.webapp.auth import require_admin
-from clusterkg.webapp.errors import ApiError
+from clusterkg.webapp.errors import ApiError, problems_response
 from clusterkg.webapp.extension import state
-from clusterkg.webapp.i18n import said_problem, say
 
 __all__ = ["bp"]
 
@@ -64,12 +63,7 @@ def import_endpoint():
             report = state().write(lambda store: import_files(
                 paths, store, dry_run=dry_run, replace=replace, agent=agent, progress=False, names=names))
         except ValidationFailed as failure:
-            problems = [{**said_problem(p), "file": shown.get(p.file, p.file)} for p in failure.problems]
-            summary = reason(N_("%(count)s problem(s) found; nothing was written"), count=len(problems))
-            response = jsonify({"ok": False, "status": 400, "problems": problems, "error": str(summary),
-                                "message": say(summary)})
-            response.status_code = 400
-            return response
+            return problems_response(failure.problems, files=shown)
     return jsonify({"ok": True, "dry_run": report.dry_run, "files": report.files,
                     "batch_triples": report.batch_triples, "added": report.added, "removed": report.removed,
                     "triples": report.triples_after, "data_version": state().store.data_version()})

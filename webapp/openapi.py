@@ -22,7 +22,8 @@ ERROR_SCHEMA = {
                    "error": {"type": "string", "description": "the message in English (the same in every language)"},
                    "status": {"type": "integer"},
                    "code": {"type": "string", "description": "the kind of error, for programs: not_found, ambiguous_name, "
-                                                             "invalid_input, store_failure, bad_request, http_NNN"},
+                                                             "invalid_input (a refused write lists its problems), still_referenced, invalid_after, "
+                                                             "store_failure, bad_request, http_NNN"},
                    "message": {"type": "string", "description": "the message in the request's language (?lang=, cookie, Accept-Language)"}},
 }
 
@@ -178,7 +179,7 @@ _ADMIN_REFUSALS = {
 PATHS["/api/import"] = {"post": {
     "summary": "Import files (admin token): every check of `clusterkg import`, all or nothing",
     "description": "JSON: {ok, dry_run, files, batch_triples, added, removed, triples, data_version}; on problems "
-                   "400 with {ok: false, error, status, message, problems: [{file, location, field, error, message}]}.",
+                   "400 with {ok: false, error, status, code: invalid_input, message, problems: [{file, location, field, error, message}]}.",
     "parameters": [_ADMIN],
     "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
         "type": "object", "required": ["files"],
@@ -253,7 +254,7 @@ def _event_write(summary: str, fields: str, path_parameters: list[dict]) -> dict
     return {"post": {
         "summary": summary + " (write authorisation: Bearer <admin token>); validated import, all or nothing",
         "description": f"Form fields (application/x-www-form-urlencoded), named as the sheet columns: {fields}. "
-                       "JSON: {ok: true, url}; on problems 400 with {ok: false, error, status, message, problems: [{file, location, field, error, message}]}.",
+                       "JSON: {ok: true, url}; on problems 400 with {ok: false, error, status, code: invalid_input, message, problems: [{file, location, field, error, message}]}.",
         "parameters": [*path_parameters, _param("Authorization", "Bearer <admin token>", where="header", required=True)],
         "responses": {"200": {"description": "recorded", "content": {"application/json": {"schema": {"type": "object"}}}},
                       "400": {"description": "the located problems; nothing was written",
@@ -285,8 +286,8 @@ def _editing_op(summary: str, body: dict | None, description: str, method: str =
     json_error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
     operation = {
         "summary": summary,
-        "description": description + " Refused writes answer {ok: false, error, status, message, problems: [{file, "
-                       "location, field, error, message}]} (`error` English, `message` in the request's language; 400: invalid; 403: rows of clusters or organisations the "
+        "description": description + " Refused writes answer {ok: false, error, status, code, message, problems: [{file, "
+                       "location, field, error, message}]} (`error` English, `message` in the request's language; 400 (code invalid_input): invalid; 403 (code http_403): rows of clusters or organisations the "
                        "token's owner may not change) and change nothing.",
         "parameters": [_param("Authorization", "Bearer <personal API token> (from /account) or the admin token",
                               where="header", required=True),

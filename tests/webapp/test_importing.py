@@ -69,6 +69,7 @@ def test_rejected_import_lists_located_problems_and_writes_nothing(site):
     assert {"file": "affiliations.csv", "location": "row 2", "field": "cluster", "error": unknown, "message": unknown} in problems
     assert any(p["file"] == "syntax.ttl" and p["location"] == "line 4" for p in problems)
     assert reply.json()["error"] == reply.json()["message"] == f"{len(problems)} problem(s) found; nothing was written"
+    assert reply.json()["code"] == "invalid_input"
     russian = post(_files([BROKEN / "affiliations.csv"]), language="ru").json()
     found = len(russian["problems"])
     assert russian["error"] == f"{found} problem(s) found; nothing was written"  # for programs: the same in every language

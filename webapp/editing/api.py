@@ -1,8 +1,8 @@
 """The editing operations as JSON, for scripts: ``Authorization: Bearer <personal API token>``.
 
 (The admin token works too.) Same rights, checks and history as the pages; described in the
-OpenAPI document. A refused write answers ``{"ok": false, "error", "status", "message", "problems": [...]}``
-with every located problem (400: invalid, 403: not yours) and writes nothing; ``message`` is the
+OpenAPI document. A refused write answers ``{"ok": false, "error", "status", "code", "message", "problems": [...]}``
+with every located problem (400 ``invalid_input``: invalid, 403 ``http_403``: not yours) and writes nothing; ``message`` is the
 summary in the request's language; each problem has its English ``error`` and its ``message`` in the
 request's language.
 
@@ -27,9 +27,8 @@ from clusterkg.graph.reasons import N_, reason
 from clusterkg.graph.problems import ValidationFailed
 from clusterkg.webapp.accounts.rights import require_actor
 from clusterkg.webapp.editing.writes import Saved, cluster_iri, remove_rows, revert, save_profile, save_sheets, sheet_text
-from clusterkg.webapp.errors import ApiError
+from clusterkg.webapp.errors import ApiError, problems_response
 from clusterkg.webapp.extension import state
-from clusterkg.webapp.i18n import said_problem, say
 
 __all__ = ["bp"]
 
@@ -58,13 +57,8 @@ def _answer(save: Callable[[], Saved]):
     try:
         saved = save()
     except ValidationFailed as failure:
-        problems = [said_problem(p) for p in failure.problems]
-        status = getattr(failure, "status", 400)
-        summary = reason(N_("%(count)s problem(s) found; nothing was written"), count=len(problems))
-        response = jsonify({"ok": False, "status": status, "problems": problems, "error": str(summary),
-                            "message": say(summary)})
-        response.status_code = status
-        return response
+        status = getattr(failure, "status", 400)  # (403: rows the actor may not write)
+        return problems_response(failure.problems, status=status)
     return jsonify(saved.as_dict())
 
 

@@ -39,7 +39,7 @@ from clusterkg.graph.sheets import EVENT_KINDS, EVENT_ROLES, OUTCOME_KINDS, SHEE
 from clusterkg.webapp.accounts.rights import current_actor, row_problems
 from clusterkg.webapp.auth import require_admin
 from clusterkg.webapp.editing.writes import sheet_text
-from clusterkg.webapp.errors import ApiError
+from clusterkg.webapp.errors import ApiError, problems_response
 from clusterkg.webapp.extension import state
 from clusterkg.webapp.pages import reads
 from clusterkg.webapp.pages.common import arg_int, page_blueprint, parameter, projection, ref, respond, twin_route
@@ -228,11 +228,7 @@ def _record(rows: dict[str, list[dict]], url: str, organiser: str):
     try:
         state().write(lambda store: record_rows(store, rows, agent=agent))
     except ValidationFailed as failure:
-        problems = [p.as_dict() for p in failure.problems]
-        response = jsonify({"ok": False, "status": 400, "problems": problems,
-                            "error": f"{len(problems)} problem(s) found; nothing was written"})
-        response.status_code = 400
-        return response
+        return problems_response(failure.problems)
     return jsonify({"ok": True, "url": url})
 
 

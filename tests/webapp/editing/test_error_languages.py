@@ -58,6 +58,7 @@ def test_editing_api_errors_are_russian_with_english_error(editing_server):
         {"cluster": "medicon-valley", "competency": "chip-design", "source_url": "https://example.org/x"}]}}).encode(),
         headers={**bearer, **JSON, **RU})
     _refused(foreign, 403, "1 problem(s) found; nothing was written", "найдено проблем: 1; ничего не записано")
+    assert foreign.json()["code"] == "http_403"
     problem = foreign.json()["problems"][0]  # its English error for programs, its message in Russian
     assert (problem["error"], problem["message"]) == ("you may edit only the clusters silicon-saxony",
                                                       "вы можете редактировать только кластеры silicon-saxony")

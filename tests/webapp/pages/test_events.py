@@ -115,6 +115,11 @@ def test_bad_rows_are_located_and_write_nothing(app, client):
     assert ("row 2", "role") in problems and ("row 2", "available_slots") in problems
     unknown = client.post("/api/events/optics-table/participants", headers=AUTH, data={"participant": "org/ghost", "role": "stakeholder"})
     assert unknown.status_code == 400 and "ghost" in str(unknown.get_json()["problems"])
+    # the answer of every refused write: a code for programs, the summary and each problem said in Russian
+    russian = client.post("/api/events/optics-table/participants", headers={**AUTH, "Accept-Language": "ru"},
+                          data={"participant": "org/lumen", "role": "boss"}).get_json()
+    assert (russian["code"], russian["message"]) == ("invalid_input", f"найдено проблем: {len(russian['problems'])}; ничего не записано"), russian
+    assert russian["problems"][0]["error"] != russian["problems"][0]["message"], russian
     assert triples(app) == before
     assert client.get("/events/optics-table/plan.json").status_code == 400  # a round table has no timetable
     assert client.get("/events/no-such-event.json").status_code == 404
