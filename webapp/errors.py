@@ -19,6 +19,7 @@ from werkzeug.exceptions import HTTPException
 
 from clusterkg.graph.errors import AmbiguousName, ClusterKGError, InvalidInput, NotFound, StoreFailure
 from clusterkg.graph.reasons import N_, reason
+from clusterkg.webapp.i18n import said_problem, say
 
 __all__ = ["ApiError", "error_response", "problems_response", "register_error_handlers"]
 
@@ -33,8 +34,6 @@ class ApiError(ClusterKGError):
 
 
 def error_response(message: str, status: int, headers: dict[str, str] | None = None, code: str | None = None):
-    from clusterkg.webapp.i18n import say
-
     response = jsonify({"ok": False, "error": str(message), "status": status, "code": code or _code_of_status(status),
                         "message": say(message)})
     response.status_code = status
@@ -50,8 +49,6 @@ def problems_response(problems, *, status: int = 400, code: str | None = None, s
     defaults to ``invalid_input`` for a 400 (otherwise ``http_NNN``). ``summary``
     (a reason) defaults to "N problem(s) found; nothing was written"; ``files`` maps the paths
     the problems name to the names the client sent (an upload's temporary copies)."""
-    from clusterkg.webapp.i18n import said_problem, say
-
     summary = summary or reason(N_("%(count)s problem(s) found; nothing was written"), count=len(problems))
     said = [said_problem(problem) for problem in problems]
     for problem in said if files else ():
