@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from clusterkg.graph.errors import ClusterKGError
 from clusterkg.graph.reasons import N_, reason
 
-__all__ = ["Problem", "ValidationFailed"]
+__all__ = ["NOTHING_WRITTEN", "Problem", "ValidationFailed"]
 
 
 @dataclass(frozen=True, order=True)
@@ -56,6 +56,10 @@ class Problem:
 
 #: the kinds of location (a CSV row as a spreadsheet numbers it, a line of a text file)
 _PLACES = {"row": N_("row %(number)s"), "line": N_("line %(number)s")}
+
+
+#: A refused write, summed up for people (the command line's and the HTTP answers' words).
+NOTHING_WRITTEN = N_("%(count)s problem(s) found; nothing was written")
 
 
 class ValidationFailed(ClusterKGError):

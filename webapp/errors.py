@@ -18,6 +18,7 @@ from flask import Flask, current_app, jsonify
 from werkzeug.exceptions import HTTPException
 
 from clusterkg.graph.errors import AmbiguousName, ClusterKGError, InvalidInput, NotFound, StoreFailure
+from clusterkg.graph.problems import NOTHING_WRITTEN
 from clusterkg.graph.reasons import N_, reason
 from clusterkg.webapp.i18n import said_problem, say
 
@@ -47,9 +48,9 @@ def problems_response(problems, *, status: int = 400, code: str | None = None, s
     """The one answer of a refused write: the error's shape plus ``problems``, every located
     problem with its English ``error`` and its ``message`` in the request's language. ``code``
     defaults to ``invalid_input`` for a 400 (otherwise ``http_NNN``). ``summary``
-    (a reason) defaults to "N problem(s) found; nothing was written"; ``files`` maps the paths
+    defaults to :data:`~clusterkg.graph.problems.NOTHING_WRITTEN`; ``files`` maps the paths
     the problems name to the names the client sent (an upload's temporary copies)."""
-    summary = summary or reason(N_("%(count)s problem(s) found; nothing was written"), count=len(problems))
+    summary = summary or reason(NOTHING_WRITTEN, count=len(problems))
     said = [said_problem(problem) for problem in problems]
     for problem in said if files else ():
         problem["file"] = files.get(problem["file"], problem["file"])

@@ -11,6 +11,7 @@ from __future__ import annotations
 import click
 
 from clusterkg.commands.base import UserError, said
+from clusterkg.graph.problems import NOTHING_WRITTEN
 from clusterkg.graph.reasons import N_, Reason, join, reason
 
 __all__ = ["deleted", "imported", "ingested", "report_problems", "still_referenced", "validated"]
@@ -26,7 +27,7 @@ INGEST_COUNTS = {
 }
 
 
-def report_problems(failure, summary: str = N_("%(count)s problem(s) found; nothing was written")) -> None:
+def report_problems(failure, summary: str = NOTHING_WRITTEN) -> None:
     """Every located problem (its place and message said in the command's language), then the summary."""
     from dataclasses import replace
 
