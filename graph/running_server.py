@@ -14,7 +14,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import re
 import time
 import urllib.parse
 from collections.abc import Callable, Iterator, Mapping
@@ -26,7 +25,7 @@ from typing import BinaryIO, TypeVar
 import rdflib
 
 from clusterkg.graph.history import Activity
-from clusterkg.graph.store import OxigraphStore, SparqlProtocolStore, StoreError
+from clusterkg.graph.store import STORAGE_GONE, OxigraphStore, SparqlProtocolStore, StoreError
 
 __all__ = [
     "ACTIVITY_FIELD",
@@ -50,8 +49,6 @@ record (:meth:`Activity.to_json`): the server records that one activity instead 
 
 T = TypeVar("T")
 _READ_ATTEMPTS = 30  # (each write now also records its history: compactions come more often)
-# RocksDB under a read-only opener when the writer has compacted away files of its snapshot
-_STORAGE_GONE = re.compile(r"Corruption|IO error|No such file", re.IGNORECASE)
 _ANY_ADDRESS = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}
 
 
@@ -187,7 +184,7 @@ def _again(action: Callable[[], T]) -> T:
         try:
             return action()
         except (StoreError, RuntimeError) as error:
-            if not _STORAGE_GONE.search(str(error)) or attempt == _READ_ATTEMPTS - 1:
+            if not STORAGE_GONE.search(str(error)) or attempt == _READ_ATTEMPTS - 1:
                 if isinstance(error, StoreError):
                     raise
                 raise StoreError(f"cannot read the store: {error}") from error

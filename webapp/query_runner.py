@@ -49,7 +49,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from clusterkg.graph.errors import ClusterKGError
-from clusterkg.graph.store import GRAPH_MEDIA_TYPES, META_GRAPH, RESULTS_MEDIA_TYPES, STORAGE_GONE, store_directory
+from clusterkg.graph.store import GRAPH_MEDIA_TYPES, META_GRAPH, RESULTS_MEDIA_TYPES, STORAGE_GONE, reading_directory
 from clusterkg.webapp.negotiation import GRAPH_FORMATS, RESULT_FORMATS, choose
 from clusterkg.graph.endpoints import incomplete_answer, stopped_by_server
 from clusterkg.graph.sparql_text import has_dataset_clause, query_form
@@ -283,7 +283,7 @@ def visible_named_graphs(store: ox.Store) -> list[ox.NamedNode]:
 
 def _open_snapshot(path: str) -> ox.Store:
     """The one place a worker opens the store (a read-only view of its current files)."""
-    return ox.Store.read_only(str(store_directory(path)))  # the store's current generation
+    return ox.Store.read_only(str(reading_directory(path)))  # the writer's newest view
 
 
 def _worker_main(path: str, connection: Connection) -> None:

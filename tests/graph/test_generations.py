@@ -24,7 +24,14 @@ import pytest
 from clusterkg.graph.dataset import initialise
 from clusterkg.graph.history import list_history
 from clusterkg.graph.importer import import_files
-from clusterkg.graph.store import GENERATION_FILE, OxigraphStore, StoreError, store_directory
+from clusterkg.graph.store import (
+    GENERATION_FILE,
+    VIEW_FILE,
+    OxigraphStore,
+    StoreError,
+    reading_directory,
+    store_directory,
+)
 from clusterkg.graph.synthetic import SyntheticSpec, write_synthetic
 
 COMMENT = "http://www.w3.org/2000/01/rdf-schema#comment"
@@ -104,7 +111,65 @@ def test_leftover_generations_are_removed_on_open(tmp_path):
     (path / "gen-000007").mkdir()  # an import killed before its swap
     (path / f".{GENERATION_FILE}.tmp").write_text("gen-000007")
     with OxigraphStore(path):
-        assert sorted(p.name for p in path.iterdir() if not p.name.endswith(".lock")) == [GENERATION_FILE, "gen-000001"]
+        assert sorted(p.name for p in path.iterdir()
+                      if not p.name.endswith(".lock") and not p.name.startswith(("view-", "VIEW"))) \
+            == [GENERATION_FILE, "gen-000001"]
+
+
+def _comment(subject: str) -> bytes:
+    return f'<https://example.org/{subject}> <{COMMENT}> "x" .\n'.encode()
+
+
+def _subjects(store: OxigraphStore) -> set[str]:
+    return {row[0] for row in store.select_values(f"SELECT ?s WHERE {{ ?s <{COMMENT}> ?o }}")[1]}
+
+
+def test_a_reader_beside_a_writer_opens_a_view_that_nobody_writes(tmp_path):
+    """pyoxigraph calls a read-only opener of a directory another process writes undefined
+    behaviour (we saw a COUNT grow to 21 GiB): readers open the writer's newest view instead."""
+    path = tmp_path / "s"
+    with OxigraphStore(path) as writer:
+        writer.insert_ntriples(_comment("a"))
+        with OxigraphStore.read_only(path) as first:
+            assert first._directory != store_directory(path) and first._directory.name.startswith("view-")
+            assert _subjects(first) == {"https://example.org/a"}
+            writer.insert_ntriples(_comment("b"))
+            assert _subjects(first) == {"https://example.org/a"}  # its view stays as it was
+            with OxigraphStore.read_only(path) as second:  # a new reader: the newest view
+                assert second._directory not in {first._directory, store_directory(path)}
+                assert _subjects(second) == {"https://example.org/a", "https://example.org/b"}
+        assert (path / VIEW_FILE).read_text().split() == [reading_directory(path).name, store_directory(path).name]
+    with OxigraphStore.read_only(path) as after:  # the writer closed: its last writes are in the view
+        assert _subjects(after) == {"https://example.org/a", "https://example.org/b"}
+
+
+def test_a_view_follows_an_import_into_a_new_generation_and_old_views_go_after_the_grace(tmp_path, monkeypatch):
+    path, data = tmp_path / "s", tmp_path / "d.nt"
+    data.write_bytes(_comment("c"))
+    with OxigraphStore(path) as writer:
+        writer.insert_ntriples(_comment("a"))
+        writer.insert_ntriples(data)  # a file: bulk-loaded into a new generation, then swapped in
+        assert store_directory(path).name == "gen-000002"
+        assert (path / VIEW_FILE).read_text().split()[1] == "gen-000002"
+        with OxigraphStore.read_only(path) as reader:
+            assert _subjects(reader) == {"https://example.org/a", "https://example.org/c"}
+        assert len(list(path.glob("view-*"))) >= 3  # superseded ones stay for readers that opened them
+        monkeypatch.setattr("clusterkg.graph.store._VIEW_GRACE", -1.0)
+        writer.insert_ntriples(_comment("d"))
+        assert [p.name for p in path.glob("view-*")] == [reading_directory(path).name]
+
+
+def test_a_view_of_another_generation_is_not_opened(tmp_path):
+    """An import killed between publishing its generation's view and making the generation
+    current leaves VIEW naming a generation that is not current: readers open the current one."""
+    path = tmp_path / "s"
+    with OxigraphStore(path) as writer:
+        writer.insert_ntriples(_comment("a"))
+        view = reading_directory(path).name
+    (path / VIEW_FILE).write_text(f"{view} gen-000009\n")
+    assert reading_directory(path) == store_directory(path)
+    with OxigraphStore.read_only(path) as reader:
+        assert _subjects(reader) == {"https://example.org/a"}
 
 
 def test_a_store_from_before_generations_still_opens_and_converts(tmp_path):
