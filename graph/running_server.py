@@ -2,7 +2,8 @@
 that reads the directory read-only and writes through the server.
 
 An embedded store has one writer at a time (pyoxigraph locks the directory); any number of
-read-only openers may join it, each seeing the data as of when it opened. So while
+read-only openers may open the views it publishes (``graph/store.py``), each seeing the data as
+of when it opened. So while
 ``clusterkg serve`` holds a store, the command line reads it through a read-only opener and
 sends its writes to the server's SPARQL Update and Graph Store endpoints, with the admin token.
 To find the server, ``clusterkg serve`` leaves :data:`NOTE_NAME` in the store directory while it
@@ -48,7 +49,7 @@ record (:meth:`Activity.to_json`): the server records that one activity instead 
 "update", so an import made beside a running server appears once in the history, as itself."""
 
 T = TypeVar("T")
-_READ_ATTEMPTS = 30  # (each write now also records its history: compactions come more often)
+_READ_ATTEMPTS = 30
 _ANY_ADDRESS = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}
 
 
@@ -110,9 +111,9 @@ def forget_stale_note(store_dir: str | Path) -> None:
 class SnapshotStore(OxigraphStore):
     """A read-only opener of a store that another process (``clusterkg serve``) writes.
 
-    It sees the data as of when it opened. When the writer has since compacted away files of
-    that snapshot, RocksDB answers "Corruption" or "IO error": then it reopens (seeing the
-    newer data) and tries the read again, a few times.
+    It sees the writer's view as of when it opened. When the writer has since removed that view
+    (a minute after a newer one), RocksDB answers "IO error … No such file" for a file it had not
+    opened yet: then it reopens (seeing the newer data) and tries the read again, a few times.
     """
 
     @classmethod

@@ -76,8 +76,8 @@ at that data version, written by a write that knew them exactly (every write rem
 one; its subject names the version, so one left by an older clusterkg is never taken for the
 current one): a count reads every triple, 2.6 s at 10M triples."""
 
-#: What RocksDB says when a read-only opener lists a file that the writer's compaction has
-#: removed since: open again (a fresh opener sees the current files).
+#: What RocksDB says when a read-only opener reads a file removed since it opened (a superseded
+#: view, gone after its grace): open again (a fresh opener opens the newest view).
 STORAGE_GONE = re.compile(r"Corruption|IO error|No such file", re.IGNORECASE)
 _READ_ONLY_ATTEMPTS = 10
 
@@ -803,7 +803,7 @@ class OxigraphStore(KnowledgeStore):
             except (OSError, RuntimeError) as error:
                 if attempt == _READ_ONLY_ATTEMPTS or not STORAGE_GONE.search(str(error)):
                     raise StoreError(f"cannot open the store at {path} read-only: {error}") from error
-                time.sleep(0.02 * attempt)  # (the writer is compacting: it removes files as it goes)
+                time.sleep(0.02 * attempt)  # (the view named in VIEW went before it was opened)
         return self
 
     @property
