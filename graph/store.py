@@ -579,8 +579,8 @@ def _query_form(results: object) -> str:
 # Read-only openers in other processes (the CLI beside ``clusterkg serve``, the server's query
 # workers and reader fronts) never open the directory the writer writes: pyoxigraph calls that
 # undefined behaviour, and we saw it: a COUNT on a read-only opener made just after a 260k-triple
-# write through the server grew past 6 GiB (2 runs in 30; once to 21 GiB in a test run, where the
-# kernel killed it). The writer publishes a *view* instead
+# write through the server grew past 6 GiB (2 runs in 30; in the same test, once to 21 GiB in a
+# whole test run, where the kernel killed it). The writer publishes a *view* instead
 # after every flush, ``view-<ns>/``, a hard-link checkpoint of the generation (2 ms at 10M
 # triples) that nobody ever writes, and names it in the file VIEW; readers open that.
 
