@@ -19,6 +19,7 @@ import json
 import os
 import re
 import shutil
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -763,6 +764,9 @@ class OxigraphStore(KnowledgeStore):
         self.path = None if path is None else Path(path)
         self._read_only = False
         self._lock = None
+        # one publisher of views at a time: a server's flush after one write may meet the next
+        # write's import committing its generation (which swaps the store under the lock)
+        self._view_lock = threading.Lock()
         # True: an update leaves its flush to :meth:`flush` (a server flushes several at once)
         self.flush_later = False
         if self.path is None:
@@ -773,7 +777,7 @@ class OxigraphStore(KnowledgeStore):
             self._lock = _writer_lock(self.path)
             self._directory = _prepare_generations(self.path)
             self._store = ox.Store(str(self._directory))
-            self._publish_view()
+            self._publish_view()  # (no other thread has the store yet)
         except StoreError:
             self._lock.close()
             raise
@@ -925,7 +929,8 @@ class OxigraphStore(KnowledgeStore):
         if self.path is not None and not self._read_only:
             self._store.flush()
             if self._unviewed:
-                self._publish_view()
+                with self._view_lock:
+                    self._publish_view()
 
     def _publish_view(self, store: ox.Store | None = None, generation: Path | None = None) -> None:
         """Checkpoint ``store`` (default: the store) of ``generation`` as the view read-only
@@ -1021,12 +1026,13 @@ class OxigraphStore(KnowledgeStore):
             generation.store.flush()
         except (OSError, RuntimeError) as error:
             raise StoreError(f"nothing written to {self.description}: {error}") from error
-        # (its view first: until GENERATION names it, readers open the old generation, written no more)
-        self._publish_view(generation.store, generation.path)
-        _point_to(self.path, generation.path.name)
-        previous_directory = self._directory
-        self._store, self._directory = generation.store, generation.path
-        generation.committed = True
+        with self._view_lock:
+            # its view first: until GENERATION names it, readers open the old generation, written no more
+            self._publish_view(generation.store, generation.path)
+            _point_to(self.path, generation.path.name)
+            previous_directory = self._directory
+            self._store, self._directory = generation.store, generation.path
+            generation.committed = True
         if triples is not None:
             self._counted = (version, triples)
         # the previous generation stays on disk for readers still on it; older ones go
