@@ -14,6 +14,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -157,6 +158,47 @@ def test_a_view_follows_an_import_into_a_new_generation_and_old_views_go_after_t
         monkeypatch.setattr("clusterkg.graph.store._VIEW_GRACE", -1.0)
         writer.insert_ntriples(_comment("d"))
         assert [p.name for p in path.glob("view-*")] == [reading_directory(path).name]
+
+
+def test_a_flush_that_meets_an_import_committing_leaves_the_view_of_the_new_generation(tmp_path, monkeypatch):
+    """A server flushes after one write while the next write, an import, may be committing its
+    generation: the flush's view must not end up naming the generation the import replaced."""
+    from clusterkg.graph import store as store_module
+
+    path, data = tmp_path / "s", tmp_path / "d.nt"
+    data.write_bytes(_comment("c"))
+    publishing, committed, main = threading.Event(), threading.Event(), threading.current_thread()
+
+    class Clock:
+        """The module's ``time``, whose ``time_ns`` (naming the view) holds the flush's view in
+        the window: the import commits meanwhile, unless it has to wait for the flush."""
+
+        def __getattr__(self, name):
+            return getattr(time, name)
+
+        def time_ns(self):
+            if threading.current_thread() is main and not publishing.is_set():
+                publishing.set()
+                committed.wait(2)
+            return time.time_ns()
+
+    with OxigraphStore(path) as writer:
+        writer.flush_later = True
+        writer.insert_ntriples(_comment("a"))  # a write whose flush comes later, as in a server
+
+        def import_while_flushing():
+            publishing.wait(30)
+            writer.insert_ntriples(data)  # a file: a new generation, committed and swapped in
+            committed.set()
+
+        importing = threading.Thread(target=import_while_flushing)
+        importing.start()
+        monkeypatch.setattr(store_module, "time", Clock())
+        writer.flush()
+        importing.join(30)
+        assert (path / VIEW_FILE).read_text().split()[1] == store_directory(path).name == "gen-000002"
+        with OxigraphStore.read_only(path) as reader:
+            assert _subjects(reader) == {"https://example.org/a", "https://example.org/c"}
 
 
 def test_a_view_of_another_generation_is_not_opened(tmp_path):
