@@ -26,7 +26,7 @@ from typing import BinaryIO, TypeVar
 import rdflib
 
 from clusterkg.graph.history import Activity
-from clusterkg.graph.store import STORAGE_GONE, OxigraphStore, SparqlProtocolStore, StoreError
+from clusterkg.graph.store import STORAGE_GONE, OxigraphStore, SparqlProtocolStore, StoreError, release_view
 
 __all__ = [
     "ACTIVITY_FIELD",
@@ -111,9 +111,9 @@ def forget_stale_note(store_dir: str | Path) -> None:
 class SnapshotStore(OxigraphStore):
     """A read-only opener of a store that another process (``clusterkg serve``) writes.
 
-    It sees the writer's view as of when it opened. When the writer has since removed that view
-    (a minute after a newer one), RocksDB answers "IO error … No such file" for a file it had not
-    opened yet: then it reopens (seeing the newer data) and tries the read again, a few times.
+    It sees the writer's view as of when it opened, and holds it (and the one before, which
+    requests may still be reading) so the writer keeps it. When a view went before it was held,
+    RocksDB answers "IO error … No such file": then it opens the newest and tries again.
     """
 
     @classmethod
@@ -126,7 +126,17 @@ class SnapshotStore(OxigraphStore):
         Requests already reading keep the old snapshot until they finish; the swap is one
         assignment, so a concurrent read never finds no store.
         """
-        self._store = _again(lambda: OxigraphStore.read_only(self.path)._store)
+        self._store = _again(self._open_newest)
+
+    def _open_newest(self):
+        """The newest view's store, held; holds older than the previous view's are let go."""
+        opened = OxigraphStore.read_only(self.path)
+        new, opened._holds = opened._holds, []
+        held = self._holds + new  # (one assignment: a reader on another thread sees either list)
+        self._holds = held[-2:]
+        for hold in held[:-2]:
+            release_view(hold)
+        return opened._store
 
     def data_version(self) -> str:
         """The snapshot's version, read once per snapshot: it cannot change under an opener."""
@@ -141,7 +151,7 @@ class SnapshotStore(OxigraphStore):
     def _reopened(self, read: Callable[..., T], *args, **kwargs) -> T:
         def attempt() -> T:
             if self._store is None:
-                self._store = OxigraphStore.read_only(self.path)._store
+                self._store = self._open_newest()
             try:
                 return read(*args, **kwargs)
             except (StoreError, RuntimeError):

@@ -49,7 +49,14 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from clusterkg.graph.errors import ClusterKGError
-from clusterkg.graph.store import GRAPH_MEDIA_TYPES, META_GRAPH, RESULTS_MEDIA_TYPES, STORAGE_GONE, reading_directory
+from clusterkg.graph.store import (
+    GRAPH_MEDIA_TYPES,
+    META_GRAPH,
+    RESULTS_MEDIA_TYPES,
+    STORAGE_GONE,
+    open_read_only,
+    release_view,
+)
 from clusterkg.webapp.negotiation import GRAPH_FORMATS, RESULT_FORMATS, choose
 from clusterkg.graph.endpoints import incomplete_answer, stopped_by_server
 from clusterkg.graph.sparql_text import has_dataset_clause, query_form
@@ -281,9 +288,18 @@ def visible_named_graphs(store: ox.Store) -> list[ox.NamedNode]:
 # --------------------------------------------------------------------------- worker processes
 
 
+_HELD: list[int] = []  # a worker's hold on the view it reads (one worker, one view at a time)
+
+
 def _open_snapshot(path: str) -> ox.Store:
-    """The one place a worker opens the store (a read-only view of its current files)."""
-    return ox.Store.read_only(str(reading_directory(path)))  # the writer's newest view
+    """The one place a worker opens the store: the writer's newest view, held while it is read
+    (its caller has let the previous store go)."""
+    while _HELD:
+        release_view(_HELD.pop())
+    store, _, hold = open_read_only(path)
+    if hold is not None:
+        _HELD.append(hold)
+    return store
 
 
 def _worker_main(path: str, connection: Connection) -> None:
