@@ -15,6 +15,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import threading
 import time
 import urllib.parse
 from collections.abc import Callable, Iterator, Mapping
@@ -116,6 +117,8 @@ class SnapshotStore(OxigraphStore):
     RocksDB answers "IO error … No such file": then it opens the newest and tries again.
     """
 
+    _holding = threading.Lock()  # (a reader front reopens from several threads)
+
     @classmethod
     def read_only(cls, path: str | Path) -> SnapshotStore:
         return _again(lambda: super(SnapshotStore, cls).read_only(path))
@@ -131,9 +134,9 @@ class SnapshotStore(OxigraphStore):
     def _open_newest(self):
         """The newest view's store, held; holds older than the previous view's are let go."""
         opened = OxigraphStore.read_only(self.path)
-        new, opened._holds = opened._holds, []
-        held = self._holds + new  # (one assignment: a reader on another thread sees either list)
-        self._holds = held[-2:]
+        with self._holding:
+            held = self._holds + opened._holds
+            self._holds, opened._holds = held[-2:], []
         for hold in held[:-2]:
             release_view(hold)
         return opened._store
