@@ -581,15 +581,12 @@ def _query_form(results: object) -> str:
 # A directory with RocksDB files directly in it (stores made before generations) still opens.
 #
 # Read-only openers in other processes (the CLI beside ``clusterkg serve``, the server's query
-# workers and reader fronts) never open the directory the writer writes: pyoxigraph calls that
-# undefined behaviour, and we saw it: a COUNT on a read-only opener made just after a 260k-triple
-# write through the server grew past 6 GiB (2 runs in 30; in the same test, once to 21 GiB in a
-# whole test run, where the kernel killed it). The writer publishes a *view* instead after every
-# flush, ``view-<ns>/``, a hard-link checkpoint of the generation (2 ms at 10M triples) that
-# nobody ever writes, and names it in the file VIEW; readers open that, holding a shared flock on
-# the view's directory while they use it (:func:`open_read_only`). At each publication the writer
-# removes the superseded views nobody holds (kept 60 s instead, the views of 500 writes in 38 s
-# held 665 MiB of replaced files beside a store of 38 MiB). See docs/design.md, "The store".
+# workers and reader fronts) never open the directory the writer writes (pyoxigraph calls that
+# undefined behaviour; what it did to us, and the measurements: docs/design.md, "The store").
+# The writer publishes a *view* after every flush, ``view-<ns>/``, a hard-link checkpoint of the
+# generation that nobody ever writes, and names it in the file VIEW; readers open that, holding a
+# shared flock on the view's directory while they use it (:func:`open_read_only`). At each
+# publication the writer removes the superseded views nobody holds.
 
 GENERATION_FILE = "GENERATION"
 """File in a store directory naming its current generation directory."""

@@ -288,17 +288,16 @@ def visible_named_graphs(store: ox.Store) -> list[ox.NamedNode]:
 # --------------------------------------------------------------------------- worker processes
 
 
-_HELD: list[int] = []  # a worker's hold on the view it reads (one worker, one view at a time)
+_held_view: int | None = None  # the hold on the view this worker reads (one at a time)
 
 
 def _open_snapshot(path: str) -> ox.Store:
     """The one place a worker opens the store: the writer's newest view, held while it is read
     (its caller has let the previous store go)."""
-    while _HELD:
-        release_view(_HELD.pop())
-    store, _, hold = open_read_only(path)
-    if hold is not None:
-        _HELD.append(hold)
+    global _held_view
+    release_view(_held_view)
+    _held_view = None
+    store, _, _held_view = open_read_only(path)
     return store
 
 

@@ -159,7 +159,10 @@ def test_a_view_follows_an_import_into_a_new_generation(tmp_path):
 def test_superseded_views_go_once_no_reader_holds_them(tmp_path):
     """Views are hard links: kept, each would keep the files compactions have since replaced."""
     path = tmp_path / "s"
-    views = lambda: sorted(p.name for p in path.glob("view-*"))  # noqa: E731
+
+    def views() -> list[str]:
+        return sorted(p.name for p in path.glob("view-*"))
+
     with OxigraphStore(path) as writer:
         writer.insert_ntriples(_comment("a"))
         assert views() == [reading_directory(path).name]  # nobody held the earlier ones
